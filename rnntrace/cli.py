@@ -1,0 +1,209 @@
+"""The command line: load → run → render → write. Nothing is computed here.
+
+Imports of numpy, rich and the engine happen inside the commands that need them,
+so that ``rnntrace --help`` and ``--format json`` start quickly.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import __version__
+from .errors import RnntraceError
+
+EXIT_WRONG = 1   # check: at least one answer is wrong
+EXIT_USAGE = 2   # bad input or usage
+
+
+class _Group(click.Group):
+    """Turns the tool's own errors into one line on stderr and exit code 2, and ends
+    quietly on a closed pipe or Ctrl-C."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RnntraceError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(0)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit; pointing it at /dev/null keeps that flush quiet.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="rnntrace")
+def main():
+    """Run a small recurrent neural network one time step at a time and show every
+    number it computes.
+
+    \b
+    Examples:
+      rnntrace run lstm_example.yaml            the lecture's LSTM unit, step by step
+      rnntrace run lstm_example.yaml --format json | jq .steps[3].y
+      rnntrace examples                         the bundled example specs
+      rnntrace new lstm > my.yaml               a starter spec to edit
+    """
+
+
+# --------------------------------------------------------------------------- helpers
+
+def examples_dir() -> Path:
+    """The bundled examples: installed as rnntrace.examples, or beside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "examples", here.parent / "examples"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return here / "examples"
+
+
+def resolve_spec(name: str) -> str:
+    """A path, ``-``, or the name of a bundled example (with or without .yaml)."""
+    if name == "-" or Path(name).exists():
+        return name
+    if os.sep not in name and "/" not in name:
+        folder = examples_dir()
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.is_file():
+                return str(candidate)
+    return name   # the loader reports the missing file
+
+
+def load(spec_arg: str):
+    from .spec import load_spec
+    path = resolve_spec(spec_arg)
+    if path != spec_arg or spec_arg == "-":
+        label = "<stdin>" if spec_arg == "-" else spec_arg
+    else:
+        label = spec_arg
+    try:
+        return load_spec(path, name=label)
+    except RnntraceError as exc:
+        if "no such file" in str(exc) and path == spec_arg and spec_arg != "-":
+            from .errors import close_name
+            names = [p.name for p in examples_dir().glob("*.yaml")]
+            hint = close_name(Path(spec_arg).name, names)
+            extra = f" (did you mean the bundled example '{hint}'?)" if hint else \
+                " (`rnntrace examples` lists the bundled ones)"
+            raise RnntraceError(f"{spec_arg}: no such file{extra}") from None
+        raise
+
+
+def write(text: str) -> None:
+    """Write a whole output at once, so that an error never leaves half of it."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def console(**kwargs):
+    from rich.console import Console
+    return Console(**kwargs)
+
+
+# --------------------------------------------------------------------------- run
+
+@main.command()
+@click.argument("spec")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
+              show_default=True, help="How to print the trace.")
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown in tables (display only; JSON is always exact).")
+@click.option("--indent", type=click.IntRange(0, 8), default=None,
+              help="Indent JSON output by this many spaces.")
+def run(spec, fmt, precision, indent):
+    """Run SPEC step by step and show every gate, cell and output.
+
+    SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
+
+    \b
+    Examples:
+      rnntrace run lstm_example.yaml
+      rnntrace run my_rnn.yaml --format json > trace.json
+      cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
+    """
+    spec_obj = load(spec)
+    from . import engine
+    if fmt == "jsonl":
+        from .render.json import trace_jsonl
+        out = sys.stdout
+        for line in trace_jsonl(spec_obj, engine.iter_steps(spec_obj)):
+            out.write(line)
+            out.write("\n")
+        out.flush()
+        return
+    trace = engine.run(spec_obj)
+    if fmt == "json":
+        from .render.json import trace_json
+        write(trace_json(trace, indent=indent))
+        return
+    from .render.table import render
+    out = console()
+    with out.capture() as captured:
+        for part in render(trace, precision):
+            out.print(part)
+    sys.stdout.write(captured.get())
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- validate
+
+@main.command()
+@click.argument("spec")
+def validate(spec):
+    """Load and check SPEC without running it.
+
+    Exits 0 and says what the network is when the spec is valid; otherwise prints
+    one line naming the file, line, column and key path, and exits 2.
+
+    \b
+    Example:
+      rnntrace validate my_lstm.yaml
+    """
+    from .spec import parameter_count
+    s = load(spec)
+    layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
+                       f"{parameter_count(layer)} parameters)" for layer in s.layers)
+    write(f"{spec}: valid: {len(s.inputs)} steps of {s.input_size} inputs; {layers}")
+
+
+# --------------------------------------------------------------------------- examples
+
+def example_summary(path: Path) -> str:
+    """The first comment line of an example file: what it shows."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+        if line.strip():
+            break
+    return ""
+
+
+@main.command()
+def examples():
+    """List the bundled example specs, one line each with what it shows.
+
+    Run any of them by name, from any folder.
+
+    \b
+    Example:
+      rnntrace examples
+      rnntrace run basic_rnn.yaml
+    """
+    paths = sorted(examples_dir().glob("*.yaml"))
+    width = max((len(p.name) for p in paths), default=0)
+    write("\n".join(f"{p.name:<{width}}  {example_summary(p)}" for p in paths))

@@ -1,0 +1,84 @@
+"""The errors rnntrace reports to its users.
+
+A :class:`SpecError` knows where in the spec it happened (file, line, column and
+the key path such as ``layers[0].input_gate.W``), so the command line can print one
+short, precise message instead of a traceback.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable, Optional, Sequence, Tuple, Union
+
+PathPart = Union[str, int]
+Path = Tuple[PathPart, ...]
+
+
+class RnntraceError(Exception):
+    """A problem the user can fix: bad input, a bad option, an unreadable file."""
+
+
+def format_path(path: Sequence[PathPart]) -> str:
+    """``('layers', 0, 'input_gate', 'W')`` → ``layers[0].input_gate.W``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def close_name(name: object, choices: Iterable[str]) -> Optional[str]:
+    """The choice a typo most likely meant, or None."""
+    if not isinstance(name, str):
+        return None
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+class SpecError(RnntraceError):
+    """A spec that cannot be used, with the place that is wrong.
+
+    ``path`` is the key path inside the document; ``file``, ``line`` and ``column``
+    (1-based) are filled in by the loader, which knows where each key came from.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: Sequence[PathPart] = (),
+        *,
+        hint: Optional[str] = None,
+        file: Optional[str] = None,
+        line: Optional[int] = None,
+        column: Optional[int] = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.path: Path = tuple(path)
+        self.hint = hint
+        self.file = file
+        self.line = line
+        self.column = column
+
+    @property
+    def location(self) -> str:
+        where = self.file or "<spec>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return where
+
+    def __str__(self) -> str:
+        text = self.location + ": "
+        if self.path:
+            text += format_path(self.path) + ": "
+        text += self.message
+        if self.hint:
+            text += f" (did you mean '{self.hint}'?)"
+        return text

@@ -1,0 +1,683 @@
+"""The spec: a YAML description of a network and its input, turned into frozen,
+validated dataclasses holding float64 arrays.
+
+Weights use the PyTorch orientation: ``W`` has one row per unit of the layer and
+one column per input, so a layer computes z = W·x + U·m + b.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path as FilePath
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import SpecError, close_name
+from .yamlsource import Document, parse, read_text
+
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
+OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
+LSTM_BLOCKS = ("cell_input", "input_gate", "forget_gate", "output_gate")
+GRU_BLOCKS = ("reset_gate", "update_gate", "candidate")
+RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
+LAYER_TYPES = RECURRENT_TYPES + ("dense", "bidirectional")
+MERGES = ("concat", "sum", "mean")
+LOSSES = ("squared_error", "cross_entropy")
+LOSS_ALIASES = {"mse": "squared_error"}
+#: Names a layer may not take: they are the fields of a step record.
+RESERVED_NAMES = ("t", "x", "y", "token")
+
+Array = np.ndarray
+
+
+# --------------------------------------------------------------------------- layers
+
+@dataclass(frozen=True)
+class Block:
+    """One weight set of a gated cell: z = W·x + U·h_prev (+ P∘c_prev) + b (+ b_h)."""
+
+    W: Array
+    b: Array
+    U: Optional[Array] = None
+    P: Optional[Array] = None      # lstm peephole, one weight per unit
+    b_h: Optional[Array] = None    # gru: PyTorch's second (recurrent) bias
+
+    def parameters(self) -> Dict[str, Array]:
+        return {k: v for k, v in (("W", self.W), ("U", self.U), ("P", self.P),
+                                  ("b", self.b), ("b_h", self.b_h)) if v is not None}
+
+
+@dataclass(frozen=True)
+class Dense:
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    b: Array
+    activation: str = "linear"
+    labels: Optional[Tuple[str, ...]] = None
+    type = "dense"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"W": self.W, "b": self.b}
+
+
+@dataclass(frozen=True)
+class Elman:
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    U: Array
+    b: Array
+    activation: str = "tanh"
+    initial: Optional[Array] = None   # h_0
+    type = "elman"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"W": self.W, "U": self.U, "b": self.b}
+
+
+@dataclass(frozen=True)
+class Jordan:
+    """A hidden layer fed back by the network's output of the last step."""
+
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    U: Array            # previous output → hidden: size × output.size
+    b: Array
+    output: Dense
+    activation: str = "tanh"
+    initial: Optional[Array] = None   # y_0
+    type = "jordan"
+
+    @property
+    def output_size(self) -> int:
+        return self.output.size
+
+    def parameters(self) -> Dict[str, Array]:
+        params = {"W": self.W, "U": self.U, "b": self.b}
+        params.update({f"output.{k}": v for k, v in self.output.parameters().items()})
+        return params
+
+
+@dataclass(frozen=True)
+class LSTM:
+    name: str
+    size: int
+    input_size: int
+    blocks: Mapping[str, Block]       # LSTM_BLOCKS
+    activation: str = "tanh"          # g, on the cell input
+    cell_activation: str = "tanh"     # h, on the cell value
+    gate_activation: str = "sigmoid"
+    initial_c: Optional[Array] = None
+    initial_h: Optional[Array] = None
+    type = "lstm"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {f"{block}.{k}": v for block in LSTM_BLOCKS
+                for k, v in self.blocks[block].parameters().items()}
+
+
+@dataclass(frozen=True)
+class GRU:
+    name: str
+    size: int
+    input_size: int
+    blocks: Mapping[str, Block]       # GRU_BLOCKS
+    activation: str = "tanh"          # on the candidate
+    gate_activation: str = "sigmoid"
+    initial: Optional[Array] = None
+    type = "gru"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {f"{block}.{k}": v for block in GRU_BLOCKS
+                for k, v in self.blocks[block].parameters().items()}
+
+
+Recurrent = Union[Elman, Jordan, LSTM, GRU]
+
+
+@dataclass(frozen=True)
+class Bidirectional:
+    name: str
+    forward: Recurrent
+    backward: Recurrent
+    merge: str = "concat"
+    type = "bidirectional"
+
+    @property
+    def size(self) -> int:
+        return self.output_size
+
+    @property
+    def input_size(self) -> int:
+        return self.forward.input_size
+
+    @property
+    def output_size(self) -> int:
+        if self.merge == "concat":
+            return self.forward.output_size + self.backward.output_size
+        return self.forward.output_size
+
+    def parameters(self) -> Dict[str, Array]:
+        params = {f"forward.{k}": v for k, v in self.forward.parameters().items()}
+        params.update({f"backward.{k}": v for k, v in self.backward.parameters().items()})
+        return params
+
+
+Layer = Union[Elman, Jordan, LSTM, GRU, Dense, Bidirectional]
+
+
+def parameter_count(layer: Layer) -> int:
+    return int(sum(v.size for v in layer.parameters().values()))
+
+
+# --------------------------------------------------------------------------- spec
+
+@dataclass(frozen=True)
+class Lexicon:
+    words: Tuple[str, ...]
+    other: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.words) + (1 if self.other else 0)
+
+    def encode(self, word: str) -> Array:
+        """1-of-N: the word's own dimension is 1; unknown words go to 'other'."""
+        vector = np.zeros(self.size)
+        vector[self.words.index(word) if word in self.words else len(self.words)] = 1.0
+        return vector
+
+
+@dataclass(frozen=True)
+class Train:
+    targets: Tuple[Any, ...]          # per step: None, a float64 vector, or a unit index
+    loss: str = "squared_error"
+    clip: Optional[Tuple[str, float]] = None   # ("norm", θ) or ("value", θ)
+    learning_rate: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    inputs: Array                     # T × input_size, float64
+    layers: Tuple[Layer, ...]
+    title: Optional[str] = None
+    tokens: Optional[Tuple[str, ...]] = None
+    lexicon: Optional[Lexicon] = None
+    train: Optional[Train] = None
+    source: str = "<spec>"
+    document: Optional[Document] = field(default=None, repr=False, compare=False)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.inputs.shape[1])
+
+    @property
+    def output_layer(self) -> Layer:
+        return self.layers[-1]
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def with_inputs(self, inputs: Any) -> "Spec":
+        """The same network on other inputs (numbers, or words with a lexicon)."""
+        doc = Document(None, None, "--inputs")
+        encoded, tokens = _inputs(_Reader(doc), inputs, self.lexicon, ("inputs",))
+        if encoded.shape[1] != self.input_size:
+            raise SpecError(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}",
+                            ("inputs",), file="--inputs")
+        import dataclasses
+        return dataclasses.replace(self, inputs=encoded, tokens=tokens)
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = None) -> Spec:
+    """Read and validate a spec from a path, ``-`` (standard input) or a text stream."""
+    if hasattr(source, "read"):
+        raw = source.read()
+        label = name or getattr(source, "name", "<stream>")
+    elif str(source) == "-":
+        import sys
+        raw = sys.stdin.buffer.read()
+        label = name or "<stdin>"
+    else:
+        path = FilePath(source)
+        label = name or str(source)
+        try:
+            raw = path.read_bytes()
+        except IsADirectoryError:
+            raise SpecError("is a directory, not a spec file", file=label) from None
+        except FileNotFoundError:
+            raise SpecError("no such file", file=label) from None
+        except OSError as exc:
+            raise SpecError(f"cannot read: {exc.strerror or exc}", file=label) from None
+    text = raw if isinstance(raw, str) else read_text(label, raw)
+    return spec_from_text(text, label)
+
+
+def spec_from_text(text: str, source: str = "<spec>") -> Spec:
+    return build_spec(parse(text, source))
+
+
+def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Spec:
+    """Validate a spec given as plain Python data (as YAML would load it)."""
+    return build_spec(Document(data, None, source))
+
+
+def build_spec(doc: Document) -> Spec:
+    r = _Reader(doc)
+    data = doc.data
+    if data is None:
+        raise doc.error("the spec is empty; it needs at least 'inputs' and 'layers'")
+    if not isinstance(data, dict):
+        raise doc.error(f"expected a mapping with 'inputs' and 'layers', found {_kind(data)}")
+    r.keys(data, (), {"title", "inputs", "layers", "lexicon", "train"}, required=("inputs", "layers"))
+
+    title = data.get("title")
+    if title is not None and not isinstance(title, (str, int, float)):
+        raise doc.error(f"expected a line of text, found {_kind(title)}", ("title",))
+    lexicon = _lexicon(r, data["lexicon"]) if data.get("lexicon") is not None else None
+    inputs, tokens = _inputs(r, data["inputs"], lexicon, ("inputs",))
+
+    layers_data = data["layers"]
+    if not isinstance(layers_data, list) or not layers_data:
+        raise doc.error(f"expected a list of at least one layer, found {_kind(layers_data)}", ("layers",))
+    names = _layer_names(r, layers_data)
+    layers: List[Layer] = []
+    size_in = inputs.shape[1]
+    for i, (item, name) in enumerate(zip(layers_data, names)):
+        why = f"; {size_in} = the number of inputs" if i == 0 else \
+            f"; {size_in} = the output size of layers[{i - 1}]"
+        layer = _layer(r, item, ("layers", i), name, size_in, LAYER_TYPES, why)
+        layers.append(layer)
+        size_in = layer.output_size
+
+    train = _train(r, data["train"], layers[-1], len(inputs)) if data.get("train") is not None else None
+    return Spec(inputs=inputs, layers=tuple(layers), title=None if title is None else str(title),
+                tokens=tokens, lexicon=lexicon, train=train, source=doc.file, document=doc)
+
+
+# --------------------------------------------------------------------------- pieces
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}" if len(value) < 40 else "text"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class _Reader:
+    """Validation helpers that raise SpecErrors pointing into the document."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+
+    def error(self, message, path, **kw):
+        return self.doc.error(message, path, **kw)
+
+    def keys(self, data: dict, path: tuple, allowed, required=()) -> None:
+        for key in data:
+            if key not in allowed:
+                hint = close_name(key, sorted(allowed))
+                raise self.error(f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
+                                 path + (key,), hint=hint, at_key=True)
+        for key in required:
+            if key not in data:
+                raise self.error(f"missing the required key {key!r}", path)
+
+    def mapping(self, value, path, what="a mapping") -> dict:
+        if not isinstance(value, dict):
+            raise self.error(f"expected {what}, found {_kind(value)}", path)
+        return value
+
+    def number(self, value, path) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(f"expected a number, found {_kind(value)}", path)
+        value = float(value)
+        if math.isnan(value):
+            raise self.error("expected a number, found NaN", path)
+        if math.isinf(value):
+            raise self.error("expected a finite number, found infinity", path)
+        return value
+
+    def count(self, value, path, what="size") -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+            raise self.error(f"expected the {what} as a whole number of at least 1, found {_kind(value)}", path)
+        return int(value)
+
+    def choice(self, value, path, choices, what) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise self.error(f"unknown {what} {value!r}; expected one of {', '.join(choices)}", path,
+                             hint=close_name(value, choices))
+        return value
+
+    def vector(self, value, path, size: int, what="vector") -> Array:
+        """A length-``size`` vector; a single number broadcasts."""
+        if isinstance(value, list):
+            if len(value) != size or any(isinstance(v, list) for v in value):
+                raise self.error(f"expected a {what} of {size} number{'s' if size != 1 else ''} "
+                                 f"(or one number for all), found {_shape_text(value)}", path)
+            return np.array([self.number(v, path + (i,)) for i, v in enumerate(value)], dtype=np.float64)
+        return np.full(size, self.number(value, path), dtype=np.float64)
+
+    def matrix(self, value, path, rows: int, cols: int, why: str = "") -> Array:
+        """A rows × cols matrix; a number broadcasts; a flat list is the row of a 1-row matrix."""
+        expected = (f"expected a {rows}×{cols} matrix ({rows} row{'s' if rows != 1 else ''} "
+                    f"of {cols} number{'s' if cols != 1 else ''}{why}), or one number for every weight")
+        if not isinstance(value, list):
+            return np.full((rows, cols), self.number(value, path), dtype=np.float64)
+        if value and not any(isinstance(v, list) for v in value):
+            if rows == 1 and len(value) == cols:
+                return np.array([[self.number(v, path + (i,)) for i, v in enumerate(value)]])
+            raise self.error(f"{expected}; found {_shape_text(value)}", path)
+        if len(value) != rows or not all(isinstance(row, list) and len(row) == cols for row in value):
+            raise self.error(f"{expected}; found {_shape_text(value)}", path)
+        return np.array([[self.number(v, path + (i, j)) for j, v in enumerate(row)]
+                         for i, row in enumerate(value)], dtype=np.float64)
+
+
+def _shape_text(value) -> str:
+    if not isinstance(value, list):
+        return _kind(value)
+    if value and all(isinstance(row, list) for row in value):
+        lengths = sorted({len(row) for row in value})
+        if len(lengths) == 1:
+            return f"{len(value)} rows of {lengths[0]}"
+        return f"{len(value)} rows of {'/'.join(map(str, lengths))} (ragged)"
+    if any(isinstance(v, list) for v in value):
+        return "a mix of numbers and lists"
+    return f"a list of {len(value)} number{'s' if len(value) != 1 else ''}"
+
+
+def _lexicon(r: _Reader, value) -> Lexicon:
+    path = ("lexicon",)
+    if isinstance(value, list):
+        value = {"words": value}
+    data = r.mapping(value, path, "a mapping with 'words' (and optionally 'other')")
+    r.keys(data, path, {"words", "other"}, required=("words",))
+    words = data["words"]
+    if isinstance(words, str):
+        words = words.split()
+    if not isinstance(words, list) or not words:
+        raise r.error(f"expected a list of words, found {_kind(words)}", path + ("words",))
+    seen = set()
+    for i, word in enumerate(words):
+        if not isinstance(word, (str, int, float)) or isinstance(word, bool):
+            raise r.error(f"expected a word, found {_kind(word)}", path + ("words", i))
+        if str(word) in seen:
+            raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
+        seen.add(str(word))
+    other = data.get("other", False)
+    if not isinstance(other, bool):
+        raise r.error(f"expected true or false, found {_kind(other)}", path + ("other",))
+    return Lexicon(tuple(str(w) for w in words), other)
+
+
+def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array, Optional[Tuple[str, ...]]]:
+    if lexicon is not None:
+        words = value.split() if isinstance(value, str) else value
+        if not isinstance(words, list) or not words:
+            raise r.error(f"expected a list of words or a sentence, found {_kind(value)}", path)
+        tokens = []
+        for i, word in enumerate(words):
+            if isinstance(word, bool) or not isinstance(word, (str, int, float)):
+                raise r.error(f"expected a word, found {_kind(word)}", path + (i,))
+            word = str(word)
+            if word not in lexicon.words and not lexicon.other:
+                raise r.error(f"the word {word!r} is not in the lexicon ({', '.join(lexicon.words)}) "
+                              "and the lexicon has no 'other' dimension", path + (i,),
+                              hint=close_name(word, lexicon.words))
+            tokens.append(word)
+        return np.array([lexicon.encode(w) for w in tokens]), tuple(tokens)
+    if isinstance(value, str):
+        raise r.error("expected a list of time steps (numbers or lists of numbers); "
+                      "words need a 'lexicon'", path)
+    if not isinstance(value, list) or not value:
+        raise r.error(f"expected a non-empty list of time steps, found {_kind(value)}", path)
+    if all(not isinstance(v, list) for v in value):
+        return np.array([[r.number(v, path + (i,))] for i, v in enumerate(value)]), None
+    width = None
+    rows = []
+    for i, step in enumerate(value):
+        if not isinstance(step, list):
+            raise r.error(f"expected a list of numbers for this step (like the others), found {_kind(step)}",
+                          path + (i,))
+        if not step:
+            raise r.error("a time step has no numbers", path + (i,))
+        if width is None:
+            width = len(step)
+        elif len(step) != width:
+            raise r.error(f"expected {width} numbers (as in step 1), found {len(step)}", path + (i,))
+        rows.append([r.number(v, path + (i, j)) for j, v in enumerate(step)])
+    return np.array(rows, dtype=np.float64), None
+
+
+def _layer_names(r: _Reader, items: list) -> List[str]:
+    types = [item.get("type") if isinstance(item, dict) else None for item in items]
+    names = []
+    counters: Dict[str, int] = {}
+    for i, item in enumerate(items):
+        given = item.get("name") if isinstance(item, dict) else None
+        if given is not None:
+            if not isinstance(given, str) or not given or "." in given or given in RESERVED_NAMES:
+                raise r.error(f"expected a name without dots, other than {', '.join(RESERVED_NAMES)}; "
+                              f"found {_kind(given)}", ("layers", i, "name"))
+            names.append(given)
+            continue
+        kind = str(types[i])
+        counters[kind] = counters.get(kind, 0) + 1
+        names.append(f"{kind}{counters[kind]}" if types.count(types[i]) > 1 else kind)
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise r.error(f"the layer name {name!r} is used twice", ("layers", i))
+    return names
+
+
+_COMMON = {"name", "type", "size"}
+_ALLOWED = {
+    "elman": _COMMON | {"W", "U", "b", "activation", "initial"},
+    "jordan": _COMMON | {"W", "U", "b", "activation", "initial", "output"},
+    "lstm": _COMMON | set(LSTM_BLOCKS) | {"activation", "cell_activation", "gate_activation", "initial"},
+    "gru": _COMMON | set(GRU_BLOCKS) | {"activation", "gate_activation", "initial"},
+    "dense": _COMMON | {"W", "b", "activation", "labels"},
+    "bidirectional": {"name", "type", "forward", "backward", "merge"},
+}
+
+
+def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = "") -> Layer:
+    data = r.mapping(item, path, "a layer (a mapping with 'type' and 'size')")
+    if "type" not in data:
+        raise r.error(f"missing 'type'; expected one of {', '.join(allow)}", path)
+    kind = r.choice(data["type"], path + ("type",), allow, "layer type")
+    r.keys(data, path, _ALLOWED[kind], required=() if kind == "bidirectional" else ("size",))
+
+    if kind == "bidirectional":
+        merge = r.choice(data.get("merge", "concat"), path + ("merge",), MERGES, "merge")
+        for key in ("forward", "backward"):
+            if key not in data:
+                raise r.error(f"missing '{key}': a recurrent layer ({', '.join(RECURRENT_TYPES)})", path)
+        fwd = _layer(r, data["forward"], path + ("forward",), "forward", size_in, RECURRENT_TYPES, why)
+        bwd = _layer(r, data["backward"], path + ("backward",), "backward", size_in, RECURRENT_TYPES, why)
+        if merge != "concat" and fwd.output_size != bwd.output_size:
+            raise r.error(f"merge '{merge}' needs both directions of one size; "
+                          f"found {fwd.output_size} and {bwd.output_size}", path + ("merge",))
+        return Bidirectional(name, fwd, bwd, merge)
+
+    size = r.count(data["size"], path + ("size",))
+    activation = lambda key, default, choices=ACTIVATIONS: r.choice(  # noqa: E731
+        data.get(key, default), path + (key,), choices, "activation")
+
+    if kind == "dense":
+        labels = None
+        if data.get("labels") is not None:
+            labels = data["labels"]
+            if not isinstance(labels, list) or len(labels) != size or \
+                    not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
+                raise r.error(f"expected {size} labels, one per unit, found {_kind(labels)}", path + ("labels",))
+            labels = tuple(str(x) for x in labels)
+        return Dense(name, size, size_in,
+                     W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
+                     b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
+                     activation=activation("activation", "linear", OUTPUT_ACTIVATIONS), labels=labels)
+
+    if kind == "elman":
+        return Elman(name, size, size_in,
+                     W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
+                     U=r.matrix(_need(r, data, "U", path), path + ("U",), size, size,
+                                f"; memory holds the {size} hidden values"),
+                     b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
+                     activation=activation("activation", "tanh"),
+                     initial=_initial(r, data, path, size))
+
+    if kind == "jordan":
+        out_path = path + ("output",)
+        out = r.mapping(_need(r, data, "output", path), out_path,
+                        "the output layer: a mapping with size, W, b, activation")
+        r.keys(out, out_path, {"size", "W", "b", "activation", "labels"}, required=("size",))
+        output = _layer(r, dict(out, type="dense"), out_path, "output", size, ("dense",),
+                        f"; {size} = the hidden size")
+        return Jordan(name, size, size_in,
+                      W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
+                      U=r.matrix(_need(r, data, "U", path), path + ("U",), size, output.size,
+                                 f"; memory holds the {output.size} outputs of the last step"),
+                      b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
+                      output=output, activation=activation("activation", "tanh"),
+                      initial=_initial(r, data, path, output.size))
+
+    names = LSTM_BLOCKS if kind == "lstm" else GRU_BLOCKS
+    blocks = {}
+    for block in names:
+        if block not in data:
+            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", path,
+                          hint=close_name(block, [k for k in data if k not in _ALLOWED[kind]]))
+        bpath = path + (block,)
+        bdata = r.mapping(data[block], bpath, "a mapping of weights {W, U, b}")
+        allowed = {"W", "U", "b"} | ({"P"} if kind == "lstm" and block != "cell_input" else set()) \
+            | ({"b_h"} if kind == "gru" else set())
+        r.keys(bdata, bpath, allowed, required=("W",))
+        blocks[block] = Block(
+            W=r.matrix(bdata["W"], bpath + ("W",), size, size_in, why),
+            U=None if bdata.get("U") is None else r.matrix(bdata["U"], bpath + ("U",), size, size,
+                                                           f"; the recurrent input is the {size} outputs h"),
+            b=r.vector(bdata.get("b", 0), bpath + ("b",), size, "bias"),
+            P=None if bdata.get("P") is None else r.vector(bdata["P"], bpath + ("P",), size, "peephole"),
+            b_h=None if bdata.get("b_h") is None else r.vector(bdata["b_h"], bpath + ("b_h",), size, "bias"),
+        )
+    if kind == "lstm":
+        c0 = h0 = None
+        if data.get("initial") is not None:
+            ipath = path + ("initial",)
+            init = r.mapping(data["initial"], ipath, "a mapping {c: …, h: …}")
+            r.keys(init, ipath, {"c", "h"})
+            c0 = None if init.get("c") is None else r.vector(init["c"], ipath + ("c",), size, "cell")
+            h0 = None if init.get("h") is None else r.vector(init["h"], ipath + ("h",), size, "output")
+        return LSTM(name, size, size_in, blocks, activation=activation("activation", "tanh"),
+                    cell_activation=activation("cell_activation", "tanh"),
+                    gate_activation=activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0)
+    return GRU(name, size, size_in, blocks, activation=activation("activation", "tanh"),
+               gate_activation=activation("gate_activation", "sigmoid"), initial=_initial(r, data, path, size))
+
+
+def _need(r: _Reader, data: dict, key: str, path):
+    if data.get(key) is None:
+        raise r.error(f"missing the weights '{key}'", path)
+    return data[key]
+
+
+def _initial(r: _Reader, data: dict, path, size: int) -> Optional[Array]:
+    if data.get("initial") is None:
+        return None
+    return r.vector(data["initial"], path + ("initial",), size, "starting memory")
+
+
+def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
+    path = ("train",)
+    data = r.mapping(value, path, "a mapping with 'targets' and 'loss'")
+    r.keys(data, path, {"targets", "loss", "clip", "learning_rate"}, required=("targets",))
+    loss = data.get("loss", "squared_error")
+    loss = LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
+    loss = r.choice(loss, path + ("loss",), LOSSES, "loss")
+    labels = getattr(output, "labels", None)
+    if loss == "cross_entropy" and getattr(output, "activation", None) != "softmax":
+        raise r.error("cross_entropy needs a softmax output layer (a dense layer with activation: softmax)",
+                      path + ("loss",))
+
+    raw = data["targets"]
+    tpath = path + ("targets",)
+    if not isinstance(raw, list) or len(raw) != steps:
+        raise r.error(f"expected {steps} targets, one per step (null for a step without one), "
+                      f"found {_kind(raw)}", tpath)
+    targets: List[Any] = []
+    size = output.output_size
+    for i, target in enumerate(raw):
+        if target is None:
+            targets.append(None)
+        elif loss == "cross_entropy":
+            if isinstance(target, str):
+                if not labels or target not in labels:
+                    raise r.error(f"unknown label {target!r}" + (f"; expected one of {', '.join(labels)}"
+                                                                 if labels else "; the output layer has no labels"),
+                                  tpath + (i,), hint=close_name(target, labels or ()))
+                targets.append(labels.index(target))
+            elif isinstance(target, (int, float)) and not isinstance(target, bool) \
+                    and target == int(target) and 0 <= target < size:
+                targets.append(int(target))
+            else:
+                raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {_kind(target)}",
+                              tpath + (i,))
+        else:
+            targets.append(r.vector(target, tpath + (i,), size, "target"))
+    if all(t is None for t in targets):
+        raise r.error("every target is null: at least one step needs a target", tpath)
+
+    clip = None
+    if data.get("clip") is not None:
+        cpath = path + ("clip",)
+        cdata = r.mapping(data["clip"], cpath, "{norm: θ} or {value: θ}")
+        r.keys(cdata, cpath, {"norm", "value"})
+        if len(cdata) != 1:
+            raise r.error("expected exactly one of norm or value", cpath)
+        (kind, theta), = cdata.items()
+        theta = r.number(theta, cpath + (kind,))
+        if theta <= 0:
+            raise r.error(f"expected a positive threshold, found {theta:g}", cpath + (kind,))
+        clip = (kind, theta)
+    rate = None
+    if data.get("learning_rate") is not None:
+        rate = r.number(data["learning_rate"], path + ("learning_rate",))
+    return Train(tuple(targets), loss, clip, rate)

@@ -1,0 +1,208 @@
+"""The trace: what the engine computed at every step, as plain data.
+
+Step records hold float64 arrays; :meth:`Trace.to_dict` (and :func:`step_to_dict`)
+is the one place they become JSON-ready lists, in the field names of the
+``rnntrace.trace/1`` format.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+FORMAT = "rnntrace.trace/1"
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A gate (or cell input): its input z and its activation a."""
+
+    z: Array
+    a: Array
+
+
+@dataclass(frozen=True)
+class ElmanRecord:
+    h_prev: Array
+    z: Array
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+@dataclass(frozen=True)
+class JordanRecord:
+    y_prev: Array
+    z: Array
+    h: Array
+    z_out: Array
+    y: Array
+
+    @property
+    def output(self) -> Array:
+        return self.y
+
+
+@dataclass(frozen=True)
+class LSTMRecord:
+    c_prev: Array
+    h_prev: Array
+    gates: Mapping[str, Gate]   # cell_input, input_gate, forget_gate, output_gate
+    c: Array
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+@dataclass(frozen=True)
+class GRURecord:
+    h_prev: Array
+    gates: Mapping[str, Gate]   # reset_gate, update_gate, candidate
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+@dataclass(frozen=True)
+class DenseRecord:
+    z: Array
+    y: Array
+    label: Optional[str] = None
+
+    @property
+    def output(self) -> Array:
+        return self.y
+
+
+@dataclass(frozen=True)
+class BidirectionalRecord:
+    forward: "Record"
+    backward: "Record"   # after reading x_T … x_t
+    h: Array             # merged
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+Record = Union[ElmanRecord, JordanRecord, LSTMRecord, GRURecord, DenseRecord, BidirectionalRecord]
+
+
+@dataclass(frozen=True)
+class Step:
+    t: int                       # 1-based
+    x: Array
+    layers: Mapping[str, Record]
+    y: Array                     # the last layer's output
+    token: Optional[str] = None
+
+
+@dataclass
+class Trace:
+    """A run: the spec it came from and one :class:`Step` per time step."""
+
+    spec: Any
+    steps: List[Step] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index: int) -> Step:
+        return self.steps[index]
+
+    def header(self) -> Dict[str, Any]:
+        return header_dict(self.spec)
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = self.header()
+        data["steps"] = [step_to_dict(step) for step in self.steps]
+        return data
+
+
+# --------------------------------------------------------------------------- to plain data
+
+def header_dict(spec) -> Dict[str, Any]:
+    from .spec import parameter_count
+    data: Dict[str, Any] = {"format": FORMAT}
+    if spec.title is not None:
+        data["title"] = spec.title
+    data["layers"] = [_layer_info(layer, parameter_count(layer)) for layer in spec.layers]
+    return data
+
+
+def _layer_info(layer, parameters: int) -> Dict[str, Any]:
+    info: Dict[str, Any] = {"name": layer.name, "type": layer.type, "size": layer.output_size,
+                            "parameters": parameters}
+    if layer.type == "bidirectional":
+        info["merge"] = layer.merge
+        info["forward"] = {"type": layer.forward.type, "size": layer.forward.output_size}
+        info["backward"] = {"type": layer.backward.type, "size": layer.backward.output_size}
+    if getattr(layer, "labels", None):
+        info["labels"] = list(layer.labels)
+    return info
+
+
+def numbers(array: Array) -> List[Optional[float]]:
+    """A float64 vector as a JSON list; a non-finite entry becomes null (strict JSON)."""
+    values = array.tolist()
+    if not np.isfinite(array).all():
+        values = [v if math.isfinite(v) else None for v in values]
+    return values
+
+
+def record_to_dict(record: Record) -> Dict[str, Any]:
+    if isinstance(record, BidirectionalRecord):
+        return {"forward": record_to_dict(record.forward), "backward": record_to_dict(record.backward),
+                "h": numbers(record.h)}
+    data: Dict[str, Any] = {}
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        if name == "gates":
+            data["gates"] = {g: {"z": numbers(v.z), "a": numbers(v.a)} for g, v in value.items()}
+        elif name == "label":
+            if value is not None:
+                data["label"] = value
+        else:
+            data[name] = numbers(value)
+    return data
+
+
+def step_to_dict(step: Step) -> Dict[str, Any]:
+    data: Dict[str, Any] = {"t": step.t, "x": numbers(step.x)}
+    if step.token is not None:
+        data["token"] = step.token
+    data["layers"] = {name: record_to_dict(record) for name, record in step.layers.items()}
+    data["y"] = numbers(step.y)
+    return data
+
+
+def flatten(step_dict: Mapping[str, Any]) -> Dict[str, Any]:
+    """``{"layers": {"lstm": {"c": [..]}}}`` → ``{"lstm.c": [..]}``: the quantity paths
+    that answers files and CSV columns use (``y``, ``lstm.gates.input_gate.a``, …)."""
+    out: Dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        else:
+            out[prefix] = value
+
+    for key, value in step_dict.items():
+        if key == "layers":
+            walk("", value)
+        else:
+            out[key] = value
+    return out
