@@ -160,7 +160,11 @@ def _scalar(node: yaml.ScalarNode, path: tuple, doc: Document) -> Any:
     if tag == _TAG + "null":
         return None
     if tag == _TAG + "bool":
-        return value.lower() in ("true", "yes", "on", "y")
+        # YAML 1.2: only true and false are booleans. YAML 1.1 also reads yes/no/on/off
+        # as booleans, which would turn the word "on" in a sentence or lexicon into true.
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return value
     if tag == _TAG + "int":
         try:
             return int(value.replace("_", ""), 0)
