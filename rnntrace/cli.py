@@ -207,3 +207,75 @@ def examples():
     paths = sorted(examples_dir().glob("*.yaml"))
     width = max((len(p.name) for p in paths), default=0)
     write("\n".join(f"{p.name:<{width}}  {example_summary(p)}" for p in paths))
+
+
+# --------------------------------------------------------------------------- check
+
+def _tolerance(ctx, param, value):
+    import math
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter("expected a number of 0 or more")
+    return value
+
+
+@main.command()
+@click.argument("spec")
+@click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True)
+@click.option("--tolerance", type=float, default=None, callback=_tolerance,
+              help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
+                   "Wins over a file's own 'tolerance'.  [default: 0.01]")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="table for people; json (rnntrace.check/1) for an autograder; "
+                                      "csv (one row per file) for a gradebook.")
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown in the table (display only).")
+@click.pass_context
+def check(ctx, spec, answer_files, tolerance, fmt, precision):
+    """Check hand-computed ANSWERS against the exact run of SPEC.
+
+    An answers file gives, per time step, quantities of the trace and your values:
+
+    \b
+      tolerance: 0.01        # optional
+      steps:
+        1: {lstm.c: 3, y: 0}
+        4: {y: 7, lstm.gates.output_gate.a: 1}
+
+    With one file, each answer gets a row; with several (a whole class) each file gets
+    a row with its score and first wrong answer, and a file that cannot be read is
+    reported in its row without stopping the others. Exit code 0 when every answer is
+    right, 1 when one is wrong, 2 when a file could not be read.
+
+    \b
+    Examples:
+      rnntrace check lstm_example.yaml my_answers.yaml
+      rnntrace check homework.yaml answers/*.yaml --format csv > grades.csv
+    """
+    if spec == "-" and "-" in answer_files:
+        raise RnntraceError("only one of SPEC and ANSWERS can be read from standard input (-)")
+    spec_obj = load(spec)
+    from . import engine
+    from .answers import Reference, check_file, check_files, exit_code, report_to_dict, summary
+    from .render import check as show
+    reference = Reference.from_trace(engine.run(spec_obj), spec)
+    if len(answer_files) == 1:
+        results = [check_file(answer_files[0], reference, tolerance)]   # unreadable: the usual exit 2
+    else:
+        results = check_files(answer_files, reference, tolerance)
+    if fmt == "json":
+        write(show.check_json(report_to_dict(results, spec)))
+    elif fmt == "csv":
+        write(show.check_csv(results))
+    else:
+        parts = show.answers_table(results[0], precision) if len(results) == 1 else \
+            show.class_table(results, summary(results), precision)
+        out = console()
+        with out.capture() as captured:
+            for part in parts:
+                out.print(part)
+        write(captured.get())
+    code = exit_code(results)
+    if code == 2:
+        bad = sum(not r.readable for r in results)
+        click.echo(f"Error: {bad} of {len(results)} answer files could not be read (see their rows)", err=True)
+    ctx.exit(code)
