@@ -1,0 +1,451 @@
+"""PyTorch weights as a spec: a ``state_dict`` of ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``
+and ``nn.Linear`` modules becomes a spec dict in the v1 format (DESIGN §2), which
+:func:`rnntrace.spec.spec_from_dict` accepts and :func:`spec_to_yaml` writes as a file.
+
+PyTorch keeps the weights of all gates of a layer in one matrix, stacked by rows
+(H = hidden size; ``_l{k}`` is the k-th stacked layer, ``_reverse`` the backward
+direction of a bidirectional module):
+
+    nn.RNN   weight_ih_l{k}: W          (H × in)   h = act(W·x + b_ih + U·h_{t−1} + b_hh)
+    nn.LSTM  weight_ih_l{k}: [W_i; W_f; W_g; W_o]  (4H × in)
+             → input_gate, forget_gate, cell_input, output_gate
+    nn.GRU   weight_ih_l{k}: [W_r; W_z; W_n]       (3H × in)
+             → reset_gate, update_gate, candidate
+
+``weight_hh_l{k}`` is stacked the same way (rows × H) and holds the recurrent ``U``.
+The spec uses PyTorch's orientation (one row per unit), so each block is a plain
+slice of rows. PyTorch adds two biases, ``b_ih`` and ``b_hh``:
+
+- nn.RNN, nn.LSTM and the GRU's two gates: both biases are added to the same z, so
+  the spec's ``b`` is their sum;
+- the GRU's candidate: n = tanh(W_n·x + b_in + r∘(U_n·h + b_hn)); the reset gate
+  multiplies ``b_hn``, so it stays apart as the block's ``b_h``.
+
+A layer k > 0 reads the output of layer k − 1 (both directions concatenated when
+bidirectional), which is what stacking spec layers does. ``nn.Linear`` (weight
+out × in, bias) is a ``dense`` layer.
+
+torch is never imported here: any value ``numpy.asarray`` understands will do, and
+a tensor is detached and moved to the CPU first.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .errors import RnntraceError, close_name
+from .spec import GRU_BLOCKS, LSTM_BLOCKS
+
+#: PyTorch's row blocks, in the order they are stacked.
+TORCH_GATES = {
+    "lstm": ("input_gate", "forget_gate", "cell_input", "output_gate"),   # i, f, g, o
+    "gru": ("reset_gate", "update_gate", "candidate"),                    # r, z, n
+    "elman": ("W",),
+}
+SPEC_ORDER = {"lstm": LSTM_BLOCKS, "gru": GRU_BLOCKS}
+#: How PyTorch's modules are called here, and the spec type each becomes.
+KINDS = {"rnn": "elman", "elman": "elman", "lstm": "lstm", "gru": "gru"}
+NONLINEARITIES = ("tanh", "relu")
+DENSE_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
+
+_RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
+                            r"_l(?P<layer>\d+)(?P<reverse>_reverse)?$")
+_LINEAR_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight|bias)$")
+
+
+class ConvertError(RnntraceError, ValueError):
+    """Weights that cannot be turned into a spec (unknown keys, shapes that do not fit)."""
+
+
+# --------------------------------------------------------------------------- values
+
+def as_array(value: Any, what: str = "value") -> np.ndarray:
+    """A float64 numpy array of ``value``: a tensor (detached, on the CPU), an array,
+    a list or a number. Non-finite entries are refused (a spec cannot hold them)."""
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if hasattr(value, "cpu"):
+        value = value.cpu()
+    if hasattr(value, "double") and hasattr(value, "is_floating_point"):
+        value = value.double()         # bfloat16 and float16 have no numpy twin; widening is exact
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConvertError(f"{what}: expected numbers, found {type(value).__name__} ({exc})") from None
+    if not np.isfinite(array).all():
+        raise ConvertError(f"{what}: holds NaN or infinity; a spec needs finite numbers")
+    return array
+
+
+def _rows(array: np.ndarray) -> List[List[float]]:
+    return [[float(v) for v in row] for row in array]
+
+
+def _vector(array: np.ndarray) -> List[float]:
+    return [float(v) for v in array]
+
+
+def _state_dict(model: Any) -> Tuple[Mapping[str, Any], Dict[str, str]]:
+    """The state dict of ``model`` and, when ``model`` is a module, the nonlinearity
+    of each of its nn.RNN submodules (a state_dict does not record it)."""
+    if hasattr(model, "state_dict") and callable(model.state_dict):
+        nonlinearities = {}
+        if hasattr(model, "named_modules"):
+            for name, module in model.named_modules():
+                mode = getattr(module, "mode", None)
+                if isinstance(mode, str) and mode.startswith("RNN_"):
+                    nonlinearities[f"{name}." if name else ""] = mode[4:].lower()
+                if getattr(module, "proj_size", 0):
+                    raise ConvertError(f"{name or 'the LSTM'}: proj_size={module.proj_size} "
+                                       "(LSTM with projections) has no spec equivalent")
+        return model.state_dict(), nonlinearities
+    if not isinstance(model, Mapping):
+        raise ConvertError(f"expected a state_dict (a mapping of names to tensors) or a module, "
+                           f"found {type(model).__name__}")
+    return model, {}
+
+
+# --------------------------------------------------------------------------- one module
+
+def _pick(option: Any, prefix: str, default: Any) -> Any:
+    """An option given once for all modules, or per module as {prefix: value}."""
+    if isinstance(option, Mapping):
+        key = prefix.rstrip(".")
+        return option.get(key, option.get(prefix, default))
+    return default if option is None else option
+
+
+def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
+    w_hh = as_array(state[f"{prefix}weight_hh_l0"], f"{prefix}weight_hh_l0")
+    if w_hh.ndim != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
+        raise ConvertError(f"{prefix}weight_hh_l0: expected (gates·hidden) × hidden, found shape {w_hh.shape}")
+    found = {1: "elman", 3: "gru", 4: "lstm"}.get(w_hh.shape[0] // w_hh.shape[1])
+    if kind is not None:
+        given = KINDS.get(str(kind).lower())
+        if given is None:
+            hint = close_name(str(kind).lower(), KINDS)
+            raise ConvertError(f"unknown module kind {kind!r}; expected rnn, lstm or gru"
+                               + (f" (did you mean {hint!r}?)" if hint else ""))
+        if found is not None and found != given:
+            raise ConvertError(f"{prefix}weight_hh_l0 has shape {w_hh.shape}, which is a "
+                               f"{found} layer, not {kind}")
+        return given
+    if found is None:
+        raise ConvertError(f"{prefix}weight_hh_l0 has shape {w_hh.shape}: {w_hh.shape[0] // w_hh.shape[1]} "
+                           "blocks of rows is none of RNN (1), GRU (3), LSTM (4)")
+    return found
+
+
+def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: str) -> List[Any]:
+    """PyTorch's h_0 (and c_0) of shape (layers·directions, hidden), or with a batch of
+    one in the middle, split into the starting memory of each spec recurrent layer."""
+    if initial is None:
+        return [None] * count
+
+    def stack(value, what):
+        array = as_array(value, f"{prefix}initial {what}")
+        if array.ndim == 3 and array.shape[1] == 1:
+            array = array[:, 0, :]
+        if array.ndim == 1 and count == 1:
+            array = array[None, :]
+        if array.shape != (count, hidden):
+            raise ConvertError(f"{prefix}initial {what}: expected shape ({count}, {hidden}) "
+                               f"(layers·directions, hidden), found {array.shape}")
+        return array
+
+    if kind == "lstm":
+        if not (isinstance(initial, (tuple, list)) and len(initial) == 2):
+            raise ConvertError(f"{prefix}initial: an LSTM starts from (h_0, c_0), as PyTorch takes them")
+        h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0")
+        return [{"c": _vector(c0[k]), "h": _vector(h0[k])} for k in range(count)]
+    h0 = stack(initial, "h_0")
+    return [_vector(h0[k]) for k in range(count)]
+
+
+def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str = "",
+                     nonlinearity: str = "tanh", initial: Any = None) -> List[Dict[str, Any]]:
+    """The spec layers (unnamed) of one nn.RNN / nn.LSTM / nn.GRU whose parameters are
+    ``{prefix}weight_ih_l0`` etc.: one layer per ``num_layers``, each ``bidirectional``
+    (merge: concat) when the module is. ``kind`` (rnn, lstm, gru) is found from the
+    shapes when left out; ``nonlinearity`` is nn.RNN's (tanh or relu); ``initial`` is
+    the h_0 (or the pair h_0, c_0 for an LSTM) one would pass to the module."""
+    state, _ = _state_dict(state_dict)
+    if f"{prefix}weight_ih_l0" not in state:
+        raise ConvertError(f"no {prefix}weight_ih_l0: not an nn.RNN, nn.LSTM or nn.GRU"
+                           + (f" at prefix {prefix!r}" if prefix else ""))
+    if any(k.startswith(f"{prefix}weight_hr_l") for k in state):
+        raise ConvertError(f"{prefix}weight_hr_l0: an LSTM with proj_size has no spec equivalent")
+    kind = _kind_of(state, prefix, kind)
+    if nonlinearity not in NONLINEARITIES:
+        raise ConvertError(f"unknown nonlinearity {nonlinearity!r}; nn.RNN has tanh or relu")
+    gates = TORCH_GATES[kind]
+    hidden = as_array(state[f"{prefix}weight_hh_l0"]).shape[1]
+    layers_n = 0
+    while f"{prefix}weight_ih_l{layers_n}" in state:
+        layers_n += 1
+    directions = 2 if f"{prefix}weight_ih_l0_reverse" in state else 1
+    starts = _initial_states(initial, kind, layers_n * directions, hidden, prefix)
+
+    def direction(layer: int, suffix: str, size_in: int, start) -> Dict[str, Any]:
+        key = lambda name: f"{prefix}{name}_l{layer}{suffix}"  # noqa: E731
+        rows = len(gates) * hidden
+        w_ih = as_array(state.get(key("weight_ih")), key("weight_ih")) if key("weight_ih") in state else None
+        w_hh = as_array(state.get(key("weight_hh")), key("weight_hh")) if key("weight_hh") in state else None
+        if w_ih is None or w_hh is None:
+            raise ConvertError(f"{key('weight_ih') if w_ih is None else key('weight_hh')} is missing")
+        if w_ih.shape != (rows, size_in):
+            raise ConvertError(f"{key('weight_ih')}: expected shape ({rows}, {size_in}), found {w_ih.shape}")
+        if w_hh.shape != (rows, hidden):
+            raise ConvertError(f"{key('weight_hh')}: expected shape ({rows}, {hidden}), found {w_hh.shape}")
+        has_bias = key("bias_ih") in state or key("bias_hh") in state
+        b_ih = b_hh = np.zeros(rows)
+        if has_bias:
+            for name in ("bias_ih", "bias_hh"):
+                if key(name) not in state:
+                    raise ConvertError(f"{key(name)} is missing (the other bias is there)")
+                value = as_array(state[key(name)], key(name))
+                if value.shape != (rows,):
+                    raise ConvertError(f"{key(name)}: expected shape ({rows},), found {value.shape}")
+                if name == "bias_ih":
+                    b_ih = value
+                else:
+                    b_hh = value
+
+        out: Dict[str, Any] = {"type": kind, "size": int(hidden)}
+        if kind == "elman":
+            out["activation"] = nonlinearity
+            out["W"], out["U"] = _rows(w_ih), _rows(w_hh)
+            if has_bias:
+                out["b"] = _vector(b_ih + b_hh)
+        else:
+            for k, block in enumerate(gates):
+                part = slice(k * hidden, (k + 1) * hidden)
+                entry: Dict[str, Any] = {"W": _rows(w_ih[part]), "U": _rows(w_hh[part])}
+                if has_bias:
+                    if block == "candidate":       # r multiplies U_n·h + b_hn: keep b_hn apart
+                        entry["b"] = _vector(b_ih[part])
+                        entry["b_h"] = _vector(b_hh[part])
+                    else:
+                        entry["b"] = _vector(b_ih[part] + b_hh[part])
+                out[block] = entry
+            for block in SPEC_ORDER[kind]:      # the spec's (and the lecture's) order
+                out[block] = out.pop(block)
+        if start is not None:
+            out["initial"] = start
+        return out
+
+    size_in = as_array(state[f"{prefix}weight_ih_l0"]).shape[-1]
+    result: List[Dict[str, Any]] = []
+    for layer in range(layers_n):
+        if directions == 1:
+            result.append(direction(layer, "", size_in, starts[layer]))
+        else:
+            result.append({"type": "bidirectional", "merge": "concat",
+                           "forward": direction(layer, "", size_in, starts[2 * layer]),
+                           "backward": direction(layer, "_reverse", size_in, starts[2 * layer + 1])})
+        size_in = hidden * directions
+    known = {f"{prefix}{p}_l{k}{s}" for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+             for k in range(layers_n) for s in ("", "_reverse")}
+    for name in state:
+        m = _RECURRENT_KEY.match(name)
+        if m and m.group("prefix") == prefix and name not in known:
+            raise ConvertError(f"{name}: does not fit a {layers_n}-layer "
+                               f"{'bidirectional ' if directions == 2 else ''}module")
+    return result
+
+
+def linear_layer(state_dict: Any, *, prefix: str = "", activation: str = "linear",
+                 labels: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """The dense spec layer (unnamed) of one nn.Linear: ``{prefix}weight`` (out × in)
+    and ``{prefix}bias``; ``activation`` is what follows it (linear, sigmoid, tanh,
+    relu, softmax) and ``labels`` optionally names its units."""
+    state, _ = _state_dict(state_dict)
+    if f"{prefix}weight" not in state:
+        raise ConvertError(f"no {prefix}weight: not an nn.Linear")
+    weight = as_array(state[f"{prefix}weight"], f"{prefix}weight")
+    if weight.ndim != 2:
+        raise ConvertError(f"{prefix}weight: expected out × in, found shape {weight.shape}")
+    if activation not in DENSE_ACTIVATIONS:
+        raise ConvertError(f"unknown activation {activation!r}; expected one of {', '.join(DENSE_ACTIVATIONS)}"
+                           + (f" (did you mean {close_name(activation, DENSE_ACTIVATIONS)!r}?)"
+                              if close_name(activation, DENSE_ACTIVATIONS) else ""))
+    out: Dict[str, Any] = {"type": "dense", "size": int(weight.shape[0]), "activation": activation,
+                           "W": _rows(weight)}
+    if f"{prefix}bias" in state:
+        bias = as_array(state[f"{prefix}bias"], f"{prefix}bias")
+        if bias.shape != (weight.shape[0],):
+            raise ConvertError(f"{prefix}bias: expected shape ({weight.shape[0]},), found {bias.shape}")
+        out["b"] = _vector(bias)
+    if labels is not None:
+        labels = [str(x) for x in labels]
+        if len(labels) != weight.shape[0]:
+            raise ConvertError(f"{prefix or 'linear '}labels: expected {weight.shape[0]}, found {len(labels)}")
+        out["labels"] = labels
+    return out
+
+
+# --------------------------------------------------------------------------- a whole model
+
+def modules_of(state_dict: Mapping[str, Any]) -> "OrderedDict[str, str]":
+    """The modules in a state dict, in its order: prefix (``"rnn."``, ``""`` for a bare
+    module) → ``"recurrent"`` or ``"linear"``. Keys of anything else are an error."""
+    modules: "OrderedDict[str, str]" = OrderedDict()
+    for name in state_dict:
+        if not isinstance(name, str):
+            raise ConvertError(f"expected parameter names as text, found {name!r}")
+        m = _RECURRENT_KEY.match(name)
+        if m:
+            kind, prefix = "recurrent", m.group("prefix")
+        else:
+            m = _LINEAR_KEY.match(name)
+            if not m:
+                raise ConvertError(f"{name}: not a parameter of nn.RNN, nn.LSTM, nn.GRU or nn.Linear")
+            kind, prefix = "linear", m.group("prefix")
+        if modules.setdefault(prefix, kind) != kind:
+            raise ConvertError(f"{name}: {prefix or 'the model'} mixes recurrent and linear parameters")
+    if not modules:
+        raise ConvertError("the state_dict is empty")
+    return modules
+
+
+def default_names(layers: Sequence[Mapping[str, Any]]) -> List[str]:
+    """DESIGN §2's default: the layer's type, numbered (from 1) if the type repeats."""
+    types = [layer["type"] for layer in layers]
+    counters: Dict[str, int] = {}
+    names = []
+    for kind in types:
+        counters[kind] = counters.get(kind, 0) + 1
+        names.append(f"{kind}{counters[kind]}" if types.count(kind) > 1 else kind)
+    return names
+
+
+def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
+                         names: Optional[Sequence[str]] = None, kind: Any = None,
+                         nonlinearity: Any = None, activation: Any = None,
+                         labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
+    """A spec dict (DESIGN §2) for the modules of a PyTorch ``state_dict`` (or of a
+    module, whose nn.RNN nonlinearities are then read off it), stacked in the order
+    of the state dict.
+
+    - ``inputs``: the sequence, T × input size (a 1-D sequence for input size 1). Left
+      out, one step of zeros stands in, so that the spec runs; put the real inputs in.
+    - ``names``: one name per spec layer; left out, the type, numbered if repeated.
+    - ``kind``, ``nonlinearity`` (nn.RNN: tanh or relu), ``initial`` (h_0, or
+      (h_0, c_0)): for the recurrent module, or per module as ``{prefix: value}``.
+    - ``activation`` (default linear) and ``labels``: for the last nn.Linear, or as
+      ``{prefix: value}``; an nn.Linear not named there stays linear.
+    """
+    state, found_nonlinearities = _state_dict(model)
+    modules = modules_of(state)
+    last_linear = [p for p, k in modules.items() if k == "linear"][-1:]
+    layers: List[Dict[str, Any]] = []
+    size_in: Optional[int] = None
+    recurrent_count = sum(1 for k in modules.values() if k == "recurrent")
+    for prefix, what in modules.items():
+        if what == "recurrent":
+            start = initial if not isinstance(initial, Mapping) else _pick(initial, prefix, None)
+            if initial is not None and not isinstance(initial, Mapping) and recurrent_count > 1:
+                raise ConvertError("the model has several recurrent modules: give initial as {prefix: value}")
+            new = recurrent_layers(state, _pick(kind, prefix, None), prefix=prefix,
+                                   nonlinearity=_pick(nonlinearity, prefix,
+                                                      found_nonlinearities.get(prefix, "tanh")),
+                                   initial=start)
+            first_in = as_array(state[f"{prefix}weight_ih_l0"]).shape[1]
+        else:
+            is_last = prefix in last_linear
+            new = [linear_layer(state, prefix=prefix,
+                                activation=_for_linear(activation, prefix, is_last) or "linear",
+                                labels=_for_linear(labels, prefix, is_last))]
+            first_in = as_array(state[f"{prefix}weight"]).shape[1]
+        if size_in is not None and first_in != size_in:
+            raise ConvertError(f"{prefix or 'the module'} reads {first_in} inputs, but the module "
+                               f"before it gives {size_in}: the modules do not chain in this order")
+        if size_in is None:
+            size_in = first_in
+        layers.extend(new)
+        last = new[-1]
+        if last["type"] == "bidirectional":
+            size_in = last["forward"]["size"] + last["backward"]["size"]
+        else:
+            size_in = last["size"]
+
+    if names is None:
+        names = default_names(layers)
+    names = list(names)
+    if len(names) != len(layers):
+        raise ConvertError(f"expected {len(layers)} names, one per layer, found {len(names)}")
+    named = [dict([("name", str(n))] + list(layer.items())) for n, layer in zip(names, layers)]
+
+    input_size = _first_input_size(state, modules)
+    spec: Dict[str, Any] = {}
+    if title is not None:
+        spec["title"] = str(title)
+    spec["inputs"] = _inputs(inputs, input_size)
+    spec["layers"] = named
+    return spec
+
+
+def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
+    """A dense option: given per module as {prefix: value}, or else for the last one."""
+    if isinstance(option, Mapping):
+        return _pick(option, prefix, None)
+    return option if is_last else None
+
+
+def _first_input_size(state, modules) -> int:
+    prefix, what = next(iter(modules.items()))
+    key = f"{prefix}weight_ih_l0" if what == "recurrent" else f"{prefix}weight"
+    return int(as_array(state[key]).shape[1])
+
+
+def _inputs(inputs: Any, size: int) -> List[List[float]]:
+    if inputs is None:
+        return [[0.0] * size]
+    array = as_array(inputs, "inputs")
+    if array.ndim == 1 and size == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[1] != size or array.shape[0] == 0:
+        raise ConvertError(f"inputs: expected steps × {size} (the model's input size), found shape {array.shape}")
+    return _rows(array)
+
+
+# --------------------------------------------------------------------------- writing
+
+def spec_to_yaml(spec: Mapping[str, Any], comment: Optional[str] = None) -> str:
+    """The spec as YAML text that reads back to the same float64 numbers.
+
+    PyYAML writes a float with ``repr``, the shortest text that reads back to the same
+    double; weights go one matrix row per line. ``comment`` opens the file as ``#`` lines.
+    """
+    import yaml
+
+    def plain(value):
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, np.ndarray):
+            return plain(value.tolist())
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (bool, str)) or value is None:
+            return value
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            value = float(value)
+            if not math.isfinite(value):
+                raise ConvertError("a spec holds only finite numbers")
+            return value
+        raise ConvertError(f"cannot write {type(value).__name__} in a spec")
+
+    text = yaml.safe_dump(plain(spec), sort_keys=False, default_flow_style=None,
+                          allow_unicode=True, width=1 << 16)
+    if comment:
+        head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
+        text = head + text
+    return text
