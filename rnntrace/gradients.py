@@ -1,0 +1,213 @@
+"""Backpropagation through time as plain data: what ``rnntrace grad`` and
+``rnntrace surface`` computed.
+
+The engine (``rnntrace.engine.bptt``) fills these dataclasses with float64 arrays;
+:meth:`Gradients.to_dict` and :meth:`Surface.to_dict` are the one place they become
+JSON-ready lists, in the field names of the ``rnntrace.grad/1`` format (DESIGN §4).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+FORMAT = "rnntrace.grad/1"
+SURFACE_FORMAT = "rnntrace.surface/1"
+Array = np.ndarray
+
+
+def to_json(value) -> Any:
+    """A float64 array (any shape) or number as nested lists; non-finite → null."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return to_json(float(value))
+        if np.isfinite(value).all():
+            return value.tolist()
+        return [to_json(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+@dataclass(frozen=True)
+class LayerGrad:
+    """One layer's backward record at one step.
+
+    ``values`` holds dL/d(quantity) vectors in the order they are computed going
+    backwards (e.g. ``dh_out``, ``dh_next``, ``dh``, ``dc``); ``gates`` maps each gate
+    to ``{"da": dL/da, "dz": dL/dz}``; a bidirectional layer has ``parts`` (its
+    ``forward`` and ``backward`` records) and its merged ``dh`` in ``values``.
+    """
+
+    type: str
+    values: Mapping[str, Array]
+    gates: Optional[Mapping[str, Mapping[str, Array]]] = None
+    parts: Optional[Mapping[str, "LayerGrad"]] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {}
+        if self.parts is not None:
+            for name, part in self.parts.items():
+                data[name] = part.to_dict()
+        for name, value in self.values.items():
+            data[name] = to_json(value)
+        if self.gates is not None:
+            data["gates"] = {g: {k: to_json(v) for k, v in parts.items()} for g, parts in self.gates.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class StepGrad:
+    """The backward pass at step t: the loss there and every layer's record."""
+
+    t: int                         # 1-based
+    loss: float                    # this step's share of L (0 without a target)
+    target: Any                    # None, a float64 vector, or a unit index
+    dy: Array                      # dL/dy_t of the network's output, from this step's loss
+    layers: Mapping[str, LayerGrad]
+    label: Optional[str] = None    # the target's label (cross_entropy with labels)
+
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {"t": self.t, "loss": to_json(self.loss)}
+        if isinstance(self.target, np.ndarray):
+            data["target"] = to_json(self.target)
+        else:
+            data["target"] = self.target
+        if self.label is not None:
+            data["label"] = self.label
+        data["dy"] = to_json(self.dy)
+        data["layers"] = {name: record.to_dict() for name, record in self.layers.items()}
+        return data
+
+
+@dataclass
+class Gradients:
+    """dL/dθ for every parameter θ of a spec, the global norm, clipping and one step."""
+
+    spec: Any
+    loss_function: str                      # squared_error | cross_entropy
+    loss: float                              # L, summed over steps
+    steps: List[StepGrad]                    # from the last step to the first
+    gradients: Dict[str, Array]              # name → dL/dθ, θ's full shape
+    parameters: Dict[str, Array]             # name → θ
+    norm: float                              # global L2 norm of every gradient
+    clip: Optional[Tuple[str, float]] = None  # ("norm", θ) or ("value", θ)
+    clipped: Optional[Dict[str, Array]] = None
+    clipped_norm: Optional[float] = None     # the norm after clipping
+    clip_scale: Optional[float] = None       # by norm: the factor applied (1 when ‖g‖ ≤ θ)
+    clipped_entries: Optional[int] = None    # how many entries clipping changed
+    learning_rate: Optional[float] = None
+    updated: Optional[Dict[str, Array]] = None
+
+    @property
+    def applied(self) -> Dict[str, Array]:
+        """The gradient the update uses: the clipped one when clipping is on."""
+        return self.clipped if self.clipped is not None else self.gradients
+
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {"format": FORMAT}
+        if getattr(self.spec, "title", None) is not None:
+            data["title"] = self.spec.title
+        data["loss_function"] = self.loss_function
+        data["loss"] = to_json(self.loss)
+        data["steps"] = [step.to_dict() for step in self.steps]
+        data["gradients"] = {k: to_json(v) for k, v in self.gradients.items()}
+        data["norm"] = to_json(self.norm)
+        if self.clip is not None:
+            kind, theta = self.clip
+            data["clip"] = {kind: theta}
+            data["clipped"] = {k: to_json(v) for k, v in self.clipped.items()}
+            data["clipped_norm"] = to_json(self.clipped_norm)
+            data["clipped_entries"] = self.clipped_entries
+            if self.clip_scale is not None:
+                data["clip_scale"] = to_json(self.clip_scale)
+        if self.updated is not None:
+            data["learning_rate"] = self.learning_rate
+            data["parameters"] = {k: to_json(v) for k, v in self.parameters.items()}
+            data["updated"] = {k: to_json(v) for k, v in self.updated.items()}
+        return data
+
+
+@dataclass
+class Surface:
+    """The loss over a sweep of one weight (``values``) or two (a grid).
+
+    ``loss[i]`` (``loss[i][j]`` for two weights, i along the first) and the gradient
+    of the loss with respect to the swept weight(s) at each point; ``norm`` is the
+    global gradient norm there. With a learning rate, ``step`` is where one plain
+    gradient step moves the swept weight, and ``clipped_step`` where it moves with
+    the spec's clipping.
+    """
+
+    spec: Any
+    param: str
+    values: Array
+    loss: Array
+    gradient: Array
+    norm: Array
+    param2: Optional[str] = None
+    values2: Optional[Array] = None
+    gradient2: Optional[Array] = None
+    learning_rate: Optional[float] = None
+    clip: Optional[Tuple[str, float]] = None
+    step: Optional[Array] = None
+    clipped_step: Optional[Array] = None
+    step2: Optional[Array] = None
+    clipped_step2: Optional[Array] = None
+    loss_function: str = "squared_error"
+
+    @property
+    def two_d(self) -> bool:
+        return self.param2 is not None
+
+    def to_dict(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {"format": SURFACE_FORMAT}
+        if getattr(self.spec, "title", None) is not None:
+            data["title"] = self.spec.title
+        data["loss_function"] = self.loss_function
+        data["param"] = self.param
+        data["values"] = to_json(self.values)
+        if self.two_d:
+            data["param2"] = self.param2
+            data["values2"] = to_json(self.values2)
+        data["loss"] = to_json(self.loss)
+        data["gradient"] = to_json(self.gradient)
+        if self.two_d:
+            data["gradient2"] = to_json(self.gradient2)
+        data["norm"] = to_json(self.norm)
+        if self.learning_rate is not None:
+            data["learning_rate"] = self.learning_rate
+            data["step"] = to_json(self.step)
+            if self.two_d:
+                data["step2"] = to_json(self.step2)
+            if self.clip is not None:
+                kind, theta = self.clip
+                data["clip"] = {kind: theta}
+                data["clipped_step"] = to_json(self.clipped_step)
+                if self.two_d:
+                    data["clipped_step2"] = to_json(self.clipped_step2)
+        return data
+
+    def rows(self) -> List[Dict[str, Optional[float]]]:
+        """One flat row per point (for CSV): the weight(s), loss, gradient(s), norm, steps."""
+        out = []
+        if not self.two_d:
+            for i, w in enumerate(self.values):
+                row = {self.param: float(w), "loss": float(self.loss[i]),
+                       f"dL/d{self.param}": float(self.gradient[i]), "norm": float(self.norm[i])}
+                if self.step is not None:
+                    row["step_to"] = float(self.step[i])
+                if self.clipped_step is not None:
+                    row["clipped_step_to"] = float(self.clipped_step[i])
+                out.append(row)
+            return out
+        for i, w in enumerate(self.values):
+            for j, v in enumerate(self.values2):
+                row = {self.param: float(w), self.param2: float(v), "loss": float(self.loss[i, j]),
+                       f"dL/d{self.param}": float(self.gradient[i, j]),
+                       f"dL/d{self.param2}": float(self.gradient2[i, j]), "norm": float(self.norm[i, j])}
+                out.append(row)
+        return out

@@ -1,0 +1,108 @@
+"""Backpropagation through time against central finite differences, every layer type.
+
+For each parameter entry θ_k: (L(θ + ε e_k) − L(θ − ε e_k)) / 2ε with ε = 1e-6 has an
+error of order ε² ≈ 1e-12 plus rounding ≈ 1e-16/ε ≈ 1e-10, so the analytic gradient
+must agree to a relative error of about 1e-7.
+"""
+import zlib
+from functools import partial
+
+import numpy as np
+import pytest
+
+from rnntrace.engine.bptt import backprop
+from rnntrace.engine.parameters import parameters, replace_parameters
+
+from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
+
+EPS = 1e-6
+
+
+def numeric_gradients(spec):
+    grads = {}
+    for name, value in parameters(spec).items():
+        g = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            losses = []
+            for sign in (1.0, -1.0):
+                changed = value.copy()
+                changed[index] += sign * EPS
+                losses.append(backprop(replace_parameters(spec, {name: changed})).loss)
+            g[index] = (losses[0] - losses[1]) / (2 * EPS)
+        grads[name] = g
+    return grads
+
+
+def assert_matches_finite_differences(spec):
+    analytic = backprop(spec).gradients
+    numeric = numeric_gradients(spec)
+    assert list(analytic) == list(numeric)
+    for name in numeric:
+        a, n = analytic[name], numeric[name]
+        assert a.shape == n.shape, name
+        scale = max(1.0, float(np.max(np.abs(n))))
+        assert np.max(np.abs(a - n)) / scale < 1e-7, (name, a, n)
+
+
+def bidirectional(rng, n_in, make_f, make_b, merge="concat"):
+    return {"type": "bidirectional", "merge": merge, "forward": make_f(rng, n_in), "backward": make_b(rng, n_in)}
+
+
+NETWORKS = {
+    "elman tanh": [partial(elman, size=3)],
+    "elman relu + dense": [partial(elman, size=3, activation="relu"), partial(dense, size=2)],
+    "elman sigmoid + dense tanh": [partial(elman, size=2, activation="sigmoid"),
+                                   partial(dense, size=2, activation="tanh")],
+    "jordan": [partial(jordan, size=3, out=2)],
+    "jordan sigmoid output + dense": [partial(jordan, size=2, out=2, out_activation="sigmoid"), dense],
+    "lstm with U": [partial(lstm, size=3)],
+    "lstm without U (the lecture's unit)": [partial(lstm, size=2, recurrent=False)],
+    "lstm with peepholes": [partial(lstm, size=3, peephole=True)],
+    "lstm peepholes, no U, linear g and h": [partial(lstm, size=2, recurrent=False, peephole=True,
+                                                     activation="linear", cell_activation="linear")],
+    "gru with b_h": [partial(gru, size=3)],
+    "gru without b_h": [partial(gru, size=2, b_h=False)],
+    "gru without U": [partial(gru, size=2, recurrent=False)],
+    "dense only": [partial(dense, size=3, activation="sigmoid")],
+    "bidirectional elman concat": [partial(bidirectional, make_f=partial(elman, size=2),
+                                           make_b=partial(elman, size=3))],
+    "bidirectional lstm/gru sum": [partial(bidirectional, make_f=partial(lstm, size=2, peephole=True),
+                                           make_b=partial(gru, size=2), merge="sum"), dense],
+    "bidirectional jordan mean": [partial(bidirectional, make_f=partial(jordan, size=2, out=2),
+                                          make_b=partial(elman, size=2), merge="mean")],
+    "stacked lstm → gru → elman → dense": [partial(lstm, size=2), partial(gru, size=2),
+                                           partial(elman, size=2), partial(dense, size=2)],
+    "stacked dense → lstm (dense first)": [partial(dense, size=3, activation="tanh"), partial(lstm, size=2)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_squared_error_gradients_match_finite_differences(name):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    spec = build(network(rng, NETWORKS[name], n_in=2, steps=4))
+    assert_matches_finite_differences(spec)
+
+
+@pytest.mark.parametrize("name", ["elman tanh", "lstm with peepholes", "gru with b_h", "bidirectional elman concat"])
+def test_cross_entropy_through_a_softmax_layer_matches_finite_differences(name):
+    rng = np.random.default_rng(7)
+    makers = NETWORKS[name] + [partial(dense, size=3, activation="softmax", labels=["a", "b", "c"])]
+    spec = build(network(rng, makers, n_in=2, steps=4, loss="cross_entropy"))
+    assert_matches_finite_differences(spec)
+
+
+def test_many_to_one_with_null_targets_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    spec = build(network(rng, [partial(lstm, size=2), partial(dense, size=1)], n_in=2, steps=5, sparse=True))
+    assert spec.train.targets[0] is None and spec.train.targets[-1] is not None
+    assert_matches_finite_differences(spec)
+
+
+def test_hard_sigmoid_gates_match_finite_differences_away_from_the_kinks():
+    rng = np.random.default_rng(11)
+    spec = build(network(rng, [partial(lstm, size=2, gate_activation="hard_sigmoid")], n_in=2, steps=3))
+    # every gate input must lie off the kinks at ±2.5 by more than ε for the difference to be exact
+    from rnntrace.engine import run
+    zs = np.concatenate([g.z for s in run(spec) for g in s.layers["lstm"].gates.values()])
+    assert np.min(np.abs(np.abs(zs) - 2.5)) > 1e-3
+    assert_matches_finite_differences(spec)
