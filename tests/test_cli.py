@@ -1,0 +1,235 @@
+"""The command line through click's CliRunner: run (table, json, jsonl), validate,
+examples, bare example names, `-` for standard input, --version, and help text with
+an example for every command, including commands added later."""
+import json
+import math
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import rnntrace
+from rnntrace.cli import main
+
+BASIC = """\
+title: two steps
+inputs: [[1, 1], [1, 1]]
+layers:
+  - {name: hidden, type: elman, size: 2, activation: linear, W: 1, U: 1}
+  - {name: output, type: dense, size: 2, activation: linear, W: 1}
+"""
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(main, list(args), **kwargs)
+
+
+# --------------------------------------------------------------------------- run
+
+def test_run_table_shows_each_step_and_the_numbers():
+    result = invoke("run", "basic_rnn.yaml", env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Basic RNN, all weights 1" in out
+    for t in (1, 2, 3):
+        assert f"Step {t}" in out
+    # the lecture's outputs 4, 12, 32 and hidden 2, 6, 16 appear in the tables
+    assert "y = [4, 4]" in out and "y = [12, 12]" in out and "y = [32, 32]" in out
+    assert "16" in out
+    assert result.stderr == ""
+
+
+def test_run_table_marks_near_values():
+    # σ(−10) = 4.54e−5 shows as 0 at 4 decimals but is not 0: it must carry the ≈ mark.
+    result = invoke("run", "lstm_example.yaml", env={"NO_COLOR": "1"})
+    assert result.exit_code == 0
+    assert "≈0" in result.stdout and "≈1" in result.stdout
+
+
+def test_run_json_is_the_exact_trace(tmp_path):
+    path = tmp_path / "basic.yaml"
+    path.write_text(BASIC)
+    result = invoke("run", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["format"] == "rnntrace.trace/1"
+    assert data["title"] == "two steps"
+    assert data["layers"][0] == {"name": "hidden", "type": "elman", "size": 2, "parameters": 10}
+    # by hand: h1 = 1+1 = 2, y1 = 4; h2 = 1+1+2+2 = 6, y2 = 12
+    assert [s["layers"]["hidden"]["h"] for s in data["steps"]] == [[2, 2], [6, 6]]
+    assert [s["layers"]["hidden"]["h_prev"] for s in data["steps"]] == [[0, 0], [2, 2]]
+    assert [s["y"] for s in data["steps"]] == [[4, 4], [12, 12]]
+    assert [s["t"] for s in data["steps"]] == [1, 2]
+
+
+def test_run_json_keeps_float64_exactly():
+    result = invoke("run", "lstm_example.yaml", "--format", "json")
+    data = json.loads(result.stdout)
+    # step 1: h = 3·σ(90)·σ(−10), and JSON carries every bit of it
+    sigma = lambda z: 1.0 / (1.0 + math.exp(-z))  # noqa: E731
+    h1 = data["steps"][0]["layers"]["lstm"]["h"][0]
+    assert abs(h1 - 3 * sigma(90) * sigma(-10)) <= 1e-12 * h1
+    trace = rnntrace.run(rnntrace.load_spec(rnntrace.cli.resolve_spec("lstm_example.yaml")))
+    assert [s["y"][0] for s in data["steps"]] == [float(s.y[0]) for s in trace]
+
+
+def test_run_jsonl_is_a_header_then_one_line_per_step():
+    full = json.loads(invoke("run", "lstm_example.yaml", "--format", "json").stdout)
+    result = invoke("run", "lstm_example.yaml", "--format", "jsonl")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + 5
+    header = json.loads(lines[0])
+    assert header["format"] == "rnntrace.trace/1" and "steps" not in header
+    assert header == {k: v for k, v in full.items() if k != "steps"}
+    assert [json.loads(line) for line in lines[1:]] == full["steps"]
+
+
+def test_run_json_indent():
+    result = invoke("run", "elman.yaml", "--format", "json", "--indent", "2")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("{\n  ")
+    assert json.loads(result.stdout)["format"] == "rnntrace.trace/1"
+
+
+def test_run_words_carry_their_token():
+    data = json.loads(invoke("run", "slot_filling.yaml", "--format", "json").stdout)
+    assert [s["token"] for s in data["steps"]] == ["arrive", "Taipei", "on", "November", "2nd"]
+    assert data["steps"][1]["layers"]["slot"]["label"] == "destination"
+    assert data["layers"][-1]["labels"] == ["destination", "time", "other"]
+
+
+def test_run_rejects_an_unknown_format():
+    result = invoke("run", "elman.yaml", "--format", "yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+# --------------------------------------------------------------------------- spec sources
+
+def test_bare_example_name_from_another_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("lstm_example.yaml", "lstm_example"):
+        result = invoke("run", name, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["title"] == "The lecture's LSTM unit"
+
+
+def test_a_file_in_the_current_folder_wins_over_the_bundled_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "basic_rnn.yaml").write_text(BASIC)
+    data = json.loads(invoke("run", "basic_rnn.yaml", "--format", "json").stdout)
+    assert data["title"] == "two steps"
+
+
+def test_a_missing_file_suggests_the_bundled_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "lstm_exmple.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no such file" in result.stderr and "lstm_example.yaml" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_dash_reads_standard_input():
+    result = invoke("run", "-", "--format", "json", input=BASIC)
+    assert result.exit_code == 0, result.output
+    assert [s["y"] for s in json.loads(result.stdout)["steps"]] == [[4, 4], [12, 12]]
+
+
+def test_dash_errors_name_standard_input():
+    result = invoke("validate", "-", input="inputs: [1]\nlayers: [{type: elman, size: 1, W: 1, U: nope}]\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: <stdin>:2:")
+    assert "layers[0].U" in result.stderr
+
+
+# --------------------------------------------------------------------------- validate, examples, version
+
+def test_validate_a_good_spec_describes_the_network(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text(BASIC)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0
+    assert "valid" in result.stdout
+    assert "2 steps of 2 inputs" in result.stdout
+    # elman: W 2×2 + U 2×2 + b 2 = 10; dense: W 2×2 + b 2 = 6
+    assert "hidden (elman, 2 out, 10 parameters)" in result.stdout
+    assert "output (dense, 2 out, 6 parameters)" in result.stdout
+
+
+def test_validate_a_bad_spec_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASIC.replace("W: 1, U: 1", "W: [1, 2, 3], U: 1"))
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"{path}:4:" in result.stderr and "layers[0].W" in result.stderr
+
+
+def test_validate_bundled_examples_by_name():
+    for name in ("lstm_example.yaml", "slot_filling", "jordan.yaml"):
+        result = invoke("validate", name)
+        assert result.exit_code == 0, result.output
+
+
+def test_examples_lists_the_bundled_examples():
+    result = invoke("examples")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert "lstm_example.yaml" in names and "slot_filling.yaml" in names
+    line = next(l for l in result.stdout.splitlines() if l.startswith("basic_rnn.yaml "))
+    assert "basic RNN" in line
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert rnntrace.__version__ in result.stdout and "rnntrace" in result.stdout
+
+
+def test_python_dash_m_has_the_same_cli():
+    import runpy
+    import sys
+    from unittest import mock
+    with mock.patch.object(sys, "argv", ["rnntrace", "--version"]), pytest.raises(SystemExit) as exit_info:
+        runpy.run_module("rnntrace", run_name="__main__")
+    assert exit_info.value.code in (0, None)
+
+
+def test_no_command_prints_usage():
+    result = invoke()
+    assert "Usage" in result.output
+    assert "run" in result.output
+
+
+# --------------------------------------------------------------------------- help for every command
+
+def all_commands(group=main, path=()):
+    """Every command registered on the group, sub-groups included, as argument paths."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append(path + (name,))
+        if isinstance(command, click.Group):
+            found.extend(all_commands(command, path + (name,)))
+    return found
+
+
+def test_the_commands_issue_2_asks_for_are_registered():
+    assert {("run",), ("validate",), ("examples",)} <= set(all_commands())
+
+
+@pytest.mark.parametrize("path", [()] + all_commands(), ids=lambda p: " ".join(p) or "rnntrace")
+def test_every_command_has_help_with_an_example(path):
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Usage:" in text
+    assert "example" in text.lower()
+    # an example is a command line a user can type
+    assert any(line.strip().startswith("rnntrace ") or "| rnntrace " in line for line in text.splitlines())
+    command = main
+    for name in path:
+        command = command.commands[name]
+    assert (command.help or "").strip(), "the command needs a description"
