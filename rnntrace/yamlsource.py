@@ -1,35 +1,84 @@
 """Safe YAML reading that remembers where every value came from.
 
-The document is composed into PyYAML's node graph (no Python objects are ever
-constructed from tags), turned into plain lists, dicts, numbers and strings, and
-the node graph is kept so that an error at a key path can be pointed at its file,
-line and column afterwards, at no cost while nothing is wrong.
+The document is read as PyYAML's stream of parse events (libyaml's parser where
+available) and built here, without recursion, into plain lists, dicts, numbers and
+strings. No Python object is ever constructed from a tag: a tag other than YAML's own
+str, int, float, bool, null, seq and map is refused. Beside the data a light tree of
+positions is kept, so that an error at a key path can be pointed at its file, line and
+column afterwards, at no cost while nothing is wrong.
+
+Hostile input is refused early, in bounded time and memory (the limits are stated in
+the README under "Errors, limits and exit codes"):
+
+- a file larger than :data:`MAX_BYTES` is not read further than that;
+- collections nested deeper than :data:`MAX_DEPTH` (``[[[[…`` a hundred thousand times)
+  are refused as soon as the parser reaches that depth;
+- a document that expands to more than :data:`MAX_VALUES` values is refused while it is
+  read. An alias (``*name``) counts the whole node it stands for each time it is used,
+  so an "alias bomb" (a billion values written in a few lines) stops at the limit;
+  aliased data is shared, never copied.
+
+Scalars follow YAML 1.2's core schema: only ``true``/``false`` are booleans (so the
+words "on", "no" and "yes" stay words), ``null``, ``~`` and nothing are null, and
+numbers are written as numbers (``3``, ``-0.5``, ``1e-3``, ``.inf``, ``.nan``, ``0x1F``).
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
 from .errors import PathPart, SpecError
 
-try:  # libyaml's composer is several times faster on long input sequences
+try:  # libyaml's parser is several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
-#: Largest spec file read, in bytes.
+#: Largest spec (or answers) file read, in bytes.
 MAX_BYTES = 64 * 1024 * 1024
-#: Largest number of values a document may expand to (aliases counted each time).
-MAX_VALUES = 5_000_000
+#: Largest number of values (numbers, words, keys, lists, mappings) a document may hold,
+#: aliases counted each time they are used.
+MAX_VALUES = 2_000_000
+#: Deepest nesting of lists and mappings. A spec needs about 6 levels.
+MAX_DEPTH = 64
 
 _TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp")}
-# YAML 1.1 leaves 1e-3 (no dot) a string; a plain scalar like that is meant as a number.
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_STR, _INT_TAG, _FLOAT_TAG, _BOOL, _NULL = (_TAG + name for name in ("str", "int", "float", "bool", "null"))
+_COLLECTION_TAGS = (None, "!", _TAG + "seq", _TAG + "map")
+
+_INT = re.compile(r"[-+]?[0-9]+")
+_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_OCT = re.compile(r"0o[0-7]+")
+_SPECIAL = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+            "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+            "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+            ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+            "true": True, "True": True, "TRUE": True,
+            "false": False, "False": False, "FALSE": False,
+            "null": None, "Null": None, "NULL": None, "~": None, "": None}
+
+Position = Tuple[int, int]          # 1-based line, column
+
+
+class Place:
+    """Where a list or mapping stands, and where each of its parts stands.
+
+    ``parts`` is a list of the items' places (a list) or a dict from the key text to
+    ``(place of the key, place of the value)`` (a mapping). A scalar's place is its
+    ``(line, column)``.
+    """
+
+    __slots__ = ("line", "column", "parts")
+
+    def __init__(self, line: int, column: int, parts: Union[list, dict]):
+        self.line = line
+        self.column = column
+        self.parts = parts
 
 
 @dataclass
@@ -37,7 +86,7 @@ class Document:
     """A loaded YAML document: its plain data and where each part of it stands."""
 
     data: Any
-    root: Optional[yaml.Node]
+    root: Optional[Union[Place, Position]]
     file: str
 
     def error(self, message: str, path: Sequence[PathPart] = (), *, hint: Optional[str] = None,
@@ -47,141 +96,295 @@ class Document:
         return SpecError(message, path, hint=hint, file=self.file, line=line, column=column)
 
     def position(self, path: Sequence[PathPart], at_key: bool = False):
-        """1-based (line, column) of the value at ``path``, or of its nearest parent."""
-        node = self.root
-        if node is None:
+        """1-based (line, column) of the value at ``path`` (of its key, with ``at_key``),
+        or of its nearest parent that exists."""
+        place = self.root
+        if place is None:
             return None, None
-        mark = node.start_mark
+        where = _where(place)
         for i, part in enumerate(path):
-            last = i == len(path) - 1
-            child = None
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == part:
-                        child = key_node if (last and at_key) else value_node
-                        break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
-            if child is None:
+            if not isinstance(place, Place):
                 break
-            node = child
-            mark = node.start_mark
-        return mark.line + 1, mark.column + 1
+            last = i == len(path) - 1
+            parts = place.parts
+            if isinstance(parts, dict):
+                if not isinstance(part, str) or part not in parts:
+                    break
+                key_place, place = parts[part]
+                if last and at_key:
+                    return key_place
+            else:
+                if not isinstance(part, int) or not 0 <= part < len(parts):
+                    break
+                place = parts[part]
+            where = _where(place)
+        return where
 
+
+def _where(place) -> Position:
+    return (place.line, place.column) if isinstance(place, Place) else place
+
+
+# --------------------------------------------------------------------------- reading bytes
 
 def read_text(source: str, raw: bytes) -> str:
+    """Decode a file's bytes as UTF-8 (a byte-order mark is allowed)."""
     if len(raw) > MAX_BYTES:
-        raise SpecError(f"the file is {len(raw):,} bytes; specs are limited to {MAX_BYTES:,} bytes",
+        raise SpecError(f"the file is larger than {MAX_BYTES:,} bytes, the limit for a spec",
                         file=source)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"not a text file: byte {exc.start} is not UTF-8", file=source) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError(f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} "
+                        f"(byte {exc.start:,} of the file is not text)",
+                        file=source, line=line, column=column) from None
 
+
+def read_stream(stream: BinaryIO, source: str) -> str:
+    """Read at most :data:`MAX_BYTES` (and one more, to tell) from a binary stream."""
+    raw = stream.read(MAX_BYTES + 1)
+    return read_text(source, raw)
+
+
+def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
+    """The text of a file, with one-line errors for what usually goes wrong."""
+    label = source or str(path)
+    try:
+        with open(path, "rb") as stream:
+            return read_stream(stream, label)
+    except IsADirectoryError:
+        raise SpecError(f"expected a {what} file, found a directory", file=label) from None
+    except FileNotFoundError:
+        raise SpecError("no such file", file=label) from None
+    except PermissionError:
+        raise SpecError("cannot read: permission denied", file=label) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror or exc}", file=label) from None
+
+
+# --------------------------------------------------------------------------- parsing
 
 def parse(text: str, source: str) -> Document:
-    """Compose ``text`` safely and convert it to plain data (see module doc)."""
+    """Read ``text`` safely into plain data and positions (see the module doc)."""
+    if len(text) > MAX_BYTES:
+        raise SpecError(f"the text is longer than {MAX_BYTES:,} characters, the limit for a spec",
+                        file=source)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            return _Builder(source).build(loader)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem and exc.context_mark is not None:
+            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise SpecError(f"YAML syntax error: {problem}", file=source, line=line, column=column) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        raise SpecError(f"expected printable text, found the character #x{exc.character:04x} "
+                        f"({exc.reason})", file=source, line=line, column=column) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", file=source) from None
-    doc = Document(None, root, source)
-    if root is None:
-        return doc
-    _check_size(root, doc)
-    doc.data = _convert(root, (), doc)
-    return doc
+        raise SpecError("YAML error: " + " ".join(str(exc).split()), file=source) from None
+    except RecursionError:  # pragma: no cover - the builder does not recurse; belt and braces
+        raise SpecError(f"the document is nested more than {MAX_DEPTH} levels deep", file=source) from None
 
 
-def _check_size(root: yaml.Node, doc: Document) -> None:
-    """Refuse alias bombs before expanding them: count values with memoised sizes."""
-    sizes: dict = {}
-    active: set = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            raise doc.error("a recursive alias refers to itself")
-        active.add(key)
-        if isinstance(node, yaml.ScalarNode):
-            total = 1
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(child) for child in node.value)
-        else:
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        active.discard(key)
-        sizes[key] = min(total, MAX_VALUES + 1)
-        return sizes[key]
-
-    # Iterative deepening is not needed: PyYAML itself bounds nesting depth poorly,
-    # so guard recursion explicitly.
-    try:
-        total = size(root)
-    except RecursionError:
-        raise doc.error("the document is nested too deeply") from None
-    if total > MAX_VALUES:
-        raise doc.error(f"the document expands to more than {MAX_VALUES:,} values "
-                        "(aliases count each time they are used)")
+def _line_column(text: str, position: int) -> Position:
+    return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
-def _convert(node: yaml.Node, path: tuple, doc: Document) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node, path, doc)
-    if node.tag not in (_TAG + "seq", _TAG + "map", _TAG + "omap", _TAG + "set"):
-        raise doc.error(f"the tag {node.tag!r} is not allowed in a spec", path)
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(child, path + (i,), doc) for i, child in enumerate(node.value)]
-    result = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise doc.error("a key must be a plain name, not a list or mapping", path)
-        key = key_node.value
-        if key == "<<":
-            raise doc.error("merge keys (<<) are not supported; write the keys out", path)
-        if key in result:
-            raise doc.error(f"the key {key!r} appears twice", path + (key,), at_key=True)
-        result[key] = _convert(value_node, path + (key,), doc)
-    return result
+class _Frame:
+    """A list or mapping being read."""
+
+    __slots__ = ("data", "place", "anchor", "start", "key", "key_place")
+
+    def __init__(self, data, place, anchor, start):
+        self.data = data
+        self.place = place
+        self.anchor = anchor
+        self.start = start          # values counted before this collection began
+        self.key = None             # a mapping's key waiting for its value
+        self.key_place = None
 
 
-def _scalar(node: yaml.ScalarNode, path: tuple, doc: Document) -> Any:
-    tag, value = node.tag, node.value
-    if tag not in _SCALAR_TAGS:
-        raise doc.error(f"the tag {tag!r} is not allowed in a spec", path)
-    if tag == _TAG + "null":
-        return None
-    if tag == _TAG + "bool":
-        # YAML 1.2: only true and false are booleans. YAML 1.1 also reads yes/no/on/off
-        # as booleans, which would turn the word "on" in a sentence or lexicon into true.
-        if value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        return value
-    if tag == _TAG + "int":
-        try:
-            return int(value.replace("_", ""), 0)
-        except ValueError:
+class _Builder:
+    def __init__(self, source: str):
+        self.source = source
+        self.stack: List[_Frame] = []
+        self.anchors: Dict[str, Tuple[Any, Any, int]] = {}
+        self.count = 0
+        self.documents = 0
+        self.root: Any = None
+        self.root_place: Any = None
+
+    # ---------------------------------------------------------------- errors
+
+    def path(self) -> Tuple[PathPart, ...]:
+        """The key path of the innermost collection being read."""
+        parts: List[PathPart] = []
+        for parent in self.stack[:-1]:
+            if isinstance(parent.data, list):
+                parts.append(len(parent.data))
+            else:
+                parts.append(parent.key)
+        return tuple(parts)
+
+    def error(self, message: str, mark, extra: Tuple[PathPart, ...] = ()) -> SpecError:
+        return SpecError(message, self.path() + extra, file=self.source,
+                         line=mark.line + 1, column=mark.column + 1)
+
+    def here(self) -> Tuple[PathPart, ...]:
+        """The path of the value about to be added to the innermost collection."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        return (len(top.data),) if isinstance(top.data, list) else ((top.key,) if top.key is not None else ())
+
+    # ---------------------------------------------------------------- building
+
+    def build(self, loader) -> Document:
+        Scalar, Alias = yaml.ScalarEvent, yaml.AliasEvent
+        SeqStart, MapStart = yaml.SequenceStartEvent, yaml.MappingStartEvent
+        SeqEnd, MapEnd = yaml.SequenceEndEvent, yaml.MappingEndEvent
+        StreamEnd = yaml.StreamEndEvent
+        special, plain = _SPECIAL, plain_scalar
+        next_event = loader.get_event
+        stack = self.stack
+        while True:
+            event = next_event()
+            kind = event.__class__
+            if kind is Scalar:
+                mark = event.start_mark
+                place = (mark.line + 1, mark.column + 1)
+                if event.tag is None and event.anchor is None:
+                    # the common case: a plain number or word, in a list
+                    value = event.value
+                    if event.implicit[0]:
+                        value = special[value] if value in special else plain(value)
+                    top = stack[-1] if stack else None
+                    if top is not None and top.data.__class__ is list:
+                        self.count += 1
+                        if self.count > MAX_VALUES:
+                            self.check_count(mark)
+                        top.data.append(value)
+                        top.place.parts.append(place)
+                        continue
+                else:
+                    value = self.scalar(event)
+                    if event.anchor is not None:
+                        self.anchors[event.anchor] = (value, place, 1)
+                self.add(value, place, 1, event)
+            elif kind is SeqStart or kind is MapStart:
+                self.open(event, [] if kind is SeqStart else {})
+            elif kind is SeqEnd or kind is MapEnd:
+                frame = stack.pop()
+                size = self.count - frame.start + 1
+                if frame.anchor is not None:
+                    self.anchors[frame.anchor] = (frame.data, frame.place, size)
+                self.add(frame.data, frame.place, 0, event)
+            elif kind is Alias:
+                if event.anchor not in self.anchors:
+                    raise self.error(f"the alias *{event.anchor} does not refer to a finished node "
+                                     f"(no &{event.anchor} before it, or it is inside that node)",
+                                     event.start_mark, self.here())
+                value, place, size = self.anchors[event.anchor]
+                self.add(value, place, size, event)
+            elif kind is yaml.DocumentStartEvent:
+                self.documents += 1
+                if self.documents > 1:
+                    raise SpecError("expected one YAML document, found a second one (---)",
+                                    file=self.source, line=event.start_mark.line + 1,
+                                    column=event.start_mark.column + 1)
+            elif kind is StreamEnd:
+                return Document(self.root, self.root_place, self.source)
+
+    def open(self, event, data) -> None:
+        mark = event.start_mark
+        if event.tag not in _COLLECTION_TAGS:
+            raise self.error(f"the tag {event.tag!r} is not allowed in a spec", mark, self.here())
+        if len(self.stack) >= MAX_DEPTH:
+            raise SpecError(f"the document is nested more than {MAX_DEPTH} levels deep",
+                            file=self.source, line=mark.line + 1, column=mark.column + 1)
+        self.count += 1
+        self.check_count(mark)
+        parts: Union[list, dict] = [] if isinstance(data, list) else {}
+        place = Place(mark.line + 1, mark.column + 1, parts)
+        self.stack.append(_Frame(data, place, event.anchor, self.count))
+
+    def check_count(self, mark) -> None:
+        if self.count > MAX_VALUES:
+            raise self.error(f"the document holds more than {MAX_VALUES:,} values "
+                             "(an alias counts its whole node each time it is used)", mark)
+
+    def add(self, value, place, size: int, event) -> None:
+        """Put a finished value into the innermost collection (or make it the root)."""
+        self.count += size
+        if size:
+            self.check_count(event.start_mark)
+        if not self.stack:
+            self.root, self.root_place = value, place
+            return
+        top = self.stack[-1]
+        data = top.data
+        if data.__class__ is list:
+            data.append(value)
+            top.place.parts.append(place)
+            return
+        if top.key is None:                       # this value is a key
+            if event.__class__ is not yaml.ScalarEvent:
+                raise self.error("expected a plain key (a name), found a list, mapping or alias",
+                                 event.start_mark)
+            key = event.value
+            if key == "<<":
+                raise self.error("merge keys (<<) are not supported; write the keys out", event.start_mark)
+            if key in data:
+                raise self.error(f"the key {key!r} appears twice", event.start_mark, (key,))
+            top.key, top.key_place = key, place
+            return
+        data[top.key] = value
+        top.place.parts[top.key] = (top.key_place, place)
+        top.key = top.key_place = None
+
+    def scalar(self, event) -> Any:
+        value, tag = event.value, event.tag
+        if tag is None:
+            if event.implicit[0]:                 # a plain (unquoted) scalar
+                return plain_scalar(value)
             return value
-    if tag == _TAG + "float":
-        text = value.replace("_", "").lower()
-        if text in (".nan",):
-            return math.nan
-        if text in (".inf", "+.inf"):
-            return math.inf
-        if text == "-.inf":
-            return -math.inf
-        try:
-            return float(text)
-        except ValueError:
+        if tag == "!" or tag == _STR:
             return value
-    if node.style is None and _NUMBER.fullmatch(value):
-        return float(value)
+        if tag == _INT_TAG or tag == _FLOAT_TAG:
+            number = plain_scalar(value)
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise self.error(f"the tag {tag!r} needs a number, found {value!r}", event.start_mark,
+                                 self.here())
+            return float(number) if tag == _FLOAT_TAG else number
+        if tag == _BOOL or tag == _NULL:
+            result = plain_scalar(value)
+            if (tag == _BOOL and not isinstance(result, bool)) or (tag == _NULL and result is not None):
+                raise self.error(f"the tag {tag!r} does not fit {value!r}", event.start_mark, self.here())
+            return result
+        raise self.error(f"the tag {tag!r} is not allowed in a spec", event.start_mark, self.here())
+
+
+def plain_scalar(value: str) -> Any:
+    """An unquoted scalar as YAML 1.2's core schema reads it (and ``1e3`` as a number)."""
+    if value in _SPECIAL:
+        return _SPECIAL[value]
+    first = value[0]
+    if first in "0123456789+-.":
+        if _INT.fullmatch(value):
+            return int(value)
+        if _FLOAT.fullmatch(value):
+            return float(value)
+        if _HEX.fullmatch(value):
+            return int(value[2:], 16)
+        if _OCT.fullmatch(value):
+            return int(value[2:], 8)
     return value
