@@ -279,3 +279,34 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
         bad = sum(not r.readable for r in results)
         click.echo(f"Error: {bad} of {len(results)} answer files could not be read (see their rows)", err=True)
     ctx.exit(code)
+
+
+# --------------------------------------------------------------------------- new
+
+@main.command()
+@click.argument("type_name", metavar="TYPE")
+@click.option("--random", "randomly", is_flag=True,
+              help="A fresh exercise: small integer weights and inputs that keep the hand "
+                   "arithmetic exact.")
+@click.option("--seed", type=int, default=None,
+              help="The same seed gives the same exercise (implies --random).")
+def new(type_name, randomly, seed):
+    """Print a commented starter spec of TYPE, ready to run: elman, jordan, lstm, gru,
+    bidirectional or slot-filling.
+
+    \b
+    Examples:
+      rnntrace new lstm > my_lstm.yaml
+      rnntrace new lstm | rnntrace run -
+      rnntrace new gru --random --seed 7 > exercise.yaml
+    """
+    from .starters import starter, starter_type
+    kind = starter_type(type_name)
+    if randomly or seed is not None:
+        from .starters.exercises import exercise
+        if seed is None:
+            import secrets
+            seed = secrets.randbelow(100_000)
+        write(exercise(kind, seed))
+    else:
+        write(starter(kind))
