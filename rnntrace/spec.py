@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .errors import SpecError, close_name
-from .yamlsource import Document, parse, read_text
+from .yamlsource import MAX_BYTES, Document, parse, read_path, read_stream, read_text
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
@@ -259,25 +259,18 @@ class Spec:
 
 def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = None) -> Spec:
     """Read and validate a spec from a path, ``-`` (standard input) or a text stream."""
+    # Reads stop at yamlsource.MAX_BYTES, so /dev/zero or an endless pipe is refused.
     if hasattr(source, "read"):
-        raw = source.read()
         label = name or getattr(source, "name", "<stream>")
+        raw = source.read(MAX_BYTES + 1)
+        text = raw if isinstance(raw, str) else read_text(label, raw)
     elif str(source) == "-":
         import sys
-        raw = sys.stdin.buffer.read()
         label = name or "<stdin>"
+        text = read_stream(sys.stdin.buffer, label)
     else:
-        path = FilePath(source)
         label = name or str(source)
-        try:
-            raw = path.read_bytes()
-        except IsADirectoryError:
-            raise SpecError("is a directory, not a spec file", file=label) from None
-        except FileNotFoundError:
-            raise SpecError("no such file", file=label) from None
-        except OSError as exc:
-            raise SpecError(f"cannot read: {exc.strerror or exc}", file=label) from None
-    text = raw if isinstance(raw, str) else read_text(label, raw)
+        text = read_path(source, label, "spec")
     return spec_from_text(text, label)
 
 
