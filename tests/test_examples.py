@@ -215,3 +215,23 @@ def test_random_gru_matches_numpy(seed):
     expected = reference_gru(layer, xs, 2)
     for t, step in enumerate(trace):
         np.testing.assert_allclose(step.y, expected[t], rtol=1e-12, atol=1e-14)
+
+
+def test_peephole_counter_by_hand():
+    import math
+    sigma = lambda z: 1.0 / (1.0 + math.exp(-z))  # noqa: E731
+    trace = rnntrace.run(rnntrace.load_spec(EXAMPLES / "lstm_peephole.yaml"))
+    c = 0.0
+    for step in trace:
+        record = step.layers["lstm"]
+        zi, zo = 250 - 100 * c, 100 * c - 250         # the peepholes read c_prev
+        assert record.gates["input_gate"].z[0] == zi
+        assert record.gates["output_gate"].z[0] == zo
+        assert record.gates["forget_gate"].z[0] == 100
+        c_new = 1 * sigma(zi) + c * sigma(100)
+        h_expected = c_new * sigma(zo)
+        assert record.c[0] == pytest.approx(c_new, rel=1e-12)
+        assert step.y[0] == pytest.approx(h_expected, rel=1e-12)
+        c = c_new
+    assert [round(s.layers["lstm"].c[0], 9) for s in trace] == [1, 2, 3, 3, 3]
+    assert [round(s.y[0], 9) for s in trace] == [0, 0, 0, 3, 3]
