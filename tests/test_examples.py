@@ -67,6 +67,7 @@ def test_examples_command_lists_every_example_with_its_summary():
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == NAMES
+    assert max(len(line) for line in lines) <= 80
     for name, line in zip(NAMES, lines):
         first = (EXAMPLES / name).read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
         assert line.split(None, 1)[1].strip() == first
