@@ -310,3 +310,58 @@ def new(type_name, randomly, seed):
         write(exercise(kind, seed))
     else:
         write(starter(kind))
+
+
+# --------------------------------------------------------------------------- import-torch
+
+@main.command("import-torch")
+@click.argument("weights", metavar="FILE.pt")
+@click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
+              help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
+                   "Default: one step of zeros, to be replaced.")
+@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True,
+              help="nn.RNN's nonlinearity (a state_dict does not record it).")
+@click.option("--activation", type=click.Choice(["linear", "sigmoid", "tanh", "relu", "softmax"]),
+              default="linear", show_default=True, help="What follows the last nn.Linear.")
+@click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
+@click.option("--title", default=None, help="The spec's title.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the spec to FILE instead of standard output.")
+def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, output):
+    """Turn the weights of a PyTorch model (nn.RNN, nn.LSTM, nn.GRU, nn.Linear; stacked
+    and bidirectional too) into a spec, stacked in the order of the state_dict.
+
+    FILE.pt is what `torch.save(model.state_dict(), "FILE.pt")` writes. It is read
+    with `torch.load(weights_only=True)`, which loads tensors only and never runs
+    code from the file. Needs PyTorch installed.
+
+    \b
+    Examples:
+      rnntrace import-torch model.pt --inputs '[[1, 0], [0, 1]]' -o model.yaml
+      rnntrace import-torch tagger.pt --activation softmax --labels dest,time,other | rnntrace run -
+    """
+    from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
+    from .spec import spec_from_dict
+    inputs = None
+    if inputs_text is not None:
+        from .yamlsource import parse
+        inputs = parse(inputs_text, "--inputs").data
+        if inputs is None:
+            raise RnntraceError("--inputs: expected a list of steps, found nothing")
+    state = load_torch_weights(weights)
+    spec = spec_from_state_dict(state, inputs=inputs, title=title, nonlinearity=nonlinearity,
+                                activation=activation,
+                                labels=None if labels is None else [x.strip() for x in labels.split(",")])
+    spec_from_dict(spec, source=weights)     # what is written is a valid spec
+    comment = f"Imported from {Path(weights).name}: weights as the model holds them."
+    if inputs is None:
+        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
+    text = spec_to_yaml(spec, comment=comment)
+    if output is None:
+        write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RnntraceError(f"{output}: cannot write: {exc.strerror or exc}") from None
+

@@ -77,7 +77,9 @@ def as_array(value: Any, what: str = "value") -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ConvertError(f"{what}: expected numbers, found {type(value).__name__} ({exc})") from None
+        ragged = "inhomogeneous" in str(exc)
+        raise ConvertError(f"{what}: expected numbers" + (", every row of one length" if ragged else
+                                                          f", found {type(value).__name__}")) from None
     if not np.isfinite(array).all():
         raise ConvertError(f"{what}: holds NaN or infinity; a spec needs finite numbers")
     return array
@@ -449,3 +451,54 @@ def spec_to_yaml(spec: Mapping[str, Any], comment: Optional[str] = None) -> str:
         head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
         text = head + text
     return text
+
+
+# --------------------------------------------------------------------------- reading .pt files
+
+def load_torch_weights(path: str) -> Mapping[str, Any]:
+    """The state dict saved in a PyTorch file (``torch.save(model.state_dict(), path)``,
+    or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``).
+
+    The file is read with ``torch.load(weights_only=True)``: PyTorch's restricted
+    loader builds tensors and plain containers only and refuses anything that would
+    construct other Python objects (and so run code), such as a whole pickled module.
+    """
+    try:
+        import torch
+    except ImportError:
+        raise ConvertError("reading PyTorch files needs PyTorch (pip install torch), "
+                           "which is not installed") from None
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except FileNotFoundError:
+        raise ConvertError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConvertError(f"{path}: is a directory, not a PyTorch file") from None
+    except OSError as exc:
+        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    # torch.save writes a zip archive; files of PyTorch before 1.6 begin with a pickle's protocol byte.
+    if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
+        raise ConvertError(f"{path}: not a PyTorch file (torch.save writes a zip archive)")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:   # torch raises UnpicklingError, RuntimeError, ValueError, … here
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "weights only load failed" in first.lower() or "weights_only" in first:
+            raise ConvertError(f"{path}: holds more than tensors (a whole pickled model?), which is "
+                               "not loaded because that could run code; save model.state_dict() "
+                               "instead") from None
+        raise ConvertError(f"{path}: cannot be read as PyTorch weights ({first[:200]})") from None
+
+    def is_state(value) -> bool:
+        return isinstance(value, Mapping) and bool(value) and \
+            all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+    if is_state(loaded):
+        return loaded
+    if isinstance(loaded, Mapping):
+        for key in ("state_dict", "model_state_dict", "model"):
+            if is_state(loaded.get(key)):
+                return loaded[key]
+    raise ConvertError(f"{path}: expected a state_dict (names → tensors), or a checkpoint with one under "
+                       f"'state_dict', 'model_state_dict' or 'model'; found {type(loaded).__name__}")

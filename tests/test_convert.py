@@ -293,3 +293,121 @@ def test_tensors_needing_grad_and_state_dict_from_torch_save(torch, tmp_path):
     with torch.no_grad():
         expected, _ = module(x)
     np.testing.assert_allclose(np.array([s.y for s in engine.run(spec)]), expected.numpy(), rtol=0, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- rnntrace import-torch
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from rnntrace.cli import main
+    return CliRunner().invoke(main, ["import-torch", *args])
+
+
+def test_cli_import_torch_round_trip(torch, tmp_path):
+    class Tagger(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.GRU(2, 3, bidirectional=True)
+            self.out = torch.nn.Linear(6, 3)
+
+    torch.manual_seed(5)
+    model = Tagger()                                  # float32, as models are saved
+    weights = tmp_path / "tagger.pt"
+    torch.save(model.state_dict(), weights)
+    target = tmp_path / "tagger.yaml"
+    result = _cli(str(weights), "--inputs", "[[1, 0], [0, 1], [0.5, -2]]", "--activation", "softmax",
+                  "--labels", "dest, time,other", "--title", "a tagger", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    spec = load_spec(target)
+    assert spec.title == "a tagger" and spec.layers[-1].labels == ("dest", "time", "other")
+    model = model.double()
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, -2.0]], dtype=torch.float64)
+    with torch.no_grad():
+        h, _ = model.rnn(x)
+        expected = torch.softmax(model.out(h), -1).numpy()
+    np.testing.assert_allclose(np.array([s.y for s in engine.run(spec)]), expected, rtol=0, atol=1e-12)
+
+    # Without -o the spec goes to standard output; without --inputs one step of zeros stands in.
+    result = _cli(str(weights))
+    assert result.exit_code == 0
+    assert "one step of zeros" in result.stdout.splitlines()[1]
+    assert spec_from_text(result.stdout).inputs.tolist() == [[0.0, 0.0]]
+
+
+def test_cli_import_torch_relu(torch, tmp_path):
+    torch.manual_seed(6)
+    module = torch.nn.RNN(1, 2, nonlinearity="relu").double()
+    weights = tmp_path / "rnn.pt"
+    torch.save(module.state_dict(), weights)
+    result = _cli(str(weights), "--inputs", "[1, -1, 2]", "--nonlinearity", "relu")
+    assert result.exit_code == 0, result.output
+    with torch.no_grad():
+        expected, _ = module(torch.tensor([[1.0], [-1.0], [2.0]], dtype=torch.float64))
+    trace = engine.run(spec_from_text(result.stdout))
+    np.testing.assert_allclose(np.array([s.y for s in trace]), expected.numpy(), rtol=0, atol=1e-12)
+
+
+def test_cli_import_torch_never_runs_code_from_the_file(torch, tmp_path):
+    marker = tmp_path / "was_run"
+
+    class Payload:
+        def __reduce__(self):              # unpickling this would create the marker file
+            return (open, (str(marker), "w"))
+
+    weights = tmp_path / "evil.pt"
+    torch.save({"weight": Payload()}, weights)
+    result = _cli(str(weights))
+    assert result.exit_code == 2
+    assert not marker.exists()
+    assert "could run code" in result.stderr and "state_dict()" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "no such file"),
+    (b"inputs: [1]\n", "not a PyTorch file"),
+    ("dir", "is a directory"),
+])
+def test_cli_import_torch_bad_files(torch, tmp_path, content, message):
+    path = tmp_path / "weights.pt"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    result = _cli(str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_cli_import_torch_checkpoint_and_bad_options(torch, tmp_path):
+    torch.manual_seed(8)
+    module = torch.nn.LSTM(2, 1)
+    weights = tmp_path / "checkpoint.pt"
+    torch.save({"epoch": 3, "model_state_dict": module.state_dict()}, weights)
+    assert _cli(str(weights), "--inputs", "[[1, 2]]").exit_code == 0
+    torch.save({"epoch": 3}, weights)
+    result = _cli(str(weights))
+    assert result.exit_code == 2 and "expected a state_dict" in result.stderr
+    torch.save(module.state_dict(), weights)
+    for inputs, message in (("[[1, 2, 3]]", "expected steps × 2"), ("[[1, 2], [3]]", "one length"),
+                            ("[[1, 2", "YAML syntax error"), ("", "found nothing")):
+        result = _cli(str(weights), "--inputs", inputs)
+        assert result.exit_code == 2 and message in result.stderr, (inputs, result.stderr)
+    result = _cli(str(weights), "-o", str(tmp_path / "no" / "such" / "folder.yaml"))
+    assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+def test_cli_import_torch_without_torch(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now fails
+    path = tmp_path / "w.pt"
+    path.write_bytes(b"PK\x03\x04")
+    result = _cli(str(path))
+    assert result.exit_code == 2 and "needs PyTorch" in result.stderr
+
+
+def test_cli_import_torch_help():
+    result = _cli("--help")
+    assert result.exit_code == 0 and "Examples:" in result.output and "weights_only" in result.output
