@@ -165,7 +165,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
                          at_key=True)
         if t > count:
             raise _error(doc, f"there is no step {t}: the sequence has {count} step{'s' if count != 1 else ''} "
-                              f"(1 to {count})", ("steps", key), at_key=True)
+                              f"(1 to {count})", ("steps", t), at_key=True)
         where = ("steps", t)
         if not isinstance(entries, dict) or not entries:
             raise _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "

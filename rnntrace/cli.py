@@ -365,3 +365,59 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     except OSError as exc:
         raise RnntraceError(f"{output}: cannot write: {exc.strerror or exc}") from None
 
+
+# --------------------------------------------------------------------------- worksheet, answers
+
+def _ask_option(f):
+    return click.option("--ask", default=None, metavar="NAMES",
+                        help="Comma-separated quantities to ask for: full paths (lstm.gates.input_gate.a) "
+                             "or their last part (c, h, y, a); 'all' for everything. "
+                             "Default: each layer's memory and output.")(f)
+
+
+def _sheet(spec, ask):
+    spec_obj = load(spec)
+    from . import engine
+    from .worksheet import build_sheet
+    names = ask.split(",") if ask is not None else None
+    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec)
+
+
+@main.command()
+@click.argument("spec")
+@_ask_option
+@click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
+              show_default=True, help="Markdown, or a LaTeX fragment to paste into a document.")
+@click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown in the key (display only).")
+def worksheet(spec, ask, fmt, key, precision):
+    """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
+    blank cell per step for each quantity asked; with --key, its answer key.
+
+    \b
+    Examples:
+      rnntrace worksheet lstm_example.yaml --ask c,y > sheet.md
+      rnntrace worksheet lstm_example.yaml --ask c,y --key > key.md
+      rnntrace worksheet my_gru.yaml --format latex --ask h > sheet.tex
+    """
+    sheet = _sheet(spec, ask)
+    from .render import worksheet as show
+    write((show.latex if fmt == "latex" else show.markdown)(sheet, key=key, precision=precision))
+
+
+@main.command()
+@click.argument("spec")
+@_ask_option
+def answers(spec, ask):
+    """Write the answers file of SPEC, filled with the exact values, in the format
+    `rnntrace check` reads: an answer key that is itself checkable.
+
+    \b
+    Examples:
+      rnntrace answers lstm_example.yaml --ask c,y > key.yaml
+      rnntrace check lstm_example.yaml key.yaml      # every answer right
+    """
+    sheet = _sheet(spec, ask)
+    from .render.worksheet import answers_yaml
+    write(answers_yaml(sheet))

@@ -1,0 +1,174 @@
+"""Exercise sheets and answer keys (Markdown, LaTeX) and answers files (YAML in the
+format ``rnntrace check`` reads), from a :class:`rnntrace.worksheet.Sheet`.
+Numbers are only formatted here; the sheet holds them."""
+from __future__ import annotations
+
+import json
+import re
+from typing import List, Optional, Sequence
+
+from .numbers import DEFAULT_PRECISION, exact, fmt
+
+# --------------------------------------------------------------------------- shared
+
+
+def _columns(sheet) -> List[tuple]:
+    """(heading, quantity, unit index or None): one blank per entry of a quantity."""
+    cols = []
+    for q, size in zip(sheet.quantities, sheet.sizes):
+        if size == 1:
+            cols.append((q, q, None))
+        else:
+            cols.extend((f"{q}[{u + 1}]", q, u) for u in range(size))
+    return cols
+
+
+def _cell(sheet, t: int, q: str, unit: Optional[int], precision: int) -> str:
+    values = sheet.values[t][q]
+    value = values[0 if unit is None else unit]
+    return "overflow" if value is None else fmt(value, precision)
+
+
+def _numbers(values) -> str:
+    return ", ".join(exact(v) for v in values)
+
+
+def _weights_text(value) -> str:
+    """[1, 0, 0] for a row or a vector; [[1, 0], [0, 1]] for a matrix of several rows."""
+    if value.ndim == 2 and value.shape[0] == 1:
+        return f"[{_numbers(value[0])}]"
+    if value.ndim == 2:
+        return "[" + ", ".join(f"[{_numbers(row)}]" for row in value) + "]"
+    return _numbers(value) if value.size == 1 else f"[{_numbers(value)}]"
+
+
+def _input_text(sheet, t: int) -> str:
+    return "[" + _numbers(sheet.inputs[t]) + "]"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
+    lines = [f"# {'Answer key' if key else 'Exercise'}: {_md_escape(sheet.title)}", ""]
+    if key:
+        lines.append(f"The exact values of `{sheet.source}`, rounded to {precision} decimals "
+                     "(≈ marks a value that only rounds to a whole number).")
+    else:
+        lines.append("Compute the empty cells by hand, one time step after the other. "
+                     "The memory starts at 0 unless the network says otherwise.")
+    lines += ["", "## The network", ""]
+    for i, layer in enumerate(sheet.layers, 1):
+        lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(layer.description)}")
+        for name, value in layer.weights:
+            lines.append(f"   - `{name}` = `{_weights_text(value)}`")
+    lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
+    if sheet.lexicon:
+        lines += [f"Each word is 1-of-N encoded over: {', '.join(sheet.lexicon)}.", ""]
+    cols = _columns(sheet)
+    head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [f"`{c[0]}`" for c in cols]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join("---:" if h == "t" else "---" for h in head) + "|")
+    for t in range(len(sheet.inputs)):
+        row = [str(t + 1)] + ([_md_escape(sheet.tokens[t])] if sheet.tokens else []) + [_input_text(sheet, t)]
+        row += [(_cell(sheet, t, q, u, precision) if key else " ") for _, q, u in cols]
+        lines.append("| " + " | ".join(row) + " |")
+    if not key:
+        lines += ["", "Check your answers: write them in an answers file (`steps: {1: {" +
+                  ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}`) and run "
+                  f"`rnntrace check {sheet.source} answers.yaml`."]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- LaTeX
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$", "−": "-"}
+_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX))
+
+
+def tex(text: str) -> str:
+    """Text made safe for LaTeX."""
+    return _TEX_RE.sub(lambda m: _TEX[m.group(0)], str(text))
+
+
+def _tex_number(text: str) -> str:
+    return "$" + text.replace("≈", r"\approx ") + "$"
+
+
+def _tex_matrix(value) -> str:
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    if rows.size == 1:
+        return _tex_number(exact(rows[0, 0]))
+    body = r" \\ ".join(" & ".join(exact(v) for v in row) for row in rows)
+    return f"$\\left[\\begin{{array}}{{{'r' * rows.shape[1]}}} {body} \\end{{array}}\\right]$"
+
+
+def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
+    """A LaTeX fragment (no preamble) to paste into a document."""
+    lines = [f"% {'Answer key' if key else 'Exercise'} made by rnntrace worksheet from {tex(sheet.source)}",
+             f"\\section*{{{'Answer key' if key else 'Exercise'}: {tex(sheet.title)}}}"]
+    lines.append("The exact values, rounded to " + str(precision) + " decimals." if key else
+                 "Compute the empty cells by hand, one time step after the other. "
+                 "The memory starts at 0 unless the network says otherwise.")
+    lines += ["", r"\subsection*{The network}", r"\begin{enumerate}"]
+    for layer in sheet.layers:
+        lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(layer.description)}")
+        lines.append(r"  \begin{itemize}")
+        for name, value in layer.weights:
+            lines.append(f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value)}")
+        lines.append(r"  \end{itemize}")
+    lines += [r"\end{enumerate}", "", r"\subsection*{The inputs and " + ("the" if key else "your") + " answers}"]
+    if sheet.lexicon:
+        lines.append(f"Each word is 1-of-N encoded over: {tex(', '.join(sheet.lexicon))}.")
+        lines.append("")
+    cols = _columns(sheet)
+    head = ["$t$"] + (["word"] if sheet.tokens else []) + ["$x$"] + [f"\\texttt{{{tex(c[0])}}}" for c in cols]
+    spec = "|r|" + ("l|" if sheet.tokens else "") + "l|" + "c|" * len(cols)
+    lines += [r"\begin{center}", f"\\begin{{tabular}}{{{spec}}}", r"\hline", " & ".join(head) + r" \\",
+              r"\hline"]
+    blank = r"\rule{0pt}{3ex}\hspace{2.2cm}"
+    for t in range(len(sheet.inputs)):
+        row = [str(t + 1)] + ([tex(sheet.tokens[t])] if sheet.tokens else [])
+        row.append(_tex_number(_input_text(sheet, t)))
+        row += [(_tex_number(_cell(sheet, t, q, u, precision)) if key else blank) for _, q, u in cols]
+        lines.append(" & ".join(row) + r" \\ \hline")
+    lines += [r"\end{tabular}", r"\end{center}"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- answers file
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+def _yaml_key(name: str) -> str:
+    return name if _PLAIN_KEY.fullmatch(name) else json.dumps(name, ensure_ascii=False)
+
+
+def _yaml_value(values: Sequence[Optional[float]], where: str) -> str:
+    if any(v is None for v in values):
+        from ..errors import RnntraceError
+        raise RnntraceError(f"{where} is not a finite number, so it cannot be written as an answer")
+    text = [exact(v) for v in values]
+    return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
+
+
+def answers_yaml(sheet) -> str:
+    """A filled answers file (DESIGN §5) with the exact float64 values: a key that
+    ``rnntrace check`` marks right, and that students' files can be compared with."""
+    lines = [f"# Answers for {sheet.source}: the exact values, written by rnntrace answers.",
+             f"# Check a file of hand-computed answers: rnntrace check {sheet.source} my_answers.yaml",
+             "steps:"]
+    for t, values in enumerate(sheet.values, 1):
+        items = [f"{_yaml_key(q)}: {_yaml_value(values[q], f'{q} at step {t}')}" for q in sheet.quantities]
+        if len(items) <= 4:     # short: one line per step
+            lines.append(f"  {t}: {{{', '.join(items)}}}")
+        else:
+            lines.append(f"  {t}:")
+            lines.extend(f"    {item}" for item in items)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,121 @@
+"""Exercise sheets and answer keys: what ``rnntrace worksheet`` and ``rnntrace answers``
+show, as plain data.
+
+A :class:`Sheet` holds the network (each layer's kind, activations and weights), the
+input sequence, the quantities asked for (``--ask c,y``) and their exact values at
+every step. The renderers in ``rnntrace.render.worksheet`` print it as a sheet with
+blank cells, as its answer key, or as an answers file in the format ``check`` reads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .answers import Reference
+from .errors import RnntraceError
+
+#: What a sheet asks for when ``--ask`` is not given, per layer type.
+DEFAULT_ASK = {"lstm": ("c", "h"), "gru": ("h",), "elman": ("h",), "jordan": ("h", "y"),
+               "dense": ("y",), "bidirectional": ("h",)}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    description: str                               # "lstm, 1 unit; g linear, h linear, gates sigmoid"
+    weights: Tuple[Tuple[str, np.ndarray], ...]    # ("input_gate.W", matrix), in the spec's order
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    source: str
+    layers: Tuple[LayerInfo, ...]
+    inputs: Tuple[Tuple[float, ...], ...]          # per step
+    tokens: Optional[Tuple[str, ...]]              # the words, when the inputs are words
+    lexicon: Optional[Tuple[str, ...]]             # names of the input dimensions (with "other")
+    quantities: Tuple[str, ...]                    # the asked paths, e.g. ("lstm.c", "y")
+    sizes: Tuple[int, ...]                         # entries of each asked quantity
+    values: Tuple[Dict[str, Tuple[Optional[float], ...]], ...]   # per step: path → exact values
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def describe(layer) -> str:
+    """A layer's kind, size and activations in a few words."""
+    if layer.type == "bidirectional":
+        return (f"bidirectional ({layer.merge}): forward {describe(layer.forward)}; "
+                f"backward {describe(layer.backward)}")
+    if layer.type == "lstm":
+        return (f"lstm, {_plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
+                f"gates {layer.gate_activation}")
+    if layer.type == "gru":
+        return f"gru, {_plural(layer.size, 'unit')}; candidate {layer.activation}, gates {layer.gate_activation}"
+    if layer.type == "jordan":
+        return (f"jordan, {_plural(layer.size, 'hidden unit')} ({layer.activation}), "
+                f"{_plural(layer.output.size, 'output')} ({layer.output.activation}) fed back")
+    text = f"{layer.type}, {_plural(layer.size, 'unit')}, {layer.activation}"
+    if getattr(layer, "labels", None):
+        text += f"; labels {', '.join(layer.labels)}"
+    return text
+
+
+def _initial(layer) -> List[Tuple[str, np.ndarray]]:
+    if layer.type == "lstm":
+        pairs = [("initial.c", layer.initial_c), ("initial.h", layer.initial_h)]
+    elif layer.type == "bidirectional":
+        return [(f"{side}.{name}", value) for side in ("forward", "backward")
+                for name, value in _initial(getattr(layer, side))]
+    else:
+        pairs = [("initial", getattr(layer, "initial", None))]
+    return [(name, value) for name, value in pairs if value is not None]
+
+
+def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tuple[str, ...]:
+    """The quantity paths asked for. A name is a full path (``lstm.gates.input_gate.a``)
+    or the end of one (``c`` means every layer's ``….c``); ``all`` asks for everything
+    computed (not the inputs). Without ``ask``, each layer's memory and output."""
+    known = reference.quantities
+    if not ask:
+        wanted = [f"{layer.name}.{field}" for layer in spec.layers for field in DEFAULT_ASK[layer.type]]
+        return tuple(q for q in known if q in wanted)
+    chosen: List[str] = []
+    for name in ask:
+        name = name.strip()
+        if not name:
+            continue
+        if name == "all":
+            matches = [q for q in known if q != "x"]
+        elif name in known:
+            matches = [name]
+        else:
+            matches = [q for q in known if q.endswith("." + name)]
+        if not matches:
+            hint = reference.suggest(name)
+            raise RnntraceError(f"--ask: unknown quantity {name!r}" +
+                                (f" (did you mean '{hint}'?)" if hint else "") +
+                                f"; the quantities are {', '.join(known)}")
+        chosen.extend(q for q in matches if q not in chosen)
+    if not chosen:
+        raise RnntraceError("--ask: name at least one quantity, like --ask c,y")
+    return tuple(q for q in known if q in chosen)   # in the trace's order
+
+
+def build_sheet(spec, trace, ask: Optional[Sequence[str]] = None, source: str = "<spec>") -> Sheet:
+    reference = Reference.from_trace(trace, source)
+    quantities = resolve_ask(ask, spec, reference)
+    layers = tuple(LayerInfo(layer.name, describe(layer),
+                             tuple(layer.parameters().items()) + tuple(_initial(layer)))
+                   for layer in spec.layers)
+    lexicon = None
+    if spec.lexicon is not None:
+        lexicon = spec.lexicon.words + (("other",) if spec.lexicon.other else ())
+    values = tuple({q: step[q] for q in quantities} for step in reference.steps)
+    sizes = tuple(len(reference.steps[0][q]) for q in quantities)
+    return Sheet(title=spec.title or source, source=source, layers=layers,
+                 inputs=tuple(tuple(float(v) for v in x) for x in spec.inputs), tokens=spec.tokens,
+                 lexicon=lexicon, quantities=quantities, sizes=sizes, values=values)
