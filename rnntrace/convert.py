@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -345,6 +345,19 @@ def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str]
     """
     state, found_nonlinearities = _state_dict(model)
     modules = modules_of(state)
+    prefixes = {p.rstrip(".") for p in modules} | set(modules)
+    for option, value in (("kind", kind), ("nonlinearity", nonlinearity), ("initial", initial),
+                          ("activation", activation), ("labels", labels)):
+        for key in value if isinstance(value, Mapping) else ():
+            if key not in prefixes and set(modules) == {""}:
+                raise ConvertError(f"{option}: a mapping gives a value per module, but the state_dict "
+                                   f"holds one bare module: give the value itself"
+                                   + (" (for an LSTM, the pair (h_0, c_0))" if option == "initial" else ""))
+            if key not in prefixes:
+                hint = close_name(str(key), sorted(p for p in prefixes if p))
+                raise ConvertError(f"{option}: {key!r} is not a module of this state_dict; expected one of "
+                                   f"{', '.join(repr(p.rstrip('.')) for p in modules)}"
+                                   + (f" (did you mean {hint!r}?)" if hint else ""))
     last_linear = [p for p, k in modules.items() if k == "linear"][-1:]
     layers: List[Dict[str, Any]] = []
     size_in: Optional[int] = None

@@ -411,3 +411,13 @@ def test_cli_import_torch_without_torch(tmp_path, monkeypatch):
 def test_cli_import_torch_help():
     result = _cli("--help")
     assert result.exit_code == 0 and "Examples:" in result.output and "weights_only" in result.output
+
+
+def test_per_module_options_name_modules_of_the_state_dict():
+    state = {"lstm.weight_ih_l0": np.zeros((4, 1)), "lstm.weight_hh_l0": np.zeros((4, 1))}
+    with pytest.raises(ConvertError, match="did you mean 'lstm'"):
+        spec_from_state_dict(state, nonlinearity={"lsmt": "relu"})
+    with pytest.raises(ConvertError, match=r"give the value itself \(for an LSTM, the pair"):
+        spec_from_state_dict(LSTM_1_1, initial={"h": [0.0], "c": [0.0]})
+    spec = spec_from_state_dict(state, initial={"lstm.": (np.zeros((1, 1)), np.ones((1, 1)))})
+    assert spec["layers"][0]["initial"] == {"c": [1.0], "h": [0.0]}
