@@ -228,9 +228,14 @@ class Verdict:
     right: bool
 
 
+#: An answer exactly on the boundary (0.51 for 0.5 at tolerance 0.01) is right, though
+#: 0.51 − 0.5 comes out a few units in the last place above 0.01 in binary.
+_ROUNDING = 1 + 1e-9
+
+
 def within(yours: float, exact: float, tolerance: float) -> bool:
     """|yours − exact| ≤ tolerance·max(1, |exact|)."""
-    return abs(yours - exact) <= tolerance * max(1.0, abs(exact))
+    return abs(yours - exact) <= tolerance * max(1.0, abs(exact)) * _ROUNDING
 
 
 def judge(answer: Answer, exact: Sequence[Optional[float]], tolerance: float) -> Verdict:
@@ -243,7 +248,7 @@ def judge(answer: Answer, exact: Sequence[Optional[float]], tolerance: float) ->
             return Verdict(answer.t, answer.quantity, answer.value, tuple(exact), None, None, False)
         gap = abs(mine - true)
         allowed = tolerance * max(1.0, abs(true))
-        right = right and gap <= allowed
+        right = right and within(mine, true, tolerance)
         ratio = gap / allowed if allowed > 0 else (0.0 if gap == 0 else math.inf)
         if ratio > worst_ratio:
             worst_ratio, worst_gap, worst_allowed = ratio, gap, allowed
