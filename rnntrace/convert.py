@@ -100,6 +100,11 @@ def _state_dict(model: Any) -> Tuple[Mapping[str, Any], Dict[str, str]]:
         nonlinearities = {}
         if hasattr(model, "named_modules"):
             for name, module in model.named_modules():
+                own = getattr(module, "parameters", None)
+                if callable(own) and any(True for _ in own(recurse=False)) and \
+                        type(module).__name__ not in ("RNN", "LSTM", "GRU", "Linear"):
+                    raise ConvertError(f"{name or 'the model'} ({type(module).__name__}): no spec "
+                                       "equivalent; only nn.RNN, nn.LSTM, nn.GRU and nn.Linear convert")
                 mode = getattr(module, "mode", None)
                 if isinstance(mode, str) and mode.startswith("RNN_"):
                     nonlinearities[f"{name}." if name else ""] = mode[4:].lower()
@@ -296,7 +301,9 @@ def linear_layer(state_dict: Any, *, prefix: str = "", activation: str = "linear
 
 def modules_of(state_dict: Mapping[str, Any]) -> "OrderedDict[str, str]":
     """The modules in a state dict, in its order: prefix (``"rnn."``, ``""`` for a bare
-    module) → ``"recurrent"`` or ``"linear"``. Keys of anything else are an error."""
+    module) → ``"recurrent"`` or ``"linear"``, told apart by the parameter names. Keys
+    of anything else are an error; a bare state dict cannot tell an nn.Embedding's
+    ``weight`` from an nn.Linear's (a module passed whole can, and is refused)."""
     modules: "OrderedDict[str, str]" = OrderedDict()
     for name in state_dict:
         if not isinstance(name, str):

@@ -421,3 +421,11 @@ def test_per_module_options_name_modules_of_the_state_dict():
         spec_from_state_dict(LSTM_1_1, initial={"h": [0.0], "c": [0.0]})
     spec = spec_from_state_dict(state, initial={"lstm.": (np.zeros((1, 1)), np.ones((1, 1)))})
     assert spec["layers"][0]["initial"] == {"c": [1.0], "h": [0.0]}
+
+
+def test_a_module_with_other_layers_is_refused(torch):
+    model = torch.nn.Sequential(torch.nn.Embedding(4, 4), torch.nn.LSTM(4, 2))
+    with pytest.raises(ConvertError, match=r"0 \(Embedding\): no spec equivalent"):
+        spec_from_state_dict(model)
+    with pytest.raises(ConvertError, match="proj_size"):
+        spec_from_state_dict(torch.nn.LSTM(3, 4, proj_size=2))
