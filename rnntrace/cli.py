@@ -119,13 +119,29 @@ def console(**kwargs):
 
 @main.command()
 @click.argument("spec")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
-              show_default=True, help="How to print the trace.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
+              help="table: panels for reading; json/jsonl: the exact trace; csv: one row per step; "
+                   "markdown/latex: answer-key tables.")
+@click.option("--explain", is_flag=True,
+              help="Write out each step's arithmetic the way the lecture does (implies --panels).")
+@click.option("--steps", "steps_text", metavar="T|A:B",
+              help="Only these steps: 3, 2:4, 2:, or a list such as 1,3:4.")
+@click.option("--layer", "layer_names", metavar="NAME", multiple=True,
+              help="Only this layer (repeat for several).")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown in tables (display only; JSON is always exact).")
+              help="Decimals shown (display only; JSON and CSV are always exact).")
+@click.option("--panels", "panels", flag_value="panels", default=None,
+              help="One panel per step even for a long sequence (over 50 steps the chart is shown instead).")
+@click.option("--chart", "panels", flag_value="chart",
+              help="Only the chart over time, no panels.")
+@click.option("--export", "export_path", metavar="FILE.svg|FILE.html",
+              help="Also write what the table view shows to an SVG picture or an HTML page.")
+@click.option("--width", type=click.IntRange(40, 1000), default=None,
+              help="Draw the table view this many columns wide (default: the terminal's, 80 when piped).")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
-def run(spec, fmt, precision, indent):
+def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, indent):
     """Run SPEC step by step and show every gate, cell and output.
 
     SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
@@ -133,9 +149,25 @@ def run(spec, fmt, precision, indent):
     \b
     Examples:
       rnntrace run lstm_example.yaml
+      rnntrace run lstm_example.yaml --explain --steps 1:2
+      rnntrace run slot_filling.yaml --layer slot --precision 2
+      rnntrace run lstm_example.yaml --export lstm.svg
+      rnntrace run lstm_example.yaml --format latex > key.tex
       rnntrace run my_rnn.yaml --format json > trace.json
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
     """
+    export_kind = None
+    if export_path is not None:
+        suffix = Path(export_path).suffix.lower()
+        export_kind = {".svg": "svg", ".html": "html", ".htm": "html"}.get(suffix)
+        if export_kind is None:
+            raise RnntraceError(f"--export {export_path}: expected a file ending in .svg or .html")
+        if fmt != "table":
+            raise RnntraceError(f"--export draws the table view; it does not go with --format {fmt}")
+    view_options = explain or steps_text or layer_names or panels or width
+    if fmt in ("json", "jsonl") and view_options:
+        raise RnntraceError(f"--format {fmt} is always the whole exact trace; --explain, --steps, "
+                            "--layer, --panels, --chart and --width are for the other formats")
     spec_obj = load(spec)
     from . import engine
     if fmt == "jsonl":
@@ -146,17 +178,39 @@ def run(spec, fmt, precision, indent):
             out.write("\n")
         out.flush()
         return
+    from .render.selection import check_layers, parse_steps
+    chosen_layers = check_layers(spec_obj, layer_names)
+    chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
     trace = engine.run(spec_obj)
     if fmt == "json":
         from .render.json import trace_json
         write(trace_json(trace, indent=indent))
         return
-    from .render.table import render
-    out = console()
-    with out.capture() as captured:
-        for part in render(trace, precision):
-            out.print(part)
-    sys.stdout.write(captured.get())
+    steps = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
+    if fmt == "csv":
+        from .render.csv import trace_csv
+        write(trace_csv(trace, steps, chosen_layers))
+        return
+    if fmt == "markdown":
+        from .render.markdown import trace_markdown
+        write(trace_markdown(trace, steps, chosen_layers, precision))
+        return
+    if fmt == "latex":
+        from .render.latex import trace_latex
+        write(trace_latex(trace, steps, chosen_layers, precision))
+        return
+    from .render.terminal import draw, export_text
+    from .render.view import View, terminal_view
+    view = View(precision=precision, explain=explain, steps=chosen_steps, layers=chosen_layers,
+                panels=True if panels == "panels" else None, chart_only=panels == "chart")
+    text, drawn = draw(terminal_view(trace, view), width=width)
+    if export_kind is not None:
+        content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
+        try:
+            Path(export_path).write_text(content, encoding="utf-8")
+        except OSError as exc:
+            raise RnntraceError(f"--export {export_path}: cannot write: {exc.strerror or exc}") from None
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 
@@ -421,3 +475,173 @@ def answers(spec, ask):
     sheet = _sheet(spec, ask)
     from .render.worksheet import answers_yaml
     write(answers_yaml(sheet))
+
+
+# --------------------------------------------------------------------------- grad and surface
+
+def _positive(ctx, param, value):
+    import math
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise click.BadParameter("expected a positive number")
+    return value
+
+
+def _finite(ctx, param, value):
+    import math
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("expected a finite number")
+    return value
+
+
+def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate, command):
+    """The spec's train block, with the clip and learning rate the options ask for."""
+    if spec_obj.train is None:
+        raise RnntraceError(f"{spec_arg}: no 'train' block; `rnntrace {command}` needs targets, e.g. "
+                            "train: {targets: [null, null, [1.0]], loss: squared_error}")
+    chosen = [name for name, v in (("--clip-norm", clip_norm), ("--clip-value", clip_value),
+                                   ("--no-clip", no_clip or None)) if v is not None]
+    if len(chosen) > 1:
+        raise RnntraceError(f"{' and '.join(chosen)}: choose one")
+    clip = spec_obj.train.clip
+    if clip_norm is not None:
+        clip = ("norm", clip_norm)
+    elif clip_value is not None:
+        clip = ("value", clip_value)
+    elif no_clip:
+        clip = None
+    rate = learning_rate if learning_rate is not None else spec_obj.train.learning_rate
+    return clip, rate
+
+
+def _steps_selection(text, count):
+    """``--steps 5`` or ``--steps 2:4`` (either order) → the step numbers, 1-based."""
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            a, b = (int(part) for part in text.split(":"))
+        else:
+            a = b = int(text)
+    except ValueError:
+        raise RnntraceError(f"--steps {text!r}: expected N or A:B, e.g. --steps 2:4") from None
+    a, b = min(a, b), max(a, b)
+    if a < 1 or b > count:
+        raise RnntraceError(f"--steps {text!r}: the sequence has steps 1 to {count}")
+    return list(range(a, b + 1))
+
+
+def _clip_options(f):
+    f = click.option("--no-clip", is_flag=True, help="Ignore the spec's clip: the plain gradient.")(f)
+    f = click.option("--clip-value", type=float, default=None, callback=_positive, metavar="θ",
+                     help="Clip every gradient entry to [−θ, θ] (instead of the spec's clip).")(f)
+    f = click.option("--clip-norm", type=float, default=None, callback=_positive, metavar="θ",
+                     help="Rescale the gradient to length θ when its global L2 norm is above θ.")(f)
+    f = click.option("--learning-rate", type=float, default=None, callback=_finite, metavar="η",
+                     help="Take one step θ − η·g (instead of the spec's learning_rate).")(f)
+    return f
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people; json (rnntrace.grad/1) for other tools.")
+@click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
+@_clip_options
+@click.option("--steps", "steps_text", default=None, metavar="A:B",
+              help="Show the backward tables of these steps only (e.g. 5, or 995:1000).  "
+                   "[default: all, or the last 3 of a long sequence]")
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown in tables (display only; JSON is always exact).")
+@click.option("--indent", type=click.IntRange(0, 8), default=None, help="Indent JSON output by this many spaces.")
+def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent):
+    """Backpropagation through time over SPEC's sequence, with its `train` block.
+
+    Shows, from the last step to the first, dL/dy, dL/dh, dL/dc and each gate's dL/dz;
+    then every weight's gradient in its full shape, the global norm, what clipping
+    changed, and the weights after one gradient step.
+
+    \b
+    Examples:
+      rnntrace grad many_to_one.yaml --explain
+      rnntrace grad clip_norm.yaml --no-clip          # the step that jumps far
+      rnntrace grad clip_norm.yaml                    # the same step, clipped
+      rnntrace grad slot_filling_train.yaml --format json | jq .norm
+    """
+    spec_obj = load(spec)
+    clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
+    from . import engine
+    from .engine.bptt import backprop
+    trace = engine.run(spec_obj)
+    result = backprop(spec_obj, trace, clip=clip, learning_rate=rate)
+    from .render import grad as show
+    if fmt == "json":
+        write(show.gradients_json(result, indent))
+        return
+    T = len(trace)
+    chosen = _steps_selection(steps_text, T)
+    note = None
+    if chosen is None and T > 12:
+        chosen = list(range(T - 2, T + 1))
+        note = f"Steps {T - 3} … 1 are not shown: --steps 1:{T} shows every step, --steps 1:5 the first five."
+    out = console()
+    with out.capture() as captured:
+        for part in show.render(result, trace, precision, explain, chosen, note):
+            out.print(part)
+    write(captured.get())
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--param", "param_text", required=True, metavar="NAME[i,j]",
+              help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")
+@click.option("--range", "range_text", required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")
+@click.option("--param2", "param2_text", default=None, metavar="NAME[i,j]", help="A second weight: a 2-D map.")
+@click.option("--range2", "range2_text", default=None, metavar="A:B:N", help="The second weight's values.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="table draws the surface; json (rnntrace.surface/1) and csv give the numbers.")
+@click.option("--scale", type=click.Choice(["auto", "linear", "log"]), default="auto", show_default=True,
+              help="How the loss is drawn; auto takes log when it spans more than 1000×.")
+@_clip_options
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown in tables (display only).")
+def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, learning_rate, clip_norm,
+            clip_value, no_clip, precision):
+    """Sweep one weight of SPEC (or two, for a map) and draw the loss, with the
+    gradient's size beside it: the lecture's rough error surface.
+
+    With a learning rate (the spec's, or --learning-rate) each point also shows where
+    one gradient step lands, and with clipping where the clipped step lands.
+
+    \b
+    Examples:
+      rnntrace surface toy_w999.yaml --param hidden.U --range 0.98:1.02:41
+      rnntrace surface clip_norm.yaml --param hidden.U --range 0.8:1.25:19
+      rnntrace surface many_to_one.yaml --param rnn.U[0,0] --range -2:2:21 \\
+          --param2 rnn.W[0,0] --range2 -2:2:41
+      rnntrace surface toy_w999.yaml --param hidden.U --range 0.9:1.1:201 --format csv
+    """
+    spec_obj = load(spec)
+    clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "surface")
+    if (param2_text is None) != (range2_text is None):
+        raise RnntraceError("--param2 and --range2 go together")
+    from .engine import surface as sweep
+    param = sweep.parse_param(param_text, spec_obj)
+    values = sweep.parse_range(range_text)
+    param2 = values2 = None
+    if param2_text is not None:
+        param2 = sweep.parse_param(param2_text, spec_obj)
+        values2 = sweep.parse_range(range2_text, "--range2")
+        if param2 == param:
+            raise RnntraceError("--param2 names the same weight as --param")
+    result = sweep.sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
+    from .render import surface as show
+    if fmt == "json":
+        write(show.surface_json(result))
+    elif fmt == "csv":
+        write(show.surface_csv(result))
+    else:
+        out = console()
+        with out.capture() as captured:
+            for part in show.render(result, precision, scale):
+                out.print(part)
+        write(captured.get())

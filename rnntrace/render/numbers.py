@@ -35,3 +35,60 @@ def exact(value: float) -> str:
 
 def vector(values, precision: int = DEFAULT_PRECISION) -> str:
     return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+
+
+# --------------------------------------------------------------------------- for reading
+
+MINUS = "\u2212"   # the typographic minus the lecture's arithmetic is printed with
+
+
+def show(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """:func:`fmt` with a typographic minus: ``-10`` → ``−10``, ``≈-0`` never appears."""
+    return fmt(value, precision).replace("-", MINUS)
+
+
+def significant(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """A value with ``precision + 1`` significant digits, for numbers that :func:`fmt`
+    would round away (``4.5398e-05`` rather than ``≈0``, ``0.00013619`` rather than
+    ``0.0001``)."""
+    value = float(value)
+    if not math.isfinite(value) or (value == int(value) and abs(value) < 1e15):
+        return show(value, precision)
+    text = f"{value:.{precision + 1}g}"
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def _loses_digits(value: float, precision: int) -> bool:
+    """True when :func:`fmt` at ``precision`` keeps fewer than two significant digits of
+    a value that is not a whole number (``0.000136`` → ``0.0001``), or marks it ≈."""
+    value = float(value)
+    if not math.isfinite(value) or value == int(value):
+        return False
+    text = fmt(value, precision)
+    return text.startswith("≈") or abs(value) < 10.0 ** (1 - precision)
+
+
+def plain(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """A number without ≈: a value that would show as ≈0 (or as 0.0001) shows its
+    significant digits instead (``4.5398e-05``)."""
+    return significant(value, precision) if _loses_digits(value, precision) else show(value, precision)
+
+
+def operand(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """A number inside a product or sum: :func:`plain`, negative numbers in parentheses."""
+    text = plain(value, precision)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def result(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """A computed value at the end of an equation: ``90``, ``6.9995``, and for a value that
+    rounds away its digits and the rounded form beside them: ``4.5398e-05 (≈0)``."""
+    text = show(value, precision)
+    if _loses_digits(value, precision):
+        digits = significant(value, precision)
+        return f"{digits} ({text})" if text.startswith("≈") else digits
+    return text
+
+
+def vector_show(values, precision: int = DEFAULT_PRECISION) -> str:
+    return "[" + ", ".join(show(v, precision) for v in values) + "]"

@@ -1,0 +1,123 @@
+"""A picture over time: one sparkline per unit and quantity, time running left to right.
+
+Each row is a layer's cell or hidden value, or a gate's activation, across the steps.
+A gate's row is drawn on the fixed scale 0 … 1, so an open gate is a full block and a
+closed one a low bar in every row alike; any other row is drawn between its own smallest
+and largest value, both printed beside it. When there are more steps than columns,
+each mark stands for a run of neighbouring steps and shows the largest value among them
+(the header says how many steps a mark covers).
+
+Choosing the glyph for a value (its place between the row's two ends) is the only
+arithmetic here; the values themselves are the trace's.
+"""
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from .numbers import DEFAULT_PRECISION, show
+from .quantities import layer_quantities, unit_names, value
+
+BARS = "▁▂▃▄▅▆▇█"
+LEVEL_STYLES = ("blue", "blue", "cyan", "cyan", "green", "yellow", "red", "red")
+SHOWN_KINDS = ("gate", "state", "output")
+
+
+def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tuple[str, str, np.ndarray]]:
+    """(row name, kind, values over the steps) for every unit of every shown quantity."""
+    rows = []
+    for layer in spec.layers:
+        if layers is not None and layer.name not in layers:
+            continue
+        for q in layer_quantities(layer):
+            if q.kind not in SHOWN_KINDS:
+                continue
+            if layer.type == "bidirectional" and q.path == "h" and layer.merge == "concat":
+                continue   # the two directions' rows above are this vector's two halves
+            series = np.array([value(step.layers[layer.name], q.path) for step in steps], dtype=np.float64)
+            size = series.shape[1] if series.ndim == 2 else 1
+            names = unit_names(layer, size) if q.path in ("y", "h") and layer.type == "dense" else \
+                [str(u + 1) for u in range(size)]
+            label = q.label.split(" = ")[0]
+            for u in range(size):
+                suffix = f"[{names[u]}]" if size > 1 else ""
+                rows.append((f"{layer.name} {label}{suffix}", q.kind, series[:, u]))
+    return rows
+
+
+def bins(count: int, columns: int) -> List[Tuple[int, int]]:
+    """Split ``count`` steps into at most ``columns`` runs of neighbouring steps."""
+    if count <= columns:
+        return [(i, i + 1) for i in range(count)]
+    per = math.ceil(count / columns)
+    return [(i, min(i + per, count)) for i in range(0, count, per)]
+
+
+def sparkline(values: np.ndarray, low: float, high: float, runs: List[Tuple[int, int]]) -> Text:
+    text = Text()
+    for start, stop in runs:
+        chunk = values[start:stop]
+        finite = chunk[np.isfinite(chunk)]
+        if finite.size == 0:
+            text.append("?", style="bold red")
+            continue
+        v = finite.max()
+        if high > low:
+            level = int(round((v - low) / (high - low) * (len(BARS) - 1)))
+        else:
+            level = len(BARS) // 2
+        level = min(max(level, 0), len(BARS) - 1)
+        text.append(BARS[level], style=LEVEL_STYLES[level])
+    return text
+
+
+class Chart:
+    """The sparklines of the chosen layers over the chosen steps, fitted to the width."""
+
+    def __init__(self, spec, steps, layers: Optional[Sequence[str]] = None,
+                 precision: int = DEFAULT_PRECISION):
+        self.steps = list(steps)
+        self.rows = chart_rows(spec, self.steps, layers)
+        self.precision = precision
+
+    def _ends(self, kind: str, values: np.ndarray) -> Tuple[float, float]:
+        if kind == "gate":
+            return 0.0, 1.0
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return 0.0, 0.0
+        return float(finite.min()), float(finite.max())
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        p = self.precision
+        ends = [self._ends(kind, values) for _, kind, values in self.rows]
+        name_w = max((len(name) for name, _, _ in self.rows), default=4)
+        low_w = max((len(show(lo, p)) for lo, _ in ends), default=1)
+        high_w = max((len(show(hi, p)) for _, hi in ends), default=1)
+        room = max(8, options.max_width - name_w - low_w - high_w - 3)
+        runs = bins(len(self.steps), room)
+        first, last = self.steps[0].t, self.steps[-1].t
+        per = runs[0][1] - runs[0][0] if runs else 1
+        header = Text(f"Over time, steps {first}–{last}", style="bold")
+        if per > 1:
+            header.append(f"; one mark per {per} steps, their largest value", style="dim")
+        yield header
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="bold")
+        grid.add_column(justify="right", no_wrap=True, style="dim")
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, style="dim")
+        for (name, kind, values), (lo, hi) in zip(self.rows, ends):
+            grid.add_row(Text(name), show(lo, p), sparkline(values, lo, hi, runs), show(hi, p))
+        axis = f"t={first}"
+        right = f"t={last}"
+        if len(runs) > len(axis) + len(right):
+            axis += " " * (len(runs) - len(axis) - len(right)) + right
+        grid.add_row("", "", Text(axis, style="dim"), "")
+        yield grid
+        yield Text("gates drawn on 0 … 1; other rows from their lowest to their highest value", style="dim")

@@ -1,0 +1,59 @@
+"""LaTeX answer keys: a ``table`` with a ``tabular`` per layer, to paste into any
+document as it is (no package beyond LaTeX itself: rules are ``\\hline``).
+
+Numbers are in math mode, rounded for reading (``--precision``), ``\\approx`` where a
+value only rounds to a whole number; a vector of several units is ``[a, b]``.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from .numbers import DEFAULT_PRECISION, fmt
+from .tabular import layer_tables
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            # the symbols of the headings, so that plain pdflatex needs no Unicode set-up
+            "σ": r"$\sigma$", "≈": r"$\approx$", "→": r"$\rightarrow$", "←": r"$\leftarrow$",
+            "…": r"\ldots{}", "−": "-", "·": r"$\cdot$"}
+
+
+def escape(text: str) -> str:
+    """Text safe in a LaTeX paragraph or table cell."""
+    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def number(value: float, precision: int) -> str:
+    text = fmt(value, precision)
+    return text.replace("≈", r"\approx ")
+
+
+def cell(value, precision: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int)) and not isinstance(value, np.ndarray):
+        return f"${value}$" if isinstance(value, int) else escape(value)
+    values = np.asarray(value, dtype=np.float64).ravel()
+    if values.size == 1:
+        return f"${number(values[0], precision)}$"
+    return "$[" + ", ".join(number(v, precision) for v in values) + "]$"
+
+
+def trace_latex(trace, steps=None, layers: Optional[Sequence[str]] = None,
+                precision: int = DEFAULT_PRECISION) -> str:
+    steps = list(trace.steps) if steps is None else list(steps)
+    title = trace.spec.title
+    out: List[str] = []
+    for table in layer_tables(trace.spec, steps, layers):
+        caption = (f"{title}: " if title else "") + table.heading
+        align = "".join("l" if c.label == "word" else "r" for c in table.columns)
+        out += [r"\begin{table}[ht]", r"  \centering",
+                f"  \\caption{{{escape(caption)}}}",
+                f"  \\begin{{tabular}}{{{align}}}", r"    \hline",
+                "    " + " & ".join(c.latex for c in table.columns) + r" \\", r"    \hline"]
+        for step in steps:
+            out.append("    " + " & ".join(cell(c.cell(step), precision) for c in table.columns) + r" \\")
+        out += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+    return "\n".join(out)

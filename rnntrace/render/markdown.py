@@ -1,0 +1,44 @@
+"""Markdown answer keys: one table per layer, one row per step, in the lecture's order.
+
+Numbers are rounded for reading (``--precision``) with ≈ where a value only rounds to
+a whole number; a vector of several units is written ``[a, b]``.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from .numbers import DEFAULT_PRECISION, fmt
+from .tabular import layer_tables
+
+
+def cell(value, precision: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int)) and not isinstance(value, np.ndarray):
+        return _escape(str(value))
+    values = np.asarray(value, dtype=np.float64).ravel()
+    if values.size == 1:
+        return fmt(values[0], precision)
+    return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
+                   precision: int = DEFAULT_PRECISION) -> str:
+    steps = list(trace.steps) if steps is None else list(steps)
+    out: List[str] = []
+    if trace.spec.title:
+        out += [f"# {_escape(trace.spec.title)}", ""]
+    for table in layer_tables(trace.spec, steps, layers):
+        out += [f"## {_escape(table.heading)}", ""]
+        out.append("| " + " | ".join(_escape(c.label) for c in table.columns) + " |")
+        out.append("|" + "|".join("---:" if c.label != "word" else ":---" for c in table.columns) + "|")
+        for step in steps:
+            out.append("| " + " | ".join(cell(c.cell(step), precision) for c in table.columns) + " |")
+        out.append("")
+    return "\n".join(out)

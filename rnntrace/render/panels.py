@@ -1,0 +1,269 @@
+"""Per-step panels for reading beside the lecture.
+
+One panel per time step: the input x (and the word, with a lexicon), then each
+layer as a small table whose rows follow the lecture's drawing of the unit and whose
+columns are the units. An LSTM reads top to bottom as the lecture's unit does: cell
+input z → g(z), input gate z_i → σ(z_i), forget gate z_f → σ(z_f), the cell
+c_prev → c, output gate z_o → σ(z_o), and the output h(c)·σ(z_o). Elman and Jordan
+layers show what is read from memory and what is written back; a bidirectional
+layer shows both directions side by side, each marked with the way it reads.
+
+A layer with more units than fit the width is split into several tables of units.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..trace import (BidirectionalRecord, DenseRecord, ElmanRecord, GRURecord, JordanRecord,
+                     LSTMRecord)
+from . import explain as explain_module
+from .numbers import DEFAULT_PRECISION, show, vector_show
+from .quantities import FUNCTION_SYMBOLS, gate_symbol, heading
+
+Row = Tuple[str, str, List[str]]   # (what, formula, one cell per unit)
+
+GATE_ROWS = {
+    "cell_input": ("cell input", "z", "g(z)"),
+    "input_gate": ("input gate", "z_i", "σ(z_i)"),
+    "forget_gate": ("forget gate", "z_f", "σ(z_f)"),
+    "output_gate": ("output gate", "z_o", "σ(z_o)"),
+    "reset_gate": ("reset gate", "z_r", "σ(z_r)"),
+    "update_gate": ("update gate", "z_u", "σ(z_u)"),
+    "candidate": ("candidate", "z_n", "tanh(z_n)"),
+}
+
+def _pairs(before, after, p: int) -> List[str]:
+    return [f"{show(a, p)} → {show(b, p)}" for a, b in zip(before, after)]
+
+
+def _single(values, p: int) -> List[str]:
+    return [show(v, p) for v in values]
+
+
+def _gate_row(layer, record, gate: str, p: int) -> Row:
+    what, z, a = GATE_ROWS[gate]
+    symbol = gate_symbol(layer, gate)
+    a = a.replace("σ", symbol, 1) if gate not in ("cell_input", "candidate") else \
+        (a if gate == "cell_input" else f"{symbol}(z_n)")
+    g = record.gates[gate]
+    return (what, f"{z} → {a}", _pairs(g.z, g.a, p))
+
+
+def layer_rows(layer, record, precision: int = DEFAULT_PRECISION) -> List[Row]:
+    """The rows of one layer's table at one step, in the lecture's order."""
+    p = precision
+    if isinstance(record, LSTMRecord):
+        rows: List[Row] = []
+        if any(b.U is not None for b in layer.blocks.values()):
+            rows.append(("memory read", "h_prev", _single(record.h_prev, p)))
+        rows += [_gate_row(layer, record, g, p) for g in ("cell_input", "input_gate", "forget_gate")]
+        rows.append(("cell", "c_prev → c", _pairs(record.c_prev, record.c, p)))
+        rows.append(_gate_row(layer, record, "output_gate", p))
+        rows.append(("output", "h = h(c)·σ(z_o)".replace("σ", gate_symbol(layer, "output_gate")),
+                     _single(record.h, p)))
+        return rows
+    if isinstance(record, GRURecord):
+        rows = [("memory read", "h_prev", _single(record.h_prev, p))]
+        rows += [_gate_row(layer, record, g, p) for g in ("reset_gate", "update_gate", "candidate")]
+        rows.append(("output", "h = (1−u)·n + u·h_prev", _single(record.h, p)))
+        return rows
+    if isinstance(record, ElmanRecord):
+        f = _function(layer.activation)
+        return [("memory read", "h_prev", _single(record.h_prev, p)),
+                ("hidden", f"z → {f}", _pairs(record.z, record.h, p)),
+                ("write back", "memory ← h", _single(record.h, p))]
+    if isinstance(record, JordanRecord):
+        f = _function(layer.activation)
+        fo = _function(layer.output.activation, "z_out", "y")
+        return [("memory read", "y_prev", _single(record.y_prev, p)),
+                ("hidden", f"z → {f}", _pairs(record.z, record.h, p)),
+                ("output", f"z_out → {fo}", _pairs(record.z_out, record.y, p)),
+                ("write back", "memory ← y", _single(record.y, p))]
+    if isinstance(record, DenseRecord):
+        f = _function(layer.activation, "z", "y")
+        return [("output", f"z → {f}", _pairs(record.z, record.y, p))]
+    raise TypeError(type(record))
+
+
+def _align(rows: List[Row]) -> List[Row]:
+    """Pad "z → a" cells so that the arrows of a unit's column line up."""
+    units = max(len(cells) for _, _, cells in rows)
+    for u in range(units):
+        pairs = [cells[u].split(" → ") for _, _, cells in rows if u < len(cells) and " → " in cells[u]]
+        if not pairs:
+            continue
+        left = max(len(a) for a, _ in pairs)
+        right = max(len(b) for _, b in pairs)
+        for _, _, cells in rows:
+            if u < len(cells):
+                if " → " in cells[u]:
+                    a, b = cells[u].split(" → ")
+                    cells[u] = f"{a:>{left}} → {b:>{right}}"
+    return rows
+
+
+def _function(name: str, z: str = "z", out: str = "h") -> str:
+    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
+
+
+def unit_headers(layer, count: int) -> List[str]:
+    labels = getattr(layer, "labels", None)
+    if labels and len(labels) == count:
+        return list(labels)
+    if count == 1:
+        return ["value"]
+    return [f"unit {u + 1}" for u in range(count)]
+
+
+class LayerTable:
+    """One layer's rows at one step; splits its units over several tables when the
+    width is too small for all of them."""
+
+    def __init__(self, layer, record, precision: int = DEFAULT_PRECISION, title: Optional[str] = None):
+        self.layer = layer
+        self.record = record
+        self.rows = _align(layer_rows(layer, record, precision))
+        self.units = max(len(cells) for _, _, cells in self.rows)
+        self.headers = unit_headers(layer, self.units)
+        self.title = title
+        self.winner = None
+        if isinstance(record, DenseRecord) and record.label is not None:
+            self.winner = layer.labels.index(record.label)
+
+    # widths: box.SIMPLE_HEAD puts one space of padding each side and one rule between columns
+    def _label_width(self) -> int:
+        return max(len(w) for w, _, _ in self.rows) + max(len(f) for _, f, _ in self.rows) + 6
+
+    def _unit_width(self, u: int) -> int:
+        cells = [cells[u] for _, _, cells in self.rows if u < len(cells)]
+        return max([len(self.headers[u])] + [len(c) for c in cells]) + 3
+
+    def width(self) -> int:
+        return self._label_width() + sum(self._unit_width(u) for u in range(self.units))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(self.width(), options.max_width), min(self.width(), options.max_width))
+
+    def chunks(self, max_width: int) -> List[range]:
+        out: List[range] = []
+        start, used = 0, self._label_width()
+        for u in range(self.units):
+            w = self._unit_width(u)
+            if u > start and used + w > max_width:
+                out.append(range(start, u))
+                start, used = u, self._label_width()
+            used += w
+        out.append(range(start, self.units))
+        return out
+
+    def table(self, units: Sequence[int], note: str = "") -> Table:
+        title = (self.title or "") + note
+        table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
+                      show_edge=False, pad_edge=False, title_style="bold")
+        table.add_column("", style="bold", no_wrap=True)
+        table.add_column("", style="dim", no_wrap=True)
+        for u in units:
+            style = "bold green" if u == self.winner else None
+            header = self.headers[u] + (" ◀" if u == self.winner else "")
+            table.add_column(Text(header), justify="right", no_wrap=True, style=style)
+        for what, formula, cells in self.rows:
+            table.add_row(what, formula, *[Text(cells[u]) if u < len(cells) else "" for u in units])
+        if self.winner is not None and self.winner in units:
+            table.caption = Text(f"most likely: {self.record.label}")
+            table.caption_justify = "left"
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        parts = self.chunks(options.max_width)
+        for units in parts:
+            note = "" if len(parts) == 1 else f" (units {units.start + 1}–{units.stop})"
+            yield self.table(units, note)
+
+
+class SideBySide:
+    """Two renderables next to each other when they fit, one above the other if not."""
+
+    def __init__(self, left: LayerTable, right: LayerTable):
+        self.left, self.right = left, right
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.left.width() + self.right.width() + 3 <= options.max_width:
+            grid = Table.grid(padding=(0, 3))
+            grid.add_column()
+            grid.add_column()
+            grid.add_row(self.left, self.right)
+            yield grid
+        else:
+            yield self.left
+            yield self.right
+
+
+def explain_grid(lines) -> Table:
+    """The arithmetic, left-hand sides aligned, long right-hand sides wrapped under themselves."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for lhs, rhs in lines:
+        # Text, not markup: a label such as z[destination] must not be read as a style
+        grid.add_row(Text(lhs), "" if rhs.startswith("←") or not lhs else "=", Text(rhs))
+    return grid
+
+
+def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bool) -> List:
+    """A layer's heading, table(s) and, if asked for, its arithmetic."""
+    parts: List = [Text(heading(layer), style="bold cyan")]
+    if isinstance(record, BidirectionalRecord):
+        forward = LayerTable(layer.forward, record.forward, precision,
+                             title=f"→ forward, read x_1…x_{t}")
+        backward = LayerTable(layer.backward, record.backward, precision,
+                              title=f"← backward, read x_{steps}…x_{t}")
+        parts.append(SideBySide(forward, backward))
+        parts.append(Text(f"merged ({layer.merge}): h = {vector_show(record.h, precision)}"))
+    else:
+        parts.append(LayerTable(layer, record, precision))
+    if explain:
+        lines = explain_module.record_lines(layer, record, x, precision)
+        parts.append(Text("\n" + explain_module.LEGENDS[layer.type], style="dim italic"))
+        parts.append(explain_grid(lines))
+    return parts
+
+
+def input_line(step, precision: int) -> Text:
+    text = Text()
+    if step.token is not None:
+        text.append("word ", style="dim")
+        text.append(step.token, style="bold")
+        text.append("   ")
+    text.append("x = ", style="dim")
+    text.append(vector_show(step.x, precision))
+    return text
+
+
+def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, explain: bool = False,
+               layers: Optional[Sequence[str]] = None) -> Panel:
+    """The panel of one time step: the input, then every (chosen) layer."""
+    parts: List = [input_line(step, precision)]
+    x = step.x
+    for layer in spec.layers:
+        record = step.layers[layer.name]
+        if layers is None or layer.name in layers:
+            parts.append(Text(""))
+            parts += layer_view(layer, record, x, step.t, total, precision, explain)
+        x = record.output
+    if layers is None:
+        out = Text("\ny = ", style="bold")
+        out.append(vector_show(step.y, precision))
+        label = getattr(step.layers[spec.layers[-1].name], "label", None)
+        if label is not None:
+            out.append(f"   → {label}", style="bold green")
+        parts.append(out)
+    return Panel(Group(*parts), title=f"Step {step.t} of {total}", title_align="left",
+                 box=box.ROUNDED, padding=(0, 1))

@@ -1,0 +1,160 @@
+"""Which quantities of a layer's record are shown, in which order, under which names.
+
+The order is the lecture's: for an LSTM unit the cell input z → g(z), the input gate,
+the forget gate, the cell c_prev → c, the output gate, and the output h(c)·σ(z_o).
+Every renderer (panels, chart, Markdown, LaTeX) takes its rows and columns from here,
+so that they name things the same way. Nothing here computes a value: a quantity is
+a path into the record (``gates.input_gate.a``, ``c``) and a way to name it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence
+
+import numpy as np
+
+#: How an activation function is written: σ for the logistic sigmoid, as in the lecture.
+FUNCTION_SYMBOLS = {"sigmoid": "σ", "hard_sigmoid": "hσ", "tanh": "tanh", "relu": "relu",
+                    "linear": "linear", "softmax": "softmax"}
+LATEX_SYMBOLS = {"sigmoid": r"\sigma", "hard_sigmoid": r"h\sigma", "tanh": r"\tanh",
+                 "relu": r"\mathrm{relu}", "linear": r"\mathrm{linear}", "softmax": r"\mathrm{softmax}"}
+
+#: Gate name → the index letter the lecture gives it (z_i, z_f, z_o; z_r, z_u, z_n for GRU).
+GATE_INDEX = {"cell_input": "", "input_gate": "i", "forget_gate": "f", "output_gate": "o",
+              "reset_gate": "r", "update_gate": "u", "candidate": "n"}
+GATE_WORDS = {"cell_input": "cell input", "input_gate": "input gate", "forget_gate": "forget gate",
+              "output_gate": "output gate", "reset_gate": "reset gate", "update_gate": "update gate",
+              "candidate": "candidate"}
+
+
+TYPE_NAMES = {"lstm": "LSTM", "gru": "GRU", "elman": "Elman", "jordan": "Jordan", "dense": "dense",
+              "bidirectional": "bidirectional"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One quantity of a record: ``path`` into it, a plain-text and a LaTeX name, and
+    ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]), ``memory``
+    (what was read), ``state`` (a cell or hidden value) or ``output``."""
+
+    path: str
+    label: str
+    latex: str
+    kind: str
+
+
+def value(record, path: str) -> np.ndarray:
+    """The array at ``path`` (``c``, ``gates.input_gate.a``, ``forward.h``) of a record."""
+    current = record
+    for part in path.split("."):
+        current = current[part] if isinstance(current, Mapping) else getattr(current, part)
+    return current
+
+
+def gate_symbol(layer, gate: str) -> str:
+    """``σ`` for a gate, ``g`` for the LSTM's cell input, ``tanh`` for the GRU candidate."""
+    if gate == "cell_input":
+        return "g"
+    if gate == "candidate":
+        return FUNCTION_SYMBOLS[layer.activation]
+    return FUNCTION_SYMBOLS[layer.gate_activation]
+
+
+def _gate_latex(layer, gate: str) -> str:
+    if gate == "cell_input":
+        return "g"
+    if gate == "candidate":
+        return LATEX_SYMBOLS[layer.activation]
+    return LATEX_SYMBOLS[layer.gate_activation]
+
+
+def _gate(layer, gate: str) -> List[Quantity]:
+    index = GATE_INDEX[gate]
+    z = f"z_{index}" if index else "z"
+    zl = f"z_{{{index}}}" if index else "z"
+    sym = gate_symbol(layer, gate)
+    return [Quantity(f"gates.{gate}.z", z, f"${zl}$", "pre"),
+            Quantity(f"gates.{gate}.a", f"{sym}({z})", f"${_gate_latex(layer, gate)}({zl})$",
+                     "state" if gate in ("cell_input", "candidate") else "gate")]
+
+
+def layer_quantities(layer) -> List[Quantity]:
+    """The quantities of one layer's record in the order they are shown."""
+    kind = layer.type
+    if kind == "lstm":
+        rows: List[Quantity] = []
+        if any(layer.blocks[b].U is not None for b in layer.blocks):
+            rows.append(Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"))
+        rows += _gate(layer, "cell_input") + _gate(layer, "input_gate") + _gate(layer, "forget_gate")
+        rows += [Quantity("c_prev", "c_prev", r"$c_{t-1}$", "memory"),
+                 Quantity("c", "c", "$c$", "state")]
+        rows += _gate(layer, "output_gate")
+        rows.append(Quantity("h", "h", "$h$", "output"))
+        return rows
+    if kind == "gru":
+        rows = [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory")]
+        for gate in ("reset_gate", "update_gate", "candidate"):
+            rows += _gate(layer, gate)
+        rows.append(Quantity("h", "h", "$h$", "output"))
+        return rows
+    if kind == "elman":
+        f = FUNCTION_SYMBOLS[layer.activation]
+        return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"),
+                Quantity("z", "z", "$z$", "pre"),
+                Quantity("h", f"h = {f}(z)", "$h$", "output")]
+    if kind == "jordan":
+        return [Quantity("y_prev", "y_prev", r"$y_{t-1}$", "memory"),
+                Quantity("z", "z", "$z$", "pre"),
+                Quantity("h", "h", "$h$", "state"),
+                Quantity("z_out", "z_out", r"$z_{\mathrm{out}}$", "pre"),
+                Quantity("y", "y", "$y$", "output")]
+    if kind == "dense":
+        return [Quantity("z", "z", "$z$", "pre"),
+                Quantity("y", f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output")]
+    if kind == "bidirectional":
+        rows = []
+        for side, arrow, tex in (("forward", "→", r"\rightarrow"), ("backward", "←", r"\leftarrow")):
+            for q in layer_quantities(getattr(layer, side)):
+                rows.append(Quantity(f"{side}.{q.path}", f"{arrow} {q.label}",
+                                     f"${tex}$ {q.latex}", q.kind if q.kind != "output" else "state"))
+        rows.append(Quantity("h", f"h ({layer.merge})", "$h$", "output"))
+        return rows
+    raise TypeError(kind)
+
+
+def unit_names(layer, size: Optional[int] = None) -> List[str]:
+    """Column names for the units of a layer's output: its labels, or 1, 2, …"""
+    labels = getattr(layer, "labels", None)
+    if labels:
+        return list(labels)
+    n = layer.output_size if size is None else size
+    return [str(u + 1) for u in range(n)]
+
+
+def select_layers(spec, names: Optional[Sequence[str]]):
+    """The spec's layers, or only those named."""
+    if not names:
+        return list(spec.layers)
+    return [layer for layer in spec.layers if layer.name in names]
+
+
+def heading(layer) -> str:
+    """``lstm: LSTM, 1 unit; g linear, h linear, gates σ = sigmoid``."""
+    kind = layer.type
+    if kind == "bidirectional":
+        return f"{layer.name}: bidirectional, merge {layer.merge}"
+    size = layer.size
+    units = f"{size} unit{'s' if size != 1 else ''}"
+    text = f"{layer.name}: {TYPE_NAMES[kind]}, {units}"
+    if kind == "lstm":
+        gates = "σ = sigmoid" if layer.gate_activation == "sigmoid" else \
+            f"{gate_symbol(layer, 'input_gate')} = {layer.gate_activation}"
+        return f"{text}; g {layer.activation}, h {layer.cell_activation}, gates {gates}"
+    if kind == "gru":
+        return f"{text}; candidate {layer.activation}, gates {layer.gate_activation}"
+    if kind == "elman":
+        return f"{text}, {layer.activation}; memory holds h"
+    if kind == "jordan":
+        return f"{text}, {layer.activation}; output {layer.output.size}, {layer.output.activation}; " \
+               "memory holds y"
+    return f"{text}, {layer.activation}"

@@ -1,0 +1,37 @@
+"""Drawing renderables into text for the terminal, and the same drawing as SVG or HTML.
+
+The text is drawn whole before anything is written, so an error never leaves half an
+output. Colour and width follow the real standard output (rich's detection: colour
+only on a terminal, ``NO_COLOR`` honoured, the terminal's width, 80 when piped); the
+recording behind ``--export`` is of exactly this drawing.
+"""
+from __future__ import annotations
+
+import io
+from typing import Iterable, Optional, Tuple
+
+from rich.console import Console
+
+
+def draw(parts: Iterable, width: Optional[int] = None, stream=None) -> Tuple[str, Console]:
+    """``(text, console)``: the parts drawn as the terminal would show them; the console
+    has recorded them for :func:`export`."""
+    probe = Console(file=stream) if stream is not None else Console()
+    buffer = io.StringIO()
+    console = Console(file=buffer, record=True, width=width or probe.width,
+                      color_system=probe.color_system, force_terminal=probe.is_terminal,
+                      no_color=probe.no_color, highlight=False, soft_wrap=False)
+    for part in parts:
+        console.print(part)
+    return buffer.getvalue(), console
+
+
+#: The file endings --export understands.
+EXPORTS = {".svg": "svg", ".html": "html", ".htm": "html"}
+
+
+def export_text(console: Console, kind: str, title: str) -> str:
+    """The recorded drawing as an SVG picture or an HTML page."""
+    if kind == "svg":
+        return console.export_svg(title=title, clear=False)
+    return console.export_html(clear=False, inline_styles=True)
