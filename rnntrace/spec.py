@@ -271,11 +271,13 @@ def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = 
     else:
         label = name or str(source)
         text = read_path(source, label, "spec")
-    return spec_from_text(text, label)
+    folder = FilePath(source).parent if isinstance(source, (str, FilePath)) and str(source) != "-" else None
+    return spec_from_text(text, label, folder=folder)
 
 
-def spec_from_text(text: str, source: str = "<spec>") -> Spec:
-    return build_spec(parse(text, source))
+def spec_from_text(text: str, source: str = "<spec>", *, folder: Optional[FilePath] = None) -> Spec:
+    """``folder`` is where ``inputs: {file: …}`` paths start (default: the current folder)."""
+    return build_spec(parse(text, source), folder)
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Spec:
@@ -283,8 +285,8 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Spec:
     return build_spec(Document(data, None, source))
 
 
-def build_spec(doc: Document) -> Spec:
-    r = _Reader(doc)
+def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
+    r = _Reader(doc, folder)
     data = doc.data
     if data is None:
         raise doc.error("the spec is empty; it needs at least 'inputs' and 'layers'")
@@ -337,8 +339,9 @@ def _kind(value: Any) -> str:
 class _Reader:
     """Validation helpers that raise SpecErrors pointing into the document."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, folder: Optional[FilePath] = None):
         self.doc = doc
+        self.folder = folder   # where relative file names in the spec start
 
     def error(self, message, path, **kw):
         return self.doc.error(message, path, **kw)
@@ -457,6 +460,8 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
                               hint=close_name(word, lexicon.words))
             tokens.append(word)
         return np.array([lexicon.encode(w) for w in tokens]), tuple(tokens)
+    if isinstance(value, dict):
+        return _inputs_file(r, value, path), None
     if isinstance(value, str):
         raise r.error("expected a list of time steps (numbers or lists of numbers); "
                       "words need a 'lexicon'", path)
@@ -478,6 +483,99 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
             raise r.error(f"expected {width} numbers (as in step 1), found {len(step)}", path + (i,))
         rows.append([r.number(v, path + (i, j)) for j, v in enumerate(step)])
     return np.array(rows, dtype=np.float64), None
+
+
+#: Input files hold at most this many numbers (as many as a YAML spec may).
+MAX_INPUT_VALUES = 5_000_000
+
+
+def _inputs_file(r: _Reader, value: dict, path) -> Array:
+    """``inputs: {file: data.npy}`` (or ``.csv``): one row per time step, one column
+    per input; a 1-D array is one input per step. The name is relative to the spec's
+    folder. Loaded without pickle (npy) or eval (csv), then checked like inline inputs."""
+    r.keys(value, path, {"file"}, required=("file",))
+    path = path + ("file",)
+    name = value["file"]
+    if not isinstance(name, str) or not name:
+        raise r.error(f"expected the name of a .npy or .csv file, found {_kind(name)}", path)
+    file = FilePath(name)
+    if not file.is_absolute() and r.folder is not None:
+        file = r.folder / file
+    suffix = file.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise r.error(f"{name}: expected a .npy or .csv file of numbers", path)
+    try:
+        array = _read_npy(r, file, name, path) if suffix == ".npy" else _read_csv(r, file, name, path)
+    except FileNotFoundError:
+        raise r.error(f"{name}: file not found (looked for {file})", path) from None
+    except IsADirectoryError:
+        raise r.error(f"{name}: is a directory, not a file of inputs", path) from None
+    except UnicodeDecodeError as exc:
+        raise r.error(f"{name}: not a text file: byte {exc.start} is not UTF-8", path) from None
+    except (OSError, ValueError) as exc:
+        what = str(exc).split("\n")[0].split(";")[0].rstrip(".") or type(exc).__name__
+        raise r.error(f"{name}: cannot read it as {suffix[1:]} numbers ({what})", path) from None
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise r.error(f"{name}: expected one row per time step (2 dimensions), found {array.ndim} "
+                      f"dimensions {tuple(array.shape)}", path)
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise r.error(f"{name}: expected a non-empty list of time steps, found shape {tuple(array.shape)}", path)
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        t, j = bad[0]
+        what = "NaN" if np.isnan(array[t, j]) else "infinity"
+        raise r.error(f"{name}: step {t + 1}, input {j + 1}: expected a finite number, found {what}", path)
+    return array
+
+
+def _read_npy(r: _Reader, file: FilePath, name: str, path) -> Array:
+    with open(file, "rb") as stream:
+        major, _ = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(stream)   # only the header: shape and type before any data
+        count = int(np.prod(shape))
+        if dtype.kind not in "iuf":
+            found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
+            raise r.error(f"{name}: expected an array of numbers, found {found}", path)
+        if count > MAX_INPUT_VALUES:
+            raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
+    return np.asarray(np.load(file, allow_pickle=False), dtype=np.float64)
+
+
+def _read_csv(r: _Reader, file: FilePath, name: str, path) -> Array:
+    """Comma-separated numbers, one row per step; ``#`` comments, blank lines and one
+    header line of column names are skipped. Each field goes through float(), nothing else."""
+    if file.stat().st_size > 32 * MAX_INPUT_VALUES:
+        raise r.error(f"{name}: the file is too large; input files are limited to {MAX_INPUT_VALUES:,} numbers",
+                      path)
+    rows: List[List[float]] = []
+    for number, line in enumerate(file.read_bytes().decode("utf-8-sig").splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = [field.strip() for field in line.split(",")]
+        try:
+            row = [float(field) for field in fields]
+        except ValueError:
+            if not rows and not any(_is_number(field) for field in fields):
+                continue   # a header line of column names
+            field = next(f for f in fields if not _is_number(f))
+            raise r.error(f"{name}: line {number}: expected a number, found {field!r}", path) from None
+        if rows and len(row) != len(rows[0]):
+            raise r.error(f"{name}: line {number}: expected {len(rows[0])} numbers (as in the first row), "
+                          f"found {len(row)}", path)
+        rows.append(row)
+    return np.array(rows, dtype=np.float64)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def _layer_names(r: _Reader, items: list) -> List[str]:

@@ -1,0 +1,287 @@
+"""Benchmarks: each case against a baseline run side by side on the same machine.
+
+    python bench/run.py                 every case, 7 rounds
+    python bench/run.py --runs 15 startup
+    python bench/run.py --list
+
+Every input is generated in a temporary folder. Each round runs every case and its
+baseline one after the other, alternating which goes first, so that whatever else the
+machine is doing falls on both; the table shows medians and their ratio. Time is
+wall-clock around the subprocess (time.perf_counter); peak memory is the child's own
+maximum resident set size (os.wait4 in bench/spawn.py).
+
+Adding a case: write a ``Case`` into ``CASES`` below. ``command`` and ``baseline`` are
+argument lists in which ``{tmp}`` is the folder of generated inputs, ``{rnntrace}``
+the installed command and ``{python}`` this interpreter; put what the case needs into
+``generate()``. ``requires`` names a subcommand that must exist (cases for commands
+still being written are skipped until they land).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+
+LONG_STEPS = 20_000
+LONG_UNITS = 16
+LONG_INPUTS = 8
+CLASS_SIZE = 500
+
+
+@dataclass
+class Case:
+    name: str
+    what: str
+    command: List[str]
+    baseline: List[str]
+    target: Optional[float] = None            # time ratio to stay under
+    memory_target: Optional[float] = None     # peak-memory ratio to stay under
+    per_item: Optional[int] = None            # report (command − baseline) / per_item instead of a ratio
+    per_item_target_ms: Optional[float] = None
+    requires: Optional[str] = None            # an rnntrace subcommand that must exist
+    verify: Optional[Callable[[Path], Optional[str]]] = field(default=None, repr=False)
+
+
+def _verify_jsonl(tmp: Path) -> Optional[str]:
+    """The baseline loop must compute what rnntrace computes: compare every number."""
+    env = clean_env()
+    ours = subprocess.run(expand(CASE_BY_NAME["jsonl-20k"].command, tmp), capture_output=True, env=env)
+    base = subprocess.run(expand(CASE_BY_NAME["jsonl-20k"].baseline, tmp), capture_output=True, env=env)
+    if ours.returncode or base.returncode:
+        return f"exit codes {ours.returncode} / {base.returncode}: {ours.stderr.decode()[-300:]}"
+    a, b = ours.stdout.splitlines(), base.stdout.splitlines()
+    if len(a) != len(b):
+        return f"{len(a)} lines against the baseline's {len(b)}"
+    if json.loads(a[0]) != json.loads(b[0]):
+        return "the header lines differ"
+    worst = 0.0
+    for line_a, line_b in zip(a[1:], b[1:]):
+        x, y = _numbers(json.loads(line_a)), _numbers(json.loads(line_b))
+        if len(x) != len(y):
+            return "a step has other fields than the baseline's"
+        worst = max(worst, float(np.max(np.abs(np.subtract(x, y)))))
+    if worst > 1e-12:
+        return f"numbers differ from the baseline's by up to {worst:.3g}"
+    return None
+
+
+def _numbers(value) -> list:
+    if isinstance(value, dict):
+        return [n for key in sorted(value) for n in _numbers(value[key])]
+    if isinstance(value, list):
+        return [n for item in value for n in _numbers(item)]
+    return [value]
+
+
+CASES = [
+    Case("startup-json", "run lstm_example.yaml --format json, against importing numpy, yaml, click",
+         ["{rnntrace}", "run", "{tmp}/lstm_example.yaml", "--format", "json"],
+         ["{python}", "-c", "import numpy, yaml, click"], target=1.2),
+    Case("startup-table", "run lstm_example.yaml (tables), against importing those and rich",
+         ["{rnntrace}", "run", "{tmp}/lstm_example.yaml"],
+         ["{python}", "-c", "import numpy, yaml, click, rich.console, rich.table"], target=1.2),
+    Case("help", "rnntrace --help, against importing click",
+         ["{rnntrace}", "--help"], ["{python}", "-c", "import click"]),
+    Case("jsonl-20k", f"{LONG_STEPS:,}-step LSTM ({LONG_UNITS} units, {LONG_INPUTS} inputs from a .npy) "
+         "as jsonl, against bench/lstm_loop.py",
+         ["{rnntrace}", "run", "{tmp}/long.yaml", "--format", "jsonl"],
+         ["{python}", str(HERE / "lstm_loop.py"), "{tmp}/weights.npz", "{tmp}/inputs.npy"],
+         target=1.3, memory_target=1.3, verify=_verify_jsonl),
+    Case("yaml-20k", f"validate the same spec with its {LONG_STEPS:,} steps inline in YAML, "
+         "against yaml.load with libyaml",
+         ["{rnntrace}", "validate", "{tmp}/long_inline.yaml"],
+         ["{python}", "-c", "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)",
+          "{tmp}/long_inline.yaml"]),
+    Case("table-20k", f"run the {LONG_STEPS:,}-step spec as a table (a chart), against its jsonl run",
+         ["{rnntrace}", "run", "{tmp}/long.yaml"],
+         ["{rnntrace}", "run", "{tmp}/long.yaml", "--format", "jsonl"]),
+    Case("check-500", f"check {CLASS_SIZE} answer files in one run; ms per extra file",
+         ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers"],
+         ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers/student000.yaml"],
+         per_item=CLASS_SIZE - 1, per_item_target_ms=5.0, requires="check"),
+]
+CASE_BY_NAME = {case.name: case for case in CASES}
+
+
+# --------------------------------------------------------------------------- inputs
+
+def generate(tmp: Path) -> None:
+    """Every input file the cases use."""
+    shutil.copy(ROOT / "examples" / "lstm_example.yaml", tmp / "lstm_example.yaml")
+
+    # The long LSTM: random weights, stored for the baseline (npz) and in the spec (YAML).
+    rng = np.random.default_rng(7)
+    n, m = LONG_UNITS, LONG_INPUTS
+    W = rng.normal(0, 0.5, (4, n, m))
+    U = rng.normal(0, 0.5, (4, n, n))
+    b = rng.normal(0, 0.5, (4, n))
+    xs = rng.normal(0, 1, (LONG_STEPS, m))
+    np.savez(tmp / "weights.npz", W=W, U=U, b=b)
+    np.save(tmp / "inputs.npy", xs)
+    blocks = ("cell_input", "input_gate", "forget_gate", "output_gate")
+    layer = ["layers:", "  - name: lstm", "    type: lstm", f"    size: {n}"]
+    for k, block in enumerate(blocks):
+        layer += [f"    {block}:", f"      W: {json.dumps(W[k].tolist())}",
+                  f"      U: {json.dumps(U[k].tolist())}", f"      b: {json.dumps(b[k].tolist())}"]
+    layers = "\n".join(layer) + "\n"
+    (tmp / "long.yaml").write_text("inputs: {file: inputs.npy}\n" + layers)
+    rows = "\n".join(f"  - {json.dumps(row)}" for row in xs.tolist())
+    (tmp / "long_inline.yaml").write_text("inputs:\n" + rows + "\n" + layers)
+
+    # A class of answer files for lstm_example.yaml: most right, some wrong, one malformed.
+    answers = tmp / "answers"
+    answers.mkdir()
+    for i in range(CLASS_SIZE):
+        c2 = 7 if i % 5 else 8
+        text = f"steps:\n  1: {{lstm.c: 3, y: 0}}\n  2: {{lstm.c: {c2}}}\n  4: {{y: 7}}\n"
+        if i == CLASS_SIZE - 1:
+            text = "steps: [this is not\n"
+        (answers / f"student{i:03d}.yaml").write_text(text)
+
+
+# --------------------------------------------------------------------------- running
+
+def rnntrace_command() -> List[str]:
+    """The console script beside this Python (not a shell shim), else python -m rnntrace."""
+    script = Path(PYTHON).parent / "rnntrace"
+    return [str(script)] if script.is_file() else [PYTHON, "-m", "rnntrace"]
+
+
+def clean_env() -> dict:
+    # As a user runs it: bytecode cached, output buffered, no colour codes.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPROFILEIMPORTTIME")}
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "100"
+    return env
+
+
+def expand(argv: List[str], tmp: Path) -> List[str]:
+    out: List[str] = []
+    for arg in argv:
+        if arg == "{rnntrace}":
+            out += rnntrace_command()
+        else:
+            out.append(arg.replace("{tmp}", str(tmp)).replace("{python}", PYTHON))
+    if out and out[-1].endswith("/answers") and out[0] != PYTHON:
+        out = out[:-1] + sorted(str(p) for p in Path(out[-1]).glob("*.yaml"))
+    return out
+
+
+def measure(argv: List[str], env: dict):
+    """(seconds, peak resident kB, exit code) of one run, output discarded (see spawn.py)."""
+    done = subprocess.run([PYTHON, str(HERE / "spawn.py")] + argv, env=env, capture_output=True, check=True)
+    result = json.loads(done.stdout)
+    return result["seconds"], result["peak_kb"], result["code"]
+
+
+def has_command(name: str, env: dict) -> bool:
+    done = subprocess.run(rnntrace_command() + [name, "--help"], capture_output=True, env=env)
+    return done.returncode == 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="only cases whose name contains one of these")
+    parser.add_argument("--runs", type=int, default=7, help="rounds per case (default 7)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--keep", action="store_true", help="keep the folder of generated inputs")
+    args = parser.parse_args(argv)
+
+    cases = [c for c in CASES if not args.names or any(n in c.name for n in args.names)]
+    if args.list:
+        for case in CASES:
+            print(f"{case.name:<14} {case.what}")
+        return 0
+    env = clean_env()
+    tmp = Path(tempfile.mkdtemp(prefix="rnntrace-bench-"))
+    try:
+        generate(tmp)
+        rows = []
+        for case in cases:
+            if case.requires and not has_command(case.requires, env):
+                rows.append((case, None, f"skipped: no `rnntrace {case.requires}` yet"))
+                continue
+            if case.verify:
+                problem = case.verify(tmp)
+                if problem:
+                    rows.append((case, None, f"not comparable: {problem}"))
+                    continue
+            rows.append((case, run_case(case, tmp, env, args.runs), ""))
+        print_table(rows, args.runs)
+    finally:
+        if args.keep:
+            print(f"inputs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def run_case(case: Case, tmp: Path, env: dict, runs: int) -> dict:
+    command, baseline = expand(case.command, tmp), expand(case.baseline, tmp)
+    measure(command, env)          # warm-up: bytecode caches and the file cache
+    measure(baseline, env)
+    times = {"command": [], "baseline": []}
+    memory = {"command": [], "baseline": []}
+    codes = set()
+    for i in range(runs):
+        order = (("command", command), ("baseline", baseline))
+        for key, argv in (order if i % 2 == 0 else order[::-1]):
+            seconds, kb, code = measure(argv, env)
+            times[key].append(seconds)
+            memory[key].append(kb)
+            codes.add((key, code))
+    return {"time": {k: statistics.median(v) for k, v in times.items()},
+            "memory": {k: statistics.median(v) for k, v in memory.items()},
+            "codes": sorted(codes)}
+
+
+def print_table(rows, runs: int) -> None:
+    print(f"rnntrace bench: medians of {runs} alternating runs; Python {sys.version.split()[0]}, "
+          f"numpy {np.__version__}, {os.cpu_count()} CPUs")
+    header = f"{'case':<14} {'rnntrace':>10} {'baseline':>10} {'ratio':>7} {'target':>7} " \
+             f"{'peak MB':>8} {'base MB':>8} {'ratio':>6} {'target':>6}"
+    print(header)
+    print("-" * len(header))
+    for case, result, note in rows:
+        if result is None:
+            print(f"{case.name:<14} {note}")
+            continue
+        t, m = result["time"], result["memory"]
+        if case.per_item:
+            per = (t["command"] - t["baseline"]) / case.per_item * 1000
+            ok = "" if case.per_item_target_ms is None else \
+                ("ok" if per < case.per_item_target_ms else "OVER")
+            print(f"{case.name:<14} {t['command'] * 1000:>8.1f}ms {t['baseline'] * 1000:>8.1f}ms "
+                  f"{per:>5.2f}ms/file (target < {case.per_item_target_ms} ms) {ok}")
+            continue
+        ratio = t["command"] / t["baseline"]
+        mratio = m["command"] / m["baseline"]
+        flag = lambda r, target: "" if target is None else ("ok" if r <= target else "OVER")  # noqa: E731
+        target = f"{case.target:.1f}" if case.target else "-"
+        mtarget = f"{case.memory_target:.1f}" if case.memory_target else "-"
+        print(f"{case.name:<14} {t['command'] * 1000:>8.1f}ms {t['baseline'] * 1000:>8.1f}ms {ratio:>6.2f}x "
+              f"{target:>6} {m['command'] / 1024:>8.1f} {m['baseline'] / 1024:>8.1f} {mratio:>5.2f}x "
+              f"{mtarget:>6}  {flag(ratio, case.target)} {flag(mratio, case.memory_target)}".rstrip())
+        bad = [f"{key} exited {code}" for key, code in result["codes"] if code not in (0, 1)]
+        if bad:
+            print(f"{'':<14} warning: {', '.join(bad)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""``inputs: {file: data.npy}`` and ``.csv``: long inputs without a giant YAML file.
+
+The file is read relative to the spec's folder (``-`` specs: the current folder),
+without pickle or eval, and checked like inline inputs: shape, NaN and infinity end
+with exit code 2 and a message naming the file and the key path.
+"""
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from rnntrace.cli import main
+from rnntrace.errors import SpecError
+from rnntrace.spec import load_spec, spec_from_text
+
+# The lecture's basic RNN (every weight 1): by hand, step 1 hidden = 1+1+0+0 = 2,
+# output 2+2 = 4; step 2 hidden = 1+1+2+2 = 6, output 12; step 3 hidden = 2+2+6+6 = 16,
+# output 32.
+BASIC_LAYERS = """layers:
+  - {name: hidden, type: elman, size: 2, activation: linear, W: 1, U: 1, b: 0}
+  - {name: output, type: dense, size: 2, activation: linear, W: 1}
+"""
+BASIC_INPUTS = [[1, 1], [1, 1], [2, 2]]
+BASIC_OUTPUTS = [[4, 4], [12, 12], [32, 32]]
+
+
+def write_spec(folder, inputs_line, layers=BASIC_LAYERS, name="spec.yaml"):
+    path = folder / name
+    path.write_text(inputs_line + "\n" + layers)
+    return path
+
+
+def run_cli(args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, args)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, args)
+    finally:
+        os.chdir(old)
+
+
+def outputs(result):
+    assert result.exit_code == 0, result.output
+    return [step["y"] for step in json.loads(result.output)["steps"]]
+
+
+# --------------------------------------------------------------------------- reading
+
+def test_npy_inputs_give_the_lectures_outputs(tmp_path):
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
+    spec = write_spec(tmp_path, "inputs: {file: x.npy}")
+    assert outputs(run_cli(["run", str(spec), "--format", "json"])) == BASIC_OUTPUTS
+
+
+def test_csv_inputs_with_header_comments_and_blank_lines(tmp_path):
+    (tmp_path / "x.csv").write_text("# three steps of two inputs\nx1,x2\n1,1\n\n1, 1\n2,2  # last\n")
+    spec = write_spec(tmp_path, "inputs: {file: x.csv}")
+    assert outputs(run_cli(["run", str(spec), "--format", "json"])) == BASIC_OUTPUTS
+
+
+def test_integer_npy_is_read_as_float64(tmp_path):
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.int32))
+    spec = load_spec(write_spec(tmp_path, "inputs: {file: x.npy}"))
+    assert spec.inputs.dtype == np.float64
+    assert spec.inputs.tolist() == [[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]]
+
+
+def test_a_flat_array_is_one_input_per_step(tmp_path):
+    # One linear unit with W = 2, U = 0.5: h_t = 2·x_t + 0.5·h_{t−1}:
+    # x = 1, 2, 3 gives h = 2, 4 + 1 = 5, 6 + 2.5 = 8.5.
+    np.save(tmp_path / "x.npy", np.array([1.0, 2.0, 3.0]))
+    spec = write_spec(tmp_path, "inputs: {file: x.npy}",
+                      "layers:\n  - {type: elman, size: 1, activation: linear, W: 2, U: 0.5}\n")
+    assert outputs(run_cli(["run", str(spec), "--format", "json"])) == [[2.0], [5.0], [8.5]]
+
+
+def test_the_file_is_found_beside_the_spec_not_in_the_current_folder(tmp_path):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    np.save(tmp_path / "specs" / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
+    spec = write_spec(tmp_path / "specs", "inputs: {file: x.npy}")
+    result = run_cli(["run", os.path.relpath(spec, tmp_path / "elsewhere"), "--format", "json"],
+                     cwd=tmp_path / "elsewhere")
+    assert outputs(result) == BASIC_OUTPUTS
+
+
+def test_a_spec_from_stdin_reads_the_file_from_the_current_folder(tmp_path):
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = runner.invoke(main, ["run", "-", "--format", "json"],
+                               input="inputs: {file: x.npy}\n" + BASIC_LAYERS)
+    finally:
+        os.chdir(old)
+    assert outputs(result) == BASIC_OUTPUTS
+
+
+def test_jsonl_of_a_long_file_streams_every_step(tmp_path):
+    # h_t = x_t + h_{t−1} with x_t = 1: the running count, so step t outputs t.
+    steps = 3000
+    np.save(tmp_path / "ones.npy", np.ones((steps, 1)))
+    spec = write_spec(tmp_path, "inputs: {file: ones.npy}",
+                      "layers:\n  - {type: elman, size: 1, activation: linear, W: 1, U: 1}\n")
+    result = run_cli(["run", str(spec), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == steps + 1
+    assert json.loads(lines[0])["format"] == "rnntrace.trace/1"
+    assert json.loads(lines[-1])["y"] == [float(steps)]
+
+
+# --------------------------------------------------------------------------- refusing
+
+def error_of(result):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.parametrize("bad, what", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")])
+def test_non_finite_numbers_in_npy_name_the_file_step_and_key_path(tmp_path, bad, what):
+    x = np.array(BASIC_INPUTS, dtype=np.float64)
+    x[1, 0] = bad
+    np.save(tmp_path / "x.npy", x)
+    spec = write_spec(tmp_path, "title: t\ninputs: {file: x.npy}")
+    message = error_of(run_cli(["run", str(spec)]))
+    assert re.search(r"spec\.yaml:2:\d+: inputs\.file: x\.npy: step 2, input 1: .*" + what, message)
+
+
+def test_non_finite_numbers_in_csv_are_refused(tmp_path):
+    (tmp_path / "x.csv").write_text("1,1\n1,nan\n2,2\n")
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
+    assert "inputs.file: x.csv: step 2, input 2" in message and "NaN" in message
+
+
+def test_csv_text_is_refused_with_its_line(tmp_path):
+    (tmp_path / "x.csv").write_text("1,1\n1,__import__('os')\n")
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
+    assert "x.csv: line 2: expected a number" in message
+
+
+def test_ragged_csv_is_refused(tmp_path):
+    (tmp_path / "x.csv").write_text("1,1\n1,1,1\n")
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
+    assert "line 2: expected 2 numbers (as in the first row), found 3" in message
+
+
+class Marker:
+    """Unpickling this would create a file: the test checks it never happens."""
+
+    path = None
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_pickled_objects_are_never_loaded(tmp_path):
+    marker = tmp_path / "unpickled"
+    Marker.path = marker
+    np.save(tmp_path / "x.npy", np.array([Marker()], dtype=object), allow_pickle=True)
+    message = error_of(run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.npy}"))]))
+    assert "expected an array of numbers, found Python objects" in message
+    assert not marker.exists()
+
+
+def test_width_that_does_not_fit_the_first_layer_is_the_usual_error(tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((4, 3)))
+    layers = "layers:\n  - {type: elman, size: 2, W: [[1, 1], [1, 1]], U: 1}\n"
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.npy}", layers))]))
+    assert "layers[0]" in message and "3 = the number of inputs" in message
+
+
+@pytest.mark.parametrize("setup, inputs_line, expected", [
+    (lambda d: None, "inputs: {file: missing.npy}", "missing.npy: file not found"),
+    (lambda d: (d / "x.txt").write_text("1\n"), "inputs: {file: x.txt}", "expected a .npy or .csv file"),
+    (lambda d: np.save(d / "x.npy", np.ones((2, 2, 2))), "inputs: {file: x.npy}", "found 3 dimensions"),
+    (lambda d: np.save(d / "x.npy", np.ones((0, 2))), "inputs: {file: x.npy}", "non-empty list of time steps"),
+    (lambda d: np.save(d / "x.npy", np.array(["a", "b"])), "inputs: {file: x.npy}", "expected an array of numbers"),
+    (lambda d: (d / "x.npy").write_bytes(b"not numpy"), "inputs: {file: x.npy}", "cannot read it as npy"),
+    (lambda d: (d / "x.csv").write_text(""), "inputs: {file: x.csv}", "non-empty list of time steps"),
+    (lambda d: None, "inputs: {file: 3}", "expected the name of a .npy or .csv file"),
+    (lambda d: None, "inputs: {fil: x.npy}", "unknown key 'fil'"),
+])
+def test_bad_input_files_end_with_one_message(tmp_path, setup, inputs_line, expected):
+    setup(tmp_path)
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, inputs_line))]))
+    assert expected in message
+    assert "spec.yaml:1:" in message and "inputs" in message
+    assert len(message.strip().splitlines()) == 1
+
+
+def test_spec_from_text_reads_relative_to_the_given_folder(tmp_path):
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
+    spec = spec_from_text("inputs: {file: x.npy}\n" + BASIC_LAYERS, "t.yaml", folder=tmp_path)
+    assert spec.inputs.shape == (3, 2)
+    with pytest.raises(SpecError, match="file not found"):
+        spec_from_text("inputs: {file: x.npy}\n" + BASIC_LAYERS, "t.yaml", folder=tmp_path / "nowhere")
