@@ -1,0 +1,140 @@
+"""rnntrace worksheet and rnntrace answers: exercise sheets, their keys, and answers
+files that check marks right."""
+import re
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from rnntrace.cli import examples_dir, main
+from rnntrace.starters import TYPES
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "COLUMNS": "200"}, **kwargs)
+
+
+def out(*args) -> str:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def table_rows(markdown: str):
+    """The rows of the (last) Markdown table, as lists of cell texts."""
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+# --------------------------------------------------------------------------- the sheet
+
+def test_the_sheet_has_the_network_the_inputs_and_blank_cells():
+    sheet = out("worksheet", "lstm_example.yaml", "--ask", "c,y")
+    assert "# Exercise: The lecture's LSTM unit" in sheet
+    assert "g linear, h linear, gates sigmoid" in sheet
+    assert "`input_gate.W` = `[0, 100, 0]`" in sheet and "`forget_gate.b` = `10`" in sheet
+    assert "| t | x | `lstm.c` | `y` |" in sheet
+    rows = table_rows(sheet)
+    assert [r[:2] for r in rows] == [["1", "[3, 1, 0]"], ["2", "[4, 1, 0]"], ["3", "[2, 0, 0]"],
+                                     ["4", "[1, 0, 1]"], ["5", "[3, -1, 0]"]]
+    assert all(r[2:] == ["", ""] for r in rows)          # blank: nothing given away
+    assert "6.9995" not in sheet
+
+
+def test_the_key_fills_the_blanks_with_the_lectures_values():
+    key = out("worksheet", "lstm_example.yaml", "--ask", "c,y", "--key")
+    assert key.startswith("# Answer key")
+    rows = table_rows(key)
+    # the cell: 3, 7, 6.9998, 6.9995, ≈0 (5.7e-39); the output ≈0 until step 4 shows 6.9995
+    assert [r[2] for r in rows] == ["3", "7", "6.9998", "6.9995", "≈0"]
+    assert [r[3] for r in rows] == ["0.0001", "0.0003", "0.0003", "6.9995", "≈0"]
+    # at 2 decimals 6.9995 shows as ≈7: it rounds to 7 but is not 7
+    assert table_rows(out("worksheet", "lstm_example.yaml", "--ask", "c", "--key", "--precision", "2"))[3][2] \
+        == "≈7"
+
+
+def test_multi_unit_quantities_get_a_column_per_unit_and_words_are_shown():
+    key = out("worksheet", "basic_rnn.yaml", "--ask", "hidden.h,y", "--key")
+    assert "`hidden.h[1]` | `hidden.h[2]` | `y[1]` | `y[2]`" in key
+    assert [r[2:] for r in table_rows(key)] == [["2", "2", "4", "4"], ["6", "6", "12", "12"],
+                                               ["16", "16", "32", "32"]]
+    words = out("worksheet", "slot_filling.yaml", "--ask", "y")
+    assert "| t | word | x |" in words and "| 2 | Taipei |" in words
+    assert "1-of-N encoded over: arrive, leave, Taipei, on, November, 2nd, other" in words
+
+
+def test_ask_takes_last_parts_full_paths_and_all():
+    sheet = out("worksheet", "lstm_example.yaml", "--ask", "input_gate.a,lstm.gates.forget_gate.z")
+    assert "`lstm.gates.forget_gate.z` | `lstm.gates.input_gate.a`" not in sheet   # trace order kept
+    assert "`lstm.gates.input_gate.a` | `lstm.gates.forget_gate.z`" in sheet
+    everything = out("worksheet", "lstm_example.yaml", "--ask", "all")
+    for q in ("lstm.c_prev", "lstm.gates.output_gate.z", "lstm.h", "`y`"):
+        assert q in everything
+    default = out("worksheet", "lstm_example.yaml")
+    assert "| t | x | `lstm.c` | `lstm.h` |" in default
+
+
+def test_an_unknown_quantity_names_the_close_one():
+    result = invoke("worksheet", "lstm_example.yaml", "--ask", "c,lstm.gates.forgt_gate.a")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "unknown quantity 'lstm.gates.forgt_gate.a'" in result.stderr
+    assert "did you mean 'lstm.gates.forget_gate.a'" in result.stderr
+
+
+def test_latex_is_a_table_with_escaped_names():
+    tex = out("worksheet", "lstm_example.yaml", "--ask", "c,y", "--format", "latex")
+    assert r"\begin{tabular}{|r|l|c|c|}" in tex and r"\end{tabular}" in tex
+    assert r"\texttt{input\_gate.W} $=$ $\left[\begin{array}{rrr} 0 & 100 & 0 \end{array}\right]$" in tex
+    assert "_" not in tex.replace(r"\_", "")                 # every underscore escaped
+    assert tex.count("{") == tex.count("}")
+    assert len(re.findall(r"\\rule\{0pt\}", tex)) == 10     # 5 steps × 2 blanks
+    key = out("worksheet", "lstm_example.yaml", "--ask", "c,y", "--format", "latex", "--key")
+    assert r"$6.9995$" in key and r"$\approx 0$" in key and r"\rule" not in key
+
+
+# --------------------------------------------------------------------------- answers files
+
+def test_answers_writes_the_exact_values_in_the_check_format():
+    text = out("answers", "lstm_example.yaml", "--ask", "c,y")
+    data = yaml.safe_load(text)
+    assert set(data) == {"steps"} and sorted(data["steps"]) == [1, 2, 3, 4, 5]
+    assert data["steps"][1] == {"lstm.c": 3, "y": pytest.approx(3 * 0.0000453978687024, rel=1e-9)}
+    assert data["steps"][2]["lstm.c"] == 7
+
+
+def bundled():
+    return sorted(p.name for p in examples_dir().glob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", bundled())
+def test_an_answers_file_checks_100_percent_right(tmp_path, example):
+    path = tmp_path / "key.yaml"
+    path.write_text(out("answers", example, "--ask", "all"), encoding="utf-8")
+    result = invoke("check", example, str(path), "--tolerance", "0", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"status": "right"' in result.stdout and '"with_wrong": 0' in result.stdout
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_keys_of_starters_and_random_exercises_check_right(tmp_path, kind):
+    for args in ([kind], [kind, "--seed", "3"]):
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(out("new", *args), encoding="utf-8")
+        key = tmp_path / "key.yaml"
+        key.write_text(out("answers", str(spec), "--ask", "all"), encoding="utf-8")
+        assert invoke("check", str(spec), str(key), "--tolerance", "0").exit_code == 0
+
+
+def test_a_changed_key_is_caught(tmp_path):
+    text = out("answers", "basic_rnn.yaml", "--ask", "y")
+    assert "3: {y: [32, 32]}" in text
+    path = tmp_path / "key.yaml"
+    path.write_text(text.replace("3: {y: [32, 32]}", "3: {y: [32, 33]}"), encoding="utf-8")
+    result = invoke("check", "basic_rnn.yaml", str(path))
+    assert result.exit_code == 1 and "2 of 3 answers right" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["worksheet", "answers"])
+def test_help_has_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and f"rnntrace {command} lstm_example.yaml" in result.stdout
