@@ -110,6 +110,20 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def watch_finite():
+    """Notes values of the run that stop being finite (float64 overflow) and says
+    where, one warning line per layer on stderr, when the command ends."""
+    from .finite import Watch
+    watch = Watch()
+
+    def report():
+        for problem in watch.found:
+            click.echo(f"Warning: {problem.message()}", err=True)
+
+    click.get_current_context().call_on_close(report)
+    return watch
+
+
 def console(**kwargs):
     from rich.console import Console
     return Console(**kwargs)
@@ -170,10 +184,11 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
                             "--layer, --panels, --chart and --width are for the other formats")
     spec_obj = load(spec)
     from . import engine
+    watch = watch_finite()
     if fmt == "jsonl":
         from .render.json import trace_jsonl
         out = sys.stdout
-        for line in trace_jsonl(spec_obj, engine.iter_steps(spec_obj)):
+        for line in trace_jsonl(spec_obj, watch.steps(engine.iter_steps(spec_obj))):
             out.write(line)
             out.write("\n")
         out.flush()
@@ -181,7 +196,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     from .render.selection import check_layers, parse_steps
     chosen_layers = check_layers(spec_obj, layer_names)
     chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
-    trace = engine.run(spec_obj)
+    trace = watch.run(spec_obj)
     if fmt == "json":
         from .render.json import trace_json
         write(trace_json(trace, indent=indent))

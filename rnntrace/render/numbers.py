@@ -28,6 +28,8 @@ def fmt(value: float, precision: int = DEFAULT_PRECISION) -> str:
 def exact(value: float) -> str:
     """The shortest text that reads back as exactly this float64."""
     value = float(value)
+    if not math.isfinite(value):
+        return fmt(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(value)

@@ -1,0 +1,116 @@
+"""Where a run stops being finite.
+
+float64 holds numbers up to about 1.8e308. A linear layer with large weights can go
+past that: W·x overflows to ±inf, and inf − inf (in a softmax, or a later step) gives
+NaN. The engine computes on regardless; the trace keeps the values as they are, the
+JSON trace writes each non-finite entry as ``null`` (strict JSON has no inf or NaN),
+and the tables show ``inf``, ``-inf`` or ``nan``. :class:`Watch` finds, for every layer,
+the first step and quantity that is not finite, so the command line can say so.
+
+Checking every value of every step would cost time on long sequences, so the watch
+lets numpy tell it instead: while it is active, numpy's floating-point error handler
+("overflow", "invalid value", "divide by zero") only raises a flag, and a step is
+searched value by value only when the flag was raised while it was computed. Finite
+inputs can only become non-finite through one of those three events; once any value
+has gone non-finite, every later step is searched (an inf can travel on without
+raising a new flag).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """The first value of a layer that is not finite."""
+
+    t: int            # 1-based step
+    layer: str
+    quantity: str     # a quantity path as in answers files: "big.z", "lstm.gates.input_gate.a"
+    value: float      # inf, -inf or nan
+
+    @property
+    def value_text(self) -> str:
+        return "NaN" if math.isnan(self.value) else ("+inf" if self.value > 0 else "-inf")
+
+    def message(self) -> str:
+        why = ("undefined, such as inf − inf or 0·inf" if math.isnan(self.value)
+               else "beyond the float64 range of ±1.8e308")
+        return (f"step {self.t}, layer '{self.layer}': {self.quantity} = {self.value_text} ({why}); "
+                "values that are not finite are null in JSON")
+
+
+def scan_record(prefix: str, record) -> Iterator[Tuple[str, float]]:
+    """(quantity path, first non-finite entry) for each non-finite array of a record."""
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        path = f"{prefix}.{name}"
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind == "f" and not np.isfinite(value).all():
+                yield path, float(value[~np.isfinite(value)].flat[0])
+        elif isinstance(value, Mapping):      # gates: name → Gate(z, a)
+            for gate, item in value.items():
+                yield from scan_record(f"{path}.{gate}", item)
+        elif hasattr(value, "__dataclass_fields__"):   # a bidirectional layer's directions
+            yield from scan_record(path, value)
+
+
+def scan_step(step) -> List[NonFinite]:
+    """Every layer of ``step`` holding a value that is not finite, with the first such value."""
+    found = []
+    for layer, record in step.layers.items():
+        for quantity, value in scan_record(layer, record):
+            found.append(NonFinite(step.t, layer, quantity, value))
+            break
+    return found
+
+
+class Watch:
+    """Passes steps through and notes each layer's first value that is not finite.
+
+        watch = Watch()
+        for step in watch.steps(engine.iter_steps(spec)):
+            ...
+        for problem in watch.found: ...
+
+    While the steps are being read, numpy's floating-point warnings are replaced by the
+    flag described in the module doc, so they never reach the terminal.
+    """
+
+    def __init__(self):
+        self.first: Dict[str, NonFinite] = {}
+        self._flag = False
+
+    @property
+    def found(self) -> List[NonFinite]:
+        return sorted(self.first.values(), key=lambda p: p.t)
+
+    def _raise_flag(self, kind, flag) -> None:
+        self._flag = True
+
+    def check(self, step) -> None:
+        """Search ``step`` if a flag was raised while it was computed (or ever before)."""
+        if self._flag or self.first:
+            self._flag = False
+            for problem in scan_step(step):
+                self.first.setdefault(problem.layer, problem)
+
+    def steps(self, steps: Iterable) -> Iterator:
+        saved = np.seterrcall(self._raise_flag)
+        try:
+            with np.errstate(over="call", invalid="call", divide="call", under="ignore"):
+                for step in steps:
+                    self.check(step)
+                    yield step
+        finally:
+            np.seterrcall(saved)
+
+    def run(self, spec):
+        """Like ``engine.run(spec)``, watched."""
+        from . import engine
+        from .trace import Trace
+        return Trace(spec, list(self.steps(engine.iter_steps(spec))))
