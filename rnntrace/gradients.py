@@ -137,9 +137,9 @@ class Surface:
 
     ``loss[i]`` (``loss[i][j]`` for two weights, i along the first) and the gradient
     of the loss with respect to the swept weight(s) at each point; ``norm`` is the
-    global gradient norm there. With a learning rate, ``step`` is where one plain
-    gradient step moves the swept weight, and ``clipped_step`` where it moves with
-    the spec's clipping.
+    global gradient norm there. With a learning rate, ``step`` is how far one plain
+    gradient step moves the swept weight (Δw = −η·dL/dw), and ``clipped_step`` how far
+    it moves with the gradient clipped.
     """
 
     spec: Any
@@ -199,9 +199,9 @@ class Surface:
                 row = {self.param: float(w), "loss": float(self.loss[i]),
                        f"dL/d{self.param}": float(self.gradient[i]), "norm": float(self.norm[i])}
                 if self.step is not None:
-                    row["step_to"] = float(self.step[i])
+                    row["step"] = float(self.step[i])
                 if self.clipped_step is not None:
-                    row["clipped_step_to"] = float(self.clipped_step[i])
+                    row["clipped_step"] = float(self.clipped_step[i])
                 out.append(row)
             return out
         for i, w in enumerate(self.values):

@@ -1,0 +1,294 @@
+"""Tables (and the chain rule, with --explain) for a :class:`~rnntrace.gradients.Gradients`.
+
+Everything shown is a number the engine computed; this module only lays it out. For
+q a quantity, "dL/dq" is the gradient of the whole sequence's loss L with respect to q.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Iterable, List, Optional, Sequence
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .numbers import DEFAULT_PRECISION, fmt
+
+LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
+
+#: Row labels of the backward tables, by record field.
+ROW_LABELS = {
+    "dh_out": "dL/dh from the output",
+    "dh_next": "dL/dh through the memory",
+    "dh": "dL/dh",
+    "dc_next": "dL/dc from step t+1",
+    "dc": "dL/dc",
+    "dy_out": "dL/dy from the loss/above",
+    "dy_next": "dL/dy through the memory",
+    "dy": "dL/dy",
+    "dz_out": "dL/dz_out",
+    "dz": "dL/dz",
+}
+GATE_SYMBOLS = {
+    "cell_input": ("g(z)", "z"), "input_gate": ("σ(z_i)", "z_i"), "forget_gate": ("σ(z_f)", "z_f"),
+    "output_gate": ("σ(z_o)", "z_o"), "reset_gate": ("σ(z_r)", "z_r"), "update_gate": ("σ(z_u)", "z_u"),
+    "candidate": ("tanh(z_n)", "z_n"),
+}
+
+
+def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """Like numbers.fmt, but very large or very small values in scientific form
+    (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable)."""
+    value = float(value)
+    if not math.isfinite(value):
+        return fmt(value, precision)
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
+        return f"{value:.{max(precision - 1, 1)}e}"
+    return fmt(value, precision)
+
+
+def vec(values, precision: int = DEFAULT_PRECISION) -> str:
+    return "[" + ", ".join(short(v, precision) for v in values) + "]"
+
+
+def gradients_json(result, indent: Optional[int] = None) -> str:
+    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False, indent=indent)
+
+
+# --------------------------------------------------------------------------- the backward tables
+
+def _rows(record, precision: int) -> List[tuple]:
+    rows = []
+    for key, value in record.values.items():
+        rows.append((ROW_LABELS.get(key, f"dL/d{key}"), [short(v, precision) for v in value]))
+    if record.gates:
+        for gate, parts in record.gates.items():
+            a, z = GATE_SYMBOLS.get(gate, (gate, "z"))
+            rows.append((f"dL/d{a}", [short(v, precision) for v in parts["da"]]))
+            rows.append((f"dL/d{z}", [short(v, precision) for v in parts["dz"]]))
+    return rows
+
+
+def layer_table(name: str, layer, record, precision: int):
+    if record.parts is not None:
+        outer = Table(title=f"{name} (bidirectional, {layer.merge})", title_justify="left", show_header=False,
+                      box=None)
+        outer.add_row(layer_table(f"{name}.forward →", layer.forward, record.parts["forward"], precision),
+                      layer_table(f"{name}.backward ←", layer.backward, record.parts["backward"], precision))
+        outer.add_row(Text(f"dL/dh (merged) = {vec(record.values['dh'], precision)}"), "")
+        return outer
+    rows = _rows(record, precision)
+    width = max(len(r[1]) for r in rows)
+    table = Table(title=f"{name} ({layer.type})", title_justify="left")
+    table.add_column("gradient")
+    for u in range(width):
+        table.add_column(f"unit {u + 1}" if width > 1 else "value", justify="right")
+    for label, values in rows:
+        table.add_row(label, *(values + [""] * (width - len(values))))
+    return table
+
+
+def _target_text(spec, step, precision: int) -> str:
+    if step.target is None:
+        return "no target"
+    if isinstance(step.target, np.ndarray):
+        return f"target ŷ = {vec(step.target, precision)}"
+    return f"target: {step.label}" if step.label else f"target: unit {step.target}"
+
+
+def step_panel(result, step, trace_step, precision: int, explain: bool):
+    spec = result.spec
+    heading = Text(f"Step {step.t}", style="bold")
+    heading.append(f"   {_target_text(spec, step, precision)}   L_t = {short(step.loss, precision)}")
+    heading.append(f"   y = {vec(trace_step.y, precision)}   dL/dy = {vec(step.dy, precision)}")
+    parts: List = [heading]
+    if explain:
+        parts.extend(explain_loss(result, step, trace_step, precision))
+    for layer in reversed(spec.layers):
+        parts.append(layer_table(layer.name, layer, step.layers[layer.name], precision))
+        if explain:
+            parts.extend(explain_layer(layer, layer.name, trace_step.layers[layer.name],
+                                       step.layers[layer.name], precision, step.t, len(result.steps)))
+    return Group(*parts)
+
+
+# --------------------------------------------------------------------------- parameters
+
+def matrix_text(value: np.ndarray, precision: int) -> str:
+    if value.ndim == 1:
+        return vec(value, precision)
+    return "\n".join(vec(row, precision) for row in value)
+
+
+def parameter_table(result, precision: int) -> Table:
+    table = Table(title="Parameters: dL/dθ for every weight", title_justify="left")
+    table.add_column("θ")
+    table.add_column("value")
+    table.add_column("dL/dθ")
+    if result.clipped is not None:
+        table.add_column("clipped")
+    if result.updated is not None:
+        table.add_column(f"after θ − {short(result.learning_rate, precision)}·g")
+    for name, grad in result.gradients.items():
+        row = [name, matrix_text(result.parameters[name], precision), matrix_text(grad, precision)]
+        if result.clipped is not None:
+            row.append(matrix_text(result.clipped[name], precision))
+        if result.updated is not None:
+            row.append(matrix_text(result.updated[name], precision))
+        table.add_row(*row)
+    return table
+
+
+def summary_lines(result, precision: int) -> List[Text]:
+    entries = sum(int(g.size) for g in result.gradients.values())
+    lines = [Text(f"Global gradient norm ‖g‖ = √(Σ g²) over {entries} entries = {short(result.norm, precision)}",
+                  style="bold")]
+    if result.clip is not None:
+        kind, theta = result.clip
+        if kind == "norm":
+            if result.clip_scale is not None and result.clip_scale < 1.0:
+                lines.append(Text(f"Clip by norm θ = {short(theta, precision)}: ‖g‖ > θ, so every gradient is "
+                                  f"multiplied by θ/‖g‖ = {short(result.clip_scale, precision)}; the clipped norm is "
+                                  f"{short(result.clipped_norm, precision)} (same direction, length θ)."))
+            else:
+                lines.append(Text(f"Clip by norm θ = {short(theta, precision)}: ‖g‖ ≤ θ, nothing changes."))
+        else:
+            lines.append(Text(f"Clip by value θ = {short(theta, precision)}: {result.clipped_entries} of {entries} "
+                              f"entries cut to ±θ; the clipped norm is {short(result.clipped_norm, precision)} "
+                              "(the direction may change)."))
+    if result.updated is not None:
+        which = "clipped gradient" if result.clipped is not None else "gradient"
+        lines.append(Text(f"One gradient step: θ ← θ − η·({which}), η = {short(result.learning_rate, precision)}."))
+    return lines
+
+
+# --------------------------------------------------------------------------- explain
+
+def explain_loss(result, step, trace_step, precision: int) -> List[Text]:
+    p = precision
+    y = trace_step.y
+    if step.target is None:
+        return [Text("  No target at this step: L_t = 0 and dL/dy_t = 0; gradients here come only "
+                     "through the memory from later steps.", style="dim")]
+    if result.loss_function == "squared_error":
+        return [Text(f"  L_t = ½Σ(y − ŷ)² = ½·Σ({vec(y, p)} − {vec(step.target, p)})² = {short(step.loss, p)}"),
+                Text(f"  dL/dy = y − ŷ = {vec(y, p)} − {vec(step.target, p)} = {vec(step.dy, p)}")]
+    k = step.target
+    name = step.label or f"unit {k}"
+    return [Text(f"  L_t = −log y[{name}] = −log {short(y[k], p)} = {short(step.loss, p)}"),
+            Text(f"  dL/dy[{name}] = −1/y[{name}] = {short(step.dy[k], p)}; with the softmax, "
+                 f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
+
+
+def _act_prime(name: str, z: str, a: str) -> str:
+    return {"linear": "1", "sigmoid": f"{a}(1 − {a})", "tanh": f"1 − {a}²", "relu": f"[{z} > 0]",
+            "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
+
+
+def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int) -> List[Text]:
+    p = precision
+    v = lambda a: vec(a, p)  # noqa: E731
+    lines: List[str] = []
+    if bwd.parts is not None:
+        lines.append(f"{name}: dL/dh (merged, {layer.merge}) = {v(bwd.values['dh'])} goes to both directions "
+                     + ("(split: forward units first)" if layer.merge == "concat" else
+                        "(each gets it)" if layer.merge == "sum" else "(each gets half)"))
+        out = [Text("  " + line) for line in lines]
+        for part in ("forward", "backward"):
+            out.extend(explain_layer(getattr(layer, part), f"{name}.{part}", getattr(fwd, part),
+                                     bwd.parts[part], precision, t, T))
+        return out
+    d = bwd.values
+    later = "step t+1" if layer.type != "dense" else ""
+    if layer.type == "dense":
+        prime = _act_prime(layer.activation, "z", "y")
+        lines.append(f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}")
+        lines.append(f"{name}: dL/dW += dL/dz·xᵀ, dL/db += dL/dz; the layer below gets Wᵀ·dL/dz")
+    elif layer.type == "elman":
+        lines.append(f"{name}: dL/dh = (from the output) + Uᵀ·dL/dz({later}) = {v(d['dh_out'])} + "
+                     f"{v(d['dh_next'])} = {v(d['dh'])}")
+        lines.append(f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {_act_prime(layer.activation, 'z', 'h')} with "
+                     f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}")
+        lines.append(f"{name}: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ (h_prev = {v(fwd.h_prev)}), "
+                     "dL/db += dL/dz")
+    elif layer.type == "jordan":
+        lines.append(f"{name}: dL/dy = (from the loss/above) + Uᵀ·dL/dz({later}) = {v(d['dy_out'])} + "
+                     f"{v(d['dy_next'])} = {v(d['dy'])}   (the output is the memory)")
+        lines.append(f"{name}: dL/dz_out = dL/dy ∘ f_o′, f_o′ = {_act_prime(layer.output.activation, 'z_out', 'y')}"
+                     f" with y = {v(fwd.y)}: {v(d['dz_out'])}")
+        lines.append(f"{name}: dL/dh = W_oᵀ·dL/dz_out = {v(d['dh'])};  dL/dz = dL/dh ∘ "
+                     f"{_act_prime(layer.activation, 'z', 'h')} (h = {v(fwd.h)}) = {v(d['dz'])}")
+    elif layer.type == "lstm":
+        g = bwd.gates
+        fg = fwd.gates
+        lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
+                     f"{v(d['dh_next'])} = {v(d['dh'])}")
+        lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
+        lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}) [+ peepholes] = "
+                     f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])} = {v(d['dc'])}")
+        lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
+                     f"{v(g['cell_input']['da'])}")
+        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
+                     f"{v(g['input_gate']['da'])}")
+        lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
+                     f"{v(g['forget_gate']['da'])}")
+        for k, (a, z) in GATE_SYMBOLS.items():
+            if k in g:
+                act = layer.activation if k == "cell_input" else layer.gate_activation
+                lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {_act_prime(act, z, 'a')} with a = {v(fg[k].a)}: "
+                             f"{v(g[k]['dz'])}")
+        lines.append(f"{name}: each block: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev, "
+                     "dL/db += dL/dz")
+    elif layer.type == "gru":
+        g = bwd.gates
+        fg = fwd.gates
+        lines.append(f"{name}: dL/dh = (from the output) + (through the memory, {later}) = {v(d['dh_out'])} + "
+                     f"{v(d['dh_next'])} = {v(d['dh'])}")
+        lines.append(f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
+                     f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
+                     f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})")
+        lines.append(f"{name}: dL/dz_n = dL/dn ∘ (1 − n²) = {v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ "
+                     f"(U_n·h_prev + b_hn) = {v(g['reset_gate']['da'])}")
+        lines.append(f"{name}: dL/dz_r = dL/dr ∘ r(1 − r) = {v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ "
+                     f"u(1 − u) = {v(g['update_gate']['dz'])}")
+        lines.append(f"{name}: to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u")
+    return [Text("  " + line) for line in lines]
+
+
+# --------------------------------------------------------------------------- the whole view
+
+def select_steps(result, steps: Optional[Sequence[int]]):
+    """The backward records to show (last step first), and how many were left out."""
+    if steps is None:
+        return list(result.steps), 0
+    wanted = set(steps)
+    chosen = [s for s in result.steps if s.t in wanted]
+    return chosen, len(result.steps) - len(chosen)
+
+
+def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = False,
+           steps: Optional[Sequence[int]] = None, note: Optional[str] = None) -> Iterable:
+    spec = result.spec
+    if spec.title:
+        yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
+    T = len(result.steps)
+    with_target = sum(1 for s in result.steps if s.target is not None)
+    yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, {with_target} of {T} "
+               f"steps with a target) = {short(result.loss, precision)}", style="bold")
+    yield Text("Backward from the last step to the first:")
+    yield Text("")
+    chosen, left_out = select_steps(result, steps)
+    for step in chosen:
+        yield step_panel(result, step, trace[step.t - 1], precision, explain)
+        yield Text("")
+    if left_out:
+        yield Text(note or f"{left_out} step(s) not shown; --steps A:B chooses which.", style="dim")
+        yield Text("")
+    yield parameter_table(result, precision)
+    if explain:
+        yield Text("dL/dθ sums every step's contribution: the same weight is used at every step of the "
+                   "unrolled network.")
+    for line in summary_lines(result, precision):
+        yield line

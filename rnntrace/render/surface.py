@@ -1,0 +1,170 @@
+"""The error surface in the terminal: a bar per swept value (or a character map for
+two weights), the loss drawn on a linear or log scale, the gradient's size beside it.
+JSON (``rnntrace.surface/1``) and CSV give the same numbers for other tools.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Iterable, List, Optional
+
+import numpy as np
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from .grad import short
+from .numbers import DEFAULT_PRECISION
+
+BAR_WIDTH = 30
+LOSS_BAR = 10      # characters for the largest loss
+GRADIENT_BAR = 6  # and for the largest |dL/dw| (always a log scale)
+LEVELS = " .:-=+*#%@"   # the 2-D map, lowest to highest
+
+
+def num(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """Compact, ``precision`` significant digits: 1.004, -8.13e+05, 2.153e+16.
+    A value that shows as a whole number but is not one gets ≈, as elsewhere."""
+    value = float(value)
+    if not math.isfinite(value):
+        return short(value, precision)
+    if value == 0:
+        return "0"
+    text = f"{value:.{precision}g}".replace("e+0", "e+").replace("e-0", "e-")
+    if "." not in text and "e" not in text and float(text) != value:
+        text = "≈" + text
+    return text
+
+
+def surface_json(result, indent: Optional[int] = None) -> str:
+    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False, indent=indent)
+
+
+def surface_csv(result) -> str:
+    rows = result.rows()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for row in rows:
+        writer.writerow(["" if v is None or not math.isfinite(v) else repr(v) for v in row.values()])
+    return out.getvalue()
+
+
+class _Scale:
+    """Where a loss value sits between the smallest and largest drawn, from 0 to 1."""
+
+    def __init__(self, values: np.ndarray, how: str):
+        finite = values[np.isfinite(values)]
+        positive = finite[finite > 0]
+        self.top = float(finite.max()) if finite.size else 0.0
+        self.bottom = float(finite.min()) if finite.size else 0.0
+        if how == "auto":
+            how = "log" if positive.size and self.top / float(positive.min()) > 1e3 else "linear"
+        self.log = how == "log" and positive.size > 0
+        if self.log:
+            self.low = math.log10(float(positive.min()))
+            self.high = math.log10(self.top)
+
+    @property
+    def name(self) -> str:
+        return "log scale" if self.log else "linear scale"
+
+    def __call__(self, value: float) -> float:
+        if not math.isfinite(value):
+            return 1.0
+        if self.log:
+            if value <= 0:
+                return 0.0
+            span = self.high - self.low
+            return 1.0 if span == 0 else (math.log10(value) - self.low) / span
+        span = self.top - min(self.bottom, 0.0)
+        return 0.0 if span == 0 else (value - min(self.bottom, 0.0)) / span
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    eighths = int(round(max(0.0, min(1.0, fraction)) * width * 8))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+
+
+def _header(result) -> List[Text]:
+    lines = []
+    if result.spec.title:
+        lines.append(Text(f"{result.spec.title}: the error surface", style="bold underline"))
+    return lines
+
+
+def line_view(result, precision: int, scale: str) -> Iterable:
+    sc = _Scale(result.loss, scale)
+    gsc = _Scale(np.abs(result.gradient), "log")
+    table = Table(title=f"Loss L ({result.loss_function}) as w = {result.param} sweeps "
+                        f"{num(result.values[0], precision)} … {num(result.values[-1], precision)}",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("w", justify="right")
+    table.add_column("L", justify="right")
+    table.add_column("L (log)" if sc.log else "L", no_wrap=True)
+    table.add_column("dL/dw", justify="right")
+    table.add_column("|dL/dw|", no_wrap=True)
+    if result.step is not None:
+        table.add_column("Δw", justify="right")
+    if result.clipped_step is not None:
+        table.add_column("Δw clipped", justify="right")
+    for i, w in enumerate(result.values):
+        row = [num(w, precision), num(result.loss[i], precision), bar(sc(result.loss[i]), LOSS_BAR),
+               num(result.gradient[i], precision), bar(gsc(abs(result.gradient[i])), GRADIENT_BAR)]
+        if result.step is not None:
+            row.append(num(result.step[i], precision))
+        if result.clipped_step is not None:
+            row.append(num(result.clipped_step[i], precision))
+        table.add_row(*row)
+    yield table
+    notes = [f"L from {num(sc.bottom, precision)} to {num(sc.top, precision)} ({sc.name}); "
+             "|dL/dw| on a log scale"]
+    if result.step is not None:
+        notes.append(f"Δw: how far one gradient step moves w, −η·dL/dw with η = {num(result.learning_rate, precision)}")
+    if result.clipped_step is not None:
+        kind, theta = result.clip
+        notes.append(f"Δw clipped: the same step with the gradient clipped by {kind}, θ = {num(theta, precision)}")
+    yield Text("; ".join(notes) + ".", style="dim")
+
+
+def _map(values2d: np.ndarray, sc: _Scale) -> List[str]:
+    rows = []
+    for row in values2d:
+        rows.append("".join(LEVELS[min(len(LEVELS) - 1, int(sc(v) * (len(LEVELS) - 1) + 0.5))] for v in row))
+    return rows
+
+
+def map_view(result, precision: int, scale: str) -> Iterable:
+    sc = _Scale(result.loss, scale)
+    nsc = _Scale(result.norm, scale)
+    loss_rows = _map(result.loss, sc)
+    norm_rows = _map(result.norm, nsc)
+    width = len(loss_rows[0])
+    label_w = max(len(num(v, precision)) for v in result.values)
+    text = Text()
+    text.append(f"{'':>{label_w}}  {'loss L (' + sc.name + ')':<{width}}   gradient norm ‖g‖ ({nsc.name})\n",
+                style="bold")
+    for i, w in enumerate(result.values):
+        text.append(f"{num(w, precision):>{label_w}} |{loss_rows[i]}|  |{norm_rows[i]}|\n")
+    left, right = num(result.values2[0], precision), num(result.values2[-1], precision)
+    axis = f"{left}{right:>{max(width - len(left), len(right) + 1)}}"
+    text.append(f"{'':>{label_w}}  {axis}   {axis}\n")
+    text.append(f"rows: {result.param} (top to bottom); columns: {result.param2} (left to right)\n", style="dim")
+    text.append(f"'{LEVELS[1]}' low … '{LEVELS[-1]}' high; L from {num(sc.bottom, precision)} to "
+                f"{num(sc.top, precision)}, ‖g‖ from {num(nsc.bottom, precision)} to {num(nsc.top, precision)}",
+                style="dim")
+    yield text
+    best = np.unravel_index(np.nanargmin(np.where(np.isfinite(result.loss), result.loss, np.nan)), result.loss.shape)
+    yield Text(f"Lowest loss {num(result.loss[best], precision)} at {result.param} = "
+               f"{num(result.values[best[0]], precision)}, {result.param2} = {num(result.values2[best[1]], precision)}")
+
+
+def render(result, precision: int = DEFAULT_PRECISION, scale: str = "auto") -> Iterable:
+    yield from _header(result)
+    if result.two_d:
+        yield from map_view(result, precision, scale)
+    else:
+        yield from line_view(result, precision, scale)
