@@ -5,6 +5,7 @@ so that ``rnntrace --help`` and ``--format json`` start quickly.
 """
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -17,24 +18,42 @@ from .errors import RnntraceError
 
 EXIT_WRONG = 1   # check: at least one answer is wrong
 EXIT_USAGE = 2   # bad input or usage
+EXIT_INTERRUPTED = 130   # Ctrl-C
 
 
 class _Group(click.Group):
     """Turns the tool's own errors into one line on stderr and exit code 2, and ends
-    quietly on a closed pipe or Ctrl-C."""
+    quietly on a closed pipe (exit 0) or Ctrl-C (exit 130, as shells do)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except RnntraceError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_one_line(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(0)
         except KeyboardInterrupt:
+            _silence_stdout()
             click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except MemoryError:
+            click.echo("Error: out of memory; the spec or its inputs are too large for this machine",
+                       err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as exc:
+            # What is left here failed while writing the output (a full disk, a closed
+            # terminal): reading errors were already turned into RnntraceErrors.
+            _silence_stdout()
+            if exc.errno == errno.EPIPE:
+                ctx.exit(0)
+            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
 
 
 def _silence_stdout() -> None:
