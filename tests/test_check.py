@@ -218,6 +218,14 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     assert "dan.yaml" in out and "no such file" in out
     assert "4 files: 1 all right, 1 with wrong answers, 2 unreadable" in out
     assert "2 of 4 answer files could not be read" in result.stderr
+    report = json.loads(invoke("check", "lstm_example.yaml", good, wrong, broken, missing,
+                               "--format", "json").stdout)
+    schema = json.loads(resources.files("rnntrace").joinpath("schemas/check.json").read_text("utf-8"))
+    jsonschema.validate(report, schema)
+    assert [f["status"] for f in report["files"]] == ["right", "wrong", "error", "error"]
+    assert report["files"][2]["error"].startswith("cat.yaml:3:1: YAML syntax error") and report["files"][2]["score"] is None
+    assert report["summary"] == {"files": 4, "all_right": 1, "with_wrong": 1, "unreadable": 2,
+                                 "answers": 3, "right": 2, "mean_score": 0.75}
     # without the unreadable ones, the class exits 1 (a wrong answer)
     assert invoke("check", "lstm_example.yaml", good, wrong).exit_code == 1
     assert invoke("check", "lstm_example.yaml", good, good).exit_code == 0
