@@ -39,6 +39,7 @@ class Sheet:
     quantities: Tuple[str, ...]                    # the asked paths, e.g. ("lstm.c", "y")
     sizes: Tuple[int, ...]                         # entries of each asked quantity
     values: Tuple[Dict[str, Tuple[Optional[float], ...]], ...]   # per step: path → exact values
+    unit_names: Optional[Dict[str, Tuple[str, ...]]] = None      # a dense layer's labels, per path
 
 
 def _plural(n: int, word: str) -> str:
@@ -116,6 +117,14 @@ def build_sheet(spec, trace, ask: Optional[Sequence[str]] = None, source: str = 
         lexicon = spec.lexicon.words + (("other",) if spec.lexicon.other else ())
     values = tuple({q: step[q] for q in quantities} for step in reference.steps)
     sizes = tuple(len(reference.steps[0][q]) for q in quantities)
+    unit_names = {}
+    for layer in spec.layers:
+        labels = getattr(layer, "labels", None)
+        if labels:
+            unit_names.update({f"{layer.name}.z": labels, f"{layer.name}.y": labels})
+            if layer is spec.layers[-1]:
+                unit_names["y"] = labels
     return Sheet(title=spec.title or source, source=source, layers=layers,
                  inputs=tuple(tuple(float(v) for v in x) for x in spec.inputs), tokens=spec.tokens,
-                 lexicon=lexicon, quantities=quantities, sizes=sizes, values=values)
+                 lexicon=lexicon, quantities=quantities, sizes=sizes, values=values,
+                 unit_names={q: unit_names[q] for q in quantities if q in unit_names})

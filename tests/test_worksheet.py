@@ -60,6 +60,7 @@ def test_multi_unit_quantities_get_a_column_per_unit_and_words_are_shown():
                                                ["16", "16", "32", "32"]]
     words = out("worksheet", "slot_filling.yaml", "--ask", "y")
     assert "| t | word | x |" in words and "| 2 | Taipei |" in words
+    assert "`y[destination]` | `y[time]` | `y[other]`" in words      # a labelled output's units
     assert "1-of-N encoded over: arrive, leave, Taipei, on, November, 2nd, other" in words
 
 

@@ -15,8 +15,11 @@ from .numbers import DEFAULT_PRECISION, exact, fmt
 def _columns(sheet) -> List[tuple]:
     """(heading, quantity, unit index or None): one blank per entry of a quantity."""
     cols = []
+    names = sheet.unit_names or {}
     for q, size in zip(sheet.quantities, sheet.sizes):
-        if size == 1:
+        if q in names:          # a dense layer with labels: y[destination], y[time], …
+            cols.extend((f"{q}[{label}]", q, u) for u, label in enumerate(names[q]))
+        elif size == 1:
             cols.append((q, q, None))
         else:
             cols.extend((f"{q}[{u + 1}]", q, u) for u in range(size))
