@@ -35,13 +35,16 @@ class _Terms:
         self.wide = inputs > WIDE
         self.dropped = 0
 
-    def products(self, inputs: np.ndarray, weights: np.ndarray) -> List[str]:
+    def products(self, inputs: np.ndarray, weights: np.ndarray, name: str = "x") -> List[str]:
+        """``x·w`` for each input; in a wide layer only the non-zero inputs, each tagged
+        with the input it is (``1·4 (h2)``), since their place no longer tells."""
         out = []
-        for x, w in zip(inputs, weights):
+        for j, (x, w) in enumerate(zip(inputs, weights)):
             if self.wide and x == 0:
                 self.dropped += 1
                 continue
-            out.append(f"{operand(x, self.p)}·{operand(w, self.p)}")
+            tag = f" ({name}{j + 1})" if self.wide else ""
+            out.append(f"{operand(x, self.p)}·{operand(w, self.p)}{tag}")
         return out
 
     def bias(self, b: Optional[np.ndarray], u: int) -> List[str]:
@@ -75,7 +78,7 @@ def _activation(function: str, z: float, a: float, p: int, symbol: Optional[str]
 def _block_terms(terms: _Terms, block, u: int, x, h_prev, c_prev=None) -> List[str]:
     parts = terms.products(x, block.W[u])
     if block.U is not None:
-        parts += terms.products(h_prev, block.U[u])
+        parts += terms.products(h_prev, block.U[u], "h")
     if getattr(block, "P", None) is not None and c_prev is not None:
         parts.append(f"{operand(c_prev[u], terms.p)}·{operand(block.P[u], terms.p)}")
     parts += terms.bias(block.b, u)
@@ -136,7 +139,7 @@ def _gru(layer, record: GRURecord, x, p: int) -> List[Line]:
         lines.append(_gate_line(layer, "update_gate", record, terms, u, s, x, p))
         cand = layer.blocks["candidate"]
         parts = terms.products(x, cand.W[u]) + terms.bias(cand.b, u)
-        inner = (terms.products(record.h_prev, cand.U[u]) if cand.U is not None else []) + \
+        inner = (terms.products(record.h_prev, cand.U[u], "h") if cand.U is not None else []) + \
             (terms.bias(cand.b_h, u) if cand.b_h is not None else [])
         r = record.gates["reset_gate"].a[u]
         if inner:
@@ -157,7 +160,7 @@ def _elman(layer, record: ElmanRecord, x, p: int) -> List[Line]:
     size = layer.size
     for u in range(size):
         s = _suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(record.h_prev, layer.U[u]) + \
+        parts = terms.products(x, layer.W[u]) + terms.products(record.h_prev, layer.U[u], "h") + \
             terms.bias(layer.b, u)
         z, h = record.z[u], record.h[u]
         lines.append((f"z{s}", f"{_sum(parts)} = {result(z, p)}" +
@@ -172,24 +175,26 @@ def _jordan(layer, record: JordanRecord, x, p: int) -> List[Line]:
     size = layer.size
     for u in range(size):
         s = _suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(record.y_prev, layer.U[u]) + \
+        parts = terms.products(x, layer.W[u]) + terms.products(record.y_prev, layer.U[u], "y") + \
             terms.bias(layer.b, u)
         z, h = record.z[u], record.h[u]
         lines.append((f"z{s}", f"{_sum(parts)} = {result(z, p)}" +
                       _activation(layer.activation, z, h, p, name=f"h{s}")))
     out = layer.output
-    lines += _dense_lines(out, DenseRecord(z=record.z_out, y=record.y), record.h, p, terms, z_name="z_out")
+    lines += _dense_lines(out, DenseRecord(z=record.z_out, y=record.y), record.h, p, terms, z_name="z_out",
+                          input_name="h")
     lines.append(("memory", f"← y = {vector_show(record.y, p)}"))
     return _with_note(lines, terms)
 
 
-def _dense_lines(layer, record: DenseRecord, x, p: int, terms: _Terms, z_name: str = "z") -> List[Line]:
+def _dense_lines(layer, record: DenseRecord, x, p: int, terms: _Terms, z_name: str = "z",
+                 input_name: str = "x") -> List[Line]:
     lines: List[Line] = []
     size = layer.size
     labels = layer.labels
     for u in range(size):
         s = _suffix(size, u, labels)
-        parts = terms.products(x, layer.W[u]) + terms.bias(layer.b, u)
+        parts = terms.products(x, layer.W[u], input_name) + terms.bias(layer.b, u)
         z, y = record.z[u], record.y[u]
         if layer.activation == "softmax":
             lines.append((f"{z_name}{s}", f"{_sum(parts)} = {result(z, p)}"))
@@ -232,7 +237,7 @@ def _bidirectional(layer, record: BidirectionalRecord, x, p: int) -> List[Line]:
 
 def _with_note(lines: List[Line], terms: _Terms) -> List[Line]:
     if terms.dropped:
-        lines.append(("", "(terms whose input is 0 are left out)"))
+        lines.append(("", "(terms with input 0 left out; (x3) is input x[3], (h1) memory h_prev[1])"))
     return lines
 
 

@@ -50,13 +50,17 @@ def show(value: float, precision: int = DEFAULT_PRECISION) -> str:
 
 
 def significant(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """A value with ``precision + 1`` significant digits, for numbers that :func:`fmt`
-    would round away (``4.5398e-05`` rather than ``≈0``, ``0.00013619`` rather than
+    """A value with ``precision + 1`` (at least 5) significant digits, never looking like a
+    whole number, for numbers that :func:`fmt` would round away (``4.5398e-05`` rather than ``≈0``, ``0.00013619`` rather than
     ``0.0001``)."""
     value = float(value)
     if not math.isfinite(value) or (value == int(value) and abs(value) < 1e15):
         return show(value, precision)
-    text = f"{value:.{precision + 1}g}"
+    digits = max(precision + 1, 5)
+    text = f"{value:.{digits}g}"
+    while not any(ch in text for ch in ".e") and digits < 17:
+        digits += 1          # 6.9999999 must not print as 7: add digits until it does not
+        text = f"{value:.{digits}g}"
     return MINUS + text[1:] if text.startswith("-") else text
 
 
