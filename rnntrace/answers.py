@@ -105,11 +105,12 @@ class Answers:
 
 
 def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Optional[str] = None,
-           at_key: bool = False) -> SpecError:
+           at_key: bool = False, shown: Optional[Sequence[Any]] = None) -> SpecError:
     """A SpecError at a place in the answers file. Step numbers are looked up as the
     key text they are in the file but shown as ``steps[4]``."""
     line, column = doc.position([str(p) for p in where], at_key=at_key)
-    return SpecError(message, tuple(where), hint=hint, file=doc.file, line=line, column=column)
+    return SpecError(message, tuple(where if shown is None else shown), hint=hint, file=doc.file,
+                     line=line, column=column)
 
 
 def _kind(value: Any) -> str:
@@ -162,7 +163,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
             t = 0
         if t < 1 or str(t) != str(key).strip():
             raise _error(doc, f"expected a step number from 1 to {count}, found {key!r}", ("steps", key),
-                         at_key=True)
+                         at_key=True, shown=("steps",))
         if t > count:
             raise _error(doc, f"there is no step {t}: the sequence has {count} step{'s' if count != 1 else ''} "
                               f"(1 to {count})", ("steps", t), at_key=True)
