@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .errors import SpecError, close_name
-from .yamlsource import MAX_BYTES, Document, parse, read_path, read_stream, read_text
+from .yamlsource import MAX_BYTES, Document, parse, plain_scalar, read_path, read_stream, read_text
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
@@ -28,6 +28,10 @@ LOSSES = ("squared_error", "cross_entropy")
 LOSS_ALIASES = {"mse": "squared_error"}
 #: Names a layer may not take: they are the fields of a step record.
 RESERVED_NAMES = ("t", "x", "y", "token")
+#: Most weights (and biases, peepholes, starting values) a spec may give, in all its
+#: layers together: 10,000,000 float64 numbers are 80 MB. A scalar broadcasts, so a
+#: few characters could otherwise ask for any amount of memory.
+MAX_WEIGHTS = 10_000_000
 
 Array = np.ndarray
 
@@ -339,6 +343,8 @@ def _kind(value: Any) -> str:
 class _Reader:
     """Validation helpers that raise SpecErrors pointing into the document."""
 
+    weights = 0   # weights read so far, held to MAX_WEIGHTS
+
     def __init__(self, doc: Document, folder: Optional[FilePath] = None):
         self.doc = doc
         self.folder = folder   # where relative file names in the spec start
@@ -363,7 +369,9 @@ class _Reader:
 
     def number(self, value, path) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(f"expected a number, found {_kind(value)}", path)
+            quoted = isinstance(value, str) and _looks_like_number(value)
+            raise self.error(f"expected a number, found {_kind(value)}"
+                             + (" (in quotes: write numbers without them)" if quoted else ""), path)
         value = float(value)
         if math.isnan(value):
             raise self.error("expected a number, found NaN", path)
@@ -382,8 +390,17 @@ class _Reader:
                              hint=close_name(value, choices))
         return value
 
+    def take(self, count: int, path) -> None:
+        """Count ``count`` more weights; refuse a network larger than MAX_WEIGHTS
+        before its arrays are made (``size: 100000`` with ``W: 1`` broadcasts)."""
+        self.weights += count
+        if self.weights > MAX_WEIGHTS:
+            raise self.error(f"the network has more than {MAX_WEIGHTS:,} weights, the limit for a spec "
+                             f"(this one alone needs {count:,})", path)
+
     def vector(self, value, path, size: int, what="vector") -> Array:
         """A length-``size`` vector; a single number broadcasts."""
+        self.take(size, path)
         if isinstance(value, list):
             if len(value) != size or any(isinstance(v, list) for v in value):
                 raise self.error(f"expected a {what} of {size} number{'s' if size != 1 else ''} "
@@ -395,6 +412,7 @@ class _Reader:
         """A rows × cols matrix; a number broadcasts; a flat list is the row of a 1-row matrix."""
         expected = (f"expected a {rows}×{cols} matrix ({rows} row{'s' if rows != 1 else ''} "
                     f"of {cols} number{'s' if cols != 1 else ''}{why}), or one number for every weight")
+        self.take(rows * cols, path)
         if not isinstance(value, list):
             return np.full((rows, cols), self.number(value, path), dtype=np.float64)
         if value and not any(isinstance(v, list) for v in value):
@@ -412,12 +430,21 @@ def _shape_text(value) -> str:
         return _kind(value)
     if value and all(isinstance(row, list) for row in value):
         lengths = sorted({len(row) for row in value})
+        rows = f"{len(value)} row{'s' if len(value) != 1 else ''}"
         if len(lengths) == 1:
-            return f"{len(value)} rows of {lengths[0]}"
-        return f"{len(value)} rows of {'/'.join(map(str, lengths))} (ragged)"
+            return f"{rows} of {lengths[0]}"
+        return f"{rows} of {'/'.join(map(str, lengths))} numbers (ragged)"
+    if not value:
+        return "an empty list"
     if any(isinstance(v, list) for v in value):
         return "a mix of numbers and lists"
     return f"a list of {len(value)} number{'s' if len(value) != 1 else ''}"
+
+
+def _looks_like_number(text: str) -> bool:
+    """Whether ``text`` would be a number if it were written without quotes."""
+    value = plain_scalar(text)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _lexicon(r: _Reader, value) -> Lexicon:
@@ -468,6 +495,10 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
     if not isinstance(value, list) or not value:
         raise r.error(f"expected a non-empty list of time steps, found {_kind(value)}", path)
     if all(not isinstance(v, list) for v in value):
+        for i, v in enumerate(value):
+            if isinstance(v, str) and not _looks_like_number(v):
+                raise r.error(f"expected a number, found the word {v!r}; words need a 'lexicon' "
+                              "(lexicon: {words: [...], other: true})", path + (i,))
         return np.array([[r.number(v, path + (i,))] for i, v in enumerate(value)]), None
     width = None
     rows = []
@@ -678,6 +709,9 @@ def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = ""
                           hint=close_name(block, [k for k in data if k not in _ALLOWED[kind]]))
         bpath = path + (block,)
         bdata = r.mapping(data[block], bpath, "a mapping of weights {W, U, b}")
+        if kind == "lstm" and block == "cell_input" and "P" in bdata:
+            raise r.error("a peephole P belongs to the gates (input_gate, forget_gate, output_gate), "
+                          "not to cell_input", bpath + ("P",), at_key=True)
         allowed = {"W", "U", "b"} | ({"P"} if kind == "lstm" and block != "cell_input" else set()) \
             | ({"b_h"} if kind == "gru" else set())
         r.keys(bdata, bpath, allowed, required=("W",))
@@ -704,9 +738,16 @@ def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = ""
                gate_activation=activation("gate_activation", "sigmoid"), initial=_initial(r, data, path, size))
 
 
+_NEEDED = {
+    "W": "the input weights 'W' (one row per unit, one column per input, or one number for all)",
+    "U": "the memory weights 'U' (one row per unit, one column per value in memory, or one number for all)",
+    "output": "'output', the output layer (a mapping with size, W, b, activation)",
+}
+
+
 def _need(r: _Reader, data: dict, key: str, path):
     if data.get(key) is None:
-        raise r.error(f"missing the weights '{key}'", path)
+        raise r.error(f"missing {_NEEDED.get(key, repr(key))}", path)
     return data[key]
 
 
