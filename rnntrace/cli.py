@@ -212,14 +212,14 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
             out.write("\n")
         out.flush()
         return
+    if fmt == "json":
+        from .render.json import trace_json
+        write(trace_json(watch.run(spec_obj), indent=indent))
+        return
     from .render.selection import check_layers, parse_steps
     chosen_layers = check_layers(spec_obj, layer_names)
     chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
     trace = watch.run(spec_obj)
-    if fmt == "json":
-        from .render.json import trace_json
-        write(trace_json(trace, indent=indent))
-        return
     steps = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
     if fmt == "csv":
         from .render.csv import trace_csv

@@ -6,7 +6,6 @@ short, precise message instead of a traceback.
 """
 from __future__ import annotations
 
-import difflib
 from typing import Iterable, Optional, Sequence, Tuple, Union
 
 PathPart = Union[str, int]
@@ -36,6 +35,7 @@ def close_name(name: object, choices: Iterable[str]) -> Optional[str]:
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
         return lowered[name.lower()]
+    import difflib   # only when there is a typo to explain: it costs start-up time
     match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return match[0] if match else None
 

@@ -55,6 +55,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Dense:
+    """A feed-forward layer: y = f(W·x + b), f linear, sigmoid, tanh, relu or softmax."""
+
     name: str
     size: int
     input_size: int
@@ -74,6 +76,8 @@ class Dense:
 
 @dataclass(frozen=True)
 class Elman:
+    """A simple recurrent layer whose memory holds its own last output: h = f(W·x + U·h_prev + b)."""
+
     name: str
     size: int
     input_size: int
@@ -119,6 +123,8 @@ class Jordan:
 
 @dataclass(frozen=True)
 class LSTM:
+    """A long short-term memory layer: a cell input and three gates, each a :class:`Block`."""
+
     name: str
     size: int
     input_size: int
@@ -141,6 +147,8 @@ class LSTM:
 
 @dataclass(frozen=True)
 class GRU:
+    """A gated recurrent unit layer (PyTorch semantics): reset, update and candidate blocks."""
+
     name: str
     size: int
     input_size: int
@@ -164,6 +172,8 @@ Recurrent = Union[Elman, Jordan, LSTM, GRU]
 
 @dataclass(frozen=True)
 class Bidirectional:
+    """Two recurrent layers, one reading forwards and one backwards, merged at each step."""
+
     name: str
     forward: Recurrent
     backward: Recurrent
@@ -201,6 +211,8 @@ def parameter_count(layer: Layer) -> int:
 
 @dataclass(frozen=True)
 class Lexicon:
+    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one."""
+
     words: Tuple[str, ...]
     other: bool = False
 
@@ -217,6 +229,8 @@ class Lexicon:
 
 @dataclass(frozen=True)
 class Train:
+    """The training block: targets per step, the loss, clipping and the learning rate."""
+
     targets: Tuple[Any, ...]          # per step: None, a float64 vector, or a unit index
     loss: str = "squared_error"
     clip: Optional[Tuple[str, float]] = None   # ("norm", θ) or ("value", θ)
@@ -225,6 +239,8 @@ class Train:
 
 @dataclass(frozen=True)
 class Spec:
+    """A whole validated spec: the input sequence and the layers it runs through."""
+
     inputs: Array                     # T × input_size, float64
     layers: Tuple[Layer, ...]
     title: Optional[str] = None

@@ -26,6 +26,8 @@ class Gate:
 
 @dataclass(frozen=True)
 class ElmanRecord:
+    """One step of an Elman layer: the memory read, z and the new h."""
+
     h_prev: Array
     z: Array
     h: Array
@@ -37,6 +39,8 @@ class ElmanRecord:
 
 @dataclass(frozen=True)
 class JordanRecord:
+    """One step of a Jordan layer: the previous output read, the hidden z and h, the output z and y."""
+
     y_prev: Array
     z: Array
     h: Array
@@ -50,6 +54,8 @@ class JordanRecord:
 
 @dataclass(frozen=True)
 class LSTMRecord:
+    """One step of an LSTM layer: the memory before, each gate's z and a, the cell and output after."""
+
     c_prev: Array
     h_prev: Array
     gates: Mapping[str, Gate]   # cell_input, input_gate, forget_gate, output_gate
@@ -63,6 +69,8 @@ class LSTMRecord:
 
 @dataclass(frozen=True)
 class GRURecord:
+    """One step of a GRU layer: the memory before, each block's z and a, the memory after."""
+
     h_prev: Array
     gates: Mapping[str, Gate]   # reset_gate, update_gate, candidate
     h: Array
@@ -74,6 +82,8 @@ class GRURecord:
 
 @dataclass(frozen=True)
 class DenseRecord:
+    """One step of a dense layer: z, its activation y and the winning label."""
+
     z: Array
     y: Array
     label: Optional[str] = None
@@ -85,6 +95,8 @@ class DenseRecord:
 
 @dataclass(frozen=True)
 class BidirectionalRecord:
+    """One step of a bidirectional layer: both directions' records and the merged output."""
+
     forward: "Record"
     backward: "Record"   # after reading x_T … x_t
     h: Array             # merged
@@ -99,6 +111,8 @@ Record = Union[ElmanRecord, JordanRecord, LSTMRecord, GRURecord, DenseRecord, Bi
 
 @dataclass(frozen=True)
 class Step:
+    """One time step: its input, every layer's record and the network's output."""
+
     t: int                       # 1-based
     x: Array
     layers: Mapping[str, Record]

@@ -1,0 +1,91 @@
+"""Each command imports only what it needs, so that start-up stays fast.
+
+A fresh Python runs the command line in a subprocess and reports which modules it
+imported. ``run --format json`` needs numpy, yaml and the engine, but neither rich nor
+the table, check or gradient code; ``rnntrace --help`` needs click only. (How fast
+that makes start-up is measured by bench/run.py, not here.)
+"""
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+
+LSTM = str(EXAMPLES / "lstm_example.yaml")
+
+PROBE = textwrap.dedent("""
+    import io, json, sys
+    from rnntrace.cli import main
+    args, report = json.loads(sys.argv[1]), sys.argv[2]
+    sys.stdout = io.StringIO()
+    try:
+        main.main(args, prog_name="rnntrace", standalone_mode=False)
+    finally:
+        sys.stdout = sys.__stdout__
+        with open(report, "w") as out:
+            json.dump(sorted(sys.modules), out)
+""")
+
+#: Modules for the terminal view, answers checking and gradients: never for json output.
+HEAVY = ("rich", "rnntrace.answers", "rnntrace.gradients", "rnntrace.engine.bptt", "rnntrace.engine.surface",
+         "rnntrace.render.table", "rnntrace.render.panels", "rnntrace.render.terminal", "rnntrace.render.view",
+         "rnntrace.render.chart", "rnntrace.render.explain", "rnntrace.render.check", "rnntrace.render.grad",
+         "rnntrace.render.surface", "rnntrace.worksheet", "rnntrace.convert", "torch")
+
+
+def imported(args, tmp_path):
+    report = tmp_path / "modules.json"
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), str(report)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(report.read_text()))
+
+
+def loaded(modules, names):
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_run_as_json_imports_neither_rich_nor_table_check_or_grad_code(tmp_path, fmt):
+    modules = imported(["run", LSTM, "--format", fmt], tmp_path)
+    assert "rnntrace.engine" in modules and "numpy" in modules   # the probe really ran it
+    assert loaded(modules, HEAVY) == []
+    assert {m for m in modules if m.startswith("rnntrace.render.")} <= {"rnntrace.render.json"}
+
+
+def test_the_table_view_is_what_imports_rich(tmp_path):
+    # The counterpart of the test above: the probe does see rich when it is used.
+    assert "rich.table" in imported(["run", LSTM], tmp_path)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"]])
+def test_help_and_version_import_neither_numpy_nor_rich(tmp_path, args):
+    modules = imported(args, tmp_path)
+    assert "rnntrace.cli" in modules
+    assert loaded(modules, ("numpy", "rich", "yaml")) == []
+
+
+@pytest.mark.parametrize("args", [["--version"], ["run", LSTM, "--format", "json"]])
+def test_no_package_metadata_lookup_at_start(tmp_path, args):
+    # importlib.metadata and pkg_resources scan every installed package: tens of ms.
+    assert loaded(imported(args, tmp_path), ("pkg_resources", "importlib.metadata", "importlib_metadata")) == []
+
+
+def test_the_console_script_imports_only_the_command_line():
+    # What pip writes for the entry point: it must not go through pkg_resources.
+    import shutil
+    from pathlib import Path
+    script = Path(sys.executable).parent / "rnntrace"
+    if not script.is_file():
+        found = shutil.which("rnntrace")
+        if found is None:
+            pytest.skip("rnntrace is not installed as a command here")
+        script = Path(found)
+    text = script.read_text(errors="replace")
+    if "pyenv" in text and "exec" in text and "rnntrace.cli" not in text:
+        pytest.skip("a version-manager shim, not the generated script")
+    assert "pkg_resources" not in text and "importlib.metadata" not in text
+    assert "from rnntrace.cli import main" in text
