@@ -52,9 +52,13 @@ def derivative(name: str, z: Array, a: Array) -> Array:
     if name == "linear":
         return np.ones_like(z)
     if name == "sigmoid":
-        return a * (1.0 - a)
+        # σ′(z) = σ(z)·σ(−z) = e^−|z| / (1 + e^−|z|)²: stays exact where σ(z) rounds to 1
+        e = np.exp(-np.abs(z))
+        return e / ((1.0 + e) * (1.0 + e))
     if name == "tanh":
-        return 1.0 - a * a
+        # tanh′(z) = 1 − tanh² = 4e^−2|z| / (1 + e^−2|z|)²: the same, where tanh rounds to ±1
+        e = np.exp(-2.0 * np.abs(z))
+        return 4.0 * e / ((1.0 + e) * (1.0 + e))
     if name == "relu":
         return (z > 0).astype(np.float64)
     if name == "hard_sigmoid":   # clip(0.2·z + 0.5, 0, 1): slope 0.2 inside (−2.5, 2.5)
@@ -331,6 +335,12 @@ def backprop(spec, trace=None, *, clip: Optional[Tuple[str, float]] = None,
     if trace is None:
         from . import run
         trace = run(spec)
+    # a value past float64's range becomes inf or nan (null in JSON), without numpy warnings
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _backprop(spec, trace, train, clip, learning_rate)
+
+
+def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     T = len(trace)
     step_losses, dys, dz_given = output_gradients(spec, trace, train)
 

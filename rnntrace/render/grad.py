@@ -83,8 +83,15 @@ def layer_table(name: str, layer, record, precision: int):
     width = max(len(r[1]) for r in rows)
     table = Table(title=f"{name} ({layer.type})", title_justify="left")
     table.add_column("gradient")
+    labels = getattr(layer, "labels", None)
+    if layer.type == "jordan":
+        labels = None
     for u in range(width):
-        table.add_column(f"unit {u + 1}" if width > 1 else "value", justify="right")
+        if labels and len(labels) == width:
+            header = labels[u]
+        else:
+            header = f"unit {u + 1}" if width > 1 else "value"
+        table.add_column(header, justify="right")
     for label, values in rows:
         table.add_row(label, *(values + [""] * (width - len(values))))
     return table
