@@ -184,6 +184,8 @@ def parse(text: str, source: str) -> Document:
             problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
+        if mark is not None and text[mark.index:mark.index + 1] == "\t":
+            problem = "a tab cannot indent YAML; use spaces"
         raise SpecError(f"YAML syntax error: {problem}", file=source, line=line, column=column) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)
