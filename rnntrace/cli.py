@@ -172,9 +172,12 @@ def console(**kwargs):
               help="Also write what the table view shows to an SVG picture or an HTML page.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Draw the table view this many columns wide (default: the terminal's, 80 when piped).")
+@click.option("--inputs", "inputs_text", metavar="YAML",
+              help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
-def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, indent):
+def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
+        indent):
     """Run SPEC step by step and show every gate, cell and output.
 
     SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
@@ -184,6 +187,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run lstm_example.yaml
       rnntrace run lstm_example.yaml --explain --steps 1:2
       rnntrace run slot_filling.yaml --layer slot --precision 2
+      rnntrace run slot_filling.yaml --inputs 'leave Taipei on November 2nd'
       rnntrace run lstm_example.yaml --export lstm.svg
       rnntrace run lstm_example.yaml --format latex > key.tex
       rnntrace run my_rnn.yaml --format json > trace.json
@@ -202,6 +206,9 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         raise RnntraceError(f"--format {fmt} is always the whole exact trace; --explain, --steps, "
                             "--layer, --panels, --chart and --width are for the other formats")
     spec_obj = load(spec)
+    if inputs_text is not None:
+        from .yamlsource import parse
+        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs").data)
     from . import engine
     watch = watch_finite()
     if fmt == "jsonl":

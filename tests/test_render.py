@@ -388,3 +388,13 @@ def test_colour_on_a_terminal_and_no_color_honoured(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     plain, _ = draw_text(terminal_view(rnntrace.run(load("lstm_example.yaml")), View(chart_only=True)))
     assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", plain)
+
+
+def test_cli_inputs_replace_the_specs():
+    result = run_cli("lstm_example.yaml", "--inputs", "[[3, 1, 0], [4, 1, 0]]", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["lstm.c"] for r in rows] == ["3", "7"]          # the lecture's first two steps
+    words = run_cli("slot_filling.yaml", "--inputs", "leave Taipei on", "--steps", "2")
+    assert "word Taipei" in words.stdout and "Step 2 of 3" in words.stdout
+    bad = run_cli("lstm_example.yaml", "--inputs", "[[1, 2]]")
+    assert bad.exit_code == 2 and "expected steps of 3 numbers" in bad.stderr
