@@ -398,3 +398,14 @@ def test_cli_inputs_replace_the_specs():
     assert "word Taipei" in words.stdout and "Step 2 of 3" in words.stdout
     bad = run_cli("lstm_example.yaml", "--inputs", "[[1, 2]]")
     assert bad.exit_code == 2 and "expected steps of 3 numbers" in bad.stderr
+
+
+def test_readme_picture_is_the_tools_own_svg():
+    root = EXAMPLES.parent
+    svg = root / "docs" / "lstm_example.svg"
+    assert "(docs/lstm_example.svg)" in (root / "README.md").read_text(encoding="utf-8")
+    ET.parse(svg)
+    text = svg.read_text(encoding="utf-8").replace("&#160;", " ")
+    assert "rich-terminal" in text                    # drawn by rnntrace's --export (rich)
+    for needle in ("Step 5 of 5", "6.9995", "Outputs over time"):
+        assert needle in text
