@@ -262,7 +262,7 @@ def test_very_long_sequence_chart_fits_the_width():
     trace = rnntrace.run(long_spec(5000))
     text = draw(trace, width=80)
     assert all(len(line) <= 80 for line in text.splitlines())
-    assert "one mark per" in text
+    assert "a mark every" in text
 
 
 # --------------------------------------------------------------------------- formats

@@ -4,8 +4,9 @@ Each row is a layer's cell or hidden value, or a gate's activation, across the s
 A gate's row is drawn on the fixed scale 0 … 1, so an open gate is a full block and a
 closed one a low bar in every row alike; any other row is drawn between its own smallest
 and largest value, both printed beside it. When there are more steps than columns,
-each mark stands for a run of neighbouring steps and shows the largest value among them
-(the header says how many steps a mark covers).
+each mark stands for a run of neighbouring steps and shows the value at the last step
+of the run, a sample of the trace rather than an average of it (the header says how
+many steps a mark covers).
 
 Choosing the glyph for a value (its place between the row's two ends) is the only
 arithmetic here; the values themselves are the trace's.
@@ -66,7 +67,7 @@ def sparkline(values: np.ndarray, low: float, high: float, runs: List[Tuple[int,
         if finite.size == 0:
             text.append("?", style="bold red")
             continue
-        v = finite.max()
+        v = finite[-1]
         if high > low:
             level = int(round((v - low) / (high - low) * (len(BARS) - 1)))
         else:
@@ -105,7 +106,7 @@ class Chart:
         per = runs[0][1] - runs[0][0] if runs else 1
         header = Text(f"Over time, steps {first}–{last}", style="bold")
         if per > 1:
-            header.append(f"; one mark per {per} steps, their largest value", style="dim")
+            header.append(f"; a mark every {per} steps shows the last of them", style="dim")
         yield header
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True, style="bold")

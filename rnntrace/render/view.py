@@ -61,6 +61,6 @@ def terminal_view(trace, view: View = View()) -> List:
         return parts
     parts.append(Chart(spec, steps, view.layers, view.precision))
     if not view.chart_only:
-        parts.append(Text(f"{len(trace)} steps: shown as a chart. For panels: --panels (every step) "
-                          "or --steps 1:10.", style="italic"))
+        parts.append(Text(f"{len(trace)} steps, so a chart. Panels: --panels (all) or --steps 1:10.",
+                          style="italic"))
     return parts
