@@ -163,6 +163,12 @@ class Surface:
     def two_d(self) -> bool:
         return self.param2 is not None
 
+    @property
+    def lowest(self) -> Tuple[int, ...]:
+        """The index of the smallest finite loss."""
+        finite = np.where(np.isfinite(self.loss), self.loss, np.inf)
+        return tuple(int(i) for i in np.unravel_index(int(np.argmin(finite)), finite.shape))
+
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"format": SURFACE_FORMAT}
         if getattr(self.spec, "title", None) is not None:

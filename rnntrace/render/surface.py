@@ -137,29 +137,28 @@ def _map(values2d: np.ndarray, sc: _Scale) -> List[str]:
     return rows
 
 
-def map_view(result, precision: int, scale: str) -> Iterable:
-    sc = _Scale(result.loss, scale)
-    nsc = _Scale(result.norm, scale)
-    loss_rows = _map(result.loss, sc)
-    norm_rows = _map(result.norm, nsc)
-    width = len(loss_rows[0])
+def _map_block(result, grid: np.ndarray, sc: _Scale, title: str, precision: int) -> Text:
+    rows = _map(grid, sc)
+    width = len(rows[0])
     label_w = max(len(num(v, precision)) for v in result.values)
-    text = Text()
-    text.append(f"{'':>{label_w}}  {'loss L (' + sc.name + ')':<{width}}   gradient norm ‖g‖ ({nsc.name})\n",
-                style="bold")
+    text = Text(no_wrap=True)
+    text.append(f"{title} ({sc.name}): from {num(sc.bottom, precision)} ('{LEVELS[0]}') to "
+                f"{num(sc.top, precision)} ('{LEVELS[-1]}')\n", style="bold")
     for i, w in enumerate(result.values):
-        text.append(f"{num(w, precision):>{label_w}} |{loss_rows[i]}|  |{norm_rows[i]}|\n")
+        text.append(f"{num(w, precision):>{label_w}} |{rows[i]}|\n")
     left, right = num(result.values2[0], precision), num(result.values2[-1], precision)
-    axis = f"{left}{right:>{max(width - len(left), len(right) + 1)}}"
-    text.append(f"{'':>{label_w}}  {axis}   {axis}\n")
-    text.append(f"rows: {result.param} (top to bottom); columns: {result.param2} (left to right)\n", style="dim")
-    text.append(f"'{LEVELS[1]}' low … '{LEVELS[-1]}' high; L from {num(sc.bottom, precision)} to "
-                f"{num(sc.top, precision)}, ‖g‖ from {num(nsc.bottom, precision)} to {num(nsc.top, precision)}",
-                style="dim")
-    yield text
-    best = np.unravel_index(np.nanargmin(np.where(np.isfinite(result.loss), result.loss, np.nan)), result.loss.shape)
-    yield Text(f"Lowest loss {num(result.loss[best], precision)} at {result.param} = "
-               f"{num(result.values[best[0]], precision)}, {result.param2} = {num(result.values2[best[1]], precision)}")
+    text.append(f"{'':>{label_w}}  {left}{right:>{max(width - len(left), len(right) + 1)}}")
+    return text
+
+
+def map_view(result, precision: int, scale: str) -> Iterable:
+    yield _map_block(result, result.loss, _Scale(result.loss, scale), "Loss L", precision)
+    yield _map_block(result, result.norm, _Scale(result.norm, scale), "Gradient norm ‖g‖", precision)
+    yield Text(f"Rows: {result.param} (top to bottom); columns: {result.param2} (left to right); "
+               f"levels '{LEVELS}' from low to high.", style="dim")
+    i, j = result.lowest
+    yield Text(f"Lowest loss {num(result.loss[i, j], precision)} at {result.param} = "
+               f"{num(result.values[i], precision)}, {result.param2} = {num(result.values2[j], precision)}.")
 
 
 def render(result, precision: int = DEFAULT_PRECISION, scale: str = "auto") -> Iterable:
