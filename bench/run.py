@@ -40,6 +40,7 @@ PYTHON = sys.executable
 LONG_STEPS = 20_000
 LONG_UNITS = 16
 LONG_INPUTS = 8
+GRAD_STEPS = 1_000
 CLASS_SIZE = 500
 
 
@@ -110,6 +111,10 @@ CASES = [
     Case("table-20k", f"run the {LONG_STEPS:,}-step spec as a table (a chart), against its jsonl run",
          ["{rnntrace}", "run", "{tmp}/long.yaml"],
          ["{rnntrace}", "run", "{tmp}/long.yaml", "--format", "jsonl"]),
+    Case("grad-1000", f"grad of a {GRAD_STEPS:,}-step LSTM ({LONG_UNITS} units, a target every step) as JSON, "
+         "against its forward run as JSON (goal: well under a second in all)",
+         ["{rnntrace}", "grad", "{tmp}/grad.yaml", "--format", "json"],
+         ["{rnntrace}", "run", "{tmp}/grad.yaml", "--format", "json"], requires="grad"),
     Case("check-500", f"check {CLASS_SIZE} answer files in one run; ms per extra file",
          ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers"],
          ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers/student000.yaml"],
@@ -142,6 +147,14 @@ def generate(tmp: Path) -> None:
     (tmp / "long.yaml").write_text("inputs: {file: inputs.npy}\n" + layers)
     rows = "\n".join(f"  - {json.dumps(row)}" for row in xs.tolist())
     (tmp / "long_inline.yaml").write_text("inputs:\n" + rows + "\n" + layers)
+
+    # Backpropagation through time: the first GRAD_STEPS steps of the long LSTM, a
+    # squared-error target for every step, clipping and one update step.
+    np.save(tmp / "grad_inputs.npy", xs[:GRAD_STEPS])
+    targets = rng.normal(0, 0.5, (GRAD_STEPS, n))
+    train = ("train:\n  loss: squared_error\n  targets: " + json.dumps(targets.tolist())
+             + "\n  clip: {norm: 1}\n  learning_rate: 0.1\n")
+    (tmp / "grad.yaml").write_text("inputs: {file: grad_inputs.npy}\n" + layers + train)
 
     # A class of answer files for lstm_example.yaml: most right, some wrong, one malformed.
     answers = tmp / "answers"
