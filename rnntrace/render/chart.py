@@ -27,6 +27,10 @@ from .quantities import layer_quantities, unit_names, value
 BARS = "▁▂▃▄▅▆▇█"
 LEVEL_STYLES = ("blue", "blue", "cyan", "cyan", "green", "yellow", "red", "red")
 SHOWN_KINDS = ("gate", "state", "output")
+#: At most this many marks per row, however wide the terminal (fewer when it is narrow),
+#: so that the same run draws the same chart in a pipe and on any usual terminal;
+#: --steps zooms in.
+MARKS = 50
 
 
 def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tuple[str, str, np.ndarray]]:
@@ -100,7 +104,7 @@ class Chart:
         name_w = max((len(name) for name, _, _ in self.rows), default=4)
         low_w = max((len(show(lo, p)) for lo, _ in ends), default=1)
         high_w = max((len(show(hi, p)) for _, hi in ends), default=1)
-        room = max(8, options.max_width - name_w - low_w - high_w - 3)
+        room = min(MARKS, max(8, options.max_width - name_w - low_w - high_w - 3))
         runs = bins(len(self.steps), room)
         first, last = self.steps[0].t, self.steps[-1].t
         per = runs[0][1] - runs[0][0] if runs else 1
