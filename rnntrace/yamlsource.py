@@ -143,9 +143,17 @@ def read_text(source: str, raw: bytes) -> str:
 
 
 def read_stream(stream: BinaryIO, source: str) -> str:
-    """Read at most :data:`MAX_BYTES` (and one more, to tell) from a binary stream."""
-    raw = stream.read(MAX_BYTES + 1)
-    return read_text(source, raw)
+    """Read at most :data:`MAX_BYTES` (and one more, to tell) from a binary stream,
+    in pieces, so that memory grows with what is there, not with the limit."""
+    pieces = []
+    total = 0
+    while total <= MAX_BYTES:
+        piece = stream.read(min(1 << 20, MAX_BYTES + 1 - total))
+        if not piece:
+            break
+        pieces.append(piece)
+        total += len(piece)
+    return read_text(source, b"".join(pieces))
 
 
 def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
