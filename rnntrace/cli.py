@@ -527,13 +527,6 @@ def _positive(ctx, param, value):
     return value
 
 
-def _finite(ctx, param, value):
-    import math
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter("expected a finite number")
-    return value
-
-
 def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate, command):
     """The spec's train block, with the clip and learning rate the options ask for."""
     if spec_obj.train is None:
@@ -577,7 +570,7 @@ def _clip_options(f):
                      help="Clip every gradient entry to [−θ, θ] (instead of the spec's clip).")(f)
     f = click.option("--clip-norm", type=float, default=None, callback=_positive, metavar="θ",
                      help="Rescale the gradient to length θ when its global L2 norm is above θ.")(f)
-    f = click.option("--learning-rate", type=float, default=None, callback=_finite, metavar="η",
+    f = click.option("--learning-rate", type=float, default=None, callback=_positive, metavar="η",
                      help="Take one step θ − η·g (instead of the spec's learning_rate).")(f)
     return f
 

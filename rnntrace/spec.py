@@ -780,8 +780,9 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     loss = data.get("loss", "squared_error")
     loss = LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
     loss = r.choice(loss, path + ("loss",), LOSSES, "loss")
-    labels = getattr(output, "labels", None)
-    if loss == "cross_entropy" and getattr(output, "activation", None) != "softmax":
+    head = output.output if output.type == "jordan" else output   # a Jordan layer ends in its output
+    labels = getattr(head, "labels", None)
+    if loss == "cross_entropy" and getattr(head, "activation", None) != "softmax":
         raise r.error("cross_entropy needs a softmax output layer (a dense layer with activation: softmax)",
                       path + ("loss",))
 
@@ -828,4 +829,6 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     rate = None
     if data.get("learning_rate") is not None:
         rate = r.number(data["learning_rate"], path + ("learning_rate",))
+        if rate <= 0:
+            raise r.error(f"expected a positive learning rate, found {rate:g}", path + ("learning_rate",))
     return Train(tuple(targets), loss, clip, rate)

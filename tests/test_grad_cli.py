@@ -97,7 +97,8 @@ def test_a_long_sequence_shows_its_last_steps_and_says_how_to_see_the_rest():
     (["grad", "clip_norm.yaml", "--steps", "0:3"], "steps 1 to 20"),
     (["grad", "clip_norm.yaml", "--steps", "two"], "expected N or A:B"),
     (["grad", "clip_norm.yaml", "--clip-norm", "-1"], "positive"),
-    (["grad", "clip_norm.yaml", "--learning-rate", "nan"], "finite"),
+    (["grad", "clip_norm.yaml", "--learning-rate", "nan"], "positive"),
+    (["grad", "clip_norm.yaml", "--learning-rate", "0"], "positive"),
 ])
 def test_grad_errors_end_with_exit_code_2_and_one_message(args, message):
     result = invoke(*args)
@@ -131,3 +132,30 @@ def test_every_layer_type_renders_and_explains(name, tmp_path):
     for param in data["gradients"]:
         assert param in result.stdout
     assert "Clip by value θ = 0.25" in result.stdout
+
+
+@pytest.mark.parametrize("train,message", [
+    ("{targets: [null, 1, 2]}", "train.targets: expected 2 targets, one per step"),
+    ("{targets: [null, 1], learning_rate: -0.1}", "train.learning_rate: expected a positive learning rate"),
+    ("{targets: [null, 1], clip: {norm: 0}}", "train.clip.norm: expected a positive threshold"),
+    ("{targets: [null, 1], clip: {nrom: 1}}", "did you mean 'norm'"),
+    ("{targets: [null, 1], loss: cross_entropy}", "cross_entropy needs a softmax output layer"),
+    ("{targets: [null, 1], loss: squared}", "did you mean 'squared_error'"),
+])
+def test_a_bad_train_block_names_the_place(train, message):
+    text = TWO_STEPS.replace("train: {targets: [null, 1], learning_rate: 0.1}", "train: " + train)
+    result = invoke("grad", "-", input=text)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stderr.startswith("Error: <stdin>:6:")      # file:line:column of the train block
+    assert result.stdout == ""
+
+
+def test_mse_is_squared_error_and_labels_name_the_target():
+    result = invoke("grad", "-", "--format", "json",
+                    input=TWO_STEPS.replace("train: {", "train: {loss: mse, "))
+    assert json.loads(result.stdout)["loss_function"] == "squared_error"
+    text = ("inputs: [1]\nlayers:\n  - {name: out, type: dense, size: 2, activation: softmax, "
+            "labels: [yes, no], W: 1}\ntrain: {loss: cross_entropy, targets: [nope]}\n")
+    result = invoke("grad", "-", input=text)
+    assert result.exit_code == 2 and "unknown label 'nope'" in result.stderr and "did you mean 'no'" in result.stderr

@@ -106,3 +106,16 @@ def test_hard_sigmoid_gates_match_finite_differences_away_from_the_kinks():
     zs = np.concatenate([g.z for s in run(spec) for g in s.layers["lstm"].gates.values()])
     assert np.min(np.abs(np.abs(zs) - 2.5)) > 1e-3
     assert_matches_finite_differences(spec)
+
+
+def test_cross_entropy_on_a_jordan_softmax_output_matches_finite_differences():
+    """A Jordan layer ends in its output layer: a softmax there takes cross-entropy, and its
+    gradient goes through the softmax Jacobian and back into the memory (y_{t−1})."""
+    rng = np.random.default_rng(13)
+    data = network(rng, [partial(jordan, size=3, out=3, out_activation="softmax")], n_in=2, steps=4,
+                   loss="cross_entropy")
+    data["layers"][0]["output"]["labels"] = ["a", "b", "c"]
+    data["train"]["targets"] = ["a", None, "c", "b"]
+    spec = build(data)
+    assert_matches_finite_differences(spec)
+    assert [s.label for s in backprop(spec).steps] == ["b", "c", None, "a"]   # last step first

@@ -365,7 +365,8 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     from .parameters import parameters
     params = parameters(spec)
     grads = {k: grads[k] for k in params}   # layer order, as in the spec
-    labels = getattr(spec.layers[-1], "labels", None)
+    last = spec.layers[-1]
+    labels = getattr(last.output if last.type == "jordan" else last, "labels", None)
     steps = []
     for t in range(T - 1, -1, -1):
         target = train.targets[t]
