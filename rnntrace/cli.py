@@ -603,10 +603,14 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     """
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
-    from . import engine
     from .engine.bptt import backprop
-    trace = engine.run(spec_obj)
+    trace = watch_finite().run(spec_obj)   # the forward pass, saying where it overflowed
     result = backprop(spec_obj, trace, clip=clip, learning_rate=rate)
+    import math
+    if not math.isfinite(result.norm):   # said after the output, like the forward pass's warnings
+        click.get_current_context().call_on_close(lambda: click.echo(
+            "Warning: a gradient went past float64's range (shown as inf or nan; null in JSON); "
+            "smaller weights or a shorter sequence keep it finite", err=True))
     from .render import grad as show
     if fmt == "json":
         write(show.gradients_json(result, indent))

@@ -159,3 +159,14 @@ def test_mse_is_squared_error_and_labels_name_the_target():
             "labels: [yes, no], W: 1}\ntrain: {loss: cross_entropy, targets: [nope]}\n")
     result = invoke("grad", "-", input=text)
     assert result.exit_code == 2 and "unknown label 'nope'" in result.stderr and "did you mean 'no'" in result.stderr
+
+
+def test_an_overflowing_gradient_is_reported_and_the_json_stays_strict():
+    text = (Path(__file__).resolve().parent.parent / "examples" / "clip_norm.yaml").read_text(encoding="utf-8")
+    text = text.replace("U: 1.2 ", "U: 1e30").replace("inputs: [1, 0,", "inputs: [1e300, 0,")
+    result = invoke("grad", "-", "--format", "json", input=text)
+    assert result.exit_code == 0, result.output
+    assert "past float64's range" in result.stderr
+    data = json.loads(result.stdout)             # strict JSON: no NaN or Infinity tokens
+    assert data["norm"] is None
+    jsonschema.validate(data, SCHEMA)

@@ -106,7 +106,7 @@ def sweep(spec, param: Tuple[str, Tuple[int, ...]], values: np.ndarray,
     else:
         points = [((i, j), float(w), float(v)) for i, w in enumerate(values) for j, v in enumerate(values2)]
     name2, index2 = param2 if param2 is not None else (None, None)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for at, w, v in points:
             result = backprop(_at(spec, name, index, w, name2, index2, v))
             g = result.gradients

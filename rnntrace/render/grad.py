@@ -256,10 +256,11 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int) -> List
         lines.append(f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
                      f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
                      f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})")
-        lines.append(f"{name}: dL/dz_n = dL/dn ∘ (1 − n²) = {v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ "
-                     f"(U_n·h_prev + b_hn) = {v(g['reset_gate']['da'])}")
-        lines.append(f"{name}: dL/dz_r = dL/dr ∘ r(1 − r) = {v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ "
-                     f"u(1 − u) = {v(g['update_gate']['dz'])}")
+        lines.append(f"{name}: dL/dz_n = dL/dn ∘ {_act_prime(layer.activation, 'z_n', 'n')} = "
+                     f"{v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ (U_n·h_prev + b_hn) = {v(g['reset_gate']['da'])}")
+        lines.append(f"{name}: dL/dz_r = dL/dr ∘ {_act_prime(layer.gate_activation, 'z_r', 'r')} = "
+                     f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {_act_prime(layer.gate_activation, 'z_u', 'u')} "
+                     f"= {v(g['update_gate']['dz'])}")
         lines.append(f"{name}: to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u")
     return [Text("  " + line) for line in lines]
 
