@@ -297,9 +297,9 @@ def test_cli_csv_with_words_and_layer():
 def test_markdown_answer_key(lstm_trace):
     text = trace_markdown(lstm_trace)
     assert text.startswith("# The lecture's LSTM unit")
-    assert "| t | x | z | g(z) | z_i | σ(z_i) | z_f | σ(z_f) | c_prev | c | z_o | σ(z_o) | h |" in text
-    assert "| 1 | [3, 1, 0] | 3 | 3 | 90 | 1 | 110 | 1 | 0 | 3 | -10 | ≈0 |" in text
-    assert "| 2 | [4, 1, 0] | 4 | 4 | 90 | 1 | 110 | 1 | 3 | 7 |" in text
+    assert "| t | x | z | g(z) | z_i | σ(z_i) | z_f | σ(z_f) | c | z_o | σ(z_o) | h |" in text
+    assert "| 1 | [3, 1, 0] | 3 | 3 | 90 | 1 | 110 | 1 | 3 | -10 | ≈0 |" in text
+    assert "| 2 | [4, 1, 0] | 4 | 4 | 90 | 1 | 110 | 1 | 7 |" in text
     row4 = next(line for line in text.splitlines() if line.startswith("| 4 |"))
     assert row4.endswith("| 6.9995 |")
 
@@ -308,12 +308,12 @@ def test_latex_table_pastes_as_is(lstm_trace):
     text = trace_latex(lstm_trace)
     assert text.isascii()                     # plain pdflatex, no Unicode set-up needed
     assert text.count(r"\begin{table}") == text.count(r"\end{table}") == 1
-    assert r"\begin{tabular}{rrrrrrrrrrrrr}" in text
+    assert r"\begin{tabular}{rrrrrrrrrrrr}" in text
     assert r"$\sigma(z_{i})$" in text
     rows = [line.strip() for line in text.splitlines() if re.match(r"\$\d", line.strip())]
     assert len(rows) == 5
-    assert all(row.count("&") == 12 and row.endswith(r"\\") for row in rows)
-    assert rows[0].startswith("$1$ & $[3, 1, 0]$ & $3$ & $3$ & $90$ & $1$ & $110$ & $1$ & $0$ & $3$ & $-10$ & "
+    assert all(row.count("&") == 11 and row.endswith(r"\\") for row in rows)
+    assert rows[0].startswith("$1$ & $[3, 1, 0]$ & $3$ & $3$ & $90$ & $1$ & $110$ & $1$ & $3$ & $-10$ & "
                               r"$\approx 0$")
     assert "$6.9995$" in rows[3]
 
@@ -409,3 +409,28 @@ def test_readme_picture_is_the_tools_own_svg():
     assert "rich-terminal" in text                    # drawn by rnntrace's --export (rich)
     for needle in ("Step 5 of 5", "6.9995", "Outputs over time"):
         assert needle in text
+
+
+def test_markdown_rows_per_unit_for_wide_layers():
+    text = trace_markdown(rnntrace.run(load("basic_rnn.yaml")), layers=["hidden"])
+    assert "| t | x | unit | z | h |" in text
+    # the lecture's basic RNN: hidden 1 + 1 = 2, then 1 + 1 + 2 + 2 = 6 per unit
+    assert "| 1 | [1, 1] | 1 | 2 | 2 |" in text
+    assert "| 2 | [1, 1] | 1 | 6 | 6 |" in text
+    assert "|  |  | 2 | 6 | 6 |" in text
+
+
+@pytest.mark.parametrize("name", ["lstm_example.yaml", "slot_filling.yaml", "jordan.yaml",
+                                  "bidirectional.yaml", "lstm_two_layer.yaml"])
+def test_latex_compiles_with_plain_pdflatex(name, tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    body = trace_latex(rnntrace.run(load(name)))
+    (tmp_path / "key.tex").write_text("\\documentclass{article}\\begin{document}\n" + body +
+                                      "\\end{document}\n", encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "key.tex"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "Overfull \\hbox" not in done.stdout              # fits the page's text width

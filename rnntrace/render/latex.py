@@ -1,8 +1,11 @@
 """LaTeX answer keys: a ``table`` with a ``tabular`` per layer, to paste into any
-document as it is (no package beyond LaTeX itself: rules are ``\\hline``).
+document as it is (no package beyond LaTeX itself: rules are ``\\hline``; a smaller
+font for more columns and narrow column gaps keep even a two-layer LSTM's tables within
+an article's text width).
 
 Numbers are in math mode, rounded for reading (``--precision``), ``\\approx`` where a
-value only rounds to a whole number; a vector of several units is ``[a, b]``.
+value only rounds to a whole number; a layer of several units has a row per step and
+unit (a rule between steps), and the input x is written ``[a, b]``.
 """
 from __future__ import annotations
 
@@ -49,11 +52,15 @@ def trace_latex(trace, steps=None, layers: Optional[Sequence[str]] = None,
     for table in layer_tables(trace.spec, steps, layers):
         caption = (f"{title}: " if title else "") + table.heading
         align = "".join("l" if c.label == "word" else "r" for c in table.columns)
-        out += [r"\begin{table}[ht]", r"  \centering",
+        size = r"\small" if len(table.columns) <= 8 else \
+            r"\footnotesize" if len(table.columns) <= 12 else r"\scriptsize"
+        out += [r"\begin{table}[ht]", r"  \centering", f"  {size}", r"  \setlength{\tabcolsep}{3pt}",
                 f"  \\caption{{{escape(caption)}}}",
                 f"  \\begin{{tabular}}{{{align}}}", r"    \hline",
                 "    " + " & ".join(c.latex for c in table.columns) + r" \\", r"    \hline"]
-        for step in steps:
-            out.append("    " + " & ".join(cell(c.cell(step), precision) for c in table.columns) + r" \\")
+        for first, cells in table.rows(steps):
+            if first and table.units > 1 and out[-1] != r"    \hline":
+                out.append(r"    \hline")
+            out.append("    " + " & ".join(cell(v, precision) for v in cells) + r" \\")
         out += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
     return "\n".join(out)

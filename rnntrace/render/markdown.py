@@ -1,7 +1,8 @@
 """Markdown answer keys: one table per layer, one row per step, in the lecture's order.
 
 Numbers are rounded for reading (``--precision``) with ≈ where a value only rounds to
-a whole number; a vector of several units is written ``[a, b]``.
+a whole number; a layer of several units has a row per step and unit, and the input x
+is written ``[a, b]``.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
         out += [f"## {_escape(table.heading)}", ""]
         out.append("| " + " | ".join(_escape(c.label) for c in table.columns) + " |")
         out.append("|" + "|".join("---:" if c.label != "word" else ":---" for c in table.columns) + "|")
-        for step in steps:
-            out.append("| " + " | ".join(cell(c.cell(step), precision) for c in table.columns) + " |")
+        for _, cells in table.rows(steps):
+            out.append("| " + " | ".join(cell(v, precision) for v in cells) + " |")
         out.append("")
     return "\n".join(out)

@@ -101,7 +101,7 @@ def layer_quantities(layer) -> List[Quantity]:
         f = FUNCTION_SYMBOLS[layer.activation]
         return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"),
                 Quantity("z", "z", "$z$", "pre"),
-                Quantity("h", f"h = {f}(z)", "$h$", "output")]
+                Quantity("h", "h" if layer.activation == "linear" else f"h = {f}(z)", "$h$", "output")]
     if kind == "jordan":
         return [Quantity("y_prev", "y_prev", r"$y_{t-1}$", "memory"),
                 Quantity("z", "z", "$z$", "pre"),
@@ -110,7 +110,8 @@ def layer_quantities(layer) -> List[Quantity]:
                 Quantity("y", "y", "$y$", "output")]
     if kind == "dense":
         return [Quantity("z", "z", "$z$", "pre"),
-                Quantity("y", f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output")]
+                Quantity("y", "y" if layer.activation == "linear" else
+                         f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output")]
     if kind == "bidirectional":
         rows = []
         for side, arrow, tex in (("forward", "→", r"\rightarrow"), ("backward", "←", r"\leftarrow")):
