@@ -222,9 +222,9 @@ def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bo
     parts: List = [Text(heading(layer), style="bold cyan")]
     if isinstance(record, BidirectionalRecord):
         forward = LayerTable(layer.forward, record.forward, precision,
-                             title=f"→ forward, read x_1…x_{t}")
+                             title="→ forward, read " + ("x_1" if t == 1 else f"x_1…x_{t}"))
         backward = LayerTable(layer.backward, record.backward, precision,
-                              title=f"← backward, read x_{steps}…x_{t}")
+                              title="← backward, read " + (f"x_{t}" if t == steps else f"x_{steps}…x_{t}"))
         parts.append(SideBySide(forward, backward))
         parts.append(Text(f"merged ({layer.merge}): h = {vector_show(record.h, precision)}"))
     else:
@@ -265,5 +265,5 @@ def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, expla
         if label is not None:
             out.append(f"   → {label}", style="bold green")
         parts.append(out)
-    return Panel(Group(*parts), title=f"Step {step.t} of {total}", title_align="left",
+    return Panel(Group(*parts), title=Text(f"Step {step.t} of {total}"), title_align="left",
                  box=box.ROUNDED, padding=(0, 1))
