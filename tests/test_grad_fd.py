@@ -73,6 +73,12 @@ NETWORKS = {
     "stacked lstm → gru → elman → dense": [partial(lstm, size=2), partial(gru, size=2),
                                            partial(elman, size=2), partial(dense, size=2)],
     "stacked dense → lstm (dense first)": [partial(dense, size=3, activation="tanh"), partial(lstm, size=2)],
+    "softmax inside: dense softmax → elman → dense": [partial(dense, size=3, activation="softmax"),
+                                                      partial(elman, size=2), partial(dense, size=2)],
+    "gru → bidirectional gru/lstm concat → jordan": [
+        partial(gru, size=2),
+        partial(bidirectional, make_f=partial(gru, size=2, b_h=False), make_b=partial(lstm, size=2, recurrent=False)),
+        partial(jordan, size=2, out=1)],
 }
 
 
