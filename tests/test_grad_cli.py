@@ -132,6 +132,9 @@ def test_every_layer_type_renders_and_explains(name, tmp_path):
     for param in data["gradients"]:
         assert param in result.stdout
     assert "Clip by value θ = 0.25" in result.stdout
+    if name == "bidirectional.yaml":   # the backward direction's memory comes from step t−1's side
+        assert "backward: dL/dh = (from the output) + Uᵀ·dL/dz(step t−1)" in result.stdout
+        assert "forward: dL/dh = (from the output) + Uᵀ·dL/dz(step t+1)" in result.stdout
 
 
 @pytest.mark.parametrize("train,message", [

@@ -23,7 +23,7 @@ ROW_LABELS = {
     "dh_out": "dL/dh from the output",
     "dh_next": "dL/dh through the memory",
     "dh": "dL/dh",
-    "dc_next": "dL/dc from step t+1",
+    "dc_next": "dL/dc through the memory",
     "dc": "dL/dc",
     "dy_out": "dL/dy from the loss/above",
     "dy_next": "dL/dy through the memory",
@@ -194,7 +194,10 @@ def _act_prime(name: str, z: str, a: str) -> str:
             "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
 
 
-def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int) -> List[Text]:
+def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Text]:
+    """The chain rule for one layer at step t. ``later`` is the step whose gradient comes
+    back through the memory: t+1, or t−1 for the backward direction of a bidirectional
+    layer (it read x_T … x_1)."""
     p = precision
     v = lambda a: vec(a, p)  # noqa: E731
     lines: List[str] = []
@@ -205,10 +208,10 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int) -> List
         out = [Text("  " + line) for line in lines]
         for part in ("forward", "backward"):
             out.extend(explain_layer(getattr(layer, part), f"{name}.{part}", getattr(fwd, part),
-                                     bwd.parts[part], precision, t, T))
+                                     bwd.parts[part], precision, t, T,
+                                     "step t+1" if part == "forward" else "step t−1"))
         return out
     d = bwd.values
-    later = "step t+1" if layer.type != "dense" else ""
     if layer.type == "dense":
         prime = _act_prime(layer.activation, "z", "y")
         lines.append(f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}")
