@@ -171,7 +171,10 @@ def _layer_info(layer, parameters: int) -> Dict[str, Any]:
 def numbers(array: Array) -> List[Optional[float]]:
     """A float64 vector as a JSON list; a non-finite entry becomes null (strict JSON)."""
     values = array.tolist()
-    if not np.isfinite(array).all():
+    # A sum is finite only if every entry is (inf and NaN carry through addition), and
+    # summing a short list of floats costs far less than np.isfinite on each vector of
+    # a long trace. A sum that overflows with finite entries only takes the slow path.
+    if not math.isfinite(sum(values)):
         values = [v if math.isfinite(v) else None for v in values]
     return values
 

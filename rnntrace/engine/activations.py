@@ -7,7 +7,8 @@ import numpy as np
 def sigmoid(z: np.ndarray) -> np.ndarray:
     # σ(z) = 1/(1+e^−z) for z ≥ 0 and e^z/(1+e^z) for z < 0: e^(−|z|) never overflows.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    d = 1.0 + e
+    return np.where(z >= 0, 1.0 / d, e / d)
 
 
 def hard_sigmoid(z: np.ndarray) -> np.ndarray:
