@@ -215,3 +215,31 @@ def test_non_finite_gradients_become_null_in_json():
     json.dumps(data, allow_nan=False)
     jsonschema.validate(data, SCHEMA)
     assert data["loss"] is None
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+MAKERS = [partial(elman, size=2), partial(lstm, size=2, peephole=True), partial(gru, size=2),
+          partial(jordan, size=2, out=2), bidirectional]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["norm", "value"]),
+       theta=st.floats(1e-3, 10.0), eta=st.floats(1e-3, 1.0), which=st.integers(0, len(MAKERS) - 1))
+def test_clipping_invariants_on_random_networks(seed, kind, theta, eta, which):
+    rng = np.random.default_rng(seed)
+    spec = build(network(rng, [MAKERS[which], partial(dense, size=2)], steps=3))
+    g = backprop(spec, clip=(kind, theta), learning_rate=eta)
+    if kind == "norm":
+        assert g.clipped_norm <= theta * (1 + 1e-12)
+        # the direction is kept: clipped = s·g with one s for every entry
+        scale = min(1.0, theta / g.norm)
+        for k in g.gradients:
+            np.testing.assert_allclose(g.clipped[k], g.gradients[k] * scale, rtol=1e-12, atol=1e-300)
+    else:
+        for k in g.gradients:
+            assert np.all(np.abs(g.clipped[k]) <= theta)
+            inside = np.abs(g.gradients[k]) <= theta
+            assert np.array_equal(g.clipped[k][inside], g.gradients[k][inside])
+    for k in g.parameters:
+        np.testing.assert_allclose(g.updated[k], g.parameters[k] - eta * g.clipped[k], rtol=1e-15, atol=1e-15)
