@@ -173,3 +173,23 @@ def test_an_overflowing_gradient_is_reported_and_the_json_stays_strict():
     data = json.loads(result.stdout)             # strict JSON: no NaN or Infinity tokens
     assert data["norm"] is None
     jsonschema.validate(data, SCHEMA)
+
+
+TRAINED = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.yaml")
+                 if "\ntrain:" in p.read_text(encoding="utf-8"))
+
+
+def test_the_gradient_examples_exist():
+    assert {"toy_w999.yaml", "clip_norm.yaml", "many_to_one.yaml", "slot_filling_train.yaml"} <= set(TRAINED)
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_every_example_with_a_train_block_gives_valid_grad_json_and_a_table(name):
+    data = json.loads(invoke("grad", name, "--format", "json").stdout)
+    jsonschema.validate(data, SCHEMA)
+    assert all(v is not None for rows in data["gradients"].values() for v in json.loads(json.dumps(rows))
+               if not isinstance(v, list))
+    assert math.isfinite(data["norm"])
+    table = invoke("grad", name, env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert table.exit_code == 0 and table.stderr == ""
+    assert "Global gradient norm" in table.stdout
