@@ -77,6 +77,7 @@ def main():
       rnntrace run lstm_example.yaml --format json | jq .steps[3].y
       rnntrace examples                         the bundled example specs
       rnntrace new lstm > my.yaml               a starter spec to edit
+      rnntrace grad many_to_one.yaml --explain  backpropagation through time
     """
 
 
