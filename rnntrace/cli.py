@@ -648,15 +648,16 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
     """Sweep one weight of SPEC (or two, for a map) and draw the loss, with the
     gradient's size beside it: the lecture's rough error surface.
 
-    With a learning rate (the spec's, or --learning-rate) each point also shows where
-    one gradient step lands, and with clipping where the clipped step lands.
+    With a learning rate (the spec's, or --learning-rate) each point also shows how
+    far one gradient step moves the weight (Δw), and with clipping how far the
+    clipped step moves it.
 
     \b
     Examples:
       rnntrace surface toy_w999.yaml --param hidden.U --range 0.98:1.02:41
       rnntrace surface clip_norm.yaml --param hidden.U --range 0.8:1.25:19
-      rnntrace surface many_to_one.yaml --param rnn.U[0,0] --range -2:2:21 \\
-          --param2 rnn.W[0,0] --range2 -2:2:41
+      rnntrace surface many_to_one.yaml --param lstm.cell_input.W[0,0] \\
+          --range 0:2:11 --param2 lstm.forget_gate.b --range2 -10:20:41
       rnntrace surface toy_w999.yaml --param hidden.U --range 0.9:1.1:201 --format csv
     """
     spec_obj = load(spec)
