@@ -146,3 +146,23 @@ def test_surface_errors_end_with_exit_code_2(args, message):
 def test_surface_needs_a_train_block():
     result = invoke("surface", "basic_rnn.yaml", "--param", "hidden.U[0,0]", "--range", "0:1:3")
     assert result.exit_code == 2 and "no 'train' block" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["grad", "surface"])
+def test_the_help_examples_run_as_written(command):
+    import shlex
+    text = invoke(command, "--help").stdout
+    lines = text[text.index("Examples:"):text.index("Options:")].splitlines()[1:]
+    joined, examples = "", []
+    for line in lines:
+        joined += " " + line.strip().rstrip("\\")
+        if not line.rstrip().endswith("\\"):
+            if joined.strip():
+                examples.append(joined.split("#")[0].split("|")[0].strip())
+            joined = ""
+    assert len(examples) >= 3
+    for example in examples:
+        args = shlex.split(example)
+        assert args[:2] == ["rnntrace", command]
+        result = invoke(*args[1:])
+        assert result.exit_code == 0, (example, result.output)
