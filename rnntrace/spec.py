@@ -388,7 +388,11 @@ class _Reader:
             quoted = isinstance(value, str) and _looks_like_number(value)
             raise self.error(f"expected a number, found {_kind(value)}"
                              + (" (in quotes: write numbers without them)" if quoted else ""), path)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:   # an integer too long for float64
+            raise self.error(f"expected a number within ±1.8e308, found an integer of {len(str(value))} digits",
+                             path) from None
         if math.isnan(value):
             raise self.error("expected a number, found NaN", path)
         if math.isinf(value):
@@ -528,8 +532,18 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
             width = len(step)
         elif len(step) != width:
             raise r.error(f"expected {width} numbers (as in step 1), found {len(step)}", path + (i,))
-        rows.append([r.number(v, path + (i, j)) for j, v in enumerate(step)])
-    return np.array(rows, dtype=np.float64), None
+        if all(v.__class__ is float or v.__class__ is int for v in step):
+            rows.append(step)   # plain numbers: NaN, infinity and overflow are looked for below, all at once
+        else:
+            rows.append([r.number(v, path + (i, j)) for j, v in enumerate(step)])
+    try:
+        array = np.array(rows, dtype=np.float64)
+    except OverflowError:
+        array = np.array([[r.number(v, path + (i, j)) for j, v in enumerate(row)] for i, row in enumerate(rows)])
+    if not np.isfinite(array).all():
+        i, j = (int(k) for k in np.argwhere(~np.isfinite(array))[0])
+        r.number(rows[i][j], path + (i, j))   # raises, naming the place
+    return array, None
 
 
 #: Input files hold at most this many numbers (as many as a YAML spec may).

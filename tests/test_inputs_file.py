@@ -203,3 +203,32 @@ def test_spec_from_text_reads_relative_to_the_given_folder(tmp_path):
     assert spec.inputs.shape == (3, 2)
     with pytest.raises(SpecError, match="file not found"):
         spec_from_text("inputs: {file: x.npy}\n" + BASIC_LAYERS, "t.yaml", folder=tmp_path / "nowhere")
+
+
+# --------------------------------------------------------------------------- inline inputs
+
+@pytest.mark.parametrize("bad, expected", [
+    (".nan", "expected a number, found NaN"),
+    ("1e999", "expected a finite number, found infinity"),
+    ("1" + "0" * 400, "expected a number within ±1.8e308, found an integer of 401 digits"),
+    ("true", "expected a number, found true"),
+    ("'3'", "expected a number, found the text '3'"),
+])
+def test_long_inline_inputs_name_the_bad_number(tmp_path, bad, expected):
+    # Whole rows of plain numbers are converted at once; a bad one is still found and placed.
+    rows = [[float(t), 1.0] for t in range(1, 1001)]
+    text = "inputs:\n" + "".join(f"  - [{a}, {b}]\n" for a, b in rows[:700])
+    text += f"  - [3, {bad}]\n" + "".join(f"  - [{a}, {b}]\n" for a, b in rows[701:])
+    path = write_spec(tmp_path, text.rstrip("\n"))
+    message = error_of(run_cli(["validate", str(path)]))
+    assert f"spec.yaml:{2 + 700}:" in message and "inputs[700][1]" in message
+    assert expected in message
+
+
+def test_long_inline_inputs_keep_their_values(tmp_path):
+    rows = [[t * 0.5, -t, 1e-300 * t] for t in range(1, 2001)]
+    text = "inputs:\n" + "".join(f"  - [{a!r}, {b}, {c!r}]\n" for a, b, c in rows)
+    spec = load_spec(write_spec(tmp_path, text.rstrip("\n"),
+                                "layers:\n  - {type: elman, size: 1, W: [[1, 1, 1]], U: 1}\n"))
+    assert spec.inputs.dtype == np.float64
+    assert spec.inputs.tolist() == rows
