@@ -434,3 +434,19 @@ def test_latex_compiles_with_plain_pdflatex(name, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:]
     assert "Overfull \\hbox" not in done.stdout              # fits the page's text width
+
+
+def test_huge_and_non_finite_numbers_stay_short():
+    from rnntrace.render.numbers import fmt
+    from rnntrace.render.latex import number
+    assert fmt(1e300) == "1e+300"
+    assert fmt(-123456789012345678901.0) == "-1.2346e+20"
+    assert fmt(123456789012345.0) == "123456789012345"       # below 1e15: every digit
+    assert fmt(float("inf")) == "inf" and fmt(float("nan")) == "nan"
+    assert number(1e300, 4) == r"1 \times 10^{300}"
+    assert number(float("-inf"), 4) == r"-\infty"
+    spec = rnntrace.spec_from_dict({"inputs": [1, 0, 0], "layers": [
+        {"type": "elman", "size": 1, "activation": "linear", "W": 1e300, "U": 1e300}]})
+    text = draw(rnntrace.run(spec), width=80)               # overflows to inf at step 2
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "1e+300 → 1e+300" in squeeze(text) and "inf → inf" in squeeze(text)

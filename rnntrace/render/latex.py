@@ -30,6 +30,11 @@ def escape(text: str) -> str:
 
 def number(value: float, precision: int) -> str:
     text = fmt(value, precision)
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}[text]
+    if "e" in text:                       # 1.2346e+20 → 1.2346 \times 10^{20}
+        mantissa, _, exponent = text.partition("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
     return text.replace("≈", r"\approx ")
 
 

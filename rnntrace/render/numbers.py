@@ -17,6 +17,12 @@ def fmt(value: float, precision: int = DEFAULT_PRECISION) -> str:
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if value == int(value) and abs(value) < 1e15:
         return str(int(value)) if value != 0 else "0"
+    if abs(value) >= 1e15:
+        # beyond 15 digits a fixed-point form is a wall of digits: 1.2346e+20
+        mantissa, _, exponent = f"{value:.{precision}e}".partition("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exponent}"
     text = f"{value:.{precision}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
