@@ -158,7 +158,8 @@ def console(**kwargs):
               help="table: panels for reading; json/jsonl: the exact trace; csv: one row per step; "
                    "markdown/latex: answer-key tables.")
 @click.option("--explain", is_flag=True,
-              help="Write out each step's arithmetic the way the lecture does (implies --panels).")
+              help="Write out each step's arithmetic the way the lecture does (in the table view, "
+                   "where it implies --panels, and in --format markdown).")
 @click.option("--steps", "steps_text", metavar="T|A:B",
               help="Only these steps: 3, 2:4, 2:, or a list such as 1,3:4.")
 @click.option("--layer", "layer_names", metavar="NAME", multiple=True,
@@ -202,6 +203,9 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
             raise RnntraceError(f"--export {export_path}: expected a file ending in .svg or .html")
         if fmt != "table":
             raise RnntraceError(f"--export draws the table view; it does not go with --format {fmt}")
+    if explain and fmt in ("csv", "latex"):
+        raise RnntraceError(f"--explain writes the arithmetic in the table view and in --format markdown, "
+                            f"not in --format {fmt}")
     view_options = explain or steps_text or layer_names or panels or width
     if fmt in ("json", "jsonl") and view_options:
         raise RnntraceError(f"--format {fmt} is always the whole exact trace; --explain, --steps, "
@@ -235,7 +239,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         return
     if fmt == "markdown":
         from .render.markdown import trace_markdown
-        write(trace_markdown(trace, steps, chosen_layers, precision))
+        write(trace_markdown(trace, steps, chosen_layers, precision, explain=explain))
         return
     if fmt == "latex":
         from .render.latex import trace_latex

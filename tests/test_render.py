@@ -450,3 +450,11 @@ def test_huge_and_non_finite_numbers_stay_short():
     text = draw(rnntrace.run(spec), width=80)               # overflows to inf at step 2
     assert all(len(line) <= 80 for line in text.splitlines())
     assert "1e+300 → 1e+300" in squeeze(text) and "inf → inf" in squeeze(text)
+
+
+def test_markdown_with_the_arithmetic():
+    result = run_cli("lstm_example.yaml", "--format", "markdown", "--explain", "--steps", "2")
+    assert result.exit_code == 0
+    assert "### Step 2" in result.stdout and "### Step 1" not in result.stdout
+    assert "4·1 + 3·1 = 7" in result.stdout                  # the lecture: 3 + 4 = 7
+    assert run_cli("lstm_example.yaml", "--format", "latex", "--explain").exit_code == 2

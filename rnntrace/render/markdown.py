@@ -30,7 +30,7 @@ def _escape(text: str) -> str:
 
 
 def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
-                   precision: int = DEFAULT_PRECISION) -> str:
+                   precision: int = DEFAULT_PRECISION, explain: bool = False) -> str:
     steps = list(trace.steps) if steps is None else list(steps)
     out: List[str] = []
     if trace.spec.title:
@@ -42,4 +42,20 @@ def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
         for _, cells in table.rows(steps):
             out.append("| " + " | ".join(cell(v, precision) for v in cells) + " |")
         out.append("")
+    if explain:
+        out += explanation(trace.spec, steps, layers, precision)
     return "\n".join(out)
+
+
+def explanation(spec, steps, layers: Optional[Sequence[str]], precision: int) -> List[str]:
+    """The arithmetic of every step (as ``--explain`` writes it), one code block per step."""
+    from .explain import LEGENDS, as_text, step_lines
+    out = ["## The arithmetic", ""]
+    for step in steps:
+        word = f" ({_escape(step.token)})" if step.token is not None else ""
+        out += [f"### Step {step.t}{word}", "", "```text"]
+        for name, lines in step_lines(spec, step, layers, precision):
+            out.append(f"# {name}: {LEGENDS[spec.layer(name).type]}")
+            out.append(as_text(lines))
+        out += ["```", ""]
+    return out
