@@ -232,3 +232,42 @@ def test_long_inline_inputs_keep_their_values(tmp_path):
                                 "layers:\n  - {type: elman, size: 1, W: [[1, 1, 1]], U: 1}\n"))
     assert spec.inputs.dtype == np.float64
     assert spec.inputs.tolist() == rows
+
+
+# --------------------------------------------------------------------------- streaming
+
+class _Discard:
+    """A standard output that forgets what is written to it."""
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _jsonl_peak_bytes(tmp_path, steps: int) -> int:
+    import sys
+    import tracemalloc
+    np.save(tmp_path / f"x{steps}.npy", np.linspace(-1.0, 1.0, steps * 2).reshape(steps, 2))
+    bounded = "layers:\n  - {type: elman, size: 2, activation: tanh, W: 1, U: 0.5}\n"
+    spec = write_spec(tmp_path, f"inputs: {{file: x{steps}.npy}}", bounded, name=f"s{steps}.yaml")
+    saved = sys.stdout
+    sys.stdout = _Discard()
+    tracemalloc.start()
+    try:
+        main.main(["run", str(spec), "--format", "jsonl"], prog_name="rnntrace", standalone_mode=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        sys.stdout = saved
+    return peak
+
+
+def test_jsonl_from_the_command_line_does_not_hold_the_trace(tmp_path):
+    # Ten times the steps: a run that kept every step would need about ten times the
+    # memory (here ~1 kB a step: 10 MB more); a streaming one needs the same, plus the
+    # inputs (16 bytes a step).
+    small = _jsonl_peak_bytes(tmp_path, 1_000)
+    large = _jsonl_peak_bytes(tmp_path, 10_000)
+    assert large < small + 10_000 * 100
