@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -27,7 +28,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # numpy's floating-point warnings take two lines each and name no step or
+                # layer; commands report values that are not finite themselves (finite.Watch).
+                warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rnntrace\.")
+                return super().invoke(ctx)
         except RnntraceError as exc:
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)

@@ -191,3 +191,12 @@ def test_finite_runs_have_no_warnings(examples):
         result = CliRunner().invoke(main, ["run", str(path), "--format", "json"])
         assert result.exit_code == 0, (path.name, result.stderr)
         assert "Warning" not in result.stderr, path.name
+
+
+@pytest.mark.parametrize("command", ["answers", "worksheet", "validate"])
+def test_no_command_prints_numpys_warnings(tmp_path, command):
+    path = tmp_path / "grow.yaml"
+    path.write_text(GROWING)
+    result = CliRunner().invoke(main, [command, str(path)])
+    assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.splitlines()) <= 1
