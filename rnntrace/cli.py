@@ -121,8 +121,10 @@ def load(spec_arg: str):
     except RnntraceError as exc:
         if "no such file" in str(exc) and path == spec_arg and spec_arg != "-":
             from .errors import close_name
-            names = [p.name for p in examples_dir().glob("*.yaml")]
-            hint = close_name(Path(spec_arg).name, names)
+            # compare names without ".yaml", which would make every name look close
+            names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
+            stem = close_name(Path(spec_arg).stem, names)
+            hint = names[stem] if stem else None
             extra = f" (did you mean the bundled example '{hint}'?)" if hint else \
                 " (`rnntrace examples` lists the bundled ones)"
             raise RnntraceError(f"{spec_arg}: no such file{extra}") from None

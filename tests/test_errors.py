@@ -416,3 +416,12 @@ def test_close_name():
     assert close_name("LSTM", ["lstm", "gru"]) == "lstm"
     assert close_name("banana", ["lstm", "gru"]) is None
     assert close_name(3, ["lstm"]) is None
+
+
+def test_a_missing_file_suggests_a_bundled_example_only_when_close(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["run", "lstm_exampel.yaml"])
+    assert result.stderr == ("Error: lstm_exampel.yaml: no such file "
+                             "(did you mean the bundled example 'lstm_example.yaml'?)\n")
+    result = CliRunner().invoke(main, ["run", "missing.yaml"])
+    assert result.stderr == "Error: missing.yaml: no such file (`rnntrace examples` lists the bundled ones)\n"
