@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import RnntraceError, SpecError, close_name
-from .yamlsource import Document, parse, read_text
+from .yamlsource import Document, parse, read_path, read_stream, read_text
 
 FORMAT = "rnntrace.check/1"
 DEFAULT_TOLERANCE = 0.01
@@ -199,19 +199,13 @@ def answers_from_text(text: str, reference: Reference, source: str = "<answers>"
 def load_answers(path: str, reference: Reference, *, name: Optional[str] = None) -> Answers:
     """Read and validate an answers file (``-`` reads standard input)."""
     label = name or ("<stdin>" if path == "-" else str(path))
+    # Reads stop at yamlsource.MAX_BYTES, so /dev/zero or an endless pipe is refused.
     if path == "-":
         import sys
-        raw = sys.stdin.buffer.read()
+        text = read_stream(sys.stdin.buffer, label)
     else:
-        try:
-            raw = Path(path).read_bytes()
-        except IsADirectoryError:
-            raise SpecError("is a directory, not an answers file", file=label) from None
-        except FileNotFoundError:
-            raise SpecError("no such file", file=label) from None
-        except OSError as exc:
-            raise SpecError(f"cannot read: {exc.strerror or exc}", file=label) from None
-    return answers_from_text(read_text(label, raw), reference, label)
+        text = read_path(path, label, "answers")
+    return answers_from_text(text, reference, label)
 
 
 # --------------------------------------------------------------------------- verdicts

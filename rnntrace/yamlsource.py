@@ -130,7 +130,7 @@ def _where(place) -> Position:
 def read_text(source: str, raw: bytes) -> str:
     """Decode a file's bytes as UTF-8 (a byte-order mark is allowed)."""
     if len(raw) > MAX_BYTES:
-        raise SpecError(f"the file is larger than {MAX_BYTES:,} bytes, the limit for a spec",
+        raise SpecError(f"the file is larger than {MAX_BYTES:,} bytes, the most rnntrace reads",
                         file=source)
     try:
         return raw.decode("utf-8-sig")
@@ -163,7 +163,8 @@ def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
         with open(path, "rb") as stream:
             return read_stream(stream, label)
     except IsADirectoryError:
-        raise SpecError(f"expected a {what} file, found a directory", file=label) from None
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise SpecError(f"expected {article} {what} file, found a directory", file=label) from None
     except FileNotFoundError:
         raise SpecError("no such file", file=label) from None
     except PermissionError:
@@ -177,7 +178,7 @@ def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
 def parse(text: str, source: str) -> Document:
     """Read ``text`` safely into plain data and positions (see the module doc)."""
     if len(text) > MAX_BYTES:
-        raise SpecError(f"the text is longer than {MAX_BYTES:,} characters, the limit for a spec",
+        raise SpecError(f"the text is longer than {MAX_BYTES:,} characters, the most rnntrace reads",
                         file=source)
     try:
         loader = _Loader(text)

@@ -160,21 +160,21 @@ def test_an_oversized_file_is_refused_without_reading_it_all(tmp_path, monkeypat
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1000)
     path = tmp_path / "big.yaml"
     path.write_text("inputs: [" + ", ".join(["1"] * 1000) + "]\n" + LAYERS)
-    assert "larger than 1,000 bytes, the limit for a spec" in refused(path)
+    assert "larger than 1,000 bytes, the most rnntrace reads" in refused(path)
 
 
 def test_an_endless_file_is_refused(monkeypatch):
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1 << 16)
-    assert "the limit for a spec" in refused(Path("/dev/zero"))
+    assert "the most rnntrace reads" in refused(Path("/dev/zero"))
 
 
 def test_endless_standard_input_is_refused(monkeypatch):
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 100)
     result = CliRunner().invoke(main, ["validate", "-"], input="#" * 5000)
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == "Error: <stdin>: the file is larger than 100 bytes, the limit for a spec\n"
+    assert result.stderr == "Error: <stdin>: the file is larger than 100 bytes, the most rnntrace reads\n"
 
 
 def test_a_broadcast_weight_cannot_ask_for_unbounded_memory(tmp_path):
@@ -216,3 +216,12 @@ def test_a_broken_npy_file_is_an_error_not_a_traceback(tmp_path, content):
     path = tmp_path / "spec.yaml"
     path.write_text("inputs: {file: bad.npy}\n" + LAYERS)
     assert "bad.npy" in refused(path)
+
+
+def test_an_endless_answers_file_is_refused(monkeypatch, examples):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    monkeypatch.setattr(yamlsource, "MAX_BYTES", 1 << 16)
+    result = CliRunner().invoke(main, ["check", str(examples / "lstm_example.yaml"), "/dev/zero"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "/dev/zero: the file is larger than 65,536 bytes, the most rnntrace reads" in result.output
