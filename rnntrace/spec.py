@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .errors import SpecError, close_name
-from .yamlsource import MAX_BYTES, Document, parse, plain_scalar, read_path, read_stream, read_text
+from .yamlsource import (MAX_BYTES, Document, parse, plain_scalar, read_limited, read_path, read_stream,
+                         read_text)
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
@@ -608,11 +609,14 @@ def _read_npy(r: _Reader, file: FilePath, name: str, path) -> Array:
 def _read_csv(r: _Reader, file: FilePath, name: str, path) -> Array:
     """Comma-separated numbers, one row per step; ``#`` comments, blank lines and one
     header line of column names are skipped. Each field goes through float(), nothing else."""
-    if file.stat().st_size > 32 * MAX_INPUT_VALUES:
+    limit = 32 * MAX_INPUT_VALUES
+    with open(file, "rb") as stream:   # at most the limit: a device or pipe may never end
+        raw = read_limited(stream, limit)
+    if len(raw) > limit:
         raise r.error(f"{name}: the file is too large; input files are limited to {MAX_INPUT_VALUES:,} numbers",
                       path)
     rows: List[List[float]] = []
-    for number, line in enumerate(file.read_bytes().decode("utf-8-sig").splitlines(), start=1):
+    for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

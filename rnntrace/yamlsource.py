@@ -142,18 +142,24 @@ def read_text(source: str, raw: bytes) -> str:
                         file=source, line=line, column=column) from None
 
 
-def read_stream(stream: BinaryIO, source: str) -> str:
-    """Read at most :data:`MAX_BYTES` (and one more, to tell) from a binary stream,
-    in pieces, so that memory grows with what is there, not with the limit."""
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a binary stream (one more than allowed tells that
+    there is too much), read in pieces, so that memory follows what is there, not the
+    limit, and a device or pipe that never ends (``/dev/zero``) cannot hang the reader."""
     pieces = []
     total = 0
-    while total <= MAX_BYTES:
-        piece = stream.read(min(1 << 20, MAX_BYTES + 1 - total))
+    while total <= limit:
+        piece = stream.read(min(1 << 20, limit + 1 - total))
         if not piece:
             break
         pieces.append(piece)
         total += len(piece)
-    return read_text(source, b"".join(pieces))
+    return b"".join(pieces)
+
+
+def read_stream(stream: BinaryIO, source: str) -> str:
+    """Read at most :data:`MAX_BYTES` (and one more, to tell) from a binary stream."""
+    return read_text(source, read_limited(stream, MAX_BYTES))
 
 
 def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:

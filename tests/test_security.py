@@ -225,3 +225,21 @@ def test_an_endless_answers_file_is_refused(monkeypatch, examples):
     result = CliRunner().invoke(main, ["check", str(examples / "lstm_example.yaml"), "/dev/zero"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "/dev/zero: the file is larger than 65,536 bytes, the most rnntrace reads" in result.output
+
+
+def test_an_endless_csv_inputs_file_is_refused(tmp_path, monkeypatch):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    from rnntrace import spec as spec_module
+    monkeypatch.setattr(spec_module, "MAX_INPUT_VALUES", 1000)
+    (tmp_path / "zeros.csv").symlink_to("/dev/zero")
+    path = tmp_path / "spec.yaml"
+    path.write_text("inputs: {file: zeros.csv}\n" + LAYERS)
+    assert "zeros.csv: the file is too large; input files are limited to 1,000 numbers" in refused(path)
+
+
+def test_a_csv_inputs_file_of_bytes_that_are_not_text(tmp_path):
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe1,2\n")
+    path = tmp_path / "spec.yaml"
+    path.write_text("inputs: {file: bin.csv}\n" + LAYERS)
+    assert "bin.csv" in refused(path)
