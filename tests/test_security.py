@@ -1,5 +1,6 @@
 """Hostile specs: no code runs, and oversized or explosive input is refused early, in
 bounded memory, with one line on stderr and exit code 2."""
+import math
 import subprocess
 import sys
 import tracemalloc
@@ -243,3 +244,40 @@ def test_a_csv_inputs_file_of_bytes_that_are_not_text(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text("inputs: {file: bin.csv}\n" + LAYERS)
     assert "bin.csv" in refused(path)
+
+
+@pytest.fixture(params=["libyaml", "python"])
+def loader(request, monkeypatch):
+    """The same reading with libyaml's parser and with PyYAML's pure-Python one (used
+    where PyYAML was built without libyaml)."""
+    import yaml
+    if request.param == "libyaml":
+        if not getattr(yaml, "__with_libyaml__", False):
+            pytest.skip("PyYAML without libyaml")
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.CSafeLoader)
+    else:
+        monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    return request.param
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000, "t:1:65: the document is nested more than 64 levels deep"),
+    ("a: &a [1, *a]", "t:1:11: a[1]: the alias *a does not refer to a finished node"),
+    ("a: 1\n---\nb: 2\n", "t:2:1: expected one YAML document, found a second one (---)"),
+    ("a: !!python/name:os.system", "t:1:4: a: the tag 'tag:yaml.org,2002:python/name:os.system' is not allowed"),
+    ("a: \x07", "t:1:4: expected printable text, found the character #x0007"),
+    ("a:\n\t- 1\n", "t:2:1: YAML syntax error: a tab cannot indent YAML; use spaces"),
+])
+def test_both_parsers_refuse_alike(loader, text, message):
+    with pytest.raises(SpecError) as caught:
+        parse(text, "t")
+    assert str(caught.value).startswith(message)
+
+
+def test_both_parsers_read_alike(loader):
+    doc = parse("a:\n  - [1, 2]\n  - {b: on, c: 1e-3, d: '3', e: -.inf, f: 0x1F, g: ~}\n", "t")
+    assert doc.data == {"a": [[1, 2], {"b": "on", "c": 0.001, "d": "3", "e": -math.inf, "f": 31, "g": None}]}
+    assert doc.position(("a", 1, "c")) == (3, 16)
+    assert doc.position(("a", 1, "c"), at_key=True) == (3, 13)
+    assert doc.position(("a", 0, 1)) == (2, 9)
+    assert doc.position(("a", 5)) == (2, 3)   # no such item: the nearest parent that exists
