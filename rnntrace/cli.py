@@ -27,6 +27,8 @@ class _Group(click.Group):
     quietly on a closed pipe (exit 0) or Ctrl-C (exit 130, as shells do)."""
 
     def invoke(self, ctx):
+        if sys.stdout is None:   # started with standard output closed (`>&-`)
+            sys.stdout = _ClosedOutput()
         try:
             with warnings.catch_warnings():
                 # numpy's floating-point warnings take two lines each and name no step or
@@ -55,6 +57,22 @@ class _Group(click.Group):
                 ctx.exit(0)
             click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
             ctx.exit(EXIT_USAGE)
+
+
+class _ClosedOutput:
+    """Standard output when there is none: writing fails like writing to a closed file."""
+
+    def write(self, text):
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 def _one_line(text: str) -> str:

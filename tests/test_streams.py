@@ -123,3 +123,11 @@ def test_a_full_disk_is_one_line():
                               stderr=subprocess.PIPE, text=True, env=environment(), timeout=60)
     assert done.returncode == 2
     assert done.stderr == "Error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "table"])
+def test_a_closed_standard_output_is_one_line(fmt):
+    script = " ".join(command("run", "lstm_example.yaml", "--format", fmt)) + " >&-"
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=environment(), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == "Error: cannot write the output: standard output is closed\n"
