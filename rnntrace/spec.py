@@ -644,7 +644,10 @@ def _is_number(text: str) -> bool:
 
 
 def _layer_names(r: _Reader, items: list) -> List[str]:
-    types = [item.get("type") if isinstance(item, dict) else None for item in items]
+    types = [str(item.get("type")) if isinstance(item, dict) else "None" for item in items]
+    totals: Dict[str, int] = {}          # counted once: a spec may have many layers
+    for kind in types:
+        totals[kind] = totals.get(kind, 0) + 1
     names = []
     counters: Dict[str, int] = {}
     for i, item in enumerate(items):
@@ -655,12 +658,14 @@ def _layer_names(r: _Reader, items: list) -> List[str]:
                               f"found {_kind(given)}", ("layers", i, "name"))
             names.append(given)
             continue
-        kind = str(types[i])
+        kind = types[i]
         counters[kind] = counters.get(kind, 0) + 1
-        names.append(f"{kind}{counters[kind]}" if types.count(types[i]) > 1 else kind)
+        names.append(f"{kind}{counters[kind]}" if totals[kind] > 1 else kind)
+    seen = set()
     for i, name in enumerate(names):
-        if names.index(name) != i:
+        if name in seen:
             raise r.error(f"the layer name {name!r} is used twice", ("layers", i))
+        seen.add(name)
     return names
 
 
