@@ -498,16 +498,24 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
         if not isinstance(words, list) or not words:
             raise r.error(f"expected a list of words or a sentence, found {_kind(value)}", path)
         tokens = []
+        index = {w: k for k, w in enumerate(lexicon.words)}   # unknown words: the 'other' dimension
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
                 raise r.error(f"expected a word, found {_kind(word)}", path + (i,))
             word = str(word)
-            if word not in lexicon.words and not lexicon.other:
-                raise r.error(f"the word {word!r} is not in the lexicon ({', '.join(lexicon.words)}) "
+            if word not in index and not lexicon.other:
+                shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
+                                                         if len(lexicon.words) > 12 else "")
+                raise r.error(f"the word {word!r} is not in the lexicon ({shown}) "
                               "and the lexicon has no 'other' dimension", path + (i,),
                               hint=close_name(word, lexicon.words))
             tokens.append(word)
-        return np.array([lexicon.encode(w) for w in tokens]), tuple(tokens)
+        if len(tokens) * lexicon.size > MAX_WEIGHTS:
+            raise r.error(f"{len(tokens):,} words, each {lexicon.size:,} numbers long (1-of-N), make "
+                          f"{len(tokens) * lexicon.size:,} input numbers; the limit is {MAX_WEIGHTS:,}", path)
+        encoded = np.zeros((len(tokens), lexicon.size))
+        encoded[np.arange(len(tokens)), [index.get(w, len(lexicon.words)) for w in tokens]] = 1.0
+        return encoded, tuple(tokens)
     if isinstance(value, dict):
         return _inputs_file(r, value, path), None
     if isinstance(value, str):

@@ -1,5 +1,6 @@
 """Hostile specs: no code runs, and oversized or explosive input is refused early, in
 bounded memory, with one line on stderr and exit code 2."""
+import json
 import math
 import subprocess
 import sys
@@ -281,3 +282,23 @@ def test_both_parsers_read_alike(loader):
     assert doc.position(("a", 1, "c"), at_key=True) == (3, 13)
     assert doc.position(("a", 0, 1)) == (2, 9)
     assert doc.position(("a", 5)) == (2, 3)   # no such item: the nearest parent that exists
+
+
+def test_one_of_n_inputs_cannot_ask_for_unbounded_memory(tmp_path):
+    words = [f"w{i}" for i in range(20_000)]
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(json.dumps({"lexicon": {"words": words, "other": True}, "inputs": words[:5000],
+                                "layers": [{"type": "dense", "size": 1, "W": 1}]}))
+    message = refused(path)
+    # 5,000 steps × (20,000 words + other) = 100,005,000 numbers, 800 MB
+    assert "5,000 words, each 20,001 numbers long (1-of-N), make 100,005,000 input numbers" in message
+
+
+def test_an_unknown_word_of_a_long_lexicon_keeps_the_message_short(tmp_path):
+    words = [f"w{i}" for i in range(20_000)]
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(json.dumps({"lexicon": words, "inputs": ["w1", "zzz"],
+                                "layers": [{"type": "dense", "size": 1, "W": 1}]}))
+    message = refused(path)
+    assert "(w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, … 20,000 words in all)" in message
+    assert len(message) < 300
