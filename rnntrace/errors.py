@@ -23,8 +23,18 @@ def format_path(path: Sequence[PathPart]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
+            text += ("." if text else "") + shorten(str(part))
     return text
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """Text for a one-line message: a very long name keeps its start and ends in '…'."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def quoted(value: object, limit: int = 40) -> str:
+    """``repr`` of a name or word, shortened for a one-line message."""
+    return repr(shorten(value, limit)) if isinstance(value, str) else shorten(repr(value), limit)
 
 
 def close_name(name: object, choices: Iterable[str]) -> Optional[str]:

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import SpecError, close_name
+from .errors import SpecError, close_name, quoted
 from .yamlsource import (MAX_BYTES, Document, parse, plain_scalar, read_limited, read_path, read_stream,
                          read_text)
 
@@ -373,7 +373,7 @@ class _Reader:
         for key in data:
             if key not in allowed:
                 hint = close_name(key, sorted(allowed))
-                raise self.error(f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
+                raise self.error(f"unknown key {quoted(key)}; expected one of {', '.join(sorted(allowed))}",
                                  path + (key,), hint=hint, at_key=True)
         for key in required:
             if key not in data:
@@ -407,7 +407,7 @@ class _Reader:
 
     def choice(self, value, path, choices, what) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise self.error(f"unknown {what} {value!r}; expected one of {', '.join(choices)}", path,
+            raise self.error(f"unknown {what} {quoted(value)}; expected one of {', '.join(choices)}", path,
                              hint=close_name(value, choices))
         return value
 
@@ -506,7 +506,7 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
             if word not in index and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
                                                          if len(lexicon.words) > 12 else "")
-                raise r.error(f"the word {word!r} is not in the lexicon ({shown}) "
+                raise r.error(f"the word {quoted(word)} is not in the lexicon ({shown}) "
                               "and the lexicon has no 'other' dimension", path + (i,),
                               hint=close_name(word, lexicon.words))
             tokens.append(word)
@@ -672,7 +672,7 @@ def _layer_names(r: _Reader, items: list) -> List[str]:
     seen = set()
     for i, name in enumerate(names):
         if name in seen:
-            raise r.error(f"the layer name {name!r} is used twice", ("layers", i))
+            raise r.error(f"the layer name {quoted(name)} is used twice", ("layers", i))
         seen.add(name)
     return names
 

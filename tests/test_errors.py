@@ -425,3 +425,11 @@ def test_a_missing_file_suggests_a_bundled_example_only_when_close(tmp_path, mon
                              "(did you mean the bundled example 'lstm_example.yaml'?)\n")
     result = CliRunner().invoke(main, ["run", "missing.yaml"])
     assert result.stderr == "Error: missing.yaml: no such file (`rnntrace examples` lists the bundled ones)\n"
+
+
+def test_a_very_long_name_keeps_the_message_short(tmp_path):
+    key = "x" * 1000
+    message = fails(tmp_path, f"inputs: [1]\n{key}: 1\nlayers: [{{type: dense, size: 1, W: 1}}]\n")
+    shown = "x" * 39 + "…"
+    assert message == (f":2:1: {shown}: unknown key '{shown}'; "
+                       "expected one of inputs, layers, lexicon, title, train")
