@@ -200,3 +200,22 @@ def test_no_command_prints_numpys_warnings(tmp_path, command):
     result = CliRunner().invoke(main, [command, str(path)])
     assert "RuntimeWarning" not in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.splitlines()) <= 1
+
+
+def test_overflow_inside_a_bidirectional_layer_names_the_direction():
+    # forward: h = 1e200·x + 1e200·h_prev; x = 1e200 overflows at step 1 (1e400)
+    # backward: h = x is finite throughout
+    spec = """\
+inputs: [1e200, 1]
+layers:
+  - name: bi
+    type: bidirectional
+    forward: {type: elman, size: 1, activation: linear, W: 1e200, U: 1}
+    backward: {type: elman, size: 1, activation: linear, W: 1, U: 0}
+"""
+    result = run_cli(spec, "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Warning: step 1, layer 'bi': bi.forward.z = +inf")
+    step = strict_json(result.stdout)["steps"][0]["layers"]["bi"]
+    assert step["forward"]["h"] == [None] and step["backward"]["h"] == [1e200]
+    assert step["h"] == [None, 1e200]
