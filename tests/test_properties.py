@@ -8,7 +8,6 @@ import math
 from importlib import resources
 
 import jsonschema
-import numpy as np
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
