@@ -225,7 +225,7 @@ class _Frame:
         self.data = data
         self.place = place
         self.anchor = anchor
-        self.start = start          # values counted before this collection began
+        self.start = start          # the count once this collection itself was counted
         self.key = None             # a mapping's key waiting for its value
         self.key_place = None
 
