@@ -39,7 +39,11 @@ Array = np.ndarray
 
 # --------------------------------------------------------------------------- layers
 
-@dataclass(frozen=True)
+# eq=False on the classes that hold arrays: an array has no single truth value, so a
+# field-by-field == could only raise; these compare (and hash) by identity instead,
+# and each class is quicker to create at start-up.
+
+@dataclass(frozen=True, eq=False)
 class Block:
     """One weight set of a gated cell: z = W·x + U·h_prev (+ P∘c_prev) + b (+ b_h)."""
 
@@ -54,7 +58,7 @@ class Block:
                                   ("b", self.b), ("b_h", self.b_h)) if v is not None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dense:
     """A feed-forward layer: y = f(W·x + b), f linear, sigmoid, tanh, relu or softmax."""
 
@@ -75,7 +79,7 @@ class Dense:
         return {"W": self.W, "b": self.b}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Elman:
     """A simple recurrent layer whose memory holds its own last output: h = f(W·x + U·h_prev + b)."""
 
@@ -97,7 +101,7 @@ class Elman:
         return {"W": self.W, "U": self.U, "b": self.b}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Jordan:
     """A hidden layer fed back by the network's output of the last step."""
 
@@ -122,7 +126,7 @@ class Jordan:
         return params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LSTM:
     """A long short-term memory layer: a cell input and three gates, each a :class:`Block`."""
 
@@ -146,7 +150,7 @@ class LSTM:
                 for k, v in self.blocks[block].parameters().items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GRU:
     """A gated recurrent unit layer (PyTorch semantics): reset, update and candidate blocks."""
 
@@ -171,7 +175,7 @@ class GRU:
 Recurrent = Union[Elman, Jordan, LSTM, GRU]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bidirectional:
     """Two recurrent layers, one reading forwards and one backwards, merged at each step."""
 
@@ -228,7 +232,7 @@ class Lexicon:
         return vector
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Train:
     """The training block: targets per step, the loss, clipping and the learning rate."""
 
@@ -238,7 +242,7 @@ class Train:
     learning_rate: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spec:
     """A whole validated spec: the input sequence and the layers it runs through."""
 

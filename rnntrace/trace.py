@@ -15,8 +15,12 @@ import numpy as np
 FORMAT = "rnntrace.trace/1"
 Array = np.ndarray
 
+# eq=False: records hold arrays, which have no single truth value, so a field-by-field
+# == could only raise; records compare (and hash) by identity, and each class is
+# quicker to create at start-up.
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Gate:
     """A gate (or cell input): its input z and its activation a."""
 
@@ -24,7 +28,7 @@ class Gate:
     a: Array
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ElmanRecord:
     """One step of an Elman layer: the memory read, z and the new h."""
 
@@ -37,7 +41,7 @@ class ElmanRecord:
         return self.h
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class JordanRecord:
     """One step of a Jordan layer: the previous output read, the hidden z and h, the output z and y."""
 
@@ -52,7 +56,7 @@ class JordanRecord:
         return self.y
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LSTMRecord:
     """One step of an LSTM layer: the memory before, each gate's z and a, the cell and output after."""
 
@@ -67,7 +71,7 @@ class LSTMRecord:
         return self.h
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GRURecord:
     """One step of a GRU layer: the memory before, each block's z and a, the memory after."""
 
@@ -80,7 +84,7 @@ class GRURecord:
         return self.h
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DenseRecord:
     """One step of a dense layer: z, its activation y and the winning label."""
 
@@ -93,7 +97,7 @@ class DenseRecord:
         return self.y
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BidirectionalRecord:
     """One step of a bidirectional layer: both directions' records and the merged output."""
 
@@ -109,7 +113,7 @@ class BidirectionalRecord:
 Record = Union[ElmanRecord, JordanRecord, LSTMRecord, GRURecord, DenseRecord, BidirectionalRecord]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Step:
     """One time step: its input, every layer's record and the network's output."""
 
@@ -120,7 +124,7 @@ class Step:
     token: Optional[str] = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Trace:
     """A run: the spec it came from and one :class:`Step` per time step."""
 
