@@ -12,8 +12,8 @@ maximum resident set size (os.wait4 in bench/spawn.py).
 
 Adding a case: write a ``Case`` into ``CASES`` below. ``command`` and ``baseline`` are
 argument lists in which ``{tmp}`` is the folder of generated inputs, ``{rnntrace}``
-the installed command and ``{python}`` this interpreter; put what the case needs into
-``generate()``. ``requires`` names a subcommand that must exist (cases for commands
+the installed command and ``{python}`` this interpreter (an argument with ``*`` is
+expanded as a shell would); put what the case needs into ``generate()``. ``requires`` names a subcommand that must exist (cases for commands
 still being written are skipped until they land).
 """
 from __future__ import annotations
@@ -117,7 +117,7 @@ CASES = [
          ["{rnntrace}", "grad", "{tmp}/grad.yaml", "--format", "json"],
          ["{rnntrace}", "run", "{tmp}/grad.yaml", "--format", "json"], requires="grad"),
     Case("check-500", f"check {CLASS_SIZE} answer files in one run; ms per extra file",
-         ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers"],
+         ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers/*.yaml"],
          ["{rnntrace}", "check", "{tmp}/lstm_example.yaml", "{tmp}/answers/student000.yaml"],
          per_item=CLASS_SIZE - 1, per_item_target_ms=5.0, requires="check",
          exit_codes=(0, 1, 2)),   # 1: some answers are wrong; 2: one file is unreadable
@@ -187,14 +187,19 @@ def clean_env() -> dict:
 
 
 def expand(argv: List[str], tmp: Path) -> List[str]:
+    """The placeholders filled in; an argument with ``*`` becomes the files it matches,
+    sorted, as a shell would expand it."""
     out: List[str] = []
     for arg in argv:
         if arg == "{rnntrace}":
             out += rnntrace_command()
+            continue
+        arg = arg.replace("{tmp}", str(tmp)).replace("{python}", PYTHON)
+        if "*" in arg:
+            folder, pattern = os.path.split(arg)
+            out += sorted(str(p) for p in Path(folder).glob(pattern))
         else:
-            out.append(arg.replace("{tmp}", str(tmp)).replace("{python}", PYTHON))
-    if out and out[-1].endswith("/answers") and out[0] != PYTHON:
-        out = out[:-1] + sorted(str(p) for p in Path(out[-1]).glob("*.yaml"))
+            out.append(arg)
     return out
 
 
