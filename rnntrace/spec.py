@@ -639,7 +639,8 @@ def _read_csv(r: _Reader, file: FilePath, name: str, path) -> Array:
             if not rows and not any(_is_number(field) for field in fields):
                 continue   # a header line of column names
             field = next(f for f in fields if not _is_number(f))
-            raise r.error(f"{name}: line {number}: expected a number, found {field!r}", path) from None
+            shown = repr(field) if len(field) <= 20 else repr(field[:20]) + "…"   # not whole lines of any file
+            raise r.error(f"{name}: line {number}: expected a number, found {shown}", path) from None
         if rows and len(row) != len(rows[0]):
             raise r.error(f"{name}: line {number}: expected {len(rows[0])} numbers (as in the first row), "
                           f"found {len(row)}", path)

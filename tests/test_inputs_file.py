@@ -271,3 +271,11 @@ def test_jsonl_from_the_command_line_does_not_hold_the_trace(tmp_path):
     small = _jsonl_peak_bytes(tmp_path, 1_000)
     large = _jsonl_peak_bytes(tmp_path, 10_000)
     assert large < small + 10_000 * 100
+
+
+def test_a_csv_error_quotes_only_the_start_of_a_field(tmp_path):
+    # A spec may name any file; its error shows a few characters of it, not whole lines.
+    (tmp_path / "x.csv").write_text("1,1\nroot:x:0:0:root:/root:/bin/bash,1\n")
+    message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
+    assert "line 2: expected a number, found 'root:x:0:0:root:/roo'…" in message
+    assert "/bin/bash" not in message
