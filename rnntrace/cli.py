@@ -96,11 +96,12 @@ def main():
 
     \b
     Examples:
-      rnntrace run lstm_example.yaml            the lecture's LSTM unit, step by step
+      rnntrace run lstm_example.yaml              the lecture's LSTM unit, step by step
       rnntrace run lstm_example.yaml --format json | jq .steps[3].y
-      rnntrace examples                         the bundled example specs
-      rnntrace new lstm > my.yaml               a starter spec to edit
-      rnntrace grad many_to_one.yaml --explain  backpropagation through time
+      rnntrace examples                           the bundled example specs
+      rnntrace new lstm > my.yaml                 a starter spec to edit
+      rnntrace check lstm_example.yaml mine.yaml  mark hand-computed answers
+      rnntrace grad many_to_one.yaml --explain    backpropagation through time
     """
 
 
