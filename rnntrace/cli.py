@@ -15,6 +15,7 @@ from typing import Optional
 import click
 
 from . import __version__
+from .bundled import examples_dir, listing, missing_hint, resolve_spec  # noqa: F401 (examples_dir: API)
 from .errors import RnntraceError
 
 EXIT_WRONG = 1   # check: at least one answer is wrong
@@ -107,47 +108,15 @@ def main():
 
 # --------------------------------------------------------------------------- helpers
 
-def examples_dir() -> Path:
-    """The bundled examples: installed as rnntrace.examples, or beside the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples", here.parent / "examples"):
-        if candidate.is_dir() and any(candidate.glob("*.yaml")):
-            return candidate
-    return here / "examples"
-
-
-def resolve_spec(name: str) -> str:
-    """A path, ``-``, or the name of a bundled example (with or without .yaml)."""
-    if name == "-" or Path(name).exists():
-        return name
-    if os.sep not in name and "/" not in name:
-        folder = examples_dir()
-        for candidate in (folder / name, folder / f"{name}.yaml"):
-            if candidate.is_file():
-                return str(candidate)
-    return name   # the loader reports the missing file
-
-
 def load(spec_arg: str):
+    """The spec SPEC names: a file, ``-`` (standard input) or a bundled example."""
+    from .errors import MissingFileError
     from .spec import load_spec
     path = resolve_spec(spec_arg)
-    if path != spec_arg or spec_arg == "-":
-        label = "<stdin>" if spec_arg == "-" else spec_arg
-    else:
-        label = spec_arg
     try:
-        return load_spec(path, name=label)
-    except RnntraceError as exc:
-        if "no such file" in str(exc) and path == spec_arg and spec_arg != "-":
-            from .errors import close_name
-            # compare names without ".yaml", which would make every name look close
-            names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
-            stem = close_name(Path(spec_arg).stem, names)
-            hint = names[stem] if stem else None
-            extra = f" (did you mean the bundled example '{hint}'?)" if hint else \
-                " (`rnntrace examples` lists the bundled ones)"
-            raise RnntraceError(f"{spec_arg}: no such file{extra}") from None
-        raise
+        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg)
+    except MissingFileError:
+        raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
 
 
 def write(text: str) -> None:
@@ -309,16 +278,6 @@ def validate(spec):
 
 # --------------------------------------------------------------------------- examples
 
-def example_summary(path: Path) -> str:
-    """The first comment line of an example file: what it shows."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            return line.lstrip("# ").strip()
-        if line.strip():
-            break
-    return ""
-
-
 @main.command()
 def examples():
     """List the bundled example specs, one line each with what it shows.
@@ -330,9 +289,7 @@ def examples():
       rnntrace examples
       rnntrace run basic_rnn.yaml
     """
-    paths = sorted(examples_dir().glob("*.yaml"))
-    width = max((len(p.name) for p in paths), default=0)
-    write("\n".join(f"{p.name:<{width}}  {example_summary(p)}" for p in paths))
+    write("\n".join(listing()))
 
 
 # --------------------------------------------------------------------------- check

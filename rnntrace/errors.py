@@ -92,3 +92,11 @@ class SpecError(RnntraceError):
         if self.hint:
             text += f" (did you mean '{self.hint}'?)"
         return text
+
+
+class MissingFileError(SpecError):
+    """The file named is not there. A type of its own, so that a caller who knows
+    other places to look (the command line's bundled examples) can say so."""
+
+    def __init__(self, file: str):
+        super().__init__("no such file", file=file)

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from .errors import PathPart, SpecError
+from .errors import MissingFileError, PathPart, SpecError
 
 try:  # libyaml's parser is several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
@@ -172,7 +172,7 @@ def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
         article = "an" if what[:1] in "aeiou" else "a"
         raise SpecError(f"expected {article} {what} file, found a directory", file=label) from None
     except FileNotFoundError:
-        raise SpecError("no such file", file=label) from None
+        raise MissingFileError(label) from None
     except PermissionError:
         raise SpecError("cannot read: permission denied", file=label) from None
     except OSError as exc:

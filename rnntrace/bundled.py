@@ -1,0 +1,62 @@
+"""The example specs that ship with rnntrace, found by name from any folder.
+
+They are installed as the package data ``rnntrace.examples`` (in a checkout they sit
+beside the package, in ``examples/``). Nothing here imports numpy: the command line
+resolves a spec's name before it loads anything heavy.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List
+
+from .errors import close_name
+
+
+def examples_dir() -> Path:
+    """The bundled examples: installed as rnntrace.examples, or beside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "examples", here.parent / "examples"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    return here / "examples"
+
+
+def resolve_spec(name: str) -> str:
+    """A path, ``-``, or the name of a bundled example (with or without .yaml)."""
+    if name == "-" or Path(name).exists():
+        return name
+    if os.sep not in name and "/" not in name:
+        folder = examples_dir()
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.is_file():
+                return str(candidate)
+    return name   # the loader reports the missing file
+
+
+def missing_hint(name: str) -> str:
+    """What to add to "no such file" for a spec that is neither a file nor an example:
+    the bundled example a typo most likely meant, or where to find their names."""
+    # compared without ".yaml", which would make every name look close
+    names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
+    stem = close_name(Path(name).stem, names)
+    if stem is not None:
+        return f" (did you mean the bundled example '{names[stem]}'?)"
+    return " (`rnntrace examples` lists the bundled ones)"
+
+
+def summary(path: Path) -> str:
+    """The first comment line of an example file: what it shows."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+        if line.strip():
+            break
+    return ""
+
+
+def listing() -> List[str]:
+    """One line per bundled example: its name, then what it shows."""
+    paths = sorted(examples_dir().glob("*.yaml"))
+    width = max((len(p.name) for p in paths), default=0)
+    return [f"{p.name:<{width}}  {summary(p)}" for p in paths]
