@@ -193,7 +193,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
 
 
 def answers_from_text(text: str, reference: Reference, source: str = "<answers>") -> Answers:
-    return answers_from_document(parse(text, source), reference)
+    return answers_from_document(parse(text, source, "an answers file"), reference)
 
 
 def load_answers(path: str, reference: Reference, *, name: Optional[str] = None) -> Answers:

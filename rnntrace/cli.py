@@ -208,7 +208,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     spec_obj = load(spec)
     if inputs_text is not None:
         from .yamlsource import parse
-        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs").data)
+        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs").data)
     from . import engine
     watch = watch_finite()
     if fmt == "jsonl":
@@ -428,7 +428,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     inputs = None
     if inputs_text is not None:
         from .yamlsource import parse
-        inputs = parse(inputs_text, "--inputs").data
+        inputs = parse(inputs_text, "--inputs", "--inputs").data
         if inputs is None:
             raise RnntraceError("--inputs: expected a list of steps, found nothing")
     state = load_torch_weights(weights)

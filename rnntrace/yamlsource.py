@@ -181,15 +181,16 @@ def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
 
 # --------------------------------------------------------------------------- parsing
 
-def parse(text: str, source: str) -> Document:
-    """Read ``text`` safely into plain data and positions (see the module doc)."""
+def parse(text: str, source: str, within: str = "a spec") -> Document:
+    """Read ``text`` safely into plain data and positions (see the module doc).
+    ``within`` names what is read, for messages: "a spec", "an answers file", "--inputs"."""
     if len(text) > MAX_BYTES:
         raise SpecError(f"the text is longer than {MAX_BYTES:,} characters, the most rnntrace reads",
                         file=source)
     try:
         loader = _Loader(text)
         try:
-            return _Builder(source).build(loader)
+            return _Builder(source, within).build(loader)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -231,8 +232,9 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self, source: str):
+    def __init__(self, source: str, within: str = "a spec"):
         self.source = source
+        self.within = within
         self.stack: List[_Frame] = []
         self.anchors: Dict[str, Tuple[Any, Any, int]] = {}
         self.count = 0
@@ -324,7 +326,7 @@ class _Builder:
     def open(self, event, data) -> None:
         mark = event.start_mark
         if event.tag not in _COLLECTION_TAGS:
-            raise self.error(f"the tag {event.tag!r} is not allowed in a spec", mark, self.here())
+            raise self.error(f"the tag {event.tag!r} is not allowed in {self.within}", mark, self.here())
         if len(self.stack) >= MAX_DEPTH:
             raise SpecError(f"the document is nested more than {MAX_DEPTH} levels deep",
                             file=self.source, line=mark.line + 1, column=mark.column + 1)
@@ -387,7 +389,7 @@ class _Builder:
             if (tag == _BOOL and not isinstance(result, bool)) or (tag == _NULL and result is not None):
                 raise self.error(f"the tag {tag!r} does not fit {value!r}", event.start_mark, self.here())
             return result
-        raise self.error(f"the tag {tag!r} is not allowed in a spec", event.start_mark, self.here())
+        raise self.error(f"the tag {tag!r} is not allowed in {self.within}", event.start_mark, self.here())
 
 
 def plain_scalar(value: str) -> Any:

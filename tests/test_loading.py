@@ -1,0 +1,51 @@
+"""Reading specs and answers files: what the loaders say, and the types they raise."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import rnntrace
+from rnntrace.cli import main
+from rnntrace.errors import MissingFileError, SpecError
+from rnntrace.yamlsource import parse
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_a_missing_file_is_its_own_type(tmp_path):
+    with pytest.raises(MissingFileError) as caught:
+        rnntrace.load_spec(tmp_path / "absent.yaml")
+    assert isinstance(caught.value, SpecError)
+    assert str(caught.value) == f"{tmp_path / 'absent.yaml'}: no such file"
+
+
+def test_an_error_that_only_mentions_a_missing_file_is_not_taken_for_one(tmp_path):
+    # The spec exists; its message quotes the words "no such file" as a layer type.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("inputs: [1]\nlayers: [{type: no such file, size: 1}]\n", encoding="utf-8")
+    result = invoke("validate", str(spec))
+    assert result.exit_code == 2
+    assert "layers[0].type: unknown layer type 'no such file'" in result.stderr
+    assert "bundled" not in result.stderr
+
+
+@pytest.mark.parametrize("within, expected", [
+    ("a spec", "is not allowed in a spec"),
+    ("an answers file", "is not allowed in an answers file"),
+    ("--inputs", "is not allowed in --inputs"),
+])
+def test_a_tag_is_refused_in_words_that_fit_what_is_read(within, expected):
+    with pytest.raises(SpecError) as caught:
+        parse("a: !!python/name:os.system\n", "f.yaml", within)
+    assert str(caught.value).endswith(expected)
+
+
+def test_an_answers_file_with_a_tag_is_called_an_answers_file(tmp_path):
+    answers = tmp_path / "mine.yaml"
+    answers.write_text("steps: !!python/name:os.system {}\n", encoding="utf-8")
+    result = invoke("check", "lstm_example.yaml", str(answers))
+    assert result.exit_code == 2
+    assert result.stderr.endswith("is not allowed in an answers file\n")
+    assert "spec" not in result.stderr
