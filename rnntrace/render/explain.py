@@ -154,32 +154,31 @@ def _gru(layer, record: GRURecord, x, p: int) -> List[Line]:
     return _with_note(lines, terms)
 
 
-def _elman(layer, record: ElmanRecord, x, p: int) -> List[Line]:
+def _hidden_lines(layer, record, x, memory, memory_name: str, terms: _Terms, p: int) -> List[Line]:
+    """``z = Σ x·W + Σ memory·U + 1·b → h``, one line per unit: the hidden layer of an
+    Elman network (memory h_prev) and of a Jordan network (memory y_prev)."""
     lines: List[Line] = []
-    terms = _Terms(p, len(x) + layer.size)
     size = layer.size
     for u in range(size):
         s = _suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(record.h_prev, layer.U[u], "h") + \
+        parts = terms.products(x, layer.W[u]) + terms.products(memory, layer.U[u], memory_name) + \
             terms.bias(layer.b, u)
         z, h = record.z[u], record.h[u]
         lines.append((f"z{s}", f"{_sum(parts)} = {result(z, p)}" +
                       _activation(layer.activation, z, h, p, name=f"h{s}")))
+    return lines
+
+
+def _elman(layer, record: ElmanRecord, x, p: int) -> List[Line]:
+    terms = _Terms(p, len(x) + layer.size)
+    lines = _hidden_lines(layer, record, x, record.h_prev, "h", terms, p)
     lines.append(("memory", f"← h = {vector_show(record.h, p)}"))
     return _with_note(lines, terms)
 
 
 def _jordan(layer, record: JordanRecord, x, p: int) -> List[Line]:
-    lines: List[Line] = []
     terms = _Terms(p, len(x) + layer.output.size)
-    size = layer.size
-    for u in range(size):
-        s = _suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(record.y_prev, layer.U[u], "y") + \
-            terms.bias(layer.b, u)
-        z, h = record.z[u], record.h[u]
-        lines.append((f"z{s}", f"{_sum(parts)} = {result(z, p)}" +
-                      _activation(layer.activation, z, h, p, name=f"h{s}")))
+    lines = _hidden_lines(layer, record, x, record.y_prev, "y", terms, p)
     out = layer.output
     lines += _dense_lines(out, DenseRecord(z=record.z_out, y=record.y), record.h, p, terms, z_name="z_out",
                           input_name="h")
