@@ -15,8 +15,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .grad import short
-from .numbers import DEFAULT_PRECISION
+from .numbers import DEFAULT_PRECISION, fmt
 
 BAR_WIDTH = 30
 LOSS_BAR = 10      # characters for the largest loss
@@ -29,7 +28,7 @@ def num(value: float, precision: int = DEFAULT_PRECISION) -> str:
     A value that shows as a whole number but is not one gets ≈, as elsewhere."""
     value = float(value)
     if not math.isfinite(value):
-        return short(value, precision)
+        return fmt(value)
     if value == 0:
         return "0"
     text = f"{value:.{precision}g}".replace("e+0", "e+").replace("e-0", "e-")
