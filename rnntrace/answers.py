@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import RnntraceError, SpecError, close_name
-from .yamlsource import Document, parse, read_path, read_stream, read_text
+from .errors import RnntraceError, SpecError, close_name, describe
+from .yamlsource import Document, as_number, parse, read_path, read_stream
 
 FORMAT = "rnntrace.check/1"
 DEFAULT_TOLERANCE = 0.01
@@ -113,19 +112,14 @@ def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Opti
                      line=line, column=column)
 
 
-def _kind(value: Any) -> str:
-    from .spec import _kind as kind
-    return kind(value)
-
-
 def _number(doc: Document, value: Any, where: Sequence[Any]) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _error(doc, f"expected a number, found {_kind(value)}", where)
-    value = float(value)
-    if not math.isfinite(value):
-        raise _error(doc, "expected a finite number, found " + ("NaN" if math.isnan(value) else "infinity"),
-                     where)
-    return value
+    """A hand-computed value, read as a spec's numbers are (``yamlsource.as_number``)."""
+    if isinstance(value, float) and math.isnan(value):   # worded as infinity is
+        raise _error(doc, "expected a finite number, found NaN", where)
+    try:
+        return as_number(value)
+    except ValueError as exc:
+        raise _error(doc, str(exc), where) from None
 
 
 def answers_from_document(doc: Document, reference: Reference) -> Answers:
@@ -135,7 +129,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     if data is None:
         raise _error(doc, f"the answers file is empty; expected a mapping like '{example}'")
     if not isinstance(data, dict):
-        raise _error(doc, f"expected a mapping like '{example}', found {_kind(data)}")
+        raise _error(doc, f"expected a mapping like '{example}', found {describe(data)}")
     allowed = ("steps", "tolerance")
     for key in data:
         if key not in allowed:
@@ -153,7 +147,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     steps = data["steps"]
     if not isinstance(steps, dict) or not steps:
         raise _error(doc, f"expected a mapping from step numbers to answers, like '{example}'; "
-                          f"found {_kind(steps)}", ("steps",))
+                          f"found {describe(steps)}", ("steps",))
     count = len(reference)
     answers: List[Answer] = []
     for key, entries in steps.items():
@@ -170,7 +164,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
         where = ("steps", t)
         if not isinstance(entries, dict) or not entries:
             raise _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "
-                              f"found {_kind(entries)}", where)
+                              f"found {describe(entries)}", where)
         exact_step = reference.steps[t - 1]
         for quantity, value in entries.items():
             at = where + (quantity,)
@@ -185,7 +179,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
                 numbers = tuple(_number(doc, v, at + (i,)) for i, v in enumerate(value))
             elif size != 1:
                 raise _error(doc, f"{quantity} has {size} values: answer with a list of {size} numbers, "
-                                  f"found {_kind(value)}", at)
+                                  f"found {describe(value)}", at)
             else:
                 numbers = (_number(doc, value, at),)
             answers.append(Answer(t, quantity, numbers))

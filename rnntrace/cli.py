@@ -10,7 +10,6 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import click
 

@@ -37,6 +37,23 @@ def quoted(value: object, limit: int = 40) -> str:
     return repr(shorten(value, limit)) if isinstance(value, str) else shorten(repr(value), limit)
 
 
+def describe(value: object) -> str:
+    """What was found, for a message "expected …, found …": a value as YAML reads it."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}" if len(value) < 40 else "text"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
 def close_name(name: object, choices: Iterable[str]) -> Optional[str]:
     """The choice a typo most likely meant, or None."""
     if not isinstance(name, str):

@@ -7,16 +7,15 @@ one column per input, so a layer computes z = W·x + U·m + b.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import SpecError, close_name, quoted
-from .yamlsource import (MAX_BYTES, Document, parse, plain_scalar, read_limited, read_path, read_stream,
-                         read_text)
+from .errors import SpecError, close_name, describe, quoted
+from .yamlsource import (MAX_BYTES, Document, as_number, is_number_text, parse, read_limited, read_path,
+                         read_stream, read_text)
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
@@ -316,18 +315,18 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
     if data is None:
         raise doc.error("the spec is empty; it needs at least 'inputs' and 'layers'")
     if not isinstance(data, dict):
-        raise doc.error(f"expected a mapping with 'inputs' and 'layers', found {_kind(data)}")
+        raise doc.error(f"expected a mapping with 'inputs' and 'layers', found {describe(data)}")
     r.keys(data, (), {"title", "inputs", "layers", "lexicon", "train"}, required=("inputs", "layers"))
 
     title = data.get("title")
     if title is not None and not isinstance(title, (str, int, float)):
-        raise doc.error(f"expected a line of text, found {_kind(title)}", ("title",))
+        raise doc.error(f"expected a line of text, found {describe(title)}", ("title",))
     lexicon = _lexicon(r, data["lexicon"]) if data.get("lexicon") is not None else None
     inputs, tokens = _inputs(r, data["inputs"], lexicon, ("inputs",))
 
     layers_data = data["layers"]
     if not isinstance(layers_data, list) or not layers_data:
-        raise doc.error(f"expected a list of at least one layer, found {_kind(layers_data)}", ("layers",))
+        raise doc.error(f"expected a list of at least one layer, found {describe(layers_data)}", ("layers",))
     names = _layer_names(r, layers_data)
     layers: List[Layer] = []
     size_in = inputs.shape[1]
@@ -344,22 +343,6 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
 
 
 # --------------------------------------------------------------------------- pieces
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the text {value!r}" if len(value) < 40 else "text"
-    if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
 
 class _Reader:
     """Validation helpers that raise SpecErrors pointing into the document."""
@@ -385,28 +368,18 @@ class _Reader:
 
     def mapping(self, value, path, what="a mapping") -> dict:
         if not isinstance(value, dict):
-            raise self.error(f"expected {what}, found {_kind(value)}", path)
+            raise self.error(f"expected {what}, found {describe(value)}", path)
         return value
 
     def number(self, value, path) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            quoted = isinstance(value, str) and _looks_like_number(value)
-            raise self.error(f"expected a number, found {_kind(value)}"
-                             + (" (in quotes: write numbers without them)" if quoted else ""), path)
         try:
-            value = float(value)
-        except OverflowError:   # an integer too long for float64
-            raise self.error(f"expected a number within ±1.8e308, found an integer of {len(str(value))} digits",
-                             path) from None
-        if math.isnan(value):
-            raise self.error("expected a number, found NaN", path)
-        if math.isinf(value):
-            raise self.error("expected a finite number, found infinity", path)
-        return value
+            return as_number(value)
+        except ValueError as exc:
+            raise self.error(str(exc), path) from None
 
     def count(self, value, path, what="size") -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-            raise self.error(f"expected the {what} as a whole number of at least 1, found {_kind(value)}", path)
+            raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
         return int(value)
 
     def choice(self, value, path, choices, what) -> str:
@@ -452,7 +425,7 @@ class _Reader:
 
 def _shape_text(value) -> str:
     if not isinstance(value, list):
-        return _kind(value)
+        return describe(value)
     if value and all(isinstance(row, list) for row in value):
         lengths = sorted({len(row) for row in value})
         rows = f"{len(value)} row{'s' if len(value) != 1 else ''}"
@@ -466,12 +439,6 @@ def _shape_text(value) -> str:
     return f"a list of {len(value)} number{'s' if len(value) != 1 else ''}"
 
 
-def _looks_like_number(text: str) -> bool:
-    """Whether ``text`` would be a number if it were written without quotes."""
-    value = plain_scalar(text)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _lexicon(r: _Reader, value) -> Lexicon:
     path = ("lexicon",)
     if isinstance(value, list):
@@ -482,17 +449,17 @@ def _lexicon(r: _Reader, value) -> Lexicon:
     if isinstance(words, str):
         words = words.split()
     if not isinstance(words, list) or not words:
-        raise r.error(f"expected a list of words, found {_kind(words)}", path + ("words",))
+        raise r.error(f"expected a list of words, found {describe(words)}", path + ("words",))
     seen = set()
     for i, word in enumerate(words):
         if not isinstance(word, (str, int, float)) or isinstance(word, bool):
-            raise r.error(f"expected a word, found {_kind(word)}", path + ("words", i))
+            raise r.error(f"expected a word, found {describe(word)}", path + ("words", i))
         if str(word) in seen:
             raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
         seen.add(str(word))
     other = data.get("other", False)
     if not isinstance(other, bool):
-        raise r.error(f"expected true or false, found {_kind(other)}", path + ("other",))
+        raise r.error(f"expected true or false, found {describe(other)}", path + ("other",))
     return Lexicon(tuple(str(w) for w in words), other)
 
 
@@ -500,12 +467,12 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
     if lexicon is not None:
         words = value.split() if isinstance(value, str) else value
         if not isinstance(words, list) or not words:
-            raise r.error(f"expected a list of words or a sentence, found {_kind(value)}", path)
+            raise r.error(f"expected a list of words or a sentence, found {describe(value)}", path)
         tokens = []
         index = {w: k for k, w in enumerate(lexicon.words)}   # unknown words: the 'other' dimension
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
-                raise r.error(f"expected a word, found {_kind(word)}", path + (i,))
+                raise r.error(f"expected a word, found {describe(word)}", path + (i,))
             word = str(word)
             if word not in index and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
@@ -526,10 +493,10 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
         raise r.error("expected a list of time steps (numbers or lists of numbers); "
                       "words need a 'lexicon'", path)
     if not isinstance(value, list) or not value:
-        raise r.error(f"expected a non-empty list of time steps, found {_kind(value)}", path)
+        raise r.error(f"expected a non-empty list of time steps, found {describe(value)}", path)
     if all(not isinstance(v, list) for v in value):
         for i, v in enumerate(value):
-            if isinstance(v, str) and not _looks_like_number(v):
+            if isinstance(v, str) and not is_number_text(v):
                 raise r.error(f"expected a number, found the word {v!r}; words need a 'lexicon' "
                               "(lexicon: {words: [...], other: true})", path + (i,))
         return np.array([[r.number(v, path + (i,))] for i, v in enumerate(value)]), None
@@ -537,7 +504,7 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
     rows = []
     for i, step in enumerate(value):
         if not isinstance(step, list):
-            raise r.error(f"expected a list of numbers for this step (like the others), found {_kind(step)}",
+            raise r.error(f"expected a list of numbers for this step (like the others), found {describe(step)}",
                           path + (i,))
         if not step:
             raise r.error("a time step has no numbers", path + (i,))
@@ -571,7 +538,7 @@ def _inputs_file(r: _Reader, value: dict, path) -> Array:
     path = path + ("file",)
     name = value["file"]
     if not isinstance(name, str) or not name:
-        raise r.error(f"expected the name of a .npy or .csv file, found {_kind(name)}", path)
+        raise r.error(f"expected the name of a .npy or .csv file, found {describe(name)}", path)
     file = FilePath(name)
     if not file.is_absolute() and r.folder is not None:
         file = r.folder / file
@@ -668,7 +635,7 @@ def _layer_names(r: _Reader, items: list) -> List[str]:
         if given is not None:
             if not isinstance(given, str) or not given or "." in given or given in RESERVED_NAMES:
                 raise r.error(f"expected a name without dots, other than {', '.join(RESERVED_NAMES)}; "
-                              f"found {_kind(given)}", ("layers", i, "name"))
+                              f"found {describe(given)}", ("layers", i, "name"))
             names.append(given)
             continue
         kind = types[i]
@@ -722,7 +689,7 @@ def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = ""
             labels = data["labels"]
             if not isinstance(labels, list) or len(labels) != size or \
                     not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
-                raise r.error(f"expected {size} labels, one per unit, found {_kind(labels)}", path + ("labels",))
+                raise r.error(f"expected {size} labels, one per unit, found {describe(labels)}", path + ("labels",))
             labels = tuple(str(x) for x in labels)
         return Dense(name, size, size_in,
                      W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
@@ -826,7 +793,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     tpath = path + ("targets",)
     if not isinstance(raw, list) or len(raw) != steps:
         raise r.error(f"expected {steps} targets, one per step (null for a step without one), "
-                      f"found {_kind(raw)}", tpath)
+                      f"found {describe(raw)}", tpath)
     targets: List[Any] = []
     size = output.output_size
     for i, target in enumerate(raw):
@@ -843,7 +810,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
                     and target == int(target) and 0 <= target < size:
                 targets.append(int(target))
             else:
-                raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {_kind(target)}",
+                raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {describe(target)}",
                               tpath + (i,))
         else:
             targets.append(r.vector(target, tpath + (i,), size, "target"))

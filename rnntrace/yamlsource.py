@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from .errors import MissingFileError, PathPart, SpecError
+from .errors import MissingFileError, PathPart, SpecError, describe
 
 try:  # libyaml's parser is several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
@@ -399,7 +399,10 @@ def plain_scalar(value: str) -> Any:
     first = value[0]
     if first in "0123456789+-.":
         if _INT.fullmatch(value):
-            return int(value)
+            try:
+                return int(value)
+            except ValueError:   # more digits than Python converts (4,300): far beyond float64
+                return float(value)
         if _FLOAT.fullmatch(value):
             return float(value)
         if _HEX.fullmatch(value):
@@ -407,3 +410,28 @@ def plain_scalar(value: str) -> Any:
         if _OCT.fullmatch(value):
             return int(value[2:], 8)
     return value
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` would be a number if it were written without quotes."""
+    value = plain_scalar(text)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def as_number(value: Any) -> float:
+    """A value read from YAML as a finite float64. Anything else raises a ValueError
+    whose text is the message to show: what was expected and what was found."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        quoted = isinstance(value, str) and is_number_text(value)
+        raise ValueError(f"expected a number, found {describe(value)}"
+                         + (" (in quotes: write numbers without them)" if quoted else ""))
+    try:
+        number = float(value)
+    except OverflowError:   # an integer too long for float64
+        raise ValueError(f"expected a number within ±1.8e308, found an integer of {len(str(value))} digits") \
+            from None
+    if math.isnan(number):
+        raise ValueError("expected a number, found NaN")
+    if math.isinf(number):
+        raise ValueError("expected a finite number, found infinity")
+    return number

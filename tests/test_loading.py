@@ -49,3 +49,29 @@ def test_an_answers_file_with_a_tag_is_called_an_answers_file(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.endswith("is not allowed in an answers file\n")
     assert "spec" not in result.stderr
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("tolerance: 1" + "0" * 400 + "\nsteps: {1: {y: 0}}\n",
+     "mine.yaml:1:12: tolerance: expected a number within ±1.8e308, found an integer of 401 digits"),
+    ("steps: {1: {y: 1" + "0" * 400 + "}}\n",
+     "mine.yaml:1:16: steps[1].y: expected a number within ±1.8e308, found an integer of 401 digits"),
+    ("steps: {1: {y: '7'}}\n",
+     "mine.yaml:1:16: steps[1].y: expected a number, found the text '7' (in quotes: write numbers without them)"),
+])
+def test_an_answer_is_read_as_a_spec_number_is(tmp_path, monkeypatch, text, expected):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
+    result = invoke("check", "lstm_example.yaml", "mine.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {expected}\n"
+
+
+def test_an_integer_longer_than_python_converts_is_an_error_at_its_place(tmp_path):
+    # Python refuses to turn more than 4,300 decimal digits into an int; such a number
+    # is far beyond float64 anyway.
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("inputs: [1]\nlayers: [{type: dense, size: 1, W: " + "9" * 5000 + "}]\n", encoding="utf-8")
+    result = invoke("validate", str(spec))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {spec}:2:36: layers[0].W: expected a finite number, found infinity\n"
