@@ -6,7 +6,8 @@ closed one a low bar in every row alike; any other row is drawn between its own 
 and largest value, both printed beside it. When there are more steps than columns,
 each mark stands for a run of neighbouring steps and shows the value at the last step
 of the run, a sample of the trace rather than an average of it (the header says how
-many steps a mark covers).
+many steps a mark covers). A run with no finite value (the computation overflowed to
+±inf, or gave nan) is drawn as :data:`NOT_FINITE` and the chart's last line says so.
 
 Choosing the glyph for a value (its place between the row's two ends) is the only
 arithmetic here; the values themselves are the trace's.
@@ -31,6 +32,9 @@ SHOWN_KINDS = ("gate", "state", "output")
 #: so that the same run draws the same chart in a pipe and on any usual terminal;
 #: --steps zooms in.
 MARKS = 50
+#: The mark of a run of steps without a finite value, and the ends of a row without one.
+NOT_FINITE = "×"
+NO_ENDS = "—"
 
 
 def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tuple[str, str, np.ndarray]]:
@@ -69,7 +73,7 @@ def sparkline(values: np.ndarray, low: float, high: float, runs: List[Tuple[int,
         chunk = values[start:stop]
         finite = chunk[np.isfinite(chunk)]
         if finite.size == 0:
-            text.append("?", style="bold red")
+            text.append(NOT_FINITE, style="bold red")
             continue
         v = finite[-1]
         if high > low:
@@ -91,19 +95,23 @@ class Chart:
         self.precision = precision
 
     def _ends(self, kind: str, values: np.ndarray) -> Tuple[float, float]:
+        """The values drawn as the lowest and the highest bar; nan for a row with no
+        finite value."""
         if kind == "gate":
             return 0.0, 1.0
         finite = values[np.isfinite(values)]
         if finite.size == 0:
-            return 0.0, 0.0
+            return math.nan, math.nan
         return float(finite.min()), float(finite.max())
 
+    def _end(self, value: float) -> str:
+        return show(value, self.precision) if math.isfinite(value) else NO_ENDS
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        p = self.precision
         ends = [self._ends(kind, values) for _, kind, values in self.rows]
         name_w = max((len(name) for name, _, _ in self.rows), default=4)
-        low_w = max((len(show(lo, p)) for lo, _ in ends), default=1)
-        high_w = max((len(show(hi, p)) for _, hi in ends), default=1)
+        low_w = max((len(self._end(lo)) for lo, _ in ends), default=1)
+        high_w = max((len(self._end(hi)) for _, hi in ends), default=1)
         room = min(MARKS, max(8, options.max_width - name_w - low_w - high_w - 3))
         runs = bins(len(self.steps), room)
         first, last = self.steps[0].t, self.steps[-1].t
@@ -117,8 +125,10 @@ class Chart:
         grid.add_column(justify="right", no_wrap=True, style="dim")
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True, style="dim")
+        marks = []
         for (name, kind, values), (lo, hi) in zip(self.rows, ends):
-            grid.add_row(Text(name), show(lo, p), sparkline(values, lo, hi, runs), show(hi, p))
+            marks.append(sparkline(values, lo, hi, runs))
+            grid.add_row(Text(name), self._end(lo), marks[-1], self._end(hi))
         axis = f"t={first}"
         right = f"t={last}"
         if len(runs) > len(axis) + len(right):
@@ -126,3 +136,6 @@ class Chart:
         grid.add_row("", "", Text(axis, style="dim"), "")
         yield grid
         yield Text("gates drawn on 0 … 1; other rows from their lowest to their highest value", style="dim")
+        if any(NOT_FINITE in mark.plain for mark in marks):
+            yield Text(f"{NOT_FINITE}: no finite value (the computation overflowed to ±inf, or gave nan)",
+                       style="dim")

@@ -1,0 +1,45 @@
+"""The table view where it meets values that are not finite, huge values and the
+80-column panels. Views are drawn at a fixed width into a string, as in test_render."""
+import io
+
+from rich.console import Console
+
+from rnntrace import run
+from rnntrace.render.view import View, terminal_view
+from rnntrace.spec import spec_from_text
+
+
+def draw(trace, width=80, **view):
+    console = Console(width=width, file=io.StringIO(), color_system=None, highlight=False)
+    for part in terminal_view(trace, View(**view)):
+        console.print(part)
+    return console.file.getvalue()
+
+
+# split.y = [1e200, −1e200]; grow.y = 1e200·split.y = [+inf, −inf] (beyond ±1.8e308);
+# mix.y = inf + (−inf) = nan. Each step reads the same input 1.
+OVERFLOW = """\
+inputs: [1, 1, 1]
+layers:
+  - {name: split, type: dense, size: 2, W: [[1e200], [-1e200]]}
+  - {name: grow, type: dense, size: 2, W: [[1e200, 0], [0, 1e200]]}
+  - {name: mix, type: dense, size: 1, W: [[1, 1]]}
+"""
+
+
+def test_chart_marks_values_that_are_not_finite_and_says_what_the_mark_means():
+    text = draw(run(spec_from_text(OVERFLOW)), chart_only=True)
+    rows = {line.split()[0] + " " + line.split()[1]: line for line in text.splitlines()
+            if line.startswith(("split", "grow", "mix"))}
+    assert "×××" in rows["grow y[1]"] and "×××" in rows["mix y"]
+    assert "?" not in text
+    # a row without a finite value has no lowest or highest value to print (not "0 … 0")
+    assert rows["mix y"].split() == ["mix", "y", "—", "×××", "—"]
+    assert "×: no finite value" in text
+    # the finite row keeps its ends: 1e200 at every step
+    assert "1e+200" in rows["split y[1]"]
+
+
+def test_chart_of_finite_values_has_no_note_about_them():
+    trace = run(spec_from_text(OVERFLOW.replace("1e200, 0], [0, 1e200", "1, 0], [0, 1")))
+    assert "no finite value" not in draw(trace, chart_only=True)
