@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import RnntraceError, SpecError, close_name, describe
-from .yamlsource import Document, as_number, parse, read_path, read_stream
+from .yamlsource import Document, as_number, parse, read_named
 
 FORMAT = "rnntrace.check/1"
 DEFAULT_TOLERANCE = 0.01
@@ -194,12 +194,7 @@ def load_answers(path: str, reference: Reference, *, name: Optional[str] = None)
     """Read and validate an answers file (``-`` reads standard input)."""
     label = name or ("<stdin>" if path == "-" else str(path))
     # Reads stop at yamlsource.MAX_BYTES, so /dev/zero or an endless pipe is refused.
-    if path == "-":
-        import sys
-        text = read_stream(sys.stdin.buffer, label)
-    else:
-        text = read_path(path, label, "answers")
-    return answers_from_text(text, reference, label)
+    return answers_from_text(read_named(path, label, "answers"), reference, label)
 
 
 # --------------------------------------------------------------------------- verdicts

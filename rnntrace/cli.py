@@ -272,7 +272,7 @@ def validate(spec):
     s = load(spec)
     layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
                        f"{parameter_count(layer)} parameters)" for layer in s.layers)
-    write(f"{spec}: valid: {len(s.inputs)} steps of {s.input_size} inputs; {layers}")
+    write(f"{s.source}: valid: {len(s.inputs)} steps of {s.input_size} inputs; {layers}")   # <stdin> for -
 
 
 # --------------------------------------------------------------------------- examples

@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from .errors import SpecError, close_name, describe, quoted
-from .yamlsource import (MAX_BYTES, Document, as_number, is_number_text, parse, read_limited, read_path,
-                         read_stream, read_text)
+from .yamlsource import (MAX_BYTES, Document, as_number, is_number_text, parse, read_limited, read_named,
+                         read_text)
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
@@ -288,13 +288,9 @@ def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = 
         label = name or getattr(source, "name", "<stream>")
         raw = source.read(MAX_BYTES + 1)
         text = raw if isinstance(raw, str) else read_text(label, raw)
-    elif str(source) == "-":
-        import sys
-        label = name or "<stdin>"
-        text = read_stream(sys.stdin.buffer, label)
     else:
-        label = name or str(source)
-        text = read_path(source, label, "spec")
+        label = name or ("<stdin>" if str(source) == "-" else str(source))
+        text = read_named(source, label, "spec")
     folder = FilePath(source).parent if isinstance(source, (str, FilePath)) and str(source) != "-" else None
     return spec_from_text(text, label, folder=folder)
 

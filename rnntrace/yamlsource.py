@@ -179,6 +179,14 @@ def read_path(path, source: Optional[str] = None, what: str = "spec") -> str:
         raise SpecError(f"cannot read: {exc.strerror or exc}", file=label) from None
 
 
+def read_named(name, label: str, what: str = "spec") -> str:
+    """The text of the file ``name``, or of standard input when it is ``-``."""
+    if str(name) == "-":
+        import sys
+        return read_stream(sys.stdin.buffer, label)
+    return read_path(name, label, what)
+
+
 # --------------------------------------------------------------------------- parsing
 
 def parse(text: str, source: str, within: str = "a spec") -> Document:
