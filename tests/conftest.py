@@ -1,10 +1,33 @@
+"""Shared by the test files: where the examples are, PyTorch for the parity tests, and
+the few helpers several files need (the sigmoid written out, strict JSON, the shipped
+schemas). Import them with ``from conftest import …``."""
+import json
+import math
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+def sigmoid(z):
+    """The logistic sigmoid written out, 1 / (1 + e^−z): the tests' own, not the engine's."""
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def strict_json(text):
+    """Parse JSON as RFC 8259 has it: a NaN or Infinity token is an error, not a number."""
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def schema(name):
+    """A JSON Schema as the package ships it (rnntrace/schemas/NAME)."""
+    return json.loads(resources.files("rnntrace").joinpath(f"schemas/{name}").read_text("utf-8"))
 
 
 def require_torch():

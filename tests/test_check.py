@@ -5,8 +5,6 @@ independently of the engine, so a wrong comparison or a wrong trace both fail.""
 import csv
 import io
 import json
-import math
-from importlib import resources
 
 import jsonschema
 import pytest
@@ -18,9 +16,8 @@ from rnntrace.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from
 from rnntrace.cli import main
 from rnntrace.errors import SpecError
 
-
-def sigma(z):
-    return 1.0 / (1.0 + math.exp(-z))
+from conftest import schema
+from conftest import sigmoid as sigma
 
 
 def lecture_lstm_by_hand():
@@ -192,8 +189,7 @@ def test_json_output_validates_against_the_shipped_schema(tmp_path):
     result = invoke("check", "lstm_example.yaml", path, "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    schema = json.loads(resources.files("rnntrace").joinpath("schemas/check.json").read_text("utf-8"))
-    jsonschema.validate(report, schema)
+    jsonschema.validate(report, schema("check.json"))
     (entry,) = report["files"]
     assert entry["status"] == "wrong" and entry["right"] == 1 and entry["total"] == 2
     assert entry["first_wrong"]["t"] == 4 and entry["first_wrong"]["yours"] == [8.0]
@@ -220,8 +216,7 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     assert "2 of 4 answer files could not be read" in result.stderr
     report = json.loads(invoke("check", "lstm_example.yaml", good, wrong, broken, missing,
                                "--format", "json").stdout)
-    schema = json.loads(resources.files("rnntrace").joinpath("schemas/check.json").read_text("utf-8"))
-    jsonschema.validate(report, schema)
+    jsonschema.validate(report, schema("check.json"))
     assert [f["status"] for f in report["files"]] == ["right", "wrong", "error", "error"]
     assert report["files"][2]["error"].startswith("cat.yaml:3:1: YAML syntax error") and report["files"][2]["score"] is None
     assert report["summary"] == {"files": 4, "all_right": 1, "with_wrong": 1, "unreadable": 2,

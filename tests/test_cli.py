@@ -2,7 +2,6 @@
 examples, bare example names, `-` for standard input, --version, and help text with
 an example for every command, including commands added later."""
 import json
-import math
 
 import click
 import pytest
@@ -10,6 +9,8 @@ from click.testing import CliRunner
 
 import rnntrace
 from rnntrace.cli import main
+
+from conftest import sigmoid
 
 BASIC = """\
 title: two steps
@@ -66,9 +67,8 @@ def test_run_json_keeps_float64_exactly():
     result = invoke("run", "lstm_example.yaml", "--format", "json")
     data = json.loads(result.stdout)
     # step 1: h = 3·σ(90)·σ(−10), and JSON carries every bit of it
-    sigma = lambda z: 1.0 / (1.0 + math.exp(-z))  # noqa: E731
     h1 = data["steps"][0]["layers"]["lstm"]["h"][0]
-    assert abs(h1 - 3 * sigma(90) * sigma(-10)) <= 1e-12 * h1
+    assert abs(h1 - 3 * sigmoid(90) * sigmoid(-10)) <= 1e-12 * h1
     trace = rnntrace.run(rnntrace.load_spec(rnntrace.cli.resolve_spec("lstm_example.yaml")))
     assert [s["y"][0] for s in data["steps"]] == [float(s.y[0]) for s in trace]
 

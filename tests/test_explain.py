@@ -8,7 +8,6 @@ the math module, independently of the engine.
 import math
 import re
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -16,9 +15,7 @@ import rnntrace
 from rnntrace.cli import main
 from rnntrace.render.explain import as_text, record_lines, step_lines
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
+from conftest import EXAMPLES, sigmoid
 
 
 def explain_text(spec, t, layer=None, precision=4):
@@ -29,8 +26,7 @@ def explain_text(spec, t, layer=None, precision=4):
 
 
 @pytest.fixture(scope="module")
-def lstm(request):
-    from conftest import EXAMPLES
+def lstm():
     return rnntrace.load_spec(EXAMPLES / "lstm_example.yaml")
 
 

@@ -3,7 +3,6 @@ and the rnntrace.grad/1 JSON (validated against the shipped JSON Schema)."""
 import json
 import math
 from functools import partial
-from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -15,10 +14,10 @@ from rnntrace.engine.bptt import backprop
 from rnntrace.engine.parameters import parameters, replace_parameters
 from rnntrace.spec import spec_from_text
 
+from conftest import EXAMPLES, schema
 from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SCHEMA = json.loads((Path(rnntrace.__file__).parent / "schemas" / "grad.json").read_text(encoding="utf-8"))
+SCHEMA = schema("grad.json")
 
 TWO_STEPS = """
 inputs: [1, 0]

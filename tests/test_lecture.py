@@ -11,14 +11,11 @@ import pytest
 import rnntrace
 from rnntrace.spec import spec_from_dict
 
+from conftest import sigmoid as sigma
+
 
 def run(examples, name):
     return rnntrace.run(rnntrace.load_spec(examples / name))
-
-
-def sigma(z):
-    """The logistic sigmoid, written out: 1 / (1 + e^−z)."""
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def close(actual, expected, rel=1e-12):

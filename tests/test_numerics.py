@@ -1,7 +1,6 @@
 """Numerics: activations are stable at |z| = 1000 without a warning; a value that
 overflows float64 is reported (which step, which layer), written as null in JSON
 (strict JSON stays strict) and shown as inf/nan in tables."""
-import json
 import math
 import warnings
 
@@ -14,6 +13,8 @@ from rnntrace.cli import main
 from rnntrace.engine import activations
 from rnntrace.finite import Watch
 from rnntrace.spec import spec_from_text
+
+from conftest import strict_json
 
 
 @pytest.fixture
@@ -110,12 +111,6 @@ layers:
 
 def run_cli(text, *args):
     return CliRunner().invoke(main, ["run", "-", *args], input=text)
-
-
-def strict_json(text):
-    def refuse(name):
-        raise ValueError(f"not strict JSON: {name}")
-    return json.loads(text, parse_constant=refuse)
 
 
 def test_overflow_is_reported_at_its_step_and_layer():

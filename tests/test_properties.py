@@ -5,7 +5,6 @@ shapes, deleted keys, typos, wrong types, NaN, bad sizes, ragged inputs) end wit
 code 2 and one line on stderr, never a traceback."""
 import json
 import math
-from importlib import resources
 
 import jsonschema
 from click.testing import CliRunner
@@ -14,9 +13,10 @@ from hypothesis import strategies as st
 
 from rnntrace.cli import main
 
+from conftest import schema, strict_json
+
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-TRACE_SCHEMA = jsonschema.Draft202012Validator(
-    json.loads(resources.files("rnntrace").joinpath("schemas/trace.json").read_text("utf-8")))
+TRACE_SCHEMA = jsonschema.Draft202012Validator(schema("trace.json"))
 
 ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "hard_sigmoid"]
 GATE_ACTIVATIONS = ["sigmoid", "hard_sigmoid"]
@@ -131,12 +131,6 @@ def run(text, *args):
     result = CliRunner().invoke(main, ["run", "-", *args], input=text)
     assert "Traceback" not in result.output, result.output
     return result
-
-
-def strict_json(text):
-    def refuse(token):
-        raise ValueError(f"not strict JSON: {token}")
-    return json.loads(text, parse_constant=refuse)
 
 
 # --------------------------------------------------------------------------- valid specs

@@ -18,7 +18,7 @@ from rich.console import Console
 import rnntrace
 from rnntrace.cli import main
 from rnntrace.errors import RnntraceError
-from rnntrace.render.chart import BARS, Chart, bins
+from rnntrace.render.chart import BARS, bins
 from rnntrace.render.csv import trace_csv
 from rnntrace.render.latex import trace_latex
 from rnntrace.render.markdown import trace_markdown
@@ -26,13 +26,9 @@ from rnntrace.render.selection import check_layers, parse_steps
 from rnntrace.render.view import LONG, View, terminal_view
 from rnntrace.trace import flatten, step_to_dict
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, sigmoid
 
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*.yaml"))
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def draw(trace, width=80, **view):

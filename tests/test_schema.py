@@ -3,9 +3,6 @@ commands print: the trace of every bundled example (json and jsonl), the gradien
 every example with a train block, and the check report. The examples are globbed when
 the tests run, so a new example is covered without editing this file."""
 import copy
-import json
-from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -13,11 +10,10 @@ from click.testing import CliRunner
 
 from rnntrace.cli import main
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.yaml"))
+from conftest import EXAMPLES as FOLDER
+from conftest import schema, strict_json
 
-
-def schema(name):
-    return json.loads(resources.files("rnntrace").joinpath(f"schemas/{name}").read_text("utf-8"))
+EXAMPLES = sorted(FOLDER.glob("*.yaml"))
 
 
 def validator(name, part=None):
@@ -26,12 +22,6 @@ def validator(name, part=None):
     if part is not None:   # one of its $defs, resolved against the whole schema
         root = {"$schema": root["$schema"], "$ref": f"#/$defs/{part}", "$defs": root["$defs"]}
     return jsonschema.Draft202012Validator(root)
-
-
-def strict_json(text):
-    def refuse(token):
-        raise ValueError(f"not strict JSON: {token}")
-    return json.loads(text, parse_constant=refuse)
 
 
 def cli(*args, input=None):

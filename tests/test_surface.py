@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from rnntrace.cli import main
 from rnntrace.engine.surface import parse_param, parse_range, sweep
 from rnntrace.errors import RnntraceError
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from conftest import EXAMPLES
 ENV = {"NO_COLOR": "1", "COLUMNS": "80"}
 
 
