@@ -2,16 +2,18 @@
 schema), clipping options, and the errors that end with exit code 2."""
 import json
 import math
-from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import rnntrace
 from rnntrace.cli import main
 
-SCHEMA = json.loads((Path(rnntrace.__file__).parent / "schemas" / "grad.json").read_text(encoding="utf-8"))
+from conftest import EXAMPLES, schema
+
+SCHEMA = schema("grad.json")
 ENV = {"NO_COLOR": "1", "COLUMNS": "120"}
 
 TWO_STEPS = """\
@@ -117,9 +119,9 @@ def test_a_spec_without_train_names_what_to_add():
                                   "gru.yaml", "lstm_two_layer.yaml", "elman.yaml"])
 def test_every_layer_type_renders_and_explains(name, tmp_path):
     """Add a squared-error train block to bundled examples of every layer type."""
-    spec = rnntrace.load_spec(Path(__file__).resolve().parent.parent / "examples" / name)
+    spec = rnntrace.load_spec(EXAMPLES / name)
     size = spec.output_layer.output_size
-    text = (Path(__file__).resolve().parent.parent / "examples" / name).read_text(encoding="utf-8")
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
     targets = [None] * (len(spec.inputs) - 1) + [[0.5] * size]
     path = tmp_path / name
     path.write_text(text + "\ntrain:\n  targets: " + json.dumps(targets) + "\n  learning_rate: 0.1\n"
@@ -165,7 +167,7 @@ def test_mse_is_squared_error_and_labels_name_the_target():
 
 
 def test_an_overflowing_gradient_is_reported_and_the_json_stays_strict():
-    text = (Path(__file__).resolve().parent.parent / "examples" / "clip_norm.yaml").read_text(encoding="utf-8")
+    text = (EXAMPLES / "clip_norm.yaml").read_text(encoding="utf-8")
     text = text.replace("U: 1.2 ", "U: 1e30").replace("inputs: [1, 0,", "inputs: [1e300, 0,")
     result = invoke("grad", "-", "--format", "json", input=text)
     assert result.exit_code == 0, result.output
@@ -175,7 +177,7 @@ def test_an_overflowing_gradient_is_reported_and_the_json_stays_strict():
     jsonschema.validate(data, SCHEMA)
 
 
-TRAINED = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "examples").glob("*.yaml")
+TRAINED = sorted(p.name for p in EXAMPLES.glob("*.yaml")
                  if "\ntrain:" in p.read_text(encoding="utf-8"))
 
 
@@ -187,9 +189,11 @@ def test_the_gradient_examples_exist():
 def test_every_example_with_a_train_block_gives_valid_grad_json_and_a_table(name):
     data = json.loads(invoke("grad", name, "--format", "json").stdout)
     jsonschema.validate(data, SCHEMA)
-    assert all(v is not None for rows in data["gradients"].values() for v in json.loads(json.dumps(rows))
-               if not isinstance(v, list))
-    assert math.isfinite(data["norm"])
+    # every entry of every gradient, matrices included, is a number (null would be NaN here)
+    entries = np.concatenate([np.array(g, dtype=float).ravel() for g in data["gradients"].values()])
+    assert np.isfinite(entries).all()
+    # the global norm is the L2 norm of all of them together
+    assert data["norm"] == pytest.approx(math.sqrt(float(np.sum(entries ** 2))), rel=1e-12)
     table = invoke("grad", name, env={"NO_COLOR": "1", "COLUMNS": "80"})
     assert table.exit_code == 0 and table.stderr == ""
     assert "Global gradient norm" in table.stdout
