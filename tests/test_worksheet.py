@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from rnntrace.cli import examples_dir, main
 from rnntrace.starters import TYPES
 
+from conftest import sigmoid
+
 
 def invoke(*args, **kwargs):
     return CliRunner().invoke(main, list(args), env={"NO_COLOR": "1", "COLUMNS": "200"}, **kwargs)
@@ -99,7 +101,7 @@ def test_answers_writes_the_exact_values_in_the_check_format():
     text = out("answers", "lstm_example.yaml", "--ask", "c,y")
     data = yaml.safe_load(text)
     assert set(data) == {"steps"} and sorted(data["steps"]) == [1, 2, 3, 4, 5]
-    assert data["steps"][1] == {"lstm.c": 3, "y": pytest.approx(3 * 0.0000453978687024, rel=1e-9)}
+    assert data["steps"][1] == {"lstm.c": 3, "y": pytest.approx(3 * sigmoid(-10), rel=1e-15)}   # c·σ(z_o)
     assert data["steps"][2]["lstm.c"] == 7
 
 
