@@ -268,7 +268,7 @@ def loader(request, monkeypatch):
     ("a: !!python/name:os.system", "t:1:4: a: the tag 'tag:yaml.org,2002:python/name:os.system' is not allowed"),
     ("a: \x07", "t:1:4: expected printable text, found the character #x0007"),
     ("a:\n\t- 1\n", "t:2:1: YAML syntax error: a tab cannot indent YAML; use spaces"),
-])
+], ids=["deep nesting", "recursive alias", "two documents", "python tag", "control character", "tab"])
 def test_both_parsers_refuse_alike(loader, text, message):
     with pytest.raises(SpecError) as caught:
         parse(text, "t")
