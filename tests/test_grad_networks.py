@@ -82,9 +82,8 @@ def network(rng, makers, n_in=2, steps=5, loss="squared_error", sparse=False):
         targets = [int(rng.integers(size)) for _ in range(steps)]
     else:
         targets = [vec(rng, size, 1.0) for _ in range(steps)]
-    if sparse:
+    if sparse:   # many-to-one: a target at the last step only
         targets = [None] * (steps - 1) + [targets[-1]]
-        targets[1] = None if steps > 2 else targets[1]
     data["train"] = {"targets": targets, "loss": loss}
     return data
 
