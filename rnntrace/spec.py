@@ -655,104 +655,6 @@ _ALLOWED = {
     "bidirectional": {"name", "type", "forward", "backward", "merge"},
 }
 
-
-def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = "") -> Layer:
-    data = r.mapping(item, path, "a layer (a mapping with 'type' and 'size')")
-    if "type" not in data:
-        raise r.error(f"missing 'type'; expected one of {', '.join(allow)}", path)
-    kind = r.choice(data["type"], path + ("type",), allow, "layer type")
-    r.keys(data, path, _ALLOWED[kind], required=() if kind == "bidirectional" else ("size",))
-
-    if kind == "bidirectional":
-        merge = r.choice(data.get("merge", "concat"), path + ("merge",), MERGES, "merge")
-        for key in ("forward", "backward"):
-            if key not in data:
-                raise r.error(f"missing '{key}': a recurrent layer ({', '.join(RECURRENT_TYPES)})", path)
-        fwd = _layer(r, data["forward"], path + ("forward",), "forward", size_in, RECURRENT_TYPES, why)
-        bwd = _layer(r, data["backward"], path + ("backward",), "backward", size_in, RECURRENT_TYPES, why)
-        if merge != "concat" and fwd.output_size != bwd.output_size:
-            raise r.error(f"merge '{merge}' needs both directions of one size; "
-                          f"found {fwd.output_size} and {bwd.output_size}", path + ("merge",))
-        return Bidirectional(name, fwd, bwd, merge)
-
-    size = r.count(data["size"], path + ("size",))
-    activation = lambda key, default, choices=ACTIVATIONS: r.choice(  # noqa: E731
-        data.get(key, default), path + (key,), choices, "activation")
-
-    if kind == "dense":
-        labels = None
-        if data.get("labels") is not None:
-            labels = data["labels"]
-            if not isinstance(labels, list) or len(labels) != size or \
-                    not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
-                raise r.error(f"expected {size} labels, one per unit, found {describe(labels)}", path + ("labels",))
-            labels = tuple(str(x) for x in labels)
-        return Dense(name, size, size_in,
-                     W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
-                     b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
-                     activation=activation("activation", "linear", OUTPUT_ACTIVATIONS), labels=labels)
-
-    if kind == "elman":
-        return Elman(name, size, size_in,
-                     W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
-                     U=r.matrix(_need(r, data, "U", path), path + ("U",), size, size,
-                                f"; memory holds the {size} hidden values"),
-                     b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
-                     activation=activation("activation", "tanh"),
-                     initial=_initial(r, data, path, size))
-
-    if kind == "jordan":
-        out_path = path + ("output",)
-        out = r.mapping(_need(r, data, "output", path), out_path,
-                        "the output layer: a mapping with size, W, b, activation")
-        r.keys(out, out_path, {"size", "W", "b", "activation", "labels"}, required=("size",))
-        output = _layer(r, dict(out, type="dense"), out_path, "output", size, ("dense",),
-                        f"; {size} = the hidden size")
-        return Jordan(name, size, size_in,
-                      W=r.matrix(_need(r, data, "W", path), path + ("W",), size, size_in, why),
-                      U=r.matrix(_need(r, data, "U", path), path + ("U",), size, output.size,
-                                 f"; memory holds the {output.size} outputs of the last step"),
-                      b=r.vector(data.get("b", 0), path + ("b",), size, "bias"),
-                      output=output, activation=activation("activation", "tanh"),
-                      initial=_initial(r, data, path, output.size))
-
-    names = LSTM_BLOCKS if kind == "lstm" else GRU_BLOCKS
-    blocks = {}
-    for block in names:
-        if block not in data:
-            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", path,
-                          hint=close_name(block, [k for k in data if k not in _ALLOWED[kind]]))
-        bpath = path + (block,)
-        bdata = r.mapping(data[block], bpath, "a mapping of weights {W, U, b}")
-        if kind == "lstm" and block == "cell_input" and "P" in bdata:
-            raise r.error("a peephole P belongs to the gates (input_gate, forget_gate, output_gate), "
-                          "not to cell_input", bpath + ("P",), at_key=True)
-        allowed = {"W", "U", "b"} | ({"P"} if kind == "lstm" and block != "cell_input" else set()) \
-            | ({"b_h"} if kind == "gru" else set())
-        r.keys(bdata, bpath, allowed, required=("W",))
-        blocks[block] = Block(
-            W=r.matrix(bdata["W"], bpath + ("W",), size, size_in, why),
-            U=None if bdata.get("U") is None else r.matrix(bdata["U"], bpath + ("U",), size, size,
-                                                           f"; the recurrent input is the {size} outputs h"),
-            b=r.vector(bdata.get("b", 0), bpath + ("b",), size, "bias"),
-            P=None if bdata.get("P") is None else r.vector(bdata["P"], bpath + ("P",), size, "peephole"),
-            b_h=None if bdata.get("b_h") is None else r.vector(bdata["b_h"], bpath + ("b_h",), size, "bias"),
-        )
-    if kind == "lstm":
-        c0 = h0 = None
-        if data.get("initial") is not None:
-            ipath = path + ("initial",)
-            init = r.mapping(data["initial"], ipath, "a mapping {c: …, h: …}")
-            r.keys(init, ipath, {"c", "h"})
-            c0 = None if init.get("c") is None else r.vector(init["c"], ipath + ("c",), size, "cell")
-            h0 = None if init.get("h") is None else r.vector(init["h"], ipath + ("h",), size, "output")
-        return LSTM(name, size, size_in, blocks, activation=activation("activation", "tanh"),
-                    cell_activation=activation("cell_activation", "tanh"),
-                    gate_activation=activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0)
-    return GRU(name, size, size_in, blocks, activation=activation("activation", "tanh"),
-               gate_activation=activation("gate_activation", "sigmoid"), initial=_initial(r, data, path, size))
-
-
 _NEEDED = {
     "W": "the input weights 'W' (one row per unit, one column per input, or one number for all)",
     "U": "the memory weights 'U' (one row per unit, one column per value in memory, or one number for all)",
@@ -760,16 +662,136 @@ _NEEDED = {
 }
 
 
-def _need(r: _Reader, data: dict, key: str, path):
-    if data.get(key) is None:
-        raise r.error(f"missing {_NEEDED.get(key, repr(key))}", path)
-    return data[key]
+class _Fields:
+    """The weights and settings of one layer (or one block of a gated layer), read
+    from its mapping ``data`` at ``path``: ``size`` units fed by ``size_in`` inputs.
+    ``why`` says where ``size_in`` comes from, for a W of the wrong shape."""
+
+    def __init__(self, r: _Reader, data: dict, path: tuple, size: int, size_in: int, why: str):
+        self.r, self.data, self.path = r, data, path
+        self.size, self.size_in, self.why = size, size_in, why
+
+    def given(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def need(self, key: str):
+        if not self.given(key):
+            raise self.r.error(f"missing {_NEEDED.get(key, repr(key))}", self.path)
+        return self.data[key]
+
+    def W(self) -> Array:
+        """The input weights: one row per unit, one column per input."""
+        return self.r.matrix(self.need("W"), self.path + ("W",), self.size, self.size_in, self.why)
+
+    def U(self, memory: int, why: str) -> Array:
+        """The memory weights: one row per unit, one column per value held in memory."""
+        return self.r.matrix(self.need("U"), self.path + ("U",), self.size, memory, why)
+
+    def vector(self, key: str, what: str, size: Optional[int] = None) -> Optional[Array]:
+        """A vector of ``size`` (the layer's units by default), None when not given."""
+        if not self.given(key):
+            return None
+        return self.r.vector(self.data[key], self.path + (key,), self.size if size is None else size, what)
+
+    def b(self) -> Array:
+        return self.r.vector(self.data.get("b", 0), self.path + ("b",), self.size, "bias")
+
+    def activation(self, key: str, default: str, choices=ACTIVATIONS) -> str:
+        return self.r.choice(self.data.get(key, default), self.path + (key,), choices, "activation")
 
 
-def _initial(r: _Reader, data: dict, path, size: int) -> Optional[Array]:
-    if data.get("initial") is None:
-        return None
-    return r.vector(data["initial"], path + ("initial",), size, "starting memory")
+def _layer(r: _Reader, item, path, name: str, size_in: int, allow, why: str = "") -> Layer:
+    data = r.mapping(item, path, "a layer (a mapping with 'type' and 'size')")
+    if "type" not in data:
+        raise r.error(f"missing 'type'; expected one of {', '.join(allow)}", path)
+    kind = r.choice(data["type"], path + ("type",), allow, "layer type")
+    r.keys(data, path, _ALLOWED[kind], required=() if kind == "bidirectional" else ("size",))
+    if kind == "bidirectional":
+        return _bidirectional(r, data, path, name, size_in, why)
+    fields = _Fields(r, data, path, r.count(data["size"], path + ("size",)), size_in, why)
+    if kind in ("lstm", "gru"):
+        return _gated(fields, name, kind)
+    return {"dense": _dense, "elman": _elman, "jordan": _jordan}[kind](fields, name)
+
+
+def _bidirectional(r: _Reader, data: dict, path, name: str, size_in: int, why: str) -> Bidirectional:
+    merge = r.choice(data.get("merge", "concat"), path + ("merge",), MERGES, "merge")
+    for key in ("forward", "backward"):
+        if key not in data:
+            raise r.error(f"missing '{key}': a recurrent layer ({', '.join(RECURRENT_TYPES)})", path)
+    fwd = _layer(r, data["forward"], path + ("forward",), "forward", size_in, RECURRENT_TYPES, why)
+    bwd = _layer(r, data["backward"], path + ("backward",), "backward", size_in, RECURRENT_TYPES, why)
+    if merge != "concat" and fwd.output_size != bwd.output_size:
+        raise r.error(f"merge '{merge}' needs both directions of one size; "
+                      f"found {fwd.output_size} and {bwd.output_size}", path + ("merge",))
+    return Bidirectional(name, fwd, bwd, merge)
+
+
+def _dense(f: _Fields, name: str) -> Dense:
+    labels = None
+    if f.given("labels"):
+        labels = f.data["labels"]
+        if not isinstance(labels, list) or len(labels) != f.size or \
+                not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
+            raise f.r.error(f"expected {f.size} labels, one per unit, found {describe(labels)}",
+                            f.path + ("labels",))
+        labels = tuple(str(x) for x in labels)
+    return Dense(name, f.size, f.size_in, W=f.W(), b=f.b(),
+                 activation=f.activation("activation", "linear", OUTPUT_ACTIVATIONS), labels=labels)
+
+
+def _elman(f: _Fields, name: str) -> Elman:
+    return Elman(name, f.size, f.size_in, W=f.W(), U=f.U(f.size, f"; memory holds the {f.size} hidden values"),
+                 b=f.b(), activation=f.activation("activation", "tanh"),
+                 initial=f.vector("initial", "starting memory"))
+
+
+def _jordan(f: _Fields, name: str) -> Jordan:
+    r, out_path = f.r, f.path + ("output",)
+    out = r.mapping(f.need("output"), out_path, "the output layer: a mapping with size, W, b, activation")
+    r.keys(out, out_path, {"size", "W", "b", "activation", "labels"}, required=("size",))
+    output = _layer(r, dict(out, type="dense"), out_path, "output", f.size, ("dense",),
+                    f"; {f.size} = the hidden size")
+    return Jordan(name, f.size, f.size_in, W=f.W(),
+                  U=f.U(output.size, f"; memory holds the {output.size} outputs of the last step"),
+                  b=f.b(), output=output, activation=f.activation("activation", "tanh"),
+                  initial=f.vector("initial", "starting memory", output.size))
+
+
+def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
+    r, size = f.r, f.size
+    names = LSTM_BLOCKS if kind == "lstm" else GRU_BLOCKS
+    blocks = {}
+    for block in names:
+        if block not in f.data:
+            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", f.path,
+                          hint=close_name(block, [k for k in f.data if k not in _ALLOWED[kind]]))
+        bpath = f.path + (block,)
+        bdata = r.mapping(f.data[block], bpath, "a mapping of weights {W, U, b}")
+        peephole = kind == "lstm" and block != "cell_input"
+        if kind == "lstm" and not peephole and "P" in bdata:
+            raise r.error("a peephole P belongs to the gates (input_gate, forget_gate, output_gate), "
+                          "not to cell_input", bpath + ("P",), at_key=True)
+        allowed = {"W", "U", "b"} | ({"P"} if peephole else set()) | ({"b_h"} if kind == "gru" else set())
+        r.keys(bdata, bpath, allowed, required=("W",))
+        weights = _Fields(r, bdata, bpath, size, f.size_in, f.why)
+        blocks[block] = Block(
+            W=weights.W(),
+            U=weights.U(size, f"; the recurrent input is the {size} outputs h") if weights.given("U") else None,
+            b=weights.b(), P=weights.vector("P", "peephole"), b_h=weights.vector("b_h", "bias"))
+    if kind == "gru":
+        return GRU(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
+                   gate_activation=f.activation("gate_activation", "sigmoid"),
+                   initial=f.vector("initial", "starting memory"))
+    c0 = h0 = None
+    if f.given("initial"):
+        ipath = f.path + ("initial",)
+        init = _Fields(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}"), ipath, size, 0, "")
+        r.keys(init.data, ipath, {"c", "h"})
+        c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
+    return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
+                cell_activation=f.activation("cell_activation", "tanh"),
+                gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0)
 
 
 def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
