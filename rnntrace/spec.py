@@ -373,6 +373,12 @@ class _Reader:
         except ValueError as exc:
             raise self.error(str(exc), path) from None
 
+    def positive(self, value, path, what) -> float:
+        number = self.number(value, path)
+        if number <= 0:
+            raise self.error(f"expected a positive {what}, found {number:g}", path)
+        return number
+
     def count(self, value, path, what="size") -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
             raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
@@ -843,13 +849,8 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
         if len(cdata) != 1:
             raise r.error("expected exactly one of norm or value", cpath)
         (kind, theta), = cdata.items()
-        theta = r.number(theta, cpath + (kind,))
-        if theta <= 0:
-            raise r.error(f"expected a positive threshold, found {theta:g}", cpath + (kind,))
-        clip = (kind, theta)
+        clip = (kind, r.positive(theta, cpath + (kind,), "threshold"))
     rate = None
     if data.get("learning_rate") is not None:
-        rate = r.number(data["learning_rate"], path + ("learning_rate",))
-        if rate <= 0:
-            raise r.error(f"expected a positive learning rate, found {rate:g}", path + ("learning_rate",))
+        rate = r.positive(data["learning_rate"], path + ("learning_rate",), "learning rate")
     return Train(tuple(targets), loss, clip, rate)
