@@ -23,7 +23,6 @@ from rich.text import Text
 
 from ..trace import (BidirectionalRecord, DenseRecord, ElmanRecord, GRURecord, JordanRecord,
                      LSTMRecord)
-from . import explain as explain_module
 from .numbers import DEFAULT_PRECISION, show, vector_show
 from .quantities import FUNCTION_SYMBOLS, gate_symbol, heading
 
@@ -113,21 +112,28 @@ def _function(name: str, z: str = "z", out: str = "h") -> str:
     return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
 
 
-def unit_headers(layer, count: int) -> List[str]:
+def unit_headers(layer, count: int) -> Optional[List[str]]:
+    """Column headers for the units: the labels, ``unit 1``, ``unit 2``, …, or None for
+    a single unit (its heading says "1 unit": a header row would only say "value")."""
     labels = getattr(layer, "labels", None)
     if labels and len(labels) == count:
         return list(labels)
     if count == 1:
-        return ["value"]
+        return None
     return [f"unit {u + 1}" for u in range(count)]
 
 
+#: Between two columns of a layer's table.
+GAP = "   "
+
+
 class LayerTable:
-    """One layer's rows at one step; splits its units over several tables when the
-    width is too small for all of them."""
+    """One layer's rows at one step, drawn as lines of text: the row names, the formulas,
+    then one right-aligned column per unit. The widths are known here (the cells are
+    already text), so no table layout is needed; a layer whose units do not fit the
+    width is split over several tables of units."""
 
     def __init__(self, layer, record, precision: int = DEFAULT_PRECISION, title: Optional[str] = None):
-        self.layer = layer
         self.record = record
         self.rows = _align(layer_rows(layer, record, precision))
         self.units = max(len(cells) for _, _, cells in self.rows)
@@ -136,26 +142,35 @@ class LayerTable:
         self.winner = None
         if isinstance(record, DenseRecord) and record.label is not None:
             self.winner = layer.labels.index(record.label)
+        self.what_width = max(len(w) for w, _, _ in self.rows)
+        self.formula_width = max(len(f) for _, f, _ in self.rows)
 
-    # widths: box.SIMPLE_HEAD puts one space of padding each side and one rule between columns
-    def _label_width(self) -> int:
-        return max(len(w) for w, _, _ in self.rows) + max(len(f) for _, f, _ in self.rows) + 6
+    def _header(self, u: int) -> str:
+        return self.headers[u] + (" ◀" if u == self.winner else "")
 
     def _unit_width(self, u: int) -> int:
-        cells = [cells[u] for _, _, cells in self.rows if u < len(cells)]
-        return max([len(self.headers[u])] + [len(c) for c in cells]) + 3
+        cells = [len(cells[u]) for _, _, cells in self.rows if u < len(cells)]
+        if self.headers is not None:
+            cells.append(len(self._header(u)))
+        return max(cells)
 
-    def width(self) -> int:
-        return self._label_width() + sum(self._unit_width(u) for u in range(self.units))
+    def _label_width(self) -> int:
+        return self.what_width + len(GAP) + self.formula_width
+
+    def width(self, units: Optional[Sequence[int]] = None) -> int:
+        units = range(self.units) if units is None else units
+        table = self._label_width() + sum(len(GAP) + self._unit_width(u) for u in units)
+        return max(table, len(self.title or ""))
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(min(self.width(), options.max_width), min(self.width(), options.max_width))
+        width = min(self.width(), options.max_width)
+        return Measurement(width, width)
 
     def chunks(self, max_width: int) -> List[range]:
         out: List[range] = []
         start, used = 0, self._label_width()
         for u in range(self.units):
-            w = self._unit_width(u)
+            w = len(GAP) + self._unit_width(u)
             if u > start and used + w > max_width:
                 out.append(range(start, u))
                 start, used = u, self._label_width()
@@ -163,28 +178,39 @@ class LayerTable:
         out.append(range(start, self.units))
         return out
 
-    def table(self, units: Sequence[int], note: str = "") -> Table:
-        title = (self.title or "") + note
-        table = Table(box=box.SIMPLE_HEAD, title=Text(title) if title else None, title_justify="left",
-                      show_edge=False, pad_edge=False, title_style="bold")
-        table.add_column("", style="bold", no_wrap=True)
-        table.add_column("", style="dim", no_wrap=True)
-        for u in units:
-            style = "bold green" if u == self.winner else None
-            header = self.headers[u] + (" ◀" if u == self.winner else "")
-            table.add_column(Text(header), justify="right", no_wrap=True, style=style)
+    def table(self, units: Sequence[int], note: str = "") -> Text:
+        """The lines of the units ``units``: title, header and rule, rows, caption."""
+        widths = {u: self._unit_width(u) for u in units}
+        text = Text(no_wrap=True, overflow="fold")
+        title = " ".join(part for part in (self.title, note) if part)
+        if title:
+            text.append(title + "\n", style="bold")
+        if self.headers is not None:
+            text.append(" " * self._label_width())
+            for u in units:
+                text.append(GAP)
+                text.append(self._header(u).rjust(widths[u]), style="bold green" if u == self.winner else "bold")
+            text.append("\n" + "─" * (self._label_width() + sum(len(GAP) + widths[u] for u in units)) + "\n")
         for what, formula, cells in self.rows:
-            table.add_row(what, formula, *[Text(cells[u]) if u < len(cells) else "" for u in units])
+            text.append(what.ljust(self.what_width), style="bold")
+            text.append(GAP)
+            text.append(formula.ljust(self.formula_width), style="dim")
+            for u in units:
+                text.append(GAP)
+                text.append((cells[u] if u < len(cells) else "").rjust(widths[u]),
+                            style="bold green" if u == self.winner else None)
+            text.append("\n")
         if self.winner is not None and self.winner in units:
-            table.caption = Text(f"most likely: {self.record.label}")
-            table.caption_justify = "left"
-        return table
+            text.append(f"most likely: {self.record.label}\n")
+        text.rstrip()
+        return text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         parts = self.chunks(options.max_width)
-        for units in parts:
-            note = "" if len(parts) == 1 else f" (units {units.start + 1}–{units.stop})"
-            yield self.table(units, note)
+        for i, units in enumerate(parts):
+            if i:
+                yield Text("")
+            yield self.table(units, "" if len(parts) == 1 else f"(units {units.start + 1}–{units.stop})")
 
 
 class SideBySide:
@@ -202,6 +228,7 @@ class SideBySide:
             yield grid
         else:
             yield self.left
+            yield Text("")
             yield self.right
 
 
@@ -230,8 +257,9 @@ def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bo
     else:
         parts.append(LayerTable(layer, record, precision))
     if explain:
-        lines = explain_module.record_lines(layer, record, x, precision)
-        parts.append(Text("\n" + explain_module.LEGENDS[layer.type], style="dim italic"))
+        from .explain import LEGENDS, record_lines
+        lines = record_lines(layer, record, x, precision)
+        parts.append(Text("\n" + LEGENDS[layer.type], style="dim italic"))
         parts.append(explain_grid(lines))
     return parts
 
