@@ -179,6 +179,20 @@ def test_a_vector_quantity_wants_a_list():
     assert [v.right for v in result.verdicts] == [True, True, True, False]
 
 
+def test_parts_of_a_bidirectional_layer_are_quantities():
+    # bidirectional.yaml keeps running totals of 1, 2, 3, 4 both ways. At step 2 the
+    # forward direction has read 1 + 2 = 3, the backward one 4 + 3 + 2 = 9; y = 3 + 9.
+    spec = rnntrace.load_spec(rnntrace.cli.examples_dir() / "bidirectional.yaml")
+    ref = Reference.from_trace(rnntrace.run(spec))
+    text = ("steps:\n  2: {birnn.forward.h: 3, birnn.backward.h: 9, birnn.h: [3, 9], y: 12}\n"
+            "  3: {birnn.backward.h: 3}\n")          # a slip: the backward total is 4 + 3 = 7
+    result = check(answers_from_text(text, ref), ref, tolerance=0)
+    assert [(v.t, v.quantity, v.right) for v in result.verdicts] == [
+        (2, "birnn.forward.h", True), (2, "birnn.backward.h", True), (2, "birnn.h", True), (2, "y", True),
+        (3, "birnn.backward.h", False)]
+    assert result.verdicts[-1].exact == (7.0,) and result.verdicts[-1].difference == 4.0
+
+
 def test_answers_from_standard_input():
     result = invoke("check", "lstm_example.yaml", "-", input="steps:\n  2: {lstm.c: 7}\n")
     assert result.exit_code == 0 and "1 of 1 answer right" in result.stdout
