@@ -8,12 +8,16 @@ the per-step outputs and the final (h_n, c_n) of every layer and direction. The
 gate-level tests recompute PyTorch's gates with torch ops from the module's own
 weights and compare them with the trace's z and a.
 """
+import sys
+
 import numpy as np
 import pytest
 
 from rnntrace import engine
 from rnntrace.convert import spec_from_state_dict
 from rnntrace.spec import spec_from_dict
+
+from conftest import require_torch
 
 TOL = 1e-10
 SEEDS = (0, 1, 2)
@@ -267,3 +271,16 @@ def test_recurrent_then_linear(torch, seed, activation):
     for t in range(STEPS):
         close(trace[t].y, expected[t])
         assert trace[t].layers["dense2"].label == labels[int(np.argmax(expected[t]))]
+
+
+# --------------------------------------------------------------------------- never a silent skip in CI
+
+def test_in_ci_a_missing_pytorch_fails_the_parity_tests(monkeypatch):
+    """Issue 2: the PyTorch tests must not silently skip in CI (which sets CI=true)."""
+    monkeypatch.setitem(sys.modules, "torch", None)      # `import torch` now fails
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the parity tests"):
+        require_torch()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):           # elsewhere a skip, with how to install it
+        require_torch()
