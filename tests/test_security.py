@@ -16,6 +16,8 @@ from rnntrace.cli import main
 from rnntrace.errors import SpecError
 from rnntrace.yamlsource import MAX_DEPTH, MAX_VALUES, parse
 
+from conftest import ROOT
+
 LAYERS = "layers: [{type: dense, size: 1, W: 1}]\n"
 
 
@@ -157,6 +159,18 @@ def test_nesting_up_to_the_limit_is_fine():
 
 
 # --------------------------------------------------------------------------- size
+
+def test_the_readme_states_the_limits_the_code_keeps():
+    """Issue 6: the limits are stated in the README; these are the numbers the code uses."""
+    from rnntrace import spec as spec_module
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Limits.**")
+    limits = readme[start:readme.index("\n\n", readme.index("| what", start))]
+    for stated in (f"{yamlsource.MAX_BYTES:,} bytes", f"| {yamlsource.MAX_VALUES:,};",
+                   f"| {MAX_DEPTH} levels", f"| {spec_module.MAX_WEIGHTS:,} ("):
+        assert stated in limits, stated
+
+
 
 def test_an_oversized_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1000)
