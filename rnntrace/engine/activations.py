@@ -1,4 +1,5 @@
-"""Activation functions, numerically stable at |z| = 1000 (no overflow warnings)."""
+"""Activation functions and their derivatives, numerically stable at |z| = 1000 (no
+overflow warnings): the forward pass uses ``activate``, backpropagation ``back``."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,3 +43,30 @@ FUNCTIONS = {
 
 def activate(name: str, z: np.ndarray) -> np.ndarray:
     return FUNCTIONS[name](z)
+
+
+def derivative(name: str, z: np.ndarray) -> np.ndarray:
+    """f′(z) of an elementwise activation."""
+    if name == "linear":
+        return np.ones_like(z)
+    if name == "sigmoid":
+        # σ′(z) = σ(z)·σ(−z) = e^−|z| / (1 + e^−|z|)²: stays exact where σ(z) rounds to 1
+        e = np.exp(-np.abs(z))
+        return e / ((1.0 + e) * (1.0 + e))
+    if name == "tanh":
+        # tanh′(z) = 1 − tanh² = 4e^−2|z| / (1 + e^−2|z|)²: the same, where tanh rounds to ±1
+        e = np.exp(-2.0 * np.abs(z))
+        return 4.0 * e / ((1.0 + e) * (1.0 + e))
+    if name == "relu":
+        return (z > 0).astype(np.float64)
+    if name == "hard_sigmoid":   # clip(0.2·z + 0.5, 0, 1): slope 0.2 inside (−2.5, 2.5)
+        return np.where((z > -2.5) & (z < 2.5), 0.2, 0.0)
+    raise ValueError(f"no elementwise derivative for {name!r}")
+
+
+def back(name: str, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    """dL/dz from dL/da through a = f(z). Softmax mixes its units: dz = a∘(da − (da·a))
+    (its Jacobian, diag(a) − a·aᵀ, applied to da)."""
+    if name == "softmax":
+        return a * (da - float(da @ a))
+    return da * derivative(name, z)

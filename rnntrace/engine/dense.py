@@ -1,10 +1,16 @@
-"""Dense (fully connected) layer, no memory:  z = W·x + b,  y = f(z)."""
+"""Dense (fully connected) layer, no memory.
+
+forward    z = W·x + b,  y = f(z)
+backward   dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
+           dW = Σ_t dz_t·x_tᵀ,  db = Σ_t dz_t
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from ..trace import DenseRecord
-from .activations import activate
+from .activations import activate, back
+from .backward import affine_gradients, through_time
 
 
 def initial_state(layer) -> None:
@@ -20,3 +26,18 @@ def forward(layer, x: np.ndarray) -> DenseRecord:
 
 def step(layer, x: np.ndarray, state: None):
     return forward(layer, x), None
+
+
+def backward(layer, records, d_out, xs, dz_loss=None):
+    """dW, db and each dx_t from each dy_t. ``dz_loss[t]``, when given, is dL/dz_t
+    itself, which the loss worked out from z (see losses)."""
+    def step_back(t, _):
+        dy = d_out[t]
+        if dz_loss is not None and dz_loss[t] is not None:
+            dz = dz_loss[t]
+        else:
+            dz = back(layer.activation, records[t].z, records[t].y, dy)
+        return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
+
+    dzs, dxs, shown = through_time(len(records), None, step_back)
+    return affine_gradients(dzs, xs), dxs, shown

@@ -1,10 +1,17 @@
 """LSTM layer, as in the lecture's unit with four inputs and one output.
 
-Each block computes z = W·x + U·h_{t−1} + P∘c_{t−1} + b (U and the peephole P optional);
-the cell input goes through g, the three gates through the gate activation σ:
+Each block k (cell input g, input gate i, forget gate f, output gate o) computes
+z_k = W_k·x + U_k·h_{t−1} + P_k∘c_{t−1} + b_k (U and the peephole P optional); the
+cell input goes through g, the three gates through the gate activation σ:
 
-    c_t = g(z)·σ(z_i) + c_{t−1}·σ(z_f)
-    h_t = h(c_t)·σ(z_o)
+forward    c_t = g(z_g)·σ(z_i) + c_{t−1}·σ(z_f)
+           h_t = h(c_t)·σ(z_o)
+backward   dh_t = dh_out_t + dh_next                (dh_next = Σ_k U_kᵀ·dz_k at t + 1)
+           da_o = dh_t∘h(c_t)
+           dc_t = dh_t∘o∘h′(c_t) + dc_next           (dc_next = dc_{t+1}∘f_{t+1} + Σ_k P_k∘dz_k at t + 1)
+           da_g = dc_t∘i,  da_i = dc_t∘g,  da_f = dc_t∘c_{t−1}
+           dz_k = da_k∘σ′(z_k)  (g′ for the cell input),   dx_t = Σ_k W_kᵀ·dz_k
+           dW_k, dU_k (with h_{t−1}), db_k from dz_k;  dP_k = Σ_t dz_k∘c_{t−1}
 """
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ import numpy as np
 
 from ..spec import LSTM_BLOCKS
 from ..trace import Gate, LSTMRecord
-from .activations import activate
+from .activations import activate, derivative
+from .backward import affine_gradients, through_time
 
 
 def initial_state(layer):
@@ -30,14 +38,59 @@ def block_input(block, x, h_prev, c_prev) -> np.ndarray:
     return z
 
 
+def _activation(layer, name: str) -> str:
+    return layer.activation if name == "cell_input" else layer.gate_activation
+
+
 def step(layer, x: np.ndarray, state):
     c_prev, h_prev = state
     gates = {}
     for name in LSTM_BLOCKS:
         z = block_input(layer.blocks[name], x, h_prev, c_prev)
-        f = layer.activation if name == "cell_input" else layer.gate_activation
-        gates[name] = Gate(z=z, a=activate(f, z))
+        gates[name] = Gate(z=z, a=activate(_activation(layer, name), z))
     g, i, f, o = (gates[name].a for name in LSTM_BLOCKS)
     c = g * i + c_prev * f
     h = activate(layer.cell_activation, c) * o
     return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
+
+
+def backward(layer, records, d_out, xs):
+    blocks = layer.blocks
+
+    def step_back(t, carry):
+        dh_next, dc_next = carry
+        rec = records[t]
+        gates = rec.gates
+        g, i, f, o = (gates[name].a for name in LSTM_BLOCKS)
+        dh = d_out[t] + dh_next
+        hc = activate(layer.cell_activation, rec.c)
+        dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
+        da = {"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev, "output_gate": dh * hc}
+        dz = {name: da[name] * derivative(_activation(layer, name), gates[name].z) for name in LSTM_BLOCKS}
+        dx = 0.0
+        dh_prev = np.zeros(layer.size)
+        dc_prev = dc * f
+        for name in LSTM_BLOCKS:
+            block = blocks[name]
+            dx = dx + block.W.T @ dz[name]
+            if block.U is not None:
+                dh_prev = dh_prev + block.U.T @ dz[name]
+            if block.P is not None:
+                dc_prev = dc_prev + block.P * dz[name]
+        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
+        shown = {name: {"da": da[name], "dz": dz[name]} for name in LSTM_BLOCKS}
+        return dz, dx, values, shown, (dh_prev, dc_prev)
+
+    zero = np.zeros(layer.size)
+    dzs, dxs, shown = through_time(len(records), (zero, zero), step_back)
+    X = np.asarray(xs)
+    h_prev = [r.h_prev for r in records]
+    c_prev = np.asarray([r.c_prev for r in records])
+    grads = {}
+    for name in LSTM_BLOCKS:
+        block = blocks[name]
+        dz = np.asarray([d[name] for d in dzs])
+        grads.update(affine_gradients(dz, X, h_prev if block.U is not None else None, prefix=f"{name}."))
+        if block.P is not None:
+            grads[f"{name}.P"] = np.sum(dz * c_prev, axis=0)
+    return grads, dxs, shown
