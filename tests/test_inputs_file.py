@@ -33,16 +33,8 @@ def write_spec(folder, inputs_line, layers=BASIC_LAYERS, name="spec.yaml"):
     return path
 
 
-def run_cli(args, cwd=None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, args)
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(main, args)
-    finally:
-        os.chdir(old)
+def run_cli(args, **kwargs):
+    return CliRunner().invoke(main, args, **kwargs)
 
 
 def outputs(result):
@@ -80,26 +72,20 @@ def test_a_flat_array_is_one_input_per_step(tmp_path):
     assert outputs(run_cli(["run", str(spec), "--format", "json"])) == [[2.0], [5.0], [8.5]]
 
 
-def test_the_file_is_found_beside_the_spec_not_in_the_current_folder(tmp_path):
+def test_the_file_is_found_beside_the_spec_not_in_the_current_folder(tmp_path, monkeypatch):
     (tmp_path / "specs").mkdir()
     (tmp_path / "elsewhere").mkdir()
     np.save(tmp_path / "specs" / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
     spec = write_spec(tmp_path / "specs", "inputs: {file: x.npy}")
-    result = run_cli(["run", os.path.relpath(spec, tmp_path / "elsewhere"), "--format", "json"],
-                     cwd=tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = run_cli(["run", os.path.relpath(spec, tmp_path / "elsewhere"), "--format", "json"])
     assert outputs(result) == BASIC_OUTPUTS
 
 
-def test_a_spec_from_stdin_reads_the_file_from_the_current_folder(tmp_path):
+def test_a_spec_from_stdin_reads_the_file_from_the_current_folder(tmp_path, monkeypatch):
     np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
-    runner = CliRunner()
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        result = runner.invoke(main, ["run", "-", "--format", "json"],
-                               input="inputs: {file: x.npy}\n" + BASIC_LAYERS)
-    finally:
-        os.chdir(old)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["run", "-", "--format", "json"], input="inputs: {file: x.npy}\n" + BASIC_LAYERS)
     assert outputs(result) == BASIC_OUTPUTS
 
 
