@@ -8,8 +8,7 @@ a path into the record (``gates.input_gate.a``, ``c``) and a way to name it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -31,8 +30,7 @@ TYPE_NAMES = {"lstm": "LSTM", "gru": "GRU", "elman": "Elman", "jordan": "Jordan"
               "bidirectional": "bidirectional"}
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     """One quantity of a record: ``path`` into it, a plain-text and a LaTeX name, and
     ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]), ``memory``
     (what was read), ``state`` (a cell or hidden value) or ``output``."""

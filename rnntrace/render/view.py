@@ -6,8 +6,7 @@ line saying how to see the panels, so that 20,000 steps stay readable.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
 from rich.text import Text
 
@@ -20,8 +19,10 @@ from .summary import summary_table
 LONG = 50
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
+    """What the table view shows (a named tuple: cheaper to define at start-up than a
+    frozen dataclass, and as immutable)."""
+
     precision: int = DEFAULT_PRECISION
     explain: bool = False
     steps: Optional[Sequence[int]] = None      # 1-based; None: every step
