@@ -18,8 +18,8 @@ import math
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.table import Table
 from rich.text import Text
 
 from .numbers import DEFAULT_PRECISION, show
@@ -109,7 +109,7 @@ class Chart:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ends = [self._ends(kind, values) for _, kind, values in self.rows]
-        name_w = max((len(name) for name, _, _ in self.rows), default=4)
+        name_w = max((cell_len(name) for name, _, _ in self.rows), default=4)
         low_w = max((len(self._end(lo)) for lo, _ in ends), default=1)
         high_w = max((len(self._end(hi)) for _, hi in ends), default=1)
         room = min(MARKS, max(8, options.max_width - name_w - low_w - high_w - 3))
@@ -120,21 +120,21 @@ class Chart:
         if per > 1:
             header.append(f"; a mark every {per} steps shows the last of them", style="dim")
         yield header
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, style="bold")
-        grid.add_column(justify="right", no_wrap=True, style="dim")
-        grid.add_column(no_wrap=True)
-        grid.add_column(no_wrap=True, style="dim")
+        # the widths are known, so the rows are written out rather than laid out as a table
+        lines = Text(no_wrap=True, overflow="fold")
         marks = []
         for (name, kind, values), (lo, hi) in zip(self.rows, ends):
             marks.append(sparkline(values, lo, hi, runs))
-            grid.add_row(Text(name), self._end(lo), marks[-1], self._end(hi))
+            lines.append(name + " " * (name_w - cell_len(name)) + " ", style="bold")
+            lines.append(self._end(lo).rjust(low_w) + " ", style="dim")
+            lines.append_text(marks[-1])
+            lines.append(" " + self._end(hi) + "\n", style="dim")
         axis = f"t={first}"
         right = f"t={last}"
         if len(runs) > len(axis) + len(right):
             axis += " " * (len(runs) - len(axis) - len(right)) + right
-        grid.add_row("", "", Text(axis, style="dim"), "")
-        yield grid
+        lines.append(" " * (name_w + low_w + 2) + axis, style="dim")
+        yield lines
         yield Text("gates drawn on 0 … 1; other rows from their lowest to their highest value", style="dim")
         if any(NOT_FINITE in mark.plain for mark in marks):
             yield Text(f"{NOT_FINITE}: no finite value (the computation overflowed to ±inf, or gave nan)",

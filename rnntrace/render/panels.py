@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.panel import Panel
@@ -151,7 +152,7 @@ class LayerTable:
     def _unit_width(self, u: int) -> int:
         cells = [len(cells[u]) for _, _, cells in self.rows if u < len(cells)]
         if self.headers is not None:
-            cells.append(len(self._header(u)))
+            cells.append(cell_len(self._header(u)))      # a label may be wide (CJK) text
         return max(cells)
 
     def _label_width(self) -> int:
@@ -160,7 +161,7 @@ class LayerTable:
     def width(self, units: Optional[Sequence[int]] = None) -> int:
         units = range(self.units) if units is None else units
         table = self._label_width() + sum(len(GAP) + self._unit_width(u) for u in units)
-        return max(table, len(self.title or ""))
+        return max(table, cell_len(self.title or ""))
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         width = min(self.width(), options.max_width)
@@ -189,7 +190,9 @@ class LayerTable:
             text.append(" " * self._label_width())
             for u in units:
                 text.append(GAP)
-                text.append(self._header(u).rjust(widths[u]), style="bold green" if u == self.winner else "bold")
+                header = self._header(u)
+                text.append(" " * (widths[u] - cell_len(header)) + header,
+                            style="bold green" if u == self.winner else "bold")
             text.append("\n" + "─" * (self._label_width() + sum(len(GAP) + widths[u] for u in units)) + "\n")
         for what, formula, cells in self.rows:
             text.append(what.ljust(self.what_width), style="bold")
