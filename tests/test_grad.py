@@ -109,6 +109,29 @@ train: {loss: cross_entropy, targets: [1]}
     assert g.gradients["out.W"].tolist() == [[1.0], [-1.0]]
 
 
+def test_cross_entropy_on_a_jordan_output_stays_finite_where_the_label_probability_underflows():
+    spec = spec_from_text("""
+inputs: [1]
+layers:
+  - name: j
+    type: jordan
+    size: 1
+    activation: linear
+    W: 1
+    U: 0
+    b: 0
+    output: {size: 2, activation: softmax, W: [[800], [0]], b: 0}
+train: {loss: cross_entropy, targets: [1]}
+""")
+    g = backprop(spec)
+    # h = 1, z_out = [800, 0]: L = log(1 + e^800) ≈ 800 and dL/dz_out = y − [0, 1] = [1, −1]
+    # (y[1] rounds to 0), so dL/dW_o = dz_out·h = [[1], [−1]] and dL/dW = W_oᵀ·dz_out = 800
+    assert g.loss == pytest.approx(800.0, rel=1e-15)
+    assert g.gradients["j.output.W"].tolist() == [[1.0], [-1.0]]
+    assert g.gradients["j.W"].tolist() == [[800.0]]
+    assert math.isfinite(g.norm)
+
+
 @pytest.mark.parametrize("w", [1.0, 1.01, 0.99, 0.01])
 def test_the_w999_toy(w):
     spec = rnntrace.load_spec(EXAMPLES / "toy_w999.yaml")

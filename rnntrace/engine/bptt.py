@@ -46,44 +46,43 @@ def bidirectional_backward(layer, records, d_out, xs):
     return grads, [a + b for a, b in zip(dx_f, dx_b)], steps
 
 
-def layer_backward(layer, records, d_out, xs, dz_given=None):
+def layer_backward(layer, records, d_out, xs, dz_loss=None):
     """(parameter gradients keyed like ``layer.parameters()``, dL/d(input_t) for every t,
-    one LayerGrad per step), from the layer's records and dL/d(output_t), t = 1 … T."""
+    one LayerGrad per step), from the layer's records and dL/d(output_t), t = 1 … T.
+    ``dz_loss`` (the output layer, cross-entropy) is the loss's dL/dz at its softmax."""
     if layer.type == "bidirectional":
         return bidirectional_backward(layer, records, d_out, xs)
     from . import CELLS
-    extra = {"dz_loss": [dz_given.get(t) for t in range(len(records))]} if dz_given else {}
+    extra = {} if dz_loss is None else {"dz_loss": dz_loss}
     grads, dxs, shown = CELLS[layer.type].backward(layer, records, d_out, xs, **extra)
     return grads, dxs, [LayerGrad(layer.type, values, gates) for values, gates in shown]
 
 
 # --------------------------------------------------------------------------- the whole network
 
-def output_gradients(spec, trace, train) -> Tuple[List[float], List[Array], Dict[int, Array]]:
-    """Each step's loss and dL/dy_t of the network's output; for cross-entropy on a softmax
-    output, dL/dz_t = y_t − onehot as well (see losses)."""
+def output_gradients(spec, trace, train) -> Tuple[List[float], List[Array], Optional[List[Optional[Array]]]]:
+    """Each step's loss and dL/dy_t of the network's output; for cross-entropy, also
+    dL/dz_t at the output's softmax (None where a step has no target), which the
+    output layer uses instead of dL/dy_t (see losses)."""
     out_layer = spec.layers[-1]
     step_losses: List[float] = []
     dys: List[Array] = []
-    dz_given: Dict[int, Array] = {}
+    dz_loss: Optional[List[Optional[Array]]] = None
+    if train.loss == "cross_entropy":
+        dz_loss = [None] * len(trace)
     for t, (step, target) in enumerate(zip(trace, train.targets)):
         y = step.y
         if target is None:
-            step_losses.append(0.0)
-            dys.append(np.zeros_like(y))
-        elif train.loss == "squared_error":
+            loss, dy = 0.0, np.zeros_like(y)
+        elif dz_loss is None:
             loss, dy = losses.squared_error(y, target)
-            step_losses.append(loss)
-            dys.append(dy)
         else:
             record = step.layers[out_layer.name]
-            z = record.z if out_layer.type == "dense" and out_layer.activation == "softmax" else None
-            loss, dy = losses.cross_entropy(y, target, z)
-            step_losses.append(loss)
-            dys.append(dy)
-            if z is not None:
-                dz_given[t] = losses.softmax_cross_entropy_dz(y, target)
-    return step_losses, dys, dz_given
+            z = record.z_out if out_layer.type == "jordan" else record.z   # the softmax's input
+            loss, dy, dz_loss[t] = losses.cross_entropy(z, y, target)
+        step_losses.append(loss)
+        dys.append(dy)
+    return step_losses, dys, dz_loss
 
 
 def backprop(spec, trace=None, *, clip: Optional[Tuple[str, float]] = None,
@@ -104,7 +103,7 @@ def backprop(spec, trace=None, *, clip: Optional[Tuple[str, float]] = None,
 
 def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     T = len(trace)
-    step_losses, dys, dz_given = output_gradients(spec, trace, train)
+    step_losses, dys, dz_loss = output_gradients(spec, trace, train)
 
     # layer inputs: x_t for the first layer, the layer below's output above it
     inputs: List[List[Array]] = []
@@ -119,7 +118,7 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     for index in range(len(spec.layers) - 1, -1, -1):
         layer = spec.layers[index]
         records = [step.layers[layer.name] for step in trace]
-        given = dz_given if index == len(spec.layers) - 1 and dz_given else None
+        given = dz_loss if index == len(spec.layers) - 1 else None
         layer_grads, d_out, layer_steps = layer_backward(layer, records, d_out, inputs[index], given)
         grads.update({f"{layer.name}.{k}": v for k, v in layer_grads.items()})
         per_layer_steps[layer.name] = layer_steps

@@ -28,13 +28,17 @@ def step(layer, x: np.ndarray, y_prev: np.ndarray):
     return JordanRecord(y_prev=y_prev, z=z, h=h, z_out=out.z, y=out.y), out.y
 
 
-def backward(layer, records, d_out, xs):
+def backward(layer, records, d_out, xs, dz_loss=None):
     out = layer.output
 
     def step_back(t, dy_next):
         rec = records[t]
         dy = d_out[t] + dy_next
-        dz_out = back(out.activation, rec.z_out, rec.y, dy)
+        if dz_loss is not None and dz_loss[t] is not None:
+            # the loss gave f_o′ times its own dy_out, worked out from z_out (see losses)
+            dz_out = dz_loss[t] + back(out.activation, rec.z_out, rec.y, dy_next)
+        else:
+            dz_out = back(out.activation, rec.z_out, rec.y, dy)
         dh = out.W.T @ dz_out
         dz = dh * derivative(layer.activation, rec.z)
         values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
