@@ -107,6 +107,16 @@ class Gradients:
         """The gradient the update uses: the clipped one when clipping is on."""
         return self.clipped if self.clipped is not None else self.gradients
 
+    @property
+    def entries(self) -> int:
+        """How many numbers the gradient has: the length of the vector whose norm is ``norm``."""
+        return sum(int(g.size) for g in self.gradients.values())
+
+    @property
+    def steps_with_target(self) -> int:
+        """How many steps the loss sums over (a step whose target is null adds nothing)."""
+        return sum(1 for step in self.steps if step.target is not None)
+
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"format": FORMAT}
         if getattr(self.spec, "title", None) is not None:

@@ -149,7 +149,7 @@ def parameter_table(result, precision: int) -> Table:
 
 
 def summary_lines(result, precision: int) -> List[Text]:
-    entries = sum(int(g.size) for g in result.gradients.values())
+    entries = result.entries
     lines = [Text(f"Global gradient norm ‖g‖ = √(Σ g²) over {entries} entries = {short(result.norm, precision)}",
                   style="bold")]
     if result.clip is not None:
@@ -285,8 +285,8 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     if spec.title:
         yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
     T = len(result.steps)
-    with_target = sum(1 for s in result.steps if s.target is not None)
-    yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, {with_target} of {T} "
+    yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, "
+               f"{result.steps_with_target} of {T} "
                f"steps with a target) = {short(result.loss, precision)}", style="bold")
     yield Text("Backward from the last step to the first:")
     yield Text("")
