@@ -22,9 +22,33 @@ EXIT_USAGE = 2   # bad input or usage
 EXIT_INTERRUPTED = 130   # Ctrl-C
 
 
+class _UsageLine(click.UsageError):
+    """A usage error (unknown option, bad value, missing argument) in one line, with
+    where to read more, instead of click's usage block of four lines."""
+
+    def show(self, file=None):
+        more = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        text = _one_line(self.format_message())
+        click.echo(f"Error: {text[:-1] if text.endswith('.') else text}{more}", file=file, err=True)
+
+
+def _usage_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, (_UsageLine, click.exceptions.NoArgsIsHelpError)):
+        return exc
+    line = _UsageLine(exc.format_message(), exc.ctx)
+    line.exit_code = exc.exit_code
+    return line
+
+
 class _Group(click.Group):
-    """Turns the tool's own errors into one line on stderr and exit code 2, and ends
-    quietly on a closed pipe (exit 0) or Ctrl-C (exit 130, as shells do)."""
+    """Turns the tool's own errors and usage errors into one line on stderr and exit
+    code 2, and ends quietly on a closed pipe (exit 0) or Ctrl-C (exit 130, as shells do)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:   # rnntrace --no-such-option
+            raise _usage_line(exc) from None
 
     def invoke(self, ctx):
         if sys.stdout is None:   # started with standard output closed (`>&-`)
@@ -35,6 +59,8 @@ class _Group(click.Group):
                 # layer; commands report values that are not finite themselves (finite.Watch).
                 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"rnntrace\.")
                 return super().invoke(ctx)
+        except click.UsageError as exc:   # a command's options and arguments
+            raise _usage_line(exc) from None
         except RnntraceError as exc:
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
@@ -138,9 +164,37 @@ def watch_finite():
     return watch
 
 
-def console(**kwargs):
+def write_rich(parts) -> None:
+    """Draw rich renderables for the terminal (or for a pipe) and write them at once."""
     from rich.console import Console
-    return Console(**kwargs)
+    out = Console()
+    with out.capture() as captured:
+        for part in parts:
+            out.print(part)
+    write(captured.get())
+
+
+def save(path: str, text: str, label: str) -> None:
+    """Write ``text`` to the file ``path``; ``label`` names it in an error."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
+
+
+def _finite(positive: bool):
+    """A click callback for a number option: finite, and above 0 (positive) or at least 0."""
+    expected = "a positive number" if positive else "a number of 0 or more"
+
+    def check(ctx, param, value):
+        import math
+        if value is not None and (not math.isfinite(value) or value < 0 or (positive and value == 0)):
+            raise click.BadParameter(f"expected {expected}")
+        return value
+    return check
+
+
+_POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
 
 
 # --------------------------------------------------------------------------- run
@@ -246,10 +300,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     text, drawn = draw(terminal_view(trace, view), width=width)
     if export_kind is not None:
         content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
-        try:
-            Path(export_path).write_text(content, encoding="utf-8")
-        except OSError as exc:
-            raise RnntraceError(f"--export {export_path}: cannot write: {exc.strerror or exc}") from None
+        save(export_path, content, f"--export {export_path}")
     sys.stdout.write(text)
     sys.stdout.flush()
 
@@ -272,7 +323,9 @@ def validate(spec):
     s = load(spec)
     layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
                        f"{parameter_count(layer)} parameters)" for layer in s.layers)
-    write(f"{s.source}: valid: {len(s.inputs)} steps of {s.input_size} inputs; {layers}")   # <stdin> for -
+    steps, inputs = len(s.inputs), s.input_size
+    write(f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} input{'s' if inputs != 1 else ''}; "
+          f"{layers}")   # s.source: <stdin> for -
 
 
 # --------------------------------------------------------------------------- examples
@@ -293,17 +346,10 @@ def examples():
 
 # --------------------------------------------------------------------------- check
 
-def _tolerance(ctx, param, value):
-    import math
-    if value is not None and (not math.isfinite(value) or value < 0):
-        raise click.BadParameter("expected a number of 0 or more")
-    return value
-
-
 @main.command()
 @click.argument("spec")
 @click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True)
-@click.option("--tolerance", type=float, default=None, callback=_tolerance,
+@click.option("--tolerance", type=float, default=None, callback=_NOT_NEGATIVE,
               help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
                    "Wins over a file's own 'tolerance'.  [default: 0.01]")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
@@ -351,11 +397,7 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
     else:
         parts = show.answers_table(results[0], precision) if len(results) == 1 else \
             show.class_table(results, summary(results), precision)
-        out = console()
-        with out.capture() as captured:
-            for part in parts:
-                out.print(part)
-        write(captured.get())
+        write_rich(parts)
     code = exit_code(results)
     if code == 2:
         bad = sum(not r.readable for r in results)
@@ -442,10 +484,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     if output is None:
         write(text)
         return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise RnntraceError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    save(output, text, output)
 
 
 # --------------------------------------------------------------------------- worksheet, answers
@@ -507,13 +546,6 @@ def answers(spec, ask):
 
 # --------------------------------------------------------------------------- grad and surface
 
-def _positive(ctx, param, value):
-    import math
-    if value is not None and (not math.isfinite(value) or value <= 0):
-        raise click.BadParameter("expected a positive number")
-    return value
-
-
 def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate, command):
     """The spec's train block, with the clip and learning rate the options ask for."""
     if spec_obj.train is None:
@@ -553,11 +585,11 @@ def _steps_selection(text, count):
 
 def _clip_options(f):
     f = click.option("--no-clip", is_flag=True, help="Ignore the spec's clip: the plain gradient.")(f)
-    f = click.option("--clip-value", type=float, default=None, callback=_positive, metavar="θ",
+    f = click.option("--clip-value", type=float, default=None, callback=_POSITIVE, metavar="θ",
                      help="Clip every gradient entry to [−θ, θ] (instead of the spec's clip).")(f)
-    f = click.option("--clip-norm", type=float, default=None, callback=_positive, metavar="θ",
+    f = click.option("--clip-norm", type=float, default=None, callback=_POSITIVE, metavar="θ",
                      help="Rescale the gradient to length θ when its global L2 norm is above θ.")(f)
-    f = click.option("--learning-rate", type=float, default=None, callback=_positive, metavar="η",
+    f = click.option("--learning-rate", type=float, default=None, callback=_POSITIVE, metavar="η",
                      help="Take one step θ − η·g (instead of the spec's learning_rate).")(f)
     return f
 
@@ -608,11 +640,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     if chosen is None and T > 12:
         chosen = list(range(T - 2, T + 1))
         note = f"Steps {T - 3} … 1 are not shown: --steps 1:{T} shows every step, --steps 1:5 the first five."
-    out = console()
-    with out.capture() as captured:
-        for part in show.render(result, trace, precision, explain, chosen, note):
-            out.print(part)
-    write(captured.get())
+    write_rich(show.render(result, trace, precision, explain, chosen, note))
 
 
 @main.command()
@@ -666,8 +694,4 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
     elif fmt == "csv":
         write(show.surface_csv(result))
     else:
-        out = console()
-        with out.capture() as captured:
-            for part in show.render(result, precision, scale):
-                out.print(part)
-        write(captured.get())
+        write_rich(show.render(result, precision, scale))
