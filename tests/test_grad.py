@@ -14,7 +14,7 @@ from rnntrace.engine.bptt import backprop
 from rnntrace.engine.parameters import parameters, replace_parameters
 from rnntrace.spec import spec_from_text
 
-from conftest import EXAMPLES, schema
+from conftest import EXAMPLES, schema, sigmoid
 from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
 
 SCHEMA = schema("grad.json")
@@ -171,6 +171,63 @@ def test_the_clipping_example_jumps_far_without_clipping_and_not_with_it():
     total = math.sqrt(sum(float(np.sum((clipped.updated[k] - clipped.parameters[k]) ** 2))
                           for k in clipped.updated))
     assert total == pytest.approx(eta * 1.0, rel=1e-12)    # the whole step has length η·θ
+
+
+def test_the_many_to_one_example_by_hand():
+    # The lecture's LSTM unit (g and h linear, no U) over four steps, target 8 at step 4 only.
+    xs = [(3, 1, 0), (4, 1, 0), (2, 0, 0), (1, 0, 1)]
+    c, gates = 0.0, []
+    for x1, x2, x3 in xs:
+        i, f, o = sigmoid(100 * x2 - 10), sigmoid(100 * x2 + 10), sigmoid(100 * x3 - 10)
+        c = x1 * i + c * f
+        gates.append((i, f, o))
+    o4 = gates[-1][2]
+    y4 = c * o4
+    # Backwards: dL/dy_4 = y_4 − 8; dL/dc_4 = dL/dy_4·σ(z_o); the cell carries it back,
+    # dL/dc_(t−1) = dL/dc_t·σ(z_f); the cell input is linear, so dL/dz_t = dL/dc_t·σ(z_i).
+    dc, dW, db, dcs = (y4 - 8) * o4, np.zeros(3), 0.0, []
+    for x, (i, f, _) in zip(reversed(xs), reversed(gates)):
+        dcs.append(dc)
+        dW += dc * i * np.array(x, dtype=float)
+        db += dc * i
+        dc *= f
+    g = backprop(rnntrace.load_spec(EXAMPLES / "many_to_one.yaml"))
+    assert g.loss == pytest.approx(0.5 * (y4 - 8) ** 2, rel=1e-12)
+    assert g.gradients["lstm.cell_input.W"][0] == pytest.approx(dW, rel=1e-12)
+    assert g.gradients["lstm.cell_input.b"][0] == pytest.approx(db, rel=1e-12)
+    # only step 4's output gate has a loss behind it: dL/dz_o = dL/dy_4·c_4·σ′(z_o)
+    assert g.gradients["lstm.output_gate.b"][0] == pytest.approx((y4 - 8) * c * o4 * (1 - o4), rel=1e-10)
+    assert [s.layers["lstm"].values["dc"][0] for s in g.steps] == pytest.approx(dcs, rel=1e-12)
+    # what the file says: L ≈ 0.5005, dL/dy_4 ≈ −1.0005, dL/dW of the cell input ≈ −(3 + 4)
+    assert round(g.loss, 4) == 0.5005 and round(g.steps[0].dy[0], 4) == -1.0005
+    assert round(dW[0], 2) == -7.0
+
+
+def test_the_slot_filling_training_example_by_hand():
+    # The hidden values of slot_filling.yaml (worked out in test_lecture.py): h1 latches
+    # "arrive", h2 = Taipei after arrive, h3 = November or 2nd; slot scores z = [4·h2, 4·h3, 2].
+    hidden = [[1, 0, 0], [1, 1, 0], [1, 0, 0], [1, 0, 1], [1, 0, 1]]
+    labels = [2, 0, 2, 1, 1]              # other, destination, other, time, time
+    loss, db, dW, losses = 0.0, np.zeros(3), np.zeros((3, 3)), []
+    for h, label in zip(hidden, labels):
+        e = [math.exp(z) for z in (4 * h[1], 4 * h[2], 2)]
+        y = [v / sum(e) for v in e]
+        losses.append(-math.log(y[label]))
+        dz = np.array(y) - np.eye(3)[label]       # softmax with cross-entropy
+        db += dz
+        dW += np.outer(dz, h)
+    spec = rnntrace.load_spec(EXAMPLES / "slot_filling_train.yaml")
+    g = backprop(spec, learning_rate=spec.train.learning_rate)
+    assert g.loss == pytest.approx(sum(losses), rel=1e-12)
+    assert [s.loss for s in g.steps] == pytest.approx(losses[::-1], rel=1e-12)     # last step first
+    assert g.gradients["slot.b"] == pytest.approx(db, rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(g.gradients["slot.W"], dW, rtol=1e-12, atol=1e-15)
+    # what the file says: "other" wins at "arrive" and "on" with only e²/(e² + 2) ≈ 0.79,
+    # and one step of 0.5 raises the bias of "other"
+    assert round(math.exp(2) / (math.exp(2) + 2), 2) == 0.79
+    assert max(losses) == losses[0] == losses[2]
+    assert spec.train.learning_rate == 0.5 and db[2] < 0
+    assert g.updated["slot.b"] == pytest.approx([0, 0, 2] - 0.5 * db, rel=1e-12, abs=1e-15)
 
 
 def test_every_parameter_has_a_gradient_of_its_full_shape():
