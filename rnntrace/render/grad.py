@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .numbers import DEFAULT_PRECISION, fmt
+from .quantities import gate_names
 
 LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
 
@@ -31,13 +32,6 @@ ROW_LABELS = {
     "dz_out": "dL/dz_out",
     "dz": "dL/dz",
 }
-GATE_SYMBOLS = {
-    "cell_input": ("g(z)", "z"), "input_gate": ("σ(z_i)", "z_i"), "forget_gate": ("σ(z_f)", "z_f"),
-    "output_gate": ("σ(z_o)", "z_o"), "reset_gate": ("σ(z_r)", "z_r"), "update_gate": ("σ(z_u)", "z_u"),
-    "candidate": ("tanh(z_n)", "z_n"),
-}
-
-
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
     """Like numbers.fmt, but very large or very small values in scientific form
     (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable)."""
@@ -59,13 +53,13 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 
 # --------------------------------------------------------------------------- the backward tables
 
-def _rows(record, precision: int) -> List[tuple]:
+def _rows(layer, record, precision: int) -> List[tuple]:
     rows = []
     for key, value in record.values.items():
         rows.append((ROW_LABELS.get(key, f"dL/d{key}"), [short(v, precision) for v in value]))
     if record.gates:
         for gate, parts in record.gates.items():
-            a, z = GATE_SYMBOLS.get(gate, (gate, "z"))
+            _, z, a = gate_names(layer, gate)
             rows.append((f"dL/d{a}", [short(v, precision) for v in parts["da"]]))
             rows.append((f"dL/d{z}", [short(v, precision) for v in parts["dz"]]))
     return rows
@@ -79,7 +73,7 @@ def layer_table(name: str, layer, record, precision: int):
                       layer_table(f"{name}.backward ←", layer.backward, record.parts["backward"], precision))
         outer.add_row(Text(f"dL/dh (merged) = {vec(record.values['dh'], precision)}"), "")
         return outer
-    rows = _rows(record, precision)
+    rows = _rows(layer, record, precision)
     width = max(len(r[1]) for r in rows)
     table = Table(title=f"{name} ({layer.type})", title_justify="left")
     table.add_column("gradient")
@@ -244,11 +238,11 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
                      f"{v(g['input_gate']['da'])}")
         lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
                      f"{v(g['forget_gate']['da'])}")
-        for k, (a, z) in GATE_SYMBOLS.items():
-            if k in g:
-                act = layer.activation if k == "cell_input" else layer.gate_activation
-                lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {_act_prime(act, z, 'a')} with a = {v(fg[k].a)}: "
-                             f"{v(g[k]['dz'])}")
+        for k in g:
+            _, z, a = gate_names(layer, k)
+            act = layer.activation if k == "cell_input" else layer.gate_activation
+            lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {_act_prime(act, z, 'a')} with a = {v(fg[k].a)}: "
+                         f"{v(g[k]['dz'])}")
         lines.append(f"{name}: each block: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev, "
                      "dL/db += dL/dz")
     elif layer.type == "gru":

@@ -25,19 +25,10 @@ from rich.text import Text
 from ..trace import (BidirectionalRecord, DenseRecord, ElmanRecord, GRURecord, JordanRecord,
                      LSTMRecord)
 from .numbers import DEFAULT_PRECISION, show, vector_show
-from .quantities import FUNCTION_SYMBOLS, gate_symbol, heading
+from .quantities import FUNCTION_SYMBOLS, gate_names, gate_symbol, heading
 
 Row = Tuple[str, str, List[str]]   # (what, formula, one cell per unit)
 
-GATE_ROWS = {
-    "cell_input": ("cell input", "z", "g(z)"),
-    "input_gate": ("input gate", "z_i", "σ(z_i)"),
-    "forget_gate": ("forget gate", "z_f", "σ(z_f)"),
-    "output_gate": ("output gate", "z_o", "σ(z_o)"),
-    "reset_gate": ("reset gate", "z_r", "σ(z_r)"),
-    "update_gate": ("update gate", "z_u", "σ(z_u)"),
-    "candidate": ("candidate", "z_n", "tanh(z_n)"),
-}
 
 def _pairs(before, after, p: int) -> List[str]:
     return [f"{show(a, p)} → {show(b, p)}" for a, b in zip(before, after)]
@@ -48,10 +39,7 @@ def _single(values, p: int) -> List[str]:
 
 
 def _gate_row(layer, record, gate: str, p: int) -> Row:
-    what, z, a = GATE_ROWS[gate]
-    symbol = gate_symbol(layer, gate)
-    a = a.replace("σ", symbol, 1) if gate not in ("cell_input", "candidate") else \
-        (a if gate == "cell_input" else f"{symbol}(z_n)")
+    what, z, a = gate_names(layer, gate)
     g = record.gates[gate]
     return (what, f"{z} → {a}", _pairs(g.z, g.a, p))
 

@@ -8,7 +8,7 @@ a path into the record (``gates.input_gate.a``, ``c``) and a way to name it.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -70,13 +70,20 @@ def _gate_latex(layer, gate: str) -> str:
     return LATEX_SYMBOLS[layer.gate_activation]
 
 
-def _gate(layer, gate: str) -> List[Quantity]:
+def gate_names(layer, gate: str) -> Tuple[str, str, str]:
+    """How a gate, its weighted sum and its activation are written:
+    ``("input gate", "z_i", "σ(z_i)")``, ``("cell input", "z", "g(z)")``."""
     index = GATE_INDEX[gate]
     z = f"z_{index}" if index else "z"
+    return GATE_WORDS[gate], z, f"{gate_symbol(layer, gate)}({z})"
+
+
+def _gate(layer, gate: str) -> List[Quantity]:
+    index = GATE_INDEX[gate]
+    _, z, a = gate_names(layer, gate)
     zl = f"z_{{{index}}}" if index else "z"
-    sym = gate_symbol(layer, gate)
     return [Quantity(f"gates.{gate}.z", z, f"${zl}$", "pre"),
-            Quantity(f"gates.{gate}.a", f"{sym}({z})", f"${_gate_latex(layer, gate)}({zl})$",
+            Quantity(f"gates.{gate}.a", a, f"${_gate_latex(layer, gate)}({zl})$",
                      "state" if gate in ("cell_input", "candidate") else "gate")]
 
 
