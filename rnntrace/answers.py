@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import RnntraceError, SpecError, close_name, describe
+from .errors import RnntraceError, SpecError, close_name, describe, quoted, shorten
 from .yamlsource import Document, as_number, parse, read_named
 
 FORMAT = "rnntrace.check/1"
@@ -133,7 +133,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     allowed = ("steps", "tolerance")
     for key in data:
         if key not in allowed:
-            raise _error(doc, f"unknown key {key!r}; expected steps (and optionally tolerance)", (key,),
+            raise _error(doc, f"unknown key {quoted(key)}; expected steps (and optionally tolerance)", (key,),
                          hint=close_name(key, allowed), at_key=True)
     if "steps" not in data:
         raise _error(doc, f"missing the key 'steps' (the answers, like '{example}')")
@@ -156,10 +156,10 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
         except ValueError:
             t = 0
         if t < 1 or str(t) != str(key).strip():
-            raise _error(doc, f"expected a step number from 1 to {count}, found {key!r}", ("steps", key),
+            raise _error(doc, f"expected a step number from 1 to {count}, found {quoted(key)}", ("steps", key),
                          at_key=True, shown=("steps",))
         if t > count:
-            raise _error(doc, f"there is no step {t}: the sequence has {count} step{'s' if count != 1 else ''} "
+            raise _error(doc, f"there is no step {shorten(str(t))}: the sequence has {count} step{'s' if count != 1 else ''} "
                               f"(1 to {count})", ("steps", t), at_key=True)
         where = ("steps", t)
         if not isinstance(entries, dict) or not entries:
@@ -169,7 +169,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
         for quantity, value in entries.items():
             at = where + (quantity,)
             if quantity not in exact_step:
-                raise _error(doc, f"unknown quantity {quantity!r}", at, hint=reference.suggest(quantity),
+                raise _error(doc, f"unknown quantity {quoted(quantity)}", at, hint=reference.suggest(quantity),
                              at_key=True)
             size = len(exact_step[quantity])
             if isinstance(value, list):

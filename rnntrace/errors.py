@@ -21,7 +21,7 @@ def format_path(path: Sequence[PathPart]) -> str:
     text = ""
     for part in path:
         if isinstance(part, int):
-            text += f"[{part}]"
+            text += f"[{shorten(str(part))}]"
         else:
             text += ("." if text else "") + shorten(str(part))
     return text

@@ -75,3 +75,17 @@ def test_an_integer_longer_than_python_converts_is_an_error_at_its_place(tmp_pat
     result = invoke("validate", str(spec))
     assert result.exit_code == 2
     assert result.stderr == f"Error: {spec}:2:36: layers[0].W: expected a finite number, found infinity\n"
+
+
+@pytest.mark.parametrize("text", [
+    "steps: {1: {" + "q" * 300 + ": 1}}\n",
+    "steps: {" + "7" * 300 + ": {y: 1}}\n",
+    "k" * 300 + ": 1\nsteps: {1: {y: 1}}\n",
+])
+def test_a_long_name_in_an_answers_file_keeps_the_message_short(tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
+    result = invoke("check", "lstm_example.yaml", "mine.yaml")
+    assert result.exit_code == 2
+    assert len(result.stderr) < 200 and result.stderr.count("\n") == 1
+    assert "…" in result.stderr
