@@ -122,15 +122,6 @@ def test_a_file_in_the_current_folder_wins_over_the_bundled_example(tmp_path, mo
     assert data["title"] == "two steps"
 
 
-def test_a_missing_file_suggests_the_bundled_example(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = invoke("run", "lstm_exmple.yaml")
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert "no such file" in result.stderr and "lstm_example.yaml" in result.stderr
-    assert "Traceback" not in result.output
-
-
 def test_dash_reads_standard_input():
     result = invoke("run", "-", "--format", "json", input=BASIC)
     assert result.exit_code == 0, result.output

@@ -421,6 +421,7 @@ def test_close_name():
 def test_a_missing_file_suggests_a_bundled_example_only_when_close(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["run", "lstm_exampel.yaml"])
+    assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == ("Error: lstm_exampel.yaml: no such file "
                              "(did you mean the bundled example 'lstm_example.yaml'?)\n")
     result = CliRunner().invoke(main, ["run", "missing.yaml"])

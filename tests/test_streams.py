@@ -92,14 +92,6 @@ def test_stdin_with_dash_in_a_real_pipe(examples):
     assert trace["steps"][0]["layers"]["lstm"]["c"][0] == pytest.approx(3.0, rel=1e-12)
 
 
-def test_stdin_through_the_runner(examples):
-    text = (examples / "basic_rnn.yaml").read_text()
-    result = CliRunner().invoke(main, ["run", "-", "--format", "jsonl"], input=text)
-    assert result.exit_code == 0
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["y"] for line in lines[1:]] == [[4.0, 4.0], [12.0, 12.0], [32.0, 32.0]]
-
-
 def test_empty_stdin_is_an_empty_spec():
     result = CliRunner().invoke(main, ["validate", "-"], input="")
     assert result.exit_code == 2 and result.stdout == ""
