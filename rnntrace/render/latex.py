@@ -56,7 +56,7 @@ def trace_latex(trace, steps=None, layers: Optional[Sequence[str]] = None,
     out: List[str] = []
     for table in layer_tables(trace.spec, steps, layers):
         caption = (f"{title}: " if title else "") + table.heading
-        align = "".join("l" if c.label == "word" else "r" for c in table.columns)
+        align = "".join("l" if c.text else "r" for c in table.columns)
         size = r"\small" if len(table.columns) <= 8 else \
             r"\footnotesize" if len(table.columns) <= 12 else r"\scriptsize"
         out += [r"\begin{table}[ht]", r"  \centering", f"  {size}", r"  \setlength{\tabcolsep}{3pt}",

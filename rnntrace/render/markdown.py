@@ -38,7 +38,7 @@ def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
     for table in layer_tables(trace.spec, steps, layers):
         out += [f"## {_escape(table.heading)}", ""]
         out.append("| " + " | ".join(_escape(c.label) for c in table.columns) + " |")
-        out.append("|" + "|".join("---:" if c.label != "word" else ":---" for c in table.columns) + "|")
+        out.append("|" + "|".join(":---" if c.text else "---:" for c in table.columns) + "|")
         for _, cells in table.rows(steps):
             out.append("| " + " | ".join(cell(v, precision) for v in cells) + " |")
         out.append("")

@@ -24,6 +24,7 @@ class Column:
     latex: str            # LaTeX header (math in $…$)
     cell: Callable        # step → a float64 vector, or a text (word, label)
     per_step: bool = False   # one value per step (t, x, word), shown on the step's first row
+    text: bool = False       # words (the input word, the most likely label): aligned left
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class LayerTable:
 
 def _input_column(steps) -> Column:
     if any(step.token is not None for step in steps):
-        return Column("word", "word", lambda step: step.token, per_step=True)
+        return Column("word", "word", lambda step: step.token, per_step=True, text=True)
     return Column("x", "$x$", lambda step: step.x, per_step=True)
 
 
@@ -83,7 +84,7 @@ def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[La
                 columns.append(_quantity_column(layer.name, q))
         if labels:
             columns.append(Column("most likely", "most likely",
-                                  lambda step, n=layer.name: step.layers[n].label, per_step=True))
+                                  lambda step, n=layer.name: step.layers[n].label, per_step=True, text=True))
         units = 1
         if steps and not labels:
             units = max(np.size(c.cell(steps[0])) for c in columns if not c.per_step)
