@@ -85,17 +85,19 @@ def as_array(value: Any, what: str = "value") -> np.ndarray:
     return array
 
 
-def _rows(array: np.ndarray) -> List[List[float]]:
-    return [[float(v) for v in row] for row in array]
+def _take(state: Mapping[str, np.ndarray], key: str, shape: Tuple[int, ...], missing: str = "") -> np.ndarray:
+    """``state[key]``, which must be there and of ``shape``."""
+    if key not in state:
+        raise ConvertError(f"{key} is missing{missing}")
+    if state[key].shape != shape:
+        raise ConvertError(f"{key}: expected shape {shape}, found {state[key].shape}")
+    return state[key]
 
 
-def _vector(array: np.ndarray) -> List[float]:
-    return [float(v) for v in array]
-
-
-def _state_dict(model: Any) -> Tuple[Mapping[str, Any], Dict[str, str]]:
-    """The state dict of ``model`` and, when ``model`` is a module, the nonlinearity
-    of each of its nn.RNN submodules (a state_dict does not record it)."""
+def _state_dict(model: Any) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
+    """The state dict of ``model``, every value as a float64 array, and, when ``model``
+    is a module, the nonlinearity of each of its nn.RNN submodules (a state_dict does
+    not record it)."""
     if hasattr(model, "state_dict") and callable(model.state_dict):
         nonlinearities = {}
         if hasattr(model, "named_modules"):
@@ -111,11 +113,15 @@ def _state_dict(model: Any) -> Tuple[Mapping[str, Any], Dict[str, str]]:
                 if getattr(module, "proj_size", 0):
                     raise ConvertError(f"{name or 'the LSTM'}: proj_size={module.proj_size} "
                                        "(LSTM with projections) has no spec equivalent")
-        return model.state_dict(), nonlinearities
+        return _arrays(model.state_dict()), nonlinearities
     if not isinstance(model, Mapping):
         raise ConvertError(f"expected a state_dict (a mapping of names to tensors) or a module, "
                            f"found {type(model).__name__}")
-    return model, {}
+    return _arrays(model), {}
+
+
+def _arrays(state: Mapping[Any, Any]) -> Dict[str, np.ndarray]:
+    return {name: as_array(value, str(name)) for name, value in state.items()}
 
 
 # --------------------------------------------------------------------------- one module
@@ -129,7 +135,7 @@ def _pick(option: Any, prefix: str, default: Any) -> Any:
 
 
 def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
-    w_hh = as_array(state[f"{prefix}weight_hh_l0"], f"{prefix}weight_hh_l0")
+    w_hh = state[f"{prefix}weight_hh_l0"]
     if w_hh.ndim != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
         raise ConvertError(f"{prefix}weight_hh_l0: expected (gates·hidden) × hidden, found shape {w_hh.shape}")
     found = {1: "elman", 3: "gru", 4: "lstm"}.get(w_hh.shape[0] // w_hh.shape[1])
@@ -170,9 +176,8 @@ def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: st
         if not (isinstance(initial, (tuple, list)) and len(initial) == 2):
             raise ConvertError(f"{prefix}initial: an LSTM starts from (h_0, c_0), as PyTorch takes them")
         h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0")
-        return [{"c": _vector(c0[k]), "h": _vector(h0[k])} for k in range(count)]
-    h0 = stack(initial, "h_0")
-    return [_vector(h0[k]) for k in range(count)]
+        return [{"c": c0[k].tolist(), "h": h0[k].tolist()} for k in range(count)]
+    return stack(initial, "h_0").tolist()
 
 
 def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str = "",
@@ -192,7 +197,7 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
     if nonlinearity not in NONLINEARITIES:
         raise ConvertError(f"unknown nonlinearity {nonlinearity!r}; nn.RNN has tanh or relu")
     gates = TORCH_GATES[kind]
-    hidden = as_array(state[f"{prefix}weight_hh_l0"]).shape[1]
+    hidden = state[f"{prefix}weight_hh_l0"].shape[1]
     layers_n = 0
     while f"{prefix}weight_ih_l{layers_n}" in state:
         layers_n += 1
@@ -202,44 +207,29 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
     def direction(layer: int, suffix: str, size_in: int, start) -> Dict[str, Any]:
         key = lambda name: f"{prefix}{name}_l{layer}{suffix}"  # noqa: E731
         rows = len(gates) * hidden
-        w_ih = as_array(state.get(key("weight_ih")), key("weight_ih")) if key("weight_ih") in state else None
-        w_hh = as_array(state.get(key("weight_hh")), key("weight_hh")) if key("weight_hh") in state else None
-        if w_ih is None or w_hh is None:
-            raise ConvertError(f"{key('weight_ih') if w_ih is None else key('weight_hh')} is missing")
-        if w_ih.shape != (rows, size_in):
-            raise ConvertError(f"{key('weight_ih')}: expected shape ({rows}, {size_in}), found {w_ih.shape}")
-        if w_hh.shape != (rows, hidden):
-            raise ConvertError(f"{key('weight_hh')}: expected shape ({rows}, {hidden}), found {w_hh.shape}")
+        w_ih = _take(state, key("weight_ih"), (rows, size_in))
+        w_hh = _take(state, key("weight_hh"), (rows, hidden))
         has_bias = key("bias_ih") in state or key("bias_hh") in state
-        b_ih = b_hh = np.zeros(rows)
         if has_bias:
-            for name in ("bias_ih", "bias_hh"):
-                if key(name) not in state:
-                    raise ConvertError(f"{key(name)} is missing (the other bias is there)")
-                value = as_array(state[key(name)], key(name))
-                if value.shape != (rows,):
-                    raise ConvertError(f"{key(name)}: expected shape ({rows},), found {value.shape}")
-                if name == "bias_ih":
-                    b_ih = value
-                else:
-                    b_hh = value
+            b_ih, b_hh = (_take(state, key(name), (rows,), " (the other bias is there)")
+                          for name in ("bias_ih", "bias_hh"))
 
         out: Dict[str, Any] = {"type": kind, "size": int(hidden)}
         if kind == "elman":
             out["activation"] = nonlinearity
-            out["W"], out["U"] = _rows(w_ih), _rows(w_hh)
+            out["W"], out["U"] = w_ih.tolist(), w_hh.tolist()
             if has_bias:
-                out["b"] = _vector(b_ih + b_hh)
+                out["b"] = (b_ih + b_hh).tolist()
         else:
             for k, block in enumerate(gates):
                 part = slice(k * hidden, (k + 1) * hidden)
-                entry: Dict[str, Any] = {"W": _rows(w_ih[part]), "U": _rows(w_hh[part])}
+                entry: Dict[str, Any] = {"W": w_ih[part].tolist(), "U": w_hh[part].tolist()}
                 if has_bias:
                     if block == "candidate":       # r multiplies U_n·h + b_hn: keep b_hn apart
-                        entry["b"] = _vector(b_ih[part])
-                        entry["b_h"] = _vector(b_hh[part])
+                        entry["b"] = b_ih[part].tolist()
+                        entry["b_h"] = b_hh[part].tolist()
                     else:
-                        entry["b"] = _vector(b_ih[part] + b_hh[part])
+                        entry["b"] = (b_ih[part] + b_hh[part]).tolist()
                 out[block] = entry
             for block in SPEC_ORDER[kind]:      # the spec's (and the lecture's) order
                 out[block] = out.pop(block)
@@ -247,7 +237,7 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
             out["initial"] = start
         return out
 
-    size_in = as_array(state[f"{prefix}weight_ih_l0"]).shape[-1]
+    size_in = state[f"{prefix}weight_ih_l0"].shape[-1]
     result: List[Dict[str, Any]] = []
     for layer in range(layers_n):
         if directions == 1:
@@ -275,7 +265,7 @@ def linear_layer(state_dict: Any, *, prefix: str = "", activation: str = "linear
     state, _ = _state_dict(state_dict)
     if f"{prefix}weight" not in state:
         raise ConvertError(f"no {prefix}weight: not an nn.Linear")
-    weight = as_array(state[f"{prefix}weight"], f"{prefix}weight")
+    weight = state[f"{prefix}weight"]
     if weight.ndim != 2:
         raise ConvertError(f"{prefix}weight: expected out × in, found shape {weight.shape}")
     if activation not in DENSE_ACTIVATIONS:
@@ -283,12 +273,9 @@ def linear_layer(state_dict: Any, *, prefix: str = "", activation: str = "linear
                            + (f" (did you mean {close_name(activation, DENSE_ACTIVATIONS)!r}?)"
                               if close_name(activation, DENSE_ACTIVATIONS) else ""))
     out: Dict[str, Any] = {"type": "dense", "size": int(weight.shape[0]), "activation": activation,
-                           "W": _rows(weight)}
+                           "W": weight.tolist()}
     if f"{prefix}bias" in state:
-        bias = as_array(state[f"{prefix}bias"], f"{prefix}bias")
-        if bias.shape != (weight.shape[0],):
-            raise ConvertError(f"{prefix}bias: expected shape ({weight.shape[0]},), found {bias.shape}")
-        out["b"] = _vector(bias)
+        out["b"] = _take(state, f"{prefix}bias", (weight.shape[0],)).tolist()
     if labels is not None:
         labels = [str(x) for x in labels]
         if len(labels) != weight.shape[0]:
@@ -371,25 +358,25 @@ def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str]
     recurrent_count = sum(1 for k in modules.values() if k == "recurrent")
     for prefix, what in modules.items():
         if what == "recurrent":
-            start = initial if not isinstance(initial, Mapping) else _pick(initial, prefix, None)
+            start = _pick(initial, prefix, None)
             if initial is not None and not isinstance(initial, Mapping) and recurrent_count > 1:
                 raise ConvertError("the model has several recurrent modules: give initial as {prefix: value}")
             new = recurrent_layers(state, _pick(kind, prefix, None), prefix=prefix,
                                    nonlinearity=_pick(nonlinearity, prefix,
                                                       found_nonlinearities.get(prefix, "tanh")),
                                    initial=start)
-            first_in = as_array(state[f"{prefix}weight_ih_l0"]).shape[1]
+            first_in = state[f"{prefix}weight_ih_l0"].shape[1]
         else:
             is_last = prefix in last_linear
             new = [linear_layer(state, prefix=prefix,
                                 activation=_for_linear(activation, prefix, is_last) or "linear",
                                 labels=_for_linear(labels, prefix, is_last))]
-            first_in = as_array(state[f"{prefix}weight"]).shape[1]
+            first_in = state[f"{prefix}weight"].shape[1]
         if size_in is not None and first_in != size_in:
             raise ConvertError(f"{prefix or 'the module'} reads {first_in} inputs, but the module "
                                f"before it gives {size_in}: the modules do not chain in this order")
         if size_in is None:
-            size_in = first_in
+            input_size = first_in
         layers.extend(new)
         last = new[-1]
         if last["type"] == "bidirectional":
@@ -404,7 +391,6 @@ def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str]
         raise ConvertError(f"expected {len(layers)} names, one per layer, found {len(names)}")
     named = [dict([("name", str(n))] + list(layer.items())) for n, layer in zip(names, layers)]
 
-    input_size = _first_input_size(state, modules)
     spec: Dict[str, Any] = {}
     if title is not None:
         spec["title"] = str(title)
@@ -420,12 +406,6 @@ def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
     return option if is_last else None
 
 
-def _first_input_size(state, modules) -> int:
-    prefix, what = next(iter(modules.items()))
-    key = f"{prefix}weight_ih_l0" if what == "recurrent" else f"{prefix}weight"
-    return int(as_array(state[key]).shape[1])
-
-
 def _inputs(inputs: Any, size: int) -> List[List[float]]:
     if inputs is None:
         return [[0.0] * size]
@@ -434,7 +414,7 @@ def _inputs(inputs: Any, size: int) -> List[List[float]]:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != size or array.shape[0] == 0:
         raise ConvertError(f"inputs: expected steps × {size} (the model's input size), found shape {array.shape}")
-    return _rows(array)
+    return array.tolist()
 
 
 # --------------------------------------------------------------------------- writing
