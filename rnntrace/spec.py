@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -224,11 +224,12 @@ class Lexicon:
     def size(self) -> int:
         return len(self.words) + (1 if self.other else 0)
 
-    def encode(self, word: str) -> Array:
-        """1-of-N: the word's own dimension is 1; unknown words go to 'other'."""
-        vector = np.zeros(self.size)
-        vector[self.words.index(word) if word in self.words else len(self.words)] = 1.0
-        return vector
+    def encode(self, words: Sequence[str]) -> Array:
+        """1-of-N, one row per word: the word's own dimension is 1; unknown words go to 'other'."""
+        index = {w: k for k, w in enumerate(self.words)}
+        encoded = np.zeros((len(words), self.size))
+        encoded[np.arange(len(words)), [index.get(w, len(self.words)) for w in words]] = 1.0
+        return encoded
 
 
 @dataclass(frozen=True, eq=False)
@@ -471,12 +472,12 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
         if not isinstance(words, list) or not words:
             raise r.error(f"expected a list of words or a sentence, found {describe(value)}", path)
         tokens = []
-        index = {w: k for k, w in enumerate(lexicon.words)}   # unknown words: the 'other' dimension
+        known = set(lexicon.words)
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
                 raise r.error(f"expected a word, found {describe(word)}", path + (i,))
             word = str(word)
-            if word not in index and not lexicon.other:
+            if word not in known and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
                                                          if len(lexicon.words) > 12 else "")
                 raise r.error(f"the word {quoted(word)} is not in the lexicon ({shown}) "
@@ -486,9 +487,7 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
         if len(tokens) * lexicon.size > MAX_WEIGHTS:
             raise r.error(f"{len(tokens):,} words, each {lexicon.size:,} numbers long (1-of-N), make "
                           f"{len(tokens) * lexicon.size:,} input numbers; the limit is {MAX_WEIGHTS:,}", path)
-        encoded = np.zeros((len(tokens), lexicon.size))
-        encoded[np.arange(len(tokens)), [index.get(w, len(lexicon.words)) for w in tokens]] = 1.0
-        return encoded, tuple(tokens)
+        return lexicon.encode(tokens), tuple(tokens)
     if isinstance(value, dict):
         return _inputs_file(r, value, path), None
     if isinstance(value, str):
