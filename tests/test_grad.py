@@ -7,6 +7,8 @@ from functools import partial
 import jsonschema
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rnntrace
 from rnntrace.engine import clipping
@@ -295,8 +297,6 @@ def test_non_finite_gradients_become_null_in_json():
     jsonschema.validate(data, SCHEMA)
     assert data["loss"] is None
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 MAKERS = [partial(elman, size=2), partial(lstm, size=2, peephole=True), partial(gru, size=2),
           partial(jordan, size=2, out=2), bidirectional]
