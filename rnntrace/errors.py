@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence, Tuple, Union
 
 PathPart = Union[str, int]
-Path = Tuple[PathPart, ...]
+KeyPath = Tuple[PathPart, ...]   # ("layers", 0, "W")
 
 
 class RnntraceError(Exception):
@@ -86,7 +86,7 @@ class SpecError(RnntraceError):
     ):
         super().__init__(message)
         self.message = message
-        self.path: Path = tuple(path)
+        self.path: KeyPath = tuple(path)
         self.hint = hint
         self.file = file
         self.line = line
