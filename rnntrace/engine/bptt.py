@@ -143,7 +143,7 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
         result.clip = (kind, float(theta))
         result.clipped = clipped
         result.clipped_norm = clipping.global_norm(clipped)
-        result.clip_scale = scale if kind == "norm" else None
+        result.clip_scale = scale
         result.clipped_entries = clipping.changed_entries(grads, clipped)
     if learning_rate is not None:
         result.learning_rate = float(learning_rate)

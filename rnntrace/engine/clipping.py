@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -33,12 +33,13 @@ def clip_by_value(grads: Grads, theta: float) -> Grads:
     return {k: np.clip(g, -theta, theta) for k, g in grads.items()}
 
 
-def clip(grads: Grads, kind: str, theta: float) -> Tuple[Grads, float]:
-    """Clip by ``norm`` or ``value``; the second item is the norm-clipping factor (or NaN)."""
+def clip(grads: Grads, kind: str, theta: float) -> Tuple[Grads, Optional[float]]:
+    """Clip by ``norm`` or ``value``; the second item is the norm-clipping factor
+    (None when clipping by value, which has none)."""
     if kind == "norm":
         return clip_by_norm(grads, theta)
     if kind == "value":
-        return clip_by_value(grads, theta), math.nan
+        return clip_by_value(grads, theta), None
     raise ValueError(kind)
 
 
