@@ -10,13 +10,15 @@ import io
 import json
 from typing import Iterable, List, Optional, Sequence
 
-from .numbers import DEFAULT_PRECISION, fmt
+from .numbers import DEFAULT_PRECISION, plain
 
 RIGHT, WRONG = "right", "WRONG"
 
 
 def _values(values: Sequence[Optional[float]], precision: int) -> str:
-    text = [("overflow" if v is None else fmt(v, precision)) for v in values]
+    # plain, not fmt: an exact 0.000136 shows its digits, not "0.0001" beside a
+    # difference of 0.00014
+    text = [("overflow" if v is None else plain(v, precision)) for v in values]
     return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
 
 
