@@ -208,22 +208,19 @@ class Surface:
         return data
 
     def rows(self) -> List[Dict[str, Optional[float]]]:
-        """One flat row per point (for CSV): the weight(s), loss, gradient(s), norm, steps."""
+        """One flat row per point (for CSV): the weight(s), loss, gradient(s), norm and,
+        with a learning rate, the steps (the same names as in :meth:`to_dict`)."""
+        columns = [("loss", self.loss), (f"dL/d{self.param}", self.gradient)]
+        if self.two_d:
+            columns.append((f"dL/d{self.param2}", self.gradient2))
+        columns += [("norm", self.norm), ("step", self.step), ("step2", self.step2),
+                    ("clipped_step", self.clipped_step), ("clipped_step2", self.clipped_step2)]
+        columns = [(name, values) for name, values in columns if values is not None]
         out = []
-        if not self.two_d:
-            for i, w in enumerate(self.values):
-                row = {self.param: float(w), "loss": float(self.loss[i]),
-                       f"dL/d{self.param}": float(self.gradient[i]), "norm": float(self.norm[i])}
-                if self.step is not None:
-                    row["step"] = float(self.step[i])
-                if self.clipped_step is not None:
-                    row["clipped_step"] = float(self.clipped_step[i])
-                out.append(row)
-            return out
-        for i, w in enumerate(self.values):
-            for j, v in enumerate(self.values2):
-                row = {self.param: float(w), self.param2: float(v), "loss": float(self.loss[i, j]),
-                       f"dL/d{self.param}": float(self.gradient[i, j]),
-                       f"dL/d{self.param2}": float(self.gradient2[i, j]), "norm": float(self.norm[i, j])}
-                out.append(row)
+        for at in np.ndindex(self.loss.shape):
+            row = {self.param: float(self.values[at[0]])}
+            if self.two_d:
+                row[self.param2] = float(self.values2[at[1]])
+            row.update((name, float(values[at])) for name, values in columns)
+            out.append(row)
         return out

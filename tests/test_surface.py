@@ -119,6 +119,10 @@ def test_surface_json_and_csv():
     two = invoke(*args, "--param2", "hidden.W", "--range2", "0:2:3", "--format", "csv", "--no-clip")
     rows = list(csv.DictReader(io.StringIO(two.stdout)))
     assert len(rows) == 15 and "dL/dhidden.W[0,0]" in rows[0]
+    # a map's CSV keeps the steps too, as its JSON does: Δw = −η·dL/dw for each weight
+    for row in rows:
+        assert float(row["step"]) == -0.01 * float(row["dL/dhidden.U[0,0]"])
+        assert float(row["step2"]) == -0.01 * float(row["dL/dhidden.W[0,0]"])
 
 
 def test_surface_map_of_two_weights():
