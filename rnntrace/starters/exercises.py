@@ -53,24 +53,21 @@ def _inputs_block(xs: np.ndarray) -> List[str]:
     return ["inputs:"] + [f"  - {_row(x)}" for x in xs]
 
 
-def _elman_lines(rng, name: str, size: int, size_in: int, indent: str = "    ",
-                 activation: str = "relu") -> List[str]:
+def _elman_lines(rng, size: int, size_in: int, indent: str = "    ") -> List[str]:
+    """The keys of a ReLU Elman layer (its name is the caller's)."""
     W = _ints(rng, -2, 2, (size, size_in))
     U = _ints(rng, -1, 1, (size, size))
     b = _ints(rng, -1, 1, size)
     col = len(indent) + 4
-    lines = [f"{indent}type: elman", f"{indent}size: {size}", f"{indent}activation: {activation}",
-             f"{indent}W: {_matrix(W, col)}", f"{indent}U: {_matrix(U, col)}", f"{indent}b: {_row(b)}"]
-    if name:
-        lines.insert(0, f"{indent}name: {name}")
-    return lines
+    return [f"{indent}type: elman", f"{indent}size: {size}", f"{indent}activation: relu",
+            f"{indent}W: {_matrix(W, col)}", f"{indent}U: {_matrix(U, col)}", f"{indent}b: {_row(b)}"]
 
 
-def _gate(rng, control: int, size_in: int, opens_at: int) -> str:
+def _gate(rng, control: int, size_in: int) -> str:
     """A saturated hard-sigmoid gate on one control input x_k ∈ {−1, 0, 1}:
-    z = ±10·x_k ± 5 is one of ±5, ±15, so the gate is exactly 0 or 1."""
+    z = 10·x_k ± 5 is one of ±5, ±15, so the gate is exactly 0 or 1."""
     W = np.zeros(size_in, dtype=int)
-    W[control] = 10 * opens_at
+    W[control] = 10
     sign = rng.choice([-1, 1])
     return f"{{W: {_row(W)}, b: {5 * int(sign)}}}"
 
@@ -78,7 +75,7 @@ def _gate(rng, control: int, size_in: int, opens_at: int) -> str:
 def elman(rng) -> List[str]:
     xs = _ints(rng, -2, 3, (STEPS, 2))
     return (["title: Elman exercise"] + _inputs_block(xs) + ["layers:", "  - name: hidden"]
-            + _elman_lines(rng, "", 2, 2)
+            + _elman_lines(rng, 2, 2)
             + ["  - name: output", "    type: dense", "    size: 1", "    activation: linear",
                f"    W: {_row(_ints(rng, -1, 2, 2))}", f"    b: {int(_ints(rng, -1, 1, 1)[0])}"])
 
@@ -103,9 +100,9 @@ def lstm(rng) -> List[str]:
         "    activation: linear         # g", "    cell_activation: linear    # h",
         "    gate_activation: hard_sigmoid   # clip(0.2·z + 0.5, 0, 1): exactly 0 or 1 here",
         f"    cell_input:  {{W: {_row([w, 0, 0])}, b: 0}}",
-        f"    input_gate:  {_gate(rng, 1, 3, 1)}",
-        f"    forget_gate: {_gate(rng, 1, 3, 1)}",
-        f"    output_gate: {_gate(rng, 2, 3, 1)}"])
+        f"    input_gate:  {_gate(rng, 1, 3)}",
+        f"    forget_gate: {_gate(rng, 1, 3)}",
+        f"    output_gate: {_gate(rng, 2, 3)}"])
 
 
 def gru(rng) -> List[str]:
@@ -116,8 +113,8 @@ def gru(rng) -> List[str]:
         "layers:", "  - name: gru", "    type: gru", "    size: 1",
         "    activation: linear         # on the candidate n",
         "    gate_activation: hard_sigmoid   # clip(0.2·z + 0.5, 0, 1): exactly 0 or 1 here",
-        f"    reset_gate:  {_gate(rng, 1, 3, 1)}",
-        f"    update_gate: {_gate(rng, 2, 3, 1)}",
+        f"    reset_gate:  {_gate(rng, 1, 3)}",
+        f"    update_gate: {_gate(rng, 2, 3)}",
         f"    candidate:   {{W: {_row([wn, 0, 0])}, U: {un}, b: {int(_ints(rng, -1, 1, 1)[0])}}}"])
 
 
@@ -125,15 +122,15 @@ def bidirectional(rng) -> List[str]:
     xs = _ints(rng, -2, 3, (STEPS, 2))
     return (["title: Bidirectional exercise"] + _inputs_block(xs) + [
         "layers:", "  - name: bi", "    type: bidirectional", "    merge: concat", "    forward:"]
-            + _elman_lines(rng, "", 1, 2, "      ") + ["    backward:"] + _elman_lines(rng, "", 1, 2, "      "))
+            + _elman_lines(rng, 1, 2, "      ") + ["    backward:"] + _elman_lines(rng, 1, 2, "      "))
 
 
 def slot_filling(rng) -> List[str]:
     n = len(SLOT_WORDS) + 1
     sentence = " ".join(rng.choice(SLOT_WORDS, size=STEPS + 1))
-    return ([f"title: Slot filling exercise", "lexicon:", f"  words: [{', '.join(SLOT_WORDS)}]",
+    return (["title: Slot filling exercise", "lexicon:", f"  words: [{', '.join(SLOT_WORDS)}]",
              "  other: true", f"inputs: {sentence}", "layers:", "  - name: hidden"]
-            + _elman_lines(rng, "", 2, n)
+            + _elman_lines(rng, 2, n)
             + ["  - name: slot", "    type: dense", "    size: 3",
                "    activation: linear         # scores; the largest names the slot",
                "    labels: [destination, time, other]",
