@@ -348,6 +348,17 @@ def test_export_html(tmp_path):
     assert "<html" in html.lower() and "6.9995" in html
 
 
+def test_the_export_is_exactly_what_the_terminal_shows(tmp_path):
+    import html
+    out = tmp_path / "lstm.html"
+    result = run_cli("lstm_example.yaml", "--steps", "3:4", "--explain", "--export", out, "--width", "80")
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("<code"):page.index("</code>")]))
+    assert shown.rstrip("\n") == result.stdout.rstrip("\n")          # every character, line for line
+    assert "Step 4 of 5" in shown and "6.9995" in shown
+
+
 def test_export_needs_svg_or_html(tmp_path):
     result = run_cli("lstm_example.yaml", "--export", tmp_path / "x.png")
     assert result.exit_code == 2 and ".svg or .html" in result.stderr
