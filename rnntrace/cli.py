@@ -379,7 +379,7 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
       rnntrace check lstm_example.yaml my_answers.yaml
       rnntrace check homework.yaml answers/*.yaml --format csv > grades.csv
     """
-    if spec == "-" and "-" in answer_files:
+    if [spec, *answer_files].count("-") > 1:   # a second read would find it empty
         raise RnntraceError("only one of SPEC and ANSWERS can be read from standard input (-)")
     spec_obj = load(spec)
     from . import engine

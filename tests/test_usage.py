@@ -50,3 +50,9 @@ def test_validate_counts_in_words(tmp_path, inputs, expected):
 def test_validate_names_standard_input_as_its_errors_do():
     result = CliRunner().invoke(main, ["validate", "-"], input="inputs: [1]\nlayers: [{type: dense, size: 1, W: 1}]\n")
     assert result.stdout.startswith("<stdin>: valid: 1 step of 1 input;")
+
+
+def test_standard_input_is_read_once():
+    result = CliRunner().invoke(main, ["check", "lstm_example.yaml", "-", "-"], input="steps: {1: {y: 0}}\n")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: only one of SPEC and ANSWERS can be read from standard input (-)\n"
