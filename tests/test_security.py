@@ -261,6 +261,14 @@ def test_a_csv_inputs_file_of_bytes_that_are_not_text(tmp_path):
     assert "bin.csv" in refused(path)
 
 
+def test_libyaml_reads_specs_where_pyyaml_has_it():
+    # Issue 7: big specs parse with libyaml (C) where available; the tests below check that
+    # it refuses and places errors as the pure-Python parser does.
+    import yaml
+    expected = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+    assert yamlsource._Loader is expected
+
+
 @pytest.fixture(params=["libyaml", "python"])
 def loader(request, monkeypatch):
     """The same reading with libyaml's parser and with PyYAML's pure-Python one (used
