@@ -8,7 +8,7 @@ clipped step: on a cliff the first jumps far away, the second does not.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -72,61 +72,44 @@ def label(name: str, index: Tuple[int, ...]) -> str:
     return f"{name}[{','.join(map(str, index))}]"
 
 
-def _at(spec, name, index, value, name2=None, index2=None, value2=None):
-    params = parameters(spec)
-    changes = {}
-    w = params[name].copy()
-    w[index] = value
-    changes[name] = w
-    if name2 is not None:
-        w2 = changes.get(name2, params[name2]).copy()
-        w2[index2] = value2
-        changes[name2] = w2
-    return replace_parameters(spec, changes)
-
-
 def sweep(spec, param: Tuple[str, Tuple[int, ...]], values: np.ndarray,
           param2: Optional[Tuple[str, Tuple[int, ...]]] = None, values2: Optional[np.ndarray] = None,
           *, clip: Optional[Tuple[str, float]] = None, learning_rate: Optional[float] = None) -> Surface:
-    name, index = param
-    values = np.asarray(values, dtype=np.float64)
-    shape: Tuple[int, ...] = (len(values),) if param2 is None else (len(values), len(values2))
-    loss = np.empty(shape)
-    grad = np.empty(shape)
-    grad2 = np.empty(shape) if param2 is not None else None
-    norm = np.empty(shape)
-    step = np.empty(shape) if learning_rate is not None else None
-    step2 = np.empty(shape) if learning_rate is not None and param2 is not None else None
-    cstep = np.empty(shape) if learning_rate is not None and clip is not None else None
-    cstep2 = np.empty(shape) if cstep is not None and param2 is not None else None
-
-    points: List[Tuple[Tuple[int, ...], float, Optional[float]]] = []
-    if param2 is None:
-        points = [((i,), float(w), None) for i, w in enumerate(values)]
-    else:
-        points = [((i, j), float(w), float(v)) for i, w in enumerate(values) for j, v in enumerate(values2)]
-    name2, index2 = param2 if param2 is not None else (None, None)
+    """L, dL/dw for the swept weight(s) and the global norm at every point of the sweep
+    (a grid, i along the first weight, for two); with a learning rate the step −η·dL/dw,
+    and with clipping too the clipped step."""
+    swept = [param] if param2 is None else [param, param2]
+    axes = [np.asarray(values, dtype=np.float64)]
+    if param2 is not None:
+        axes.append(np.asarray(values2, dtype=np.float64))
+    shape = tuple(len(axis) for axis in axes)
+    loss, norm = np.empty(shape), np.empty(shape)
+    grad = [np.empty(shape) for _ in swept]
+    step = [np.empty(shape) for _ in swept] if learning_rate is not None else [None, None]
+    clipped_step = [np.empty(shape) for _ in swept] if learning_rate is not None and clip is not None \
+        else [None, None]
+    base = parameters(spec)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for at, w, v in points:
-            result = backprop(_at(spec, name, index, w, name2, index2, v))
-            g = result.gradients
-            loss[at] = result.loss
-            grad[at] = g[name][index]
-            norm[at] = result.norm
-            if param2 is not None:
-                grad2[at] = g[name2][index2]
-            if learning_rate is not None:
-                step[at] = -learning_rate * g[name][index]
-                if param2 is not None:
-                    step2[at] = -learning_rate * g[name2][index2]
-                if clip is not None:
-                    clipped, _ = clipping.clip(g, *clip)
-                    cstep[at] = -learning_rate * clipped[name][index]
-                    if param2 is not None:
-                        cstep2[at] = -learning_rate * clipped[name2][index2]
-    return Surface(spec=spec, param=label(name, index), values=values, loss=loss, gradient=grad, norm=norm,
-                   param2=None if param2 is None else label(name2, index2),
-                   values2=None if param2 is None else np.asarray(values2, dtype=np.float64),
-                   gradient2=grad2, learning_rate=learning_rate, clip=clip if learning_rate is not None else None,
-                   step=step, clipped_step=cstep, step2=step2, clipped_step2=cstep2,
+        for at in np.ndindex(shape):
+            changes = {}
+            for (name, index), axis, i in zip(swept, axes, at):
+                w = changes.get(name, base[name]).copy()   # two entries of one matrix: both set
+                w[index] = axis[i]
+                changes[name] = w
+            result = backprop(replace_parameters(spec, changes))
+            loss[at], norm[at] = result.loss, result.norm
+            clipped = clipping.clip(result.gradients, *clip)[0] if clipped_step[0] is not None else None
+            for k, (name, index) in enumerate(swept):
+                grad[k][at] = result.gradients[name][index]
+                if step[0] is not None:
+                    step[k][at] = -learning_rate * result.gradients[name][index]
+                if clipped is not None:
+                    clipped_step[k][at] = -learning_rate * clipped[name][index]
+    second = param2 is not None
+    return Surface(spec=spec, param=label(*param), values=axes[0], loss=loss, gradient=grad[0], norm=norm,
+                   param2=label(*param2) if second else None, values2=axes[1] if second else None,
+                   gradient2=grad[1] if second else None, learning_rate=learning_rate,
+                   clip=clip if learning_rate is not None else None,
+                   step=step[0], clipped_step=clipped_step[0],
+                   step2=step[1] if second else None, clipped_step2=clipped_step[1] if second else None,
                    loss_function=spec.train.loss)
