@@ -261,7 +261,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     spec_obj = load(spec)
     if inputs_text is not None:
         from .yamlsource import parse
-        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs").data)
+        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
     from . import engine
     watch = watch_finite()
     if fmt == "jsonl":

@@ -269,13 +269,13 @@ class Spec:
                 return layer
         raise KeyError(name)
 
-    def with_inputs(self, inputs: Any) -> "Spec":
-        """The same network on other inputs (numbers, or words with a lexicon)."""
-        doc = Document(None, None, "--inputs")
-        encoded, tokens = _inputs(_Reader(doc), inputs, self.lexicon, ("inputs",))
+    def with_inputs(self, inputs: Any, source: str = "--inputs") -> "Spec":
+        """The same network on other inputs (numbers, or words with a lexicon): plain
+        data, or a parsed Document, whose errors then point at their line and column."""
+        doc = (inputs if isinstance(inputs, Document) else Document(inputs, None, source)).nested("inputs")
+        encoded, tokens = _inputs(_Reader(doc), doc.data["inputs"], self.lexicon, ("inputs",))
         if encoded.shape[1] != self.input_size:
-            raise SpecError(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}",
-                            ("inputs",), file="--inputs")
+            raise doc.error(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}", ("inputs",))
         import dataclasses
         return dataclasses.replace(self, inputs=encoded, tokens=tokens)
 

@@ -95,6 +95,12 @@ class Document:
         line, column = self.position(path, at_key=at_key)
         return SpecError(message, path, hint=hint, file=self.file, line=line, column=column)
 
+    def nested(self, key: str) -> "Document":
+        """This document as the value of ``key`` in a mapping, so that errors at paths
+        that start with ``key`` point into it (``--inputs`` read as a spec's ``inputs``)."""
+        root = None if self.root is None else Place(*_where(self.root), {key: (_where(self.root), self.root)})
+        return Document({key: self.data}, root, self.file)
+
     def position(self, path: Sequence[PathPart], at_key: bool = False):
         """1-based (line, column) of the value at ``path`` (of its key, with ``at_key``),
         or of its nearest parent that exists."""

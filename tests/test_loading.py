@@ -89,3 +89,14 @@ def test_a_long_name_in_an_answers_file_keeps_the_message_short(tmp_path, monkey
     assert result.exit_code == 2
     assert len(result.stderr) < 200 and result.stderr.count("\n") == 1
     assert "…" in result.stderr
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ("[[1, 2, a]]", "Error: --inputs:1:9: inputs[0][2]: expected a number, found the text 'a'\n"),
+    ("[[1, 2, 3],\n [1, .nan, 3]]", "Error: --inputs:2:6: inputs[1][1]: expected a number, found NaN\n"),
+    ("[[1, 2]]", "Error: --inputs:1:1: inputs: expected steps of 3 numbers, found 2\n"),
+])
+def test_an_error_in_inputs_given_on_the_command_line_points_into_them(inputs, expected):
+    result = invoke("run", "lstm_example.yaml", "--inputs", inputs)
+    assert result.exit_code == 2
+    assert result.stderr == expected
