@@ -22,6 +22,7 @@ import numpy as np
 
 from ..gradients import Gradients, LayerGrad, StepGrad
 from . import clipping, losses
+from .parameters import parameters
 
 Array = np.ndarray
 
@@ -123,7 +124,6 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
         grads.update({f"{layer.name}.{k}": v for k, v in layer_grads.items()})
         per_layer_steps[layer.name] = layer_steps
 
-    from .parameters import parameters
     params = parameters(spec)
     grads = {k: grads[k] for k in params}   # layer order, as in the spec
     last = spec.layers[-1]
