@@ -32,7 +32,7 @@ def to_json(value) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerGrad:
     """One layer's backward record at one step.
 
@@ -59,7 +59,7 @@ class LayerGrad:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StepGrad:
     """The backward pass at step t: the loss there and every layer's record."""
 
@@ -83,7 +83,7 @@ class StepGrad:
         return data
 
 
-@dataclass
+@dataclass(eq=False)
 class Gradients:
     """dL/dθ for every parameter θ of a spec, the global norm, clipping and one step."""
 
@@ -141,7 +141,7 @@ class Gradients:
         return data
 
 
-@dataclass
+@dataclass(eq=False)
 class Surface:
     """The loss over a sweep of one weight (``values``) or two (a grid).
 

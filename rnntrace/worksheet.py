@@ -21,14 +21,14 @@ DEFAULT_ASK = {"lstm": ("c", "h"), "gru": ("h",), "elman": ("h",), "jordan": ("h
                "dense": ("y",), "bidirectional": ("h",)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LayerInfo:
     name: str
     description: str                               # "lstm, 1 unit; g linear, h linear, gates sigmoid"
     weights: Tuple[Tuple[str, np.ndarray], ...]    # ("input_gate.W", matrix), in the spec's order
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sheet:
     title: str
     source: str
