@@ -12,7 +12,7 @@ A layer with more units than fit the width is split into several tables of units
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from rich import box
 from rich.cells import cell_len
@@ -80,23 +80,6 @@ def layer_rows(layer, record, precision: int = DEFAULT_PRECISION) -> List[Row]:
     raise TypeError(type(record))
 
 
-def _align(rows: List[Row]) -> List[Row]:
-    """Pad "z → a" cells so that the arrows of a unit's column line up."""
-    units = max(len(cells) for _, _, cells in rows)
-    for u in range(units):
-        pairs = [cells[u].split(" → ") for _, _, cells in rows if u < len(cells) and " → " in cells[u]]
-        if not pairs:
-            continue
-        left = max(len(a) for a, _ in pairs)
-        right = max(len(b) for _, b in pairs)
-        for _, _, cells in rows:
-            if u < len(cells):
-                if " → " in cells[u]:
-                    a, b = cells[u].split(" → ")
-                    cells[u] = f"{a:>{left}} → {b:>{right}}"
-    return rows
-
-
 def _function(name: str, z: str = "z", out: str = "h") -> str:
     return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
 
@@ -114,37 +97,76 @@ def unit_headers(layer, count: int) -> Optional[List[str]]:
 
 #: Between two columns of a layer's table.
 GAP = "   "
+ARROW = " → "
+
+
+class Columns:
+    """The widths of one layer's columns, shared by its tables at every step shown, so
+    that the columns line up from one step's panel to the next: the row names, the
+    formulas, and per unit the two sides of the "z → a" cells (their arrows line up)
+    and the cells and header that are one text."""
+
+    def __init__(self):
+        self.what = self.formula = 0
+        self.left: Dict[int, int] = {}
+        self.right: Dict[int, int] = {}
+        self.whole: Dict[int, int] = {}
+
+    def add(self, table: "LayerTable") -> None:
+        for what, formula, cells in table.rows:
+            self.what = max(self.what, len(what))
+            self.formula = max(self.formula, len(formula))
+            for u, cell in enumerate(cells):
+                if ARROW in cell:
+                    a, b = cell.split(ARROW)
+                    self.left[u] = max(self.left.get(u, 0), len(a))
+                    self.right[u] = max(self.right.get(u, 0), len(b))
+                else:
+                    self.whole[u] = max(self.whole.get(u, 0), len(cell))
+        if table.headers is not None:
+            for u in range(table.units):      # a label may be wide (CJK) text: count cells
+                self.whole[u] = max(self.whole.get(u, 0), cell_len(table.header(u)))
+
+    def unit(self, u: int) -> int:
+        pair = self.left[u] + len(ARROW) + self.right[u] if u in self.left else 0
+        return max(pair, self.whole.get(u, 0))
+
+    def cell(self, u: int, text: str) -> str:
+        """The cell padded to its column: a pair with its arrow where the others' are."""
+        if ARROW in text:
+            a, b = text.split(ARROW)
+            text = f"{a:>{self.left[u]}}{ARROW}{b:>{self.right[u]}}"
+        return text.rjust(self.unit(u))
 
 
 class LayerTable:
     """One layer's rows at one step, drawn as lines of text: the row names, the formulas,
-    then one right-aligned column per unit. The widths are known here (the cells are
-    already text), so no table layout is needed; a layer whose units do not fit the
-    width is split over several tables of units."""
+    then one right-aligned column per unit. The widths are known (the cells are already
+    text), so no table layout is needed; ``columns`` shares them with the same layer's
+    tables at the other steps. A layer whose units do not fit the width is split over
+    several tables of units."""
 
-    def __init__(self, layer, record, precision: int = DEFAULT_PRECISION, title: Optional[str] = None):
+    def __init__(self, layer, record, precision: int = DEFAULT_PRECISION, title: Optional[str] = None,
+                 columns: Optional[Columns] = None):
         self.record = record
-        self.rows = _align(layer_rows(layer, record, precision))
+        self.rows = layer_rows(layer, record, precision)
         self.units = max(len(cells) for _, _, cells in self.rows)
         self.headers = unit_headers(layer, self.units)
         self.title = title
         self.winner = None
         if isinstance(record, DenseRecord) and record.label is not None:
             self.winner = layer.labels.index(record.label)
-        self.what_width = max(len(w) for w, _, _ in self.rows)
-        self.formula_width = max(len(f) for _, f, _ in self.rows)
+        self.columns = Columns() if columns is None else columns
+        self.columns.add(self)
 
-    def _header(self, u: int) -> str:
+    def header(self, u: int) -> str:
         return self.headers[u] + (" ◀" if u == self.winner else "")
 
     def _unit_width(self, u: int) -> int:
-        cells = [len(cells[u]) for _, _, cells in self.rows if u < len(cells)]
-        if self.headers is not None:
-            cells.append(cell_len(self._header(u)))      # a label may be wide (CJK) text
-        return max(cells)
+        return self.columns.unit(u)
 
     def _label_width(self) -> int:
-        return self.what_width + len(GAP) + self.formula_width
+        return self.columns.what + len(GAP) + self.columns.formula
 
     def width(self, units: Optional[Sequence[int]] = None) -> int:
         units = range(self.units) if units is None else units
@@ -178,17 +200,17 @@ class LayerTable:
             text.append(" " * self._label_width())
             for u in units:
                 text.append(GAP)
-                header = self._header(u)
+                header = self.header(u)
                 text.append(" " * (widths[u] - cell_len(header)) + header,
                             style="bold green" if u == self.winner else "bold")
             text.append("\n" + "─" * (self._label_width() + sum(len(GAP) + widths[u] for u in units)) + "\n")
         for what, formula, cells in self.rows:
-            text.append(what.ljust(self.what_width), style="bold")
+            text.append(what.ljust(self.columns.what), style="bold")
             text.append(GAP)
-            text.append(formula.ljust(self.formula_width), style="dim")
+            text.append(formula.ljust(self.columns.formula), style="dim")
             for u in units:
                 text.append(GAP)
-                text.append((cells[u] if u < len(cells) else "").rjust(widths[u]),
+                text.append(self.columns.cell(u, cells[u]) if u < len(cells) else " " * widths[u],
                             style="bold green" if u == self.winner else None)
             text.append("\n")
         if self.winner is not None and self.winner in units:
@@ -235,18 +257,25 @@ def explain_grid(lines) -> Table:
     return grid
 
 
-def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bool) -> List:
-    """A layer's heading, table(s) and, if asked for, its arithmetic."""
+def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bool,
+               columns: Optional[Dict[tuple, Columns]] = None) -> List:
+    """A layer's heading, table(s) and, if asked for, its arithmetic. ``columns``: the
+    column widths shared with the other steps' panels, by layer (and direction)."""
+    def shared(*key) -> Optional[Columns]:
+        return None if columns is None else columns.setdefault((layer.name,) + key, Columns())
+
     parts: List = [Text(heading(layer), style="bold cyan")]
     if isinstance(record, BidirectionalRecord):
         forward = LayerTable(layer.forward, record.forward, precision,
-                             title="→ forward, read " + ("x_1" if t == 1 else f"x_1…x_{t}"))
+                             title="→ forward, read " + ("x_1" if t == 1 else f"x_1…x_{t}"),
+                             columns=shared("forward"))
         backward = LayerTable(layer.backward, record.backward, precision,
-                              title="← backward, read " + (f"x_{t}" if t == steps else f"x_{steps}…x_{t}"))
+                              title="← backward, read " + (f"x_{t}" if t == steps else f"x_{steps}…x_{t}"),
+                              columns=shared("backward"))
         parts.append(SideBySide(forward, backward))
         parts.append(Text(f"merged ({layer.merge}): h = {vector_show(record.h, precision)}"))
     else:
-        parts.append(LayerTable(layer, record, precision))
+        parts.append(LayerTable(layer, record, precision, columns=shared()))
     if explain:
         from .explain import LEGENDS, record_lines
         lines = record_lines(layer, record, x, precision)
@@ -267,15 +296,16 @@ def input_line(step, precision: int) -> Text:
 
 
 def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, explain: bool = False,
-               layers: Optional[Sequence[str]] = None) -> Panel:
-    """The panel of one time step: the input, then every (chosen) layer."""
+               layers: Optional[Sequence[str]] = None, columns: Optional[Dict[tuple, Columns]] = None) -> Panel:
+    """The panel of one time step: the input, then every (chosen) layer. Panels given the
+    same ``columns`` (a dict, filled here) line their tables' columns up with each other."""
     parts: List = [input_line(step, precision)]
     x = step.x
     for layer in spec.layers:
         record = step.layers[layer.name]
         if layers is None or layer.name in layers:
             parts.append(Text(""))
-            parts += layer_view(layer, record, x, step.t, total, precision, explain)
+            parts += layer_view(layer, record, x, step.t, total, precision, explain, columns)
         x = record.output
     if layers is None:
         out = Text("\ny = ", style="bold")

@@ -53,8 +53,9 @@ def terminal_view(trace, view: View = View()) -> List:
     if spec.title:
         parts.append(Text(spec.title, style="bold underline"))
     if show_panels(trace, view):
+        columns: dict = {}    # the panels' tables share their column widths: they line up
         for step in steps:
-            parts.append(step_panel(spec, step, len(trace), view.precision, view.explain, view.layers))
+            parts.append(step_panel(spec, step, len(trace), view.precision, view.explain, view.layers, columns))
         parts.append(summary_table(spec, steps, view.layers, view.precision))
         if len(steps) > 1:
             parts.append(Text(""))
