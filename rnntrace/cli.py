@@ -382,10 +382,9 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
     if [spec, *answer_files].count("-") > 1:   # a second read would find it empty
         raise RnntraceError("only one of SPEC and ANSWERS can be read from standard input (-)")
     spec_obj = load(spec)
-    from . import engine
     from .answers import Reference, check_file, check_files, exit_code, report_to_dict, summary
     from .render import check as show
-    reference = Reference.from_trace(engine.run(spec_obj), spec)
+    reference = Reference.from_trace(watch_finite().run(spec_obj), spec)   # says where it overflowed
     if len(answer_files) == 1:
         results = [check_file(answer_files[0], reference, tolerance)]   # unreadable: the usual exit 2
     else:
