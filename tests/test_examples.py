@@ -2,7 +2,6 @@
 summary, fits in 80 columns, and the GRU and two-layer LSTM agree with a short
 numpy re-implementation written here (independent of rnntrace's engine and loader).
 """
-import json
 import re
 
 import numpy as np
@@ -34,18 +33,7 @@ def test_the_required_examples_exist():
     assert not missing
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_example_runs_as_json(name):
-    result = invoke("run", name, "--format", "json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    spec = rnntrace.load_spec(EXAMPLES / name)
-    assert data["format"] == "rnntrace.trace/1"
-    assert [layer["name"] for layer in data["layers"]] == [layer.name for layer in spec.layers]
-    assert [step["t"] for step in data["steps"]] == list(range(1, len(spec.inputs) + 1))
-    for step in data["steps"]:
-        assert set(step["layers"]) == {layer.name for layer in spec.layers}
-        assert len(step["y"]) == spec.output_layer.output_size
+# Every example's JSON trace (its layers, steps and outputs, against the schema): test_schema.py.
 
 
 @pytest.mark.parametrize("name", NAMES)

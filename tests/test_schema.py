@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+import rnntrace
 from rnntrace.cli import main
 
 from conftest import EXAMPLES as FOLDER
@@ -44,13 +45,17 @@ def test_examples_are_found():
 def test_the_trace_of_every_example_fits_the_schema(path):
     result = cli("run", str(path), "--format", "json")
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""                         # every value finite: no warning
     trace = strict_json(result.stdout)
     validator("trace.json").validate(trace)
-    assert [step["t"] for step in trace["steps"]] == list(range(1, len(trace["steps"]) + 1))
+    spec = rnntrace.load_spec(path)
+    assert [step["t"] for step in trace["steps"]] == list(range(1, len(spec.inputs) + 1))
     names = [layer["name"] for layer in trace["layers"]]
+    assert names == [layer.name for layer in spec.layers]
     for step in trace["steps"]:
         assert list(step["layers"]) == names           # one record per layer, in order
         assert step["y"] == _output(step["layers"][names[-1]])
+        assert len(step["y"]) == spec.output_layer.output_size
 
 
 def _output(record):
