@@ -43,3 +43,19 @@ def test_chart_marks_values_that_are_not_finite_and_says_what_the_mark_means():
 def test_chart_of_finite_values_has_no_note_about_them():
     trace = run(spec_from_text(OVERFLOW.replace("1e200, 0], [0, 1e200", "1, 0], [0, 1")))
     assert "no finite value" not in draw(trace, chart_only=True)
+
+
+def test_panels_keep_each_column_in_place_from_step_to_step():
+    # The lecture's LSTM: the cell grows from 0 → 3 to 6.9998 → 6.9995, yet every
+    # step's rows put their arrows and their last digits in the same columns.
+    from rnntrace.spec import load_spec
+    from conftest import EXAMPLES
+    text = draw(run(load_spec(EXAMPLES / "lstm_example.yaml")), width=80)
+    for what in ("cell input", "forget gate", "cell  ", "output gate"):
+        rows = [line for line in text.splitlines() if line.startswith("│ " + what)]
+        assert len(rows) == 5, what
+        assert len({row.index(" → ", len(what) + 2 + 18) for row in rows}) == 1, rows
+        assert len({len(row.rstrip(" │")) for row in rows}) == 1, rows
+    # a layer of one unit has no header row: its heading already says "1 unit"
+    assert "1 unit" in text
+    assert not [line for line in text.splitlines() if line.strip("│ ") == "value"]
