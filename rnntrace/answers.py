@@ -159,8 +159,8 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
             raise _error(doc, f"expected a step number from 1 to {count}, found {quoted(key)}", ("steps", key),
                          at_key=True, shown=("steps",))
         if t > count:
-            raise _error(doc, f"there is no step {shorten(str(t))}: the sequence has {count} step{'s' if count != 1 else ''} "
-                              f"(1 to {count})", ("steps", t), at_key=True)
+            raise _error(doc, f"there is no step {shorten(str(t))}: the sequence has "
+                              f"{count} step{'s' if count != 1 else ''} (1 to {count})", ("steps", t), at_key=True)
         where = ("steps", t)
         if not isinstance(entries, dict) or not entries:
             raise _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "

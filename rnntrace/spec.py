@@ -363,9 +363,12 @@ class _Reader:
             if key not in data:
                 raise self.error(f"missing the required key {key!r}", path)
 
-    def mapping(self, value, path, what="a mapping") -> dict:
+    def mapping(self, value, path, what="a mapping", keys=None, required=()) -> dict:
+        """``value`` as a mapping; with ``keys``, only those keys, and the ``required`` ones."""
         if not isinstance(value, dict):
             raise self.error(f"expected {what}, found {describe(value)}", path)
+        if keys is not None:
+            self.keys(value, path, keys, required)
         return value
 
     def number(self, value, path) -> float:
@@ -446,8 +449,7 @@ def _lexicon(r: _Reader, value) -> Lexicon:
     path = ("lexicon",)
     if isinstance(value, list):
         value = {"words": value}
-    data = r.mapping(value, path, "a mapping with 'words' (and optionally 'other')")
-    r.keys(data, path, {"words", "other"}, required=("words",))
+    data = r.mapping(value, path, "a mapping with 'words' (and optionally 'other')", {"words", "other"}, ("words",))
     words = data["words"]
     if isinstance(words, str):
         words = words.split()
@@ -753,8 +755,8 @@ def _elman(f: _Fields, name: str) -> Elman:
 
 def _jordan(f: _Fields, name: str) -> Jordan:
     r, out_path = f.r, f.path + ("output",)
-    out = r.mapping(f.need("output"), out_path, "the output layer: a mapping with size, W, b, activation")
-    r.keys(out, out_path, {"size", "W", "b", "activation", "labels"}, required=("size",))
+    out = r.mapping(f.need("output"), out_path, "the output layer: a mapping with size, W, b, activation",
+                    {"size", "W", "b", "activation", "labels"}, ("size",))
     output = _layer(r, dict(out, type="dense"), out_path, "output", f.size, ("dense",),
                     f"; {f.size} = the hidden size")
     return Jordan(name, f.size, f.size_in, W=f.W(),
@@ -791,8 +793,8 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
     c0 = h0 = None
     if f.given("initial"):
         ipath = f.path + ("initial",)
-        init = _Fields(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}"), ipath, size, 0, "")
-        r.keys(init.data, ipath, {"c", "h"})
+        init = _Fields(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}", {"c", "h"}),
+                       ipath, size, 0, "")
         c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
     return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                 cell_activation=f.activation("cell_activation", "tanh"),
@@ -801,8 +803,8 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
 
 def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     path = ("train",)
-    data = r.mapping(value, path, "a mapping with 'targets' and 'loss'")
-    r.keys(data, path, {"targets", "loss", "clip", "learning_rate"}, required=("targets",))
+    data = r.mapping(value, path, "a mapping with 'targets' and 'loss'",
+                     {"targets", "loss", "clip", "learning_rate"}, ("targets",))
     loss = data.get("loss", "squared_error")
     loss = LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
     loss = r.choice(loss, path + ("loss",), LOSSES, "loss")
@@ -843,8 +845,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     clip = None
     if data.get("clip") is not None:
         cpath = path + ("clip",)
-        cdata = r.mapping(data["clip"], cpath, "{norm: θ} or {value: θ}")
-        r.keys(cdata, cpath, {"norm", "value"})
+        cdata = r.mapping(data["clip"], cpath, "{norm: θ} or {value: θ}", {"norm", "value"})
         if len(cdata) != 1:
             raise r.error("expected exactly one of norm or value", cpath)
         (kind, theta), = cdata.items()
