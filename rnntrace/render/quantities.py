@@ -53,21 +53,12 @@ def value(record, path: str) -> np.ndarray:
     return current
 
 
-def gate_symbol(layer, gate: str) -> str:
-    """``σ`` for a gate, ``g`` for the LSTM's cell input, ``tanh`` for the GRU candidate."""
+def gate_symbol(layer, gate: str, symbols=FUNCTION_SYMBOLS) -> str:
+    """``σ`` for a gate, ``g`` for the LSTM's cell input, ``tanh`` for the GRU candidate;
+    ``symbols=LATEX_SYMBOLS`` for LaTeX."""
     if gate == "cell_input":
         return "g"
-    if gate == "candidate":
-        return FUNCTION_SYMBOLS[layer.activation]
-    return FUNCTION_SYMBOLS[layer.gate_activation]
-
-
-def _gate_latex(layer, gate: str) -> str:
-    if gate == "cell_input":
-        return "g"
-    if gate == "candidate":
-        return LATEX_SYMBOLS[layer.activation]
-    return LATEX_SYMBOLS[layer.gate_activation]
+    return symbols[layer.activation if gate == "candidate" else layer.gate_activation]
 
 
 def gate_names(layer, gate: str) -> Tuple[str, str, str]:
@@ -83,7 +74,7 @@ def _gate(layer, gate: str) -> List[Quantity]:
     _, z, a = gate_names(layer, gate)
     zl = f"z_{{{index}}}" if index else "z"
     return [Quantity(f"gates.{gate}.z", z, f"${zl}$", "pre"),
-            Quantity(f"gates.{gate}.a", a, f"${_gate_latex(layer, gate)}({zl})$",
+            Quantity(f"gates.{gate}.a", a, f"${gate_symbol(layer, gate, LATEX_SYMBOLS)}({zl})$",
                      "state" if gate in ("cell_input", "candidate") else "gate")]
 
 
