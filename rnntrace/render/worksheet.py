@@ -7,6 +7,7 @@ import json
 import re
 from typing import List, Optional, Sequence
 
+from .latex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
 
 # --------------------------------------------------------------------------- shared
@@ -87,17 +88,6 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
 
 
 # --------------------------------------------------------------------------- LaTeX
-
-_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-        "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$", "−": "-"}
-_TEX_RE = re.compile("|".join(re.escape(k) for k in _TEX))
-
-
-def tex(text: str) -> str:
-    """Text made safe for LaTeX."""
-    return _TEX_RE.sub(lambda m: _TEX[m.group(0)], str(text))
-
 
 def _tex_number(text: str) -> str:
     return "$" + text.replace("≈", r"\approx ") + "$"
