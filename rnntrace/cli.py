@@ -411,7 +411,7 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
 @click.option("--random", "randomly", is_flag=True,
               help="A fresh exercise: small integer weights and inputs that keep the hand "
                    "arithmetic exact.")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="The same seed gives the same exercise (implies --random).")
 def new(type_name, randomly, seed):
     """Print a commented starter spec of TYPE, ready to run: elman, jordan, lstm, gru,

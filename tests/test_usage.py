@@ -56,3 +56,9 @@ def test_standard_input_is_read_once():
     result = CliRunner().invoke(main, ["check", "lstm_example.yaml", "-", "-"], input="steps: {1: {y: 0}}\n")
     assert result.exit_code == 2
     assert result.stderr == "Error: only one of SPEC and ANSWERS can be read from standard input (-)\n"
+
+
+def test_a_negative_seed_is_a_usage_error():
+    result = invoke("new", "lstm", "--seed", "-5")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Invalid value for '--seed': -5 is not in the range x>=0")
