@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Iterable, List, Optional, Sequence
 
+from .json import dumps
 from .numbers import DEFAULT_PRECISION, plain
 
 RIGHT, WRONG = "right", "WRONG"
@@ -89,7 +89,7 @@ def class_summary(summary) -> str:
 
 
 def check_json(report: dict, indent: Optional[int] = None) -> str:
-    return json.dumps(report, allow_nan=False, ensure_ascii=False, indent=indent)
+    return dumps(report, indent)
 
 
 CSV_COLUMNS = ("file", "status", "right", "total", "score", "first_wrong_step", "first_wrong_quantity",

@@ -5,7 +5,6 @@ q a quantity, "dL/dq" is the gradient of the whole sequence's loss L with respec
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Iterable, List, Optional, Sequence
 
@@ -14,6 +13,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .json import dumps
 from .numbers import DEFAULT_PRECISION, fmt
 from .quantities import gate_names
 
@@ -48,7 +48,7 @@ def vec(values, precision: int = DEFAULT_PRECISION) -> str:
 
 
 def gradients_json(result, indent: Optional[int] = None) -> str:
-    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False, indent=indent)
+    return dumps(result.to_dict(), indent)
 
 
 # --------------------------------------------------------------------------- the backward tables

@@ -11,12 +11,14 @@ from typing import Iterable, Iterator
 from ..trace import header_dict, step_to_dict
 
 
-def dumps(data) -> str:
-    return json.dumps(data, allow_nan=False, ensure_ascii=False)
+def dumps(data, indent=None) -> str:
+    """Strict JSON (no NaN or Infinity tokens), text as it is (not \\u-escaped): every
+    JSON output of rnntrace (traces, gradients, surfaces, check reports) goes through here."""
+    return json.dumps(data, allow_nan=False, ensure_ascii=False, indent=indent)
 
 
 def trace_json(trace, indent=None) -> str:
-    return json.dumps(trace.to_dict(), allow_nan=False, ensure_ascii=False, indent=indent)
+    return dumps(trace.to_dict(), indent)
 
 
 def trace_jsonl(spec, steps: Iterable) -> Iterator[str]:

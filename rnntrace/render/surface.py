@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from typing import Iterable, List, Optional
 
@@ -15,6 +14,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from .json import dumps
 from .numbers import DEFAULT_PRECISION, fmt
 
 BAR_WIDTH = 30
@@ -38,7 +38,7 @@ def num(value: float, precision: int = DEFAULT_PRECISION) -> str:
 
 
 def surface_json(result, indent: Optional[int] = None) -> str:
-    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False, indent=indent)
+    return dumps(result.to_dict(), indent)
 
 
 def surface_csv(result) -> str:
