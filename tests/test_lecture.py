@@ -121,6 +121,28 @@ def test_hard_sigmoid_between_the_clips():
     assert gates == pytest.approx([0.7, 0.3, 1.0], abs=1e-15)
 
 
+# --------------------------------------------------------------------------- example 8: LSTM units for neurons
+
+LSTM_BLOCKS = ("cell_input", "input_gate", "forget_gate", "output_gate")
+
+
+def test_a_layer_of_lstm_units_takes_its_input_four_times():
+    # 3 units on 5 inputs. A plain (Elman) layer: W 3×5 + U 3×3 + b 3 = 27 weights. A layer
+    # of LSTM units has four such sets, one per block: 4·27 = 108.
+    x = [1, 2, 3, 4, 5]
+    plain = rnntrace.run(spec_from_dict({"inputs": [x], "layers": [
+        {"type": "elman", "size": 3, "W": 1, "U": 1, "b": 0}]}))
+    weights = {block: k + 1 for k, block in enumerate(LSTM_BLOCKS)}        # W = 1, 2, 3, 4
+    lstm = rnntrace.run(spec_from_dict({"inputs": [x], "layers": [
+        {"type": "lstm", "size": 3, **{block: {"W": w, "U": 1, "b": 0} for block, w in weights.items()}}]}))
+    assert plain.to_dict()["layers"][0]["parameters"] == 3 * 5 + 3 * 3 + 3 == 27
+    assert lstm.to_dict()["layers"][0]["parameters"] == 4 * 27
+    # the same x = [1, …, 5] reaches every block, through its own weights: z = w·(1 + 2 + 3 + 4 + 5)
+    gates = lstm[0].layers["lstm"].gates
+    for block, w in weights.items():
+        assert gates[block].z.tolist() == [w * 15.0] * 3, block
+
+
 # --------------------------------------------------------------------------- example 3: basic RNN
 
 def basic_rnn_by_hand(inputs):
