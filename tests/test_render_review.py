@@ -65,3 +65,18 @@ def test_panels_keep_each_column_in_place_from_step_to_step():
     # a layer of one unit has no header row: its heading already says "1 unit"
     assert "1 unit" in text
     assert not [line for line in text.splitlines() if line.strip("│ ") == "value"]
+
+
+def test_a_narrow_screen_keeps_every_number_of_a_panel():
+    # At 40 columns a two-unit LSTM does not fit beside its row names: the table drops
+    # the names (the formulas say the same) and takes one unit at a time, but shows
+    # every value. lower's cell input at step 1: tanh(1) and tanh(0.5).
+    import math
+    from rnntrace.spec import load_spec
+    from conftest import EXAMPLES
+    text = draw(run(load_spec(EXAMPLES / "lstm_two_layer.yaml")), width=40, steps=[1])
+    assert all(len(line) <= 40 for line in text.splitlines())
+    flat = " ".join(text.split())
+    assert f"z → g(z) 1 → {math.tanh(1):.4f}" in flat
+    assert f"z → g(z) 0.5 → {math.tanh(0.5):.4f}" in flat
+    assert "(unit 1)" in text and "(unit 2)" in text

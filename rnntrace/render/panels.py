@@ -165,8 +165,10 @@ class LayerTable:
     def _unit_width(self, u: int) -> int:
         return self.columns.unit(u)
 
-    def _label_width(self) -> int:
-        return self.columns.what + len(GAP) + self.columns.formula
+    def _label_width(self, compact: bool = False) -> int:
+        """The row names and formulas; ``compact``: the formulas only (they say the same
+        in symbols), for a screen too narrow for both beside a unit."""
+        return self.columns.formula if compact else self.columns.what + len(GAP) + self.columns.formula
 
     def width(self, units: Optional[Sequence[int]] = None) -> int:
         units = range(self.units) if units is None else units
@@ -177,36 +179,41 @@ class LayerTable:
         width = min(self.width(), options.max_width)
         return Measurement(width, width)
 
-    def chunks(self, max_width: int) -> List[range]:
+    def compact(self, max_width: int) -> bool:
+        widest = max(self._unit_width(u) for u in range(self.units))
+        return self._label_width() + len(GAP) + widest > max_width
+
+    def chunks(self, max_width: int, compact: bool = False) -> List[range]:
         out: List[range] = []
-        start, used = 0, self._label_width()
+        start, used = 0, self._label_width(compact)
         for u in range(self.units):
             w = len(GAP) + self._unit_width(u)
             if u > start and used + w > max_width:
                 out.append(range(start, u))
-                start, used = u, self._label_width()
+                start, used = u, self._label_width(compact)
             used += w
         out.append(range(start, self.units))
         return out
 
-    def table(self, units: Sequence[int], note: str = "") -> Text:
+    def table(self, units: Sequence[int], note: str = "", compact: bool = False) -> Text:
         """The lines of the units ``units``: title, header and rule, rows, caption."""
         widths = {u: self._unit_width(u) for u in units}
-        text = Text(no_wrap=True, overflow="fold")
+        text = Text(overflow="fold")   # wider than the screen: wrapped, never cut
         title = " ".join(part for part in (self.title, note) if part)
         if title:
             text.append(title + "\n", style="bold")
         if self.headers is not None:
-            text.append(" " * self._label_width())
+            text.append(" " * self._label_width(compact))
             for u in units:
                 text.append(GAP)
                 header = self.header(u)
                 text.append(" " * (widths[u] - cell_len(header)) + header,
                             style="bold green" if u == self.winner else "bold")
-            text.append("\n" + "─" * (self._label_width() + sum(len(GAP) + widths[u] for u in units)) + "\n")
+            text.append("\n" + "─" * (self._label_width(compact) + sum(len(GAP) + widths[u] for u in units)) + "\n")
         for what, formula, cells in self.rows:
-            text.append(what.ljust(self.columns.what), style="bold")
-            text.append(GAP)
+            if not compact:
+                text.append(what.ljust(self.columns.what), style="bold")
+                text.append(GAP)
             text.append(formula.ljust(self.columns.formula), style="dim")
             for u in units:
                 text.append(GAP)
@@ -219,11 +226,14 @@ class LayerTable:
         return text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        parts = self.chunks(options.max_width)
+        compact = self.compact(options.max_width)
+        parts = self.chunks(options.max_width, compact)
         for i, units in enumerate(parts):
             if i:
                 yield Text("")
-            yield self.table(units, "" if len(parts) == 1 else f"(units {units.start + 1}–{units.stop})")
+            note = "" if len(parts) == 1 else f"(unit {units.stop})" if len(units) == 1 else \
+                f"(units {units.start + 1}–{units.stop})"
+            yield self.table(units, note, compact)
 
 
 class SideBySide:
