@@ -132,13 +132,6 @@ def unit_names(layer, size: Optional[int] = None) -> List[str]:
     return [str(u + 1) for u in range(n)]
 
 
-def select_layers(spec, names: Optional[Sequence[str]]):
-    """The spec's layers, or only those named."""
-    if not names:
-        return list(spec.layers)
-    return [layer for layer in spec.layers if layer.name in names]
-
-
 def heading(layer) -> str:
     """``lstm: LSTM, 1 unit; g linear, h linear, gates σ = sigmoid``."""
     kind = layer.type

@@ -28,10 +28,6 @@ def draw(parts: Iterable, width: Optional[int] = None, stream=None) -> Tuple[str
     return buffer.getvalue(), console
 
 
-#: The file endings --export understands.
-EXPORTS = {".svg": "svg", ".html": "html", ".htm": "html"}
-
-
 def export_text(console: Console, kind: str, title: str) -> str:
     """The recorded drawing as an SVG picture or an HTML page."""
     if kind == "svg":
