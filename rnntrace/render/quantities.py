@@ -8,7 +8,7 @@ a path into the record (``gates.input_gate.a``, ``c``) and a way to name it.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
