@@ -38,16 +38,13 @@ def block_input(block, x, h_prev, c_prev) -> np.ndarray:
     return z
 
 
-def _activation(layer, name: str) -> str:
-    return layer.activation if name == "cell_input" else layer.gate_activation
-
-
 def step(layer, x: np.ndarray, state):
     c_prev, h_prev = state
     gates = {}
     for name in LSTM_BLOCKS:
         z = block_input(layer.blocks[name], x, h_prev, c_prev)
-        gates[name] = Gate(z=z, a=activate(_activation(layer, name), z))
+        f = layer.activation if name == "cell_input" else layer.gate_activation
+        gates[name] = Gate(z=z, a=activate(f, z))
     g, i, f, o = (gates[name].a for name in LSTM_BLOCKS)
     c = g * i + c_prev * f
     h = activate(layer.cell_activation, c) * o
@@ -66,7 +63,8 @@ def backward(layer, records, d_out, xs):
         hc = activate(layer.cell_activation, rec.c)
         dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
         da = {"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev, "output_gate": dh * hc}
-        dz = {name: da[name] * derivative(_activation(layer, name), gates[name].z) for name in LSTM_BLOCKS}
+        dz = {name: da[name] * derivative(layer.activation if name == "cell_input" else layer.gate_activation,
+                                          gates[name].z) for name in LSTM_BLOCKS}
         dx = 0.0
         dh_prev = np.zeros(layer.size)
         dc_prev = dc * f
