@@ -34,11 +34,13 @@ ROW_LABELS = {
 }
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
     """Like numbers.fmt, but very large or very small values in scientific form
-    (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable)."""
+    (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable). Small means
+    below 10^(1 − precision), where fmt would keep fewer than two significant digits:
+    a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003."""
     value = float(value)
     if not math.isfinite(value):
         return fmt(value, precision)
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - precision)):
         return f"{value:.{max(precision - 1, 1)}e}"
     return fmt(value, precision)
 
