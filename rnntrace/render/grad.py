@@ -35,12 +35,13 @@ ROW_LABELS = {
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
     """Like numbers.fmt, but very large or very small values in scientific form
     (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable). Small means
-    below 10^(1 − precision), where fmt would keep fewer than two significant digits:
-    a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003."""
+    below 10^(1 − precision), where fmt would keep fewer than two significant digits
+    (a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003), and at least
+    below 0.01, so that a low precision does not put 0.5 in scientific form."""
     value = float(value)
     if not math.isfinite(value):
         return fmt(value, precision)
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - precision)):
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - max(precision, 3))):
         return f"{value:.{max(precision - 1, 1)}e}"
     return fmt(value, precision)
 
