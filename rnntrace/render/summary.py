@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
-from rich import box
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from .numbers import DEFAULT_PRECISION, exact, show, vector_show
@@ -34,35 +34,81 @@ def summary_quantities(spec, layers: Optional[Sequence[str]] = None) -> List[Tup
     return out
 
 
+class SummaryTable:
+    """The outputs over time as lines of text. Every cell is known text, so the columns
+    are laid out here; only the input column (x or word) wraps when the screen is too
+    narrow for it."""
+
+    GAP = "   "
+
+    def __init__(self, spec, steps, layers: Optional[Sequence[str]] = None,
+                 precision: int = DEFAULT_PRECISION):
+        quantities = summary_quantities(spec, layers)
+        words = any(step.token is not None for step in steps)
+        self.headers = ("t", "word" if words else "x", "quantity", "exact", "shown")
+        #: per row: (t, input, quantity, exact, shown, is the winner); None: a blank line
+        self.rows: List[Optional[Tuple[str, str, str, str, str, bool]]] = []
+        for step in steps:
+            first = len(self.rows)
+            for layer_name, field, name in quantities:
+                record = step if layer_name == "" else step.layers[layer_name]
+                values = getattr(record, field)
+                owner = spec.layers[-1] if layer_name == "" else spec.layer(layer_name)
+                labels = getattr(owner, "labels", None) if field == "y" else None
+                label = getattr(step.layers[owner.name], "label", None)
+                for u, v in enumerate(values):
+                    unit = f"[{labels[u]}]" if labels else (f"[{u + 1}]" if len(values) > 1 else "")
+                    head = len(self.rows) == first
+                    self.rows.append((str(step.t) if head else "",
+                                      (step.token or vector_show(step.x, precision)) if head else "",
+                                      name + unit, exact(v), show(v, precision),
+                                      bool(labels) and labels[u] == label))
+            if len(self.rows) - first > 1 and step is not steps[-1]:
+                self.rows.append(None)   # a blank line between steps that take several rows
+
+    def _widths(self, max_width: int) -> List[int]:
+        cells = [row for row in self.rows if row is not None]
+        widths = [max([cell_len(h)] + [cell_len(row[i]) + (2 if i == 4 and row[5] else 0) for row in cells])
+                  for i, h in enumerate(self.headers)]
+        room = max_width - (sum(widths) - widths[1]) - 4 * len(self.GAP)
+        widths[1] = max(min(widths[1], room), cell_len(self.headers[1]))
+        return widths
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self._widths(options.max_width)
+        gap = self.GAP
+        text = Text(overflow="fold")
+        text.append("Outputs over time\n", style="bold")
+        text.append(gap.join(_pad(h, w, right=i in (0, 3, 4)) for i, (h, w) in enumerate(zip(self.headers, widths))),
+                    style="bold")
+        text.append("\n" + "─" * (sum(widths) + 4 * len(gap)))
+        for row in self.rows:
+            text.append("\n")
+            if row is None:
+                continue
+            t, x, quantity, exact_text, shown, winner = row
+            lines = _wrap(x, widths[1]) if cell_len(x) > widths[1] else [x]
+            text.append(_pad(t, widths[0], right=True) + gap + _pad(lines[0], widths[1]) + gap)
+            text.append(_pad(quantity, widths[2]) + gap + _pad(exact_text, widths[3], right=True) + gap)
+            mark = " ◀" if winner else ""
+            text.append(_pad(shown, widths[4] - len(mark), right=True))
+            text.append(mark, style="bold green")
+            for more in lines[1:]:
+                text.append("\n" + " " * (widths[0] + len(gap)) + more)
+        yield text
+
+
+def _wrap(text: str, width: int) -> List[str]:
+    import textwrap          # only for a narrow screen: ~1 ms to import
+    return textwrap.wrap(text, width) or [""]
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` filled to ``width`` terminal cells (a word may be wide CJK text)."""
+    fill = " " * max(width - cell_len(text), 0)
+    return fill + text if right else text + fill
+
+
 def summary_table(spec, steps, layers: Optional[Sequence[str]] = None,
-                  precision: int = DEFAULT_PRECISION) -> Table:
-    quantities = summary_quantities(spec, layers)
-    words = any(step.token is not None for step in steps)
-    table = Table(title=Text("Outputs over time"), title_justify="left", title_style="bold",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("t", justify="right", no_wrap=True)
-    table.add_column("word" if words else "x", no_wrap=False)
-    table.add_column("quantity", no_wrap=True)
-    table.add_column("exact", justify="right", no_wrap=True)
-    table.add_column("shown", justify="right", no_wrap=True)
-    for step in steps:
-        first = True
-        rows_before = table.row_count
-        for layer_name, field, name in quantities:
-            record = step if layer_name == "" else step.layers[layer_name]
-            values = getattr(record, field)
-            owner = spec.layers[-1] if layer_name == "" else spec.layer(layer_name)
-            labels = getattr(owner, "labels", None) if field == "y" else None
-            label = getattr(step.layers[owner.name], "label", None)
-            for u, v in enumerate(values):
-                unit = f"[{labels[u]}]" if labels else (f"[{u + 1}]" if len(values) > 1 else "")
-                shown = Text(show(v, precision))
-                if labels and labels[u] == label:
-                    shown.append(" ◀", style="bold green")
-                table.add_row(str(step.t) if first else "",
-                              Text((step.token or vector_show(step.x, precision)) if first else ""),
-                              Text(name + unit), exact(v), shown)
-                first = False
-        if table.row_count - rows_before > 1 and step is not steps[-1]:
-            table.add_section()   # a blank line between steps that take several rows
-    return table
+                  precision: int = DEFAULT_PRECISION) -> SummaryTable:
+    return SummaryTable(spec, steps, layers, precision)
