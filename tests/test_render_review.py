@@ -80,3 +80,17 @@ def test_a_narrow_screen_keeps_every_number_of_a_panel():
     assert f"z → g(z) 1 → {math.tanh(1):.4f}" in flat
     assert f"z → g(z) 0.5 → {math.tanh(0.5):.4f}" in flat
     assert "(unit 1)" in text and "(unit 2)" in text
+
+
+def test_outputs_over_time_wrap_a_long_input_on_a_narrow_screen():
+    # twelve inputs, every weight 1: y = 1.25 + 2.5 + … + 12.125 = 83.875
+    xs = [1.25, 2.5, 3.75, 4.125, 5.5, 6.75, 7.875, 8.5, 9.25, 10.5, 11.75, 12.125]
+    spec = spec_from_text(f"inputs: [{xs}]\nlayers:\n  - {{type: dense, size: 1, W: 1}}\n")
+    text = draw(run(spec), width=40)
+    summary = text[text.index("Outputs over time"):]
+    assert all(len(line) <= 40 for line in summary.splitlines())
+    row = next(line for line in summary.splitlines() if line.startswith("1 "))
+    assert row.split()[-2:] == [repr(sum(xs)), "83.875"]          # exact, then shown
+    # every input, wrapped under itself: the first line's other cells taken out
+    flat = "".join(summary.split()).replace("y83.87583.875", "")
+    assert "[" + ",".join(repr(x) for x in xs) + "]" in flat
