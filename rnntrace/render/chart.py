@@ -59,6 +59,18 @@ def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tupl
     return rows
 
 
+def step_list(numbers: Sequence[int]) -> str:
+    """The steps drawn, runs of neighbours as ranges: ``1–5``, ``1 and 3``, ``1, 3–5 and 9``."""
+    runs: List[List[int]] = []
+    for t in numbers:
+        if runs and t == runs[-1][1] + 1:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t])
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def bins(count: int, columns: int) -> List[Tuple[int, int]]:
     """Split ``count`` steps into at most ``columns`` runs of neighbouring steps."""
     if count <= columns:
@@ -116,7 +128,8 @@ class Chart:
         runs = bins(len(self.steps), room)
         first, last = self.steps[0].t, self.steps[-1].t
         per = runs[0][1] - runs[0][0] if runs else 1
-        header = Text(f"Over time, steps {first}–{last}", style="bold")
+        header = Text(f"Over time, {'step' if len(self.steps) == 1 else 'steps'} "
+                      f"{step_list([step.t for step in self.steps])}", style="bold")
         if per > 1:
             header.append(f"; a mark every {per} steps shows the last of them", style="dim")
         yield header
