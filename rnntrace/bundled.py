@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
-from .errors import close_name
+from .errors import RnntraceError, close_name
 
 
 def examples_dir() -> Path:
@@ -22,27 +22,50 @@ def examples_dir() -> Path:
     return here / "examples"
 
 
+def find_example(name: str) -> Optional[Path]:
+    """The bundled example called ``name`` (with or without .yaml), or None."""
+    if os.sep in name or "/" in name:
+        return None
+    folder = examples_dir()
+    for candidate in (folder / name, folder / f"{name}.yaml"):
+        if candidate.suffix == ".yaml" and candidate.is_file():
+            return candidate
+    return None
+
+
 def resolve_spec(name: str) -> str:
     """A path, ``-``, or the name of a bundled example (with or without .yaml)."""
     if name == "-" or Path(name).exists():
         return name
-    if os.sep not in name and "/" not in name:
-        folder = examples_dir()
-        for candidate in (folder / name, folder / f"{name}.yaml"):
-            if candidate.is_file():
-                return str(candidate)
-    return name   # the loader reports the missing file
+    found = find_example(name)
+    return name if found is None else str(found)   # the loader reports a missing file
+
+
+def _close_example(name: str) -> Optional[str]:
+    """The bundled example a mistyped ``name`` most likely meant, or None."""
+    # compared without ".yaml", which would make every name look close
+    names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
+    stem = close_name(Path(name).stem, names)
+    return None if stem is None else names[stem]
 
 
 def missing_hint(name: str) -> str:
     """What to add to "no such file" for a spec that is neither a file nor an example:
     the bundled example a typo most likely meant, or where to find their names."""
-    # compared without ".yaml", which would make every name look close
-    names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
-    stem = close_name(Path(name).stem, names)
-    if stem is not None:
-        return f" (did you mean the bundled example '{names[stem]}'?)"
+    meant = _close_example(name)
+    if meant is not None:
+        return f" (did you mean the bundled example '{meant}'?)"
     return " (`rnntrace examples` lists the bundled ones)"
+
+
+def example_text(name: str) -> str:
+    """The text of the bundled example ``name`` (with or without .yaml), to copy and edit."""
+    found = find_example(name)
+    if found is not None:
+        return found.read_text(encoding="utf-8")
+    meant = _close_example(name)
+    hint = f" (did you mean '{meant}'?)" if meant is not None else " (`rnntrace examples` lists them)"
+    raise RnntraceError(f"{name}: no bundled example of that name{hint}")
 
 
 def summary(path: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .bundled import examples_dir, listing, missing_hint, resolve_spec  # noqa: F401 (examples_dir: API)
+from .bundled import example_text, examples_dir, listing, missing_hint, resolve_spec  # noqa: F401 (examples_dir: API)
 from .errors import RnntraceError
 
 EXIT_WRONG = 1   # check: at least one answer is wrong
@@ -331,17 +331,20 @@ def validate(spec):
 # --------------------------------------------------------------------------- examples
 
 @main.command()
-def examples():
-    """List the bundled example specs, one line each with what it shows.
+@click.argument("name", required=False)
+def examples(name):
+    """List the bundled example specs, one line each with what it shows; with NAME,
+    print that example's text, to copy and edit.
 
     Run any of them by name, from any folder.
 
     \b
-    Example:
+    Examples:
       rnntrace examples
       rnntrace run basic_rnn.yaml
+      rnntrace examples toy_w999.yaml > my_toy.yaml
     """
-    write("\n".join(listing()))
+    write(example_text(name) if name is not None else "\n".join(listing()))
 
 
 # --------------------------------------------------------------------------- check

@@ -62,6 +62,24 @@ def test_examples_command_lists_every_example_with_its_summary():
         assert line.split(None, 1)[1].strip() == first
 
 
+@pytest.mark.parametrize("name", ["toy_w999.yaml", "toy_w999"])
+def test_examples_name_prints_the_example_to_copy(name):
+    result = invoke("examples", name)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (EXAMPLES / "toy_w999.yaml").read_text(encoding="utf-8")
+
+
+def test_examples_unknown_name_is_a_usage_error_naming_the_close_one():
+    result = invoke("examples", "toy_w99.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == ("Error: toy_w99.yaml: no bundled example of that name "
+                             "(did you mean 'toy_w999.yaml'?)\n")
+    far = invoke("examples", "../examples/gru.yaml")   # a path is not a bundled name
+    assert far.exit_code == 2 and "no bundled example" in far.stderr
+    assert invoke("examples", "zzz").stderr.endswith("(`rnntrace examples` lists them)\n")
+
+
 def words(text):
     """What a screen says, without its layout: box-drawing characters and spacing removed."""
     return re.sub("[\u2500-\u257f]", " ", text).split()
