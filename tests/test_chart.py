@@ -1,4 +1,4 @@
-"""The chart over time: its title names the steps drawn."""
+"""The chart over time: its title names the steps drawn, its footnote the scales used."""
 import io
 
 from rich.console import Console
@@ -32,3 +32,10 @@ def test_title_says_which_steps_are_drawn():
     assert "1–3" not in text
     assert "Over time, steps 1–4\n" in draw("gru.yaml", chart_only=True)
 
+
+def test_gate_scale_is_noted_only_when_a_gate_is_drawn():
+    plain = draw("toy_w999.yaml")             # one linear neuron: no gates
+    assert "gates drawn" not in plain
+    assert "each row drawn from its lowest to its highest value" in plain
+    gated = draw("gru.yaml", chart_only=True)
+    assert "gates drawn on 0 … 1" in gated

@@ -148,7 +148,10 @@ class Chart:
             axis += " " * (len(runs) - len(axis) - len(right)) + right
         lines.append(" " * (name_w + low_w + 2) + axis, style="dim")
         yield lines
-        yield Text("gates drawn on 0 … 1; other rows from their lowest to their highest value", style="dim")
+        if any(kind == "gate" for _, kind, _ in self.rows):
+            yield Text("gates drawn on 0 … 1; other rows from their lowest to their highest value", style="dim")
+        else:
+            yield Text("each row drawn from its lowest to its highest value", style="dim")
         if any(NOT_FINITE in mark.plain for mark in marks):
             yield Text(f"{NOT_FINITE}: no finite value (the computation overflowed to ±inf, or gave nan)",
                        style="dim")
