@@ -503,7 +503,7 @@ def _sheet(spec, ask):
     from . import engine
     from .worksheet import build_sheet
     names = ask.split(",") if ask is not None else None
-    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec)
+    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
 
 
 @main.command()

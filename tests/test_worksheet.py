@@ -105,6 +105,24 @@ def test_answers_writes_the_exact_values_in_the_check_format():
     assert data["steps"][2]["lstm.c"] == 7
 
 
+def test_a_spec_from_standard_input_is_named_stdin_and_check_gets_a_file(tmp_path):
+    spec_text = out("examples", "basic_rnn.yaml")
+    key = invoke("answers", "-", "--ask", "y", input=spec_text)
+    assert key.exit_code == 0, key.output
+    comments = [line for line in key.stdout.splitlines() if line.startswith("#")]
+    assert comments[0].startswith("# Answers for <stdin>:")
+    assert "rnntrace check my_spec.yaml my_answers.yaml" in comments[1] and " - " not in comments[1]
+    # and the command it suggests works once the spec is saved under that name
+    (tmp_path / "my_spec.yaml").write_text(spec_text, encoding="utf-8")
+    (tmp_path / "my_answers.yaml").write_text(key.stdout, encoding="utf-8")
+    assert invoke("check", str(tmp_path / "my_spec.yaml"), str(tmp_path / "my_answers.yaml")).exit_code == 0
+    sheet = invoke("worksheet", "-", input=spec_text)
+    assert sheet.exit_code == 0
+    assert "`rnntrace check my_spec.yaml answers.yaml`" in sheet.stdout and "check -" not in sheet.stdout
+    assert "`<stdin>`" in invoke("worksheet", "-", "--key", input=spec_text).stdout
+    assert "from <stdin>" in invoke("worksheet", "-", "--format", "latex", input=spec_text).stdout
+
+
 # Every bundled example's full key checks right with tolerance 0: test_schema.py, with its report.
 
 

@@ -33,6 +33,14 @@ def _cell(sheet, t: int, q: str, unit: Optional[int], precision: int) -> str:
     return "overflow" if value is None else fmt(value, precision)
 
 
+def _check_command(sheet, answers: str):
+    """The ``rnntrace check`` command for this sheet's answers, and what to do first: a
+    spec read from standard input cannot be read again, so the command names a file."""
+    if sheet.source == "<stdin>":
+        return f"rnntrace check my_spec.yaml {answers}", ", with the spec saved as my_spec.yaml"
+    return f"rnntrace check {sheet.source} {answers}", ""
+
+
 def _numbers(values) -> str:
     return ", ".join(exact(v) for v in values)
 
@@ -81,9 +89,10 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         row += [(_cell(sheet, t, q, u, precision) if key else " ") for _, q, u in cols]
         lines.append("| " + " | ".join(row) + " |")
     if not key:
+        command, first = _check_command(sheet, "answers.yaml")
         lines += ["", "Check your answers: write them in an answers file (`steps: {1: {" +
                   ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}`) and run "
-                  f"`rnntrace check {sheet.source} answers.yaml`."]
+                  f"`{command}`{first}."]
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +164,7 @@ def answers_yaml(sheet) -> str:
     """A filled answers file (DESIGN §5) with the exact float64 values: a key that
     ``rnntrace check`` marks right, and that students' files can be compared with."""
     lines = [f"# Answers for {sheet.source}: the exact values, written by rnntrace answers.",
-             f"# Check a file of hand-computed answers: rnntrace check {sheet.source} my_answers.yaml",
+             "# Check a file of hand-computed answers: %s%s" % _check_command(sheet, "my_answers.yaml"),
              "steps:"]
     for t, values in enumerate(sheet.values, 1):
         items = [f"{_yaml_key(q)}: {_yaml_value(values[q], f'{q} at step {t}')}" for q in sheet.quantities]
