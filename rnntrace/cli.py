@@ -592,7 +592,7 @@ def _clip_options(f):
     f = click.option("--clip-norm", type=float, default=None, callback=_POSITIVE, metavar="θ",
                      help="Rescale the gradient to length θ when its global L2 norm is above θ.")(f)
     f = click.option("--learning-rate", type=float, default=None, callback=_POSITIVE, metavar="η",
-                     help="Take one step θ − η·g (instead of the spec's learning_rate).")(f)
+                     help="Take one step w − η·g for every weight w (instead of the spec's learning_rate).")(f)
     return f
 
 

@@ -127,14 +127,14 @@ def matrix_text(value: np.ndarray, precision: int) -> str:
 
 
 def parameter_table(result, precision: int) -> Table:
-    table = Table(title="Parameters: dL/dθ for every weight", title_justify="left")
-    table.add_column("θ")
+    table = Table(title="Parameters: dL/dw for every weight w", title_justify="left")
+    table.add_column("w")
     table.add_column("value")
-    table.add_column("dL/dθ")
+    table.add_column("dL/dw")
     if result.clipped is not None:
         table.add_column("clipped")
     if result.updated is not None:
-        table.add_column(f"after θ − {short(result.learning_rate, precision)}·g")
+        table.add_column(f"after w − {short(result.learning_rate, precision)}·g")
     for name, grad in result.gradients.items():
         row = [name, matrix_text(result.parameters[name], precision), matrix_text(grad, precision)]
         if result.clipped is not None:
@@ -164,7 +164,7 @@ def summary_lines(result, precision: int) -> List[Text]:
                               "(the direction may change)."))
     if result.updated is not None:
         which = "clipped gradient" if result.clipped is not None else "gradient"
-        lines.append(Text(f"One gradient step: θ ← θ − η·({which}), η = {short(result.learning_rate, precision)}."))
+        lines.append(Text(f"One gradient step: w ← w − η·({which}), η = {short(result.learning_rate, precision)}."))
     return lines
 
 
@@ -296,7 +296,7 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
         yield Text("")
     yield parameter_table(result, precision)
     if explain:
-        yield Text("dL/dθ sums every step's contribution: the same weight is used at every step of the "
+        yield Text("dL/dw sums every step's contribution: the same weight is used at every step of the "
                    "unrolled network.")
     for line in summary_lines(result, precision):
         yield line
