@@ -23,3 +23,32 @@ def test_weights_are_w_and_theta_is_only_the_clip_threshold():
     assert "θ" not in out[out.index("One gradient step"):]
     help_text = CliRunner().invoke(main, ["grad", "--help"], env={"COLUMNS": "200"}).stdout
     assert "w − η·g" in help_text and "θ − η" not in help_text
+
+
+PEEPHOLE_LSTM = """\
+inputs: [1, 2]
+layers:
+  - name: lstm
+    type: lstm
+    size: 1
+    cell_input:  {W: 1, U: 0.5, b: 0}
+    input_gate:  {W: 1, U: 0.5, P: 0.25, b: 0}
+    forget_gate: {W: 1, b: 0}
+    output_gate: {W: 1, b: 0}
+train: {targets: [null, 1]}
+"""
+
+
+def test_lstm_chain_rule_names_only_the_terms_the_layer_has():
+    # the lecture's unit has no U and no peepholes: nothing comes back through h, nor a P
+    out = grad("many_to_one.yaml", "--explain")
+    assert "U_k" not in out and "dL/dU" not in out
+    assert "peephole" not in out and "P_k" not in out and "dL/dP" not in out
+    assert "lstm: each block: dL/dW += dL/dz·xᵀ, dL/db += dL/dz" in out
+    # with U and a peephole, both terms are written
+    result = CliRunner().invoke(main, ["grad", "-", "--explain"], input=PEEPHOLE_LSTM,
+                                env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k(step t+1)" in result.stdout
+    assert "σ(z_f)(step t+1) + Σ_k P_k∘dL/dz_k(step t+1) =" in result.stdout
+    assert "dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev" in result.stdout

@@ -230,10 +230,17 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
     elif layer.type == "lstm":
         g = bwd.gates
         fg = fwd.gates
-        lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
-                     f"{v(d['dh_next'])} = {v(d['dh'])}")
+        # only the terms this layer has: U_k feeds h_prev into block k, a peephole P_k c_prev
+        recurrent = any(block.U is not None for block in layer.blocks.values())
+        peepholes = any(block.P is not None for block in layer.blocks.values())
+        if recurrent:
+            lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
+                         f"{v(d['dh_next'])} = {v(d['dh'])}")
+        else:
+            lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (no U: h_prev feeds no block)")
         lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
-        lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}) [+ peepholes] = "
+        peephole = f" + Σ_k P_k∘dL/dz_k({later})" if peepholes else ""
+        lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole} = "
                      f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])} = {v(d['dc'])}")
         lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
                      f"{v(g['cell_input']['da'])}")
@@ -246,8 +253,9 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
             act = layer.activation if k == "cell_input" else layer.gate_activation
             lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {_act_prime(act, z, 'a')} with a = {v(fg[k].a)}: "
                          f"{v(g[k]['dz'])}")
-        lines.append(f"{name}: each block: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev, "
-                     "dL/db += dL/dz")
+        lines.append(f"{name}: each block: " + ", ".join(
+            ["dL/dW += dL/dz·xᵀ"] + (["dL/dU += dL/dz·h_prevᵀ"] if recurrent else [])
+            + (["dL/dP += dL/dz∘c_prev"] if peepholes else []) + ["dL/db += dL/dz"]))
     elif layer.type == "gru":
         g = bwd.gates
         fg = fwd.gates
