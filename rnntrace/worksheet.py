@@ -24,7 +24,7 @@ DEFAULT_ASK = {"lstm": ("c", "h"), "gru": ("h",), "elman": ("h",), "jordan": ("h
 @dataclass(frozen=True, eq=False)
 class LayerInfo:
     name: str
-    description: str                               # "lstm, 1 unit; g linear, h linear, gates sigmoid"
+    layer: object                                  # the spec's layer, which the sheet describes
     weights: Tuple[Tuple[str, np.ndarray], ...]    # ("input_gate.W", matrix), in the spec's order
 
 
@@ -40,29 +40,20 @@ class Sheet:
     sizes: Tuple[int, ...]                         # entries of each asked quantity
     values: Tuple[Dict[str, Tuple[Optional[float], ...]], ...]   # per step: path → exact values
     unit_names: Optional[Dict[str, Tuple[str, ...]]] = None      # a dense layer's labels, per path
+    activations: Tuple[str, ...] = ()              # the functions the network applies, first use first
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def describe(layer) -> str:
-    """A layer's kind, size and activations in a few words."""
+def activations(layer) -> Tuple[str, ...]:
+    """The activation functions a layer applies, in the order it applies them."""
     if layer.type == "bidirectional":
-        return (f"bidirectional ({layer.merge}): forward {describe(layer.forward)}; "
-                f"backward {describe(layer.backward)}")
+        return activations(layer.forward) + activations(layer.backward)
     if layer.type == "lstm":
-        return (f"lstm, {_plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
-                f"gates {layer.gate_activation}")
+        return (layer.activation, layer.gate_activation, layer.cell_activation)
     if layer.type == "gru":
-        return f"gru, {_plural(layer.size, 'unit')}; candidate {layer.activation}, gates {layer.gate_activation}"
+        return (layer.gate_activation, layer.activation)
     if layer.type == "jordan":
-        return (f"jordan, {_plural(layer.size, 'hidden unit')} ({layer.activation}), "
-                f"{_plural(layer.output.size, 'output')} ({layer.output.activation}) fed back")
-    text = f"{layer.type}, {_plural(layer.size, 'unit')}, {layer.activation}"
-    if getattr(layer, "labels", None):
-        text += f"; labels {', '.join(layer.labels)}"
-    return text
+        return (layer.activation, layer.output.activation)
+    return (layer.activation,)
 
 
 def _initial(layer) -> List[Tuple[str, np.ndarray]]:
@@ -109,9 +100,9 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
 def build_sheet(spec, trace, ask: Optional[Sequence[str]] = None, source: str = "<spec>") -> Sheet:
     reference = Reference.from_trace(trace, source)
     quantities = resolve_ask(ask, spec, reference)
-    layers = tuple(LayerInfo(layer.name, describe(layer),
-                             tuple(layer.parameters().items()) + tuple(_initial(layer)))
+    layers = tuple(LayerInfo(layer.name, layer, tuple(layer.parameters().items()) + tuple(_initial(layer)))
                    for layer in spec.layers)
+    used = tuple(dict.fromkeys(name for layer in spec.layers for name in activations(layer)))
     lexicon = None
     if spec.lexicon is not None:
         lexicon = spec.lexicon.words + (("other",) if spec.lexicon.other else ())
@@ -127,4 +118,4 @@ def build_sheet(spec, trace, ask: Optional[Sequence[str]] = None, source: str = 
     return Sheet(title=spec.title or source, source=source, layers=layers,
                  inputs=tuple(tuple(float(v) for v in x) for x in spec.inputs), tokens=spec.tokens,
                  lexicon=lexicon, quantities=quantities, sizes=sizes, values=values,
-                 unit_names={q: unit_names[q] for q in quantities if q in unit_names})
+                 unit_names={q: unit_names[q] for q in quantities if q in unit_names}, activations=used)

@@ -33,7 +33,7 @@ def table_rows(markdown: str):
 def test_the_sheet_has_the_network_the_inputs_and_blank_cells():
     sheet = out("worksheet", "lstm_example.yaml", "--ask", "c,y")
     assert "# Exercise: The lecture's LSTM unit" in sheet
-    assert "g linear, h linear, gates sigmoid" in sheet
+    assert "g linear, h linear, gates σ = sigmoid" in sheet          # the panels' wording
     assert "`input_gate.W` = `[0, 100, 0]`" in sheet and "`forget_gate.b` = `10`" in sheet
     assert "| t | x | `lstm.c` | `y` |" in sheet
     rows = table_rows(sheet)
@@ -93,6 +93,37 @@ def test_latex_is_a_table_with_escaped_names():
     assert len(re.findall(r"\\rule\{0pt\}", tex)) == 10     # 5 steps × 2 blanks
     key = out("worksheet", "lstm_example.yaml", "--ask", "c,y", "--format", "latex", "--key")
     assert r"$6.9995$" in key and r"$\approx 0$" in key and r"\rule" not in key
+
+
+def test_the_sheet_defines_each_activation_it_uses_and_no_other():
+    sheet = out("worksheet", "lstm_hard_sigmoid.yaml")
+    assert "gates hσ = hard_sigmoid" in sheet
+    defined = [line for line in sheet.splitlines() if line.startswith("- ")]
+    assert defined == ["- linear: `linear(z) = z`", "- hard_sigmoid: `hσ(z) = clip(0.2·z + 0.5, 0, 1)`"]
+    sheet = out("worksheet", "gru.yaml")
+    assert "candidate tanh, gates σ = sigmoid" in sheet
+    assert "- sigmoid: `σ(z) = 1 / (1 + e^(−z))`" in sheet and "- tanh: `tanh(z) = " in sheet
+    assert "relu" not in sheet and "hard_sigmoid" not in sheet
+    sheet = out("worksheet", "slot_filling.yaml")
+    assert "- relu: `relu(z) = max(0, z)`" in sheet and "- softmax: `softmax(z)_k = " in sheet
+    tex = out("worksheet", "lstm_hard_sigmoid.yaml", "--format", "latex")
+    assert "gates h$\\sigma$ = hard\\_sigmoid" in tex
+    assert r"\item hard\_sigmoid: $h\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)$" in tex
+
+
+@pytest.mark.parametrize("name", ["lstm_hard_sigmoid.yaml", "gru.yaml", "slot_filling.yaml", "bidirectional.yaml"])
+def test_latex_sheets_compile_with_plain_pdflatex(name, tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    for key in ([], ["--key"]):
+        body = out("worksheet", name, "--format", "latex", "--ask", "all", *key)
+        (tmp_path / "sheet.tex").write_text("\\documentclass{article}\\begin{document}\n" + body +
+                                            "\\end{document}\n", encoding="utf-8")
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-2000:]
 
 
 # --------------------------------------------------------------------------- answers files

@@ -61,6 +61,13 @@ def gate_symbol(layer, gate: str, symbols=FUNCTION_SYMBOLS) -> str:
     return symbols[layer.activation if gate == "candidate" else layer.gate_activation]
 
 
+def function_name(name: str) -> str:
+    """An activation function as headings name it: ``σ = sigmoid``, ``hσ = hard_sigmoid``,
+    ``tanh``: the symbol the formulas use, and what it stands for."""
+    symbol = FUNCTION_SYMBOLS[name]
+    return name if symbol == name else f"{symbol} = {name}"
+
+
 def gate_names(layer, gate: str) -> Tuple[str, str, str]:
     """How a gate, its weighted sum and its activation are written:
     ``("input gate", "z_i", "σ(z_i)")``, ``("cell input", "z", "g(z)")``."""
@@ -141,11 +148,10 @@ def heading(layer) -> str:
     units = f"{size} unit{'s' if size != 1 else ''}"
     text = f"{layer.name}: {TYPE_NAMES[kind]}, {units}"
     if kind == "lstm":
-        gates = "σ = sigmoid" if layer.gate_activation == "sigmoid" else \
-            f"{gate_symbol(layer, 'input_gate')} = {layer.gate_activation}"
-        return f"{text}; g {layer.activation}, h {layer.cell_activation}, gates {gates}"
+        return (f"{text}; g {layer.activation}, h {layer.cell_activation}, "
+                f"gates {function_name(layer.gate_activation)}")
     if kind == "gru":
-        return f"{text}; candidate {layer.activation}, gates {layer.gate_activation}"
+        return f"{text}; candidate {layer.activation}, gates {function_name(layer.gate_activation)}"
     if kind == "elman":
         return f"{text}, {layer.activation}; memory holds h"
     if kind == "jordan":

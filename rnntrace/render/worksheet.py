@@ -9,6 +9,18 @@ from typing import List, Optional, Sequence
 
 from .latex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
+from .quantities import function_name
+
+#: Each activation function a sheet may use, defined: (plain text, LaTeX math).
+DEFINITIONS = {
+    "linear": ("linear(z) = z", r"\mathrm{linear}(z) = z"),
+    "sigmoid": ("σ(z) = 1 / (1 + e^(−z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}"),
+    "hard_sigmoid": ("hσ(z) = clip(0.2·z + 0.5, 0, 1)", r"h\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)"),
+    "tanh": ("tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}"),
+    "relu": ("relu(z) = max(0, z)", r"\mathrm{relu}(z) = \max(0, z)"),
+    "softmax": ("softmax(z)_k = e^(z_k) / Σ_j e^(z_j)",
+                r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}"),
+}
 
 # --------------------------------------------------------------------------- shared
 
@@ -39,6 +51,30 @@ def _check_command(sheet, answers: str):
     if sheet.source == "<stdin>":
         return f"rnntrace check my_spec.yaml {answers}", ", with the spec saved as my_spec.yaml"
     return f"rnntrace check {sheet.source} {answers}", ""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def describe(layer) -> str:
+    """A layer's kind, size and activations in a few words, in the panels' wording."""
+    if layer.type == "bidirectional":
+        return (f"bidirectional ({layer.merge}): forward {describe(layer.forward)}; "
+                f"backward {describe(layer.backward)}")
+    if layer.type == "lstm":
+        return (f"lstm, {_plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
+                f"gates {function_name(layer.gate_activation)}")
+    if layer.type == "gru":
+        return (f"gru, {_plural(layer.size, 'unit')}; candidate {layer.activation}, "
+                f"gates {function_name(layer.gate_activation)}")
+    if layer.type == "jordan":
+        return (f"jordan, {_plural(layer.size, 'hidden unit')} ({layer.activation}), "
+                f"{_plural(layer.output.size, 'output')} ({layer.output.activation}) fed back")
+    text = f"{layer.type}, {_plural(layer.size, 'unit')}, {layer.activation}"
+    if getattr(layer, "labels", None):
+        text += f"; labels {', '.join(layer.labels)}"
+    return text
 
 
 def _numbers(values) -> str:
@@ -74,9 +110,11 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
                      "The memory starts at 0 unless the network says otherwise.")
     lines += ["", "## The network", ""]
     for i, layer in enumerate(sheet.layers, 1):
-        lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(layer.description)}")
+        lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
         for name, value in layer.weights:
             lines.append(f"   - `{name}` = `{_weights_text(value)}`")
+    lines += ["", "The activation functions:", ""]
+    lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
     if sheet.lexicon:
         lines += [f"Each word is 1-of-N encoded over: {', '.join(sheet.lexicon)}.", ""]
@@ -119,12 +157,14 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
                  "The memory starts at 0 unless the network says otherwise.")
     lines += ["", r"\subsection*{The network}", r"\begin{enumerate}"]
     for layer in sheet.layers:
-        lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(layer.description)}")
+        lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(describe(layer.layer))}")
         lines.append(r"  \begin{itemize}")
         for name, value in layer.weights:
             lines.append(f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value)}")
         lines.append(r"  \end{itemize}")
-    lines += [r"\end{enumerate}", "", r"\subsection*{The inputs and " + ("the" if key else "your") + " answers}"]
+    lines += [r"\end{enumerate}", "", "The activation functions:", r"\begin{itemize}"]
+    lines += [f"\\item {tex(name)}: ${DEFINITIONS[name][1]}$" for name in sheet.activations]
+    lines += [r"\end{itemize}", "", r"\subsection*{The inputs and " + ("the" if key else "your") + " answers}"]
     if sheet.lexicon:
         lines.append(f"Each word is 1-of-N encoded over: {tex(', '.join(sheet.lexicon))}.")
         lines.append("")
