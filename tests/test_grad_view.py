@@ -52,3 +52,19 @@ def test_lstm_chain_rule_names_only_the_terms_the_layer_has():
     assert "dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k(step t+1)" in result.stdout
     assert "σ(z_f)(step t+1) + Σ_k P_k∘dL/dz_k(step t+1) =" in result.stdout
     assert "dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev" in result.stdout
+
+
+def test_long_lines_wrap_under_themselves_at_80_columns():
+    out = grad("many_to_one.yaml", "--explain", columns=80)
+    lines = out.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    # an equation too long for one line goes on indented beyond its first line
+    first = next(i for i, line in enumerate(lines) if line.startswith("  lstm: dL/dc = dL/dh ∘ σ(z_o)"))
+    assert lines[first + 1].startswith("      ") and lines[first + 1].strip()
+    no_target = next(i for i, line in enumerate(lines) if line.startswith("  No target at this step"))
+    assert lines[no_target + 1].startswith("      through the memory")
+    # and the summary's long sentence about clipping
+    lines = grad("clip_norm.yaml", columns=80).splitlines()
+    clip = next(i for i, line in enumerate(lines) if line.startswith("Clip by norm θ = 1"))
+    assert lines[clip + 1].startswith("    ") and lines[clip + 1].strip()
+    assert all(not line.startswith(" ") for line in lines[clip + 2:])   # the next sentence starts afresh

@@ -9,7 +9,7 @@ import math
 from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -48,6 +48,25 @@ def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
 
 def vec(values, precision: int = DEFAULT_PRECISION) -> str:
     return "[" + ", ".join(short(v, precision) for v in values) + "]"
+
+
+class Hanging:
+    """A line of text that, when it is too long for the terminal, wraps with a hanging
+    indent: its first line ``indent`` spaces in, the rest :data:`HANG` more, so that a
+    long equation does not run on at the left margin."""
+
+    HANG = 4
+
+    def __init__(self, text, indent: int = 2):
+        self.text = text if isinstance(text, Text) else Text(text)
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        hang = self.indent + self.HANG
+        lines = self.text.wrap(console, max(options.max_width - hang, 20))
+        for i, line in enumerate(lines):
+            line.rstrip()
+            yield Text(" " * (hang if i else self.indent)) + line
 
 
 def gradients_json(result, indent: Optional[int] = None) -> str:
@@ -107,7 +126,7 @@ def step_panel(result, step, trace_step, precision: int, explain: bool):
     heading = Text(f"Step {step.t}", style="bold")
     heading.append(f"   {_target_text(spec, step, precision)}   L_t = {short(step.loss, precision)}")
     heading.append(f"   y = {vec(trace_step.y, precision)}   dL/dy = {vec(step.dy, precision)}")
-    parts: List = [heading]
+    parts: List = [Hanging(heading, 0)]
     if explain:
         parts.extend(explain_loss(result, step, trace_step, precision))
     for layer in reversed(spec.layers):
@@ -145,7 +164,7 @@ def parameter_table(result, precision: int) -> Table:
     return table
 
 
-def summary_lines(result, precision: int) -> List[Text]:
+def summary_lines(result, precision: int) -> List[Hanging]:
     entries = result.entries
     lines = [Text(f"Global gradient norm ‖g‖ = √(Σ g²) over {entries} entries = {short(result.norm, precision)}",
                   style="bold")]
@@ -165,24 +184,24 @@ def summary_lines(result, precision: int) -> List[Text]:
     if result.updated is not None:
         which = "clipped gradient" if result.clipped is not None else "gradient"
         lines.append(Text(f"One gradient step: w ← w − η·({which}), η = {short(result.learning_rate, precision)}."))
-    return lines
+    return [Hanging(line, 0) for line in lines]
 
 
 # --------------------------------------------------------------------------- explain
 
-def explain_loss(result, step, trace_step, precision: int) -> List[Text]:
+def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
     p = precision
     y = trace_step.y
     if step.target is None:
-        return [Text("  No target at this step: L_t = 0 and dL/dy_t = 0; gradients here come only "
-                     "through the memory from later steps.", style="dim")]
+        return [Hanging(Text("No target at this step: L_t = 0 and dL/dy_t = 0; gradients here come only "
+                             "through the memory from later steps.", style="dim"))]
     if result.loss_function == "squared_error":
-        return [Text(f"  L_t = ½Σ(y − ŷ)² = ½·Σ({vec(y, p)} − {vec(step.target, p)})² = {short(step.loss, p)}"),
-                Text(f"  dL/dy = y − ŷ = {vec(y, p)} − {vec(step.target, p)} = {vec(step.dy, p)}")]
+        return [Hanging(f"L_t = ½Σ(y − ŷ)² = ½·Σ({vec(y, p)} − {vec(step.target, p)})² = {short(step.loss, p)}"),
+                Hanging(f"dL/dy = y − ŷ = {vec(y, p)} − {vec(step.target, p)} = {vec(step.dy, p)}")]
     k = step.target
     name = step.label or f"unit {k}"
-    return [Text(f"  L_t = −log y[{name}] = −log {short(y[k], p)} = {short(step.loss, p)}"),
-            Text(f"  dL/dy[{name}] = −1/y[{name}] = {short(step.dy[k], p)}; with the softmax, "
+    return [Hanging(f"L_t = −log y[{name}] = −log {short(y[k], p)} = {short(step.loss, p)}"),
+            Hanging(f"dL/dy[{name}] = −1/y[{name}] = {short(step.dy[k], p)}; with the softmax, "
                  f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
 
 
@@ -191,7 +210,7 @@ def _act_prime(name: str, z: str, a: str) -> str:
             "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
 
 
-def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Text]:
+def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Hanging]:
     """The chain rule for one layer at step t. ``later`` is the step whose gradient comes
     back through the memory: t+1, or t−1 for the backward direction of a bidirectional
     layer (it read x_T … x_1)."""
@@ -202,7 +221,7 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
         lines.append(f"{name}: dL/dh (merged, {layer.merge}) = {v(bwd.values['dh'])} goes to both directions "
                      + ("(split: forward units first)" if layer.merge == "concat" else
                         "(each gets it)" if layer.merge == "sum" else "(each gets half)"))
-        out = [Text("  " + line) for line in lines]
+        out = [Hanging(line) for line in lines]
         for part in ("forward", "backward"):
             out.extend(explain_layer(getattr(layer, part), f"{name}.{part}", getattr(fwd, part),
                                      bwd.parts[part], precision, t, T,
@@ -237,7 +256,7 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
             lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
                          f"{v(d['dh_next'])} = {v(d['dh'])}")
         else:
-            lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (no U: h_prev feeds no block)")
+            lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (the layer has no U)")
         lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
         peephole = f" + Σ_k P_k∘dL/dz_k({later})" if peepholes else ""
         lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole} = "
@@ -270,7 +289,7 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
                      f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {_act_prime(layer.gate_activation, 'z_u', 'u')} "
                      f"= {v(g['update_gate']['dz'])}")
         lines.append(f"{name}: to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u")
-    return [Text("  " + line) for line in lines]
+    return [Hanging(line) for line in lines]
 
 
 # --------------------------------------------------------------------------- the whole view
@@ -304,7 +323,7 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
         yield Text("")
     yield parameter_table(result, precision)
     if explain:
-        yield Text("dL/dw sums every step's contribution: the same weight is used at every step of the "
-                   "unrolled network.")
+        yield Hanging("dL/dw sums every step's contribution: the same weight is used at every step of the "
+                      "unrolled network.", 0)
     for line in summary_lines(result, precision):
         yield line
