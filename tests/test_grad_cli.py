@@ -44,7 +44,7 @@ def test_grad_table_goes_from_the_last_step_to_the_first_and_shows_every_gradien
     norm = math.sqrt(242)
     assert f"= {norm:.4f}" in out                     # the global norm, 15.5563
     updated_u = next(line for line in out.splitlines() if " rnn.U " in line)
-    assert "[-0.7]" in updated_u                        # 0.5 − 0.1·12
+    assert "[−0.7]" in updated_u                        # 0.5 − 0.1·12, with the panels' minus sign
     assert result.stderr == ""
 
 

@@ -68,3 +68,12 @@ def test_long_lines_wrap_under_themselves_at_80_columns():
     clip = next(i for i, line in enumerate(lines) if line.startswith("Clip by norm θ = 1"))
     assert lines[clip + 1].startswith("    ") and lines[clip + 1].strip()
     assert all(not line.startswith(" ") for line in lines[clip + 2:])   # the next sentence starts afresh
+
+
+def test_negative_numbers_use_the_panels_minus_sign():
+    # the lecture's unit with the target 8: y = 6.9995, so dL/dy = y − 8 = −1.0005
+    out = grad("many_to_one.yaml")
+    assert "dL/dy = [−1.0005]" in out
+    assert "−4.542e-05" in out                       # scientific form too; the exponent keeps its -
+    # no hyphen is used as a minus sign in any number
+    assert not re.search(r"(?<![\w.])-\d", out), re.findall(r".{10}(?<![\w.])-\d.{5}", out)

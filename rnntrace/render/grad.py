@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .json import dumps
-from .numbers import DEFAULT_PRECISION, fmt
+from .numbers import DEFAULT_PRECISION, MINUS, show
 from .quantities import gate_names
 
 LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
@@ -32,18 +32,19 @@ ROW_LABELS = {
     "dz_out": "dL/dz_out",
     "dz": "dL/dz",
 }
+
+
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """Like numbers.fmt, but very large or very small values in scientific form
-    (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays readable). Small means
-    below 10^(1 − precision), where fmt would keep fewer than two significant digits
-    (a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003), and at least
-    below 0.01, so that a low precision does not put 0.5 in scientific form."""
+    """Like numbers.show (fmt with the panels' minus sign −), but very large or very small
+    values in scientific form (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays
+    readable). Small means below 10^(1 − precision), where fmt would keep fewer than two
+    significant digits (a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003),
+    and at least below 0.01, so that a low precision does not put 0.5 in scientific form."""
     value = float(value)
-    if not math.isfinite(value):
-        return fmt(value, precision)
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - max(precision, 3))):
-        return f"{value:.{max(precision - 1, 1)}e}"
-    return fmt(value, precision)
+    if math.isfinite(value) and value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - max(precision, 3))):
+        text = f"{value:.{max(precision - 1, 1)}e}"
+        return MINUS + text[1:] if text.startswith("-") else text    # the panels' minus: −4.542e-05
+    return show(value, precision)
 
 
 def vec(values, precision: int = DEFAULT_PRECISION) -> str:
