@@ -636,13 +636,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     if fmt == "json":
         write(show.gradients_json(result, indent))
         return
-    T = len(trace)
-    chosen = _steps_selection(steps_text, T)
-    note = None
-    if chosen is None and T > 12:
-        chosen = list(range(T - 2, T + 1))
-        note = f"Steps {T - 3} … 1 are not shown: --steps 1:{T} shows every step, --steps 1:5 the first five."
-    write_rich(show.render(result, trace, precision, explain, chosen, note))
+    write_rich(show.render(result, trace, precision, explain, _steps_selection(steps_text, len(trace))))
 
 
 @main.command()

@@ -1,10 +1,17 @@
 """What `rnntrace grad` shows, as a user reads it: the names of the symbols, the terms of
 the chain rule a layer has, lines that fit the terminal, and the steps a long sequence shows."""
+import io
 import re
 
 from click.testing import CliRunner
+from rich.console import Console
 
+import rnntrace
 from rnntrace.cli import main
+from rnntrace.engine.bptt import backprop
+from rnntrace.render import grad as view
+
+from conftest import EXAMPLES
 
 
 def grad(*args, columns=120):
@@ -77,3 +84,16 @@ def test_negative_numbers_use_the_panels_minus_sign():
     assert "−4.542e-05" in out                       # scientific form too; the exponent keeps its -
     # no hyphen is used as a minus sign in any number
     assert not re.search(r"(?<![\w.])-\d", out), re.findall(r".{10}(?<![\w.])-\d.{5}", out)
+
+
+def test_the_view_itself_shows_a_long_sequence_by_its_last_steps():
+    # a display decision, made by the grad view, not by the command line
+    spec = rnntrace.load_spec(EXAMPLES / "toy_w999.yaml")
+    trace = rnntrace.run(spec)
+    console = Console(width=120, file=io.StringIO(), color_system=None)
+    for part in view.render(backprop(spec, trace), trace):
+        console.print(part)
+    out = console.file.getvalue()
+    shown = re.findall(r"^Step (\d+) ", out, flags=re.M)
+    assert shown == ["1000", "999", "998"]
+    assert "Steps 997 … 1 are not shown: --steps 1:1000 shows every step" in out

@@ -295,6 +295,11 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
 
 # --------------------------------------------------------------------------- the whole view
 
+#: A sequence of more than LONG steps shows only its last LAST steps unless steps are asked for.
+LONG = 12
+LAST = 3
+
+
 def select_steps(result, steps: Optional[Sequence[int]]):
     """The backward records to show (last step first), and how many were left out."""
     if steps is None:
@@ -305,7 +310,9 @@ def select_steps(result, steps: Optional[Sequence[int]]):
 
 
 def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = False,
-           steps: Optional[Sequence[int]] = None, note: Optional[str] = None) -> Iterable:
+           steps: Optional[Sequence[int]] = None) -> Iterable:
+    """The whole view; ``steps`` (1-based) are the backward steps to show, by default
+    every step, or the last :data:`LAST` of a sequence longer than :data:`LONG`."""
     spec = result.spec
     if spec.title:
         yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
@@ -315,6 +322,10 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
                f"steps with a target) = {short(result.loss, precision)}", style="bold")
     yield Text("Backward from the last step to the first:")
     yield Text("")
+    note = None
+    if steps is None and T > LONG:
+        steps = range(T - LAST + 1, T + 1)
+        note = f"Steps {T - LAST} … 1 are not shown: --steps 1:{T} shows every step, --steps 1:5 the first five."
     chosen, left_out = select_steps(result, steps)
     for step in chosen:
         yield step_panel(result, step, trace[step.t - 1], precision, explain)
