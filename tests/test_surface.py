@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -103,6 +104,38 @@ def test_surface_table_draws_the_cliff():
     assert rows["1"][1:3] == ["0", "0"]                        # L and dL/dw at the bottom
     assert float(rows["0.99"][1]) == pytest.approx(0.5 * (0.99 ** 999 - 1) ** 2, rel=1e-3)
     assert float(rows["1.01"][1]) == pytest.approx(0.5 * (1.01 ** 999 - 1) ** 2, rel=1e-3)
+
+
+def test_surface_table_writes_numbers_as_the_panels_do():
+    # ≈ means "rounds to a whole number but is not one" elsewhere; here every value keeps
+    # enough digits not to look whole, with the typographic minus and two-digit exponents.
+    result = invoke("surface", "toy_w999.yaml", "--param", "hidden.U", "--range", "0.99:1.01:5")
+    out = result.stdout
+    assert "≈" not in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line[:6].strip() in ("0.99", "1.005")}
+    assert set(rows) == {"0.99", "1.005"}
+    for cell in rows["0.99"][1:] + rows["1.005"][1:]:
+        assert "-" not in cell.replace("e-", "")            # − for minus, not -
+        assert not re.search(r"e[+-]\d(?!\d)", cell)        # 4.4002e-06, not 4.4e-6
+    eta, w = 1e-4, 1.005
+    dw = -eta * (w ** 999 - 1) * 999 * w ** 998             # Δw = −η·(y − 1)·999·w^998, y = w^999
+    shown = [c for c in rows["1.005"] if c.startswith("−2")]
+    assert len(shown) == 1 and "." in shown[0]               # −2099.9, not ≈-2100
+    assert float(shown[0].replace("−", "-")) == pytest.approx(dw, rel=1e-4)
+    dldw = (0.99 ** 999 - 1) * 999 * 0.99 ** 998             # dL/dw at 0.99: −0.044002
+    assert rows["0.99"][2] == "−" + f"{-dldw:.5g}"
+
+
+def test_surface_csv_and_json_write_a_zero_step_as_0_0():
+    # At w = 1 the gradient is +0 and −η·(+0) is −0.0 in floating point: a zero step
+    # written as 0.0, not -0.0.
+    args = ["surface", "toy_w999.yaml", "--param", "hidden.U", "--range", "0.99:1.01:3"]
+    rows = list(csv.DictReader(io.StringIO(invoke(*args, "--format", "csv").stdout)))
+    assert rows[1]["hidden.U[0,0]"] == "1.0"
+    assert rows[1]["step"] == "0.0" and rows[1]["clipped_step"] == "0.0"
+    text = invoke(*args, "--format", "json").stdout
+    assert not re.search(r"-0\.0[,\]]", text)
+    assert str(json.loads(text)["step"][1]) == "0.0"
 
 
 def test_surface_json_and_csv():

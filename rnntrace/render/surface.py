@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .json import dumps
-from .numbers import DEFAULT_PRECISION, fmt
+from .numbers import DEFAULT_PRECISION, significant
 
 BAR_WIDTH = 30
 LOSS_BAR = 10      # characters for the largest loss
@@ -24,21 +24,26 @@ LEVELS = " .:-=+*#%@"   # the 2-D map, lowest to highest
 
 
 def num(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """Compact, ``precision`` significant digits: 1.004, -8.13e+05, 2.153e+16.
-    A value that shows as a whole number but is not one gets ≈, as elsewhere."""
-    value = float(value)
-    if not math.isfinite(value):
-        return fmt(value)
-    if value == 0:
-        return "0"
-    text = f"{value:.{precision}g}".replace("e+0", "e+").replace("e-0", "e-")
-    if "." not in text and "e" not in text and float(text) != value:
-        text = "≈" + text
-    return text
+    """A value as the panels write one in a few significant digits (numbers.significant):
+    ``1.004``, ``−8.1308e+05``, ``4.5398e-05``; digits are added rather than let a value
+    that is not whole look whole, so ≈ is never needed."""
+    return significant(value, precision)
+
+
+def _unsigned_zero(data):
+    """``-0.0`` → ``0.0`` throughout: at a gradient of +0 the step −η·dL/dw is −0 by the
+    sign rule of a float product, a sign that says nothing about a step of zero."""
+    if isinstance(data, float):
+        return 0.0 if data == 0 else data
+    if isinstance(data, list):
+        return [_unsigned_zero(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _unsigned_zero(v) for k, v in data.items()}
+    return data
 
 
 def surface_json(result, indent: Optional[int] = None) -> str:
-    return dumps(result.to_dict(), indent)
+    return dumps(_unsigned_zero(result.to_dict()), indent)
 
 
 def surface_csv(result) -> str:
@@ -47,7 +52,7 @@ def surface_csv(result) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(list(rows[0]))
     for row in rows:
-        writer.writerow(["" if v is None or not math.isfinite(v) else repr(v) for v in row.values()])
+        writer.writerow(["" if v is None or not math.isfinite(v) else repr(_unsigned_zero(v)) for v in row.values()])
     return out.getvalue()
 
 
@@ -100,7 +105,7 @@ def line_view(result, precision: int, scale: str) -> Iterable:
     gsc = _Scale(np.abs(result.gradient), "log")
     table = Table(title=f"Loss L ({result.loss_function}) as w = {result.param} sweeps "
                         f"{num(result.values[0], precision)} … {num(result.values[-1], precision)}",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+                  title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
     table.add_column("w", justify="right")
     table.add_column("L", justify="right")
     table.add_column("L (log)" if sc.log else "L", no_wrap=True)
