@@ -41,8 +41,12 @@ def file_summary(result) -> str:
     if not result.readable:
         return f"{result.source}: could not be read: {result.error}"
     word = "answer" if result.total == 1 else "answers"
-    return (f"{result.source}: {result.right} of {result.total} {word} right ({_percent(result.score)}); "
-            f"right means |yours − exact| ≤ {result.tolerance:g}·max(1, |exact|)")
+    return f"{result.source}: {result.right} of {result.total} {word} right ({_percent(result.score)})"
+
+
+def rule(result) -> str:
+    """What "right" means, a line of its own so that the formula is never split."""
+    return f"right means |yours − exact| ≤ {result.tolerance:g}·max(1, |exact|)"
 
 
 def answers_table(result, precision: int = DEFAULT_PRECISION) -> List:
@@ -51,13 +55,13 @@ def answers_table(result, precision: int = DEFAULT_PRECISION) -> List:
     from rich.text import Text
     table = Table(title=result.source, title_justify="left")
     for name, justify in (("step", "right"), ("quantity", "left"), ("yours", "right"), ("exact", "right"),
-                          ("difference", "right"), ("", "left")):
+                          ("difference", "right"), ("verdict", "left")):
         table.add_column(name, justify=justify)
     for v in result.verdicts:
         table.add_row(str(v.t), v.quantity, _values(v.yours, precision), _values(v.exact, precision),
                       _gap(v.difference), Text(RIGHT, style="green") if v.right else Text(WRONG, style="bold red"))
     style = "green" if result.status == "right" else "bold red"
-    return [table, Text(file_summary(result), style=style)]
+    return [table, Text(file_summary(result), style=style), Text(rule(result), style="dim")]
 
 
 def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
