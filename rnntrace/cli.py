@@ -674,16 +674,17 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "surface")
     if (param2_text is None) != (range2_text is None):
         raise RnntraceError("--param2 and --range2 go together")
-    from .engine import surface as sweep
-    param = sweep.parse_param(param_text, spec_obj)
-    values = sweep.parse_range(range_text)
+    from .surface_options import parse_param, parse_range
+    param = parse_param(param_text, spec_obj)
+    values = parse_range(range_text)
     param2 = values2 = None
     if param2_text is not None:
-        param2 = sweep.parse_param(param2_text, spec_obj)
-        values2 = sweep.parse_range(range2_text, "--range2")
+        param2 = parse_param(param2_text, spec_obj, "--param2")
+        values2 = parse_range(range2_text, "--range2")
         if param2 == param:
             raise RnntraceError("--param2 names the same weight as --param")
-    result = sweep.sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
+    from .engine.surface import sweep
+    result = sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
     from .render import surface as show
     if fmt == "json":
         write(show.surface_json(result))

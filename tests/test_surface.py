@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 import rnntrace
 from rnntrace.cli import main
-from rnntrace.engine.surface import parse_param, parse_range, sweep
+from rnntrace.engine.surface import sweep
 from rnntrace.errors import RnntraceError
+from rnntrace.surface_options import parse_param, parse_range
 
 from conftest import EXAMPLES
 ENV = {"NO_COLOR": "1", "COLUMNS": "80"}
@@ -172,6 +173,10 @@ def test_surface_map_of_two_weights():
     (["--param", "hidden.U", "--range", "0:1"], "expected A:B:N"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.W"], "go together"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.U", "--range2", "0:1:3"], "same weight"),
+    (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hiden.W", "--range2", "0:1:3"],
+     "--param2 'hiden.W': no parameter 'hiden.W' (did you mean 'hidden.W'?)"),
+    (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.W", "--range2", "0:1"],
+     "--range2 '0:1': expected A:B:N"),
 ])
 def test_surface_errors_end_with_exit_code_2(args, message):
     result = invoke("surface", "clip_norm.yaml", *args)

@@ -4,68 +4,20 @@ At each point the network runs forward and backward (bptt.backprop), which gives
 dL/dw for the swept weight(s) and the global gradient norm. With a learning rate,
 the move of one plain step, Δw = −η·dL/dw, is kept, and with clipping the move of the
 clipped step: on a cliff the first jumps far away, the second does not.
+
+The swept weights come parsed: (parameter name, index) and the values to take
+(``rnntrace.surface_options`` reads them from the command line's --param and --range).
 """
 from __future__ import annotations
 
-import re
 from typing import Optional, Tuple
 
 import numpy as np
 
-from ..errors import RnntraceError, close_name
 from ..gradients import Surface
 from . import clipping
 from .bptt import backprop
 from .parameters import parameters, replace_parameters
-
-_PARAM = re.compile(r"^\s*(?P<name>[^\[\]\s]+)\s*(?:\[(?P<index>[^\]]*)\])?\s*$")
-
-
-def parse_param(text: str, spec) -> Tuple[str, Tuple[int, ...]]:
-    """``rnn.U[0,0]`` → ("rnn.U", (0, 0)); indices are 0-based; a parameter with a single
-    entry needs none."""
-    match = _PARAM.match(text)
-    if not match:
-        raise RnntraceError(f"--param {text!r}: expected NAME[i,j], e.g. rnn.U[0,0]")
-    name = match.group("name")
-    known = parameters(spec)
-    if name not in known:
-        hint = close_name(name, list(known))
-        raise RnntraceError(f"--param {text!r}: no parameter {name!r}"
-                            + (f" (did you mean '{hint}'?)" if hint else "")
-                            + f"; the spec has {', '.join(known)}")
-    shape = known[name].shape
-    raw = match.group("index")
-    if raw is None or not raw.strip():
-        if known[name].size != 1:
-            raise RnntraceError(f"--param {text!r}: {name} has shape {'×'.join(map(str, shape))}; "
-                                f"say which entry, e.g. {name}[{','.join('0' for _ in shape)}]")
-        return name, tuple(0 for _ in shape)
-    try:
-        index = tuple(int(part) for part in raw.split(","))
-    except ValueError:
-        raise RnntraceError(f"--param {text!r}: expected whole-number indices, e.g. {name}[0,1]") from None
-    if len(index) == 1 and len(shape) == 2 and shape[0] == 1:
-        index = (0,) + index     # the row of a one-unit layer: W[j] means W[0,j]
-    if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
-        raise RnntraceError(f"--param {text!r}: {name} has shape {'×'.join(map(str, shape))}; indices "
-                            f"are 0-based, from [{','.join('0' for _ in shape)}] to "
-                            f"[{','.join(str(n - 1) for n in shape)}]")
-    return name, index
-
-
-def parse_range(text: str, option: str = "--range") -> np.ndarray:
-    """``A:B:N`` → N evenly spaced values from A to B (both included)."""
-    parts = text.split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        raise RnntraceError(f"{option} {text!r}: expected A:B:N, e.g. 0.9:1.1:41") from None
-    if not (np.isfinite(a) and np.isfinite(b)) or n < 2 or n > 100_000:
-        raise RnntraceError(f"{option} {text!r}: expected finite A and B and N from 2 to 100000")
-    return np.linspace(a, b, n)
 
 
 def label(name: str, index: Tuple[int, ...]) -> str:
