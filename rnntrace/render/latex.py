@@ -1,7 +1,8 @@
 """LaTeX answer keys: a ``table`` with a ``tabular`` per layer, to paste into any
 document as it is (no package beyond LaTeX itself: rules are ``\\hline``; a smaller
 font for more columns and narrow column gaps keep even a two-layer LSTM's tables within
-an article's text width).
+an article's text width). A layer of more than :data:`LONG_ROWS` rows is a ``longtable``
+instead, which breaks across pages; a comment at the top says it needs the package.
 
 Numbers are in math mode, rounded for reading (``--precision``), ``\\approx`` where a
 value only rounds to a whole number; a layer of several units has a row per step and
@@ -49,23 +50,38 @@ def cell(value, precision: int) -> str:
     return "$[" + ", ".join(number(v, precision) for v in values) + "]$"
 
 
+#: A table of more rows than this is a ``longtable``, which breaks across pages; a
+#: ``table`` float is one block, and pdflatex cuts off what does not fit on its page.
+LONG_ROWS = 40
+LONGTABLE_NOTE = (f"% The tables of more than {LONG_ROWS} rows are longtables, which break across pages:\n"
+                  "% they need \\usepackage{longtable} in the preamble.")
+
+
 def trace_latex(trace, steps=None, layers: Optional[Sequence[str]] = None,
                 precision: int = DEFAULT_PRECISION) -> str:
     steps = list(trace.steps) if steps is None else list(steps)
     title = trace.spec.title
     out: List[str] = []
     for table in layer_tables(trace.spec, steps, layers):
-        caption = (f"{title}: " if title else "") + table.heading
+        caption = f"\\caption{{{escape((f'{title}: ' if title else '') + table.heading)}}}"
         align = "".join("l" if c.text else "r" for c in table.columns)
         size = r"\small" if len(table.columns) <= 8 else \
             r"\footnotesize" if len(table.columns) <= 12 else r"\scriptsize"
-        out += [r"\begin{table}[ht]", r"  \centering", f"  {size}", r"  \setlength{\tabcolsep}{3pt}",
-                f"  \\caption{{{escape(caption)}}}",
-                f"  \\begin{{tabular}}{{{align}}}", r"    \hline",
-                "    " + " & ".join(c.latex for c in table.columns) + r" \\", r"    \hline"]
+        header = [r"    \hline", "    " + " & ".join(c.latex for c in table.columns) + r" \\", r"    \hline"]
+        body: List[str] = []
         for first, cells in table.rows(steps):
-            if first and table.units > 1 and out[-1] != r"    \hline":
-                out.append(r"    \hline")
-            out.append("    " + " & ".join(cell(v, precision) for v in cells) + r" \\")
-        out += [r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+            if first and table.units > 1 and body and body[-1] != r"    \hline":
+                body.append(r"    \hline")
+            body.append("    " + " & ".join(cell(v, precision) for v in cells) + r" \\")
+        if len(steps) * table.units > LONG_ROWS:
+            # the header is repeated at the top of every page (\endhead)
+            out += [r"\begingroup", f"  {size}", r"  \setlength{\tabcolsep}{3pt}",
+                    f"  \\begin{{longtable}}{{{align}}}", f"    {caption} \\\\", *header, r"    \endfirsthead",
+                    *header, r"    \endhead", *body, r"    \hline", r"  \end{longtable}", r"\endgroup", ""]
+        else:
+            out += [r"\begin{table}[ht]", r"  \centering", f"  {size}", r"  \setlength{\tabcolsep}{3pt}",
+                    f"  {caption}", f"  \\begin{{tabular}}{{{align}}}", *header, *body,
+                    r"    \hline", r"  \end{tabular}", r"\end{table}", ""]
+    if any(line.startswith(r"  \begin{longtable}") for line in out):
+        out.insert(0, LONGTABLE_NOTE)
     return "\n".join(out)
