@@ -14,8 +14,8 @@ from rnntrace.render import grad as view
 from conftest import EXAMPLES
 
 
-def grad(*args, columns=120):
-    result = CliRunner().invoke(main, ["grad", *args], env={"NO_COLOR": "1", "COLUMNS": str(columns)})
+def grad(*args, columns=120, input=None):
+    result = CliRunner().invoke(main, ["grad", *args], input=input, env={"NO_COLOR": "1", "COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -97,3 +97,29 @@ def test_the_view_itself_shows_a_long_sequence_by_its_last_steps():
     shown = re.findall(r"^Step (\d+) ", out, flags=re.M)
     assert shown == ["1000", "999", "998"]
     assert "Steps 997 … 1 are not shown: --steps 1:1000 shows every step" in out
+
+
+GRU = """\
+inputs: [[1, 1], [0.5, 0]]
+layers:
+  - name: gru
+    type: gru
+    size: 1
+    reset_gate:  {{W: [0, 2], {reset}b: -1}}
+    update_gate: {{W: [0, -10], {update}b: 5}}
+    candidate:   {{W: [1, 0], {candidate}b: 0}}
+train: {{targets: [null, [1]]}}
+"""
+
+
+def test_gru_chain_rule_names_only_the_terms_the_layer_has():
+    # the bundled GRU gives every block a U and the candidate a b_hn: every term
+    out = grad("-", "--explain", "--steps", "1", columns=200, input=GRU.format(
+        reset="U: 0, ", update="U: 0, ", candidate="U: 1, b_h: 0.5, "))
+    assert "dL/dr = dL/dz_n ∘ (U_n·h_prev + b_hn) =" in out
+    assert "to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u" in out
+    # without U, only the update gate carries the memory back; without b_hn, r scales nothing
+    out = grad("-", "--explain", "--steps", "1", columns=200, input=GRU.format(reset="", update="", candidate=""))
+    assert "dL/dr = dL/dz_n ∘ (0) = [0]" in out
+    assert "to step t−1: dL/dh ∘ u\n" in out
+

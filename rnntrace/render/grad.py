@@ -279,17 +279,25 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
     elif layer.type == "gru":
         g = bwd.gates
         fg = fwd.gates
+        blocks = layer.blocks
+        # q = U_n·h_prev + b_hn, the part of the candidate that r scales: only the terms given
+        q = " + ".join(t for t, given in (("U_n·h_prev", blocks["candidate"].U is not None),
+                                          ("b_hn", blocks["candidate"].b_h is not None)) if given) or "0"
+        back = ["dL/dh ∘ u"] + [term for term, block in (("U_nᵀ·(dL/dz_n ∘ r)", "candidate"),
+                                                          ("U_rᵀ·dL/dz_r", "reset_gate"),
+                                                          ("U_uᵀ·dL/dz_u", "update_gate"))
+                                if blocks[block].U is not None]
         lines.append(f"{name}: dL/dh = (from the output) + (through the memory, {later}) = {v(d['dh_out'])} + "
                      f"{v(d['dh_next'])} = {v(d['dh'])}")
         lines.append(f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
                      f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
                      f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})")
         lines.append(f"{name}: dL/dz_n = dL/dn ∘ {_act_prime(layer.activation, 'z_n', 'n')} = "
-                     f"{v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ (U_n·h_prev + b_hn) = {v(g['reset_gate']['da'])}")
+                     f"{v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ ({q}) = {v(g['reset_gate']['da'])}")
         lines.append(f"{name}: dL/dz_r = dL/dr ∘ {_act_prime(layer.gate_activation, 'z_r', 'r')} = "
                      f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {_act_prime(layer.gate_activation, 'z_u', 'u')} "
                      f"= {v(g['update_gate']['dz'])}")
-        lines.append(f"{name}: to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u")
+        lines.append(f"{name}: to step t−1: " + " + ".join(back))
     return [Hanging(line) for line in lines]
 
 
