@@ -568,23 +568,6 @@ def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate,
     return clip, rate
 
 
-def _steps_selection(text, count):
-    """``--steps 5`` or ``--steps 2:4`` (either order) → the step numbers, 1-based."""
-    if text is None:
-        return None
-    try:
-        if ":" in text:
-            a, b = (int(part) for part in text.split(":"))
-        else:
-            a = b = int(text)
-    except ValueError:
-        raise RnntraceError(f"--steps {text!r}: expected N or A:B, e.g. --steps 2:4") from None
-    a, b = min(a, b), max(a, b)
-    if a < 1 or b > count:
-        raise RnntraceError(f"--steps {text!r}: the sequence has steps 1 to {count}")
-    return list(range(a, b + 1))
-
-
 def _clip_options(f):
     f = click.option("--no-clip", is_flag=True, help="Ignore the spec's clip: the plain gradient.")(f)
     f = click.option("--clip-value", type=float, default=None, callback=_POSITIVE, metavar="θ",
@@ -602,8 +585,8 @@ def _clip_options(f):
               help="table for people; json (rnntrace.grad/1) for other tools.")
 @click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
 @_clip_options
-@click.option("--steps", "steps_text", default=None, metavar="A:B",
-              help="Show the backward tables of these steps only (e.g. 5, or 995:1000).  "
+@click.option("--steps", "steps_text", default=None, metavar="T|A:B",
+              help="Show the backward tables of these steps only: 5, 995:1000, or a list such as 1,3:4.  "
                    "[default: all, or the last 3 of a long sequence]")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in tables (display only; JSON is always exact).")
@@ -633,10 +616,11 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
             "Warning: a gradient went past float64's range (shown as inf or nan; null in JSON); "
             "smaller weights or a shorter sequence keep it finite", err=True))
     from .render import grad as show
+    from .render.selection import parse_steps
     if fmt == "json":
         write(show.gradients_json(result, indent))
         return
-    write_rich(show.render(result, trace, precision, explain, _steps_selection(steps_text, len(trace))))
+    write_rich(show.render(result, trace, precision, explain, parse_steps(steps_text, len(trace))))
 
 
 @main.command()

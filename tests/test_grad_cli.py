@@ -95,8 +95,8 @@ def test_a_long_sequence_shows_its_last_steps_and_says_how_to_see_the_rest():
 @pytest.mark.parametrize("args,message", [
     (["grad", "basic_rnn.yaml"], "no 'train' block"),
     (["grad", "clip_norm.yaml", "--clip-norm", "1", "--clip-value", "1"], "choose one"),
-    (["grad", "clip_norm.yaml", "--steps", "0:3"], "steps 1 to 20"),
-    (["grad", "clip_norm.yaml", "--steps", "two"], "expected N or A:B"),
+    (["grad", "clip_norm.yaml", "--steps", "0:3"], "the sequence has 20 steps (1 to 20)"),
+    (["grad", "clip_norm.yaml", "--steps", "two"], "expected a step such as 3, a range such as 2:4"),
     (["grad", "clip_norm.yaml", "--clip-norm", "-1"], "positive"),
     (["grad", "clip_norm.yaml", "--learning-rate", "nan"], "positive"),
     (["grad", "clip_norm.yaml", "--learning-rate", "0"], "positive"),
