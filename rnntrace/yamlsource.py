@@ -216,6 +216,9 @@ def parse(text: str, source: str, within: str = "a spec") -> Document:
         column = mark.column + 1 if mark else None
         if mark is not None and text[mark.index:mark.index + 1] == "\t":
             problem = "a tab cannot indent YAML; use spaces"
+        if "maximum nesting depth" in problem:   # newer libyaml scans ahead to its own limit (1000)
+            raise SpecError(f"the document is nested more than {MAX_DEPTH} levels deep",
+                            file=source, line=line, column=column) from None
         raise SpecError(f"YAML syntax error: {problem}", file=source, line=line, column=column) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)
