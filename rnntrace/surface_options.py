@@ -24,7 +24,9 @@ def parse_param(text: str, spec, option: str = "--param") -> Tuple[str, Tuple[in
     name = match.group("name")
     known = parameters(spec)
     if name not in known:
-        hint = close_name(name, list(known))
+        # "U" for "hidden.U": the one parameter whose last part is the name given
+        endings = [k for k in known if k.endswith("." + name)]
+        hint = endings[0] if len(endings) == 1 else close_name(name, list(known))
         raise RnntraceError(f"{option} {text!r}: no parameter {name!r}"
                             + (f" (did you mean '{hint}'?)" if hint else "")
                             + f"; the spec has {', '.join(known)}")

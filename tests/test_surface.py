@@ -170,6 +170,7 @@ def test_surface_map_of_two_weights():
 
 @pytest.mark.parametrize("args,message", [
     (["--param", "hiden.U", "--range", "0:1:3"], "did you mean 'hidden.U'"),
+    (["--param", "U", "--range", "0:1:3"], "no parameter 'U' (did you mean 'hidden.U'?)"),
     (["--param", "hidden.U", "--range", "0:1"], "expected A:B:N"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.W"], "go together"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.U", "--range2", "0:1:3"], "same weight"),
