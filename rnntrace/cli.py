@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .bundled import example_text, examples_dir, listing, missing_hint, resolve_spec  # noqa: F401 (examples_dir: API)
+from .bundled import example_text, listing, missing_hint, resolve_spec
 from .errors import RnntraceError
 
 EXIT_WRONG = 1   # check: at least one answer is wrong

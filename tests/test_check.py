@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import rnntrace
+import rnntrace.bundled
 from rnntrace.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from_text, check, judge,
                               within)
 from rnntrace.cli import main
@@ -48,7 +49,7 @@ def invoke(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def reference():
-    spec = rnntrace.load_spec(rnntrace.cli.examples_dir() / "lstm_example.yaml")
+    spec = rnntrace.load_spec(rnntrace.bundled.examples_dir() / "lstm_example.yaml")
     return Reference.from_trace(rnntrace.run(spec), "lstm_example.yaml")
 
 
@@ -169,7 +170,7 @@ def test_malformed_answers_say_what_is_wrong(reference, text, message):
 
 
 def test_a_vector_quantity_wants_a_list():
-    spec = rnntrace.load_spec(rnntrace.cli.examples_dir() / "basic_rnn.yaml")
+    spec = rnntrace.load_spec(rnntrace.bundled.examples_dir() / "basic_rnn.yaml")
     ref = Reference.from_trace(rnntrace.run(spec))
     with pytest.raises(SpecError, match="hidden.h has 2 values: answer with a list of 2 numbers"):
         answers_from_text("steps:\n  1: {hidden.h: 2}\n", ref)
@@ -182,7 +183,7 @@ def test_a_vector_quantity_wants_a_list():
 def test_parts_of_a_bidirectional_layer_are_quantities():
     # bidirectional.yaml keeps running totals of 1, 2, 3, 4 both ways. At step 2 the
     # forward direction has read 1 + 2 = 3, the backward one 4 + 3 + 2 = 9; y = 3 + 9.
-    spec = rnntrace.load_spec(rnntrace.cli.examples_dir() / "bidirectional.yaml")
+    spec = rnntrace.load_spec(rnntrace.bundled.examples_dir() / "bidirectional.yaml")
     ref = Reference.from_trace(rnntrace.run(spec))
     text = ("steps:\n  2: {birnn.forward.h: 3, birnn.backward.h: 9, birnn.h: [3, 9], y: 12}\n"
             "  3: {birnn.backward.h: 3}\n")          # a slip: the backward total is 4 + 3 = 7

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import rnntrace
+import rnntrace.bundled
 from rnntrace.cli import main
 
 from conftest import sigmoid
@@ -69,7 +70,7 @@ def test_run_json_keeps_float64_exactly():
     # step 1: h = 3·σ(90)·σ(−10), and JSON carries every bit of it
     h1 = data["steps"][0]["layers"]["lstm"]["h"][0]
     assert abs(h1 - 3 * sigmoid(90) * sigmoid(-10)) <= 1e-12 * h1
-    trace = rnntrace.run(rnntrace.load_spec(rnntrace.cli.resolve_spec("lstm_example.yaml")))
+    trace = rnntrace.run(rnntrace.load_spec(rnntrace.bundled.resolve_spec("lstm_example.yaml")))
     assert [s["y"][0] for s in data["steps"]] == [float(s.y[0]) for s in trace]
 
 
