@@ -184,6 +184,11 @@ def layer_inputs(torch, module, x, states, initial):
             yield k, t, below, h_prev, c_prev
 
 
+def layer_weights(module, k):
+    """Layer k's weight_ih, weight_hh, bias_ih and bias_hh, as PyTorch names them."""
+    return tuple(getattr(module, f"{name}_l{k}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+
 @pytest.mark.parametrize("with_initial", [False, True])
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("seed", SEEDS)
@@ -193,8 +198,7 @@ def test_lstm_gates(torch, seed, size, with_initial):
     trace = trace_of(module, x, initial=initial)
     states = stepped(torch, module, x, initial)
     for k, t, below, h_prev, c_prev in layer_inputs(torch, module, x, states, initial):
-        w_ih, w_hh = getattr(module, f"weight_ih_l{k}"), getattr(module, f"weight_hh_l{k}")
-        b_ih, b_hh = getattr(module, f"bias_ih_l{k}"), getattr(module, f"bias_hh_l{k}")
+        w_ih, w_hh, b_ih, b_hh = layer_weights(module, k)
         with torch.no_grad():
             z_i, z_f, z_g, z_o = (w_ih @ below + b_ih + w_hh @ h_prev + b_hh).chunk(4)
             expected = {"input_gate": (z_i, torch.sigmoid(z_i)), "forget_gate": (z_f, torch.sigmoid(z_f)),
@@ -219,8 +223,7 @@ def test_gru_gates(torch, seed, size, with_initial):
     trace = trace_of(module, x, initial=initial)
     states = stepped(torch, module, x, initial)
     for k, t, below, h_prev, _ in layer_inputs(torch, module, x, states, initial):
-        w_ih, w_hh = getattr(module, f"weight_ih_l{k}"), getattr(module, f"weight_hh_l{k}")
-        b_ih, b_hh = getattr(module, f"bias_ih_l{k}"), getattr(module, f"bias_hh_l{k}")
+        w_ih, w_hh, b_ih, b_hh = layer_weights(module, k)
         with torch.no_grad():
             x_r, x_z, x_n = (w_ih @ below + b_ih).chunk(3)
             h_r, h_z, h_n = (w_hh @ h_prev + b_hh).chunk(3)
