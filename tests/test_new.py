@@ -7,7 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 import rnntrace
-from rnntrace.cli import examples_dir, main
+from rnntrace.bundled import examples_dir
+from rnntrace.cli import main
 from rnntrace.spec import spec_from_text
 from rnntrace.starters import TYPES
 from rnntrace.trace import flatten, step_to_dict
