@@ -30,12 +30,29 @@ def schema(name):
     return json.loads(resources.files("rnntrace").joinpath(f"schemas/{name}").read_text("utf-8"))
 
 
+def in_ci():
+    """True where CI=true (or any value but empty, 0, false, no) is set."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+
+
+def require_program(name, install):
+    """The path of a program the tests need (pdflatex, chromium); in CI its absence is a
+    failure, since .ci/run installs it, elsewhere a skip that says how to install it."""
+    import shutil
+    path = shutil.which(name)
+    if path is None:
+        if in_ci():
+            pytest.fail(f"{name} is not installed, but .ci/run installs it ({install})")
+        pytest.skip(f"{name} is not installed ({install})")
+    return path
+
+
 def require_torch():
     """PyTorch for the parity tests; in CI its absence is a failure, not a skip."""
     try:
         import torch
     except ImportError:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        if in_ci():
             pytest.fail("PyTorch is not installed, but CI must run the parity tests")
         pytest.skip("PyTorch is not installed (pip install -e '.[test]')")
     torch.set_default_dtype(torch.float64)
