@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .errors import RnntraceError, SpecError, close_name, describe, quoted, shorten
+from .errors import RnntraceError, SpecError, close_name, describe_value, quoted, shorten
 from .yamlsource import Document, as_number, parse, read_named
 
 FORMAT = "rnntrace.check/1"
@@ -129,7 +129,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     if data is None:
         raise _error(doc, f"the answers file is empty; expected a mapping like '{example}'")
     if not isinstance(data, dict):
-        raise _error(doc, f"expected a mapping like '{example}', found {describe(data)}")
+        raise _error(doc, f"expected a mapping like '{example}', found {describe_value(data)}")
     allowed = ("steps", "tolerance")
     for key in data:
         if key not in allowed:
@@ -147,7 +147,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     steps = data["steps"]
     if not isinstance(steps, dict) or not steps:
         raise _error(doc, f"expected a mapping from step numbers to answers, like '{example}'; "
-                          f"found {describe(steps)}", ("steps",))
+                          f"found {describe_value(steps)}", ("steps",))
     count = len(reference)
     answers: List[Answer] = []
     for key, entries in steps.items():
@@ -164,7 +164,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
         where = ("steps", t)
         if not isinstance(entries, dict) or not entries:
             raise _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "
-                              f"found {describe(entries)}", where)
+                              f"found {describe_value(entries)}", where)
         exact_step = reference.steps[t - 1]
         for quantity, value in entries.items():
             at = where + (quantity,)
@@ -179,7 +179,7 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
                 numbers = tuple(_number(doc, v, at + (i,)) for i, v in enumerate(value))
             elif size != 1:
                 raise _error(doc, f"{quantity} has {size} values: answer with a list of {size} numbers, "
-                                  f"found {describe(value)}", at)
+                                  f"found {describe_value(value)}", at)
             else:
                 numbers = (_number(doc, value, at),)
             answers.append(Answer(t, quantity, numbers))

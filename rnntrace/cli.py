@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .bundled import example_text, listing, missing_hint, resolve_spec
-from .errors import RnntraceError
+from .errors import BadValue, RnntraceError
 
 EXIT_WRONG = 1   # check: at least one answer is wrong
 EXIT_USAGE = 2   # bad input or usage
@@ -182,19 +182,124 @@ def save(path: str, text: str, label: str) -> None:
         raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
 
-def _finite(positive: bool):
-    """A click callback for a number option: finite, and above 0 (positive) or at least 0."""
-    expected = "a positive number" if positive else "a number of 0 or more"
+# --------------------------------------------------------------------------- the grammar of option values
+#
+# Each kind of value the command line takes is read by one click parameter type, shared
+# by every option that takes it. Its text is checked while the command line is read; what
+# can only be checked once the spec is read (a step the sequence has, a weight the network
+# has) is checked by the library, whose BadValue `checked` turns into the same kind of
+# usage error: "Invalid value for '--steps': …", exit code 2.
 
-    def check(ctx, param, value):
+class _Number(click.ParamType):
+    """A finite number, above 0 (``positive``) or at least 0."""
+
+    name = "float"
+
+    def __init__(self, positive: bool):
+        self.positive = positive
+
+    def convert(self, value, param, ctx):
         import math
-        if value is not None and (not math.isfinite(value) or value < 0 or (positive and value == 0)):
-            raise click.BadParameter(f"expected {expected}")
+        value = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(value) or value < 0 or (self.positive and value == 0):
+            self.fail("expected a positive number" if self.positive else "expected a number of 0 or more",
+                      param, ctx)
         return value
-    return check
 
 
-_POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
+class _Steps(click.ParamType):
+    """Time steps: ``3``, ``2:4``, ``2:``, ``:4`` or a list such as ``1,3:4``
+    (a :class:`~rnntrace.render.selection.StepChoice`; which exist: ``.within(total)``)."""
+
+    name = "steps"
+
+    def convert(self, value, param, ctx):
+        from .render.selection import StepChoice
+        if isinstance(value, StepChoice):
+            return value
+        try:
+            return StepChoice.parse(value)
+        except BadValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Weight(click.ParamType):
+    """A weight of the network, ``NAME[i,j]`` (a :class:`~rnntrace.surface_options.WeightChoice`;
+    checked against the spec by ``.resolve(spec)``)."""
+
+    name = "weight"
+
+    def convert(self, value, param, ctx):
+        from .surface_options import WeightChoice
+        if isinstance(value, WeightChoice):
+            return value
+        try:
+            return WeightChoice.parse(value)
+        except BadValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Range(click.ParamType):
+    """``A:B:N``: N evenly spaced values from A to B, as a float64 array."""
+
+    name = "range"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from .surface_options import parse_range
+        try:
+            return parse_range(value)
+        except BadValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Starter(click.ParamType):
+    """The type of a starter spec: ``lstm``, ``slot-filling`` (also ``slot_filling``), …"""
+
+    name = "type"
+
+    def convert(self, value, param, ctx):
+        from .starters import starter_type
+        try:
+            return starter_type(value)
+        except BadValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Names(click.ParamType):
+    """Comma-separated names: ``c,y`` → ("c", "y")."""
+
+    name = "names"
+
+    def convert(self, value, param, ctx):
+        return value if isinstance(value, tuple) else tuple(value.split(","))
+
+
+POSITIVE, NOT_NEGATIVE = _Number(positive=True), _Number(positive=False)
+STEPS, WEIGHT, RANGE, STARTER, NAMES = _Steps(), _Weight(), _Range(), _Starter(), _Names()
+PRECISION = click.IntRange(0, 17)   # float64 has 17 significant digits
+
+
+def precision_option(help: str):
+    """``--precision N``: the decimals a command's tables show (display only)."""
+    return click.option("--precision", type=PRECISION, default=4, show_default=True, help=help)
+
+
+def steps_option(help: str):
+    """``--steps``: which time steps a command shows."""
+    return click.option("--steps", "steps", type=STEPS, default=None, metavar="T|A:B", help=help)
+
+
+def checked(option: str, check):
+    """``check()``, whose BadValue (a value the spec or the run does not have) becomes a
+    usage error naming the option ``option`` (its parameter name in the command)."""
+    try:
+        return check()
+    except BadValue as exc:
+        ctx = click.get_current_context()
+        param = next(p for p in ctx.command.params if p.name == option)
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 # --------------------------------------------------------------------------- run
@@ -208,12 +313,10 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
 @click.option("--explain", is_flag=True,
               help="Write out each step's arithmetic the way the lecture does (in the table view, "
                    "where it implies --panels, and in --format markdown).")
-@click.option("--steps", "steps_text", metavar="T|A:B",
-              help="Only these steps: 3, 2:4, 2:, or a list such as 1,3:4.")
+@steps_option("Only these steps: 3, 2:4, 2:, or a list such as 1,3:4.")
 @click.option("--layer", "layer_names", metavar="NAME", multiple=True,
               help="Only this layer (repeat for several).")
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown (display only; JSON and CSV are always exact).")
+@precision_option("Decimals shown (display only; JSON and CSV are always exact).")
 @click.option("--panels", "panels", flag_value="panels", default=None,
               help="One panel per step even for a long sequence (over 50 steps the chart is shown instead).")
 @click.option("--chart", "panels", flag_value="chart",
@@ -226,7 +329,7 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
-def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
+def run(spec, fmt, explain, steps, layer_names, precision, panels, export_path, width, inputs_text,
         indent):
     """Run SPEC step by step and show every gate, cell and output.
 
@@ -254,7 +357,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     if explain and fmt in ("csv", "latex"):
         raise RnntraceError(f"--explain writes the arithmetic in the table view and in --format markdown, "
                             f"not in --format {fmt}")
-    view_options = explain or steps_text or layer_names or panels or width
+    view_options = explain or steps is not None or layer_names or panels or width
     if fmt in ("json", "jsonl") and view_options:
         raise RnntraceError(f"--format {fmt} is always the whole exact trace; --explain, --steps, "
                             "--layer, --panels, --chart and --width are for the other formats")
@@ -276,22 +379,22 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         from .render.json import trace_json
         write(trace_json(watch.run(spec_obj), indent=indent))
         return
-    from .render.selection import check_layers, parse_steps
-    chosen_layers = check_layers(spec_obj, layer_names)
-    chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
+    from .render.selection import check_layers
+    chosen_layers = checked("layer_names", lambda: check_layers(spec_obj, layer_names))
+    chosen_steps = None if steps is None else checked("steps", lambda: steps.within(len(spec_obj.inputs)))
     trace = watch.run(spec_obj)
-    steps = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
+    records = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
     if fmt == "csv":
         from .render.csv import trace_csv
-        write(trace_csv(trace, steps, chosen_layers))
+        write(trace_csv(trace, records, chosen_layers))
         return
     if fmt == "markdown":
         from .render.markdown import trace_markdown
-        write(trace_markdown(trace, steps, chosen_layers, precision, explain=explain))
+        write(trace_markdown(trace, records, chosen_layers, precision, explain=explain))
         return
     if fmt == "latex":
         from .render.latex import trace_latex
-        write(trace_latex(trace, steps, chosen_layers, precision))
+        write(trace_latex(trace, records, chosen_layers, precision))
         return
     from .render.terminal import draw, export_text
     from .render.view import View, terminal_view
@@ -352,14 +455,13 @@ def examples(name):
 @main.command()
 @click.argument("spec")
 @click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True)
-@click.option("--tolerance", type=float, default=None, callback=_NOT_NEGATIVE,
+@click.option("--tolerance", type=NOT_NEGATIVE, default=None,
               help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
                    "Wins over a file's own 'tolerance'.  [default: 0.01]")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="table for people; json (rnntrace.check/1) for an autograder; "
                                       "csv (one row per file) for a gradebook.")
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown in the table (display only).")
+@precision_option("Decimals shown in the table (display only).")
 @click.pass_context
 def check(ctx, spec, answer_files, tolerance, fmt, precision):
     """Check hand-computed ANSWERS against the exact run of SPEC.
@@ -410,13 +512,13 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
 # --------------------------------------------------------------------------- new
 
 @main.command()
-@click.argument("type_name", metavar="TYPE")
+@click.argument("kind", metavar="TYPE", type=STARTER)
 @click.option("--random", "randomly", is_flag=True,
               help="A fresh exercise: small integer weights and inputs that keep the hand "
                    "arithmetic exact.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="The same seed gives the same exercise (implies --random).")
-def new(type_name, randomly, seed):
+def new(kind, randomly, seed):
     """Print a commented starter spec of TYPE, ready to run: elman, jordan, lstm, gru,
     bidirectional or slot-filling.
 
@@ -426,8 +528,7 @@ def new(type_name, randomly, seed):
       rnntrace new lstm | rnntrace run -
       rnntrace new gru --random --seed 7 > exercise.yaml
     """
-    from .starters import starter, starter_type
-    kind = starter_type(type_name)
+    from .starters import starter
     if randomly or seed is not None:
         from .starters.exercises import exercise
         if seed is None:
@@ -492,7 +593,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
 # --------------------------------------------------------------------------- worksheet, answers
 
 def _ask_option(f):
-    return click.option("--ask", default=None, metavar="NAMES",
+    return click.option("--ask", type=NAMES, default=None, metavar="NAMES",
                         help="Comma-separated quantities to ask for: full paths (lstm.gates.input_gate.a) "
                              "or their last part (c, h, y, a); 'all' for everything. "
                              "Default: each layer's memory and output.")(f)
@@ -502,8 +603,8 @@ def _sheet(spec, ask):
     spec_obj = load(spec)
     from . import engine
     from .worksheet import build_sheet
-    names = ask.split(",") if ask is not None else None
-    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
+    trace = engine.run(spec_obj)
+    return checked("ask", lambda: build_sheet(spec_obj, trace, ask, source=spec_obj.source))   # <stdin> for -
 
 
 @main.command()
@@ -512,8 +613,7 @@ def _sheet(spec, ask):
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
               show_default=True, help="Markdown, or a LaTeX fragment to paste into a document.")
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown in the key (display only).")
+@precision_option("Decimals shown in the key (display only).")
 def worksheet(spec, ask, fmt, key, precision):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
@@ -570,11 +670,11 @@ def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate,
 
 def _clip_options(f):
     f = click.option("--no-clip", is_flag=True, help="Ignore the spec's clip: the plain gradient.")(f)
-    f = click.option("--clip-value", type=float, default=None, callback=_POSITIVE, metavar="θ",
+    f = click.option("--clip-value", type=POSITIVE, default=None, metavar="θ",
                      help="Clip every gradient entry to [−θ, θ] (instead of the spec's clip).")(f)
-    f = click.option("--clip-norm", type=float, default=None, callback=_POSITIVE, metavar="θ",
+    f = click.option("--clip-norm", type=POSITIVE, default=None, metavar="θ",
                      help="Rescale the gradient to length θ when its global L2 norm is above θ.")(f)
-    f = click.option("--learning-rate", type=float, default=None, callback=_POSITIVE, metavar="η",
+    f = click.option("--learning-rate", type=POSITIVE, default=None, metavar="η",
                      help="Take one step w − η·g for every weight w (instead of the spec's learning_rate).")(f)
     return f
 
@@ -585,13 +685,11 @@ def _clip_options(f):
               help="table for people; json (rnntrace.grad/1) for other tools.")
 @click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
 @_clip_options
-@click.option("--steps", "steps_text", default=None, metavar="T|A:B",
-              help="Show the backward tables of these steps only: 5, 995:1000, or a list such as 1,3:4.  "
-                   "[default: all, or the last 3 of a long sequence]")
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown in tables (display only; JSON is always exact).")
+@steps_option("Show the backward tables of these steps only: 5, 995:1000, or a list such as 1,3:4.  "
+              "[default: all, or the last 3 of a long sequence]")
+@precision_option("Decimals shown in tables (display only; JSON is always exact).")
 @click.option("--indent", type=click.IntRange(0, 8), default=None, help="Indent JSON output by this many spaces.")
-def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent):
+def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps, precision, indent):
     """Backpropagation through time over SPEC's sequence, with its `train` block.
 
     Shows, from the last step to the first, dL/dy, dL/dh, dL/dc and each gate's dL/dz;
@@ -607,6 +705,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     """
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
+    chosen_steps = None if steps is None else checked("steps", lambda: steps.within(len(spec_obj.inputs)))
     from .engine.bptt import backprop
     trace = watch_finite().run(spec_obj)   # the forward pass, saying where it overflowed
     result = backprop(spec_obj, trace, clip=clip, learning_rate=rate)
@@ -616,28 +715,26 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
             "Warning: a gradient went past float64's range (shown as inf or nan; null in JSON); "
             "smaller weights or a shorter sequence keep it finite", err=True))
     from .render import grad as show
-    from .render.selection import parse_steps
     if fmt == "json":
         write(show.gradients_json(result, indent))
         return
-    write_rich(show.render(result, trace, precision, explain, parse_steps(steps_text, len(trace))))
+    write_rich(show.render(result, trace, precision, explain, chosen_steps))
 
 
 @main.command()
 @click.argument("spec")
-@click.option("--param", "param_text", required=True, metavar="NAME[i,j]",
+@click.option("--param", type=WEIGHT, required=True, metavar="NAME[i,j]",
               help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")
-@click.option("--range", "range_text", required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")
-@click.option("--param2", "param2_text", default=None, metavar="NAME[i,j]", help="A second weight: a 2-D map.")
-@click.option("--range2", "range2_text", default=None, metavar="A:B:N", help="The second weight's values.")
+@click.option("--range", "values", type=RANGE, required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")
+@click.option("--param2", type=WEIGHT, default=None, metavar="NAME[i,j]", help="A second weight: a 2-D map.")
+@click.option("--range2", "values2", type=RANGE, default=None, metavar="A:B:N", help="The second weight's values.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="table draws the surface; json (rnntrace.surface/1) and csv give the numbers.")
 @click.option("--scale", type=click.Choice(["auto", "linear", "log"]), default="auto", show_default=True,
               help="How the loss is drawn; auto takes log when it spans more than 1000×.")
 @_clip_options
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown in tables (display only).")
-def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, learning_rate, clip_norm,
+@precision_option("Decimals shown in tables (display only).")
+def surface(spec, param, values, param2, values2, fmt, scale, learning_rate, clip_norm,
             clip_value, no_clip, precision):
     """Sweep one weight of SPEC (or two, for a map) and draw the loss, with the
     gradient's size beside it: the lecture's rough error surface.
@@ -656,19 +753,14 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
     """
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "surface")
-    if (param2_text is None) != (range2_text is None):
+    if (param2 is None) != (values2 is None):
         raise RnntraceError("--param2 and --range2 go together")
-    from .surface_options import parse_param, parse_range
-    param = parse_param(param_text, spec_obj)
-    values = parse_range(range_text)
-    param2 = values2 = None
-    if param2_text is not None:
-        param2 = parse_param(param2_text, spec_obj, "--param2")
-        values2 = parse_range(range2_text, "--range2")
-        if param2 == param:
-            raise RnntraceError("--param2 names the same weight as --param")
+    weight = checked("param", lambda: param.resolve(spec_obj))
+    weight2 = None if param2 is None else checked("param2", lambda: param2.resolve(spec_obj))
+    if weight2 is not None and weight2 == weight:
+        raise RnntraceError("--param2 names the same weight as --param")
     from .engine.surface import sweep
-    result = sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
+    result = sweep(spec_obj, weight, values, weight2, values2, clip=clip, learning_rate=rate)
     from .render import surface as show
     if fmt == "json":
         write(show.surface_json(result))

@@ -16,6 +16,13 @@ class RnntraceError(Exception):
     """A problem the user can fix: bad input, a bad option, an unreadable file."""
 
 
+class BadValue(RnntraceError, ValueError):
+    """A value that cannot be used (steps the sequence does not have, a weight the
+    network does not have), saying what is wrong with the value itself. It does not
+    say where the value came from: a caller that knows (the command line, which
+    knows the option) says so in its own message."""
+
+
 def format_path(path: Sequence[PathPart]) -> str:
     """``('layers', 0, 'input_gate', 'W')`` → ``layers[0].input_gate.W``."""
     text = ""
@@ -37,7 +44,7 @@ def quoted(value: object, limit: int = 40) -> str:
     return repr(shorten(value, limit)) if isinstance(value, str) else shorten(repr(value), limit)
 
 
-def describe(value: object) -> str:
+def describe_value(value: object) -> str:
     """What was found, for a message "expected …, found …": a value as YAML reads it."""
     if value is None:
         return "nothing"

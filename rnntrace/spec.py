@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .errors import SpecError, close_name, describe, quoted
+from .errors import SpecError, close_name, describe_value, quoted
 from .yamlsource import (MAX_BYTES, Document, as_number, is_number_text, parse, read_limited, read_named,
                          read_text)
 
@@ -312,18 +312,18 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
     if data is None:
         raise doc.error("the spec is empty; it needs at least 'inputs' and 'layers'")
     if not isinstance(data, dict):
-        raise doc.error(f"expected a mapping with 'inputs' and 'layers', found {describe(data)}")
+        raise doc.error(f"expected a mapping with 'inputs' and 'layers', found {describe_value(data)}")
     r.keys(data, (), {"title", "inputs", "layers", "lexicon", "train"}, required=("inputs", "layers"))
 
     title = data.get("title")
     if title is not None and not isinstance(title, (str, int, float)):
-        raise doc.error(f"expected a line of text, found {describe(title)}", ("title",))
+        raise doc.error(f"expected a line of text, found {describe_value(title)}", ("title",))
     lexicon = _lexicon(r, data["lexicon"]) if data.get("lexicon") is not None else None
     inputs, tokens = _inputs(r, data["inputs"], lexicon, ("inputs",))
 
     layers_data = data["layers"]
     if not isinstance(layers_data, list) or not layers_data:
-        raise doc.error(f"expected a list of at least one layer, found {describe(layers_data)}", ("layers",))
+        raise doc.error(f"expected a list of at least one layer, found {describe_value(layers_data)}", ("layers",))
     names = _layer_names(r, layers_data)
     layers: List[Layer] = []
     size_in = inputs.shape[1]
@@ -366,7 +366,7 @@ class _Reader:
     def mapping(self, value, path, what="a mapping", keys=None, required=()) -> dict:
         """``value`` as a mapping; with ``keys``, only those keys, and the ``required`` ones."""
         if not isinstance(value, dict):
-            raise self.error(f"expected {what}, found {describe(value)}", path)
+            raise self.error(f"expected {what}, found {describe_value(value)}", path)
         if keys is not None:
             self.keys(value, path, keys, required)
         return value
@@ -385,7 +385,7 @@ class _Reader:
 
     def count(self, value, path, what="size") -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-            raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
+            raise self.error(f"expected the {what} as a whole number of at least 1, found {describe_value(value)}", path)
         return int(value)
 
     def choice(self, value, path, choices, what) -> str:
@@ -431,7 +431,7 @@ class _Reader:
 
 def _shape_text(value) -> str:
     if not isinstance(value, list):
-        return describe(value)
+        return describe_value(value)
     if value and all(isinstance(row, list) for row in value):
         lengths = sorted({len(row) for row in value})
         rows = f"{len(value)} row{'s' if len(value) != 1 else ''}"
@@ -454,17 +454,17 @@ def _lexicon(r: _Reader, value) -> Lexicon:
     if isinstance(words, str):
         words = words.split()
     if not isinstance(words, list) or not words:
-        raise r.error(f"expected a list of words, found {describe(words)}", path + ("words",))
+        raise r.error(f"expected a list of words, found {describe_value(words)}", path + ("words",))
     seen = set()
     for i, word in enumerate(words):
         if not isinstance(word, (str, int, float)) or isinstance(word, bool):
-            raise r.error(f"expected a word, found {describe(word)}", path + ("words", i))
+            raise r.error(f"expected a word, found {describe_value(word)}", path + ("words", i))
         if str(word) in seen:
             raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
         seen.add(str(word))
     other = data.get("other", False)
     if not isinstance(other, bool):
-        raise r.error(f"expected true or false, found {describe(other)}", path + ("other",))
+        raise r.error(f"expected true or false, found {describe_value(other)}", path + ("other",))
     return Lexicon(tuple(str(w) for w in words), other)
 
 
@@ -472,12 +472,12 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
     if lexicon is not None:
         words = value.split() if isinstance(value, str) else value
         if not isinstance(words, list) or not words:
-            raise r.error(f"expected a list of words or a sentence, found {describe(value)}", path)
+            raise r.error(f"expected a list of words or a sentence, found {describe_value(value)}", path)
         tokens = []
         known = set(lexicon.words)
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
-                raise r.error(f"expected a word, found {describe(word)}", path + (i,))
+                raise r.error(f"expected a word, found {describe_value(word)}", path + (i,))
             word = str(word)
             if word not in known and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
@@ -496,7 +496,7 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
         raise r.error("expected a list of time steps (numbers or lists of numbers); "
                       "words need a 'lexicon'", path)
     if not isinstance(value, list) or not value:
-        raise r.error(f"expected a non-empty list of time steps, found {describe(value)}", path)
+        raise r.error(f"expected a non-empty list of time steps, found {describe_value(value)}", path)
     if all(not isinstance(v, list) for v in value):
         for i, v in enumerate(value):
             if isinstance(v, str) and not is_number_text(v):
@@ -507,7 +507,7 @@ def _inputs(r: _Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array,
     rows = []
     for i, step in enumerate(value):
         if not isinstance(step, list):
-            raise r.error(f"expected a list of numbers for this step (like the others), found {describe(step)}",
+            raise r.error(f"expected a list of numbers for this step (like the others), found {describe_value(step)}",
                           path + (i,))
         if not step:
             raise r.error("a time step has no numbers", path + (i,))
@@ -541,7 +541,7 @@ def _inputs_file(r: _Reader, value: dict, path) -> Array:
     path = path + ("file",)
     name = value["file"]
     if not isinstance(name, str) or not name:
-        raise r.error(f"expected the name of a .npy or .csv file, found {describe(name)}", path)
+        raise r.error(f"expected the name of a .npy or .csv file, found {describe_value(name)}", path)
     file = FilePath(name)
     if not file.is_absolute() and r.folder is not None:
         file = r.folder / file
@@ -638,7 +638,7 @@ def _layer_names(r: _Reader, items: list) -> List[str]:
         if given is not None:
             if not isinstance(given, str) or not given or "." in given or given in RESERVED_NAMES:
                 raise r.error(f"expected a name without dots, other than {', '.join(RESERVED_NAMES)}; "
-                              f"found {describe(given)}", ("layers", i, "name"))
+                              f"found {describe_value(given)}", ("layers", i, "name"))
             names.append(given)
             continue
         kind = types[i]
@@ -740,7 +740,7 @@ def _dense(f: _Fields, name: str) -> Dense:
         labels = f.data["labels"]
         if not isinstance(labels, list) or len(labels) != f.size or \
                 not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
-            raise f.r.error(f"expected {f.size} labels, one per unit, found {describe(labels)}",
+            raise f.r.error(f"expected {f.size} labels, one per unit, found {describe_value(labels)}",
                             f.path + ("labels",))
         labels = tuple(str(x) for x in labels)
     return Dense(name, f.size, f.size_in, W=f.W(), b=f.b(),
@@ -818,7 +818,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     tpath = path + ("targets",)
     if not isinstance(raw, list) or len(raw) != steps:
         raise r.error(f"expected {steps} targets, one per step (null for a step without one), "
-                      f"found {describe(raw)}", tpath)
+                      f"found {describe_value(raw)}", tpath)
     targets: List[Any] = []
     size = output.output_size
     for i, target in enumerate(raw):
@@ -835,7 +835,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
                     and target == int(target) and 0 <= target < size:
                 targets.append(int(target))
             else:
-                raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {describe(target)}",
+                raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {describe_value(target)}",
                               tpath + (i,))
         else:
             targets.append(r.vector(target, tpath + (i,), size, "target"))

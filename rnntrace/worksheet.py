@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .answers import Reference
-from .errors import RnntraceError
+from .errors import BadValue
 
 #: What a sheet asks for when ``--ask`` is not given, per layer type.
 DEFAULT_ASK = {"lstm": ("c", "h"), "gru": ("h",), "elman": ("h",), "jordan": ("h", "y"),
@@ -88,12 +88,12 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
             matches = [q for q in known if q.endswith("." + name)]
         if not matches:
             hint = reference.suggest(name)
-            raise RnntraceError(f"--ask: unknown quantity {name!r}" +
+            raise BadValue(f"unknown quantity {name!r}" +
                                 (f" (did you mean '{hint}'?)" if hint else "") +
                                 f"; the quantities are {', '.join(known)}")
         chosen.extend(q for q in matches if q not in chosen)
     if not chosen:
-        raise RnntraceError("--ask: name at least one quantity, like --ask c,y")
+        raise BadValue("name at least one quantity, such as c,y")
     return tuple(q for q in known if q in chosen)   # in the trace's order
 
 

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from .errors import MissingFileError, PathPart, SpecError, describe
+from .errors import MissingFileError, PathPart, SpecError, describe_value
 
 try:  # libyaml's parser is several times faster than the pure-Python one
     from yaml import CSafeLoader as _Loader
@@ -440,7 +440,7 @@ def as_number(value: Any) -> float:
     whose text is the message to show: what was expected and what was found."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         quoted = isinstance(value, str) and is_number_text(value)
-        raise ValueError(f"expected a number, found {describe(value)}"
+        raise ValueError(f"expected a number, found {describe_value(value)}"
                          + (" (in quotes: write numbers without them)" if quoted else ""))
     try:
         number = float(value)

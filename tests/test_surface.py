@@ -175,9 +175,9 @@ def test_surface_map_of_two_weights():
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.W"], "go together"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.U", "--range2", "0:1:3"], "same weight"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hiden.W", "--range2", "0:1:3"],
-     "--param2 'hiden.W': no parameter 'hiden.W' (did you mean 'hidden.W'?)"),
+     "Invalid value for '--param2': no parameter 'hiden.W' (did you mean 'hidden.W'?)"),
     (["--param", "hidden.U", "--range", "0:1:3", "--param2", "hidden.W", "--range2", "0:1"],
-     "--range2 '0:1': expected A:B:N"),
+     "Invalid value for '--range2': expected A:B:N, e.g. 0.9:1.1:41; found '0:1'"),
 ])
 def test_surface_errors_end_with_exit_code_2(args, message):
     result = invoke("surface", "clip_norm.yaml", *args)

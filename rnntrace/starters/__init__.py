@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import RnntraceError, close_name
+from ..errors import BadValue, close_name
 
 TYPES = ("elman", "jordan", "lstm", "gru", "bidirectional", "slot-filling")
 _HERE = Path(__file__).resolve().parent
@@ -18,7 +18,7 @@ def starter_type(name: str) -> str:
         return key
     hint = close_name(key, TYPES)
     message = f"unknown type {name!r}; expected one of {', '.join(TYPES)}"
-    raise RnntraceError(message + (f" (did you mean '{hint}'?)" if hint else ""))
+    raise BadValue(message + (f" (did you mean '{hint}'?)" if hint else ""))
 
 
 def starter(name: str) -> str:
