@@ -725,7 +725,8 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
 @click.argument("spec")
 @click.option("--param", type=WEIGHT, required=True, metavar="NAME[i,j]",
               help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")
-@click.option("--range", "values", type=RANGE, required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")
+@click.option("--range", "values", type=RANGE, required=True, metavar="A:B:N",
+              help="N values from A to B, e.g. 0.9:1.1:41.")
 @click.option("--param2", type=WEIGHT, default=None, metavar="NAME[i,j]", help="A second weight: a 2-D map.")
 @click.option("--range2", "values2", type=RANGE, default=None, metavar="A:B:N", help="The second weight's values.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,

@@ -449,7 +449,7 @@ def test_latex_compiles_with_plain_pdflatex(name, tmp_path):
 
 def test_huge_and_non_finite_numbers_stay_short():
     from rnntrace.render.numbers import fmt
-    from rnntrace.render.latex import number
+    from rnntrace.render.numbers import latex_math as number
     assert fmt(1e300) == "1e+300"
     assert fmt(-123456789012345678901.0) == "-1.2346e+20"
     assert fmt(123456789012345.0) == "123456789012345"       # below 1e15: every digit

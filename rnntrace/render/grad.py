@@ -5,7 +5,6 @@ q a quantity, "dL/dq" is the gradient of the whole sequence's loss L with respec
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
@@ -13,8 +12,10 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from . import tables
+
 from .json import dumps
-from .numbers import DEFAULT_PRECISION, MINUS, show
+from .numbers import DEFAULT_PRECISION, compact, vector_compact
 from .quantities import gate_names
 
 LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
@@ -32,23 +33,6 @@ ROW_LABELS = {
     "dz_out": "dL/dz_out",
     "dz": "dL/dz",
 }
-
-
-def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """Like numbers.show (fmt with the panels' minus sign −), but very large or very small
-    values in scientific form (a gradient of 4.3e11 or a clipping factor of 2.3e-12 stays
-    readable). Small means below 10^(1 − precision), where fmt would keep fewer than two
-    significant digits (a vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003),
-    and at least below 0.01, so that a low precision does not put 0.5 in scientific form."""
-    value = float(value)
-    if math.isfinite(value) and value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - max(precision, 3))):
-        text = f"{value:.{max(precision - 1, 1)}e}"
-        return MINUS + text[1:] if text.startswith("-") else text    # the panels' minus: −4.542e-05
-    return show(value, precision)
-
-
-def vec(values, precision: int = DEFAULT_PRECISION) -> str:
-    return "[" + ", ".join(short(v, precision) for v in values) + "]"
 
 
 class Hanging:
@@ -79,36 +63,33 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 def _rows(layer, record, precision: int) -> List[tuple]:
     rows = []
     for key, value in record.values.items():
-        rows.append((ROW_LABELS.get(key, f"dL/d{key}"), [short(v, precision) for v in value]))
+        rows.append((ROW_LABELS.get(key, f"dL/d{key}"), [compact(v, precision) for v in value]))
     if record.gates:
         for gate, parts in record.gates.items():
             _, z, a = gate_names(layer, gate)
-            rows.append((f"dL/d{a}", [short(v, precision) for v in parts["da"]]))
-            rows.append((f"dL/d{z}", [short(v, precision) for v in parts["dz"]]))
+            rows.append((f"dL/d{a}", [compact(v, precision) for v in parts["da"]]))
+            rows.append((f"dL/d{z}", [compact(v, precision) for v in parts["dz"]]))
     return rows
 
 
 def layer_table(name: str, layer, record, precision: int):
     if record.parts is not None:
-        outer = Table(title=f"{name} (bidirectional, {layer.merge})", title_justify="left", show_header=False,
-                      box=None)
+        outer = tables.table(f"{name} (bidirectional, {layer.merge})", show_header=False, box=None)
         outer.add_row(layer_table(f"{name}.forward →", layer.forward, record.parts["forward"], precision),
                       layer_table(f"{name}.backward ←", layer.backward, record.parts["backward"], precision))
-        outer.add_row(Text(f"dL/dh (merged) = {vec(record.values['dh'], precision)}"), "")
+        outer.add_row(Text(f"dL/dh (merged) = {vector_compact(record.values['dh'], precision)}"), "")
         return outer
     rows = _rows(layer, record, precision)
     width = max(len(r[1]) for r in rows)
-    table = Table(title=f"{name} ({layer.type})", title_justify="left")
-    table.add_column("gradient")
     labels = getattr(layer, "labels", None)
     if layer.type == "jordan":
         labels = None
-    for u in range(width):
-        if labels and len(labels) == width:
-            header = labels[u]
-        else:
-            header = f"unit {u + 1}" if width > 1 else "value"
-        table.add_column(header, justify="right")
+    if labels and len(labels) == width:
+        headers = list(labels)
+    else:
+        headers = [f"unit {u + 1}" for u in range(width)] if width > 1 else ["value"]
+    table = tables.table(f"{name} ({layer.type})", tables.text_column("gradient"),
+                         *map(tables.number_column, headers))
     for label, values in rows:
         table.add_row(label, *(values + [""] * (width - len(values))))
     return table
@@ -118,15 +99,15 @@ def _target_text(spec, step, precision: int) -> str:
     if step.target is None:
         return "no target"
     if isinstance(step.target, np.ndarray):
-        return f"target ŷ = {vec(step.target, precision)}"
+        return f"target ŷ = {vector_compact(step.target, precision)}"
     return f"target: {step.label}" if step.label else f"target: unit {step.target}"
 
 
 def step_panel(result, step, trace_step, precision: int, explain: bool):
     spec = result.spec
     heading = Text(f"Step {step.t}", style="bold")
-    heading.append(f"   {_target_text(spec, step, precision)}   L_t = {short(step.loss, precision)}")
-    heading.append(f"   y = {vec(trace_step.y, precision)}   dL/dy = {vec(step.dy, precision)}")
+    heading.append(f"   {_target_text(spec, step, precision)}   L_t = {compact(step.loss, precision)}")
+    heading.append(f"   y = {vector_compact(trace_step.y, precision)}   dL/dy = {vector_compact(step.dy, precision)}")
     parts: List = [Hanging(heading, 0)]
     if explain:
         parts.extend(explain_loss(result, step, trace_step, precision))
@@ -142,19 +123,17 @@ def step_panel(result, step, trace_step, precision: int, explain: bool):
 
 def matrix_text(value: np.ndarray, precision: int) -> str:
     if value.ndim == 1:
-        return vec(value, precision)
-    return "\n".join(vec(row, precision) for row in value)
+        return vector_compact(value, precision)
+    return "\n".join(vector_compact(row, precision) for row in value)
 
 
 def parameter_table(result, precision: int) -> Table:
-    table = Table(title="Parameters: dL/dw for every weight w", title_justify="left")
-    table.add_column("w")
-    table.add_column("value")
-    table.add_column("dL/dw")
+    columns = [tables.text_column("w"), tables.text_column("value"), tables.text_column("dL/dw")]
     if result.clipped is not None:
-        table.add_column("clipped")
+        columns.append(tables.text_column("clipped"))
     if result.updated is not None:
-        table.add_column(f"after w − {short(result.learning_rate, precision)}·g")
+        columns.append(tables.text_column(f"after w − {compact(result.learning_rate, precision)}·g"))
+    table = tables.table("Parameters: dL/dw for every weight w", *columns)
     for name, grad in result.gradients.items():
         row = [name, matrix_text(result.parameters[name], precision), matrix_text(grad, precision)]
         if result.clipped is not None:
@@ -167,24 +146,24 @@ def parameter_table(result, precision: int) -> Table:
 
 def summary_lines(result, precision: int) -> List[Hanging]:
     entries = result.entries
-    lines = [Text(f"Global gradient norm ‖g‖ = √(Σ g²) over {entries} entries = {short(result.norm, precision)}",
+    lines = [Text(f"Global gradient norm ‖g‖ = √(Σ g²) over {entries} entries = {compact(result.norm, precision)}",
                   style="bold")]
     if result.clip is not None:
         kind, theta = result.clip
         if kind == "norm":
             if result.clip_scale is not None and result.clip_scale < 1.0:
-                lines.append(Text(f"Clip by norm θ = {short(theta, precision)}: ‖g‖ > θ, so every gradient is "
-                                  f"multiplied by θ/‖g‖ = {short(result.clip_scale, precision)}; the clipped norm is "
-                                  f"{short(result.clipped_norm, precision)} (same direction, length θ)."))
+                lines.append(Text(f"Clip by norm θ = {compact(theta, precision)}: ‖g‖ > θ, so every gradient is "
+                                  f"multiplied by θ/‖g‖ = {compact(result.clip_scale, precision)}; the clipped norm is "
+                                  f"{compact(result.clipped_norm, precision)} (same direction, length θ)."))
             else:
-                lines.append(Text(f"Clip by norm θ = {short(theta, precision)}: ‖g‖ ≤ θ, nothing changes."))
+                lines.append(Text(f"Clip by norm θ = {compact(theta, precision)}: ‖g‖ ≤ θ, nothing changes."))
         else:
-            lines.append(Text(f"Clip by value θ = {short(theta, precision)}: {result.clipped_entries} of {entries} "
-                              f"entries cut to ±θ; the clipped norm is {short(result.clipped_norm, precision)} "
+            lines.append(Text(f"Clip by value θ = {compact(theta, precision)}: {result.clipped_entries} of {entries} "
+                              f"entries cut to ±θ; the clipped norm is {compact(result.clipped_norm, precision)} "
                               "(the direction may change)."))
     if result.updated is not None:
         which = "clipped gradient" if result.clipped is not None else "gradient"
-        lines.append(Text(f"One gradient step: w ← w − η·({which}), η = {short(result.learning_rate, precision)}."))
+        lines.append(Text(f"One gradient step: w ← w − η·({which}), η = {compact(result.learning_rate, precision)}."))
     return [Hanging(line, 0) for line in lines]
 
 
@@ -197,12 +176,13 @@ def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
         return [Hanging(Text("No target at this step: L_t = 0 and dL/dy_t = 0; gradients here come only "
                              "through the memory from later steps.", style="dim"))]
     if result.loss_function == "squared_error":
-        return [Hanging(f"L_t = ½Σ(y − ŷ)² = ½·Σ({vec(y, p)} − {vec(step.target, p)})² = {short(step.loss, p)}"),
-                Hanging(f"dL/dy = y − ŷ = {vec(y, p)} − {vec(step.target, p)} = {vec(step.dy, p)}")]
+        y_, target = vector_compact(y, p), vector_compact(step.target, p)
+        return [Hanging(f"L_t = ½Σ(y − ŷ)² = ½·Σ({y_} − {target})² = {compact(step.loss, p)}"),
+                Hanging(f"dL/dy = y − ŷ = {y_} − {target} = {vector_compact(step.dy, p)}")]
     k = step.target
     name = step.label or f"unit {k}"
-    return [Hanging(f"L_t = −log y[{name}] = −log {short(y[k], p)} = {short(step.loss, p)}"),
-            Hanging(f"dL/dy[{name}] = −1/y[{name}] = {short(step.dy[k], p)}; with the softmax, "
+    return [Hanging(f"L_t = −log y[{name}] = −log {compact(y[k], p)} = {compact(step.loss, p)}"),
+            Hanging(f"dL/dy[{name}] = −1/y[{name}] = {compact(step.dy[k], p)}; with the softmax, "
                  f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
 
 
@@ -216,7 +196,7 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
     back through the memory: t+1, or t−1 for the backward direction of a bidirectional
     layer (it read x_T … x_1)."""
     p = precision
-    v = lambda a: vec(a, p)  # noqa: E731
+    v = lambda a: vector_compact(a, p)  # noqa: E731
     lines: List[str] = []
     if bwd.parts is not None:
         lines.append(f"{name}: dL/dh (merged, {layer.merge}) = {v(bwd.values['dh'])} goes to both directions "
@@ -327,7 +307,7 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     T = len(result.steps)
     yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, "
                f"{result.steps_with_target} of {T} "
-               f"steps with a target) = {short(result.loss, precision)}", style="bold")
+               f"steps with a target) = {compact(result.loss, precision)}", style="bold")
     yield Text("Backward from the last step to the first:")
     yield Text("")
     note = None

@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .numbers import DEFAULT_PRECISION, fmt
+from .numbers import DEFAULT_PRECISION, latex_math
 from .tabular import layer_tables
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -29,16 +29,6 @@ def escape(text: str) -> str:
     return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
 
 
-def number(value: float, precision: int) -> str:
-    text = fmt(value, precision)
-    if text in ("inf", "-inf", "nan"):
-        return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}[text]
-    if "e" in text:                       # 1.2346e+20 → 1.2346 \times 10^{20}
-        mantissa, _, exponent = text.partition("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-    return text.replace("≈", r"\approx ")
-
-
 def cell(value, precision: int) -> str:
     if value is None:
         return ""
@@ -46,8 +36,8 @@ def cell(value, precision: int) -> str:
         return f"${value}$" if isinstance(value, int) else escape(value)
     values = np.asarray(value, dtype=np.float64).ravel()
     if values.size == 1:
-        return f"${number(values[0], precision)}$"
-    return "$[" + ", ".join(number(v, precision) for v in values) + "]$"
+        return f"${latex_math(values[0], precision)}$"
+    return "$[" + ", ".join(latex_math(v, precision) for v in values) + "]$"
 
 
 #: A table of more rows than this is a ``longtable``, which breaks across pages; a

@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .numbers import DEFAULT_PRECISION, fmt
+from .numbers import DEFAULT_PRECISION, fmt, vector
 from .tabular import layer_tables
 
 
@@ -22,7 +22,7 @@ def cell(value, precision: int) -> str:
     values = np.asarray(value, dtype=np.float64).ravel()
     if values.size == 1:
         return fmt(values[0], precision)
-    return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+    return vector(values, precision)
 
 
 def _escape(text: str) -> str:

@@ -1,4 +1,18 @@
-"""How a float64 is written for people: rounding is display only."""
+"""How a float64 is written for people: rounding is display only.
+
+Every view writes its numbers through this module, so that one value looks the same
+wherever it is shown:
+
+- :func:`fmt`: rounded to ``precision`` decimals, ``≈`` where a value only rounds to a
+  whole number (``≈0``); :func:`show` is the same with the typographic minus − the
+  panels use; :func:`latex` the same in LaTeX math.
+- :func:`exact`: the shortest text that reads back as the same float64.
+- :func:`significant`, :func:`plain`, :func:`operand`, :func:`result`: a few significant
+  digits where rounding would lose them (the arithmetic of ``--explain``, answers).
+- :func:`compact`: scientific form for very large or very small values (gradients).
+- :func:`rough`, :func:`percent`: a difference in two digits, a score.
+- ``vector*``, :func:`plain_list`: several values in brackets.
+"""
 from __future__ import annotations
 
 import math
@@ -104,3 +118,52 @@ def result(value: float, precision: int = DEFAULT_PRECISION) -> str:
 
 def vector_show(values, precision: int = DEFAULT_PRECISION) -> str:
     return "[" + ", ".join(show(v, precision) for v in values) + "]"
+
+
+def compact(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """Like :func:`show`, but very large or very small values in scientific form (a gradient
+    of 4.3e11 or a clipping factor of 2.3e-12 stays readable). Small means below
+    10^(1 − precision), where fmt would keep fewer than two significant digits (a
+    vanishing gradient of 0.000318 shows as 3.180e-04, not 0.0003), and at least below
+    0.01, so that a low precision does not put 0.5 in scientific form."""
+    value = float(value)
+    if math.isfinite(value) and value != 0 and (abs(value) >= 1e6 or abs(value) < 10.0 ** (1 - max(precision, 3))):
+        text = f"{value:.{max(precision - 1, 1)}e}"
+        return MINUS + text[1:] if text.startswith("-") else text    # the panels' minus: −4.542e-05
+    return show(value, precision)
+
+
+def vector_compact(values, precision: int = DEFAULT_PRECISION) -> str:
+    return "[" + ", ".join(compact(v, precision) for v in values) + "]"
+
+
+def plain_list(values, precision: int = DEFAULT_PRECISION) -> str:
+    """One value as :func:`plain` writes it, several as ``[a, b]``; None (a value past
+    float64's range, which JSON and answers hold as null) as ``overflow``. Plain, not
+    fmt: beside a difference of 0.00014, an exact 0.000136 shows its digits, not 0.0001."""
+    text = [("overflow" if v is None else plain(v, precision)) for v in values]
+    return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
+
+
+def rough(value) -> str:
+    """A difference in two significant digits (``0.0005``, ``1.6e-05``), ``0`` for none
+    and ``—`` when there is no value to compare."""
+    if value is None:
+        return "—"
+    return "0" if value == 0 else f"{value:.2g}"
+
+
+def percent(score) -> str:
+    """A fraction as a whole percentage (``0.75`` → ``75%``), ``—`` when there is none."""
+    return "—" if score is None else f"{100 * score:.0f}%"
+
+
+def latex_math(value: float, precision: int = DEFAULT_PRECISION) -> str:
+    """:func:`fmt` in LaTeX math: ``\\approx 0``, ``1.2346 \\times 10^{20}``, ``\\infty``."""
+    text = fmt(value, precision)
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}[text]
+    if "e" in text:                       # 1.2346e+20 → 1.2346 \times 10^{20}
+        mantissa, _, exponent = text.partition("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return text.replace("≈", r"\approx ")

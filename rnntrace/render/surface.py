@@ -11,8 +11,9 @@ from typing import Iterable, List, Optional
 
 import numpy as np
 from rich import box
-from rich.table import Table
 from rich.text import Text
+
+from . import tables
 
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, significant
@@ -21,13 +22,6 @@ BAR_WIDTH = 30
 LOSS_BAR = 10      # characters for the largest loss
 GRADIENT_BAR = 6  # and for the largest |dL/dw| (always a log scale)
 LEVELS = " .:-=+*#%@"   # the 2-D map, lowest to highest
-
-
-def num(value: float, precision: int = DEFAULT_PRECISION) -> str:
-    """A value as the panels write one in a few significant digits (numbers.significant):
-    ``1.004``, ``−8.1308e+05``, ``4.5398e-05``; digits are added rather than let a value
-    that is not whole look whole, so ≈ is never needed."""
-    return significant(value, precision)
 
 
 def _unsigned_zero(data):
@@ -103,34 +97,32 @@ def _header(result) -> List[Text]:
 def line_view(result, precision: int, scale: str) -> Iterable:
     sc = _Scale(result.loss, scale)
     gsc = _Scale(np.abs(result.gradient), "log")
-    table = Table(title=f"Loss L ({result.loss_function}) as w = {result.param} sweeps "
-                        f"{num(result.values[0], precision)} … {num(result.values[-1], precision)}",
-                  title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
-    table.add_column("w", justify="right")
-    table.add_column("L", justify="right")
-    table.add_column("L (log)" if sc.log else "L", no_wrap=True)
-    table.add_column("dL/dw", justify="right")
-    table.add_column("|dL/dw|", no_wrap=True)
+    columns = [tables.number_column("w"), tables.number_column("L"),
+               tables.text_column("L (log)" if sc.log else "L", no_wrap=True),   # the bars
+               tables.number_column("dL/dw"), tables.text_column("|dL/dw|", no_wrap=True)]
     if result.step is not None:
-        table.add_column("Δw", justify="right")
+        columns.append(tables.number_column("Δw"))
     if result.clipped_step is not None:
-        table.add_column("Δw clipped", justify="right")
+        columns.append(tables.number_column("Δw clipped"))
+    table = tables.table(f"Loss L ({result.loss_function}) as w = {result.param} sweeps "
+                         f"{significant(result.values[0], precision)} … {significant(result.values[-1], precision)}",
+                         *columns, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
     for i, w in enumerate(result.values):
-        row = [num(w, precision), num(result.loss[i], precision), bar(sc(result.loss[i]), LOSS_BAR),
-               num(result.gradient[i], precision), bar(gsc(abs(result.gradient[i])), GRADIENT_BAR)]
+        row = [significant(w, precision), significant(result.loss[i], precision), bar(sc(result.loss[i]), LOSS_BAR),
+               significant(result.gradient[i], precision), bar(gsc(abs(result.gradient[i])), GRADIENT_BAR)]
         if result.step is not None:
-            row.append(num(result.step[i], precision))
+            row.append(significant(result.step[i], precision))
         if result.clipped_step is not None:
-            row.append(num(result.clipped_step[i], precision))
+            row.append(significant(result.clipped_step[i], precision))
         table.add_row(*row)
     yield table
-    notes = [f"L from {num(sc.bottom, precision)} to {num(sc.top, precision)} ({sc.name}); "
+    notes = [f"L from {significant(sc.bottom, precision)} to {significant(sc.top, precision)} ({sc.name}); "
              "|dL/dw| on a log scale"]
     if result.step is not None:
-        notes.append(f"Δw: how far one gradient step moves w, −η·dL/dw with η = {num(result.learning_rate, precision)}")
+        notes.append(f"Δw: how far one gradient step moves w, −η·dL/dw with η = {significant(result.learning_rate, precision)}")
     if result.clipped_step is not None:
         kind, theta = result.clip
-        notes.append(f"Δw clipped: the same step with the gradient clipped by {kind}, θ = {num(theta, precision)}")
+        notes.append(f"Δw clipped: the same step with the gradient clipped by {kind}, θ = {significant(theta, precision)}")
     yield Text("; ".join(notes) + ".", style="dim")
 
 
@@ -144,13 +136,13 @@ def _map(values2d: np.ndarray, sc: _Scale) -> List[str]:
 def _map_block(result, grid: np.ndarray, sc: _Scale, title: str, precision: int) -> Text:
     rows = _map(grid, sc)
     width = len(rows[0])
-    label_w = max(len(num(v, precision)) for v in result.values)
+    label_w = max(len(significant(v, precision)) for v in result.values)
     text = Text(no_wrap=True)
-    text.append(f"{title} ({sc.name}): from {num(sc.bottom, precision)} ('{LEVELS[0]}') to "
-                f"{num(sc.top, precision)} ('{LEVELS[-1]}')\n", style="bold")
+    text.append(f"{title} ({sc.name}): from {significant(sc.bottom, precision)} ('{LEVELS[0]}') to "
+                f"{significant(sc.top, precision)} ('{LEVELS[-1]}')\n", style="bold")
     for i, w in enumerate(result.values):
-        text.append(f"{num(w, precision):>{label_w}} |{rows[i]}|\n")
-    left, right = num(result.values2[0], precision), num(result.values2[-1], precision)
+        text.append(f"{significant(w, precision):>{label_w}} |{rows[i]}|\n")
+    left, right = significant(result.values2[0], precision), significant(result.values2[-1], precision)
     text.append(f"{'':>{label_w}}  {left}{right:>{max(width - len(left), len(right) + 1)}}")
     return text
 
@@ -161,8 +153,8 @@ def map_view(result, precision: int, scale: str) -> Iterable:
     yield Text(f"Rows: {result.param} (top to bottom); columns: {result.param2} (left to right); "
                f"levels '{LEVELS}' from low to high.", style="dim")
     i, j = result.lowest
-    yield Text(f"Lowest loss {num(result.loss[i, j], precision)} at {result.param} = "
-               f"{num(result.values[i], precision)}, {result.param2} = {num(result.values2[j], precision)}.")
+    yield Text(f"Lowest loss {significant(result.loss[i, j], precision)} at {result.param} = "
+               f"{significant(result.values[i], precision)}, {result.param2} = {significant(result.values2[j], precision)}.")
 
 
 def render(result, precision: int = DEFAULT_PRECISION, scale: str = "auto") -> Iterable:
