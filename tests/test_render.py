@@ -23,7 +23,7 @@ from rnntrace.render.csv import trace_csv
 from rnntrace.render.latex import trace_latex
 from rnntrace.render.markdown import trace_markdown
 from rnntrace.render.selection import check_layers, parse_steps
-from rnntrace.render.view import LONG, View, terminal_view
+from rnntrace.render.view import CHART_OVER, View, terminal_view
 from rnntrace.trace import flatten, step_to_dict
 
 from conftest import EXAMPLES, sigmoid
@@ -249,7 +249,7 @@ def long_spec(steps):
 
 
 def test_long_sequence_gets_the_chart_and_a_hint():
-    trace = rnntrace.run(long_spec(LONG + 10))
+    trace = rnntrace.run(long_spec(CHART_OVER + 10))
     text = draw(trace)
     assert "Step 1 of" not in text
     assert "Over time, steps 1–60" in text

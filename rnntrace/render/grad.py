@@ -103,7 +103,7 @@ def _target_text(spec, step, precision: int) -> str:
     return f"target: {step.label}" if step.label else f"target: unit {step.target}"
 
 
-def step_panel(result, step, trace_step, precision: int, explain: bool):
+def backward_step(result, step, trace_step, precision: int, explain: bool):
     spec = result.spec
     heading = Text(f"Step {step.t}", style="bold")
     heading.append(f"   {_target_text(spec, step, precision)}   L_t = {compact(step.loss, precision)}")
@@ -283,8 +283,8 @@ def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: 
 
 # --------------------------------------------------------------------------- the whole view
 
-#: A sequence of more than LONG steps shows only its last LAST steps unless steps are asked for.
-LONG = 12
+#: A sequence of more than LAST_ONLY_OVER steps shows only its last LAST steps unless steps are asked for.
+LAST_ONLY_OVER = 12
 LAST = 3
 
 
@@ -300,7 +300,7 @@ def select_steps(result, steps: Optional[Sequence[int]]):
 def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = False,
            steps: Optional[Sequence[int]] = None) -> Iterable:
     """The whole view; ``steps`` (1-based) are the backward steps to show, by default
-    every step, or the last :data:`LAST` of a sequence longer than :data:`LONG`."""
+    every step, or the last :data:`LAST` of a sequence longer than :data:`LAST_ONLY_OVER`."""
     spec = result.spec
     if spec.title:
         yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
@@ -311,12 +311,12 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     yield Text("Backward from the last step to the first:")
     yield Text("")
     note = None
-    if steps is None and T > LONG:
+    if steps is None and T > LAST_ONLY_OVER:
         steps = range(T - LAST + 1, T + 1)
         note = f"Steps {T - LAST} … 1 are not shown: --steps 1:{T} shows every step, --steps 1:5 the first five."
     chosen, left_out = select_steps(result, steps)
     for step in chosen:
-        yield step_panel(result, step, trace[step.t - 1], precision, explain)
+        yield backward_step(result, step, trace[step.t - 1], precision, explain)
         yield Text("")
     if left_out:
         yield Text(note or f"{left_out} step(s) not shown; --steps A:B chooses which.", style="dim")

@@ -16,17 +16,7 @@ import numpy as np
 
 from .numbers import DEFAULT_PRECISION, latex_math
 from .tabular import layer_tables
-
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-            # the symbols of the headings, so that plain pdflatex needs no Unicode set-up
-            "σ": r"$\sigma$", "≈": r"$\approx$", "→": r"$\rightarrow$", "←": r"$\leftarrow$",
-            "…": r"\ldots{}", "−": "-", "·": r"$\cdot$"}
-
-
-def escape(text: str) -> str:
-    """Text safe in a LaTeX paragraph or table cell."""
-    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+from .tex import escape
 
 
 def cell(value, precision: int) -> str:

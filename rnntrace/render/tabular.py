@@ -16,10 +16,11 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from .quantities import Quantity, heading, layer_quantities, value
+from .tex import escape
 
 
 @dataclass(frozen=True)
-class Column:
+class KeyColumn:
     label: str            # plain text header
     latex: str            # LaTeX header (math in $…$)
     cell: Callable        # step → a float64 vector, or a text (word, label)
@@ -28,10 +29,10 @@ class Column:
 
 
 @dataclass(frozen=True)
-class LayerTable:
+class KeyTable:
     name: str
     heading: str
-    columns: List[Column]
+    columns: List[KeyColumn]
     units: int = 1        # rows per step
 
     def rows(self, steps):
@@ -54,22 +55,22 @@ class LayerTable:
                 yield u == 0, cells
 
 
-def _input_column(steps) -> Column:
+def _input_column(steps) -> KeyColumn:
     if any(step.token is not None for step in steps):
-        return Column("word", "word", lambda step: step.token, per_step=True, text=True)
-    return Column("x", "$x$", lambda step: step.x, per_step=True)
+        return KeyColumn("word", "word", lambda step: step.token, per_step=True, text=True)
+    return KeyColumn("x", "$x$", lambda step: step.x, per_step=True)
 
 
-def _quantity_column(layer_name: str, q: Quantity) -> Column:
-    return Column(q.label, q.latex, lambda step, n=layer_name, p=q.path: value(step.layers[n], p))
+def _quantity_column(layer_name: str, q: Quantity) -> KeyColumn:
+    return KeyColumn(q.label, q.latex, lambda step, n=layer_name, p=q.path: value(step.layers[n], p))
 
 
-def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[LayerTable]:
+def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[KeyTable]:
     tables = []
     for layer in spec.layers:
         if layers is not None and layer.name not in layers:
             continue
-        columns = [Column("t", "$t$", lambda step: step.t, per_step=True), _input_column(steps)]
+        columns = [KeyColumn("t", "$t$", lambda step: step.t, per_step=True), _input_column(steps)]
         labels = getattr(layer, "labels", None)
         for q in layer_quantities(layer):
             if q.kind == "memory":
@@ -77,23 +78,20 @@ def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[La
             if labels and q.path in ("z", "y"):
                 for u, label in enumerate(labels):
                     name = "z" if q.path == "z" else "y"
-                    columns.append(Column(f"{name}[{label}]", f"${name}_{{\\mathrm{{{_latex_text(label)}}}}}$",
+                    columns.append(KeyColumn(f"{name}[{label}]", f"${name}_{{\\mathrm{{{escape(label)}}}}}$",
                                           lambda step, n=layer.name, p=q.path, u=u:
                                           np.asarray(value(step.layers[n], p))[u:u + 1]))
             else:
                 columns.append(_quantity_column(layer.name, q))
         if labels:
-            columns.append(Column("most likely", "most likely",
+            columns.append(KeyColumn("most likely", "most likely",
                                   lambda step, n=layer.name: step.layers[n].label, per_step=True, text=True))
         units = 1
         if steps and not labels:
             units = max(np.size(c.cell(steps[0])) for c in columns if not c.per_step)
         if units > 1:
-            columns.insert(2, Column("unit", "unit", lambda step: None, per_step=True))
-        tables.append(LayerTable(layer.name, heading(layer), columns, units))
+            columns.insert(2, KeyColumn("unit", "unit", lambda step: None, per_step=True))
+        tables.append(KeyTable(layer.name, heading(layer), columns, units))
     return tables
 
 
-def _latex_text(text: str) -> str:
-    from .latex import escape
-    return escape(text)

@@ -1,6 +1,6 @@
 """The terminal view of a run: what is shown, in which order.
 
-Up to :data:`LONG` steps the view is one panel per step, then the outputs over time
+Up to :data:`CHART_OVER` steps the view is one panel per step, then the outputs over time
 (exact beside rounded) and the chart. A longer sequence gets the chart alone, with a
 line saying how to see the panels, so that 20,000 steps stay readable.
 """
@@ -16,7 +16,7 @@ from .panels import step_panel
 from .summary import summary_table
 
 #: Sequences longer than this are summarised by the chart unless panels are asked for.
-LONG = 50
+CHART_OVER = 50
 
 
 class View(NamedTuple):
@@ -27,7 +27,7 @@ class View(NamedTuple):
     explain: bool = False
     steps: Optional[Sequence[int]] = None      # 1-based; None: every step
     layers: Optional[Sequence[str]] = None     # None: every layer
-    panels: Optional[bool] = None              # None: panels up to LONG steps
+    panels: Optional[bool] = None              # None: panels up to CHART_OVER steps
     chart_only: bool = False
 
 
@@ -42,7 +42,7 @@ def show_panels(trace, view: View) -> bool:
         return False
     if view.panels is not None:
         return view.panels
-    return view.steps is not None or view.explain or len(trace) <= LONG
+    return view.steps is not None or view.explain or len(trace) <= CHART_OVER
 
 
 def terminal_view(trace, view: View = View()) -> List:

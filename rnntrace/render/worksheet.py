@@ -7,7 +7,7 @@ import json
 import re
 from typing import List, Optional, Sequence
 
-from .latex import escape as tex
+from .tex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
 from .quantities import function_name
 
@@ -57,11 +57,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def describe(layer) -> str:
+def layer_in_words(layer) -> str:
     """A layer's kind, size and activations in a few words, in the panels' wording."""
     if layer.type == "bidirectional":
-        return (f"bidirectional ({layer.merge}): forward {describe(layer.forward)}; "
-                f"backward {describe(layer.backward)}")
+        return (f"bidirectional ({layer.merge}): forward {layer_in_words(layer.forward)}; "
+                f"backward {layer_in_words(layer.backward)}")
     if layer.type == "lstm":
         return (f"lstm, {_plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
                 f"gates {function_name(layer.gate_activation)}")
@@ -110,7 +110,7 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
                      "The memory starts at 0 unless the network says otherwise.")
     lines += ["", "## The network", ""]
     for i, layer in enumerate(sheet.layers, 1):
-        lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
+        lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(layer_in_words(layer.layer))}")
         for name, value in layer.weights:
             lines.append(f"   - `{name}` = `{_weights_text(value)}`")
     lines += ["", "The activation functions:", ""]
@@ -157,7 +157,7 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
                  "The memory starts at 0 unless the network says otherwise.")
     lines += ["", r"\subsection*{The network}", r"\begin{enumerate}"]
     for layer in sheet.layers:
-        lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(describe(layer.layer))}")
+        lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(layer_in_words(layer.layer))}")
         lines.append(r"  \begin{itemize}")
         for name, value in layer.weights:
             lines.append(f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value)}")

@@ -1,0 +1,15 @@
+"""Text in LaTeX: the characters LaTeX reads as commands escaped, and the symbols of
+the headings written in math, so that plain pdflatex needs no Unicode set-up. Used by
+the answer keys (:mod:`.latex`, :mod:`.tabular`) and the worksheets."""
+from __future__ import annotations
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            # the symbols of the headings, so that plain pdflatex needs no Unicode set-up
+            "σ": r"$\sigma$", "≈": r"$\approx$", "→": r"$\rightarrow$", "←": r"$\leftarrow$",
+            "…": r"\ldots{}", "−": "-", "·": r"$\cdot$"}
+
+
+def escape(text: str) -> str:
+    """Text safe in a LaTeX paragraph or table cell."""
+    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
