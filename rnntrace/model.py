@@ -58,9 +58,11 @@ class Spec:
                 return layer
         raise KeyError(name)
 
-    def with_inputs(self, inputs: Any, source: str = "--inputs") -> "Spec":
+    def with_inputs(self, inputs: Any, source: str = "<inputs>") -> "Spec":
         """The same network on other inputs (numbers, or words with a lexicon): plain
-        data, or a parsed Document, whose errors then point at their line and column."""
+        data, or a parsed Document, whose errors then point at their line and column;
+        ``source`` names plain data in errors (the command line passes a Document named
+        after its option)."""
         doc = (inputs if isinstance(inputs, Document) else Document(inputs, None, source)).nested("inputs")
         from .fields import Reader
         encoded, tokens = read_inputs(Reader(doc), doc.data["inputs"], self.lexicon, ("inputs",))
