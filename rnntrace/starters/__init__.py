@@ -1,5 +1,12 @@
 """Starter specs for ``rnntrace new TYPE``: commented YAML templates, ready to run,
-kept here as text (one file per type), and random exercises (:mod:`.exercises`)."""
+kept here as text (one file per type), and random exercises (:mod:`.exercises`).
+
+Each template opens with a modeline for editors that run the YAML language server
+(VS Code's YAML extension, Neovim, Helix, …): they complete and check the spec against
+rnntrace/schemas/spec.json. In the template the schema is named relative to the
+template's own file, which is where it is; the copy ``rnntrace new`` prints goes
+elsewhere, so there the line names the installed schema by its absolute file URI.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +15,10 @@ from ..errors import BadValue, close_name
 
 TYPES = ("elman", "jordan", "lstm", "gru", "bidirectional", "slot-filling")
 _HERE = Path(__file__).resolve().parent
+#: The spec's JSON Schema, shipped in the package.
+SCHEMA = _HERE.parent / "schemas" / "spec.json"
+#: The first line of every template.
+MODELINE = "# yaml-language-server: $schema=../schemas/spec.json"
 
 
 def starter_type(name: str) -> str:
@@ -22,6 +33,8 @@ def starter_type(name: str) -> str:
 
 
 def starter(name: str) -> str:
-    """The commented starter spec of a type, as YAML text."""
+    """The commented starter spec of a type, as YAML text, its modeline naming the
+    installed schema."""
     kind = starter_type(name)
-    return (_HERE / f"{kind.replace('-', '_')}.yaml").read_text(encoding="utf-8")
+    text = (_HERE / f"{kind.replace('-', '_')}.yaml").read_text(encoding="utf-8")
+    return text.replace(MODELINE, f"# yaml-language-server: $schema={SCHEMA.as_uri()}", 1)
