@@ -1,4 +1,4 @@
-"""Hand-computed answers, checked against the exact trace (DESIGN §5).
+"""Hand-computed answers, checked against the exact trace (docs/check.md).
 
 An answers file names, per time step, quantities of the trace by their path
 (``y``, ``lstm.c``, ``lstm.gates.forget_gate.a``, ``bi.forward.h``) and gives the

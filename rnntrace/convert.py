@@ -1,5 +1,5 @@
 """PyTorch weights as a spec: a ``state_dict`` of ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``
-and ``nn.Linear`` modules becomes a spec dict in the v1 format (DESIGN §2), which
+and ``nn.Linear`` modules becomes a spec dict in the format of docs/spec.md, which
 :func:`rnntrace.spec.spec_from_dict` accepts and :func:`spec_to_yaml` writes as a file.
 
 PyTorch keeps the weights of all gates of a layer in one matrix, stacked by rows
@@ -312,7 +312,7 @@ def modules_of(state_dict: Mapping[str, Any]) -> "OrderedDict[str, str]":
 
 
 def default_names(layers: Sequence[Mapping[str, Any]]) -> List[str]:
-    """DESIGN §2's default: the layer's type, numbered (from 1) if the type repeats."""
+    """The default of docs/spec.md: the layer's type, numbered (from 1) if the type repeats."""
     types = [layer["type"] for layer in layers]
     counters: Dict[str, int] = {}
     names = []
@@ -326,7 +326,7 @@ def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str]
                          names: Optional[Sequence[str]] = None, kind: Any = None,
                          nonlinearity: Any = None, activation: Any = None,
                          labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
-    """A spec dict (DESIGN §2) for the modules of a PyTorch ``state_dict`` (or of a
+    """A spec dict (docs/spec.md) for the modules of a PyTorch ``state_dict`` (or of a
     module, whose nn.RNN nonlinearities are then read off it), stacked in the order
     of the state dict.
 

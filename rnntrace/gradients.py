@@ -3,7 +3,7 @@
 
 The engine (``rnntrace.engine.bptt``) fills these dataclasses with float64 arrays;
 :meth:`Gradients.to_dict` and :meth:`Surface.to_dict` are the one place they become
-JSON-ready lists, in the field names of the ``rnntrace.grad/1`` format (DESIGN §4).
+JSON-ready lists, in the field names of the ``rnntrace.grad/1`` format (docs/grad.md).
 """
 from __future__ import annotations
 

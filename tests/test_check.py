@@ -1,4 +1,4 @@
-"""rnntrace check: hand-computed answers against the exact trace (DESIGN §5).
+"""rnntrace check: hand-computed answers against the exact trace (docs/check.md).
 
 The exact values of the lecture's LSTM unit are worked out here by hand with math.exp,
 independently of the engine, so a wrong comparison or a wrong trace both fail."""

@@ -147,7 +147,7 @@ def test_clipping_and_the_update_match_torch_utilities(torch):
             torch.nn.utils.clip_grad_value_(params, theta)
         expected = linear.weight.grad.numpy()
         if kind == "norm":
-            # PyTorch scales by θ/(‖g‖ + 1e-6); DESIGN §4 by θ/‖g‖
+            # PyTorch scales by θ/(‖g‖ + 1e-6); docs/grad.md by θ/‖g‖
             expected = expected * (total.item() + 1e-6) / total.item()
         result = backprop(spec, clip=(kind, theta), learning_rate=0.1)
         if kind == "norm":

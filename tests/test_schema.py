@@ -197,3 +197,13 @@ def test_a_corrupted_trace_does_not_fit(lstm_trace, corrupt):
     corrupt(lstm_trace)
     with pytest.raises(jsonschema.ValidationError):
         validator("trace.json").validate(lstm_trace)
+
+
+@pytest.mark.parametrize("merge", schema("spec.json")["$defs"]["bidirectional"]["properties"]["merge"]["enum"])
+def test_every_merge_the_spec_allows_fits_the_trace_schema(merge):
+    import json
+    elman = {"type": "elman", "size": 1, "W": 1, "U": 1}
+    spec = {"inputs": [1, 2], "layers": [{"type": "bidirectional", "merge": merge, "forward": elman, "backward": elman}]}
+    result = cli("run", "-", "--format", "json", input=json.dumps(spec))    # JSON is YAML
+    assert result.exit_code == 0, result.stderr
+    validator("trace.json").validate(strict_json(result.stdout))

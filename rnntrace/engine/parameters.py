@@ -1,6 +1,6 @@
 """A spec's trainable parameters by name, and the same spec with some of them changed.
 
-Names follow DESIGN §4: ``layer.W`` (elman, jordan, dense), ``layer.output.W`` (jordan's
+Names follow docs/grad.md: ``layer.W`` (elman, jordan, dense), ``layer.output.W`` (jordan's
 output), ``layer.block.W`` (lstm and gru blocks), ``layer.forward.…`` and
 ``layer.backward.…`` (bidirectional).
 """

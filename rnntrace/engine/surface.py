@@ -6,7 +6,7 @@ the move of one plain step, Δw = −η·dL/dw, is kept, and with clipping the m
 clipped step: on a cliff the first jumps far away, the second does not.
 
 The swept weights come parsed: (parameter name, index) and the values to take
-(``rnntrace.surface_options`` reads them from the command line's --param and --range).
+(``rnntrace.surface_options`` reads them from their text: ``hidden.U[0,0]``, ``0.9:1.1:41``).
 """
 from __future__ import annotations
 

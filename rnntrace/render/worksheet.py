@@ -186,7 +186,7 @@ def _yaml_value(values: Sequence[Optional[float]], where: str) -> str:
 
 
 def answers_yaml(sheet) -> str:
-    """A filled answers file (DESIGN §5) with the exact float64 values: a key that
+    """A filled answers file (docs/check.md) with the exact float64 values: a key that
     ``rnntrace check`` marks right, and that students' files can be compared with."""
     lines = [f"# Answers for {sheet.source}: the exact values, written by rnntrace answers.",
              "# Check a file of hand-computed answers: %s%s" % _check_command(sheet, "my_answers.yaml"),

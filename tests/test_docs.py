@@ -1,0 +1,167 @@
+"""The project's own documentation (docs/ and the README) is the reference its code
+cites: every page cited exists, every link leads somewhere, and the pages name what the
+code reads and writes (every key of every layer type, every field of a record)."""
+import re
+
+import pytest
+
+import rnntrace
+from rnntrace.engine.bptt import backprop
+from rnntrace.layers import TYPES as HOMES
+
+from conftest import EXAMPLES, ROOT
+
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
+SOURCES = sorted((ROOT / "rnntrace").rglob("*.py")) + sorted((ROOT / "rnntrace" / "schemas").glob("*.json"))
+#: One example of each layer type (dense: the slot filler's softmax).
+EXAMPLE_OF = {"elman": "elman.yaml", "jordan": "jordan.yaml", "lstm": "lstm_example.yaml", "gru": "gru.yaml",
+              "bidirectional": "bidirectional.yaml", "dense": "slot_filling.yaml"}
+
+
+def text(path):
+    return path.read_text(encoding="utf-8")
+
+
+def test_the_formats_have_pages():
+    for name in ("spec", "trace", "grad", "check", "surface"):
+        assert (DOCS / f"{name}.md").is_file(), name
+
+
+@pytest.mark.parametrize("path", SOURCES + PAGES + sorted((ROOT / "tests").glob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_code_and_pages_cite_the_projects_own_docs(path):
+    body = text(path)
+    old = "DESIGN" + " §"        # the design notes users never had
+    assert old not in body
+    for cited in re.findall(r"docs/([\w-]+\.md)", body):
+        assert (DOCS / cited).is_file(), f"{path.name} cites docs/{cited}, which is not there"
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it."""
+    heading = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return heading.replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_link_leads_to_a_file_and_heading(page):
+    for target in re.findall(r"\]\(([^)\s]+)\)", text(page)):
+        if re.match(r"[a-z]+:", target):
+            continue                       # a web address
+        file, _, anchor = target.partition("#")
+        linked = (page.parent / file).resolve() if file else page
+        assert linked.exists(), f"{page.name}: {target}"
+        if anchor:
+            headings = [_slug(h) for h in re.findall(r"^#+ (.+)$", text(linked), flags=re.M)]
+            assert anchor in headings, f"{page.name}: {target}"
+
+
+def _section(page: str, heading: str) -> str:
+    """The text of a page under ``heading`` up to the next heading of its level or above."""
+    body = text(DOCS / page)
+    start = body.index(heading + "\n")
+    level = heading.split(" ")[0]
+    rest = body[start + len(heading):]
+    end = re.search(rf"^#{{1,{len(level)}}} ", rest, flags=re.M)
+    return rest[:end.start()] if end else rest
+
+
+@pytest.mark.parametrize("name", sorted(HOMES))
+def test_the_spec_page_names_every_key_of_every_layer_type(name):
+    section = _section("spec.md", f"### `{name}`")
+    for key in HOMES[name].KEYS - {"name", "type", "size"}:
+        assert f"`{key}`" in section, f"{name}: {key}"
+
+
+def test_the_spec_page_names_every_choice_the_schema_has():
+    from conftest import schema
+    defs = schema("spec.json")["$defs"]
+    page = text(DOCS / "spec.md")
+    choices = (defs["output_activation"]["enum"] + defs["bidirectional"]["properties"]["merge"]["enum"]
+               + defs["lstm_output_gate"]["properties"]["peephole"]["enum"]
+               + defs["train"]["properties"]["loss"]["enum"])
+    for choice in choices:
+        assert f"`{choice}`" in page, choice
+
+
+def _fields(record: dict, prefix: str = "") -> set:
+    """Every field name of a record, nested ones too (gates.input_gate.z: gates, input_gate, z)."""
+    names = set()
+    for key, value in record.items():
+        names.add(key)
+        if isinstance(value, dict):
+            names |= _fields(value)
+    return names
+
+
+def _row(page: str, heading: str, name: str) -> str:
+    rows = [line for line in _section(page, heading).splitlines() if line.startswith(f"| `{name}` |")]
+    assert len(rows) == 1, (page, name)
+    return rows[0]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_OF))
+def test_the_trace_page_lists_every_field_of_a_record(name):
+    spec = rnntrace.load_spec(EXAMPLES / EXAMPLE_OF[name])
+    layer = next(layer for layer in spec.layers if layer.type == name)
+    record = rnntrace.run(spec).to_dict()["steps"][0]["layers"][layer.name]
+    row = _row("trace.md", "## Records, by layer type", name)
+    # a bidirectional layer's directions are records of their own types (their rows)
+    fields = {"forward", "backward", "h"} if name == "bidirectional" else _fields(record)
+    for field in fields:
+        assert re.search(rf"\b{re.escape(field)}\b", row), field
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_OF))
+def test_the_grad_page_lists_every_field_of_a_backward_record(name):
+    spec = rnntrace.load_spec(EXAMPLES / EXAMPLE_OF[name])
+    layer = next(layer for layer in spec.layers if layer.type == name)
+    targets = [None] * (len(spec.inputs) - 1) + [[0.0] * spec.layers[-1].output_size]
+    data = dict(spec.document.data, train={"targets": targets})
+    record = backprop(rnntrace.spec_from_dict(data)).to_dict()["steps"][0]["layers"][layer.name]
+    row = _row("grad.md", "### Per layer type", name)
+    fields = {"forward", "backward", "dh"} if name == "bidirectional" else _fields(record)
+    for field in fields:
+        assert re.search(rf"\b{re.escape(field)}\b", row), field
+
+
+# --------------------------------------------------------------------------- docs/layers.md
+
+VARIANTS = [
+    {"type": "gru", "size": 2, "reset_after": False, "reset_gate": {"W": [[1], [-1]], "U": [[0.5, 0], [0, 0.5]]},
+     "update_gate": {"W": [[0.3], [0.2]], "b_h": [0.1, -0.1]},
+     "candidate": {"W": [[1], [2]], "U": [[1, -1], [0.5, 1]], "b_h": [0.2, 0.3]}},
+    {"type": "lstm", "size": 1, "cell_input": {"W": 1, "U": 0.5}, "input_gate": {"W": 1, "P": 0.3},
+     "forget_gate": {"W": -1, "P": 0.2}, "output_gate": {"W": 2, "P": -0.4, "peephole": "c"}},
+    {"type": "bidirectional", "merge": "mul", "forward": {"type": "elman", "size": 1, "W": 1, "U": 0.5},
+     "backward": {"type": "jordan", "size": 2, "W": 1, "U": 0.1, "output": {"size": 1, "W": [[1, -1]]}}},
+]
+
+
+def _specs():
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        yield path.name, rnntrace.load_spec(path)
+    for i, layer in enumerate(VARIANTS):
+        yield f"variant {i}", rnntrace.spec_from_dict({"inputs": [0.5, -1, 2, 1], "layers": [layer]})
+
+
+@pytest.mark.parametrize("name, spec", list(_specs()), ids=[name for name, _ in _specs()])
+def test_the_descriptions_say_what_the_engine_computes(name, spec):
+    # docs/layers.md: run from the descriptions alone, every quantity is the engine's
+    import numpy as np
+    from rnntrace.layers import describe
+    from rnntrace.layers.base import value
+    from rnntrace.layers.formula import run
+    trace = rnntrace.run(spec)
+    descriptions = [describe(layer) for layer in spec.layers]
+    for layer, description, steps in zip(spec.layers, descriptions, run(descriptions, list(spec.inputs))):
+        assert steps, layer.name
+        paths = [q["path"] for q in description["quantities"]]
+        for side in ("forward", "backward"):         # a bidirectional layer's directions too
+            if side in description:
+                paths += [f"{side}.{q['path']}" for q in description[side]["quantities"]]
+        for t, values in enumerate(steps):
+            for path in paths:
+                np.testing.assert_allclose(values[path], value(trace[t].layers[layer.name], path),
+                                           rtol=1e-12, atol=1e-12, err_msg=f"{layer.name} step {t + 1} {path}")
