@@ -26,6 +26,10 @@ LAYER_TYPES = RECURRENT_TYPES + ("dense", "bidirectional")
 MERGES = ("concat", "sum", "mean")
 LOSSES = ("squared_error", "cross_entropy")
 LOSS_ALIASES = {"mse": "squared_error"}
+#: What train.upstream may give a gradient for, by layer type: the layer's output
+#: (first) and the memories it writes that are not its output.
+UPSTREAM_KEYS = {"elman": ("h",), "jordan": ("y",), "lstm": ("h", "c"), "gru": ("h",), "dense": ("y",),
+                 "bidirectional": ("h",)}
 #: Names a layer may not take: they are the fields of a step record.
 RESERVED_NAMES = ("t", "x", "y", "token")
 #: Most weights (and biases, peepholes, starting values) a spec may give, in all its
@@ -234,12 +238,15 @@ class Lexicon:
 
 @dataclass(frozen=True, eq=False)
 class Train:
-    """The training block: targets per step, the loss, clipping and the learning rate."""
+    """The training block: targets per step and the loss (or upstream gradients given
+    directly), clipping and the learning rate."""
 
     targets: Tuple[Any, ...]          # per step: None, a float64 vector, or a unit index
-    loss: str = "squared_error"
+    loss: str = "squared_error"       # or "upstream" (then every target is None)
     clip: Optional[Tuple[str, float]] = None   # ("norm", θ) or ("value", θ)
     learning_rate: Optional[float] = None
+    #: layer name → {"h" | "c" | "y" → one gradient per step (None for none)}
+    upstream: Optional[Mapping[str, Mapping[str, Tuple[Optional[Array], ...]]]] = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,6 +267,12 @@ class Spec:
         return int(self.inputs.shape[1])
 
     @property
+    def dtype(self) -> str:
+        """What the spec's numbers are and its run computes in: "float64", or "float32"
+        after ``engine.precision.cast``."""
+        return self.inputs.dtype.name
+
+    @property
     def output_layer(self) -> Layer:
         return self.layers[-1]
 
@@ -277,7 +290,7 @@ class Spec:
         if encoded.shape[1] != self.input_size:
             raise doc.error(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}", ("inputs",))
         import dataclasses
-        return dataclasses.replace(self, inputs=encoded, tokens=tokens)
+        return dataclasses.replace(self, inputs=encoded.astype(self.inputs.dtype, copy=False), tokens=tokens)
 
 
 # --------------------------------------------------------------------------- loading
@@ -334,7 +347,7 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
         layers.append(layer)
         size_in = layer.output_size
 
-    train = _train(r, data["train"], layers[-1], len(inputs)) if data.get("train") is not None else None
+    train = _train(r, data["train"], layers, len(inputs)) if data.get("train") is not None else None
     return Spec(inputs=inputs, layers=tuple(layers), title=None if title is None else str(title),
                 tokens=tokens, lexicon=lexicon, train=train, source=doc.file, document=doc)
 
@@ -801,10 +814,21 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
                 gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0)
 
 
-def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
+def _train(r: _Reader, value, layers: Sequence[Layer], steps: int) -> Train:
     path = ("train",)
+    output = layers[-1]
     data = r.mapping(value, path, "a mapping with 'targets' and 'loss'",
-                     {"targets", "loss", "clip", "learning_rate"}, ("targets",))
+                     {"targets", "loss", "clip", "learning_rate", "upstream"})
+    clip, rate = _train_step(r, data, path)
+    if data.get("upstream") is not None:
+        for key in ("targets", "loss"):
+            if key in data:
+                raise r.error(f"'{key}' and 'upstream' do not go together: upstream gradients take the "
+                              "place of targets and a loss", path + (key,), at_key=True)
+        return Train((None,) * steps, "upstream", clip, rate, _upstream(r, data["upstream"], layers, steps))
+    if "targets" not in data:
+        raise r.error("missing 'targets' (one per step), or 'upstream' (gradients given per layer and step)",
+                      path)
     loss = data.get("loss", "squared_error")
     loss = LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
     loss = r.choice(loss, path + ("loss",), LOSSES, "loss")
@@ -841,7 +865,11 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
             targets.append(r.vector(target, tpath + (i,), size, "target"))
     if all(t is None for t in targets):
         raise r.error("every target is null: at least one step needs a target", tpath)
+    return Train(tuple(targets), loss, clip, rate)
 
+
+def _train_step(r: _Reader, data: dict, path) -> Tuple[Optional[Tuple[str, float]], Optional[float]]:
+    """The train block's clip and learning rate."""
     clip = None
     if data.get("clip") is not None:
         cpath = path + ("clip",)
@@ -853,4 +881,34 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
     rate = None
     if data.get("learning_rate") is not None:
         rate = r.positive(data["learning_rate"], path + ("learning_rate",), "learning rate")
-    return Train(tuple(targets), loss, clip, rate)
+    return clip, rate
+
+
+def _upstream(r: _Reader, value, layers: Sequence[Layer], steps: int):
+    """``upstream: {LAYER: {h: [g_1, …, g_T], c: …}}``: for each layer named, a gradient
+    per step (null for none) for its output and, for an LSTM, its cell c."""
+    path = ("train", "upstream")
+    by_name = {layer.name: layer for layer in layers}
+    data = r.mapping(value, path, "a mapping from layer names to {h: […], …}", set(by_name))
+    if not data:
+        raise r.error(f"expected at least one layer ({', '.join(by_name)})", path)
+    out: Dict[str, Dict[str, Tuple[Optional[Array], ...]]] = {}
+    given = False
+    for name, per_key in data.items():
+        layer = by_name[name]
+        keys = UPSTREAM_KEYS[layer.type]
+        lpath = path + (name,)
+        per_key = r.mapping(per_key, lpath, f"a mapping {{{': […], '.join(keys)}: […]}}", set(keys))
+        out[name] = {}
+        for key, per_step in per_key.items():
+            kpath = lpath + (key,)
+            size = layer.output_size if key == keys[0] else layer.size
+            if not isinstance(per_step, list) or len(per_step) != steps:
+                raise r.error(f"expected {steps} gradients, one per step (null for a step without one), "
+                              f"found {describe(per_step)}", kpath)
+            out[name][key] = tuple(None if g is None else r.vector(g, kpath + (t,), size, "gradient")
+                                   for t, g in enumerate(per_step))
+            given = given or any(g is not None for g in per_step)
+    if not given:
+        raise r.error("every gradient is null: at least one step needs one", path)
+    return out

@@ -12,10 +12,11 @@ import numpy as np
 from ..trace import ElmanRecord
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
+from .precision import zeros
 
 
 def initial_state(layer) -> np.ndarray:
-    return np.zeros(layer.size) if layer.initial is None else layer.initial
+    return zeros(layer, layer.size) if layer.initial is None else layer.initial
 
 
 def step(layer, x: np.ndarray, h_prev: np.ndarray):
@@ -31,5 +32,5 @@ def backward(layer, records, d_out, xs):
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
         return dz, layer.W.T @ dz, values, None, layer.U.T @ dz
 
-    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
-    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown
+    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
+    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown, {"h": dh0}

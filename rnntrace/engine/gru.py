@@ -22,17 +22,18 @@ from ..spec import GRU_BLOCKS
 from ..trace import Gate, GRURecord
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
+from .precision import zeros
 
 GATES = ("reset_gate", "update_gate")
 
 
 def initial_state(layer) -> np.ndarray:
-    return np.zeros(layer.size) if layer.initial is None else layer.initial
+    return zeros(layer, layer.size) if layer.initial is None else layer.initial
 
 
 def recurrent_input(block, h_prev) -> np.ndarray:
     """U·h_{t−1} + b_h (zero where the spec gave neither)."""
-    out = np.zeros(block.b.shape)
+    out = np.zeros(block.b.shape, dtype=block.b.dtype)
     if block.U is not None:
         out = out + block.U @ h_prev
     if block.b_h is not None:
@@ -83,7 +84,7 @@ def backward(layer, records, d_out, xs):
         shown = {name: {"da": da[name], "dz": dz[name]} for name in GRU_BLOCKS}
         return (dz, dq), dx, values, shown, dh_prev
 
-    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
+    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
     X = np.asarray(xs)
     H = np.asarray([r.h_prev for r in records])
     grads = {}
@@ -97,4 +98,4 @@ def backward(layer, records, d_out, xs):
             grads[f"{name}.U"] = drec.T @ H
         if block.b_h is not None:
             grads[f"{name}.b_h"] = drec.sum(axis=0)
-    return grads, dxs, shown
+    return grads, dxs, shown, {"h": dh0}
