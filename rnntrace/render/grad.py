@@ -169,7 +169,7 @@ def initial_rows(result):
 
 
 def initial_table(result, precision: int) -> Table:
-    title = "Initial state: dL/d(memory before step 1)"
+    title = "Initial state: dL/d(memory at t = 0)"
     table = Table(title=title, title_justify="left", min_width=len(title))
     table.add_column("memory")
     table.add_column("before")
