@@ -259,7 +259,7 @@ def test_every_array_of_a_float32_run_and_backprop_is_float32(example):
 
 
 def test_every_activation_keeps_float32():
-    from rnntrace.engine.activations import FUNCTIONS, back, derivative
+    from rnntrace.layers.activations import FUNCTIONS, back, derivative
     z = np.array([-3.0, -0.5, 0.0, 0.7, 2.6], dtype=np.float32)
     for name, function in FUNCTIONS.items():
         a = function(z)

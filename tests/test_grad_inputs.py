@@ -126,6 +126,34 @@ def test_input_and_initial_state_gradients_match_finite_differences(name):
     assert_inputs_and_initial_match_finite_differences(data)
 
 
+def gru_reset_first(rng, n_in, size=2):
+    return dict(gru(rng, n_in, size=size), reset_after=False)
+
+
+def lstm_late_peephole(rng, n_in, size=2):
+    layer = lstm(rng, n_in, size=size, peephole=True)
+    layer["output_gate"]["peephole"] = "c"
+    return layer
+
+
+VARIANTS = {
+    "gru, reset before the product": [gru_reset_first],
+    "lstm, output peephole on the new cell": [lstm_late_peephole],
+    "bidirectional elman/gru mul": [lambda rng, n: {"type": "bidirectional", "merge": "mul",
+                                                    "forward": elman(rng, n, size=2),
+                                                    "backward": gru_reset_first(rng, n)}, dense],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variants_match_finite_differences_with_a_loss_and_with_upstream(name):
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    data = with_initial(network(rng, VARIANTS[name], n_in=2, steps=4), rng)
+    assert_inputs_and_initial_match_finite_differences(data)
+    data["train"] = {"upstream": upstream_for(rng, data, 4)}
+    assert_inputs_and_initial_match_finite_differences(data)
+
+
 def upstream_for(rng, spec_data, steps, every_key=True):
     """Random upstream gradients for every layer of a spec dict: its output (h or y) at
     every step but one, and an LSTM's c at some steps."""

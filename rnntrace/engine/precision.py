@@ -4,7 +4,7 @@ float32 (what PyTorch, Keras and TensorFlow use by default).
 ``cast(spec, "float32")`` converts the spec's numbers once (inputs, every weight,
 bias, peephole and starting value, the targets and upstream gradients); the engine
 then keeps the type of what it is given: arrays are made with the type of the
-layer's weights, and constants are Python numbers, which numpy applies in the
+layer's weights (rnntrace.layers.base.zeros), and constants are Python numbers, which numpy applies in the
 array's own type (0.2·z of a float32 z is a float32 product). Nothing is computed in
 float64 and rounded afterwards.
 """
@@ -16,16 +16,6 @@ from typing import Any, Mapping
 import numpy as np
 
 DTYPES = ("float64", "float32")
-
-
-def dtype_of(layer) -> np.dtype:
-    """The type a layer computes in: that of its weights."""
-    return next(iter(layer.parameters().values())).dtype
-
-
-def zeros(layer, size: int) -> np.ndarray:
-    """A vector of ``size`` zeros in the layer's type (a memory that starts empty)."""
-    return np.zeros(size, dtype=dtype_of(layer))
 
 
 def _cast(value: Any, dtype: np.dtype) -> Any:
