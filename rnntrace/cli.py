@@ -570,7 +570,8 @@ def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate,
     """The spec's train block, with the clip and learning rate the options ask for."""
     if spec_obj.train is None:
         raise RnntraceError(f"{spec_arg}: no 'train' block; `rnntrace {command}` needs targets, e.g. "
-                            "train: {targets: [null, null, [1.0]], loss: squared_error}")
+                            "train: {targets: [null, null, [1.0]], loss: squared_error}, or upstream "
+                            "gradients, train: {upstream: {LAYER: {h: [...]}}}")
     chosen = [name for name, v in (("--clip-norm", clip_norm), ("--clip-value", clip_value),
                                    ("--no-clip", no_clip or None)) if v is not None]
     if len(chosen) > 1:
@@ -625,8 +626,8 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
       rnntrace grad clip_norm.yaml --no-clip          # the step that jumps far
       rnntrace grad clip_norm.yaml                    # the same step, clipped
       rnntrace grad slot_filling_train.yaml --format json | jq .norm
-      rnntrace grad many_to_one.yaml --dtype float32  # as PyTorch computes it by default
-      rnntrace grad lstm_upstream.yaml                # upstream gradients, no loss
+      rnntrace grad many_to_one.yaml --dtype float32  # PyTorch's rounding
+      rnntrace grad lstm_upstream.yaml                # upstream given, no loss
     """
     spec_obj = _in_dtype(load(spec), dtype)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
