@@ -465,8 +465,8 @@ def test_the_grad_json_has_dx_initial_and_upstream_and_follows_the_schema():
         assert data["initial"] == {name: {k: v.tolist() for k, v in m.items()} for name, m in result.initial.items()}
     data = strict_json(grad("lstm_upstream.yaml", "--format", "json"))
     assert data["loss_function"] == "upstream"
-    assert [step.get("upstream") for step in data["steps"]] == [
-        {"lstm": {"h": [1.0, 0.5], "c": [0.3, -0.1]}}, {"lstm": {"h": [0.1, -0.2]}}]
+    assert [step.get("upstream") for step in data["steps"]] == [   # the spec's, last step first
+        {"lstm": {"h": [1.0, 0.5], "c": [0.3, -0.1]}}, None, {"lstm": {"h": [0.1, -0.2]}}]
     assert list(data["initial"]["lstm"]) == ["c", "h"]
 
 
@@ -489,7 +489,8 @@ def test_a_bidirectional_layer_has_the_initial_state_of_each_direction():
 def test_the_grad_view_shows_dx_the_initial_state_and_what_was_given(columns):
     out = grad("lstm_upstream.yaml", "--explain", columns=columns)
     flat = " ".join(out.split())
-    assert "Upstream gradients g given at 2 of 2 steps, no loss" in flat
+    assert "Upstream gradients g given at 2 of 3 steps, no loss" in flat
+    assert "No upstream gradient at this step" in flat
     assert "upstream for lstm: dL/dh = [1, 0.5], dL/dc = [0.3, −0.1]" in flat
     assert "+ dL/dc given =" in flat
     assert all(len(line) <= columns for line in out.splitlines())
