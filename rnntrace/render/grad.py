@@ -128,8 +128,8 @@ def step_panel(result, step, trace_step, precision: int, explain: bool):
     if step.dx is not None:
         parts.append(Hanging(f"dL/dx (the network's input x_{step.t}) = {vec(step.dx, precision)}", 0))
         if explain:
-            parts.append(Hanging(f"the first layer's Σ Wᵀ·dL/dz over its blocks; x_{step.t} = "
-                                 f"{vec(trace_step.x, precision)}"))
+            parts.append(Hanging(f"the first layer's Wᵀ·dL/dz, summed over its blocks (and directions); "
+                                 f"x_{step.t} = {vec(trace_step.x, precision)}"))
     return Group(*parts)
 
 
