@@ -225,7 +225,7 @@ def _upstream(r: Reader, value, layers, steps: int):
             size = layer.output_size if key == keys[0] else layer.size
             if not isinstance(per_step, list) or len(per_step) != steps:
                 raise r.error(f"expected {steps} gradients, one per step (null for a step without one), "
-                              f"found {describe(per_step)}", kpath)
+                              f"found {describe_value(per_step)}", kpath)
             out[name][key] = tuple(None if g is None else r.vector(g, kpath + (t,), size, "gradient")
                                    for t, g in enumerate(per_step))
             given = given or any(g is not None for g in per_step)

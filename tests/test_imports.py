@@ -145,3 +145,27 @@ def test_no_module_imports_one_that_imports_it_back():
     assert "rnntrace.render.latex" in graph["rnntrace.render.worksheet"] or \
         "rnntrace.render.tex" in graph["rnntrace.render.worksheet"]          # the graph was read
     assert _cycles(graph) == []
+
+
+def test_every_name_a_module_uses_is_defined():
+    # A name renamed in one module and still used under its old name in another shows
+    # up only when that line runs (an error message's path, say): look for it at once.
+    import builtins
+    import symtable
+    known = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
+    missing = []
+    for path in sorted((ROOT / "rnntrace").rglob("*.py")):
+        top = symtable.symtable(path.read_text(encoding="utf-8"), str(path), "exec")
+        defined = known | {s.get_name() for s in top.get_symbols()
+                           if s.is_assigned() or s.is_imported() or s.is_namespace()}
+
+        def walk(table):
+            for s in table.get_symbols():
+                implicit = s.is_global() and not s.is_declared_global()
+                unbound = table is top and s.is_referenced() and not (s.is_assigned() or s.is_imported())
+                if (implicit or unbound) and s.get_name() not in defined:
+                    missing.append(f"{path.relative_to(ROOT)}: {table.get_name()} uses {s.get_name()}")
+            for child in table.get_children():
+                walk(child)
+        walk(top)
+    assert missing == []

@@ -34,7 +34,8 @@ SCHEMA_FILE = ROOT / "rnntrace" / "schemas" / "spec.json"
 #: "properties" and "$defs" are names, not keywords, and are skipped).
 SHARED = {"$schema", "$id", "$ref", "$defs", "title", "description", "type", "enum", "const", "properties",
           "required", "additionalProperties", "items", "minItems", "minLength", "pattern", "minimum",
-          "exclusiveMinimum", "minProperties", "maxProperties", "anyOf", "allOf", "not", "if", "then"}
+          "exclusiveMinimum", "minProperties", "maxProperties", "propertyNames", "anyOf", "allOf", "not", "if",
+          "then", "else"}
 
 
 def validators():
@@ -185,6 +186,8 @@ ACCEPTED = [
     ("a lexicon with other", LSTM, lambda d: d.update(lexicon={"words": "a", "other": True}, inputs=["a", "z"])),
     ("a train block", LSTM, put("train", {"targets": [None, [1]], "loss": "mse", "clip": {"norm": 1},
                                           "learning_rate": 0.1})),
+    ("upstream gradients", LSTM, put("train", {"upstream": {"lstm": {"h": [[1], None], "c": [None, 0.5]}},
+                                               "learning_rate": 0.1})),
 ]
 
 
@@ -220,6 +223,12 @@ REFUSED = [
     ("both clips", LSTM, put("train", {"targets": [None, [1]], "clip": {"norm": 1, "value": 1}}), "too many"),
     ("a learning rate of 0", LSTM, put("train", {"targets": [None, [1]], "learning_rate": 0}), "0"),
     ("a text file of inputs", LSTM, put("inputs", {"file": "steps.txt"}), "steps.txt"),
+    ("upstream and targets", LSTM, put("train", {"upstream": {"lstm": {"h": [1, None]}}, "targets": [None, [1]]}),
+     "False schema"),
+    ("upstream for a weighted sum", LSTM, put("train", {"upstream": {"lstm": {"z": [1, None]}}}), "'z'"),
+    ("neither targets nor upstream", LSTM, put("train", {"loss": "mse"}), "'targets' is a required"),
+    ("an upstream gradient not given per step", LSTM, put("train", {"upstream": {"lstm": {"h": 3}}}),
+     "not of type 'array'"),
 ]
 
 
