@@ -495,7 +495,7 @@ def test_the_grad_view_shows_dx_the_initial_state_and_what_was_given(columns):
     assert "+ dL/dc given =" in flat
     assert all(len(line) <= columns for line in out.splitlines())
     result = backprop(rnntrace.load_spec(EXAMPLES / "lstm_upstream.yaml"))
-    from rnntrace.render.grad import vec
+    from rnntrace.render.numbers import vector_compact as vec
     for step in result.steps:
         assert f"dL/dx (the network's input x_{step.t}) = {vec(step.dx)}" in flat
     if columns == 40:   # the tables' row labels wrap; the rest is the same
