@@ -69,7 +69,8 @@ class Reader:
 
     def count(self, value, path, what="size") -> int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-            raise self.error(f"expected the {what} as a whole number of at least 1, found {describe_value(value)}", path)
+            raise self.error(f"expected the {what} as a whole number of at least 1, "
+                             f"found {describe_value(value)}", path)
         return int(value)
 
     def choice(self, value, path, choices, what) -> str:

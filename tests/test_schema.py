@@ -203,7 +203,8 @@ def test_a_corrupted_trace_does_not_fit(lstm_trace, corrupt):
 def test_every_merge_the_spec_allows_fits_the_trace_schema(merge):
     import json
     elman = {"type": "elman", "size": 1, "W": 1, "U": 1}
-    spec = {"inputs": [1, 2], "layers": [{"type": "bidirectional", "merge": merge, "forward": elman, "backward": elman}]}
+    spec = {"inputs": [1, 2],
+            "layers": [{"type": "bidirectional", "merge": merge, "forward": elman, "backward": elman}]}
     result = cli("run", "-", "--format", "json", input=json.dumps(spec))    # JSON is YAML
     assert result.exit_code == 0, result.stderr
     validator("trace.json").validate(strict_json(result.stdout))

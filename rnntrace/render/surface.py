@@ -119,10 +119,12 @@ def line_view(result, precision: int, scale: str) -> Iterable:
     notes = [f"L from {significant(sc.bottom, precision)} to {significant(sc.top, precision)} ({sc.name}); "
              "|dL/dw| on a log scale"]
     if result.step is not None:
-        notes.append(f"Δw: how far one gradient step moves w, −η·dL/dw with η = {significant(result.learning_rate, precision)}")
+        notes.append("Δw: how far one gradient step moves w, −η·dL/dw with "
+                     f"η = {significant(result.learning_rate, precision)}")
     if result.clipped_step is not None:
         kind, theta = result.clip
-        notes.append(f"Δw clipped: the same step with the gradient clipped by {kind}, θ = {significant(theta, precision)}")
+        notes.append(f"Δw clipped: the same step with the gradient clipped by {kind}, "
+                     f"θ = {significant(theta, precision)}")
     yield Text("; ".join(notes) + ".", style="dim")
 
 
@@ -154,7 +156,8 @@ def map_view(result, precision: int, scale: str) -> Iterable:
                f"levels '{LEVELS}' from low to high.", style="dim")
     i, j = result.lowest
     yield Text(f"Lowest loss {significant(result.loss[i, j], precision)} at {result.param} = "
-               f"{significant(result.values[i], precision)}, {result.param2} = {significant(result.values2[j], precision)}.")
+               f"{significant(result.values[i], precision)}, "
+               f"{result.param2} = {significant(result.values2[j], precision)}.")
 
 
 def render(result, precision: int = DEFAULT_PRECISION, scale: str = "auto") -> Iterable:
