@@ -127,19 +127,14 @@ def test_the_grad_page_lists_every_field_of_a_backward_record(name):
 
 
 
-def test_the_typo_example_is_what_validate_prints(tmp_path):
+def test_the_typo_example_is_what_validate_prints(tmp_path, monkeypatch):
     # README and docs/spec.md: `rnntrace new lstm` with forget_gate misspelt
     from click.testing import CliRunner
     from rnntrace.cli import main
     starter = CliRunner().invoke(main, ["new", "lstm"]).stdout
     (tmp_path / "my_lstm.yaml").write_text(starter.replace("    forget_gate:", "    forgt_gate:"), encoding="utf-8")
-    import os
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        result = CliRunner().invoke(main, ["validate", "my_lstm.yaml"])
-    finally:
-        os.chdir(here)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", "my_lstm.yaml"])
     assert result.exit_code == 2
     for page in (ROOT / "README.md", DOCS / "spec.md"):
         assert result.stderr in text(page), page.name
