@@ -280,3 +280,95 @@ def as_text(lines: List[Line]) -> str:
     width = max((len(lhs) for lhs, _ in lines), default=0)
     return "\n".join(f"{lhs:<{width}} {'=' if lhs and not rhs.startswith('←') else ' '} {rhs}".rstrip()
                      for lhs, rhs in lines)
+
+
+# --------------------------------------------------------------------------- one quantity
+
+def _base(lhs: str) -> Tuple[str, str]:
+    """``→ z_i[2]`` → (``z_i``, ``[2]``): a line's quantity and unit."""
+    name = lhs.split(" ", 1)[1] if lhs[:1] in ("→", "←") else lhs
+    head, bracket, unit = name.partition("[")
+    return head, bracket + unit
+
+
+def _output_field(record) -> str:
+    """The record field that is the layer's output (``h``, ``y``)."""
+    for name in getattr(record, "__dataclass_fields__", ()):
+        if getattr(record, name) is record.output:
+            return name
+    return "h"
+
+
+def _lines_of(layer, record, x, field: str, unit: Optional[str], p: int) -> List[Line]:
+    """The lines of ``record_lines`` that compute ``field`` of one layer: its own line
+    (``c``, ``z_i`` for both z_i and σ(z_i)), or, for a value written on the line of its
+    weighted sum (an Elman h after ``z = … → tanh(z)``), the lines of that sum."""
+    from .quantities import gate_names, layer_quantities
+    lines = record_lines(layer, record, x, p)
+    parts = field.split(".")
+    if parts[0] == "gates" and len(parts) == 3:
+        want = [gate_names(layer, parts[1])[1]]
+    else:
+        want = [field]
+        order = [q.path for q in layer_quantities(layer)]
+        if field in order:
+            before = [q for q in layer_quantities(layer)[:order.index(field)] if q.kind == "pre"]
+            if before:
+                want.append(before[-1].path)
+    for name in want:
+        chosen = [(lhs, rhs) for lhs, rhs in lines if _base(lhs)[0] == name and
+                  (unit is None or _base(lhs)[1] in ("", unit))]
+        if chosen:
+            return chosen
+    return []
+
+
+def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_PRECISION) -> Optional[str]:
+    """The arithmetic of one quantity at step ``t``, as ``run --explain`` writes it:
+    ``lstm.c`` at step 4 → ``c = g·i + c_prev·f = 1·1 + 7·1 = 8``. A memory read
+    (``lstm.c_prev``) is what the previous step wrote; ``x`` has no arithmetic (None)."""
+    unit = None
+    if quantity.endswith("]") and "[" in quantity:
+        quantity, _, unit = quantity.partition("[")
+        unit = "[" + unit
+    if quantity == "x" or not 1 <= t <= len(trace):
+        return None
+    step = trace[t - 1]
+    x = step.x
+    layer = record = None
+    rest = ""
+    last = spec.layers[-1]
+    head, _, tail = quantity.partition(".")
+    if quantity == "y":
+        head, tail = last.name, _output_field(step.layers[last.name])
+    for candidate in spec.layers:
+        if candidate.name == head:
+            layer, record, rest = candidate, step.layers[candidate.name], tail
+            break
+        x = step.layers[candidate.name].output
+    if layer is None or not rest:
+        return None
+    # Into a part of the layer (a bidirectional layer's forward or backward direction).
+    backward = False
+    while True:
+        first, _, more = rest.partition(".")
+        inner = getattr(layer, first, None)
+        if more and inner is not None and hasattr(inner, "type") and hasattr(record, first):
+            backward = backward or first == "backward"
+            layer, record, rest = inner, getattr(record, first), more
+            continue
+        break
+    from .quantities import layer_quantities
+    kinds = {q.path: q.kind for q in layer_quantities(layer)}
+    if kinds.get(rest) == "memory" and rest.endswith("_prev"):
+        # What the memory holds at step t was written at the step read before it.
+        written = rest[:-len("_prev")]
+        before = t + 1 if backward else t - 1
+        if not 1 <= before <= len(trace):
+            values = vector_show(getattr(record, rest), precision)
+            return f"{rest} at step {t} is the starting value: {values}"
+        prefix = quantity[:-len(rest)] + written
+        text = quantity_text(spec, trace, before, prefix + (unit or ""), precision)
+        return f"{rest} at step {t} is {written} from step {before}:" + ("\n" + text if text else "")
+    lines = _lines_of(layer, record, x, rest, unit, precision)
+    return as_text(lines) if lines else None
