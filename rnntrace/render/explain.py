@@ -299,28 +299,45 @@ def _output_field(record) -> str:
     return "h"
 
 
-def _lines_of(layer, record, x, field: str, unit: Optional[str], p: int) -> List[Line]:
+def _lines_of(layer, record, x, field: str, unit: Optional[str], p: int, arrow: str = "",
+              width: Optional[int] = None) -> List[Line]:
     """The lines of ``record_lines`` that compute ``field`` of one layer: its own line
-    (``c``, ``z_i`` for both z_i and σ(z_i)), or, for a value written on the line of its
-    weighted sum (an Elman h after ``z = … → tanh(z)``), the lines of that sum."""
+    (``c``, ``z_i`` for both z_i and σ(z_i)); for a value written on the line of its
+    weighted sum (an Elman h after ``z = … → tanh(z)``) the lines of that sum; for a
+    sum written on its value's line (a linear output's ``y = …``) that line."""
     from .quantities import gate_names, layer_quantities
-    lines = record_lines(layer, record, x, p)
+    lines = [(f"{arrow} {lhs}" if arrow else lhs, rhs) for lhs, rhs in record_lines(layer, record, x, p)]
     parts = field.split(".")
     if parts[0] == "gates" and len(parts) == 3:
         want = [gate_names(layer, parts[1])[1]]
     else:
         want = [field]
-        order = [q.path for q in layer_quantities(layer)]
+        shown = layer_quantities(layer)
+        order = [q.path for q in shown]
         if field in order:
-            before = [q for q in layer_quantities(layer)[:order.index(field)] if q.kind == "pre"]
-            if before:
+            i = order.index(field)
+            if shown[i].kind == "pre" and i + 1 < len(shown):
+                want.append(shown[i + 1].path)
+            before = [q for q in shown[:i] if q.kind == "pre"]
+            if before and shown[i].kind != "pre":
                 want.append(before[-1].path)
+    # The left-hand sides keep the width they have among all of the layer's lines,
+    # so that each line is the very text run --explain writes.
+    if width is None:
+        width = max((len(lhs) for lhs, _ in lines), default=0)
+    labels = getattr(layer, "labels", None)
+    if unit is not None and labels and unit[1:-1].isdigit() and 1 <= int(unit[1:-1]) <= len(labels):
+        unit = f"[{labels[int(unit[1:-1]) - 1]}]"     # slot.z[1] is the line z[destination]
     for name in want:
-        chosen = [(lhs, rhs) for lhs, rhs in lines if _base(lhs)[0] == name and
+        chosen = [(lhs.ljust(width), rhs) for lhs, rhs in lines if _base(lhs)[0] == name and
                   (unit is None or _base(lhs)[1] in ("", unit))]
         if chosen:
             return chosen
     return []
+
+
+#: How ``record_lines`` marks the lines of a bidirectional layer's directions.
+_ARROWS = {"forward": "→", "backward": "←"}
 
 
 def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_PRECISION) -> Optional[str]:
@@ -349,18 +366,14 @@ def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_P
     if layer is None or not rest:
         return None
     # Into a part of the layer (a bidirectional layer's forward or backward direction).
-    backward = False
-    while True:
-        first, _, more = rest.partition(".")
-        inner = getattr(layer, first, None)
-        if more and inner is not None and hasattr(inner, "type") and hasattr(record, first):
-            backward = backward or first == "backward"
-            layer, record, rest = inner, getattr(record, first), more
-            continue
-        break
-    from .quantities import layer_quantities
-    kinds = {q.path: q.kind for q in layer_quantities(layer)}
-    if kinds.get(rest) == "memory" and rest.endswith("_prev"):
+    backward, arrow, width = False, "", None
+    first, _, more = rest.partition(".")
+    inner = getattr(layer, first, None)
+    if more and first in _ARROWS and inner is not None and hasattr(record, first):
+        width = max((len(lhs) for lhs, _ in record_lines(layer, record, x, precision)), default=0)
+        backward, arrow = first == "backward", _ARROWS[first]
+        layer, record, rest = inner, getattr(record, first), more
+    if rest.endswith("_prev") and hasattr(record, rest) and hasattr(record, rest[:-len("_prev")]):
         # What the memory holds at step t was written at the step read before it.
         written = rest[:-len("_prev")]
         before = t + 1 if backward else t - 1
@@ -370,5 +383,5 @@ def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_P
         prefix = quantity[:-len(rest)] + written
         text = quantity_text(spec, trace, before, prefix + (unit or ""), precision)
         return f"{rest} at step {t} is {written} from step {before}:" + ("\n" + text if text else "")
-    lines = _lines_of(layer, record, x, rest, unit, precision)
+    lines = _lines_of(layer, record, x, rest, unit, precision, arrow, width)
     return as_text(lines) if lines else None
