@@ -121,16 +121,47 @@ def rule(result) -> str:
             f"({_FROM[result.tolerance_from]})")
 
 
+class _AnswerRows:
+    """One file's answers: a table when its columns fit the width, else (a narrow
+    terminal) two lines per answer, so that no number is ever cut."""
+
+    HEADERS = (("step", "right"), ("quantity", "left"), ("yours", "right"), ("exact", "right"),
+               ("difference", "right"), ("verdict", "left"))
+
+    def __init__(self, title: str, rows):
+        self.title, self.rows = title, rows
+
+    def __rich_console__(self, console, options):
+        from rich.table import Table
+        from rich.text import Text
+        widths = [max([len(h)] + [len(str(r[i])) for r in self.rows]) for i, (h, _) in enumerate(self.HEADERS)]
+        # Numbers are never wrapped; the quantity and the verdict may wrap down to 16.
+        soft = (1, 5)
+        needed = sum(min(w, 16) if i in soft else w for i, w in enumerate(widths))
+        if needed + 19 <= options.max_width:      # 7 rules and 12 spaces of padding
+            table = Table(title=Text(self.title), title_justify="left")
+            for i, (name, justify) in enumerate(self.HEADERS):
+                table.add_column(name, justify=justify, overflow="fold", no_wrap=i not in soft,
+                                 min_width=min(widths[i], 16) if i in soft else widths[i])
+            for row in self.rows:
+                table.add_row(*row)
+            yield table
+            return
+        yield Text(self.title, overflow="fold")
+        for step, quantity, yours, exact, gap, verdict in self.rows:
+            yield Text(f"step {step} {quantity}" if step else quantity, overflow="fold")
+            line = Text(f"  yours {yours}, exact {exact}, difference {gap}: ", overflow="fold")
+            line.append_text(verdict)
+            yield line
+
+
 def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Callable] = None) -> List:
     """One file: a row per answer, then the summary line (rich renderables). With
     ``hints`` (verdict → text), the arithmetic of each answer that is not right follows."""
     from rich.table import Table
     from rich.text import Text
-    table = Table(title=result.source, title_justify="left")
-    for name, justify in (("step", "right"), ("quantity", "left"), ("yours", "right"), ("exact", "right"),
-                          ("difference", "right"), ("verdict", "left")):
-        table.add_column(name, justify=justify, overflow="fold")
     errors = []
+    rows = []
     for v in result.verdicts:
         if v.right:
             yours, exact = _values(v.yours, precision), _values(v.exact, precision)
@@ -140,8 +171,9 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
             style = "bold red" if v.status == "wrong" else "yellow"
         if v.status == "error":
             errors.append(v.error)
-        table.add_row("" if v.t is None else str(v.t), v.quantity, yours if v.yours else "—",
-                      exact if v.exact else "—", _gap(v.difference), Text(verdict_word(v), style=style))
+        rows.append(("" if v.t is None else str(v.t), v.quantity, yours if v.yours else "—",
+                     exact if v.exact else "—", _gap(v.difference), Text(verdict_word(v), style=style)))
+    table = _AnswerRows(result.source, rows)
     style = "green" if result.status == "right" else "bold red"
     parts = [table]
     for error in errors:
@@ -165,7 +197,6 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
 def hint_blocks(result, hints: Callable) -> List:
     """Under each answer that is not right, the exact arithmetic, as ``run --explain``
     writes it for that quantity at that step."""
-    from rich.padding import Padding
     from rich.text import Text
     parts = []
     for v in result.verdicts:
@@ -176,7 +207,7 @@ def hint_blocks(result, hints: Callable) -> List:
             continue
         parts.append(Text(f"\nstep {v.t} {v.quantity}: yours {_apart(v.yours, v.exact, DEFAULT_PRECISION)[0]}"
                           if v.yours else f"\nstep {v.t} {v.quantity}: unanswered", style="bold"))
-        parts.append(Padding(Text(text), (0, 0, 0, 2)))
+        parts.append(Text("\n".join("  " + line for line in text.splitlines()), overflow="fold"))
     if parts:
         parts.insert(0, Text("\nHow the exact values are computed (as run --explain writes them):"))
     return parts
