@@ -59,7 +59,9 @@ def _joined(values) -> str:
 def _gap(value: Optional[float]) -> str:
     if value is None:
         return "—"
-    return "0" if value == 0 else f"{value:.2g}"
+    if value == 0:
+        return "0"
+    return f"{value:.4g}" if value >= 1 else f"{value:.2g}"   # 992, 1.0005, 0.00014
 
 
 def _percent(score: Optional[float]) -> str:
@@ -277,7 +279,10 @@ def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
     for r, name in zip(results, names):
         tol = tolerance_text(r.tolerance) + ("*" if r.tolerance_from == "file" else "")
         if not r.readable:
-            why = r.error[len(r.source) + 1:].lstrip() if r.error.startswith(r.source + ":") else r.error
+            why = r.error
+            if why.startswith(r.source + ":"):      # the row names the file: say where in it
+                why = why[len(r.source) + 1:].lstrip()
+                why = f"at {why}" if why[:1].isdigit() else why
             rows.append((name, "— 0%", tol, Text(f"unreadable: {why}", style="yellow")))
             continue
         first = r.first_wrong
