@@ -11,8 +11,8 @@ computed by hand: a number for a size-1 vector, a list for a longer one.
         hidden.h[2]: 6         # one unit, counted from 1 (a dense layer's: its label)
         out.label: destination # the winning label of a softmax layer
 
-A quantity is named by its path in the trace (``lstm.gates.input_gate.a``), by the end
-of one when only one path ends so (``c``, ``input_gate.a``), with ``[unit]`` for one
+A quantity is named by its path in the trace (``lstm.c``, ``hidden.h``), by the end
+of one when only one path ends so (``c``, ``h``), with ``[unit]`` for one
 unit, or as ``….label`` for a dense layer's winning label.
 
 An answer is right when every entry satisfies
@@ -127,7 +127,7 @@ class Reference:
         if not isinstance(name, str):
             return None
         known = self.quantities + self.label_paths
-        # A bare field name ("c", "forget_gate.a") usually means the one path ending in it.
+        # A bare field name ("c", "gates.…a") usually means the one path ending in it.
         ends = [q for q in known if q.endswith("." + name)]
         if len(ends) == 1:
             return ends[0]
@@ -163,13 +163,13 @@ class Reference:
         if base in known:
             path = base
         else:
-            candidates = [q for q in known if q.endswith("." + base)]
-            if len(candidates) > 1:
-                raise _Unknown(f"the quantity {quoted(name)} could be any of {', '.join(candidates)}: "
+            ending = [q for q in known if q.endswith("." + base)]
+            if len(ending) > 1:
+                raise _Unknown(f"the quantity {quoted(name)} could be any of {', '.join(ending)}: "
                                "write the one you mean")
-            if not candidates:
+            if not ending:
                 raise _Unknown(f"unknown quantity {quoted(name)}", self.suggest(base))
-            path = candidates[0]
+            path = ending[0]
         if unit_text is None:
             return path, None
         if path in self.label_paths:

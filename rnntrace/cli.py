@@ -384,7 +384,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
       tolerance: 0.01        # optional
       steps:
         1: {lstm.c: 3, y: 0}
-        4: {y: 7, output_gate.a: 1}
+        4: {y: 7, c: 7}
         5:
           hidden.h[2]: 6     # one unit, counted from 1
 

@@ -11,7 +11,7 @@ Each operand is the student's own value where they gave one (unit by unit, the e
 value for units they left out) and the exact value otherwise; the formula is then
 evaluated by ``rnntrace.layers.formula.evaluate``. Nothing here knows a layer type.
 
-    c = g·i + c_prev·f, the student's c at step 2 being 8 instead of 7:
+    the lecture's LSTM cell, the student's c at step 2 being 8 instead of 7:
     c at step 3 = 2·0 + 8·1 = 8 follows from "your lstm.c at step 2".
 """
 from __future__ import annotations
@@ -56,7 +56,12 @@ class FollowThrough:
     """Called as ``follow(mine, t, path)``: the quantity ``path`` at step ``t``
     recomputed from the student's values ``mine``, with the answers it used that differ
     from the exact values (``["your lstm.c at step 2"]``); None when the quantity is
-    not computed from anything the student answered differently."""
+    not computed from anything the student answered differently.
+
+    What the formula reads is the student's value: their answer where they gave one
+    (unit by unit); where they did not, it is itself recomputed from their values (an
+    activation answered without its z still follows from their memory), down to the
+    exact values where nothing of theirs is involved."""
 
     def __init__(self, spec, reference, descriptions: Optional[Sequence[Mapping[str, Any]]] = None):
         if descriptions is None:
@@ -74,13 +79,10 @@ class FollowThrough:
         last = self.descriptions[-1]
         #: The step's output ``y`` is the last layer's output, under either name.
         self.output = f"{self.names[-1]}.{last['output']}"
+        self._memo: Dict[Tuple[int, str], Any] = {}
+        self._for: Any = None
 
     # ------------------------------------------------------------------ values
-
-    def _same(self, path: str) -> Tuple[str, ...]:
-        if path == "y":
-            return ("y", self.output)
-        return (path, "y") if path == self.output else (path,)
 
     def _exact(self, t: int, path: str) -> Optional[np.ndarray]:
         values = self.reference.steps[t - 1].get("y" if path == self.output else path)
@@ -88,84 +90,104 @@ class FollowThrough:
             return None
         return np.asarray(values, dtype=np.float64)
 
-    def _value(self, mine: Mine, t: int, path: str, used: List[str],
-               written: Optional[Tuple[int, str]] = None) -> Optional[np.ndarray]:
-        """The student's value of ``path`` at step ``t`` where given, unit by unit over
-        the exact one; for a memory read, their value of what was written the step
-        before (``written``) when they did not answer the read itself."""
-        exact = self._exact(t, path)
-        if exact is None:
-            return None
-        places = [(t, p) for p in self._same(path)]
-        if written is not None and written[0] >= 1 and written[0] <= len(self.reference):
-            places += [(written[0], p) for p in self._same(written[1])]
-        for step, p in places:
-            given = mine.get((step, p))
-            if not given:
-                continue
-            value = exact.copy()
-            for u, v in given.items():
-                if 0 <= u < len(value):
-                    value[u] = v
-            if not np.array_equal(value, exact):
-                used.append(f"your {p} at step {step}")
-            return value
-        return exact
-
-    # ------------------------------------------------------------------ the recomputation
+    def _given(self, mine: Mine, t: int, path: str):
+        """The student's answer for ``path`` at ``t`` (also as ``y`` for the output)."""
+        given = mine.get((t, path))
+        if not given and path == self.output:
+            given = mine.get((t, "y"))
+        return given
 
     def _locate(self, path: str) -> Optional[Tuple[_Part, str]]:
-        if path == "y":
-            path = self.output
         best = None
         for prefix, part in self.parts.items():
             if path.startswith(prefix) and (best is None or len(prefix) > len(best[0].prefix)):
                 best = (part, path[len(prefix):])
         return best
 
-    def _input(self, part: _Part, mine: Mine, t: int, used: List[str]) -> Optional[np.ndarray]:
-        if part.index == 0:
-            return self._value(mine, t, "x", used)
-        below = self.names[part.index - 1]
-        return self._value(mine, t, f"{below}.{self.descriptions[part.index - 1]['output']}", used)
+    def _value(self, mine: Mine, t: int, path: str):
+        """(the student's value of ``path`` at step ``t``, the answers of theirs it rests
+        on that differ from the exact values), or None where it cannot be known."""
+        key = (t, path)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None                  # a formula never reads itself; be safe
+        exact = self._exact(t, path)
+        if exact is None:
+            return None
+        base = self._recompute(mine, t, path)
+        value, used = (exact, frozenset()) if base is None else base
+        given = self._given(mine, t, path)
+        if given:
+            value = value.copy()
+            for u, v in given.items():
+                if 0 <= u < len(value):
+                    value[u] = v
+            if len(given) >= len(value):
+                used = frozenset()              # wholly theirs: what it rested on no longer counts
+            if any(0 <= u < len(exact) and v != exact[u] for u, v in given.items()):
+                used = used | {f"your {'y' if (t, path) not in mine else path} at step {t}"}
+        self._memo[key] = (value, used)
+        return self._memo[key]
 
-    def __call__(self, mine: Mine, t: int, path: str):
+    def _recompute(self, mine: Mine, t: int, path: str):
+        """``path`` at step ``t`` from the student's values of what it reads, or None
+        when it reads nothing (an input x) or cannot be recomputed."""
+        if path == "x":
+            return None
         found = self._locate(path)
         if found is None:
             return None
         part, rest = found
         before = t + 1 if part.backward else t - 1
         if rest in part.memory:
-            # A memory read is what the student wrote at the step before.
+            # A memory read is what was written at the step before (the start: exact).
             if not 1 <= before <= len(self.reference):
                 return None
-            used: List[str] = []
-            value = self._value(mine, before, part.prefix + part.memory[rest]["written"], used)
-            return None if value is None or not used else (tuple(value.tolist()), used)
+            return self._value(mine, before, part.prefix + part.memory[rest]["written"])
         quantity = part.by_path.get(rest)
         if quantity is None or "compute" not in quantity:
             return None
-        used = []
         values: Dict[str, np.ndarray] = {}
+        used: frozenset = frozenset()
         for name in dict.fromkeys(_reads(quantity["compute"])):
             if name == "x":
                 continue
-            if name in part.memory:
-                value = self._value(mine, t, part.prefix + name, used,
-                                    written=(before, part.prefix + part.memory[name]["written"]))
-            else:
-                value = self._value(mine, t, part.prefix + name, used)
-            if value is None:
+            got = self._value(mine, t, part.prefix + name)
+            if got is None:
                 return None
-            values[name] = value
-        x = self._input(part, mine, t, used)
-        if x is None or not used:
+            values[name], used = got[0], used | got[1]
+        if part.index == 0:
+            x = self._value(mine, t, "x")
+        else:
+            x = self._value(mine, t, f"{self.names[part.index - 1]}.{self.descriptions[part.index - 1]['output']}")
+        if x is None:
             return None
+        used = used | x[1]
+        if not used:
+            return None                         # nothing of theirs: the exact value
         from .layers.formula import evaluate
         description = part.description
         if "parameters" not in description:
             description = dict(description, parameters={})
         with np.errstate(all="ignore"):
-            result = evaluate(description, rest, values, x)
-        result = np.asarray(result, dtype=np.float64)
-        return tuple(v if np.isfinite(v) else None for v in result.tolist()), list(dict.fromkeys(used))
+            result = np.asarray(evaluate(description, rest, values, x[0]), dtype=np.float64)
+        if not np.all(np.isfinite(result)):
+            return None
+        return result, used
+
+    def __call__(self, mine: Mine, t: int, path: str):
+        if self._for is not mine:               # a new file: forget the last one's values
+            self._memo, self._for = {}, mine
+        if path == "y":
+            path = self.output
+        found = self._recompute(mine, t, path)
+        if found is None:
+            return None
+        value, used = found
+        return tuple(value.tolist()), sorted(used, key=_step_order)
+
+
+def _step_order(source: str):
+    """"your lstm.c at step 2" sorts by its step, then by name."""
+    name, _, step = source.rpartition(" at step ")
+    return (int(step) if step.isdigit() else 0, name)

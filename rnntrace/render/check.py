@@ -79,7 +79,7 @@ def verdict_word(v) -> str:
     if v.status == "unanswered":
         return "unanswered"
     if v.right:
-        return f"{RIGHT} (follows from {v.follows})" if v.follows else RIGHT
+        return f"{RIGHT} (follows)" if v.follows else RIGHT
     if v.wrong_units:
         word = "unit" if len(v.wrong_units) == 1 else "units"
         return f"{WRONG}: {word} {', '.join(v.wrong_units)}"
@@ -141,10 +141,13 @@ class _AnswerRows:
         soft = (1, 5)
         needed = sum(min(w, 16) if i in soft else w for i, w in enumerate(widths))
         if needed + 19 <= options.max_width:      # 7 rules and 12 spaces of padding
+            # The quantity keeps its whole name if it can; the verdict wraps first.
+            room = options.max_width - 19 - sum(w for i, w in enumerate(widths) if i not in soft)
+            widths[1] = min(widths[1], room - min(widths[5], 16))
+            widths[5] = min(widths[5], room - widths[1])
             table = Table(title=Text(self.title), title_justify="left")
             for i, (name, justify) in enumerate(self.HEADERS):
-                table.add_column(name, justify=justify, overflow="fold", no_wrap=i not in soft,
-                                 min_width=min(widths[i], 16) if i in soft else widths[i])
+                table.add_column(name, justify=justify, overflow="fold", no_wrap=i not in soft, width=widths[i])
             for row in self.rows:
                 table.add_row(*row)
             yield table
@@ -180,6 +183,10 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     parts = [table]
     for error in errors:
         parts.append(Text(f"error: {error}", style="yellow"))
+    for v in result.verdicts:
+        if v.follows:
+            parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}): "
+                              f"{_values(v.recomputed or (), precision)} from your values", style="green"))
     if result.ignored:
         listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
         more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""

@@ -12,13 +12,13 @@ line per unit.
 """
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from ..layers import legend, need
 from .arithmetic import Line, Writer
-from .numbers import DEFAULT_PRECISION
+from .numbers import DEFAULT_PRECISION, vector_show
 
 __all__ = ["Line", "record_lines", "step_lines", "as_text", "legend"]
 
@@ -60,46 +60,44 @@ def _base(lhs: str) -> Tuple[str, str]:
     return head, bracket + unit
 
 
-def _output_field(record) -> str:
-    """The record field that is the layer's output (``h``, ``y``)."""
-    for name in getattr(record, "__dataclass_fields__", ()):
-        if getattr(record, name) is record.output:
-            return name
-    return "h"
+def _names(description, path: str) -> List[str]:
+    """The left-hand sides that may write the quantity ``path``, best first, from the
+    layer's description: its own label (``z_i``, ``c``), its path when that is one
+    word (``c``); for an activation written on the line of its weighted sum
+    (σ(z_i) after ``z_i = …``, an Elman ``h`` after ``z = … → tanh(z)``) that sum's; for a
+    sum written on its value's line (a linear output's ``y = …``) that value's."""
+    quantities = description.get("quantities", [])
+    by_path = {q["path"]: q for q in quantities}
+    q = by_path.get(path)
+    if q is None:
+        return [path]
+    names = [q["label"]] + ([path] if "." not in path else [])
+    compute = q.get("compute") or {}
+    if compute.get("op") == "apply" and isinstance(compute.get("of"), str) and compute["of"] in by_path:
+        names += _names(description, compute["of"])
+    if q.get("kind") == "pre":
+        for other in quantities:
+            c = other.get("compute") or {}
+            if c.get("op") == "apply" and c.get("of") == path:
+                names += [other["label"]] + ([other["path"]] if "." not in other["path"] else [])
+    return list(dict.fromkeys(names))
 
 
-def _lines_of(layer, record, x, field: str, unit: Optional[str], p: int, arrow: str = "",
+def _lines_of(layer, description, record, x, field: str, unit: Optional[int], p: int, arrow: str = "",
               width: Optional[int] = None) -> List[Line]:
-    """The lines of ``record_lines`` that compute ``field`` of one layer: its own line
-    (``c``, ``z_i`` for both z_i and σ(z_i)); for a value written on the line of its
-    weighted sum (an Elman h after ``z = … → tanh(z)``) the lines of that sum; for a
-    sum written on its value's line (a linear output's ``y = …``) that line."""
-    from .quantities import gate_names, layer_quantities
+    """The lines of ``record_lines`` that compute ``field`` of one layer (or direction)."""
     lines = [(f"{arrow} {lhs}" if arrow else lhs, rhs) for lhs, rhs in record_lines(layer, record, x, p)]
-    parts = field.split(".")
-    if parts[0] == "gates" and len(parts) == 3:
-        want = [gate_names(layer, parts[1])[1]]
-    else:
-        want = [field]
-        shown = layer_quantities(layer)
-        order = [q.path for q in shown]
-        if field in order:
-            i = order.index(field)
-            if shown[i].kind == "pre" and i + 1 < len(shown):
-                want.append(shown[i + 1].path)
-            before = [q for q in shown[:i] if q.kind == "pre"]
-            if before and shown[i].kind != "pre":
-                want.append(before[-1].path)
     # The left-hand sides keep the width they have among all of the layer's lines,
     # so that each line is the very text run --explain writes.
     if width is None:
         width = max((len(lhs) for lhs, _ in lines), default=0)
-    labels = getattr(layer, "labels", None)
-    if unit is not None and labels and unit[1:-1].isdigit() and 1 <= int(unit[1:-1]) <= len(labels):
-        unit = f"[{labels[int(unit[1:-1]) - 1]}]"     # slot.z[1] is the line z[destination]
-    for name in want:
+    units = description.get("units") or []
+    suffix = None
+    if unit is not None:           # unit 2 of a layer is the line z[2], or z[time] by its label
+        suffix = f"[{units[unit]}]" if unit < len(units) else f"[{unit + 1}]"
+    for name in _names(description, field):
         chosen = [(lhs.ljust(width), rhs) for lhs, rhs in lines if _base(lhs)[0] == name and
-                  (unit is None or _base(lhs)[1] in ("", unit))]
+                  (suffix is None or _base(lhs)[1] in ("", suffix))]
         if chosen:
             return chosen
     return []
@@ -111,46 +109,47 @@ _ARROWS = {"forward": "→", "backward": "←"}
 
 def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_PRECISION) -> Optional[str]:
     """The arithmetic of one quantity at step ``t``, as ``run --explain`` writes it:
-    ``lstm.c`` at step 4 → ``c = g·i + c_prev·f = 1·1 + 7·1 = 8``. A memory read
-    (``lstm.c_prev``) is what the previous step wrote; ``x`` has no arithmetic (None)."""
+    ``lstm.c`` at step 2 → ``c = … = 4·1 + 3·1 = 7``. A memory read is what the step
+    before wrote; ``x`` has no arithmetic (None).
+    ``quantity`` may end in ``[k]``, one unit counted from 1."""
+    from ..layers import describe
     unit = None
     if quantity.endswith("]") and "[" in quantity:
-        quantity, _, unit = quantity.partition("[")
-        unit = "[" + unit
+        quantity, _, inside = quantity.partition("[")
+        unit = int(inside[:-1]) - 1 if inside[:-1].isdigit() else None
     if quantity == "x" or not 1 <= t <= len(trace):
         return None
     step = trace[t - 1]
     x = step.x
     layer = record = None
-    rest = ""
     last = spec.layers[-1]
-    head, _, tail = quantity.partition(".")
+    head, _, rest = quantity.partition(".")
     if quantity == "y":
-        head, tail = last.name, _output_field(step.layers[last.name])
-    for candidate in spec.layers:
-        if candidate.name == head:
-            layer, record, rest = candidate, step.layers[candidate.name], tail
+        head, rest = last.name, describe(last)["output"]
+    for each in spec.layers:
+        if each.name == head:
+            layer, record = each, step.layers[each.name]
             break
-        x = step.layers[candidate.name].output
+        x = step.layers[each.name].output
     if layer is None or not rest:
         return None
-    # Into a part of the layer (a bidirectional layer's forward or backward direction).
+    description = describe(layer)
+    # Into one direction of a bidirectional layer: its lines are marked with an arrow.
     backward, arrow, width = False, "", None
     first, _, more = rest.partition(".")
-    inner = getattr(layer, first, None)
-    if more and first in _ARROWS and inner is not None and hasattr(record, first):
+    if more and first in _ARROWS and isinstance(description.get(first), dict):
         width = max((len(lhs) for lhs, _ in record_lines(layer, record, x, precision)), default=0)
         backward, arrow = first == "backward", _ARROWS[first]
-        layer, record, rest = inner, getattr(record, first), more
-    if rest.endswith("_prev") and hasattr(record, rest) and hasattr(record, rest[:-len("_prev")]):
+        layer, record, description, rest = getattr(layer, first), getattr(record, first), description[first], more
+    memory = {m["read"]: m["written"] for m in description.get("memory", [])}
+    if rest in memory:
         # What the memory holds at step t was written at the step read before it.
-        written = rest[:-len("_prev")]
+        written = memory[rest]
         before = t + 1 if backward else t - 1
         if not 1 <= before <= len(trace):
-            values = vector_show(getattr(record, rest), precision)
-            return f"{rest} at step {t} is the starting value: {values}"
-        prefix = quantity[:-len(rest)] + written
-        text = quantity_text(spec, trace, before, prefix + (unit or ""), precision)
+            return f"{rest} at step {t} is the starting value: {vector_show(getattr(record, rest), precision)}"
+        text = quantity_text(spec, trace, before, quantity[:-len(rest)] + written +
+                             ("" if unit is None else f"[{unit + 1}]"), precision)
         return f"{rest} at step {t} is {written} from step {before}:" + ("\n" + text if text else "")
-    lines = _lines_of(layer, record, x, rest, unit, precision, arrow, width)
+    lines = _lines_of(layer, description, record, x, rest, unit, precision, arrow, width)
     return as_text(lines) if lines else None
