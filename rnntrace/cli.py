@@ -386,7 +386,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         1: {lstm.c: 3, y: 0}
         4: {y: 7, c: 7}
         5:
-          hidden.h[2]: 6     # one unit, counted from 1
+          lstm.h[1]: 0       # one unit of a list, counted from 1
 
     With one file, each answer gets a row; with several (a whole class) each file gets
     a row with its score and first answer that is not right, and a file that cannot be
