@@ -185,8 +185,8 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
         parts.append(Text(f"error: {error}", style="yellow"))
     for v in result.verdicts:
         if v.follows:
-            parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}): "
-                              f"{_values(v.recomputed or (), precision)} from your values", style="green"))
+            parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}, "
+                              f"which give {_values(v.recomputed or (), precision)})", style="green"))
     if result.ignored:
         listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
         more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""
