@@ -175,12 +175,32 @@ class FollowThrough:
             return None
         return result, used
 
+    def _warm(self, mine: Mine, t: int) -> None:
+        """Works out the memories step by step up to ``t`` (down to it, for a backward
+        direction), so that a memory read at step 1000 does not recurse through 999
+        steps at once."""
+        steps = [s for s, _ in mine]
+        if not steps:
+            return
+        first, last = min(steps), max(steps)
+        for part in self.parts.values():
+            if not part.memory:
+                continue
+            order = range(last, t, -1) if part.backward else range(first, t)
+            for s in order:
+                for m in part.memory.values():
+                    self._value(mine, s, part.prefix + m["written"])
+
     def __call__(self, mine: Mine, t: int, path: str):
         if self._for is not mine:               # a new file: forget the last one's values
             self._memo, self._for = {}, mine
         if path == "y":
             path = self.output
-        found = self._recompute(mine, t, path)
+        try:
+            self._warm(mine, t)
+            found = self._recompute(mine, t, path)
+        except RecursionError:                  # a network deeper than any exercise
+            return None
         if found is None:
             return None
         value, used = found

@@ -247,3 +247,13 @@ def test_bidirectional_directions_carry_their_own_way(tmp_path):
     assert by[(3, "birnn.backward.h_prev")].follows == "your birnn.backward.h at step 4"
     assert by[(2, "birnn.h")].wrong_units == ("1", "2")                # as judged against the exact [3, 9]
     assert by[(2, "birnn.h")].follows == "your birnn.forward.h at step 2, your birnn.backward.h at step 3"
+
+
+def test_a_slip_carried_over_a_long_sequence(tmp_path):
+    # h_t = 1 + h_{t−1}: exactly t. A student's h_1 = 100 makes every later h 99 more,
+    # h_1500 = 1599, further back than Python's recursion limit reaches.
+    spec = "inputs: [" + ", ".join(["1"] * 1500) + "]\nlayers:\n" \
+           "  - {name: hidden, type: elman, size: 1, activation: linear, W: 1, U: 1, b: 0}\n"
+    by = grade(spec, "steps:\n  1: {h: 100}\n  1500: {h: 1599}\n", tmp_path)
+    assert verdicts(by) == {(1, "hidden.h"): "wrong", (1500, "hidden.h"): "follows"}
+    assert by[(1500, "hidden.h")].exact == (1500.0,)
