@@ -252,14 +252,14 @@ def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Opti
                      line=line, column=column)
 
 
-def _number(doc: Document, value: Any, where: Sequence[Any]) -> float:
+def _number(doc: Document, value: Any, where: Sequence[Any], shown: Optional[Sequence[Any]] = None) -> float:
     """A hand-computed value, read as a spec's numbers are (``yamlsource.as_number``)."""
     if isinstance(value, float) and math.isnan(value):   # worded as infinity is
-        raise _error(doc, "expected a finite number, found NaN", where)
+        raise _error(doc, "expected a finite number, found NaN", where, shown=shown)
     try:
         return as_number(value)
     except ValueError as exc:
-        raise _error(doc, str(exc), where) from None
+        raise _error(doc, str(exc), where, shown=shown) from None
 
 
 def _plural(n: int, word: str) -> str:
@@ -288,17 +288,17 @@ def _read_answer(doc: Document, reference: Reference, t: int, name: Any, value: 
         if isinstance(value, list):
             raise _error(doc, f"{name} is one unit: answer with one number, found {describe(value)}", at,
                          shown=shown)
-        return Answer(t, path, (_number(doc, value, at),), (unit,), name=name, line=line)
+        return Answer(t, path, (_number(doc, value, at, shown),), (unit,), name=name, line=line)
     if isinstance(value, list):
         if len(value) != size:
             raise _error(doc, f"{path} has {_plural(size, 'value')}; found a list of {len(value)}", at,
                          shown=shown)
-        numbers = tuple(_number(doc, v, at + (i,)) for i, v in enumerate(value))
+        numbers = tuple(_number(doc, v, at + (i,), shown + (i,)) for i, v in enumerate(value))
     elif size != 1:
         raise _error(doc, f"{path} has {size} values: answer with a list of {size} numbers "
                           f"(or one unit as {path}[1]), found {describe(value)}", at, shown=shown)
     else:
-        numbers = (_number(doc, value, at),)
+        numbers = (_number(doc, value, at, shown),)
     return Answer(t, path, numbers, name=name, line=line)
 
 
@@ -354,13 +354,13 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
                                   f"found {describe(entries)}", ("steps", key), shown=("steps", t))
         if problem is not None:
             # One row for each answer the step holds: each is an answer that cannot be judged.
-            problems.extend(Problem(t, n if isinstance(n, str) else "", problem) for n in names)
+            problems.extend(Problem(t, shorten(n) if isinstance(n, str) else "", problem) for n in names)
             continue
         for name, value in entries.items():
             try:
                 answer = _read_answer(doc, reference, t, name, value, text)
             except SpecError as exc:
-                problems.append(Problem(t, str(name), exc))
+                problems.append(Problem(t, shorten(str(name)), exc))
                 continue
             units = answer.units if answer.units is not None else range(max(1, len(answer.value)))
             twice = next((seen[(t, answer.quantity, u)] for u in units if (t, answer.quantity, u) in seen), None)
