@@ -771,6 +771,7 @@ def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
             "with_wrong": sum(r.status == "wrong" for r in results),
             "unreadable": len(results) - len(readable),
             "answers": sum(r.total for r in readable), "right": sum(r.right for r in readable),
+            "ignored": sum(len(r.ignored) for r in readable),
             "mean_score": sum(r.score for r in results) / len(results) if results else None}
 
 

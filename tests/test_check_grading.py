@@ -254,6 +254,9 @@ def test_a_key_decides_what_is_scored(tmp_path, monkeypatch):
     assert lazy["ignored"] == [{"t": 1, "quantity": "x"}, {"t": 1, "quantity": "lstm.c_prev"}]
     assert (good["right"], good["total"]) == (4, 4)
     assert lazy["tolerance"] == 0.001 and lazy["tolerance_from"] == "key"
+    assert report["summary"]["ignored"] == 2 and report["key"] == "key.yaml"
+    table = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml", "good.yaml")
+    assert "2 answers the key does not ask for ignored" in " ".join(table.stdout.split())
     one = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml")
     out = " ".join(one.stdout.split())
     assert "unanswered" in out and "2 answers the key does not ask for, ignored: step 1 x, step 1 lstm.c_prev" in out

@@ -308,6 +308,9 @@ def class_summary(summary) -> str:
         text += f"; mean score {_percent(summary['mean_score'])}"
         if summary["unreadable"]:
             text += f" counting {summary['unreadable']} unreadable as 0"
+    if summary.get("ignored"):
+        n = summary["ignored"]
+        text += f"; {n} answer{'s' if n != 1 else ''} the key does not ask for ignored"
     return text
 
 
