@@ -360,3 +360,14 @@ def test_every_quantitys_hint_is_run_explains_text(name):
             source = t
         for line in lines:
             assert line in panels[source], (q, line)
+
+
+def test_a_tie_accepts_each_tied_label(tmp_path):
+    spec = tmp_path / "tie.yaml"
+    # W = 0 and b = [1, 1, 0]: z = [1, 1, 0], so "yes" and "maybe" tie for the largest output
+    spec.write_text("inputs: [[1]]\nlayers:\n  - {name: out, type: dense, size: 3, activation: softmax, "
+                    "W: 0, b: [1, 1, 0], labels: [yes, maybe, no]}\n", encoding="utf-8")
+    ref = Reference.from_trace(rnntrace.run(rnntrace.load_spec(str(spec))))
+    result = check(answers_from_text("steps:\n  1: {label: maybe}\n", ref), ref)
+    assert result.verdicts[0].right and set(result.verdicts[0].exact) == {"yes", "maybe"}
+    assert not check(answers_from_text("steps:\n  1: {label: no}\n", ref), ref).verdicts[0].right
