@@ -127,7 +127,7 @@ class Reference:
         if not isinstance(name, str):
             return None
         known = self.quantities + self.label_paths
-        # A bare field name ("c", "gates.…a") usually means the one path ending in it.
+        # A bare field name ("c", "<block>.a") usually means the one path ending in it.
         ends = [q for q in known if q.endswith("." + name)]
         if len(ends) == 1:
             return ends[0]

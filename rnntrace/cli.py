@@ -536,7 +536,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
 
 def _ask_option(f):
     return click.option("--ask", default=None, metavar="NAMES",
-                        help="Comma-separated quantities to ask for: full paths (lstm.gates.input_gate.a) "
+                        help="Comma-separated quantities to ask for: full paths (lstm.gates.<block>.a) "
                              "or their last part (c, h, y, a); 'all' for everything. "
                              "Default: each layer's memory and output.")(f)
 
