@@ -257,3 +257,21 @@ def test_a_slip_carried_over_a_long_sequence(tmp_path):
     by = grade(spec, "steps:\n  1: {h: 100}\n  1500: {h: 1599}\n", tmp_path)
     assert verdicts(by) == {(1, "hidden.h"): "wrong", (1500, "hidden.h"): "follows"}
     assert by[(1500, "hidden.h")].exact == (1500.0,)
+
+
+def test_variants_follow_through_their_own_formulas(tmp_path):
+    # lstm_peephole_gers.yaml counts the 1s: c = 0, 1, 1, 1, 2, and its output gate reads
+    # the new cell, z_o = 10·c − 5, so o = hard σ(5) = 1 once c ≥ 1. A student who
+    # missed the 1 at step 2 (c_2 = 0) gets z_o = −5, o = 0, h_2 = 0, then c_3 = 0, h_3 = 0.
+    spec = (rnntrace.bundled.examples_dir() / "lstm_peephole_gers.yaml").read_text()
+    by = grade(spec, "steps:\n  2: {c: 0, output_gate.z: -5, output_gate.a: 0, h: 0}\n  3: {c: 0, h: 0}\n",
+               tmp_path)
+    assert verdicts(by) == {(2, "lstm.c"): "wrong", (2, "lstm.gates.output_gate.z"): "follows",
+                            (2, "lstm.gates.output_gate.a"): "follows", (2, "lstm.h"): "follows",
+                            (3, "lstm.c"): "follows", (3, "lstm.h"): "follows"}
+    # gru_reset_before.yaml: r = [1, 0], u = 0, so h = n = x + U·(r∘h_prev) = [x, x + h1_prev]:
+    # h = [1, 1], [2, 3], [3, 5]. A student's h_2 = [5, 3] gives h_3 = [3, 3 + 5] = [3, 8].
+    spec = (rnntrace.bundled.examples_dir() / "gru_reset_before.yaml").read_text()
+    by = grade(spec, "steps:\n  2: {h: [5, 3]}\n  3: {h: [3, 8]}\n", tmp_path)
+    assert verdicts(by) == {(2, "gru.h"): "wrong", (3, "gru.h"): "follows"}
+    assert by[(2, "gru.h")].wrong_units == ("1",) and by[(3, "gru.h")].wrong_units == ("2",)
