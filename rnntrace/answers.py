@@ -217,11 +217,12 @@ class Answer:
     label: Optional[str] = None
     name: str = ""
     line: Optional[int] = None
+    unit_name: Optional[str] = None      # the unit's label, or its number from 1
 
     @property
     def shown(self) -> str:
-        """``hidden.h``, or ``hidden.h[2]`` for one unit."""
-        return self.quantity if self.units is None else f"{self.quantity}[{self.units[0] + 1}]"
+        """``hidden.h``, or ``hidden.h[2]`` (``slot.y[time]``) for one unit."""
+        return self.quantity if self.units is None else f"{self.quantity}[{self.unit_name or self.units[0] + 1}]"
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,8 @@ def _read_answer(doc: Document, reference: Reference, t: int, name: Any, value: 
         if isinstance(value, list):
             raise _error(doc, f"{name} is one unit: answer with one number, found {describe(value)}", at,
                          shown=shown)
-        return Answer(t, path, (_number(doc, value, at, shown),), (unit,), name=name, line=line)
+        return Answer(t, path, (_number(doc, value, at, shown),), (unit,), name=name, line=line,
+                      unit_name=reference.unit_name(path, unit))
     if isinstance(value, list):
         if len(value) != size:
             raise _error(doc, f"{path} has {_plural(size, 'value')}; found a list of {len(value)}", at,
@@ -397,10 +399,11 @@ class Question:
     quantity: str
     units: Optional[Tuple[int, ...]] = None
     label: bool = False
+    unit_name: Optional[str] = None
 
     @property
     def shown(self) -> str:
-        return self.quantity if self.units is None else f"{self.quantity}[{self.units[0] + 1}]"
+        return self.quantity if self.units is None else f"{self.quantity}[{self.unit_name or self.units[0] + 1}]"
 
 
 @dataclass(frozen=True)
@@ -427,7 +430,7 @@ def load_key(path: str, reference: Reference) -> Key:
                 raise RnntraceError(
                     f"{answers.source}: step {a.t} {a.shown}: the key says {a.value[bad]!r}, but the spec's "
                     f"exact value is {exact[bad]!r}: is it the key of another spec?")
-        questions.append(Question(a.t, a.quantity, a.units, a.label is not None))
+        questions.append(Question(a.t, a.quantity, a.units, a.label is not None, a.unit_name))
     return Key(answers.source, tuple(questions), answers.tolerance)
 
 
@@ -672,7 +675,8 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
         if len(values) < len(units):
             verdicts.append(_unanswered(q, reference, problems, missing=[u for u in units if u not in values]))
             continue
-        answer = Answer(q.t, q.quantity, tuple(values[u] for u in units), q.units, line=min(l or 0 for l in lines))
+        answer = Answer(q.t, q.quantity, tuple(values[u] for u in units), q.units, line=min(l or 0 for l in lines),
+                        unit_name=q.unit_name)
         verdicts.append(judged(answer, _exact_of(reference, q.t, q.quantity, q.units),
                                _names_of(reference, q.quantity, q.units)))
     ignored = tuple((a.t, a.shown) for a in answers.answers if id(a) not in used)

@@ -96,7 +96,7 @@ def test_a_winning_label_is_answered_by_its_word(tmp_path):
     assert not by[(1, "slot.label")].right
     # step 1 ("arrive"): z = [0, 0, 2]; softmax's "other" = e²/(2 + e²)
     other = math.exp(2) / (2 + math.exp(2))
-    assert by[(1, "slot.y[3]")].exact == pytest.approx((other,), rel=1e-12) and by[(1, "slot.y[3]")].right
+    assert by[(1, "slot.y[other]")].exact == pytest.approx((other,), rel=1e-12) and by[(1, "slot.y[other]")].right
 
 
 def test_a_wrong_vector_answer_says_which_unit_is_wrong(basic, tmp_path):

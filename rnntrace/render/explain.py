@@ -116,7 +116,7 @@ def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_P
     unit = None
     if quantity.endswith("]") and "[" in quantity:
         quantity, _, inside = quantity.partition("[")
-        unit = int(inside[:-1]) - 1 if inside[:-1].isdigit() else None
+        unit = inside[:-1]                      # a number from 1, or a label (found below)
     if quantity == "x" or not 1 <= t <= len(trace):
         return None
     step = trace[t - 1]
@@ -134,6 +134,9 @@ def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_P
     if layer is None or not rest:
         return None
     description = describe(layer)
+    if isinstance(unit, str):
+        names = [str(n) for n in description.get("units") or []]
+        unit = int(unit) - 1 if unit.isdigit() else (names.index(unit) if unit in names else None)
     # Into one direction of a bidirectional layer: its lines are marked with an arrow.
     backward, arrow, width = False, "", None
     first, _, more = rest.partition(".")
