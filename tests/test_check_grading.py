@@ -371,3 +371,11 @@ def test_a_tie_accepts_each_tied_label(tmp_path):
     result = check(answers_from_text("steps:\n  1: {label: maybe}\n", ref), ref)
     assert result.verdicts[0].right and set(result.verdicts[0].exact) == {"yes", "maybe"}
     assert not check(answers_from_text("steps:\n  1: {label: no}\n", ref), ref).verdicts[0].right
+
+
+def test_the_hint_of_a_label_and_of_a_labelled_unit_is_the_softmax_line(tmp_path):
+    path = write(tmp_path, "s.yaml", "steps:\n  2:\n    slot.y[time]: 0.5\n    slot.label: time\n")
+    out = invoke("check", "slot_filling.yaml", path, "--explain").stdout
+    # step 2 ("Taipei" after "arrive"): z = [4, 0, 2], softmax → destination
+    assert "step 2 slot.y[time]: yours 0.5" in out and "step 2 slot.label: yours time" in out
+    assert out.count("softmax(z) = [0.8668, 0.0159, 0.1173] → destination") == 2

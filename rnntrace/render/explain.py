@@ -154,5 +154,7 @@ def quantity_text(spec, trace, t: int, quantity: str, precision: int = DEFAULT_P
         text = quantity_text(spec, trace, before, quantity[:-len(rest)] + written +
                              ("" if unit is None else f"[{unit + 1}]"), precision)
         return f"{rest} at step {t} is {written} from step {before}:" + ("\n" + text if text else "")
+    if rest not in {q["path"] for q in description.get("quantities", [])} and "output" in description:
+        rest = description["output"]            # a field beside the output: a softmax's winning label
     lines = _lines_of(layer, description, record, x, rest, unit, precision, arrow, width)
     return as_text(lines) if lines else None
