@@ -16,7 +16,7 @@ evaluated by ``rnntrace.layers.formula.evaluate``. Nothing here knows a layer ty
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
