@@ -12,64 +12,9 @@ import os
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 from .json import dumps
-from .numbers import DEFAULT_PRECISION, exact as exact_text, plain
+from .numbers import DEFAULT_PRECISION, apart, general, percent, plain_list, rough
 
 RIGHT, WRONG = "right", "WRONG"
-#: Beyond this many digits two different float64 values are shown as they read back.
-_MAX_DIGITS = 17
-
-
-def _number(v, precision: int) -> str:
-    if v is None:
-        return "overflow"
-    if isinstance(v, str):
-        return v
-    return plain(v, precision)
-
-
-def _values(values: Sequence, precision: int) -> str:
-    # plain, not fmt: an exact 0.000136 shows its digits, not "0.0001" beside a
-    # difference of 0.00014
-    text = [_number(v, precision) for v in values]
-    return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
-
-
-def _apart(yours: Sequence, exact: Sequence, precision: int) -> Tuple[str, str]:
-    """Yours and the exact value with as many digits as it takes to see them differ:
-    with --tolerance 1e-9, 0.1234567 and 0.12345678 are not both ``0.1235``."""
-    mine, true = list(yours), list(exact)
-    for i, (a, b) in enumerate(zip(yours, exact)):
-        if a is None or b is None or isinstance(a, str) or isinstance(b, str) or a == b:
-            continue
-        p = precision
-        while plain(a, p) == plain(b, p) and p < _MAX_DIGITS:
-            p += 1
-        if plain(a, p) == plain(b, p):
-            mine[i], true[i] = exact_text(a), exact_text(b)
-        else:
-            mine[i], true[i] = plain(a, p), plain(b, p)
-    return _joined(mine), _joined(true)
-
-
-def _joined(values) -> str:
-    text = [v if isinstance(v, str) else _number(v, DEFAULT_PRECISION) for v in values]
-    return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
-
-
-def _gap(value: Optional[float]) -> str:
-    if value is None:
-        return "—"
-    if value == 0:
-        return "0"
-    return f"{value:.4g}" if value >= 1 else f"{value:.2g}"   # 992, 1.0005, 0.00014
-
-
-def _percent(score: Optional[float]) -> str:
-    return "—" if score is None else f"{100 * score:.0f}%"
-
-
-def tolerance_text(value: float) -> str:
-    return f"{value:g}"
 
 
 def verdict_word(v) -> str:
@@ -93,7 +38,7 @@ def verdict_line(v, precision: int = DEFAULT_PRECISION) -> str:
         return f"{step}{v.quantity}: unanswered"
     if v.status == "error":
         return f"{step}{v.quantity}: error: {_short_error(v.error)}"
-    yours, exact = _apart(v.yours, v.exact, precision)
+    yours, exact = apart(v.yours, v.exact, precision)
     units = f" (unit {', '.join(v.wrong_units)})" if v.wrong_units else ""
     return f"{step}{v.quantity}: {yours}, exact {exact}{units}"
 
@@ -110,7 +55,7 @@ def file_summary(result) -> str:
     if not result.readable:
         return f"{result.source}: could not be read: {result.error}"
     word = "answer" if result.total == 1 else "answers"
-    return f"{result.source}: {result.right} of {result.total} {word} right ({_percent(result.score)})"
+    return f"{result.source}: {result.right} of {result.total} {word} right ({percent(result.score)})"
 
 
 _FROM = {"option": "--tolerance", "key": "the key's tolerance", "file": "the file's own tolerance",
@@ -119,7 +64,7 @@ _FROM = {"option": "--tolerance", "key": "the key's tolerance", "file": "the fil
 
 def rule(result) -> str:
     """What "right" means, a line of its own so that the formula is never split."""
-    return (f"right means |yours − exact| ≤ {tolerance_text(result.tolerance)}·max(1, |exact|) "
+    return (f"right means |yours − exact| ≤ {general(result.tolerance)}·max(1, |exact|) "
             f"({_FROM[result.tolerance_from]})")
 
 
@@ -134,8 +79,9 @@ class _AnswerRows:
         self.title, self.rows = title, rows
 
     def __rich_console__(self, console, options):
-        from rich.table import Table
         from rich.text import Text
+
+        from . import tables
         widths = [max([len(h)] + [len(str(r[i])) for r in self.rows]) for i, (h, _) in enumerate(self.HEADERS)]
         # Numbers are never wrapped; the quantity and the verdict may wrap down to 16.
         soft = (1, 5)
@@ -145,9 +91,10 @@ class _AnswerRows:
             room = options.max_width - 19 - sum(w for i, w in enumerate(widths) if i not in soft)
             widths[1] = min(widths[1], room - min(widths[5], 16))
             widths[5] = min(widths[5], room - widths[1])
-            table = Table(title=Text(self.title), title_justify="left")
-            for i, (name, justify) in enumerate(self.HEADERS):
-                table.add_column(name, justify=justify, overflow="fold", no_wrap=i not in soft, width=widths[i])
+            columns = [(tables.number_column if justify == "right" else tables.text_column)(
+                name, overflow="fold", no_wrap=i not in soft, width=widths[i])
+                for i, (name, justify) in enumerate(self.HEADERS)]
+            table = tables.table(Text(self.title), *columns)
             for row in self.rows:
                 table.add_row(*row)
             yield table
@@ -163,21 +110,20 @@ class _AnswerRows:
 def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Callable] = None) -> List:
     """One file: a row per answer, then the summary line (rich renderables). With
     ``hints`` (verdict → text), the arithmetic of each answer that is not right follows."""
-    from rich.table import Table
     from rich.text import Text
     errors = []
     rows = []
     for v in result.verdicts:
         if v.right:
-            yours, exact = _values(v.yours, precision), _values(v.exact, precision)
+            yours, exact = plain_list(v.yours, precision), plain_list(v.exact, precision)
             style = "green"
         else:
-            yours, exact = _apart(v.yours, v.exact, precision)
+            yours, exact = apart(v.yours, v.exact, precision)
             style = "bold red" if v.status == "wrong" else "yellow"
         if v.status == "error":
             errors.append(v.error)
         rows.append(("" if v.t is None else str(v.t), v.quantity, yours if v.yours else "—",
-                     exact if v.exact else "—", _gap(v.difference), Text(verdict_word(v), style=style)))
+                     exact if v.exact else "—", rough(v.difference), Text(verdict_word(v), style=style)))
     table = _AnswerRows(result.source, rows)
     style = "green" if result.status == "right" else "bold red"
     parts = [table]
@@ -186,7 +132,7 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     for v in result.verdicts:
         if v.follows:
             parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}, "
-                              f"which give {_values(v.recomputed or (), precision)})", style="green"))
+                              f"which give {plain_list(v.recomputed or (), precision)})", style="green"))
     if result.ignored:
         listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
         more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""
@@ -196,7 +142,7 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     parts.append(Text(file_summary(result), style=style))
     parts.append(Text(rule(result), style="dim"))
     if result.own_tolerance is not None and result.tolerance_from != "file":
-        parts.append(Text(f"the file's own tolerance {tolerance_text(result.own_tolerance)} is not used",
+        parts.append(Text(f"the file's own tolerance {general(result.own_tolerance)} is not used",
                           style="dim"))
     if hints is not None:
         parts += hint_blocks(result, hints)
@@ -214,7 +160,7 @@ def hint_blocks(result, hints: Callable) -> List:
         text = hints(v)
         if not text:
             continue
-        parts.append(Text(f"\nstep {v.t} {v.quantity}: yours {_apart(v.yours, v.exact, DEFAULT_PRECISION)[0]}"
+        parts.append(Text(f"\nstep {v.t} {v.quantity}: yours {apart(v.yours, v.exact, DEFAULT_PRECISION)[0]}"
                           if v.yours else f"\nstep {v.t} {v.quantity}: unanswered", style="bold"))
         parts.append(Text("\n".join("  " + line for line in text.splitlines()), overflow="fold"))
     if parts:
@@ -245,8 +191,9 @@ class _ClassRows:
         self.title, self.rows = title, rows
 
     def __rich_console__(self, console, options):
-        from rich.table import Table
         from rich.text import Text
+
+        from . import tables
         longest = max((len(r[0]) for r in self.rows), default=4)
         tol_width = max((len(r[2]) for r in self.rows), default=4)
         # 4 columns: 5 rules and 8 spaces of padding; the score ("12/14 86%") and the
@@ -257,11 +204,11 @@ class _ClassRows:
             # Widths given outright: rich's own sharing-out overshoots with min widths.
             file_width = min(longest, room)
             note_width = options.max_width - 13 - score_width - max(4, tol_width) - file_width
-            table = Table(title=Text(self.title), title_justify="left")
-            table.add_column("file", overflow="fold", width=file_width)
-            table.add_column("score", justify="right", no_wrap=True, width=score_width)
-            table.add_column("tol.", justify="right", no_wrap=True, width=max(4, tol_width))
-            table.add_column("first answer not right", width=note_width, overflow="fold")
+            table = tables.table(Text(self.title),
+                                 tables.text_column("file", overflow="fold", width=file_width),
+                                 tables.number_column("score", no_wrap=True, width=score_width),
+                                 tables.number_column("tol.", no_wrap=True, width=max(4, tol_width)),
+                                 tables.text_column("first answer not right", width=note_width, overflow="fold"))
             for name, score, tol, note in self.rows:
                 table.add_row(Text(name), score, tol, note)
             yield table
@@ -284,7 +231,7 @@ def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
     title = f"{summary['files']} answer files" + (f" in {folder}" if folder else "")
     rows = []
     for r, name in zip(results, names):
-        tol = tolerance_text(r.tolerance) + ("*" if r.tolerance_from == "file" else "")
+        tol = general(r.tolerance) + ("*" if r.tolerance_from == "file" else "")
         if not r.readable:
             why = r.error
             if why.startswith(r.source + ":"):      # the row names the file: say where in it
@@ -294,7 +241,7 @@ def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
             continue
         first = r.first_wrong
         note = Text(verdict_line(first, precision), style="red") if first else Text("all right", style="green")
-        rows.append((name, f"{r.right}/{r.total} {_percent(r.score)}", tol, note))
+        rows.append((name, f"{r.right}/{r.total} {percent(r.score)}", tol, note))
     parts = [_ClassRows(title, rows), Text(class_summary(summary))]
     if any(r.tolerance_from == "file" for r in results):
         parts.append(Text("* the file's own tolerance (--trust-file-tolerance)", style="dim"))
@@ -305,7 +252,7 @@ def class_summary(summary) -> str:
     text = (f"{summary['files']} files: {summary['all_right']} all right, {summary['with_wrong']} with "
             f"wrong answers, {summary['unreadable']} unreadable")
     if summary["mean_score"] is not None:
-        text += f"; mean score {_percent(summary['mean_score'])}"
+        text += f"; mean score {percent(summary['mean_score'])}"
         if summary["unreadable"]:
             text += f" counting {summary['unreadable']} unreadable as 0"
     if summary.get("ignored"):

@@ -143,18 +143,49 @@ def vector_compact(values, precision: int = DEFAULT_PRECISION) -> str:
 
 def plain_list(values, precision: int = DEFAULT_PRECISION) -> str:
     """One value as :func:`plain` writes it, several as ``[a, b]``; None (a value past
-    float64's range, which JSON and answers hold as null) as ``overflow``. Plain, not
-    fmt: beside a difference of 0.00014, an exact 0.000136 shows its digits, not 0.0001."""
-    text = [("overflow" if v is None else plain(v, precision)) for v in values]
+    float64's range, which JSON and answers hold as null) as ``overflow``, and a text (a
+    label) as it is. Plain, not fmt: beside a difference of 0.00014, an exact 0.000136
+    shows its digits, not 0.0001."""
+    text = [v if isinstance(v, str) else ("overflow" if v is None else plain(v, precision)) for v in values]
     return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
 
 
+#: Beyond this many significant digits two different float64 values read back as themselves.
+MAX_DIGITS = 17
+
+
+def apart(yours, truth, precision: int = DEFAULT_PRECISION):
+    """Two lists of values (as :func:`plain_list` takes them), each entry that differs
+    written with as many digits as it takes to see the difference: with a tolerance of
+    1e-9, 0.1234567 and 0.12345678 are not both ``0.1235``. Entries that are equal, None
+    or text are written as :func:`plain_list` writes them."""
+    mine, true = list(yours), list(truth)
+    for i, (a, b) in enumerate(zip(yours, truth)):
+        if a is None or b is None or isinstance(a, str) or isinstance(b, str) or a == b:
+            continue
+        p = precision
+        while plain(a, p) == plain(b, p) and p < MAX_DIGITS:
+            p += 1
+        if plain(a, p) == plain(b, p):
+            mine[i], true[i] = exact(a), exact(b)
+        else:
+            mine[i], true[i] = plain(a, p), plain(b, p)
+    return plain_list(mine), plain_list(true)
+
+
 def rough(value) -> str:
-    """A difference in two significant digits (``0.0005``, ``1.6e-05``), ``0`` for none
-    and ``—`` when there is no value to compare."""
+    """A difference in a few significant digits (``992``, ``1.0005``, ``0.00014``): four
+    from 1 up, two below; ``0`` for none and ``—`` when there is no value to compare."""
     if value is None:
         return "—"
-    return "0" if value == 0 else f"{value:.2g}"
+    if value == 0:
+        return "0"
+    return f"{value:.4g}" if value >= 1 else f"{value:.2g}"
+
+
+def general(value: float) -> str:
+    """Python's general form, for a setting such as a tolerance: ``0.01``, ``1e-09``."""
+    return f"{value:g}"
 
 
 def percent(score) -> str:
