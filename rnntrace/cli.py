@@ -28,7 +28,7 @@ class _UsageLine(click.UsageError):
 
     def show(self, file=None):
         more = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
-        text = _one_line(self.format_message())
+        text = _shown(self.format_message())
         click.echo(f"Error: {text[:-1] if text.endswith('.') else text}{more}", file=file, err=True)
 
 
@@ -49,6 +49,8 @@ class _Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:   # rnntrace --no-such-option
             raise _usage_line(exc) from None
+        except OSError as exc:   # --help or --version written to a full disk or a closed pipe
+            raise click.exceptions.Exit(_write_failed(exc)) from None
 
     def invoke(self, ctx):
         if sys.stdout is None:   # started with standard output closed (`>&-`)
@@ -62,7 +64,7 @@ class _Group(click.Group):
         except click.UsageError as exc:   # a command's options and arguments
             raise _usage_line(exc) from None
         except RnntraceError as exc:
-            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            click.echo(f"Error: {_shown(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
         except BrokenPipeError:
             _silence_stdout()
@@ -78,11 +80,20 @@ class _Group(click.Group):
         except OSError as exc:
             # What is left here failed while writing the output (a full disk, a closed
             # terminal): reading errors were already turned into RnntraceErrors.
-            _silence_stdout()
-            if exc.errno == errno.EPIPE:
-                ctx.exit(0)
-            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(_write_failed(exc))
+
+
+def _write_failed(exc: OSError) -> int:
+    """The exit code when writing the output failed: 0 for a reader that went away
+    (a closed pipe), else 2 with one line on standard error."""
+    _silence_stdout()
+    if exc.errno == errno.EPIPE:
+        return 0
+    try:
+        click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+    except OSError:   # standard error is gone too: the exit code is all that is left
+        pass
+    return EXIT_USAGE
 
 
 class _ClosedOutput:
@@ -103,6 +114,14 @@ class _ClosedOutput:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) if "\n" in text or "\r" in text else text
+
+
+def _shown(text: str) -> str:
+    """A message for standard error on one line, whatever the names in it hold: file names,
+    keys and words written by others are shown as text (safetext.visible), so that they
+    cannot send escape sequences to the terminal."""
+    from .safetext import visible
+    return visible(_one_line(text))
 
 
 def _silence_stdout() -> None:
@@ -158,7 +177,7 @@ def watch_finite():
 
     def report():
         for problem in watch.found:
-            click.echo(f"Warning: {problem.message()}", err=True)
+            click.echo(f"Warning: {_shown(problem.message())}", err=True)
 
     click.get_current_context().call_on_close(report)
     return watch
@@ -167,7 +186,9 @@ def watch_finite():
 def write_rich(parts) -> None:
     """Draw rich renderables for the terminal (or for a pipe) and write them at once."""
     from rich.console import Console
-    out = Console()
+    # markup=False, emoji=False: text is drawn as written; user strings reach the views
+    # as text (safetext), and a '[red]' or ':x:' in them stays what it is.
+    out = Console(markup=False, emoji=False)
     with out.capture() as captured:
         for part in parts:
             out.print(part)

@@ -7,6 +7,7 @@ one column per input, so a layer computes z = W·x + U·m + b.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -384,7 +385,7 @@ class _Reader:
         return number
 
     def count(self, value, path, what="size") -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        if not _whole(value) or value < 1:
             raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
         return int(value)
 
@@ -427,6 +428,13 @@ class _Reader:
             raise self.error(f"{expected}; found {_shape_text(value)}", path)
         return np.array([[self.number(v, path + (i, j)) for j, v in enumerate(row)]
                          for i, row in enumerate(value)], dtype=np.float64)
+
+
+def _whole(value) -> bool:
+    """Whether a value read from YAML is a whole number (3 or 3.0; not .inf, .nan or true)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
 
 
 def _shape_text(value) -> str:
@@ -831,8 +839,7 @@ def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
                                                                  if labels else "; the output layer has no labels"),
                                   tpath + (i,), hint=close_name(target, labels or ()))
                 targets.append(labels.index(target))
-            elif isinstance(target, (int, float)) and not isinstance(target, bool) \
-                    and target == int(target) and 0 <= target < size:
+            elif _whole(target) and 0 <= target < size:
                 targets.append(int(target))
             else:
                 raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {describe(target)}",

@@ -135,7 +135,7 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
         steps.append(StepGrad(t + 1, step_losses[t], target, dys[t],
                               {layer.name: per_layer_steps[layer.name][t] for layer in spec.layers}, label))
 
-    result = Gradients(spec=spec, loss_function=train.loss, loss=math.fsum(step_losses), steps=steps,
+    result = Gradients(spec=spec, loss_function=train.loss, loss=_total(step_losses), steps=steps,
                        gradients=grads, parameters=params, norm=clipping.global_norm(grads))
     if clip is not None:
         kind, theta = clip
@@ -149,3 +149,14 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
         result.learning_rate = float(learning_rate)
         result.updated = clipping.sgd_step(params, result.applied, learning_rate)
     return result
+
+
+def _total(losses) -> float:
+    """Σ_t L_t, correctly rounded (fsum); +inf when finite per-step losses add up past
+    float64's range (fsum raises there), nan when a step's loss is nan."""
+    try:
+        return math.fsum(losses)
+    except OverflowError:
+        return math.inf
+    except ValueError:   # inf − inf inside the sum
+        return math.nan

@@ -19,10 +19,11 @@ def draw(parts: Iterable, width: Optional[int] = None, stream=None) -> Tuple[str
     probe = Console(file=stream) if stream is not None else Console()
     buffer = io.StringIO()
     # emoji=False: a title or word such as ":x:" is shown as written (and rich's emoji
-    # table, a few ms of start-up, is never imported).
+    # table, a few ms of start-up, is never imported); markup=False: so is "[red]".
     console = Console(file=buffer, record=True, width=width or probe.width,
                       color_system=probe.color_system, force_terminal=probe.is_terminal,
-                      no_color=probe.no_color, highlight=False, soft_wrap=False, emoji=False)
+                      no_color=probe.no_color, highlight=False, soft_wrap=False, emoji=False,
+                      markup=False)
     for part in parts:
         console.print(part)
     return buffer.getvalue(), console
