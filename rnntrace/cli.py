@@ -163,8 +163,15 @@ def load(spec_arg: str):
         raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
 
 
-def write(text: str) -> None:
-    """Write a whole output at once, so that an error never leaves half of it."""
+def write(text: str, drawn: bool = False) -> None:
+    """Write a whole output at once, so that an error never leaves half of it. Text
+    that others wrote is shown as text: a control character that reached a Markdown,
+    LaTeX or CSV output is written in its visible form (safetext.visible); a ``drawn``
+    output is rich's, already made safe as it was drawn (render.terminal), whose colours
+    are escape sequences of its own."""
+    if not drawn:
+        from .safetext import visible
+        text = visible(text, lines=True)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
@@ -185,14 +192,9 @@ def watch_finite():
 
 def write_rich(parts) -> None:
     """Draw rich renderables for the terminal (or for a pipe) and write them at once."""
-    from rich.console import Console
-    # markup=False, emoji=False: text is drawn as written; user strings reach the views
-    # as text (safetext), and a '[red]' or ':x:' in them stays what it is.
-    out = Console(markup=False, emoji=False)
-    with out.capture() as captured:
-        for part in parts:
-            out.print(part)
-    write(captured.get())
+    from .render.terminal import draw
+    text, _ = draw(parts, highlight=True)
+    write(text, drawn=True)
 
 
 def save(path: str, text: str, label: str) -> None:

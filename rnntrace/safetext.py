@@ -35,10 +35,26 @@ def _escape(match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def visible(text) -> str:
-    """``text`` with every control or invisible character written as its escape."""
+_HIDDEN_BUT_NEWLINE = re.compile(_HIDDEN.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
+
+
+def visible(text, lines: bool = False) -> str:
+    """``text`` with every control or invisible character written as its escape; with
+    ``lines``, newlines are kept (a whole output of several lines)."""
     text = str(text)
-    return _HIDDEN.sub(_escape, text) if _HIDDEN.search(text) else text
+    hidden = _HIDDEN_BUT_NEWLINE if lines else _HIDDEN
+    return hidden.sub(_escape, text) if hidden.search(text) else text
+
+
+_JSON_HIDDEN = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
+                          "\ufeff\ufff9-\ufffb]")
+
+
+def json_text(text: str) -> str:
+    """JSON text whose strings hold no raw character that a terminal acts on: json.dumps
+    already escapes C0 (``\\u001b``); DEL, C1 and the invisible ones get the same ``\\uXXXX``
+    escape, which reads back as the same string."""
+    return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_HIDDEN.search(text) else text
 
 
 def rich_text(text, style=None):

@@ -107,13 +107,14 @@ def _csv_values(values) -> str:
 def check_csv(results: Iterable) -> str:
     """One row per answers file, for a gradebook; exact values, not rounded ones."""
     out = io.StringIO()
+    from ..safetext import csv_cell   # file names and messages: text a spreadsheet must not run
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in results:
         first = r.first_wrong
-        writer.writerow([r.source, r.status, r.right if r.readable else "", r.total if r.readable else "",
+        writer.writerow([csv_cell(r.source), r.status, r.right if r.readable else "", r.total if r.readable else "",
                          "" if r.score is None else repr(r.score),
-                         first.t if first else "", first.quantity if first else "",
+                         first.t if first else "", csv_cell(first.quantity) if first else "",
                          _csv_values(first.yours) if first else "", _csv_values(first.exact) if first else "",
-                         r.error or ""])
+                         csv_cell(r.error or "")])
     return out.getvalue()

@@ -13,6 +13,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from ..safetext import rich_text
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, MINUS, show
 from .quantities import gate_names
@@ -323,7 +324,7 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     every step, or the last :data:`LAST` of a sequence longer than :data:`LONG`."""
     spec = result.spec
     if spec.title:
-        yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
+        yield rich_text(f"{spec.title}: backpropagation through time", style="bold underline")
     T = len(result.steps)
     yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, "
                f"{result.steps_with_target} of {T} "

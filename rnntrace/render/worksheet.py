@@ -97,7 +97,8 @@ def _input_text(sheet, t: int) -> str:
 # --------------------------------------------------------------------------- Markdown
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    from ..safetext import markdown
+    return markdown(text)
 
 
 def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
