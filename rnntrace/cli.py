@@ -157,10 +157,22 @@ def load(spec_arg: str):
     from .errors import MissingFileError
     from .spec import load_spec
     path = resolve_spec(spec_arg)
+    allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
     try:
-        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg)
+        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg, allow_files=allowed)
     except MissingFileError:
         raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
+
+
+def _allow_file_option(f):
+    """--allow-file PATH, on every command that loads a spec: where else than the spec's
+    folder its ``inputs: {file: …}`` may be read (kept in the context for load())."""
+    def keep(ctx, param, value):
+        ctx.meta["rnntrace.allow_file"] = tuple(value)
+    return click.option("--allow-file", "allow_file", multiple=True, metavar="PATH", expose_value=False,
+                        callback=keep, type=click.Path(),
+                        help="Let the spec read 'inputs: {file: …}' from PATH (a file or a folder) "
+                             "as well as from its own folder (repeatable).")(f)
 
 
 def write(text: str, drawn: bool = False) -> None:
@@ -249,6 +261,7 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
+@_allow_file_option
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
         indent):
     """Run SPEC step by step and show every gate, cell and output.
@@ -332,6 +345,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
 
 @main.command()
 @click.argument("spec")
+@_allow_file_option
 def validate(spec):
     """Load and check SPEC without running it.
 
@@ -383,6 +397,7 @@ def examples(name):
                                       "csv (one row per file) for a gradebook.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the table (display only).")
+@_allow_file_option
 @click.pass_context
 def check(ctx, spec, answer_files, tolerance, fmt, precision):
     """Check hand-computed ANSWERS against the exact run of SPEC.
@@ -537,6 +552,7 @@ def _sheet(spec, ask):
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the key (display only).")
+@_allow_file_option
 def worksheet(spec, ask, fmt, key, precision):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
@@ -555,6 +571,7 @@ def worksheet(spec, ask, fmt, key, precision):
 @main.command()
 @click.argument("spec")
 @_ask_option
+@_allow_file_option
 def answers(spec, ask):
     """Write the answers file of SPEC, filled with the exact values, in the format
     `rnntrace check` reads: an answer key that is itself checkable.
@@ -614,6 +631,7 @@ def _clip_options(f):
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in tables (display only; JSON is always exact).")
 @click.option("--indent", type=click.IntRange(0, 8), default=None, help="Indent JSON output by this many spaces.")
+@_allow_file_option
 def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent):
     """Backpropagation through time over SPEC's sequence, with its `train` block.
 
@@ -660,6 +678,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
 @_clip_options
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in tables (display only).")
+@_allow_file_option
 def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, learning_rate, clip_norm,
             clip_value, no_clip, precision):
     """Sweep one weight of SPEC (or two, for a map) and draw the loss, with the
