@@ -299,6 +299,14 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
     from . import engine
+    from .limits import check_held
+    whole = any(layer.type == "bidirectional" for layer in spec_obj.layers)   # read before the first step
+    total = len(spec_obj.inputs)
+    if fmt in ("json", "jsonl"):
+        if fmt == "json" or whole:
+            check_held(spec_obj, total, "--format jsonl streams the trace one step at a time"
+                       if not whole else "A bidirectional layer reads the whole sequence first: "
+                       "a shorter sequence (--inputs) keeps it within the limit.")
     watch = watch_finite()
     if fmt == "jsonl":
         from .render.json import trace_jsonl
@@ -314,8 +322,14 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         return
     from .render.selection import check_layers, parse_steps
     chosen_layers = check_layers(spec_obj, layer_names)
-    chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
-    trace = watch.run(spec_obj)
+    chosen_steps = parse_steps(steps_text, total)
+    kept = total if chosen_steps is None or whole else len(chosen_steps)
+    check_held(spec_obj, kept, "--format jsonl streams the trace one step at a time; --steps A:B "
+               "keeps only those steps" + (" (without a bidirectional layer)" if whole else "") + ".")
+    if kept < total:   # only the chosen steps are kept; each is computed as in the whole run
+        trace = _chosen_run(spec_obj, chosen_steps, watch)
+    else:
+        trace = watch.run(spec_obj)
     steps = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
     if fmt == "csv":
         from .render.csv import trace_csv
@@ -339,6 +353,23 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         save(export_path, content, f"--export {export_path}")
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _chosen_run(spec_obj, chosen, watch):
+    """The run with only the ``chosen`` steps kept (the others are None), computed up to
+    the last of them: a step depends only on the ones before it (no bidirectional layer)."""
+    from . import engine
+    from .trace import Trace
+    wanted = set(chosen)
+    kept = [None] * len(spec_obj.inputs)
+    from contextlib import closing
+    with closing(watch.steps(engine.iter_steps(spec_obj))) as steps:   # closed: the watch ends
+        for step in steps:
+            if step.t in wanted:
+                kept[step.t - 1] = step
+            if step.t == chosen[-1]:
+                break
+    return Trace(spec_obj, kept)
 
 
 # --------------------------------------------------------------------------- validate
@@ -425,6 +456,8 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
     spec_obj = load(spec)
     from .answers import Reference, check_file, check_files, exit_code, report_to_dict, summary
     from .render import check as show
+    from .limits import check_held
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.")
     reference = Reference.from_trace(watch_finite().run(spec_obj), spec)   # says where it overflowed
     if len(answer_files) == 1:
         results = [check_file(answer_files[0], reference, tolerance)]   # unreadable: the usual exit 2
@@ -539,7 +572,9 @@ def _ask_option(f):
 def _sheet(spec, ask):
     spec_obj = load(spec)
     from . import engine
+    from .limits import check_held
     from .worksheet import build_sheet
+    check_held(spec_obj, len(spec_obj.inputs), "A sheet is for a short sequence.")
     names = ask.split(",") if ask is not None else None
     return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
 
@@ -649,6 +684,8 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
     from .engine.bptt import backprop
+    from .limits import check_held
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.", factor=2)
     trace = watch_finite().run(spec_obj)   # the forward pass, saying where it overflowed
     result = backprop(spec_obj, trace, clip=clip, learning_rate=rate)
     import math
@@ -709,6 +746,9 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
         values2 = parse_range(range2_text, "--range2")
         if param2 == param:
             raise RnntraceError("--param2 names the same weight as --param")
+    from .limits import check_held, check_surface
+    check_surface(len(values) * (1 if values2 is None else len(values2)), len(spec_obj.inputs))
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.", factor=2)
     from .engine.surface import sweep
     result = sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
     from .render import surface as show
