@@ -14,8 +14,8 @@ a class). Such a string must never act on the terminal or the reader's tools:
 - :func:`csv_cell`: a text cell of a CSV file that a spreadsheet would read as a formula
   (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading
   ``'``, as spreadsheet-safe writers do; numbers are not text cells and stay numbers.
-- :func:`markdown`: raw HTML (``<script>``), a ``|`` that would end a table cell and a
-  newline that would end the row are escaped for Markdown.
+- :func:`markdown`, :func:`markdown_code`: raw HTML (``<script>``), a ``|`` that would
+  end a table cell and a newline that would end the row are escaped for Markdown.
 """
 from __future__ import annotations
 
@@ -77,3 +77,13 @@ def markdown(text) -> str:
     """Text for a Markdown line or table cell: never HTML, a new cell or a new row (a
     newline is already ``\\n`` from :func:`visible`)."""
     return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN[m.group()], visible(text))
+
+
+def markdown_code(text) -> str:
+    """Text as Markdown inline code (`` `name` ``) when it is safe there; otherwise as
+    escaped text: a backtick would end the code early, a ``|`` the table cell."""
+    text = visible(text)
+    return f"`{text}`" if not _CODE_UNSAFE.search(text) else markdown(text)
+
+
+_CODE_UNSAFE = re.compile(r"[`|<>\\]")
