@@ -86,4 +86,4 @@ def markdown_code(text) -> str:
     return f"`{text}`" if not _CODE_UNSAFE.search(text) else markdown(text)
 
 
-_CODE_UNSAFE = re.compile(r"[`|<>\\]")
+_CODE_UNSAFE = re.compile(r"[`|]")   # inside code, < > & and \\ are shown as written

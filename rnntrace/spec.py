@@ -636,8 +636,7 @@ def _read_npy(r: _Reader, stream, name: str, path) -> Array:
         found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
         raise r.error(f"{name}: expected an array of numbers, found {found}", path)
     if count > MAX_INPUT_VALUES:
-        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,} "
-                      "(a longer sequence: several files, or --format jsonl of parts)", path)
+        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
     stream.seek(0)
     return np.asarray(np.load(stream, allow_pickle=False), dtype=np.float64)
 

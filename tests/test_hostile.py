@@ -458,3 +458,16 @@ def test_import_torch_counts_a_view_before_copying_it(tmp_path):
     torch.save({"weight": big, "bias": torch.zeros(4000)}, tmp_path / "view.pt")
     line = refused(run_cli(["import-torch", tmp_path / "view.pt"]))
     assert f"{12_000_000 + 4000:,} numbers; a spec holds at most {MAX_WEIGHTS:,} weights" in line
+
+
+def test_the_readme_states_the_new_bounds():
+    from conftest import ROOT
+    from rnntrace import convert, errors, limits, spec
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Limits.**")
+    table = readme[start:readme.index("\n\n", readme.index("| what", start))]
+    for stated in (f"| {spec.MAX_INPUT_VALUES:,} (a CSV file also {32 * spec.MAX_INPUT_VALUES:,} bytes)",
+                   f"| {limits.MAX_HELD_NUMBERS:,} (", f"| {limits.MAX_SURFACE_POINTS:,} |",
+                   f"| {limits.MAX_SURFACE_STEPS:,} |", f"| {convert.MAX_UNPACKED_BYTES:,} bytes",
+                   f"| {errors.MAX_SUGGESTION_CHOICES:,};"):
+        assert stated in table, stated
