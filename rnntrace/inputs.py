@@ -1,0 +1,277 @@
+"""The input sequence of a spec: numbers given inline, words encoded 1-of-N with a
+lexicon, or a NumPy or CSV file of numbers (see docs/spec.md, "Inputs").
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .errors import close_name, describe, quoted, shorten
+from .fields import MAX_WEIGHTS, Reader, shape_text
+from .yamlsource import is_number_text, plain_scalar, read_limited
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one."""
+
+    words: Tuple[str, ...]
+    other: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.words) + (1 if self.other else 0)
+
+    def encode(self, words: Sequence[str]) -> Array:
+        """1-of-N, one row per word: the word's own dimension is 1; unknown words go to 'other'."""
+        index = {w: k for k, w in enumerate(self.words)}
+        encoded = np.zeros((len(words), self.size))
+        encoded[np.arange(len(words)), [index.get(w, len(self.words)) for w in words]] = 1.0
+        return encoded
+
+
+def read_lexicon(r: Reader, value) -> Lexicon:
+    path = ("lexicon",)
+    if isinstance(value, list):
+        value = {"words": value}
+    data = r.mapping(value, path, "a mapping with 'words' (and optionally 'other')", {"words", "other"}, ("words",))
+    words = data["words"]
+    if isinstance(words, str):
+        words = words.split()
+    if not isinstance(words, list) or not words:
+        raise r.error(f"expected a list of words, found {describe(words)}", path + ("words",))
+    seen = set()
+    for i, word in enumerate(words):
+        if not isinstance(word, (str, int, float)) or isinstance(word, bool):
+            raise r.error(f"expected a word, found {describe(word)}", path + ("words", i))
+        if str(word) in seen:
+            raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
+        seen.add(str(word))
+    other = data.get("other", False)
+    if not isinstance(other, bool):
+        raise r.error(f"expected true or false, found {describe(other)}", path + ("other",))
+    return Lexicon(tuple(str(w) for w in words), other)
+
+
+def read_inputs(r: Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Array, Optional[Tuple[str, ...]]]:
+    if lexicon is not None:
+        words = value.split() if isinstance(value, str) else value
+        if not isinstance(words, list) or not words:
+            raise r.error(f"expected a list of words or a sentence, found {describe(value)}", path)
+        tokens = []
+        known = set(lexicon.words)
+        for i, word in enumerate(words):
+            if isinstance(word, bool) or not isinstance(word, (str, int, float)):
+                raise r.error(f"expected a word, found {describe(word)}", path + (i,))
+            word = str(word)
+            if word not in known and not lexicon.other:
+                shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
+                                                         if len(lexicon.words) > 12 else "")
+                raise r.error(f"the word {quoted(word)} is not in the lexicon ({shown}) "
+                              "and the lexicon has no 'other' dimension", path + (i,),
+                              hint=close_name(word, lexicon.words))
+            tokens.append(word)
+        if len(tokens) * lexicon.size > MAX_WEIGHTS:
+            raise r.error(f"{len(tokens):,} words, each {lexicon.size:,} numbers long (1-of-N), make "
+                          f"{len(tokens) * lexicon.size:,} input numbers; the limit is {MAX_WEIGHTS:,}", path)
+        return lexicon.encode(tokens), tuple(tokens)
+    if isinstance(value, dict):
+        return read_file(r, value, path), None
+    if isinstance(value, str):
+        raise r.error("expected a list of time steps (numbers or lists of numbers); "
+                      "words need a 'lexicon'", path)
+    if not isinstance(value, list) or not value:
+        raise r.error(f"expected a non-empty list of time steps, found {describe(value)}", path)
+    if all(not isinstance(v, list) for v in value):
+        for i, v in enumerate(value):
+            if isinstance(v, str) and not is_number_text(v):
+                raise r.error(f"expected a number, found the word {v!r}; words need a 'lexicon' "
+                              "(lexicon: {words: [...], other: true})", path + (i,))
+        return np.array([[r.number(v, path + (i,))] for i, v in enumerate(value)]), None
+    width = None
+    rows = []
+    for i, step in enumerate(value):
+        if not isinstance(step, list):
+            raise r.error(f"expected a list of numbers for this step (like the others), found {describe(step)}",
+                          path + (i,))
+        if not step:
+            raise r.error("a time step has no numbers", path + (i,))
+        if width is None:
+            width = len(step)
+        elif len(step) != width:
+            raise r.error(f"expected {width} numbers (as in step 1), found {len(step)}", path + (i,))
+        if all(v.__class__ is float or v.__class__ is int for v in step):
+            rows.append(step)   # plain numbers: NaN, infinity and overflow are looked for below, all at once
+        else:
+            rows.append([r.number(v, path + (i, j)) for j, v in enumerate(step)])
+    try:
+        array = np.array(rows, dtype=np.float64)
+    except OverflowError:
+        array = np.array([[r.number(v, path + (i, j)) for j, v in enumerate(row)] for i, row in enumerate(rows)])
+    if not np.isfinite(array).all():
+        i, j = (int(k) for k in np.argwhere(~np.isfinite(array))[0])
+        r.number(rows[i][j], path + (i, j))   # raises, naming the place
+    return array, None
+
+
+#: Input files hold at most this many numbers (as many as a YAML spec may).
+MAX_INPUT_VALUES = 5_000_000
+
+
+def read_file(r: Reader, value: dict, path) -> Array:
+    """``inputs: {file: data.npy}`` (or ``.csv``): one row per time step, one column
+    per input; a 1-D array is one input per step. The name is relative to the spec's
+    folder. Loaded without pickle (npy) or eval (csv), then checked like inline inputs.
+
+    A spec may come from someone else (a class's submissions), so the file it names
+    must resolve, symlinks followed, inside the spec's folder or inside a place the
+    reader allowed (``--allow-file``); anywhere else is refused with one message,
+    whether or not something is there. Only a regular file is opened (never a FIFO or
+    a device, which could block or never end), and errors about what a file outside
+    the spec's folder holds give its line and column, never its text."""
+    import os
+    r.keys(value, path, {"file"}, required=("file",))
+    path = path + ("file",)
+    name = value["file"]
+    if not isinstance(name, str) or not name or "\0" in name:
+        raise r.error(f"expected the name of a .npy or .csv file, found {describe(name)}", path)
+    shown = shorten(name, 60)   # the name as written (a message shows it as text)
+    folder = os.path.realpath(r.folder if r.folder is not None else os.getcwd())
+    file = os.path.join(folder, name)   # an absolute name stays as it is
+    suffix = FilePath(name).suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise r.error(f"{shown}: expected a .npy or .csv file of numbers", path)
+    real = os.path.realpath(file)
+    inside = _within(real, folder)
+    if not inside and not any(_within(real, os.path.realpath(allowed)) for allowed in r.allow_files):
+        raise r.error(f"{shown}: outside the spec's folder; input files are read only there "
+                      "(--allow-file PATH allows another file or folder)", path)
+    try:
+        # O_NONBLOCK: opening a FIFO for reading does not wait for a writer; it is then
+        # refused below, like a device, before anything is read from it.
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise r.error(f"{shown}: file not found (looked for {_relative(real, folder)})", path) from None
+    except IsADirectoryError:
+        raise r.error(f"{shown}: is a directory, not a file of inputs", path) from None
+    except OSError as exc:
+        raise r.error(f"{shown}: cannot open it ({exc.strerror or type(exc).__name__})", path) from None
+    import stat
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            kind = "a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "a FIFO, socket or device"
+            raise r.error(f"{shown}: expected a regular file of inputs, found {kind}", path)
+        try:
+            array = _read_npy(r, stream, shown, path) if suffix == ".npy" else \
+                _read_csv(r, stream, shown, path, inside)
+        except UnicodeDecodeError as exc:
+            raise r.error(f"{shown}: not a text file: byte {exc.start} is not UTF-8", path) from None
+        except (OSError, ValueError, EOFError) as exc:
+            what = str(exc).split("\n")[0].split(";")[0].rstrip(".") if inside else ""
+            raise r.error(f"{shown}: cannot read it as {suffix[1:]} numbers"
+                          + (f" ({what})" if what else ""), path) from None
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise r.error(f"{shown}: expected one row per time step (2 dimensions), found {array.ndim} "
+                      f"dimensions {tuple(array.shape)}", path)
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise r.error(f"{shown}: expected a non-empty list of time steps, found shape {tuple(array.shape)}", path)
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        t, j = bad[0]
+        what = "NaN" if np.isnan(array[t, j]) else "infinity"
+        raise r.error(f"{shown}: step {t + 1}, input {j + 1}: expected a finite number, found {what}", path)
+    return array
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether the resolved ``path`` is ``folder`` or lies inside it (both resolved)."""
+    import os
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _relative(path: str, folder: str) -> str:
+    import os
+    return os.path.relpath(path, folder) if _within(path, folder) else path
+
+
+def _read_npy(r: Reader, stream, name: str, path) -> Array:
+    major, _ = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)   # only the header: shape and type before any data
+    count = int(np.prod(shape, dtype=object))   # exact: a header may claim any shape
+    if dtype.kind not in "iuf":
+        found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
+        raise r.error(f"{name}: expected an array of numbers, found {found}", path)
+    if count > MAX_INPUT_VALUES:
+        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
+    stream.seek(0)
+    return np.asarray(np.load(stream, allow_pickle=False), dtype=np.float64)
+
+
+def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
+    """Comma-separated numbers, one row per step; ``#`` comments and blank lines are
+    skipped, and so is one header line of column names before the first row. A field
+    is a number as inline YAML writes one (yamlsource.as_number: ``-0.5``, ``1e-3``,
+    not ``1_000``, ``١٢`` or ``nan``); at most MAX_INPUT_VALUES numbers are read."""
+    limit = 32 * MAX_INPUT_VALUES
+    raw = read_limited(stream, limit)   # at most the limit: bytes too are bounded
+    if len(raw) > limit:
+        raise r.error(f"{name}: the file is larger than {limit:,} bytes; input files are limited to "
+                      f"{MAX_INPUT_VALUES:,} numbers", path)
+    rows: List[List[float]] = []
+    width = 0
+    header = False
+    count = 0
+    for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+        line = line.split("#", 1)[0]
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        row = [_csv_number(field) for field in fields]
+        if None in row:   # not a row of numbers
+            names = all(value is None for value in row)
+            if names and not rows and not header:
+                header = True   # the one header line of column names
+                continue
+            bad = row.index(None)
+            column = sum(len(f) + 1 for f in fields[:bad]) + len(fields[bad]) - len(fields[bad].lstrip()) + 1
+            found = fields[bad].strip()
+            if names and not rows:
+                message = "expected a row of numbers, found a second header line (one is allowed)"
+            else:   # the text of a file outside the spec's folder is not shown
+                message = "expected a number, found " + (
+                    ((repr(found) if len(found) <= 20 else repr(found[:20]) + "…") if inside else "text") if found else "nothing")
+            raise r.error(f"{name}: line {number}, column {column}: {message}", path)
+        if rows and len(row) != width:
+            raise r.error(f"{name}: line {number}: expected {width} numbers (as in the first row), "
+                          f"found {len(row)}", path)
+        width = len(row)
+        count += width
+        if count > MAX_INPUT_VALUES:
+            raise r.error(f"{name}: more than {MAX_INPUT_VALUES:,} numbers; input files are limited to "
+                          f"{MAX_INPUT_VALUES:,}", path)
+        rows.append(row)
+    return np.array(rows, dtype=np.float64)
+
+
+def _csv_number(field: str) -> Optional[float]:
+    """A CSV field as a number by inline YAML's rules, or None. NaN and infinity are
+    numbers here, refused with their step and input afterwards."""
+    text = field.strip()
+    if not text or not text[0] in "0123456789+-.":
+        return None
+    value = plain_scalar(text)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
