@@ -23,10 +23,11 @@ class _TextConsole(Console):
         from rich.segment import Segment
         from ..safetext import visible
         for segment in super().render(renderable, options):
-            if segment.control is None and segment.text and visible(segment.text, lines=True) != segment.text:
-                yield Segment(visible(segment.text, lines=True), segment.style)
-            else:
-                yield segment
+            if segment.control is None and segment.text:
+                shown = visible(segment.text, lines=True)   # the same object when all is text
+                if shown is not segment.text:
+                    segment = Segment(shown, segment.style)
+            yield segment
 
 
 def draw(parts: Iterable, width: Optional[int] = None, stream=None,
