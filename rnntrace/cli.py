@@ -278,6 +278,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run lstm_example.yaml --format latex > key.tex
       rnntrace run my_rnn.yaml --format json > trace.json
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
+      rnntrace run class/spec.yaml --allow-file data/   # inputs from data/
     """
     export_kind = None
     if export_path is not None:
