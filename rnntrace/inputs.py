@@ -246,9 +246,12 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
             found = fields[bad].strip()
             if names and not rows:
                 message = "expected a row of numbers, found a second header line (one is allowed)"
-            else:   # the text of a file outside the spec's folder is not shown
-                message = "expected a number, found " + (
-                    ((repr(found) if len(found) <= 20 else repr(found[:20]) + "…") if inside else "text") if found else "nothing")
+            elif not found:
+                message = "expected a number, found nothing"
+            elif not inside:   # the text of a file outside the spec's folder is not shown
+                message = "expected a number, found text"
+            else:   # a few characters, not whole lines of any file
+                message = f"expected a number, found {repr(found) if len(found) <= 20 else repr(found[:20]) + '…'}"
             raise r.error(f"{name}: line {number}, column {column}: {message}", path)
         if rows and len(row) != width:
             raise r.error(f"{name}: line {number}: expected {width} numbers (as in the first row), "

@@ -52,8 +52,9 @@ def check_held(spec, steps: int, around: str, per_step: int = 0, factor: int = 1
     per_step = per_step or numbers_per_step(spec)
     total = steps * per_step * factor
     if total > MAX_HELD_NUMBERS:
-        raise RnntraceError(f"{steps:,} steps of {per_step:,} numbers{' (twice: forward and backward)' if factor == 2 else ''} "
-                            f"are {total:,} numbers to keep; the limit is {MAX_HELD_NUMBERS:,}. {around}")
+        twice = " (twice: forward and backward)" if factor == 2 else ""
+        raise RnntraceError(f"{steps:,} steps of {per_step:,} numbers{twice} are {total:,} numbers to keep; "
+                            f"the limit is {MAX_HELD_NUMBERS:,}. {around}")
 
 
 def check_surface(points: int, steps: int) -> None:
