@@ -154,8 +154,9 @@ def read_file(r: Reader, value: dict, path) -> Array:
                       "(--allow-file PATH allows another file or folder)", path)
     try:
         # O_NONBLOCK: opening a FIFO for reading does not wait for a writer; it is then
-        # refused below, like a device, before anything is read from it.
-        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        # refused below, like a device, before anything is read from it. O_NOFOLLOW: the
+        # resolved name is opened, not a symlink put in its place since it was resolved.
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         raise r.error(f"{shown}: file not found (looked for {_relative(real, folder)})", path) from None
     except IsADirectoryError:
