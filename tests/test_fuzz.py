@@ -37,7 +37,7 @@ TEXTS = ['"[/x]"', '"[red]x"', '"\\e[2J\\e]0;t\\a"', '"=1+2+cmd|calc!A0"', '"<sc
 # take most of the minute alone.
 SPECS = ["basic_rnn.yaml", "lstm_example.yaml", "lstm_peephole.yaml", "gru.yaml", "elman.yaml",
          "jordan.yaml", "bidirectional.yaml", "one_of_n.yaml", "slot_filling.yaml", "many_to_one.yaml",
-         "slot_filling_train.yaml", "lstm_two_layer.yaml", "lstm_hard_sigmoid.yaml"]
+         "slot_filling_train.yaml", "lstm_two_layer.yaml", "lstm_hard_sigmoid.yaml", "lstm_upstream.yaml"]
 
 
 def mutate(text: str, rng: random.Random) -> str:
@@ -96,6 +96,8 @@ def commands(spec: str, answers: str):
     yield ["worksheet", spec]
     yield ["worksheet", spec, "--format", "latex", "--key", "--ask", "all"]
     yield ["answers", spec]
+    yield ["run", spec, "--dtype", "float32", "--format", "csv"]
+    yield ["grad", spec, "--dtype", "float32"]
 
 
 def answers_for(runner, spec_path) -> str:
