@@ -155,7 +155,7 @@ def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
               precision: int = DEFAULT_PRECISION, source: Optional[str] = None) -> Dict[str, Any]:
     """Everything the page shows, as plain data (JSON-ready)."""
     from ..layers import describe
-    from .explain import LEGENDS, as_text, record_lines
+    from .explain import as_text, legend, record_lines
     spec = trace.spec
     data = trace.to_dict()
     descriptions = [describe(layer) for layer in spec.layers]
@@ -194,7 +194,7 @@ def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
         if spec.lexicon is not None else None,
         "layers": descriptions,
         "trace": data,
-        "explain": {"legend": [LEGENDS.get(layer.type, "") for layer in spec.layers],
+        "explain": {"legend": [legend(layer) for layer in spec.layers],
                     "lines": explain_steps, "where": where_by_layer,
                     "where_steps": [{str(t): w for t, w in ws.items()} for ws in where_steps],
                     "memory": memory},

@@ -227,8 +227,15 @@ rnntraceData().then(function (D) {
     }));
   }
 
+  // Each layer's weights by the names the spec and grad give them ("input_gate.W",
+  // a bidirectional layer's "forward.W"): its own and its directions'.
+  function collectParams(desc, prefix, out) {
+    for (const k in desc.parameters || {}) out[prefix + k] = desc.parameters[k];
+    for (const side of ["forward", "backward"]) if (desc[side]) collectParams(desc[side], prefix + side + ".", out);
+    return out;
+  }
   const ORIGINAL_PARAMS = {};
-  for (const d of D.layers) ORIGINAL_PARAMS[d.name] = d.parameters;
+  for (const d of D.layers) ORIGINAL_PARAMS[d.name] = collectParams(d, "", {});
   const copy = (v) => JSON.parse(JSON.stringify(v));
 
   // ------------------------------------------------------------------ state
@@ -670,8 +677,9 @@ rnntraceData().then(function (D) {
 
   function weightsPanel(desc) {
     const box = el("details", { "class": "weights" }, el("summary", { text: `weights of ${desc.name} (edit one to see what changes)` }));
-    for (const name in desc.parameters) {
-      const w = desc.parameters[name];
+    const all = ORIGINAL_PARAMS[desc.name];
+    for (const name in all) {
+      const w = all[name];
       const full = `${desc.name}.${name}`;
       const table = el("table", { "class": "matrix" }, el("caption", { text: full }));
       const rows = Array.isArray(w[0]) ? w : [w];
