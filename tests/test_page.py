@@ -441,7 +441,7 @@ def random_spec(kind, seed):
             b["output"] = dict(f["output"], W=w(f["output"]["size"], size))
             b["U"] = w(size, f["output"]["size"])
             b["initial"] = w(f["output"]["size"])
-        merge = str(rng.choice(["concat", "sum", "mean"]))
+        merge = str(rng.choice(["concat", "sum", "mean", "ave", "mul"]))
         layers.append({"name": "bi", "type": "bidirectional", "merge": merge, "forward": f, "backward": b})
         out_size = (2 if merge == "concat" else 1) * (f["output"]["size"] if inner == "jordan" else size)
     elif kind == "dense":
@@ -457,7 +457,7 @@ def random_spec(kind, seed):
 
 @pytest.mark.parametrize("kind", ["elman", "jordan", "lstm", "gru", "dense", "bidirectional"])
 def test_the_page_engine_agrees_with_python_on_random_networks(browser, tmp_path, kind):
-    for seed in range(4):
+    for seed in range(5):
         spec = random_spec(kind, seed)
         trace = rnntrace.run(spec)
         path = write_page(tmp_path, f"{kind}{seed}.html", page_html(trace, source=f"{kind} {seed}"))
