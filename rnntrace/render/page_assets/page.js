@@ -567,7 +567,8 @@ rnntraceData().then(function (D) {
       if (n.kind === "gate" && v && v.length) {
         // how open the gate is: the shade's opacity is its value (0 closed … 1 open)
         const open = Math.min(1, Math.max(0, v[0] === null ? 0 : v[0]));
-        g.append(svg("rect", { "class": "shade", width: BOX_W, height: p.h, rx: 16, "fill-opacity": open.toFixed(3) }));
+        // (at most 0.5, so that the numbers stay readable on a wide-open gate)
+        g.append(svg("rect", { "class": "shade", width: BOX_W, height: p.h, rx: 16, "fill-opacity": (0.5 * open).toFixed(3) }));
       }
       g.append(svg("text", { x: PAD, y: 15, "class": "label" }, n.label));
       const full = n.path === "x" ? xPath : namePath + prefix + n.path;
