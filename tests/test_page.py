@@ -276,6 +276,10 @@ def test_blanks_are_marked_with_checks_rule(browser, tmp_path):
     assert "not for exams" in page.inner_text(".practice")
     assert page.locator('[data-path="lstm.c"][data-value]').count() == 0   # no shown value of c or y
     assert page.locator('[data-path="y"][data-value]').count() == 0
+    # nor under another name: y is lstm.h, and c_prev is the c of the step before
+    assert page.locator('[data-path="lstm.h"][data-value]').count() == 0
+    assert page.locator('[data-path="lstm.c_prev"][data-value]').count() == 0
+    assert page.locator('table.chart th', has_text=re.compile(r"^(c|h)$")).count() == 0
     assert page.inner_text("#score") == "Score: 0 of 10 blanks right (0 answered)"
     page.evaluate("window.rnntrace.go(4)")
     c = page.locator('input.blank[data-path="lstm.c"]')
@@ -520,3 +524,36 @@ def test_two_traces_in_one_notebook_page_do_not_clash(browser, tmp_path):
     assert sorted(labels) == sorted(["Step 1 of 5", f"Step 1 of {len(b)}"])
     assert p.errors == []
     p.context.close()
+
+
+def test_keyboard_alone_reaches_a_number_and_printing_hides_the_controls(browser, tmp_path):
+    path = write_page(tmp_path, "p.html", page_html(rnntrace.run(rnntrace.load_spec(str(EXAMPLES / "gru.yaml")))))
+    p = Page(browser, path)
+    page = p.page
+    for _ in range(40):                      # Tab from the top: buttons, slider, inputs, numbers
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('num')"):
+            break
+    else:
+        pytest.fail("no number reached with Tab")
+    page.keyboard.press("Enter")
+    assert page.locator("#popup").is_visible()
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.classList.contains('num')")   # focus comes back
+    page.emulate_media(media="print")
+    assert not page.locator("button[aria-label='next step']").is_visible()
+    assert page.locator("section.layer").first.is_visible()
+    p.close()
+
+
+def test_values_past_float64_show_as_overflow_without_errors(browser, tmp_path):
+    spec = rnntrace.spec_from_dict({"inputs": [[1], [1], [1], [1]], "layers": [
+        {"name": "grow", "type": "elman", "size": 1, "activation": "linear", "W": 1e100, "U": 1e100}]})
+    with np.errstate(over="ignore", invalid="ignore"):   # the overflow is what is tested
+        trace = rnntrace.run(spec)
+    p = Page(browser, write_page(tmp_path, "p.html", page_html(trace)))
+    p.page.keyboard.press("End")
+    shown = p.page.locator('table.values [data-path="grow.h"]')
+    assert shown.inner_text() == "overflow" and shown.get_attribute("data-value") == "null"
+    assert_engine_agrees(p.page, trace.to_dict()["steps"])
+    p.close()

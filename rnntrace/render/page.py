@@ -13,7 +13,7 @@ description alone: the line whose left-hand side is the quantity's label (with t
 unit's suffix, ``c[2]``, ``z[destination]``); an activation a = f(z) shares the line of
 its z (``z_i = … = 90 → σ(90) = 1``), and a z whose layer writes no line of its own for
 it shares the line of the activation applied to it (a linear dense layer's ``y = …``).
-What a memory quantity reads is said in a line of its own: ``c_prev = c at step 3 = 7``.
+What a memory quantity reads is said in a line of its own: ``<read> = <written> at step 3 = 7``.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def _flat_sizes(record: Dict[str, Any], prefix: str = "", out=None) -> Dict[str,
 def _memory_lines(desc: Dict[str, Any], record: Dict[str, Any], t: int, T: int, precision: int,
                   prefix: str = "") -> Dict[str, List[str]]:
     """What each memory quantity read at step t, one line per unit:
-    ``c_prev = c at step 3 = 6.9998`` (``h_prev = the initial value = 0`` at step 1)."""
+    ``<read> = <written> at step 3 = 6.9998`` (``<read> = the initial value = 0`` at step 1)."""
     out: Dict[str, List[str]] = {}
     for side in ("forward", "backward"):
         if side in desc:
@@ -138,7 +138,7 @@ def _lookup(record: Dict[str, Any], path: str):
 
 
 def _hint(line: str, value: Optional[float], precision: int) -> str:
-    """The line of arithmetic with the asked value left out: ``c = g·i + c_prev·f = 3·1 + 0·1 = ?``."""
+    """The line of arithmetic with the asked value left out: ``h = h(c)·o = 6.9995·1 = ?``."""
     if value is None:
         return line
     shown = re.escape(result(value, precision))

@@ -227,7 +227,7 @@ rnntraceData().then(function (D) {
     }));
   }
 
-  // Each layer's weights by the names the spec and grad give them ("input_gate.W",
+  // Each layer's weights by the names the spec and grad give them ("<block>.W",
   // a bidirectional layer's "forward.W"): its own and its directions'.
   function collectParams(desc, prefix, out) {
     for (const k in desc.parameters || {}) out[prefix + k] = desc.parameters[k];
@@ -250,8 +250,23 @@ rnntraceData().then(function (D) {
     opener: null,
   };
   const asked = new Set(D.practice ? D.practice.ask : []);
+  // Shown as "?" without a blank: the same number under another name (y is the last
+  // layer's output) and what the next step reads from memory of an asked quantity.
+  const masked = new Set(asked);
+  if (asked.size) {
+    const last = D.layers[D.layers.length - 1];
+    const out = `${last.name}.${last.output}`;
+    if (asked.has("y")) masked.add(out);
+    if (asked.has(out)) masked.add("y");
+    const memories = (desc, prefix) => {
+      for (const m of desc.memory || []) if (masked.has(prefix + m.written)) masked.add(prefix + m.read);
+      for (const side of ["forward", "backward"]) if (desc[side]) memories(desc[side], prefix + side + ".");
+    };
+    for (const d of D.layers) memories(d, d.name + ".");
+  }
 
   function isAsked(fullPath) { return asked.has(fullPath); }
+  function isMasked(fullPath) { return masked.has(fullPath); }
 
   function recompute() {
     state.steps = runNetwork(state.inputs, state.params);
@@ -383,6 +398,7 @@ rnntraceData().then(function (D) {
 
   // A number or, in practice mode, a blank.
   function cell(path, t, unit, v) {
+    if (isMasked(path) && !isAsked(path)) return el("span", { "class": "asked", title: "asked elsewhere on this sheet", text: "?" });
     if (isAsked(path)) return blank(path, t, unit, D.trace.steps[t - 1] ? valueAt(D.trace.steps[t - 1], path)[unit === null ? 0 : unit] : null);
     return numButton(path, t, unit, v);
   }
@@ -576,7 +592,7 @@ rnntraceData().then(function (D) {
         const unit = v.length > 1 ? u : null;
         const ty = 15 + LINE_H * (u + 1);
         if (v.length > 1) g.append(svg("text", { x: PAD, y: ty, "class": "unit" }, desc.units && desc.units.length === v.length ? String(desc.units[u]).slice(0, 8) : String(u + 1)));
-        if (isAsked(full)) {
+        if (isMasked(full)) {
           g.append(svg("text", { x: BOX_W - PAD, y: ty, "text-anchor": "end", "class": "asked" }, "?"));
           return;
         }
@@ -632,7 +648,7 @@ rnntraceData().then(function (D) {
 
   // ------------------------------------------------------------------ weights and inputs
 
-  function paramValue(name) {   // "lstm.input_gate.W[0][1]" → its current value
+  function paramValue(name) {   // "<layer>.<block>.W[0][1]" or "inputs[2][1]" → its current value
     const m = /^(.*?)((\[\d+\])*)$/.exec(name);
     if (name.startsWith("inputs[")) {
       const idx = name.match(/\d+/g).map(Number);
@@ -797,7 +813,7 @@ rnntraceData().then(function (D) {
       el("p", { "class": "note", text: "Gates on 0 … 1, other rows between their own lowest and highest value; the line marks the current step. Click a chart to go to a step." }));
     const W = 600, H = 46;
     D.layers.forEach((desc, i) => {
-      const rows = allQuantities(desc, "").filter((q) => q.kind !== "memory" && !isAsked(`${desc.name}.${q.path}`));
+      const rows = allQuantities(desc, "").filter((q) => q.kind !== "memory" && !isMasked(`${desc.name}.${q.path}`));
       const table = el("table", { "class": "chart" }, el("caption", { text: desc.name }));
       for (const q of rows) {
         const series = state.steps.map((s) => s.layers[i][q.path] || []);
