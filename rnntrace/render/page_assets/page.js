@@ -506,9 +506,17 @@ rnntraceData().then(function (D) {
   }
 
   function layout(desc) {
-    const nodes = [{ path: "x", label: "x", kind: "input" }];
+    // What the formulas read that is not one of these quantities (x, or a direction's
+    // output read by a merge) is drawn as an input on the left.
+    const own = new Set(desc.quantities.map((q) => q.path));
+    const read = [];
+    for (const q of desc.quantities) for (const r of refs(q.compute, [])) if (!own.has(r) && !read.includes(r)) read.push(r);
+    const memoryReads = new Set((desc.memory || []).map((m) => m.read));
+    const nodes = read.filter((r) => !memoryReads.has(r)).map((r) => ({
+      path: r, kind: "input", label: r.replace(/^forward\./, "→ ").replace(/^backward\./, "← ") }));
     for (const q of desc.quantities) nodes.push(q);
-    const depth = { x: 0 };
+    const depth = {};
+    for (const n of nodes) if (n.kind === "input") depth[n.path] = 0;
     const deps = {};
     for (const q of desc.quantities) {
       deps[q.path] = q.compute ? [...new Set(refs(q.compute, []))] : [];
@@ -522,7 +530,7 @@ rnntraceData().then(function (D) {
     return { nodes, depth, deps, columns: columns.map((c) => c || []) };
   }
 
-  const BOX_W = 132, COL_GAP = 46, LINE_H = 17, PAD = 8, ROW_GAP = 14, MAX_SHOWN = 4;
+  const BOX_W = 124, COL_GAP = 34, LINE_H = 17, PAD = 8, ROW_GAP = 14, MAX_SHOWN = 4;
 
   // xPath: what this layer reads, as the trace names it ("x", or the layer below's output).
   function drawLayer(desc, layerIndex, record, x, xPath, t, prefix, namePath) {
@@ -538,7 +546,8 @@ rnntraceData().then(function (D) {
     }
     const { columns, deps, depth } = layout(desc);
     const pos = {};
-    const heights = columns.map((col) => col.reduce((h, n) => h + boxHeight(n.path === "x" ? x : record[n.path]) + ROW_GAP, 0));
+    const valueOf = (n) => (n.path === "x" ? x : record[n.path]);
+    const heights = columns.map((col) => col.reduce((h, n) => h + boxHeight(valueOf(n)) + ROW_GAP, 0));
     const H = Math.max(60, ...heights) + 28;
     const W = columns.length * (BOX_W + COL_GAP) - COL_GAP + 16;
     const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "group",
@@ -550,7 +559,7 @@ rnntraceData().then(function (D) {
     columns.forEach((col, ci) => {
       let y = 10;
       for (const n of col) {
-        const v = n.path === "x" ? x : record[n.path];
+        const v = valueOf(n);
         const h = boxHeight(v);
         pos[n.path] = { x: 8 + ci * (BOX_W + COL_GAP), y, h };
         y += h + ROW_GAP;
@@ -575,7 +584,7 @@ rnntraceData().then(function (D) {
     }
     root.append(edges);
     for (const col of columns) for (const n of col) {
-      const v = n.path === "x" ? x : record[n.path];
+      const v = valueOf(n);
       const p = pos[n.path];
       const g = svg("g", { "class": `node kind-${n.kind}`, transform: `translate(${p.x} ${p.y})` });
       const rect = svg("rect", { width: BOX_W, height: p.h, rx: n.kind === "gate" ? 16 : 5 });
@@ -591,7 +600,7 @@ rnntraceData().then(function (D) {
       (v || []).slice(0, MAX_SHOWN).forEach((value, u) => {
         const unit = v.length > 1 ? u : null;
         const ty = 15 + LINE_H * (u + 1);
-        if (v.length > 1) g.append(svg("text", { x: PAD, y: ty, "class": "unit" }, desc.units && desc.units.length === v.length ? String(desc.units[u]).slice(0, 8) : String(u + 1)));
+        if (v.length > 1) g.append(svg("text", { x: PAD, y: ty, "class": "unit" }, unitName(n, v, u, desc, xPath)));
         if (isMasked(full)) {
           g.append(svg("text", { x: BOX_W - PAD, y: ty, "text-anchor": "end", "class": "asked" }, "?"));
           return;
@@ -601,7 +610,7 @@ rnntraceData().then(function (D) {
         a["aria-label"] = `${full}${unit === null ? "" : "[" + (u + 1) + "]"} at step ${t}: ${show(value)}`;
         g.append(svg("text", a, show(value)));
       });
-      if (v && v.length > MAX_SHOWN) g.append(svg("text", { x: PAD, y: 15 + LINE_H * (MAX_SHOWN + 1), "class": "more" }, `+${v.length - MAX_SHOWN} more in the table`));
+      if (v && v.length > MAX_SHOWN) g.append(svg("text", { x: PAD, y: 15 + LINE_H * (MAX_SHOWN + 1), "class": "more" }, `+${v.length - MAX_SHOWN} more`));
       root.append(g);
     }
     wrap.append(el("div", { "class": "scroll" }, root));
@@ -609,6 +618,14 @@ rnntraceData().then(function (D) {
       wrap.append(el("p", { "class": "note", text: "dashed: copied into memory for the next step (" +
         desc.memory.map((m) => `${m.written} → ${m.read}`).join(", ") + ")" }));
     return wrap;
+  }
+
+  // A row's name in a box: a word of the lexicon for the input, a dense layer's label
+  // for its own quantities, else the unit's number.
+  function unitName(n, v, u, desc, xPath) {
+    if (n.path === "x") return xPath === "x" && D.lexicon && D.lexicon.length === v.length ? String(D.lexicon[u]).slice(0, 7) : String(u + 1);
+    if (n.kind !== "input" && desc.units && desc.units.length === v.length) return String(desc.units[u]).slice(0, 7);
+    return String(u + 1);
   }
 
   function boxHeight(v) {
