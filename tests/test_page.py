@@ -428,6 +428,10 @@ def random_spec(kind, seed):
             if kind == "gru" and rng.random() < 0.6:
                 block["b_h"] = w(size)
             layer[b] = block
+        if kind == "lstm" and "P" in layer["output_gate"] and rng.random() < 0.5:
+            layer["output_gate"]["peephole"] = "c"      # Gers & Schmidhuber: z_o reads the new cell
+        if kind == "gru" and rng.random() < 0.5:
+            layer["reset_after"] = False                # the reset gate before U (Cho et al.)
         if kind == "lstm":
             layer["cell_activation"] = str(rng.choice(acts))
             layer["initial"] = {"c": w(size), "h": w(size)}
@@ -461,7 +465,7 @@ def random_spec(kind, seed):
 
 @pytest.mark.parametrize("kind", ["elman", "jordan", "lstm", "gru", "dense", "bidirectional"])
 def test_the_page_engine_agrees_with_python_on_random_networks(browser, tmp_path, kind):
-    for seed in range(5):
+    for seed in range(6):
         spec = random_spec(kind, seed)
         trace = rnntrace.run(spec)
         path = write_page(tmp_path, f"{kind}{seed}.html", page_html(trace, source=f"{kind} {seed}"))
