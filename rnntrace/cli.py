@@ -580,7 +580,7 @@ def page(spec, output, ask, tolerance, inputs_text, precision):
     Examples:
       rnntrace page lstm_example.yaml -o lstm.html
       rnntrace page lstm_example.yaml --ask c,y -o practice.html
-      rnntrace page slot_filling.yaml --inputs 'leave Taipei on November 2nd' -o leave.html
+      rnntrace page slot_filling.yaml --inputs 'leave Taipei' -o leave.html
       rnntrace new gru --random --seed 7 | rnntrace page - --ask h > gru.html
     """
     if tolerance is not None and ask is None:
