@@ -585,7 +585,8 @@ def answers(spec, ask):
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown (display only; every number keeps its exact value).")
-def page(spec, output, ask, tolerance, inputs_text, precision):
+@_dtype_option
+def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
     """Write SPEC's run as one interactive HTML page: step through time, click any
     number for its arithmetic, edit a weight or an input and see what changes.
 
@@ -607,7 +608,7 @@ def page(spec, output, ask, tolerance, inputs_text, precision):
     if inputs_text is not None:
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
-    trace = watch_finite().run(spec_obj)
+    trace = watch_finite().run(_in_dtype(spec_obj, dtype))
     from .render.page import page_html
     names = None
     if ask is not None:

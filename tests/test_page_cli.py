@@ -144,3 +144,12 @@ def test_notebook_html_is_the_page_in_an_iframe():
     import html
     assert html.unescape(inside) == page
     assert "<script" not in inside        # escaped: the notebook's page runs none of it itself
+
+
+def test_a_float32_page_holds_the_float32_trace():
+    html = cli("page", "lstm_example.yaml", "--dtype", "float32").stdout
+    data = embedded(html)
+    assert data["trace"] == json.loads(cli("run", "lstm_example.yaml", "--dtype", "float32", "--format", "json").stdout)
+    assert data["trace"]["dtype"] == "float32"
+    # the same as run --export writes
+    assert "float64 (the run itself was in float32)" in html

@@ -749,7 +749,9 @@ rnntraceData().then(function (D) {
       btn("|◀", "first step", () => go(1)), btn("◀", "previous step", () => go(state.t - 1)), stepLabel,
       btn("▶", "next step", () => go(state.t + 1)), btn("▶|", "last step", () => go(T)), slider,
       el("span", { "class": "keys", text: "keys: ← → Home End" })));
-    app.append(el("p", { id: "edited", "class": "edited", hidden: true }, "You changed a weight or an input: every number below is recomputed in this page. ",
+    const float32 = D.trace.dtype === "float32";
+    app.append(el("p", { id: "edited", "class": "edited", hidden: true }, "You changed a weight or an input: every number below is recomputed in this page" +
+      (float32 ? ", in float64 (the run itself was in float32). " : ". "),
       el("button", { type: "button", id: "reset", onclick: reset, text: "reset" })));
     stepView = el("div", { id: "step" });
     app.append(stepView);
