@@ -112,10 +112,6 @@ def trace_value(step, path, unit):
     return vector[unit - 1]
 
 
-def exact(text):
-    return float(text.replace("inf", "Infinity")) if text != "nan" else math.nan
-
-
 def assert_shown_match(numbers, steps, t):
     assert numbers, "no numbers shown"
     for path, step_t, unit, value in numbers:

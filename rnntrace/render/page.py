@@ -17,15 +17,12 @@ What a memory quantity reads is said in a line of its own: ``<read> = <written> 
 """
 from __future__ import annotations
 
-import json
 import re
 from importlib import resources
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from .numbers import DEFAULT_PRECISION, result
 
-#: Marks the page's data block; the script reads it by this id.
-DATA_ID = "rnntrace-data"
 #: Data up to this many characters is embedded as plain JSON, readable in the file;
 #: more (a long sequence) is embedded gzipped, so that the page stays small.
 PLAIN_LIMIT = 150_000
