@@ -557,3 +557,14 @@ def test_values_past_float64_show_as_overflow_without_errors(browser, tmp_path):
     assert shown.inner_text() == "overflow" and shown.get_attribute("data-value") == "null"
     assert_engine_agrees(p.page, trace.to_dict()["steps"])
     p.close()
+
+
+def test_words_and_titles_are_shown_as_text(browser, tmp_path):
+    hostile = "</script><script>alert(1)</script><!-- <b>x</b>"
+    spec = rnntrace.spec_from_dict({"title": hostile, "lexicon": {"words": [hostile, "b"]}, "inputs": [hostile, "b"],
+                                    "layers": [{"name": "h", "type": "elman", "size": 1, "W": 1, "U": 1}]})
+    p = Page(browser, write_page(tmp_path, "p.html", page_html(rnntrace.run(spec))))
+    assert p.page.inner_text("h1") == hostile
+    assert p.page.inner_text(".word strong") == hostile
+    assert p.page.locator("b").count() == 0
+    p.close()

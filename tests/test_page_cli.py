@@ -153,3 +153,16 @@ def test_a_float32_page_holds_the_float32_trace():
     assert data["trace"]["dtype"] == "float32"
     # the same as run --export writes
     assert "float64 (the run itself was in float32)" in html
+
+
+def test_text_from_the_spec_cannot_end_the_script_or_add_markup():
+    hostile = "</script><script>alert(1)</script><!-- \u2028"
+    spec = rnntrace.spec_from_dict({"title": hostile, "lexicon": {"words": [hostile, "b"]}, "inputs": [hostile, "b"],
+                                    "layers": [{"name": "h", "type": "elman", "size": 1, "W": 1, "U": 1}]})
+    html = page_html(rnntrace.run(spec))
+    assert html.count("</script>") == 2          # the data block's and the script's own
+    block = html[html.index('id="rnntrace-data"'):html.index("</script>")]
+    assert "<" not in block.split(">", 1)[1]
+    assert "<title>&lt;/script&gt;&lt;script&gt;" in html
+    data = embedded(html)
+    assert data["title"] == hostile and data["tokens"] == [hostile, "b"]

@@ -240,12 +240,11 @@ def _line_for(page, t: int, layer_name: str, path: str, u: int) -> Optional[str]
 
 
 def _script_json(data: Dict[str, Any]) -> str:
-    """JSON that is safe inside <script>: no "</" (which could end the element) and
-    no U+2028/U+2029 (line ends to older JavaScript)."""
+    """JSON that is safe inside <script>: no "<" at all (so no "</script>" or "<!--",
+    which would end or confuse the element; "<" can only be inside a string, where
+    \\u003c means the same) and no U+2028/U+2029 (line ends to older JavaScript)."""
     from .json import dumps
-    text = dumps(data)
-    return (text.replace("</", "<\\/").replace("<!--", "<\\!--")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return dumps(data).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[float] = None,
