@@ -364,12 +364,13 @@ def test_editing_weights_and_inputs_recomputes_like_python(browser, tmp_path, na
         box = page.locator(f'input[data-param="{key}"]')
         box.fill(str(value))
         box.press("Enter")
-    if rnntrace.load_spec(str(EXAMPLES / name)).lexicon is None:
-        page.evaluate("window.rnntrace.go(2)")
-        x = page.locator('input[data-param="inputs[1][0]"]')
-        x.fill("0.5")
-        x.press("Enter")
-        edits["inputs[1][0]"] = 0.5
+    page.evaluate("window.rnntrace.go(2)")
+    x = page.locator('input[data-param="inputs[1][0]"]')
+    x.fill("0.5")
+    x.press("Enter")
+    edits["inputs[1][0]"] = 0.5
+    if rnntrace.load_spec(str(EXAMPLES / name)).lexicon is not None:   # a word's 1-of-N input
+        assert "(its 1-of-N input edited)" in page.inner_text(".word")
     assert page.locator("#edited").is_visible()
     steps = edited_run(name, edits)
     for t in range(1, len(steps) + 1):

@@ -789,7 +789,10 @@ rnntraceData().then(function (D) {
     // the input at this step, editable
     const xs = el("section", { "class": "input", "aria-label": "input" }, el("h2", { text: `input at step ${t}` }));
     const token = D.trace.steps[t - 1].token;
-    if (token !== undefined && token !== null) xs.append(el("p", { "class": "word" }, "word ", el("strong", { text: token })));
+    if (token !== undefined && token !== null) {
+      const changed = state.inputs[t - 1].some((v, j) => v !== D.inputs[t - 1][j]);
+      xs.append(el("p", { "class": "word" }, "word ", el("strong", { text: token }), changed ? " (its 1-of-N input edited)" : null));
+    }
     const row = el("p", { "class": "x" }, "x = ");
     step.x.forEach((v, j) => {
       const lex = D.lexicon ? D.lexicon[j] : null;
