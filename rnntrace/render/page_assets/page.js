@@ -613,7 +613,9 @@ rnntraceData().then(function (D) {
       if (v && v.length > MAX_SHOWN) g.append(svg("text", { x: PAD, y: 15 + LINE_H * (MAX_SHOWN + 1), "class": "more" }, `+${v.length - MAX_SHOWN} more`));
       root.append(g);
     }
-    wrap.append(el("div", { "class": "scroll" }, root));
+    const box = el("div", { "class": "scroll" }, root);
+    wrap.append(box);
+    if (W > 340) wrap.append(el("p", { "class": "scroll-hint", text: "the drawing scrolls sideways; the table below has every number" }));
     if ((desc.memory || []).length)
       wrap.append(el("p", { "class": "note", text: "dashed: copied into memory for the next step (" +
         desc.memory.map((m) => `${m.written} → ${m.read}`).join(", ") + ")" }));
