@@ -705,6 +705,7 @@ def answers(spec, ask):
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown (display only; every number keeps its exact value).")
 @_dtype_option
+@_allow_file_option
 def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
     """Write SPEC's run as one interactive HTML page: step through time, click any
     number for its arithmetic, edit a weight or an input and see what changes.

@@ -166,3 +166,16 @@ def test_text_from_the_spec_cannot_end_the_script_or_add_markup():
     assert "<title>&lt;/script&gt;&lt;script&gt;" in html
     data = embedded(html)
     assert data["title"] == hostile and data["tokens"] == [hostile, "b"]
+
+
+def test_input_files_outside_the_spec_folder_need_allow_file(tmp_path):
+    (tmp_path / "class").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "xs.csv").write_text("1\n2\n3\n")
+    spec = tmp_path / "class" / "s.yaml"
+    spec.write_text("inputs: {file: ../data/xs.csv}\nlayers: [{type: elman, size: 1, W: 1, U: 1}]\n")
+    refused = cli("page", str(spec), cwd=tmp_path)
+    assert refused.returncode == 2 and "outside the spec's folder" in refused.stderr and refused.stdout == ""
+    allowed = cli("page", str(spec), "--allow-file", str(tmp_path / "data"), cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    assert [s["x"] for s in embedded(allowed.stdout)["trace"]["steps"]] == [[1.0], [2.0], [3.0]]
