@@ -371,7 +371,8 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     text, drawn = draw(terminal_view(trace, view), width=width)
     if export_kind == "html":   # the interactive page, the one kind of HTML rnntrace writes
         from .render.page import page_html
-        save(export_path, page_html(trace, precision=precision, source=spec_obj.source),
+        whole_run = trace if kept == total else watch.run(spec_obj)   # the page has every step
+        save(export_path, page_html(whole_run, precision=precision, source=spec_obj.source),
              f"--export {export_path}")
     elif export_kind is not None:
         content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)

@@ -156,7 +156,7 @@ def test_a_float32_page_holds_the_float32_trace():
 
 
 def test_text_from_the_spec_cannot_end_the_script_or_add_markup():
-    hostile = "</script><script>alert(1)</script><!-- \u2028"
+    hostile = "</script><script>alert(1)</script><!-- x"
     spec = rnntrace.spec_from_dict({"title": hostile, "lexicon": {"words": [hostile, "b"]}, "inputs": [hostile, "b"],
                                     "layers": [{"name": "h", "type": "elman", "size": 1, "W": 1, "U": 1}]})
     html = page_html(rnntrace.run(spec))
@@ -166,6 +166,9 @@ def test_text_from_the_spec_cannot_end_the_script_or_add_markup():
     assert "<title>&lt;/script&gt;&lt;script&gt;" in html
     data = embedded(html)
     assert data["title"] == hostile and data["tokens"] == [hostile, "b"]
+    # line separators, which older JavaScript took for line ends, are escaped too
+    from rnntrace.render.page import _script_json
+    assert _script_json({"a": "x\u2028y\u2029"}) == '{"a": "x\\u2028y\\u2029"}'
 
 
 def test_input_files_outside_the_spec_folder_need_allow_file(tmp_path):
