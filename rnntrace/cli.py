@@ -796,15 +796,14 @@ def answers(spec, ask):
 @click.argument("spec")
 @click.option("-o", "--output", default=None, metavar="FILE.html",
               help="Write the page to FILE.html instead of standard output.")
-@click.option("--ask", default=None, metavar="NAMES",
+@click.option("--ask", type=NAMES, default=None, metavar="NAMES",
               help="Practice: turn these quantities into blanks to fill in (as worksheet --ask: "
                    "c,y, full paths such as lstm.gates.input_gate.a, or 'all').")
-@click.option("--tolerance", type=float, default=None, callback=_NOT_NEGATIVE,
+@click.option("--tolerance", type=NOT_NEGATIVE, default=None,
               help="Practice: right means |yours − exact| ≤ TOLERANCE·max(1, |exact|).  [default: 0.01]")
 @click.option("--inputs", "inputs_text", metavar="YAML",
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
-@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
-              help="Decimals shown (display only; every number keeps its exact value).")
+@precision_option("Decimals shown (display only; every number keeps its exact value).")
 @_dtype_option
 @_allow_file_option
 def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
@@ -831,10 +830,9 @@ def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
     trace = watch_finite().run(_in_dtype(spec_obj, dtype))
     from .render.page import page_html
-    names = None
-    if ask is not None:
-        names = ask.split(",")
-    text = page_html(trace, ask=names, tolerance=tolerance, precision=precision, source=spec_obj.source)
+    names = None if ask is None else list(ask)
+    text = checked("ask", lambda: page_html(trace, ask=names, tolerance=tolerance, precision=precision,
+                                            source=spec_obj.source))
     if output is None or output == "-":
         write(text)
         return

@@ -147,10 +147,18 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
+#: Imports that go against the flow spec → engine → trace → views and are known: a
+#: Trace draws its own interactive page for a notebook (Trace.to_html, _repr_html_).
+AGAINST_THE_FLOW = {("rnntrace.trace", "rnntrace.render.page")}
+
+
 def test_no_module_imports_one_that_imports_it_back():
     graph = _import_graph()
     assert "rnntrace.render.latex" in graph["rnntrace.render.worksheet"] or \
         "rnntrace.render.tex" in graph["rnntrace.render.worksheet"]          # the graph was read
+    for module, imported in AGAINST_THE_FLOW:
+        assert imported in graph[module], "gone: take it off AGAINST_THE_FLOW"
+        graph[module].discard(imported)
     assert _cycles(graph) == []
 
 

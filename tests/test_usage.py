@@ -97,6 +97,8 @@ def test_a_negative_seed_is_a_usage_error():
     (["new", "lsmt"],
      "Error: Invalid value for 'TYPE': unknown type 'lsmt'; expected one of elman, jordan, lstm, gru, "
      "bidirectional, slot-filling (did you mean 'lstm'?) (see 'rnntrace new --help')\n"),
+    (["page", "lstm_example.yaml", "--ask", ","],
+     "Error: Invalid value for '--ask': name at least one quantity, such as c,y (see 'rnntrace page --help')\n"),
     (["worksheet", "lstm_example.yaml", "--ask", ","],
      "Error: Invalid value for '--ask': name at least one quantity, such as c,y "
      "(see 'rnntrace worksheet --help')\n"),
@@ -127,11 +129,12 @@ def test_library_errors_say_what_is_wrong_with_the_value_and_not_which_option():
 
 def test_options_of_one_kind_are_declared_once():
     # --precision, --steps, --param/--param2 and --range/--range2: one parameter type each
-    commands = {name: main.commands[name] for name in ("run", "check", "worksheet", "grad", "surface")}
+    commands = {name: main.commands[name] for name in ("run", "check", "worksheet", "grad", "surface", "page")}
     types = {}
     for command in commands.values():
         for param in command.params:
             types.setdefault(param.name, set()).add(id(param.type))
-    assert len(types["precision"]) == 1 and len(types["steps"]) == 1
+    assert len(types["precision"]) == 1 and len(types["steps"]) == 1 and len(types["tolerance"]) == 1
+    assert len(types["ask"]) == 1
     surface = {p.name: p.type for p in commands["surface"].params}
     assert surface["param"] is surface["param2"] and surface["values"] is surface["values2"]
