@@ -445,8 +445,8 @@ def new(type_name, randomly, seed):
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
-@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True,
-              help="nn.RNN's nonlinearity (a state_dict does not record it).")
+@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
+              help="nn.RNN's nonlinearity (a state_dict does not record it).  [default: tanh, said on stderr]")
 @click.option("--activation", type=click.Choice(["linear", "sigmoid", "tanh", "relu", "softmax"]),
               default="linear", show_default=True, help="What follows the last nn.Linear.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
@@ -467,7 +467,6 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax --labels dest,time,other | rnntrace run -
     """
     from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
-    from .spec import spec_from_dict
     inputs = None
     if inputs_text is not None:
         from .yamlsource import parse
@@ -475,10 +474,15 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         if inputs is None:
             raise RnntraceError("--inputs: expected a list of steps, found nothing")
     state = load_torch_weights(weights)
-    spec = spec_from_state_dict(state, inputs=inputs, title=title, nonlinearity=nonlinearity,
-                                activation=activation,
+    spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
+                                nonlinearity=nonlinearity or "tanh", activation=activation,
                                 labels=None if labels is None else [x.strip() for x in labels.split(",")])
-    spec_from_dict(spec, source=weights)     # what is written is a valid spec
+    rnns = [layer.name for layer in spec.layers
+            if "elman" in (layer.type, getattr(getattr(layer, "forward", None), "type", None))]
+    if rnns and nonlinearity is None:
+        # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
+        click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
+                   "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
     comment = f"Imported from {Path(weights).name}: weights as the model holds them."
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
