@@ -123,7 +123,7 @@ def main():
     \b
     Examples:
       rnntrace run lstm_example.yaml              the lecture's LSTM unit, step by step
-      rnntrace run lstm_example.yaml --format json | jq .steps[3].y
+      rnntrace run lstm_example.yaml --format json | jq '.steps[3].y'
       rnntrace examples                           the bundled example specs
       rnntrace new lstm > my.yaml                 a starter spec to edit
       rnntrace check lstm_example.yaml mine.yaml  mark hand-computed answers
@@ -182,6 +182,50 @@ def save(path: str, text: str, label: str) -> None:
         raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
 
+class _OutputFile:
+    """``-o FILE``: standard output goes to a new file beside FILE, which replaces FILE
+    only when the command has finished, so an error never leaves half an output (and an
+    old FILE stays as it was)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self):
+        import tempfile
+        folder = Path(self.path).parent
+        try:
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{Path(self.path).name}.", dir=folder)
+        except OSError as exc:
+            raise RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}") from None
+        self.file = os.fdopen(handle, "w", encoding="utf-8")
+        self.stdout, sys.stdout = sys.stdout, self.file
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        sys.stdout = self.stdout
+        self.file.close()
+        if kind is None:
+            try:
+                os.chmod(self.temporary, 0o666 & ~_umask())
+                os.replace(self.temporary, self.path)
+                return False
+            except OSError as exc:
+                value = RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}")
+        try:
+            os.unlink(self.temporary)
+        except OSError:
+            pass
+        if kind is None:
+            raise value
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _finite(positive: bool):
     """A click callback for a number option: finite, and above 0 (positive) or at least 0."""
     expected = "a positive number" if positive else "a number of 0 or more"
@@ -226,8 +270,10 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the output to FILE instead of standard output (the table view without colour).")
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
-        indent):
+        indent, output):
     """Run SPEC step by step and show every gate, cell and output.
 
     SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
@@ -240,7 +286,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run slot_filling.yaml --inputs 'leave Taipei on November 2nd'
       rnntrace run lstm_example.yaml --export lstm.svg
       rnntrace run lstm_example.yaml --format latex > key.tex
-      rnntrace run my_rnn.yaml --format json > trace.json
+      rnntrace run my_rnn.yaml --format json -o trace.json
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
     """
     export_kind = None
@@ -262,6 +308,17 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     if inputs_text is not None:
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
+    if output is not None and output != "-":
+        with _OutputFile(output):
+            _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path,
+                 export_kind, width, indent, to_file=True)
+    else:
+        _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path,
+             export_kind, width, indent)
+
+
+def _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, export_kind,
+         width, indent, to_file=False):
     from . import engine
     watch = watch_finite()
     if fmt == "jsonl":
@@ -297,7 +354,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     from .render.view import View, terminal_view
     view = View(precision=precision, explain=explain, steps=chosen_steps, layers=chosen_layers,
                 panels=True if panels == "panels" else None, chart_only=panels == "chart")
-    text, drawn = draw(terminal_view(trace, view), width=width)
+    text, drawn = draw(terminal_view(trace, view), width=width, stream=sys.stdout if to_file else None)
     if export_kind is not None:
         content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
         save(export_path, content, f"--export {export_path}")
@@ -308,24 +365,40 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
 # --------------------------------------------------------------------------- validate
 
 @main.command()
-@click.argument("spec")
-def validate(spec):
-    """Load and check SPEC without running it.
+@click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
+def validate(specs):
+    """Load and check each SPEC without running it.
 
-    Exits 0 and says what the network is when the spec is valid; otherwise prints
-    one line naming the file, line, column and key path, and exits 2.
+    Says, for each valid spec, what the network is; for each spec that is not, prints
+    one line on standard error naming the file, line, column and key path. Exits 2
+    if any spec is not valid.
 
     \b
-    Example:
+    Examples:
       rnntrace validate my_lstm.yaml
+      rnntrace validate class/*.yaml            # a whole class's specs, one line each
     """
     from .spec import parameter_count
-    s = load(spec)
-    layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
-                       f"{parameter_count(layer)} parameters)" for layer in s.layers)
-    steps, inputs = len(s.inputs), s.input_size
-    write(f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} input{'s' if inputs != 1 else ''}; "
-          f"{layers}")   # s.source: <stdin> for -
+    if list(specs).count("-") > 1:
+        raise RnntraceError("standard input (-) can be read only once")
+    bad = 0
+    for spec in specs:
+        try:
+            s = load(spec)
+        except RnntraceError as exc:
+            if len(specs) == 1:
+                raise
+            bad += 1
+            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            continue
+        layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
+                           f"{parameter_count(layer)} parameters)" for layer in s.layers)
+        steps, inputs = len(s.inputs), s.input_size
+        write(f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
+              f"input{'s' if inputs != 1 else ''}; {layers}")   # s.source: <stdin> for -
+    if bad:
+        click.echo(f"Error: {bad} of {len(specs)} specs are not valid (see above)", err=True)
+        click.get_current_context().exit(EXIT_USAGE)
 
 
 # --------------------------------------------------------------------------- examples
@@ -607,7 +680,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
       rnntrace grad many_to_one.yaml --explain
       rnntrace grad clip_norm.yaml --no-clip          # the step that jumps far
       rnntrace grad clip_norm.yaml                    # the same step, clipped
-      rnntrace grad slot_filling_train.yaml --format json | jq .norm
+      rnntrace grad slot_filling_train.yaml --format json | jq '.norm'
     """
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
