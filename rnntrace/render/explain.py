@@ -205,7 +205,8 @@ def _dense_lines(layer, record: DenseRecord, x, p: int, terms: _Terms, z_name: s
     if layer.activation == "softmax":
         rhs = f"softmax({z_name}) = [" + ", ".join(result(v, p) for v in record.y) + "]"
         if record.label is not None:
-            rhs += f" → {record.label}"
+            from .winners import most_likely
+            rhs += f" → {most_likely(labels, record.y)}"
         lines.append(("y", rhs))
     return lines
 
