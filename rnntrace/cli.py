@@ -241,10 +241,57 @@ def _finite(positive: bool):
 _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
 
 
+# --------------------------------------------------------------------------- shell completion
+# After `eval "$(_RNNTRACE_COMPLETE=bash_source rnntrace)"` (zsh_source, fish_source for
+# those shells), Tab completes file names, the bundled examples' names and new's types.
+
+def _complete_files(ctx, param, incomplete):
+    """A file: the shell completes it as it completes any file name."""
+    from click.shell_completion import CompletionItem
+    return [CompletionItem(incomplete, type="file")]
+
+
+def _example_names(incomplete: str):
+    from .bundled import examples_dir
+    if "/" in incomplete or os.sep in incomplete:
+        return []
+    return sorted(p.name for p in examples_dir().glob("*.yaml") if p.name.startswith(incomplete))
+
+
+def _complete_spec(ctx, param, incomplete):
+    """SPEC: a file, or the name of a bundled example."""
+    from click.shell_completion import CompletionItem
+    items = [CompletionItem(incomplete, type="file")]
+    names = _example_names(incomplete)
+    if names and os.environ.get("_RNNTRACE_COMPLETE", "").startswith("bash"):
+        # bash completes file names itself only when nothing else was offered: with
+        # examples offered, the files of the folder that match are named here as well.
+        folder, _, start = incomplete.rpartition("/")
+        try:
+            entries = sorted(os.scandir(folder or "."), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        names = list(dict.fromkeys(
+            [e.name + ("/" if e.is_dir() else "") for e in entries
+             if e.name.startswith(start) and (start.startswith(".") or not e.name.startswith("."))] + names))
+    return items + [CompletionItem(name) for name in names]
+
+
+def _complete_example(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+    return [CompletionItem(name) for name in _example_names(incomplete)]
+
+
+def _complete_type(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+    from .starters import TYPES
+    return [CompletionItem(name) for name in TYPES if name.startswith(incomplete)]
+
+
 # --------------------------------------------------------------------------- run
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
               help="table: panels for reading; json/jsonl: the exact trace; csv: one row per step; "
@@ -262,7 +309,7 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="One panel per step even for a long sequence (over 50 steps the chart is shown instead).")
 @click.option("--chart", "panels", flag_value="chart",
               help="Only the chart over time, no panels.")
-@click.option("--export", "export_path", metavar="FILE.svg|FILE.html",
+@click.option("--export", "export_path", metavar="FILE.svg|FILE.html", shell_complete=_complete_files,
               help="Also write what the table view shows to an SVG picture or an HTML page.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Draw the table view this many columns wide (default: the terminal's, 80 when piped).")
@@ -270,7 +317,7 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
-@click.option("-o", "--output", default=None, metavar="FILE",
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
               help="Write the output to FILE instead of standard output (the table view without colour).")
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
         indent, output):
@@ -365,7 +412,7 @@ def _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panel
 # --------------------------------------------------------------------------- validate
 
 @main.command()
-@click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
+@click.argument("specs", metavar="SPEC...", nargs=-1, required=True, shell_complete=_complete_spec)
 def validate(specs):
     """Load and check each SPEC without running it.
 
@@ -404,7 +451,7 @@ def validate(specs):
 # --------------------------------------------------------------------------- examples
 
 @main.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_example)
 def examples(name):
     """List the bundled example specs, one line each with what it shows; with NAME,
     print that example's text, to copy and edit.
@@ -423,8 +470,8 @@ def examples(name):
 # --------------------------------------------------------------------------- check
 
 @main.command()
-@click.argument("spec")
-@click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True)
+@click.argument("spec", shell_complete=_complete_spec)
+@click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True, shell_complete=_complete_files)
 @click.option("--tolerance", type=float, default=None, callback=_NOT_NEGATIVE,
               help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
                    "Wins over a file's own 'tolerance'.  [default: 0.01]")
@@ -483,7 +530,7 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
 # --------------------------------------------------------------------------- new
 
 @main.command()
-@click.argument("type_name", metavar="TYPE")
+@click.argument("type_name", metavar="TYPE", shell_complete=_complete_type)
 @click.option("--random", "randomly", is_flag=True,
               help="A fresh exercise: small integer weights and inputs that keep the hand "
                    "arithmetic exact.")
@@ -514,7 +561,7 @@ def new(type_name, randomly, seed):
 # --------------------------------------------------------------------------- import-torch
 
 @main.command("import-torch")
-@click.argument("weights", metavar="FILE.pt")
+@click.argument("weights", metavar="FILE.pt", shell_complete=_complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
@@ -524,7 +571,7 @@ def new(type_name, randomly, seed):
               default="linear", show_default=True, help="What follows the last nn.Linear.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
 @click.option("--title", default=None, help="The spec's title.")
-@click.option("-o", "--output", default=None, metavar="FILE",
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
               help="Write the spec to FILE instead of standard output.")
 def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, output):
     """Turn the weights of a PyTorch model (nn.RNN, nn.LSTM, nn.GRU, nn.Linear; stacked
@@ -584,7 +631,7 @@ def _sheet(spec, ask):
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
               show_default=True, help="Markdown, or a LaTeX fragment to paste into a document.")
@@ -607,7 +654,7 @@ def worksheet(spec, ask, fmt, key, precision):
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
 def answers(spec, ask):
     """Write the answers file of SPEC, filled with the exact values, in the format
@@ -657,7 +704,7 @@ def _clip_options(f):
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people; json (rnntrace.grad/1) for other tools.")
 @click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
@@ -701,7 +748,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--param", "param_text", required=True, metavar="NAME[i,j]",
               help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")
 @click.option("--range", "range_text", required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")
