@@ -622,12 +622,26 @@ def _ask_option(f):
                              "Default: each layer's memory and output.")(f)
 
 
-def _sheet(spec, ask):
+def _sheet(spec, ask, steps_text=None, worked_text=None):
     spec_obj = load(spec)
     from . import engine
+    from .render.selection import parse_steps
     from .worksheet import build_sheet
     names = ask.split(",") if ask is not None else None
-    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
+    total = len(spec_obj.inputs)
+    steps = parse_steps(steps_text, total)
+    try:
+        worked = parse_steps(worked_text, total)
+    except RnntraceError as exc:       # the same grammar, named as the option it came from
+        raise RnntraceError(str(exc).replace("--steps", "--worked", 1)) from None
+    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source,   # <stdin> for -
+                       steps=steps, worked=worked)
+
+
+def _steps_option(f):
+    return click.option("--steps", "steps_text", default=None, metavar="T|A:B",
+                        help="Ask for these steps only: 3, 2:4, or a list such as 1,3:4. The steps before "
+                             "the last one asked are given; the ones after it are left out.")(f)
 
 
 @main.command()
@@ -638,7 +652,10 @@ def _sheet(spec, ask):
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the key (display only).")
-def worksheet(spec, ask, fmt, key, precision):
+@_steps_option
+@click.option("--worked", "worked_text", default=None, metavar="T",
+              help="Fill in these steps as worked examples, their arithmetic written out: 1, or 1:2.")
+def worksheet(spec, ask, fmt, key, precision, steps_text, worked_text):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
 
@@ -647,8 +664,9 @@ def worksheet(spec, ask, fmt, key, precision):
       rnntrace worksheet lstm_example.yaml --ask c,y > sheet.md
       rnntrace worksheet lstm_example.yaml --ask c,y --key > key.md
       rnntrace worksheet my_gru.yaml --format latex --ask h > sheet.tex
+      rnntrace worksheet lstm_example.yaml --ask all --worked 1 --steps 2:3
     """
-    sheet = _sheet(spec, ask)
+    sheet = _sheet(spec, ask, steps_text, worked_text)
     from .render import worksheet as show
     write((show.latex if fmt == "latex" else show.markdown)(sheet, key=key, precision=precision))
 
@@ -656,7 +674,8 @@ def worksheet(spec, ask, fmt, key, precision):
 @main.command()
 @click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
-def answers(spec, ask):
+@_steps_option
+def answers(spec, ask, steps_text):
     """Write the answers file of SPEC, filled with the exact values, in the format
     `rnntrace check` reads: an answer key that is itself checkable.
 
@@ -664,8 +683,9 @@ def answers(spec, ask):
     Examples:
       rnntrace answers lstm_example.yaml --ask c,y > key.yaml
       rnntrace check lstm_example.yaml key.yaml      # every answer right
+      rnntrace answers lstm_example.yaml --ask all --steps 2:3   # the key of a sheet with --steps 2:3
     """
-    sheet = _sheet(spec, ask)
+    sheet = _sheet(spec, ask, steps_text)
     from .render.worksheet import answers_yaml
     write(answers_yaml(sheet))
 
