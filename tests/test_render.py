@@ -26,7 +26,7 @@ from rnntrace.render.selection import check_layers, parse_steps
 from rnntrace.render.view import LONG, View, terminal_view
 from rnntrace.trace import flatten, step_to_dict
 
-from conftest import EXAMPLES, sigmoid
+from conftest import EXAMPLES, require_program, sigmoid
 
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -460,10 +460,8 @@ def test_markdown_rows_per_unit_for_wide_layers():
 @pytest.mark.parametrize("name", ["lstm_example.yaml", "slot_filling.yaml", "jordan.yaml",
                                   "bidirectional.yaml", "lstm_two_layer.yaml"])
 def test_latex_compiles_with_plain_pdflatex(name, tmp_path):
-    import shutil
     import subprocess
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
+    require_program("pdflatex", "apt-get install texlive-latex-base texlive-latex-recommended")
     body = trace_latex(rnntrace.run(load(name)))
     (tmp_path / "key.tex").write_text("\\documentclass{article}\\begin{document}\n" + body +
                                       "\\end{document}\n", encoding="utf-8")
