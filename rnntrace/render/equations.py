@@ -1,6 +1,6 @@
 """A layer's equations, as a sheet states them, read from its description
 (:func:`rnntrace.layers.describe`): each computed quantity's ``label`` and ``formula``
-(``c = g·i + c_prev·f``, ``h = h(c)·o``), in the order they are computed, with the
+(``c = g·i + c_{t−1}·f``, ``h = h(c)·o``), in the order they are computed, with the
 parameters a weighted sum uses, and what the short names of the formulas stand for
 (``i = σ(z_i)``). Nothing here knows a layer type: a bidirectional layer's directions
 are the sub-descriptions, each with its own equations.
@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 @dataclass(frozen=True)
 class Equation:
     name: str                 # the left-hand side, as text: "c", "z_i"
-    formula: str              # the right-hand side, as text: "g·i + c_prev·f"
+    formula: str              # the right-hand side, as text: "g·i + c_{t−1}·f" as the layer writes it
     latex: str                # the whole equation in LaTeX math (no $)
     parameters: Tuple[str, ...] = ()   # the weights and biases it uses, as the sheet names them
 
@@ -64,8 +64,9 @@ _TOKEN = re.compile(r"[A-Za-z]+(?:_[A-Za-z0-9]+)?|[0-9.]+|\s+|.")
 
 
 def to_latex(text: str, names: Dict[str, str]) -> str:
-    """A formula in the descriptions' plain text as LaTeX math: ``c_prev`` as the layer
-    writes it (``c_{t-1}``), other subscripts upright, σ, ·, ∘ and − as symbols."""
+    """A formula in the descriptions' plain text as LaTeX math: a name the layer has a
+    LaTeX form for in ``names`` as that (a memory read as ``c_{t-1}``), other
+    subscripts upright, σ, ·, ∘ and − as symbols."""
     out = []
     for token in _TOKEN.findall(text):
         if token in names:

@@ -84,7 +84,7 @@ def _input_text(sheet, t: int) -> str:
 
 def _named(parameters: Sequence[str]) -> bool:
     """Worth saying which parameters a formula's W, U, b are: they have longer names
-    (``input_gate.W``) than the formula's own letters."""
+    (``<block>.W``) than the formula's own letters."""
     return any("." in p for p in parameters)
 
 
@@ -280,18 +280,20 @@ def _tex_equations(layer) -> List[str]:
     return out
 
 
-def _quantity_latex(sheet, path: str) -> Tuple[str, str, int]:
-    """(the layer it belongs to, its header in LaTeX, its number of units) for an asked path."""
+def _quantity_latex(sheet, path: str) -> Tuple[str, str]:
+    """(the layer it belongs to, its header in LaTeX) for an asked path."""
     from ..layers import quantities
     if "." not in path:                 # y: the network's output, shown with the last layer
-        return sheet.layers[-1].name, "output $y$", 0
+        return sheet.layers[-1].name, "output $y$"
     name, _, rest = path.partition(".")
     layer = next(info.layer for info in sheet.layers if info.name == name)
     for q in quantities(layer):
         if q.path == rest:
             latex = q.latex if "$" in q.latex else f"${q.latex}$"
-            return name, latex, 0
-    return name, f"\\texttt{{{tex(rest)}}}", 0
+            return name, latex
+    # a memory the layer reads but does not show (h_{t-1} of an LSTM without U): its own name
+    from .equations import to_latex
+    return name, f"${to_latex(rest.rpartition('.')[2], {})}$"
 
 
 class _Table:
@@ -326,7 +328,7 @@ def _tables(sheet, key: bool, precision: int) -> List[_Table]:
     """The sheet's tables: per layer its asked quantities, split where too wide."""
     by_layer: Dict[str, List[Tuple[str, str]]] = {}
     for path in sheet.quantities:
-        name, header, _ = _quantity_latex(sheet, path)
+        name, header = _quantity_latex(sheet, path)
         by_layer.setdefault(name, []).append((path, header))
     tables: List[_Table] = []
     for info in sheet.layers:
