@@ -2,8 +2,6 @@
 which breaks across pages, where one table float was cut off at the foot of its page."""
 import subprocess
 
-import pytest
-
 import rnntrace
 from rnntrace.render.latex import LONG_ROWS, trace_latex
 

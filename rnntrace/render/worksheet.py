@@ -10,7 +10,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .latex import LONG_ROWS, LONGTABLE_NOTE
 from .latex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
-from .quantities import function_name
 
 #: Each activation function a sheet may use, defined: (plain text, LaTeX math).
 DEFINITIONS = {
@@ -370,7 +369,8 @@ def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) 
     long = sheet.shown * table.units > LONG_ROWS
     lines = [r"\begingroup", r"\setlength{\tabcolsep}{4pt}"]
     if long:
-        lines += [f"\\begin{{longtable}}{{|{'|'.join(align)}|}}", f"\\multicolumn{{{len(head)}}}{{l}}{{{caption}}} \\\\",
+        lines += [f"\\begin{{longtable}}{{|{'|'.join(align)}|}}",
+                  f"\\multicolumn{{{len(head)}}}{{l}}{{{caption}}} \\\\",
                   r"\hline", " & ".join(head) + r" \\", r"\hline", r"\endfirsthead",
                   r"\hline", " & ".join(head) + r" \\", r"\hline", r"\endhead"]
     else:
@@ -388,7 +388,8 @@ def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) 
                     row.append("")
                 else:
                     row.append(_tex_number(_cell(sheet, t, path, u, precision)) if filled else BLANK)
-            end = r" \\ \hline" if u == table.units - 1 else r" \\ \cline{" + f"{3 if not multi else 3}-{len(head)}" + "}"
+            # a rule under the step's last unit; between its units, only under the unit's cells
+            end = r" \\ \hline" if u == table.units - 1 else r" \\ \cline{3-" + f"{len(head)}" + "}"
             lines.append(" & ".join(row) + end)
     if long:
         lines += [r"\end{longtable}", r"\endgroup"]
@@ -439,7 +440,8 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
     lines += ["", r"{\raggedright\small In an answers file for \texttt{rnntrace check} the quantities are called: "
               + names + r".\par}"]
     for t, word, layers in _worked_lines(sheet, precision):
-        lines += ["", f"\\subsection*{{Worked example: step {t}" + (f" ({tex(word)})" if word is not None else "") + "}",
+        heading = f"Worked example: step {t}" + (f" ({tex(word)})" if word is not None else "")
+        lines += ["", f"\\subsection*{{{heading}}}",
                   r"{\raggedright\small"]
         for name, legend, step_lines in layers:
             lines.append(r"\noindent\textit{" + tex(f"{name}: {legend}") + r"}\par")
