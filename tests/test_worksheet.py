@@ -139,6 +139,39 @@ def test_every_examples_latex_sheet_fits_the_page(name, tmp_path):
         assert "Overfull \\hbox" not in log, (args, log[log.index("Overfull"):][:600])
 
 
+WIDE = """\
+title: sixteen inputs
+inputs: [[0.125, -0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, -14.25], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]]
+layers:
+  - {name: hidden, type: elman, size: 2, activation: tanh, W: 0.015625, U: 0.5}
+  - {name: out, type: dense, size: 3, activation: softmax, W: 1, labels: [first_label_long, second, third]}
+"""
+LEXICON = """\
+title: sixteen words
+lexicon: {words: [apple, banana, cherry, durian, elderberry, fig, grape, honeydew, kiwi, lemon, mango, nectarine,
+                  orange, papaya, quince, raspberry], other: true}
+inputs: apple kiwi papaya unknownword
+layers:
+  - {name: hidden, type: elman, size: 2, activation: relu, W: 1, U: 1}
+"""
+
+
+@pytest.mark.parametrize("text", [WIDE, LEXICON], ids=["wide-inputs", "big-lexicon"])
+def test_wide_weights_and_inputs_fit_the_page_too(text, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    for args in ([], ["--key", "--ask", "all"]):
+        tex = out("worksheet", str(spec), "--format", "latex", *args)
+        assert r"\texttt{W}, columns 1--" in tex                  # W in parts of columns
+        log = compile_latex(tex, tmp_path)
+        assert "Overfull \\hbox" not in log, log[log.index("Overfull"):][:600]
+    tex = out("worksheet", str(spec), "--format", "latex")
+    if "lexicon" in text:                                      # the words label the parts' columns
+        assert r"\scriptstyle\mathrm{raspberry} & \scriptstyle\mathrm{other}" in tex
+    else:                                                      # x listed above the tables, not in them
+        assert "$x_{1} = [$$0.125$, $-0.5$" in tex and "$t$ & $x$" not in tex
+
+
 def test_a_wide_sheet_is_split_into_tables_that_fit(tmp_path):
     tex = out("worksheet", "lstm_example.yaml", "--format", "latex", "--ask", "all")
     captions = re.findall(r"\\textbf\{lstm\} \((\d) of (\d)\)", tex)

@@ -248,6 +248,36 @@ def _tex_width(latex: str) -> float:
     return len(text) * _CHAR_PT
 
 
+#: The width a weight matrix may take beside its name in the list of weights, in pt.
+MATRIX_WIDTH = 200.0
+
+
+def _matrix_parts(value, columns: Optional[Sequence[str]] = None) -> List[Tuple[int, int]]:
+    """Column ranges (start, stop) of a matrix that each fit :data:`MATRIX_WIDTH`."""
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    widths = []
+    for j in range(rows.shape[1]):
+        label = 0.85 * _tex_width(tex(columns[j])) if columns else 0.0     # \scriptstyle
+        widths.append(max([label] + [_tex_width(exact(v)) for v in rows[:, j]]) + 10.0)
+    parts, start, used = [], 0, 0.0
+    for j, w in enumerate(widths):
+        if j > start and used + w > MATRIX_WIDTH:
+            parts.append((start, j))
+            start, used = j, 0.0
+        used += w
+    return parts + [(start, len(widths))]
+
+
+def _tex_weight(name: str, value, columns: Optional[Sequence[str]], units: Sequence[str]) -> List[str]:
+    """The list items of one weight: the matrix, in parts of columns where it is wide."""
+    parts = _matrix_parts(value, columns) if value.ndim >= 1 and value.size > 1 else [(0, 0)]
+    if len(parts) == 1:
+        return [f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value, columns, units)}"]
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    return [f"  \\item \\texttt{{{tex(name)}}}, columns {a + 1}--{b}: "
+            f"{_tex_matrix(rows[:, a:b], None if columns is None else columns[a:b], units)}" for a, b in parts]
+
+
 def _tex_matrix(value, columns: Optional[Sequence[str]] = None, units: Sequence[str] = ()) -> str:
     rows = value if value.ndim == 2 else value.reshape(1, -1)
     if rows.size == 1 and not columns:
@@ -314,10 +344,28 @@ def _input_cell(sheet, t: int) -> str:
     return tex(sheet.tokens[t]) if sheet.tokens else _tex_number(_input_text(sheet, t))
 
 
+#: An input x wider than this (in pt) is listed above the tables instead of in them.
+WIDE_INPUT = 110.0
+
+
+def _input_in_tables(sheet) -> bool:
+    return bool(sheet.tokens) or max(_tex_width(_input_cell(sheet, t)) for t in range(sheet.shown)) <= WIDE_INPUT
+
+
+def _inputs_list(sheet) -> List[str]:
+    """Inputs too wide for a table column, a line each, which may wrap between numbers."""
+    lines = [r"{\raggedright"]
+    for t in range(sheet.shown):
+        numbers = ", ".join(_tex_number(exact(v)) for v in sheet.inputs[t])
+        lines.append(f"$x_{{{t + 1}}} = [$" + numbers + r"$]$\par")
+    return lines + ["}"]
+
+
 def _fixed_width(sheet, table: "_Table") -> float:
     width = _GAP_PT + 2 * _CHAR_PT                                       # t
-    width += _GAP_PT + max([_tex_width(_input_cell(sheet, t)) for t in range(sheet.shown)] +
-                           [_tex_width("word")])
+    if _input_in_tables(sheet):
+        width += _GAP_PT + max([_tex_width(_input_cell(sheet, t)) for t in range(sheet.shown)] +
+                               [_tex_width("word")])
     if table.units > 1:
         width += _GAP_PT + max(_tex_width("unit"), *(_tex_width(table.unit_label(u)) for u in range(table.units)))
     return width
@@ -364,8 +412,12 @@ def _table_width(sheet, table: "_Table", key: bool, precision: int) -> float:
 
 def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) -> List[str]:
     multi = table.units > 1
-    align = "r" + ("l" if sheet.tokens else "r") + ("l" if multi else "") + "c" * len(table.paths)
-    head = ["$t$", "word" if sheet.tokens else "$x$"] + (["unit"] if multi else []) + table.headers
+    with_input = _input_in_tables(sheet)
+    align = "r" + (("l" if sheet.tokens else "r") if with_input else "") + ("l" if multi else "") + \
+        "c" * len(table.paths)
+    head = ["$t$"] + (["word" if sheet.tokens else "$x$"] if with_input else []) + (["unit"] if multi else []) + \
+        table.headers
+    unit_column = 2 + with_input                # where a step's rows of units differ
     long = sheet.shown * table.units > LONG_ROWS
     lines = [r"\begingroup", r"\setlength{\tabcolsep}{4pt}"]
     if long:
@@ -379,7 +431,7 @@ def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) 
     for t in range(sheet.shown):
         filled = key or sheet.given(t + 1)
         for u in range(table.units):
-            row = [str(t + 1) if u == 0 else "", _input_cell(sheet, t) if u == 0 else ""]
+            row = [str(t + 1) if u == 0 else ""] + ([_input_cell(sheet, t) if u == 0 else ""] if with_input else [])
             if multi:
                 row.append(table.unit_label(u))
             for path in table.paths:
@@ -389,7 +441,7 @@ def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) 
                 else:
                     row.append(_tex_number(_cell(sheet, t, path, u, precision)) if filled else BLANK)
             # a rule under the step's last unit; between its units, only under the unit's cells
-            end = r" \\ \hline" if u == table.units - 1 else r" \\ \cline{3-" + f"{len(head)}" + "}"
+            end = r" \\ \hline" if u == table.units - 1 else r" \\ \cline{" + f"{unit_column}-{len(head)}" + "}"
             lines.append(" & ".join(row) + end)
     if long:
         lines += [r"\end{longtable}", r"\endgroup"]
@@ -417,8 +469,7 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
         lines.append(r"  \begin{itemize}")
         units = (layer.description or {}).get("units") or []
         for name, value in layer.weights:
-            columns = (layer.columns or {}).get(name)
-            lines.append(f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value, columns, units)}")
+            lines += _tex_weight(name, value, (layer.columns or {}).get(name), units)
         lines.append(r"  \end{itemize}")
         equations = _tex_equations(layer)
         if equations:
@@ -430,6 +481,8 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
     if sheet.lexicon:
         lines.append(f"Each word is 1-of-N encoded over: {tex(', '.join(sheet.lexicon))}.")
         lines.append("")
+    if not _input_in_tables(sheet):
+        lines += ["The inputs:", ""] + _inputs_list(sheet) + [""]
     tables = _tables(sheet, key, precision)
     for i, table in enumerate(tables):
         part = sum(1 for other in tables[:i] if other.layer == table.layer) + 1
