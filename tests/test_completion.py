@@ -52,7 +52,8 @@ def test_spec_completes_files_and_bundled_examples(folder, monkeypatch):
 def test_types_examples_and_files_of_the_other_arguments(folder, monkeypatch):
     assert offered(["new", "l"], folder, monkeypatch) == [("plain", "lstm")]
     assert [v for _, v in offered(["new", ""], folder, monkeypatch)] == list(TYPES)
-    assert offered(["examples", "gr"], folder, monkeypatch) == [("plain", "gru.yaml")]
+    assert offered(["examples", "gr"], folder, monkeypatch) == \
+        [("plain", p.name) for p in sorted(EXAMPLES.glob("gr*.yaml"))]
     assert offered(["check", "gru.yaml", "hw"], folder, monkeypatch) == [("file", "hw")]
     assert offered(["run", "gru.yaml", "-o", "hw"], folder, monkeypatch) == [("file", "hw")]
     assert offered(["import-torch", "m"], folder, monkeypatch) == [("file", "m")]
