@@ -7,8 +7,9 @@ row per unit of the layer and one column per input, so a layer computes z = W·x
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path as FilePath
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -30,9 +31,11 @@ class Reader:
 
     weights = 0   # weights read so far, held to MAX_WEIGHTS
 
-    def __init__(self, doc: Document, folder: Optional[FilePath] = None):
+    def __init__(self, doc: Document, folder: Optional[FilePath] = None,
+                 allow_files: Sequence[Union[str, FilePath]] = ()):
         self.doc = doc
         self.folder = folder   # where relative file names in the spec start
+        self.allow_files = tuple(allow_files)   # other places input files may be read from
 
     def error(self, message, path, **kw):
         return self.doc.error(message, path, **kw)
@@ -68,7 +71,7 @@ class Reader:
         return number
 
     def count(self, value, path, what="size") -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        if not whole(value) or value < 1:
             raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
         return int(value)
 
@@ -111,6 +114,13 @@ class Reader:
             raise self.error(f"{expected}; found {shape_text(value)}", path)
         return np.array([[self.number(v, path + (i, j)) for j, v in enumerate(row)]
                          for i, row in enumerate(value)], dtype=np.float64)
+
+
+def whole(value) -> bool:
+    """Whether a value read from YAML is a whole number (3 or 3.0; not .inf, .nan or true)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
 
 
 def shape_text(value) -> str:

@@ -138,7 +138,13 @@ def _worked_lines(sheet, precision: int):
 # --------------------------------------------------------------------------- Markdown
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    from ..safetext import markdown
+    return markdown(text)
+
+
+def _md_code(text: str) -> str:
+    from ..safetext import markdown_code
+    return markdown_code(text)
 
 
 def _md_matrix(name: str, value, columns: Sequence[str], units: Sequence[str]) -> List[str]:
@@ -171,7 +177,7 @@ def _md_equations(layer) -> List[str]:
 def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
     lines = [f"# {'Answer key' if key else 'Exercise'}: {_md_escape(sheet.title)}", ""]
     if key:
-        lines.append(f"The exact values of `{sheet.source}`, rounded to {precision} decimals "
+        lines.append(f"The exact values of {_md_code(sheet.source)}, rounded to {precision} decimals "
                      "(≈ marks a value that only rounds to a whole number).")
     else:
         lines.append(_task(sheet))
@@ -180,6 +186,7 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
         units = (layer.description or {}).get("units") or []
         for name, value in layer.weights:
+<<<<<<< HEAD
             columns = (layer.columns or {}).get(name)
             if columns:
                 lines.append(f"   - `{name}`, a column per word:")
@@ -190,13 +197,16 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         if equations:
             lines.append("   - at each step t:")
             lines += ["  " + line for line in equations]
+=======
+            lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
+>>>>>>> main
     lines += ["", "The activation functions:", ""]
     lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
     if sheet.lexicon:
-        lines += [f"Each word is 1-of-N encoded over: {', '.join(sheet.lexicon)}.", ""]
+        lines += [f"Each word is 1-of-N encoded over: {', '.join(_md_escape(w) for w in sheet.lexicon)}.", ""]
     cols = _columns(sheet)
-    head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [f"`{c[0]}`" for c in cols]
+    head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [_md_code(c[0]) for c in cols]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---:" if h == "t" else "---" for h in head) + "|")
     for t in range(sheet.shown):
@@ -214,9 +224,9 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         lines.append("```")
     if not key:
         command, first = _check_command(sheet, "answers.yaml")
-        lines += ["", "Check your answers: write them in an answers file (`steps: {1: {" +
-                  ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}`) and run "
-                  f"`{command}`{first}."]
+        lines += ["", "Check your answers: write them in an answers file (" +
+                  _md_code("steps: {1: {" + ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}") +
+                  f") and run {_md_code(command)}{first}."]
     return "\n".join(lines) + "\n"
 
 
