@@ -150,7 +150,7 @@ def _md_code(text: str) -> str:
 def _md_matrix(name: str, value, columns: Sequence[str], units: Sequence[str]) -> List[str]:
     """A weight whose columns are named (1-of-N words): a small table, a row per unit."""
     rows = value if value.ndim == 2 else value.reshape(1, -1)
-    lines = ["", f"     | `{name}` | " + " | ".join(_md_escape(c) for c in columns) + " |",
+    lines = ["", f"     | {_md_code(name)} | " + " | ".join(_md_escape(c) for c in columns) + " |",
              "     |---|" + "---:|" * len(columns)]
     for u, row in enumerate(rows):
         unit = units[u] if u < len(units) else str(u + 1)
@@ -186,20 +186,16 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
         units = (layer.description or {}).get("units") or []
         for name, value in layer.weights:
-<<<<<<< HEAD
             columns = (layer.columns or {}).get(name)
             if columns:
-                lines.append(f"   - `{name}`, a column per word:")
+                lines.append(f"   - {_md_code(name)}, a column per word:")
                 lines += _md_matrix(name, value, columns, units)
             else:
-                lines.append(f"   - `{name}` = `{_weights_text(value)}`")
+                lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
         equations = _md_equations(layer)
         if equations:
             lines.append("   - at each step t:")
             lines += ["  " + line for line in equations]
-=======
-            lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
->>>>>>> main
     lines += ["", "The activation functions:", ""]
     lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
