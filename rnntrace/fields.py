@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from .errors import close_name, describe, quoted
+from .errors import close_name, describe, quoted, shorten
 from .yamlsource import Document, as_number
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
@@ -74,6 +74,16 @@ class Reader:
         if not whole(value) or value < 1:
             raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
         return int(value)
+
+    def name(self, text: str, path, what: str) -> str:
+        """A name that is shown in tables and headings (a layer name, a label, a word): it
+        may not hold a line break or another control character, which would break the
+        table it stands in or act on the reader's terminal."""
+        from .safetext import visible
+        if visible(text) != text:
+            raise self.error(f"expected a {what} without control characters or line breaks; "
+                             f"found '{shorten(visible(text))}'", path)
+        return text
 
     def choice(self, value, path, choices, what) -> str:
         if not isinstance(value, str) or value not in choices:

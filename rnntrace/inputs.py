@@ -50,6 +50,7 @@ def read_lexicon(r: Reader, value) -> Lexicon:
     for i, word in enumerate(words):
         if not isinstance(word, (str, int, float)) or isinstance(word, bool):
             raise r.error(f"expected a word, found {describe(word)}", path + ("words", i))
+        r.name(str(word), path + ("words", i), "word")
         if str(word) in seen:
             raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
         seen.add(str(word))
@@ -69,7 +70,7 @@ def read_inputs(r: Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Arr
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
                 raise r.error(f"expected a word, found {describe(word)}", path + (i,))
-            word = str(word)
+            word = r.name(str(word), path + (i,), "word")
             if word not in known and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
                                                          if len(lexicon.words) > 12 else "")

@@ -102,7 +102,7 @@ def _layer_names(r: Reader, items: list) -> List[str]:
             if not isinstance(given, str) or not given or "." in given or given in RESERVED_NAMES:
                 raise r.error(f"expected a name without dots, other than {', '.join(RESERVED_NAMES)}; "
                               f"found {describe(given)}", ("layers", i, "name"))
-            names.append(given)
+            names.append(r.name(given, ("layers", i, "name"), "layer name"))
             continue
         kind = types[i]
         counters[kind] = counters.get(kind, 0) + 1
