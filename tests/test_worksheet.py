@@ -244,7 +244,7 @@ def test_steps_asks_for_some_steps_and_gives_the_ones_before():
     answers = yaml.safe_load(out("answers", "lstm_example.yaml", "--ask", "c,y", "--steps", "3:4"))
     assert sorted(answers["steps"]) == [3, 4]
     result = invoke("worksheet", "lstm_example.yaml", "--steps", "7")
-    assert result.exit_code == 2 and "--steps 7: there is no step 7" in result.stderr
+    assert result.exit_code == 2 and "Invalid value for '--steps': there is no step 7" in result.stderr
     tex = out("worksheet", "lstm_example.yaml", "--ask", "c,y", "--steps", "3:4", "--format", "latex")
     assert len(re.findall(r"\\rule\{0pt\}", tex)) == 2 * 2 and "$[3, -1, 0]$" not in tex
 
@@ -261,7 +261,7 @@ def test_worked_fills_a_step_and_writes_its_arithmetic_as_run_explain_does():
     words = out("worksheet", "slot_filling.yaml", "--worked", "2", "--steps", "3")
     assert "## Worked example: step 2 (Taipei)" in words
     result = invoke("worksheet", "lstm_example.yaml", "--worked", "0")
-    assert result.exit_code == 2 and result.stderr.startswith("Error: --worked 0: there is no step 0")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: Invalid value for '--worked': there is no step 0")
     tex = out("worksheet", "lstm_example.yaml", "--worked", "1", "--format", "latex")
     assert r"\subsection*{Worked example: step 1}" in tex
     assert r"c = g$\cdot$i + c\_prev$\cdot$f = 3$\cdot$1 + 0$\cdot$1 = 3" in tex
