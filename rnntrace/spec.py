@@ -21,6 +21,17 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
 LSTM_BLOCKS = ("cell_input", "input_gate", "forget_gate", "output_gate")
 GRU_BLOCKS = ("reset_gate", "update_gate", "candidate")
+#: packed weights (rnntrace.packing): the letters (or block names) an order may use,
+#: the order of the layouts named after a framework, and the blocks that keep b_h apart.
+PACKED_GATES = {
+    "lstm": dict({"i": "input_gate", "f": "forget_gate", "g": "cell_input", "c": "cell_input",
+                  "o": "output_gate"}, **{b: b for b in LSTM_BLOCKS}),
+    "gru": dict({"r": "reset_gate", "z": "update_gate", "u": "update_gate", "n": "candidate",
+                 "h": "candidate"}, **{b: b for b in GRU_BLOCKS}),
+}
+PACKED_ORDERS = {"lstm": {"pytorch": ("i", "f", "g", "o"), "keras": ("i", "f", "c", "o")},
+                 "gru": {"pytorch": ("r", "z", "n"), "keras": ("z", "r", "h")}}
+PACKED_SECOND_BIAS = {"lstm": (), "gru": GRU_BLOCKS}
 RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
 LAYER_TYPES = RECURRENT_TYPES + ("dense", "bidirectional")
 MERGES = ("concat", "sum", "mean")
@@ -138,6 +149,7 @@ class LSTM:
     gate_activation: str = "sigmoid"
     initial_c: Optional[Array] = None
     initial_h: Optional[Array] = None
+    packed: Optional[Any] = None      # rnntrace.packing.Packing, when the spec gave packed weights
     type = "lstm"
 
     @property
@@ -160,6 +172,7 @@ class GRU:
     activation: str = "tanh"          # on the candidate
     gate_activation: str = "sigmoid"
     initial: Optional[Array] = None
+    packed: Optional[Any] = None      # rnntrace.packing.Packing, when the spec gave packed weights
     type = "gru"
 
     @property
@@ -656,8 +669,8 @@ _COMMON = {"name", "type", "size"}
 _ALLOWED = {
     "elman": _COMMON | {"W", "U", "b", "activation", "initial"},
     "jordan": _COMMON | {"W", "U", "b", "activation", "initial", "output"},
-    "lstm": _COMMON | set(LSTM_BLOCKS) | {"activation", "cell_activation", "gate_activation", "initial"},
-    "gru": _COMMON | set(GRU_BLOCKS) | {"activation", "gate_activation", "initial"},
+    "lstm": _COMMON | set(LSTM_BLOCKS) | {"activation", "cell_activation", "gate_activation", "initial", "packed"},
+    "gru": _COMMON | set(GRU_BLOCKS) | {"activation", "gate_activation", "initial", "packed"},
     "dense": _COMMON | {"W", "b", "activation", "labels"},
     "bidirectional": {"name", "type", "forward", "backward", "merge"},
 }
@@ -769,7 +782,18 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
     r, size = f.r, f.size
     names = LSTM_BLOCKS if kind == "lstm" else GRU_BLOCKS
     blocks = {}
-    for block in names:
+    packing = None
+    if f.given("packed"):
+        given = [block for block in names if block in f.data]
+        if given:
+            raise r.error(f"the weights are given twice: in 'packed' and as the block '{given[0]}'; "
+                          "give one of them", f.path + (given[0],), at_key=True)
+        from .packing import read_packed
+        parts, packing = read_packed(r, f.data["packed"], f.path + ("packed",), size, f.size_in, f.why,
+                                     PACKED_GATES[kind], PACKED_ORDERS[kind], PACKED_SECOND_BIAS[kind])
+        blocks = {block: Block(W=parts[block]["W"], b=parts[block]["b"], U=parts[block].get("U"),
+                               b_h=parts[block].get("b_h")) for block in names}
+    for block in names if packing is None else ():
         if block not in f.data:
             raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", f.path,
                           hint=close_name(block, [k for k in f.data if k not in _ALLOWED[kind]]))
@@ -789,7 +813,7 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
     if kind == "gru":
         return GRU(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                    gate_activation=f.activation("gate_activation", "sigmoid"),
-                   initial=f.vector("initial", "starting memory"))
+                   initial=f.vector("initial", "starting memory"), packed=packing)
     c0 = h0 = None
     if f.given("initial"):
         ipath = f.path + ("initial",)
@@ -798,7 +822,8 @@ def _gated(f: _Fields, name: str, kind: str) -> Union[LSTM, GRU]:
         c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
     return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                 cell_activation=f.activation("cell_activation", "tanh"),
-                gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0)
+                gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0,
+                packed=packing)
 
 
 def _train(r: _Reader, value, output: Layer, steps: int) -> Train:
