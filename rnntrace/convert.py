@@ -38,7 +38,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import RnntraceError, close_name
-from .spec import GRU_BLOCKS, LSTM_BLOCKS
+from .layers.gru import BLOCKS as GRU_BLOCKS
+from .layers.lstm import BLOCKS as LSTM_BLOCKS
 
 #: PyTorch's row blocks, in the order they are stacked.
 TORCH_GATES = {

@@ -154,6 +154,24 @@ def read_packed(r: Any, data: Any, path: tuple, units: int, size_in: int, why: s
     return out, Packing(layout, tuple(str(g) for g in order), tuple(blocks), units, size_in, keys)
 
 
+def packed_blocks(f, kind: str, names: Sequence[str], gates: Mapping[str, str],
+                  named: Mapping[str, Sequence[str]], second_bias: Sequence[str]):
+    """The blocks of a gated layer whose spec mapping (``f``, a fields reader) gives
+    ``packed`` weights, as :class:`rnntrace.layers.base.Block` s, and the Packing; the
+    blocks themselves may not be given as well."""
+    from .layers.base import Block
+    r = f.r
+    given = [block for block in names if block in f.data]
+    if given:
+        raise r.error(f"the weights are given twice: in 'packed' and as the block '{given[0]}'; "
+                      "give one of them", f.path + (given[0],), at_key=True)
+    parts, packing = read_packed(r, f.data["packed"], f.path + ("packed",), f.size, f.size_in, f.why,
+                                 gates, named, second_bias)
+    blocks = {block: Block(W=parts[block]["W"], b=parts[block]["b"], U=parts[block].get("U"),
+                           b_h=parts[block].get("b_h")) for block in names}
+    return blocks, packing
+
+
 def _letters(gates: Mapping[str, str]) -> str:
     by_block: Dict[str, List[str]] = {}
     for name, block in gates.items():

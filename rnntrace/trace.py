@@ -15,102 +15,9 @@ import numpy as np
 FORMAT = "rnntrace.trace/1"
 Array = np.ndarray
 
-# eq=False: records hold arrays, which have no single truth value, so a field-by-field
-# == could only raise; records compare (and hash) by identity, and each class is
-# quicker to create at start-up.
-
-
-@dataclass(frozen=True, eq=False)
-class Gate:
-    """A gate (or cell input): its input z and its activation a."""
-
-    z: Array
-    a: Array
-
-
-@dataclass(frozen=True, eq=False)
-class ElmanRecord:
-    """One step of an Elman layer: the memory read, z and the new h."""
-
-    h_prev: Array
-    z: Array
-    h: Array
-
-    @property
-    def output(self) -> Array:
-        return self.h
-
-
-@dataclass(frozen=True, eq=False)
-class JordanRecord:
-    """One step of a Jordan layer: the previous output read, the hidden z and h, the output z and y."""
-
-    y_prev: Array
-    z: Array
-    h: Array
-    z_out: Array
-    y: Array
-
-    @property
-    def output(self) -> Array:
-        return self.y
-
-
-@dataclass(frozen=True, eq=False)
-class LSTMRecord:
-    """One step of an LSTM layer: the memory before, each gate's z and a, the cell and output after."""
-
-    c_prev: Array
-    h_prev: Array
-    gates: Mapping[str, Gate]   # cell_input, input_gate, forget_gate, output_gate
-    c: Array
-    h: Array
-
-    @property
-    def output(self) -> Array:
-        return self.h
-
-
-@dataclass(frozen=True, eq=False)
-class GRURecord:
-    """One step of a GRU layer: the memory before, each block's z and a, the memory after."""
-
-    h_prev: Array
-    gates: Mapping[str, Gate]   # reset_gate, update_gate, candidate
-    h: Array
-
-    @property
-    def output(self) -> Array:
-        return self.h
-
-
-@dataclass(frozen=True, eq=False)
-class DenseRecord:
-    """One step of a dense layer: z, its activation y and the winning label."""
-
-    z: Array
-    y: Array
-    label: Optional[str] = None
-
-    @property
-    def output(self) -> Array:
-        return self.y
-
-
-@dataclass(frozen=True, eq=False)
-class BidirectionalRecord:
-    """One step of a bidirectional layer: both directions' records and the merged output."""
-
-    forward: "Record"
-    backward: "Record"   # after reading x_T … x_t
-    h: Array             # merged
-
-    @property
-    def output(self) -> Array:
-        return self.h
-
-
-Record = Union[ElmanRecord, JordanRecord, LSTMRecord, GRURecord, DenseRecord, BidirectionalRecord]
+#: A layer's record at one step: the dataclass its home defines (rnntrace/layers/<type>.py),
+#: with an ``output`` property; ``gates`` (a dict of block → Gate) is the one nested field.
+Record = Any
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +59,7 @@ class Trace:
 # --------------------------------------------------------------------------- to plain data
 
 def header_dict(spec) -> Dict[str, Any]:
-    from .spec import parameter_count
+    from .model import parameter_count
     data: Dict[str, Any] = {"format": FORMAT}
     if spec.title is not None:
         data["title"] = spec.title
@@ -163,7 +70,7 @@ def header_dict(spec) -> Dict[str, Any]:
 def _layer_info(layer, parameters: int) -> Dict[str, Any]:
     info: Dict[str, Any] = {"name": layer.name, "type": layer.type, "size": layer.output_size,
                             "parameters": parameters}
-    if layer.type == "bidirectional":
+    if hasattr(layer, "merge"):
         info["merge"] = layer.merge
         info["forward"] = {"type": layer.forward.type, "size": layer.forward.output_size}
         info["backward"] = {"type": layer.backward.type, "size": layer.backward.output_size}
@@ -184,19 +91,18 @@ def numbers(array: Array) -> List[Optional[float]]:
 
 
 def record_to_dict(record: Record) -> Dict[str, Any]:
-    if isinstance(record, BidirectionalRecord):
-        return {"forward": record_to_dict(record.forward), "backward": record_to_dict(record.backward),
-                "h": numbers(record.h)}
     data: Dict[str, Any] = {}
     for name in record.__dataclass_fields__:
         value = getattr(record, name)
-        if name == "gates":
+        if type(value) is np.ndarray:
+            data[name] = numbers(value)
+        elif name == "gates":
             data["gates"] = {g: {"z": numbers(v.z), "a": numbers(v.a)} for g, v in value.items()}
         elif name == "label":
             if value is not None:
                 data["label"] = value
-        else:
-            data[name] = numbers(value)
+        else:   # a direction's own record
+            data[name] = record_to_dict(value)
     return data
 
 

@@ -16,16 +16,11 @@ import numpy as np
 from .answers import Reference
 from .errors import RnntraceError
 
-#: What a sheet asks for when ``--ask`` is not given, per layer type.
-DEFAULT_ASK = {"lstm": ("c", "h"), "gru": ("h",), "elman": ("h",), "jordan": ("h", "y"),
-               "dense": ("y",), "bidirectional": ("h",)}
-
-
 @dataclass(frozen=True, eq=False)
 class LayerInfo:
     name: str
     layer: object                                  # the spec's layer, which the sheet describes
-    weights: Tuple[Tuple[str, np.ndarray], ...]    # ("input_gate.W", matrix), in the spec's order
+    weights: Tuple[Tuple[str, np.ndarray], ...]    # ("W", matrix), ("<block>.W", …), in the spec's order
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,26 +40,7 @@ class Sheet:
 
 def activations(layer) -> Tuple[str, ...]:
     """The activation functions a layer applies, in the order it applies them."""
-    if layer.type == "bidirectional":
-        return activations(layer.forward) + activations(layer.backward)
-    if layer.type == "lstm":
-        return (layer.activation, layer.gate_activation, layer.cell_activation)
-    if layer.type == "gru":
-        return (layer.gate_activation, layer.activation)
-    if layer.type == "jordan":
-        return (layer.activation, layer.output.activation)
-    return (layer.activation,)
-
-
-def _initial(layer) -> List[Tuple[str, np.ndarray]]:
-    if layer.type == "lstm":
-        pairs = [("initial.c", layer.initial_c), ("initial.h", layer.initial_h)]
-    elif layer.type == "bidirectional":
-        return [(f"{side}.{name}", value) for side in ("forward", "backward")
-                for name, value in _initial(getattr(layer, side))]
-    else:
-        pairs = [("initial", getattr(layer, "initial", None))]
-    return [(name, value) for name, value in pairs if value is not None]
+    return layer.home.activations(layer)
 
 
 def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tuple[str, ...]:
@@ -73,7 +49,7 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
     computed (not the inputs). Without ``ask``, each layer's memory and output."""
     known = reference.quantities
     if not ask:
-        wanted = [f"{layer.name}.{field}" for layer in spec.layers for field in DEFAULT_ASK[layer.type]]
+        wanted = [f"{layer.name}.{field}" for layer in spec.layers for field in layer.home.ASK]
         return tuple(q for q in known if q in wanted)
     chosen: List[str] = []
     for name in ask:
@@ -100,7 +76,7 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
 def build_sheet(spec, trace, ask: Optional[Sequence[str]] = None, source: str = "<spec>") -> Sheet:
     reference = Reference.from_trace(trace, source)
     quantities = resolve_ask(ask, spec, reference)
-    layers = tuple(LayerInfo(layer.name, layer, tuple(layer.parameters().items()) + tuple(_initial(layer)))
+    layers = tuple(LayerInfo(layer.name, layer, tuple(layer.parameters().items()) + tuple(layer.home.initial_values(layer)))
                    for layer in spec.layers)
     used = tuple(dict.fromkeys(name for layer in spec.layers for name in activations(layer)))
     lexicon = None

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import rnntrace
 from rnntrace.cli import main
-from rnntrace.engine import activations
+from rnntrace.layers import activations
 from rnntrace.finite import Watch
 from rnntrace.spec import spec_from_text
 

@@ -61,7 +61,7 @@ def test_every_module_schema_example_and_starter_is_in_the_wheel(wheel):
     expected |= {f"rnntrace/schemas/{p.name}" for p in (PACKAGE / "schemas").glob("*.json")}
     expected |= {f"rnntrace/starters/{p.name}" for p in (PACKAGE / "starters").glob("*.yaml")}
     expected |= {f"rnntrace/examples/{p.name}" for p in EXAMPLES.glob("*.yaml")}
-    assert {"rnntrace/cli.py", "rnntrace/engine/lstm.py", "rnntrace/schemas/trace.json",
+    assert {"rnntrace/cli.py", "rnntrace/layers/lstm.py", "rnntrace/schemas/trace.json",
             "rnntrace/examples/lstm_example.yaml"} <= expected
     assert sorted(expected - names) == []
 

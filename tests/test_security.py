@@ -246,8 +246,8 @@ def test_an_endless_answers_file_is_refused(monkeypatch, examples):
 def test_an_endless_csv_inputs_file_is_refused(tmp_path, monkeypatch):
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
-    from rnntrace import spec as spec_module
-    monkeypatch.setattr(spec_module, "MAX_INPUT_VALUES", 1000)
+    from rnntrace import inputs
+    monkeypatch.setattr(inputs, "MAX_INPUT_VALUES", 1000)
     (tmp_path / "zeros.csv").symlink_to("/dev/zero")
     path = tmp_path / "spec.yaml"
     path.write_text("inputs: {file: zeros.csv}\n" + LAYERS)

@@ -1,6 +1,7 @@
-"""The engine: pure numpy, one module per cell type, each with a ``step`` function
-that takes a layer, an input vector and the layer's memory and returns the step's
-record and the new memory. Nothing here prints or knows about the terminal.
+"""The engine: the network run over time, one step after another. Each layer type's
+step (and backward step) is in its home, rnntrace/layers/<type>.py: it takes the
+layer, an input vector and the layer's memory and returns the step's record and the
+new memory. Nothing here prints or knows about the terminal.
 """
 from __future__ import annotations
 
@@ -8,21 +9,21 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from ..trace import Record, Step, Trace
-from . import bidirectional, dense, elman, gru, jordan, lstm
+from ..layers import TYPES
+from ..trace import Step, Trace
 
-CELLS = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru, "dense": dense}
+Record = object
 
 
 def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
     """Every step of one layer over a whole sequence of input vectors."""
-    if layer.type == "bidirectional":
-        return bidirectional.run(layer, xs)
-    cell = CELLS[layer.type]
-    state = cell.initial_state(layer)
+    home = layer.home
+    if hasattr(home, "run"):           # a layer that reads the whole sequence (bidirectional)
+        return home.run(layer, xs, run_layer)
+    state = home.initial_state(layer)
     records = []
     for x in xs:
-        record, state = cell.step(layer, x, state)
+        record, state = home.step(layer, x, state)
         records.append(record)
     return records
 
@@ -30,13 +31,14 @@ def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
 def iter_steps(spec, inputs: Optional[np.ndarray] = None) -> Iterator[Step]:
     """The steps of a run, one at a time.
 
-    Without a bidirectional layer each step is computed only when asked for, so a
-    long sequence streams in constant memory. A bidirectional layer has to read the
-    whole sequence backwards first, so then the layers run one after another.
+    Without a layer that reads the whole sequence (bidirectional) each step is computed
+    only when asked for, so a long sequence streams in constant memory. A bidirectional
+    layer has to read the whole sequence backwards first, so then the layers run one
+    after another.
     """
     xs = spec.inputs if inputs is None else inputs
     tokens = spec.tokens
-    if any(layer.type == "bidirectional" for layer in spec.layers):
+    if any(hasattr(layer.home, "run") for layer in spec.layers):
         per_layer = []
         current: Sequence[np.ndarray] = list(xs)
         for layer in spec.layers:
@@ -48,13 +50,13 @@ def iter_steps(spec, inputs: Optional[np.ndarray] = None) -> Iterator[Step]:
             yield Step(t + 1, x, layers, per_layer[-1][t].output, tokens[t] if tokens else None)
         return
 
-    cells = [CELLS[layer.type] for layer in spec.layers]
-    states = [cell.initial_state(layer) for cell, layer in zip(cells, spec.layers)]
+    homes = [layer.home for layer in spec.layers]
+    states = [home.initial_state(layer) for home, layer in zip(homes, spec.layers)]
     for t, x in enumerate(xs):
         layers = {}
         value = x
-        for i, (cell, layer) in enumerate(zip(cells, spec.layers)):
-            record, states[i] = cell.step(layer, value, states[i])
+        for i, (home, layer) in enumerate(zip(homes, spec.layers)):
+            record, states[i] = home.step(layer, value, states[i])
             layers[layer.name] = record
             value = record.output
         yield Step(t + 1, x, layers, value, tokens[t] if tokens else None)
@@ -63,3 +65,6 @@ def iter_steps(spec, inputs: Optional[np.ndarray] = None) -> Iterator[Step]:
 def run(spec, inputs: Optional[np.ndarray] = None) -> Trace:
     """Run the spec's network over its inputs (or ``inputs``) and keep every step."""
     return Trace(spec, list(iter_steps(spec, inputs)))
+
+
+__all__ = ["TYPES", "run", "run_layer", "iter_steps"]

@@ -6,12 +6,9 @@ the chain rule runs from the last step to the first, and each layer from the top
 (or the loss), walks t = T … 1 carrying the gradient that flows through its memory,
 and hands dL/d(its input at t) to the layer below.
 
-Each cell's backward pass sits beside its forward step, in the cell's module, under
-the same equations (``elman.backward``, ``lstm.backward``, …; the shared pieces are in
-``backward``). Here: the loss at the output, the walk down the layers, and the
-bidirectional layer, whose merged output's gradient is split (concat), copied (sum)
-or halved (mean) between its directions; the backward direction ran on x_T … x_1,
-so its BPTT runs t = 1 … T.
+Each layer type's backward pass sits beside its forward step, in its home
+(rnntrace/layers/<type>.py), under the same equations; the shared pieces are in
+rnntrace.layers.backward. Here: the loss at the output and the walk down the layers.
 """
 from __future__ import annotations
 
@@ -27,35 +24,18 @@ from .parameters import parameters
 Array = np.ndarray
 
 
-def bidirectional_backward(layer, records, d_out, xs):
-    nf = layer.forward.output_size
-    if layer.merge == "concat":
-        d_fwd = [d[:nf] for d in d_out]
-        d_bwd = [d[nf:] for d in d_out]
-    elif layer.merge == "sum":
-        d_fwd = d_bwd = list(d_out)
-    else:
-        d_fwd = d_bwd = [d / 2.0 for d in d_out]
-    g_f, dx_f, s_f = layer_backward(layer.forward, [r.forward for r in records], d_fwd, xs)
-    # the backward direction read x_T … x_1: run its BPTT on the reversed sequence
-    g_b, dx_b, s_b = layer_backward(layer.backward, [r.backward for r in records][::-1], d_bwd[::-1], xs[::-1])
-    dx_b, s_b = dx_b[::-1], s_b[::-1]
-    grads = {f"forward.{k}": v for k, v in g_f.items()}
-    grads.update({f"backward.{k}": v for k, v in g_b.items()})
-    steps = [LayerGrad("bidirectional", {"dh": d}, parts={"forward": f, "backward": b})
-             for d, f, b in zip(d_out, s_f, s_b)]
-    return grads, [a + b for a, b in zip(dx_f, dx_b)], steps
-
-
 def layer_backward(layer, records, d_out, xs, dz_loss=None):
     """(parameter gradients keyed like ``layer.parameters()``, dL/d(input_t) for every t,
     one LayerGrad per step), from the layer's records and dL/d(output_t), t = 1 … T.
     ``dz_loss`` (the output layer, cross-entropy) is the loss's dL/dz at its softmax."""
-    if layer.type == "bidirectional":
-        return bidirectional_backward(layer, records, d_out, xs)
-    from . import CELLS
+    home = layer.home
+    if hasattr(home, "DIRECTIONS"):   # both directions' BPTT, under the merged dL/dh
+        grads, dxs, d_merged, s_f, s_b = home.backward(layer, records, d_out, xs, layer_backward)
+        steps = [LayerGrad(layer.type, {"dh": d}, parts={"forward": f, "backward": b})
+                 for d, f, b in zip(d_merged, s_f, s_b)]
+        return grads, dxs, steps
     extra = {} if dz_loss is None else {"dz_loss": dz_loss}
-    grads, dxs, shown = CELLS[layer.type].backward(layer, records, d_out, xs, **extra)
+    grads, dxs, shown = home.backward(layer, records, d_out, xs, **extra)
     return grads, dxs, [LayerGrad(layer.type, values, gates) for values, gates in shown]
 
 
@@ -79,7 +59,7 @@ def output_gradients(spec, trace, train) -> Tuple[List[float], List[Array], Opti
             loss, dy = losses.squared_error(y, target)
         else:
             record = step.layers[out_layer.name]
-            z = record.z_out if out_layer.type == "jordan" else record.z   # the softmax's input
+            z = out_layer.home.logits(record)   # the softmax's input
             loss, dy, dz_loss[t] = losses.cross_entropy(z, y, target)
         step_losses.append(loss)
         dys.append(dy)
@@ -127,7 +107,7 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     params = parameters(spec)
     grads = {k: grads[k] for k in params}   # layer order, as in the spec
     last = spec.layers[-1]
-    labels = getattr(last.output if last.type == "jordan" else last, "labels", None)
+    labels = getattr(last.home.head(last) or last, "labels", None)
     steps = []
     for t in range(T - 1, -1, -1):
         target = train.targets[t]

@@ -46,11 +46,11 @@ def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tupl
         for q in layer_quantities(layer):
             if q.kind not in SHOWN_KINDS:
                 continue
-            if layer.type == "bidirectional" and q.path == "h" and layer.merge == "concat":
+            if hasattr(layer.home, "DIRECTIONS") and q.path == "h" and layer.merge == "concat":
                 continue   # the two directions' rows above are this vector's two halves
             series = np.array([value(step.layers[layer.name], q.path) for step in steps], dtype=np.float64)
             size = series.shape[1] if series.ndim == 2 else 1
-            names = unit_names(layer, size) if q.path in ("y", "h") and layer.type == "dense" else \
+            names = unit_names(layer, size) if q.path == layer.home.OUTPUT and getattr(layer, "labels", None) else \
                 [str(u + 1) for u in range(size)]
             label = q.label.split(" = ")[0]
             for u in range(size):

@@ -15,24 +15,8 @@ from rich.text import Text
 
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, MINUS, show
-from .quantities import gate_names
 
 LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
-
-#: Row labels of the backward tables, by record field.
-ROW_LABELS = {
-    "dh_out": "dL/dh from the output",
-    "dh_next": "dL/dh through the memory",
-    "dh": "dL/dh",
-    "dc_next": "dL/dc through the memory",
-    "dc": "dL/dc",
-    "dy_out": "dL/dy from the loss/above",
-    "dy_next": "dL/dy through the memory",
-    "dy": "dL/dy",
-    "dz_out": "dL/dz_out",
-    "dz": "dL/dz",
-}
-
 
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
     """Like numbers.show (fmt with the panels' minus sign −), but very large or very small
@@ -78,11 +62,12 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 
 def _rows(layer, record, precision: int) -> List[tuple]:
     rows = []
+    labels = getattr(layer.home, "GRAD_ROWS", {})
     for key, value in record.values.items():
-        rows.append((ROW_LABELS.get(key, f"dL/d{key}"), [short(v, precision) for v in value]))
+        rows.append((labels.get(key, f"dL/d{key}"), [short(v, precision) for v in value]))
     if record.gates:
         for gate, parts in record.gates.items():
-            _, z, a = gate_names(layer, gate)
+            a, z = layer.home.gate_labels(layer, gate)
             rows.append((f"dL/d{a}", [short(v, precision) for v in parts["da"]]))
             rows.append((f"dL/d{z}", [short(v, precision) for v in parts["dz"]]))
     return rows
@@ -101,8 +86,6 @@ def layer_table(name: str, layer, record, precision: int):
     table = Table(title=f"{name} ({layer.type})", title_justify="left")
     table.add_column("gradient")
     labels = getattr(layer, "labels", None)
-    if layer.type == "jordan":
-        labels = None
     for u in range(width):
         if labels and len(labels) == width:
             header = labels[u]
@@ -206,99 +189,20 @@ def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
                  f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
 
 
-def _act_prime(name: str, z: str, a: str) -> str:
-    return {"linear": "1", "sigmoid": f"{a}(1 − {a})", "tanh": f"1 − {a}²", "relu": f"[{z} > 0]",
-            "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
-
-
 def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Hanging]:
-    """The chain rule for one layer at step t. ``later`` is the step whose gradient comes
-    back through the memory: t+1, or t−1 for the backward direction of a bidirectional
-    layer (it read x_T … x_1)."""
-    p = precision
-    v = lambda a: vec(a, p)  # noqa: E731
-    lines: List[str] = []
+    """The chain rule for one layer at step t, as its home writes it. ``later`` is the
+    step whose gradient comes back through the memory: t+1, or t−1 for the backward
+    direction of a bidirectional layer (it read x_T … x_1)."""
+    from ..layers import need
+    write = need(layer, "grad_explain", "grad --explain")
+    lines = write(layer, name, fwd, bwd, lambda a: vec(a, precision), later)
+    out = [Hanging(line) for line in lines]
     if bwd.parts is not None:
-        lines.append(f"{name}: dL/dh (merged, {layer.merge}) = {v(bwd.values['dh'])} goes to both directions "
-                     + ("(split: forward units first)" if layer.merge == "concat" else
-                        "(each gets it)" if layer.merge == "sum" else "(each gets half)"))
-        out = [Hanging(line) for line in lines]
-        for part in ("forward", "backward"):
+        for part, _, _ in layer.home.DIRECTIONS:
             out.extend(explain_layer(getattr(layer, part), f"{name}.{part}", getattr(fwd, part),
                                      bwd.parts[part], precision, t, T,
                                      "step t+1" if part == "forward" else "step t−1"))
-        return out
-    d = bwd.values
-    if layer.type == "dense":
-        prime = _act_prime(layer.activation, "z", "y")
-        lines.append(f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}")
-        lines.append(f"{name}: dL/dW += dL/dz·xᵀ, dL/db += dL/dz; the layer below gets Wᵀ·dL/dz")
-    elif layer.type == "elman":
-        lines.append(f"{name}: dL/dh = (from the output) + Uᵀ·dL/dz({later}) = {v(d['dh_out'])} + "
-                     f"{v(d['dh_next'])} = {v(d['dh'])}")
-        lines.append(f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {_act_prime(layer.activation, 'z', 'h')} with "
-                     f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}")
-        lines.append(f"{name}: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ (h_prev = {v(fwd.h_prev)}), "
-                     "dL/db += dL/dz")
-    elif layer.type == "jordan":
-        lines.append(f"{name}: dL/dy = (from the loss/above) + Uᵀ·dL/dz({later}) = {v(d['dy_out'])} + "
-                     f"{v(d['dy_next'])} = {v(d['dy'])}   (the output is the memory)")
-        lines.append(f"{name}: dL/dz_out = dL/dy ∘ f_o′, f_o′ = {_act_prime(layer.output.activation, 'z_out', 'y')}"
-                     f" with y = {v(fwd.y)}: {v(d['dz_out'])}")
-        lines.append(f"{name}: dL/dh = W_oᵀ·dL/dz_out = {v(d['dh'])};  dL/dz = dL/dh ∘ "
-                     f"{_act_prime(layer.activation, 'z', 'h')} (h = {v(fwd.h)}) = {v(d['dz'])}")
-    elif layer.type == "lstm":
-        g = bwd.gates
-        fg = fwd.gates
-        # only the terms this layer has: U_k feeds h_prev into block k, a peephole P_k c_prev
-        recurrent = any(block.U is not None for block in layer.blocks.values())
-        peepholes = any(block.P is not None for block in layer.blocks.values())
-        if recurrent:
-            lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
-                         f"{v(d['dh_next'])} = {v(d['dh'])}")
-        else:
-            lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (the layer has no U)")
-        lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
-        peephole = f" + Σ_k P_k∘dL/dz_k({later})" if peepholes else ""
-        lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole} = "
-                     f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])} = {v(d['dc'])}")
-        lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
-                     f"{v(g['cell_input']['da'])}")
-        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
-                     f"{v(g['input_gate']['da'])}")
-        lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
-                     f"{v(g['forget_gate']['da'])}")
-        for k in g:
-            _, z, a = gate_names(layer, k)
-            act = layer.activation if k == "cell_input" else layer.gate_activation
-            lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {_act_prime(act, z, 'a')} with a = {v(fg[k].a)}: "
-                         f"{v(g[k]['dz'])}")
-        lines.append(f"{name}: each block: " + ", ".join(
-            ["dL/dW += dL/dz·xᵀ"] + (["dL/dU += dL/dz·h_prevᵀ"] if recurrent else [])
-            + (["dL/dP += dL/dz∘c_prev"] if peepholes else []) + ["dL/db += dL/dz"]))
-    elif layer.type == "gru":
-        g = bwd.gates
-        fg = fwd.gates
-        blocks = layer.blocks
-        # q = U_n·h_prev + b_hn, the part of the candidate that r scales: only the terms given
-        q = " + ".join(t for t, given in (("U_n·h_prev", blocks["candidate"].U is not None),
-                                          ("b_hn", blocks["candidate"].b_h is not None)) if given) or "0"
-        back = ["dL/dh ∘ u"] + [term for term, block in (("U_nᵀ·(dL/dz_n ∘ r)", "candidate"),
-                                                          ("U_rᵀ·dL/dz_r", "reset_gate"),
-                                                          ("U_uᵀ·dL/dz_u", "update_gate"))
-                                if blocks[block].U is not None]
-        lines.append(f"{name}: dL/dh = (from the output) + (through the memory, {later}) = {v(d['dh_out'])} + "
-                     f"{v(d['dh_next'])} = {v(d['dh'])}")
-        lines.append(f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
-                     f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
-                     f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})")
-        lines.append(f"{name}: dL/dz_n = dL/dn ∘ {_act_prime(layer.activation, 'z_n', 'n')} = "
-                     f"{v(g['candidate']['dz'])};  dL/dr = dL/dz_n ∘ ({q}) = {v(g['reset_gate']['da'])}")
-        lines.append(f"{name}: dL/dz_r = dL/dr ∘ {_act_prime(layer.gate_activation, 'z_r', 'r')} = "
-                     f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {_act_prime(layer.gate_activation, 'z_u', 'u')} "
-                     f"= {v(g['update_gate']['dz'])}")
-        lines.append(f"{name}: to step t−1: " + " + ".join(back))
-    return [Hanging(line) for line in lines]
+    return out
 
 
 # --------------------------------------------------------------------------- the whole view

@@ -49,13 +49,13 @@ def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,
 
 def explanation(spec, steps, layers: Optional[Sequence[str]], precision: int) -> List[str]:
     """The arithmetic of every step (as ``--explain`` writes it), one code block per step."""
-    from .explain import LEGENDS, as_text, step_lines
+    from .explain import as_text, legend, step_lines
     out = ["## The arithmetic", ""]
     for step in steps:
         word = f" ({_escape(step.token)})" if step.token is not None else ""
         out += [f"### Step {step.t}{word}", "", "```text"]
         for name, lines in step_lines(spec, step, layers, precision):
-            out.append(f"# {name}: {LEGENDS[spec.layer(name).type]}")
+            out.append(f"# {name}: {legend(spec.layer(name))}")
             out.append(as_text(lines))
         out += ["```", ""]
     return out

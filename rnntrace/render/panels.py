@@ -22,66 +22,30 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..trace import (BidirectionalRecord, DenseRecord, ElmanRecord, GRURecord, JordanRecord,
-                     LSTMRecord)
 from .numbers import DEFAULT_PRECISION, show, vector_show
-from .quantities import FUNCTION_SYMBOLS, gate_names, gate_symbol, heading
+from .quantities import heading
 
 Row = Tuple[str, str, List[str]]   # (what, formula, one cell per unit)
 
 
-def _pairs(before, after, p: int) -> List[str]:
-    return [f"{show(a, p)} → {show(b, p)}" for a, b in zip(before, after)]
+class Cells:
+    """The cells of a row, as each layer type's ``panel_rows`` asks for them: a value
+    before and after (``z → a``, ``c_prev → c``) or one value, per unit."""
 
+    def __init__(self, precision: int):
+        self.p = precision
 
-def _single(values, p: int) -> List[str]:
-    return [show(v, p) for v in values]
+    def pair(self, before, after) -> List[str]:
+        return [f"{show(a, self.p)} → {show(b, self.p)}" for a, b in zip(before, after)]
 
-
-def _gate_row(layer, record, gate: str, p: int) -> Row:
-    what, z, a = gate_names(layer, gate)
-    g = record.gates[gate]
-    return (what, f"{z} → {a}", _pairs(g.z, g.a, p))
+    def single(self, values) -> List[str]:
+        return [show(v, self.p) for v in values]
 
 
 def layer_rows(layer, record, precision: int = DEFAULT_PRECISION) -> List[Row]:
-    """The rows of one layer's table at one step, in the lecture's order."""
-    p = precision
-    if isinstance(record, LSTMRecord):
-        rows: List[Row] = []
-        if any(b.U is not None for b in layer.blocks.values()):
-            rows.append(("memory read", "h_prev", _single(record.h_prev, p)))
-        rows += [_gate_row(layer, record, g, p) for g in ("cell_input", "input_gate", "forget_gate")]
-        rows.append(("cell", "c_prev → c", _pairs(record.c_prev, record.c, p)))
-        rows.append(_gate_row(layer, record, "output_gate", p))
-        rows.append(("output", "h = h(c)·σ(z_o)".replace("σ", gate_symbol(layer, "output_gate")),
-                     _single(record.h, p)))
-        return rows
-    if isinstance(record, GRURecord):
-        rows = [("memory read", "h_prev", _single(record.h_prev, p))]
-        rows += [_gate_row(layer, record, g, p) for g in ("reset_gate", "update_gate", "candidate")]
-        rows.append(("output", "h = (1−u)·n + u·h_prev", _single(record.h, p)))
-        return rows
-    if isinstance(record, ElmanRecord):
-        f = _function(layer.activation)
-        return [("memory read", "h_prev", _single(record.h_prev, p)),
-                ("hidden", f"z → {f}", _pairs(record.z, record.h, p)),
-                ("write back", "memory ← h", _single(record.h, p))]
-    if isinstance(record, JordanRecord):
-        f = _function(layer.activation)
-        fo = _function(layer.output.activation, "z_out", "y")
-        return [("memory read", "y_prev", _single(record.y_prev, p)),
-                ("hidden", f"z → {f}", _pairs(record.z, record.h, p)),
-                ("output", f"z_out → {fo}", _pairs(record.z_out, record.y, p)),
-                ("write back", "memory ← y", _single(record.y, p))]
-    if isinstance(record, DenseRecord):
-        f = _function(layer.activation, "z", "y")
-        return [("output", f"z → {f}", _pairs(record.z, record.y, p))]
-    raise TypeError(type(record))
-
-
-def _function(name: str, z: str = "z", out: str = "h") -> str:
-    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
+    """The rows of one layer's table at one step, in the lecture's order (its home's)."""
+    from ..layers import need
+    return need(layer, "panel_rows", "the table view")(layer, record, Cells(precision))
 
 
 def unit_headers(layer, count: int) -> Optional[List[str]]:
@@ -154,7 +118,7 @@ class LayerTable:
         self.headers = unit_headers(layer, self.units)
         self.title = title
         self.winner = None
-        if isinstance(record, DenseRecord) and record.label is not None:
+        if getattr(record, "label", None) is not None:
             self.winner = layer.labels.index(record.label)
         self.columns = Columns() if columns is None else columns
         self.columns.add(self)
@@ -275,7 +239,7 @@ def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bo
         return None if columns is None else columns.setdefault((layer.name,) + key, Columns())
 
     parts: List = [Text(heading(layer), style="bold cyan")]
-    if isinstance(record, BidirectionalRecord):
+    if hasattr(layer.home, "DIRECTIONS"):
         forward = LayerTable(layer.forward, record.forward, precision,
                              title="→ forward, read " + ("x_1" if t == 1 else f"x_1…x_{t}"),
                              columns=shared("forward"))
@@ -287,9 +251,9 @@ def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bo
     else:
         parts.append(LayerTable(layer, record, precision, columns=shared()))
     if explain:
-        from .explain import LEGENDS, record_lines
+        from .explain import legend, record_lines
         lines = record_lines(layer, record, x, precision)
-        parts.append(Text("\n" + LEGENDS[layer.type], style="dim italic"))
+        parts.append(Text("\n" + legend(layer), style="dim italic"))
         parts.append(explain_grid(lines))
     return parts
 

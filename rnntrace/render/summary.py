@@ -23,13 +23,13 @@ def summary_quantities(spec, layers: Optional[Sequence[str]] = None) -> List[Tup
     out = []
     chosen = [layer for layer in spec.layers if layers is None or layer.name in layers]
     for layer in chosen:
-        if layer.type == "lstm":
-            out.append((layer.name, "c", f"{layer.name}.c"))
+        for field in layer.home.SUMMARY:
+            out.append((layer.name, field, f"{layer.name}.{field}"))
     if layers is None:
         out.append(("", "y", "y"))
     else:
         for layer in chosen:
-            field = "y" if layer.type in ("dense", "jordan") else "h"
+            field = layer.home.OUTPUT
             out.append((layer.name, field, f"{layer.name}.{field}"))
     return out
 

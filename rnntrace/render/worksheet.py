@@ -59,22 +59,7 @@ def _plural(n: int, word: str) -> str:
 
 def describe(layer) -> str:
     """A layer's kind, size and activations in a few words, in the panels' wording."""
-    if layer.type == "bidirectional":
-        return (f"bidirectional ({layer.merge}): forward {describe(layer.forward)}; "
-                f"backward {describe(layer.backward)}")
-    if layer.type == "lstm":
-        return (f"lstm, {_plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
-                f"gates {function_name(layer.gate_activation)}")
-    if layer.type == "gru":
-        return (f"gru, {_plural(layer.size, 'unit')}; candidate {layer.activation}, "
-                f"gates {function_name(layer.gate_activation)}")
-    if layer.type == "jordan":
-        return (f"jordan, {_plural(layer.size, 'hidden unit')} ({layer.activation}), "
-                f"{_plural(layer.output.size, 'output')} ({layer.output.activation}) fed back")
-    text = f"{layer.type}, {_plural(layer.size, 'unit')}, {layer.activation}"
-    if getattr(layer, "labels", None):
-        text += f"; labels {', '.join(layer.labels)}"
-    return text
+    return layer.home.sheet_text(layer)
 
 
 def _numbers(values) -> str:

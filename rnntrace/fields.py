@@ -1,0 +1,176 @@
+"""Reading the values of a spec: numbers, vectors, matrices, choices and keys, each
+checked where it stands, so that an error names its file, line, column and key path.
+
+The layer types (rnntrace.layers) read their own keys with these; building the whole
+spec from them is rnntrace.spec's. Weights use the PyTorch orientation: ``W`` has one
+row per unit of the layer and one column per input, so a layer computes z = W·x + U·m + b.
+"""
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Optional
+
+import numpy as np
+
+from .errors import close_name, describe, quoted
+from .yamlsource import Document, as_number
+
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
+OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
+#: Most weights (and biases, peepholes, starting values) a spec may give, in all its
+#: layers together: 10,000,000 float64 numbers are 80 MB. A scalar broadcasts, so a
+#: few characters could otherwise ask for any amount of memory.
+MAX_WEIGHTS = 10_000_000
+
+Array = np.ndarray
+
+
+class Reader:
+    """Validation helpers that raise SpecErrors pointing into the document."""
+
+    weights = 0   # weights read so far, held to MAX_WEIGHTS
+
+    def __init__(self, doc: Document, folder: Optional[FilePath] = None):
+        self.doc = doc
+        self.folder = folder   # where relative file names in the spec start
+
+    def error(self, message, path, **kw):
+        return self.doc.error(message, path, **kw)
+
+    def keys(self, data: dict, path: tuple, allowed, required=()) -> None:
+        for key in data:
+            if key not in allowed:
+                hint = close_name(key, sorted(allowed))
+                raise self.error(f"unknown key {quoted(key)}; expected one of {', '.join(sorted(allowed))}",
+                                 path + (key,), hint=hint, at_key=True)
+        for key in required:
+            if key not in data:
+                raise self.error(f"missing the required key {key!r}", path)
+
+    def mapping(self, value, path, what="a mapping", keys=None, required=()) -> dict:
+        """``value`` as a mapping; with ``keys``, only those keys, and the ``required`` ones."""
+        if not isinstance(value, dict):
+            raise self.error(f"expected {what}, found {describe(value)}", path)
+        if keys is not None:
+            self.keys(value, path, keys, required)
+        return value
+
+    def number(self, value, path) -> float:
+        try:
+            return as_number(value)
+        except ValueError as exc:
+            raise self.error(str(exc), path) from None
+
+    def positive(self, value, path, what) -> float:
+        number = self.number(value, path)
+        if number <= 0:
+            raise self.error(f"expected a positive {what}, found {number:g}", path)
+        return number
+
+    def count(self, value, path, what="size") -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+            raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
+        return int(value)
+
+    def choice(self, value, path, choices, what) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise self.error(f"unknown {what} {quoted(value)}; expected one of {', '.join(choices)}", path,
+                             hint=close_name(value, choices))
+        return value
+
+    def take(self, count: int, path) -> None:
+        """Count ``count`` more weights; refuse a network larger than MAX_WEIGHTS
+        before its arrays are made (``size: 100000`` with ``W: 1`` broadcasts)."""
+        self.weights += count
+        if self.weights > MAX_WEIGHTS:
+            raise self.error(f"the network has more than {MAX_WEIGHTS:,} weights, the limit for a spec "
+                             f"(this one alone needs {count:,})", path)
+
+    def vector(self, value, path, size: int, what="vector") -> Array:
+        """A length-``size`` vector; a single number broadcasts."""
+        self.take(size, path)
+        if isinstance(value, list):
+            if len(value) != size or any(isinstance(v, list) for v in value):
+                raise self.error(f"expected a {what} of {size} number{'s' if size != 1 else ''} "
+                                 f"(or one number for all), found {shape_text(value)}", path)
+            return np.array([self.number(v, path + (i,)) for i, v in enumerate(value)], dtype=np.float64)
+        return np.full(size, self.number(value, path), dtype=np.float64)
+
+    def matrix(self, value, path, rows: int, cols: int, why: str = "") -> Array:
+        """A rows × cols matrix; a number broadcasts; a flat list is the row of a 1-row matrix."""
+        expected = (f"expected a {rows}×{cols} matrix ({rows} row{'s' if rows != 1 else ''} "
+                    f"of {cols} number{'s' if cols != 1 else ''}{why}), or one number for every weight")
+        self.take(rows * cols, path)
+        if not isinstance(value, list):
+            return np.full((rows, cols), self.number(value, path), dtype=np.float64)
+        if value and not any(isinstance(v, list) for v in value):
+            if rows == 1 and len(value) == cols:
+                return np.array([[self.number(v, path + (i,)) for i, v in enumerate(value)]])
+            raise self.error(f"{expected}; found {shape_text(value)}", path)
+        if len(value) != rows or not all(isinstance(row, list) and len(row) == cols for row in value):
+            raise self.error(f"{expected}; found {shape_text(value)}", path)
+        return np.array([[self.number(v, path + (i, j)) for j, v in enumerate(row)]
+                         for i, row in enumerate(value)], dtype=np.float64)
+
+
+def shape_text(value) -> str:
+    if not isinstance(value, list):
+        return describe(value)
+    if value and all(isinstance(row, list) for row in value):
+        lengths = sorted({len(row) for row in value})
+        rows = f"{len(value)} row{'s' if len(value) != 1 else ''}"
+        if len(lengths) == 1:
+            return f"{rows} of {lengths[0]}"
+        return f"{rows} of {'/'.join(map(str, lengths))} numbers (ragged)"
+    if not value:
+        return "an empty list"
+    if any(isinstance(v, list) for v in value):
+        return "a mix of numbers and lists"
+    return f"a list of {len(value)} number{'s' if len(value) != 1 else ''}"
+
+
+
+NEEDED = {
+    "W": "the input weights 'W' (one row per unit, one column per input, or one number for all)",
+    "U": "the memory weights 'U' (one row per unit, one column per value in memory, or one number for all)",
+    "output": "'output', the output layer (a mapping with size, W, b, activation)",
+}
+
+
+class Fields:
+    """The weights and settings of one layer (or one block of a gated layer), read
+    from its mapping ``data`` at ``path``: ``size`` units fed by ``size_in`` inputs.
+    ``why`` says where ``size_in`` comes from, for a W of the wrong shape."""
+
+    def __init__(self, r: Reader, data: dict, path: tuple, size: int, size_in: int, why: str):
+        self.r, self.data, self.path = r, data, path
+        self.size, self.size_in, self.why = size, size_in, why
+
+    def given(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def need(self, key: str):
+        if not self.given(key):
+            raise self.r.error(f"missing {NEEDED.get(key, repr(key))}", self.path)
+        return self.data[key]
+
+    def W(self) -> Array:
+        """The input weights: one row per unit, one column per input."""
+        return self.r.matrix(self.need("W"), self.path + ("W",), self.size, self.size_in, self.why)
+
+    def U(self, memory: int, why: str) -> Array:
+        """The memory weights: one row per unit, one column per value held in memory."""
+        return self.r.matrix(self.need("U"), self.path + ("U",), self.size, memory, why)
+
+    def vector(self, key: str, what: str, size: Optional[int] = None) -> Optional[Array]:
+        """A vector of ``size`` (the layer's units by default), None when not given."""
+        if not self.given(key):
+            return None
+        return self.r.vector(self.data[key], self.path + (key,), self.size if size is None else size, what)
+
+    def b(self) -> Array:
+        return self.r.vector(self.data.get("b", 0), self.path + ("b",), self.size, "bias")
+
+    def activation(self, key: str, default: str, choices=ACTIVATIONS) -> str:
+        return self.r.choice(self.data.get(key, default), self.path + (key,), choices, "activation")
+

@@ -1,0 +1,218 @@
+"""What the layer types share: how a quantity and a gate are described, the weight
+block of a gated cell, how activation functions are written, and the pieces of the
+descriptions' ``compute`` formulas (docs/layers.md).
+
+A layer type's home (``rnntrace/layers/<type>.py``) says everything the type is: the
+keys of its spec block, its step and backward step, its record and the description of
+its quantities. Everything here is plain data and plain functions: no printing, no
+terminal, and numbers are formatted only by the writer a view passes in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+
+Array = np.ndarray
+
+#: How an activation function is written: σ for the logistic sigmoid, as in the lecture.
+FUNCTION_SYMBOLS = {"sigmoid": "σ", "hard_sigmoid": "hσ", "tanh": "tanh", "relu": "relu",
+                    "linear": "linear", "softmax": "softmax"}
+LATEX_SYMBOLS = {"sigmoid": r"\sigma", "hard_sigmoid": r"h\sigma", "tanh": r"\tanh",
+                 "relu": r"\mathrm{relu}", "linear": r"\mathrm{linear}", "softmax": r"\mathrm{softmax}"}
+
+
+def function_name(name: str) -> str:
+    """An activation function as headings name it: ``σ = sigmoid``, ``hσ = hard_sigmoid``,
+    ``tanh``: the symbol the formulas use, and what it stands for."""
+    symbol = FUNCTION_SYMBOLS[name]
+    return name if symbol == name else f"{symbol} = {name}"
+
+
+def derivative_text(name: str, z: str, a: str) -> str:
+    """f′ written with the step's own names: σ′ = a(1 − a), tanh′ = 1 − a², …"""
+    return {"linear": "1", "sigmoid": f"{a}(1 − {a})", "tanh": f"1 − {a}²", "relu": f"[{z} > 0]",
+            "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+class Quantity(NamedTuple):
+    """One quantity of a record: ``path`` into it, a plain-text and a LaTeX name, and
+    ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]), ``memory``
+    (what was read), ``state`` (a cell or hidden value) or ``output``."""
+
+    path: str
+    label: str
+    latex: str
+    kind: str
+
+
+def value(record, path: str) -> Array:
+    """The array at ``path`` (``c``, ``gates.<block>.a``, ``forward.h``) of a record.
+
+    Records are dataclasses and their ``gates`` plain dicts; the check is against
+    ``dict`` itself, since ``isinstance(x, typing.Mapping)`` (an ABC) is ten times slower
+    and the chart asks this for every quantity at every step."""
+    current = record
+    for part in path.split("."):
+        current = current[part] if isinstance(current, dict) else getattr(current, part)
+    return current
+
+
+# eq=False on the classes that hold arrays: an array has no single truth value, so a
+# field-by-field == could only raise; these compare (and hash) by identity instead,
+# and each class is quicker to create at start-up.
+
+@dataclass(frozen=True, eq=False)
+class Gate:
+    """A gate (or cell input): its input z and its activation a."""
+
+    z: Array
+    a: Array
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One weight set of a gated cell: z = W·x + U·h_prev (+ P∘c) + b (+ b_h)."""
+
+    W: Array
+    b: Array
+    U: Optional[Array] = None
+    P: Optional[Array] = None      # a peephole, one weight per unit
+    b_h: Optional[Array] = None    # a second (recurrent) bias, as PyTorch's GRU has
+
+    def parameters(self) -> Dict[str, Array]:
+        return {k: v for k, v in (("W", self.W), ("U", self.U), ("P", self.P),
+                                  ("b", self.b), ("b_h", self.b_h)) if v is not None}
+
+
+class GateInfo(NamedTuple):
+    """How a gated cell's block is written: its index letter (z_i, z_f; "" for the
+    LSTM's cell input z), its name in words, and the layer attribute naming its
+    activation function (``gate_activation``, ``activation``)."""
+
+    index: str
+    words: str
+    function: str
+    symbol: Optional[str] = None    # a fixed symbol instead of the function's (g for the cell input)
+
+
+def gate_symbol(layer, info: GateInfo, symbols=FUNCTION_SYMBOLS) -> str:
+    """``σ`` for a gate, ``g`` for the LSTM's cell input, ``tanh`` for the GRU candidate;
+    ``symbols=LATEX_SYMBOLS`` for LaTeX."""
+    return info.symbol or symbols[getattr(layer, info.function)]
+
+
+def gate_names(layer, info: GateInfo) -> Tuple[str, str, str]:
+    """How a gate, its weighted sum and its activation are written:
+    ``("input gate", "z_i", "σ(z_i)")``, ``("cell input", "z", "g(z)")``."""
+    z = f"z_{info.index}" if info.index else "z"
+    return info.words, z, f"{gate_symbol(layer, info)}({z})"
+
+
+def gate_quantities(layer, gate: str, info: GateInfo, state: bool = False) -> List[Quantity]:
+    """The two quantities of a block: its weighted sum and its activation (``state``:
+    the activation is a value, not a gate in [0, 1])."""
+    _, z, a = gate_names(layer, info)
+    zl = f"z_{{{info.index}}}" if info.index else "z"
+    return [Quantity(f"gates.{gate}.z", z, f"${zl}$", "pre"),
+            Quantity(f"gates.{gate}.a", a, f"${gate_symbol(layer, info, LATEX_SYMBOLS)}({zl})$",
+                     "state" if state else "gate")]
+
+
+def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set()) -> Dict[str, Block]:
+    """The weight blocks of a gated cell from its spec mapping: each ``{W, U, b}`` and
+    the keys ``extra(block)`` allows it (a peephole P, a second bias b_h)."""
+    r, size = f.r, f.size
+    blocks = {}
+    for block in names:
+        if block not in f.data:
+            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", f.path,
+                          hint=_close(block, [k for k in f.data if k not in keys]))
+        bpath = f.path + (block,)
+        bdata = r.mapping(f.data[block], bpath, "a mapping of weights {W, U, b}")
+        r.keys(bdata, bpath, {"W", "U", "b"} | extra(block), required=("W",))
+        weights = type(f)(r, bdata, bpath, size, f.size_in, f.why)
+        blocks[block] = Block(
+            W=weights.W(),
+            U=weights.U(size, f"; the recurrent input is the {size} outputs h") if weights.given("U") else None,
+            b=weights.b(), P=weights.vector("P", "peephole"), b_h=weights.vector("b_h", "bias"))
+    return blocks
+
+
+def _close(name, candidates):
+    from ..errors import close_name
+    return close_name(name, candidates)
+
+
+# --------------------------------------------------------------------------- compute formulas
+# The descriptions' ``compute`` language (docs/layers.md): operands are paths of this
+# layer's quantities, memory reads or "x"; each formula is one of a few operations.
+
+def affine(*terms) -> Dict[str, Any]:
+    return {"op": "affine", "terms": [t for t in terms if t is not None]}
+
+
+def weight(name: str, of: Any, elementwise: bool = False) -> Dict[str, Any]:
+    term: Dict[str, Any] = {"weight": name, "of": of}
+    if elementwise:
+        term["elementwise"] = True
+    return term
+
+
+def bias(name: str) -> Dict[str, Any]:
+    return {"bias": name}
+
+
+def apply(function: str, of: Any) -> Dict[str, Any]:
+    return {"op": "apply", "function": function, "of": of}
+
+
+def total(*terms) -> Dict[str, Any]:
+    return {"op": "sum", "terms": list(terms)}
+
+
+def product(*operands) -> Dict[str, Any]:
+    return {"product": list(operands)}
+
+
+def one_minus(operand) -> Dict[str, Any]:
+    return {"one_minus": operand}
+
+
+def block_terms(gate: str, block: Block, memory: Optional[str], cell: Optional[str] = None):
+    """The terms of z = W·x + U·m + P∘cell + b (+ b_h) for the parts the block has."""
+    return [weight(f"{gate}.W", "x"),
+            weight(f"{gate}.U", memory) if block.U is not None and memory else None,
+            weight(f"{gate}.P", cell, elementwise=True) if block.P is not None and cell else None,
+            bias(f"{gate}.b"),
+            bias(f"{gate}.b_h") if block.b_h is not None else None]
+
+
+def numbers(array) -> Any:
+    """An array as nested lists of floats, for a description's parameters and initial values."""
+    return np.asarray(array, dtype=np.float64).tolist()
+
+
+def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tuple[str, Dict]],
+                memory: Sequence[Tuple[str, str, Any]], heading: str, units: Sequence[str],
+                output: str) -> Dict[str, Any]:
+    """The plain-data description of a layer (docs/layers.md): every quantity in the
+    order it is computed and shown, with its formula in words and as ``compute``.
+    ``memory``: (read, written, initial value) for each memory the layer keeps."""
+    rows = []
+    for q in quantities:
+        row: Dict[str, Any] = {"path": q.path, "label": q.label, "latex": q.latex, "kind": q.kind}
+        if q.path in formulas:
+            row["formula"], row["compute"] = formulas[q.path]
+        rows.append(row)
+    return {"type": layer.type, "name": layer.name, "size": layer.output_size,
+            "input_size": layer.input_size, "heading": heading, "units": list(units), "output": output,
+            "memory": [{"read": read, "written": written, "initial": numbers(initial)}
+                       for read, written, initial in memory],
+            "parameters": {k: numbers(v) for k, v in layer.parameters().items()},
+            "quantities": rows}

@@ -1,0 +1,218 @@
+"""Dense (fully connected) layer, no memory.
+
+forward    z = W·x + b,  y = f(z)      (f linear, sigmoid, tanh, relu, hard_sigmoid or softmax)
+backward   dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
+           dW = Σ_t dz_t·x_tᵀ,  db = Σ_t dz_t
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .activations import activate, back
+from .backward import affine_gradients, through_time
+from ..errors import describe as describe_value
+from ..fields import OUTPUT_ACTIVATIONS
+from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+
+TYPE = "dense"
+TITLE = "dense"
+RECURRENT = False
+KEYS = {"name", "type", "size", "W", "b", "activation", "labels"}
+#: What a worksheet asks for when --ask is not given.
+ASK = ("y",)
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "y"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Dense:
+    """A feed-forward layer: y = f(W·x + b), f linear, sigmoid, tanh, relu or softmax."""
+
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    b: Array
+    activation: str = "linear"
+    labels: Optional[Tuple[str, ...]] = None
+    type = "dense"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"W": self.W, "b": self.b}
+
+
+@dataclass(frozen=True, eq=False)
+class DenseRecord:
+    """One step of a dense layer: z, its activation y and the winning label."""
+
+    z: Array
+    y: Array
+    label: Optional[str] = None
+
+    @property
+    def output(self) -> Array:
+        return self.y
+
+
+Layer, Record = Dense, DenseRecord
+
+
+def build(f, name: str) -> Dense:
+    labels = None
+    if f.given("labels"):
+        labels = f.data["labels"]
+        if not isinstance(labels, list) or len(labels) != f.size or \
+                not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
+            raise f.r.error(f"expected {f.size} labels, one per unit, found {describe_value(labels)}",
+                            f.path + ("labels",))
+        labels = tuple(str(x) for x in labels)
+    return Dense(name, f.size, f.size_in, W=f.W(), b=f.b(),
+                 activation=f.activation("activation", "linear", OUTPUT_ACTIVATIONS), labels=labels)
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> None:
+    return None
+
+
+def forward(layer, x: Array) -> DenseRecord:
+    z = layer.W @ x + layer.b
+    y = activate(layer.activation, z)
+    label = layer.labels[int(np.argmax(y))] if layer.labels else None
+    return DenseRecord(z=z, y=y, label=label)
+
+
+def step(layer, x: Array, state: None):
+    return forward(layer, x), None
+
+
+def backward(layer, records, d_out, xs, dz_loss=None):
+    """dW, db and each dx_t from each dy_t. ``dz_loss[t]``, when given, is dL/dz_t
+    itself, which the loss worked out from z (see engine.losses)."""
+    def step_back(t, _):
+        dy = d_out[t]
+        if dz_loss is not None and dz_loss[t] is not None:
+            dz = dz_loss[t]
+        else:
+            dz = back(layer.activation, records[t].z, records[t].y, dy)
+        return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
+
+    dzs, dxs, shown = through_time(len(records), None, step_back)
+    return affine_gradients(dzs, xs), dxs, shown
+
+
+def head(layer) -> Dense:
+    """The layer that makes the network's output: a softmax is applied here."""
+    return layer
+
+
+def logits(record) -> Array:
+    """The softmax's input z."""
+    return record.z
+
+
+# --------------------------------------------------------------------------- the description
+
+def _function(name: str, z: str = "z", out: str = "y") -> str:
+    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
+
+
+def quantities(layer) -> List[Quantity]:
+    return [Quantity("z", "z", "$z$", "pre"),
+            Quantity("y", "y" if layer.activation == "linear" else
+                     f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output")]
+
+
+def heading(layer) -> str:
+    return f"{layer.name}: dense, {plural(layer.size, 'unit')}, {layer.activation}"
+
+
+def sheet_text(layer) -> str:
+    """The layer in a few words, for worksheets."""
+    text = f"dense, {plural(layer.size, 'unit')}, {layer.activation}"
+    if layer.labels:
+        text += f"; labels {', '.join(layer.labels)}"
+    return text
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.activation,)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return []
+
+
+
+
+def units(layer) -> List[str]:
+    return list(layer.labels) if layer.labels else [str(u + 1) for u in range(layer.size)]
+
+
+def describe(layer) -> Dict:
+    formulas = {"z": ("W·x + b", affine(weight("W", "x"), bias("b"))),
+                "y": (f"{layer.activation}(z)", apply(layer.activation, "z"))}
+    return description(layer, quantities(layer), formulas, [], heading(layer), units(layer), "y")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    f = _function(layer.activation)
+    return [("output", f"z → {f}", cells.pair(record.z, record.y))]
+
+
+def legend(layer) -> str:
+    return "z = Σ x·W + 1·b"
+
+
+def dense_lines(layer, record, x, w, terms, z_name: str = "z", input_name: str = "x") -> List[tuple]:
+    """z = Σ x·W + 1·b and y = f(z), one line per unit (a softmax: one line for y):
+    a dense layer's, and a Jordan layer's output."""
+    lines = []
+    size = layer.size
+    labels = layer.labels
+    for u in range(size):
+        s = w.suffix(size, u, labels)
+        parts = terms.products(x, layer.W[u], input_name) + terms.bias(layer.b, u)
+        z, y = record.z[u], record.y[u]
+        if layer.activation == "softmax":
+            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}"))
+        elif layer.activation == "linear":
+            lines.append((f"y{s}", f"{w.total(parts)} = {w.result(y)}"))
+        else:
+            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}" +
+                          w.activation(layer.activation, z, y, name=f"y{s}")))
+    if layer.activation == "softmax":
+        rhs = f"softmax({z_name}) = [" + ", ".join(w.result(v) for v in record.y) + "]"
+        if record.label is not None:
+            rhs += f" → {record.label}"
+        lines.append(("y", rhs))
+    return lines
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    terms = w.terms(len(x))
+    return w.with_note(dense_lines(layer, record, x, w, terms), terms)
+
+
+GRAD_ROWS = {"dy": "dL/dy", "dz": "dL/dz"}
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    d = bwd.values
+    prime = derivative_text(layer.activation, "z", "y")
+    return [f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}",
+            f"{name}: dL/dW += dL/dz·xᵀ, dL/db += dL/dz; the layer below gets Wᵀ·dL/dz"]

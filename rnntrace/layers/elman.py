@@ -1,0 +1,188 @@
+"""Elman layer: the memory holds the hidden values of the last step.
+
+forward    z_t = W·x_t + U·h_{t−1} + b,    h_t = f(z_t)
+backward   dh_t = dh_out_t + dh_next        (dh_next = Uᵀ·dz_{t+1}: back through the memory)
+           dz_t = dh_t∘f′(z_t),   dx_t = Wᵀ·dz_t
+           dW = Σ_t dz_t·x_tᵀ,  dU = Σ_t dz_t·h_{t−1}ᵀ,  db = Σ_t dz_t
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .activations import activate, derivative
+from .backward import affine_gradients, through_time
+from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+
+TYPE = "elman"
+TITLE = "Elman"
+RECURRENT = True
+KEYS = {"name", "type", "size", "W", "U", "b", "activation", "initial"}
+ASK = ("h",)
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "h"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Elman:
+    """A simple recurrent layer whose memory holds its own last output: h = f(W·x + U·h_prev + b)."""
+
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    U: Array
+    b: Array
+    activation: str = "tanh"
+    initial: Optional[Array] = None   # h_0
+    type = "elman"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"W": self.W, "U": self.U, "b": self.b}
+
+
+@dataclass(frozen=True, eq=False)
+class ElmanRecord:
+    """One step of an Elman layer: the memory read, z and the new h."""
+
+    h_prev: Array
+    z: Array
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+Layer, Record = Elman, ElmanRecord
+
+
+def build(f, name: str) -> Elman:
+    return Elman(name, f.size, f.size_in, W=f.W(), U=f.U(f.size, f"; memory holds the {f.size} hidden values"),
+                 b=f.b(), activation=f.activation("activation", "tanh"),
+                 initial=f.vector("initial", "starting memory"))
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> Array:
+    return np.zeros(layer.size) if layer.initial is None else layer.initial
+
+
+def step(layer, x: Array, h_prev: Array):
+    z = layer.W @ x + layer.U @ h_prev + layer.b
+    h = activate(layer.activation, z)
+    return ElmanRecord(h_prev=h_prev, z=z, h=h), h
+
+
+def backward(layer, records, d_out, xs):
+    def step_back(t, dh_next):
+        dh = d_out[t] + dh_next
+        dz = dh * derivative(layer.activation, records[t].z)
+        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
+        return dz, layer.W.T @ dz, values, None, layer.U.T @ dz
+
+    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
+    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown
+
+
+def head(layer) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the description
+
+def quantities(layer) -> List[Quantity]:
+    f = FUNCTION_SYMBOLS[layer.activation]
+    return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"),
+            Quantity("z", "z", "$z$", "pre"),
+            Quantity("h", "h" if layer.activation == "linear" else f"h = {f}(z)", "$h$", "output")]
+
+
+def heading(layer) -> str:
+    return f"{layer.name}: Elman, {plural(layer.size, 'unit')}, {layer.activation}; memory holds h"
+
+
+def sheet_text(layer) -> str:
+    return f"elman, {plural(layer.size, 'unit')}, {layer.activation}"
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.activation,)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return [] if layer.initial is None else [("initial", layer.initial)]
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.size)]
+
+
+def describe(layer) -> Dict:
+    formulas = {"z": ("W·x + U·h_prev + b", affine(weight("W", "x"), weight("U", "h_prev"), bias("b"))),
+                "h": (f"{layer.activation}(z)", apply(layer.activation, "z"))}
+    return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer))],
+                       heading(layer), units(layer), "h")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def _function(name: str) -> str:
+    return "h" if name == "linear" else f"{FUNCTION_SYMBOLS[name]}(z)"
+
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    return [("memory read", "h_prev", cells.single(record.h_prev)),
+            ("hidden", f"z → {_function(layer.activation)}", cells.pair(record.z, record.h)),
+            ("write back", "memory ← h", cells.single(record.h))]
+
+
+def legend(layer) -> str:
+    return "z = Σ x·W + Σ h_prev·U + 1·b: the memory h_prev is one more input"
+
+
+def hidden_lines(layer, record, x, memory, memory_name: str, w, terms) -> List[tuple]:
+    """``z = Σ x·W + Σ memory·U + 1·b → h``, one line per unit: the hidden layer of an
+    Elman network (memory h_prev) and of a Jordan network (its last output)."""
+    lines = []
+    size = layer.size
+    for u in range(size):
+        s = w.suffix(size, u)
+        parts = terms.products(x, layer.W[u]) + terms.products(memory, layer.U[u], memory_name) + \
+            terms.bias(layer.b, u)
+        z, h = record.z[u], record.h[u]
+        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
+                      w.activation(layer.activation, z, h, name=f"h{s}")))
+    return lines
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    terms = w.terms(len(x) + layer.size)
+    lines = hidden_lines(layer, record, x, record.h_prev, "h", w, terms)
+    lines.append(("memory", f"← h = {w.vector(record.h)}"))
+    return w.with_note(lines, terms)
+
+
+GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
+             "dz": "dL/dz"}
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    d = bwd.values
+    return [f"{name}: dL/dh = (from the output) + Uᵀ·dL/dz({later}) = {v(d['dh_out'])} + "
+            f"{v(d['dh_next'])} = {v(d['dh'])}",
+            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')} with "
+            f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
+            f"{name}: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ (h_prev = {v(fwd.h_prev)}), "
+            "dL/db += dL/dz"]

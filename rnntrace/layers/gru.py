@@ -1,0 +1,396 @@
+"""GRU layer. By default with PyTorch's semantics (torch.nn.GRU, Keras' reset_after=True):
+
+forward    r = σ(W_r·x + b_r + U_r·h_{t−1} + b_hr)
+           u = σ(W_u·x + b_u + U_u·h_{t−1} + b_hu)
+           q = U_n·h_{t−1} + b_hn,   n = tanh(W_n·x + b_n + r∘q)
+           h_t = (1 − u)∘n + u∘h_{t−1}
+backward   dh_t = dh_out_t + dh_next
+           da_n = dh_t∘(1 − u),  da_u = dh_t∘(h_{t−1} − n),  dz_n = da_n∘tanh′(z_n)
+           da_r = dz_n∘q,  dq = dz_n∘r,  dz_r = da_r∘σ′(z_r),  dz_u = da_u∘σ′(z_u)
+           dx_t = W_rᵀ·dz_r + W_uᵀ·dz_u + W_nᵀ·dz_n
+           dh_next (to t − 1) = dh_t∘u + U_rᵀ·dz_r + U_uᵀ·dz_u + U_nᵀ·dq
+           the gates' W, U, b and b_h from their dz; the candidate's W and b from dz_n,
+           its U and b_h from dq (they sit inside r∘q)
+
+With ``reset_after: false`` the reset gate multiplies the memory before the recurrent
+product (Cho et al. 2014, Keras' reset_after=False, d2l.ai, TF Lite):
+
+forward    n = tanh(W_n·x + U_n·(r∘h_{t−1}) + b_n + b_hn)       (b_hn, if given, added plainly)
+backward   dz_n as above;  d(r∘h) = U_nᵀ·dz_n,  da_r = d(r∘h)∘h_{t−1},
+           dh_next gains d(r∘h)∘r in place of U_nᵀ·dq;  dU_n = Σ_t dz_n·(r∘h_{t−1})ᵀ, db_hn = Σ_t dz_n
+
+``candidate.z`` in the record is the argument of tanh above.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from .activations import activate, derivative
+from .backward import affine_gradients, through_time
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, derivative_text,
+                   description, function_name, gate_names, gate_quantities, gate_symbol, one_minus, plural, product,
+                   read_blocks, total, weight)
+
+TYPE = "gru"
+TITLE = "GRU"
+RECURRENT = True
+BLOCKS = ("reset_gate", "update_gate", "candidate")
+GATES = {"reset_gate": GateInfo("r", "reset gate", "gate_activation"),
+         "update_gate": GateInfo("u", "update gate", "gate_activation"),
+         "candidate": GateInfo("n", "candidate", "activation")}
+KEYS = {"name", "type", "size", "activation", "gate_activation", "initial", "reset_after",
+        "packed"} | set(BLOCKS)
+#: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
+#: and the order of the layouts named after a framework: PyTorch's weight_ih rows
+#: [r; z; n], Keras' kernel columns [z r h] (z is the update gate, h/n the candidate).
+#: A second bias b_h stays apart in each block, as both frameworks add it.
+PACKED_GATES = dict({"r": "reset_gate", "z": "update_gate", "u": "update_gate", "n": "candidate",
+                     "h": "candidate"}, **{block: block for block in BLOCKS})
+PACKED_ORDERS = {"pytorch": ("r", "z", "n"), "keras": ("z", "r", "h")}
+ASK = ("h",)
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "h"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class GRU:
+    """A gated recurrent unit layer: reset, update and candidate blocks."""
+
+    name: str
+    size: int
+    input_size: int
+    blocks: Mapping[str, Block]       # BLOCKS
+    activation: str = "tanh"          # on the candidate
+    gate_activation: str = "sigmoid"
+    initial: Optional[Array] = None
+    reset_after: bool = True          # PyTorch's r∘(U_n·h + b_hn); False: U_n·(r∘h)
+    packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    type = "gru"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {f"{block}.{k}": v for block in BLOCKS
+                for k, v in self.blocks[block].parameters().items()}
+
+
+@dataclass(frozen=True, eq=False)
+class GRURecord:
+    """One step of a GRU layer: the memory before, each block's z and a, the memory after."""
+
+    h_prev: Array
+    gates: Mapping[str, Gate]   # BLOCKS
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+Layer, Record = GRU, GRURecord
+
+
+def build(f, name: str) -> GRU:
+    reset_after = f.data.get("reset_after", True)
+    if not isinstance(reset_after, bool):
+        from ..errors import describe as describe_value
+        raise f.r.error(f"expected true (PyTorch: r∘(U·h_prev + b_h)) or false (Cho et al.: U·(r∘h_prev)), "
+                        f"found {describe_value(reset_after)}", f.path + ("reset_after",))
+    packing = None
+    if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
+        from ..packing import packed_blocks
+        blocks, packing = packed_blocks(f, "gru", BLOCKS, PACKED_GATES, PACKED_ORDERS, BLOCKS)
+    else:
+        blocks = read_blocks(f, "gru", BLOCKS, KEYS, lambda block: {"b_h"})
+    return GRU(name, f.size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
+               gate_activation=f.activation("gate_activation", "sigmoid"),
+               initial=f.vector("initial", "starting memory"), reset_after=reset_after,
+               packed=packing)
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> Array:
+    return np.zeros(layer.size) if layer.initial is None else layer.initial
+
+
+def recurrent_input(block, h) -> Array:
+    """U·h + b_h (zero where the spec gave neither)."""
+    out = np.zeros(block.b.shape)
+    if block.U is not None:
+        out = out + block.U @ h
+    if block.b_h is not None:
+        out = out + block.b_h
+    return out
+
+
+def step(layer, x: Array, h_prev: Array):
+    blocks = layer.blocks
+    gates = {}
+    for name in BLOCKS[:2]:
+        z = blocks[name].W @ x + blocks[name].b + recurrent_input(blocks[name], h_prev)
+        gates[name] = Gate(z=z, a=activate(layer.gate_activation, z))
+    r, u = gates["reset_gate"].a, gates["update_gate"].a
+    cand = blocks["candidate"]
+    if layer.reset_after:
+        z = cand.W @ x + cand.b + r * recurrent_input(cand, h_prev)
+    else:
+        z = cand.W @ x + cand.b + recurrent_input(cand, r * h_prev)
+    n = activate(layer.activation, z)
+    gates["candidate"] = Gate(z=z, a=n)
+    h = (1.0 - u) * n + u * h_prev
+    return GRURecord(h_prev=h_prev, gates=gates, h=h), h
+
+
+def backward(layer, records, d_out, xs):
+    blocks = layer.blocks
+    cand = blocks["candidate"]
+    after = layer.reset_after
+
+    def step_back(t, dh_next):
+        rec = records[t]
+        gates = rec.gates
+        r, u, n = (gates[name].a for name in BLOCKS)
+        dh = d_out[t] + dh_next
+        da = {"update_gate": dh * (rec.h_prev - n), "candidate": dh * (1.0 - u)}
+        dz_n = da["candidate"] * derivative(layer.activation, gates["candidate"].z)
+        dh_prev = dh * u
+        if after:
+            da["reset_gate"] = dz_n * recurrent_input(cand, rec.h_prev)
+            drec = dz_n * r                  # dq: the gradient of q = U_n·h + b_hn
+            if cand.U is not None:
+                dh_prev = dh_prev + cand.U.T @ drec
+        else:
+            drec = dz_n                      # of U_n·(r∘h) + b_hn
+            if cand.U is not None:
+                drh = cand.U.T @ dz_n        # d(r∘h_prev)
+                da["reset_gate"] = drh * rec.h_prev
+                dh_prev = dh_prev + drh * r
+            else:
+                da["reset_gate"] = np.zeros(layer.size)
+        dz = {name: da[name] * derivative(layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
+        dz["candidate"] = dz_n
+        dx = 0.0
+        for name in BLOCKS[:2]:
+            dx = dx + blocks[name].W.T @ dz[name]
+            if blocks[name].U is not None:
+                dh_prev = dh_prev + blocks[name].U.T @ dz[name]
+        dx = dx + cand.W.T @ dz_n
+        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh}
+        shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
+        return (dz, drec), dx, values, shown, dh_prev
+
+    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
+    X = np.asarray(xs)
+    H = np.asarray([r.h_prev for r in records])
+    # what the candidate's U multiplies: h_prev, or r∘h_prev when the reset comes first
+    RH = H if after else np.asarray([r.gates["reset_gate"].a * r.h_prev for r in records])
+    grads = {}
+    for name in BLOCKS:
+        block = blocks[name]
+        dz = np.asarray([d[name] for d, _ in dzs])
+        grads.update(affine_gradients(dz, X, prefix=f"{name}."))
+        # the candidate's recurrent part sits inside r∘(U_n·h + b_hn): its gradient is dq
+        drec = np.asarray([dq for _, dq in dzs]) if name == "candidate" else dz
+        if block.U is not None:
+            grads[f"{name}.U"] = drec.T @ (RH if name == "candidate" else H)
+        if block.b_h is not None:
+            grads[f"{name}.b_h"] = drec.sum(axis=0)
+    return grads, dxs, shown
+
+
+def head(layer) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the description
+
+def quantities(layer) -> List[Quantity]:
+    rows = [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory")]
+    for gate in BLOCKS:
+        rows += gate_quantities(layer, gate, GATES[gate], state=gate == "candidate")
+    rows.append(Quantity("h", "h", "$h$", "output"))
+    return rows
+
+
+def heading(layer) -> str:
+    text = (f"{layer.name}: GRU, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
+            f"gates {function_name(layer.gate_activation)}")
+    return text if layer.reset_after else text + "; reset before U"
+
+
+def sheet_text(layer) -> str:
+    text = (f"gru, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
+            f"gates {function_name(layer.gate_activation)}")
+    return text if layer.reset_after else text + "; the reset gate multiplies h_prev before U"
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.gate_activation, layer.activation)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return [] if layer.initial is None else [("initial", layer.initial)]
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.size)]
+
+
+def _candidate(layer):
+    """The candidate's weighted sum, in words and as a compute formula."""
+    cand = layer.blocks["candidate"]
+    if layer.reset_after:
+        inner = [t for t in (weight("candidate.U", "h_prev") if cand.U is not None else None,
+                             bias("candidate.b_h") if cand.b_h is not None else None) if t is not None]
+        q = " + ".join((["U·h_prev"] if cand.U is not None else []) + (["b_h"] if cand.b_h is not None else []))
+        text = "W·x + b" + (f" + r∘({q})" if q else "")
+        return text, affine(weight("candidate.W", "x"), bias("candidate.b"),
+                            {"gated": "gates.reset_gate.a", "terms": inner} if inner else None)
+    text = "W·x" + (" + U·(r∘h_prev)" if cand.U is not None else "") + " + b" + \
+        (" + b_h" if cand.b_h is not None else "")
+    return text, affine(weight("candidate.W", "x"),
+                        weight("candidate.U", product("gates.reset_gate.a", "h_prev")) if cand.U is not None
+                        else None,
+                        bias("candidate.b"), bias("candidate.b_h") if cand.b_h is not None else None)
+
+
+def describe(layer) -> Dict:
+    formulas = {}
+    for gate in BLOCKS:
+        _, z, a = gate_names(layer, GATES[gate])
+        if gate == "candidate":
+            formulas[f"gates.{gate}.z"] = _candidate(layer)
+        else:
+            block = layer.blocks[gate]
+            text = "W·x" + (" + U·h_prev" if block.U is not None else "") + " + b" + \
+                (" + b_h" if block.b_h is not None else "")
+            formulas[f"gates.{gate}.z"] = (text, affine(*block_terms(gate, block, "h_prev")))
+        function = layer.activation if gate == "candidate" else layer.gate_activation
+        formulas[f"gates.{gate}.a"] = (a, apply(function, f"gates.{gate}.z"))
+    formulas["h"] = ("(1 − u)·n + u·h_prev",
+                     total(product(one_minus("gates.update_gate.a"), "gates.candidate.a"),
+                           product("gates.update_gate.a", "h_prev")))
+    return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer))],
+                       heading(layer), units(layer), "h")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    rows = [("memory read", "h_prev", cells.single(record.h_prev))]
+    for gate in BLOCKS:
+        what, z, a = gate_names(layer, GATES[gate])
+        g = record.gates[gate]
+        rows.append((what, f"{z} → {a}", cells.pair(g.z, g.a)))
+    rows.append(("output", "h = (1−u)·n + u·h_prev", cells.single(record.h)))
+    return rows
+
+
+def legend(layer) -> str:
+    if layer.reset_after:
+        return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + 1·b + r·(Σ h_prev·U + 1·b_h)"
+    return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + Σ (r·h_prev)·U + 1·b (+ 1·b_h)"
+
+
+def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
+    _, z_name, _ = gate_names(layer, GATES[gate])
+    block = layer.blocks[gate]
+    parts = terms.products(x, block.W[u])
+    if block.U is not None:
+        parts += terms.products(record.h_prev, block.U[u], "h")
+    parts += terms.bias(block.b, u)
+    if block.b_h is not None:
+        parts += terms.bias(block.b_h, u)
+    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
+    function, symbol = layer.gate_activation, gate_symbol(layer, GATES[gate])
+    rhs = f"{w.total(parts)} = {w.result(z)}"
+    if function == "linear":
+        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
+    else:
+        rhs += w.activation(function, z, a, symbol)
+    return (f"{z_name}{s}", rhs)
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    lines = []
+    recurrent = any(b.U is not None for b in layer.blocks.values())
+    terms = w.terms(len(x) + (layer.size if recurrent else 0))
+    size = layer.size
+    cand = layer.blocks["candidate"]
+    symbol = gate_symbol(layer, GATES["candidate"])
+    for u in range(size):
+        s = w.suffix(size, u)
+        lines.append(_gate_line(layer, "reset_gate", record, terms, u, s, x, w))
+        lines.append(_gate_line(layer, "update_gate", record, terms, u, s, x, w))
+        r = record.gates["reset_gate"].a
+        parts = terms.products(x, cand.W[u])
+        if layer.reset_after:
+            parts += terms.bias(cand.b, u)
+            inner = (terms.products(record.h_prev, cand.U[u], "h") if cand.U is not None else []) + \
+                (terms.bias(cand.b_h, u) if cand.b_h is not None else [])
+            if inner:
+                parts.append(f"{w.operand(r[u])}·({w.total(inner)})")
+        else:
+            if cand.U is not None:   # each memory value times its reset gate, then the weight
+                parts += [f"({w.operand(rj)}·{w.operand(hj)})·{w.operand(uj)}"
+                          for rj, hj, uj in zip(r, record.h_prev, cand.U[u])]
+            parts += terms.bias(cand.b, u)
+            if cand.b_h is not None:
+                parts += terms.bias(cand.b_h, u)
+        z, n = record.gates["candidate"].z[u], record.gates["candidate"].a[u]
+        rhs = f"{w.total(parts)} = {w.result(z)}" + w.activation(layer.activation, z, n, symbol, name="n")
+        lines.append((f"z_n{s}", rhs))
+        uu = record.gates["update_gate"].a[u]
+        lines.append((f"h{s}", f"(1 − u)·n + u·h_prev = (1 − {w.operand(uu)})·{w.operand(n)} + "
+                               f"{w.operand(uu)}·{w.operand(record.h_prev[u])} = {w.result(record.h[u])}"))
+    return w.with_note(lines, terms)
+
+
+GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh"}
+
+
+def gate_labels(layer, gate: str) -> Tuple[str, str]:
+    _, z, a = gate_names(layer, GATES[gate])
+    return a, z
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    d = bwd.values
+    g = bwd.gates
+    fg = fwd.gates
+    blocks = layer.blocks
+    cand = blocks["candidate"]
+    if layer.reset_after:
+        # q = U_n·h_prev + b_hn, the part of the candidate that r scales: only the terms given
+        q = " + ".join(t for t, given in (("U_n·h_prev", cand.U is not None),
+                                          ("b_hn", cand.b_h is not None)) if given) or "0"
+        reset = f"dL/dr = dL/dz_n ∘ ({q})"
+        through = "U_nᵀ·(dL/dz_n ∘ r)"
+    else:
+        reset = "dL/dr = (U_nᵀ·dL/dz_n) ∘ h_prev" if cand.U is not None else "dL/dr = 0 (no U_n)"
+        through = "(U_nᵀ·dL/dz_n) ∘ r"
+    back = ["dL/dh ∘ u"] + [term for term, block in ((through, "candidate"),
+                                                      ("U_rᵀ·dL/dz_r", "reset_gate"),
+                                                      ("U_uᵀ·dL/dz_u", "update_gate"))
+                            if blocks[block].U is not None]
+    return [f"{name}: dL/dh = (from the output) + (through the memory, {later}) = {v(d['dh_out'])} + "
+            f"{v(d['dh_next'])} = {v(d['dh'])}",
+            f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
+            f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
+            f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})",
+            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')} = "
+            f"{v(g['candidate']['dz'])};  {reset} = {v(g['reset_gate']['da'])}",
+            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')} = "
+            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {derivative_text(layer.gate_activation, 'z_u', 'u')} "
+            f"= {v(g['update_gate']['dz'])}",
+            f"{name}: to step t−1: " + " + ".join(back)]

@@ -1,0 +1,215 @@
+"""Jordan layer: the memory holds the network's output of the last step.
+
+forward    z_t = W·x_t + U·y_{t−1} + b,    h_t = f(z_t)
+           z_out_t = W_o·h_t + b_o,        y_t = f_o(z_out_t)
+backward   dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the output is the memory)
+           dz_out_t = dy_t∘f_o′(z_out_t),  dh_t = W_oᵀ·dz_out_t
+           dz_t = dh_t∘f′(z_t),  dx_t = Wᵀ·dz_t
+           dW, dU (with y_{t−1}), db from dz_t;  dW_o (with h_t), db_o from dz_out_t
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from . import dense, elman
+from .activations import activate, back, derivative
+from .backward import affine_gradients, through_time
+from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+
+TYPE = "jordan"
+TITLE = "Jordan"
+RECURRENT = True
+KEYS = {"name", "type", "size", "W", "U", "b", "activation", "initial", "output"}
+ASK = ("h", "y")
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "y"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Jordan:
+    """A hidden layer fed back by the network's output of the last step."""
+
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    U: Array            # previous output → hidden: size × output.size
+    b: Array
+    output: dense.Dense
+    activation: str = "tanh"
+    initial: Optional[Array] = None   # y_0
+    type = "jordan"
+
+    @property
+    def output_size(self) -> int:
+        return self.output.size
+
+    def parameters(self) -> Dict[str, Array]:
+        params = {"W": self.W, "U": self.U, "b": self.b}
+        params.update({f"output.{k}": v for k, v in self.output.parameters().items()})
+        return params
+
+
+@dataclass(frozen=True, eq=False)
+class JordanRecord:
+    """One step of a Jordan layer: the previous output read, the hidden z and h, the output z and y."""
+
+    y_prev: Array
+    z: Array
+    h: Array
+    z_out: Array
+    y: Array
+
+    @property
+    def output(self) -> Array:
+        return self.y
+
+
+Layer, Record = Jordan, JordanRecord
+
+
+def build(f, name: str) -> Jordan:
+    r, out_path = f.r, f.path + ("output",)
+    out = r.mapping(f.need("output"), out_path, "the output layer: a mapping with size, W, b, activation",
+                    {"size", "W", "b", "activation", "labels"}, ("size",))
+    size = r.count(out["size"], out_path + ("size",))
+    output = dense.build(type(f)(r, out, out_path, size, f.size, f"; {f.size} = the hidden size"), "output")
+    return Jordan(name, f.size, f.size_in, W=f.W(),
+                  U=f.U(output.size, f"; memory holds the {output.size} outputs of the last step"),
+                  b=f.b(), output=output, activation=f.activation("activation", "tanh"),
+                  initial=f.vector("initial", "starting memory", output.size))
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> Array:
+    return np.zeros(layer.output.size) if layer.initial is None else layer.initial
+
+
+def step(layer, x: Array, y_prev: Array):
+    z = layer.W @ x + layer.U @ y_prev + layer.b
+    h = activate(layer.activation, z)
+    out = dense.forward(layer.output, h)
+    return JordanRecord(y_prev=y_prev, z=z, h=h, z_out=out.z, y=out.y), out.y
+
+
+def backward(layer, records, d_out, xs, dz_loss=None):
+    out = layer.output
+
+    def step_back(t, dy_next):
+        rec = records[t]
+        dy = d_out[t] + dy_next
+        if dz_loss is not None and dz_loss[t] is not None:
+            # the loss gave f_o′ times its own dy_out, worked out from z_out (see engine.losses)
+            dz_out = dz_loss[t] + back(out.activation, rec.z_out, rec.y, dy_next)
+        else:
+            dz_out = back(out.activation, rec.z_out, rec.y, dy)
+        dh = out.W.T @ dz_out
+        dz = dh * derivative(layer.activation, rec.z)
+        values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
+        return (dz, dz_out), layer.W.T @ dz, values, None, layer.U.T @ dz
+
+    dzs, dxs, shown = through_time(len(records), np.zeros(out.size), step_back)
+    grads = affine_gradients([dz for dz, _ in dzs], xs, [r.y_prev for r in records])
+    grads.update(affine_gradients([dz_out for _, dz_out in dzs], [r.h for r in records], prefix="output."))
+    return grads, dxs, shown
+
+
+def head(layer) -> dense.Dense:
+    """A Jordan layer ends in its output layer, where a softmax is applied."""
+    return layer.output
+
+
+def logits(record) -> Array:
+    return record.z_out
+
+
+# --------------------------------------------------------------------------- the description
+
+def quantities(layer) -> List[Quantity]:
+    return [Quantity("y_prev", "y_prev", r"$y_{t-1}$", "memory"),
+            Quantity("z", "z", "$z$", "pre"),
+            Quantity("h", "h", "$h$", "state"),
+            Quantity("z_out", "z_out", r"$z_{\mathrm{out}}$", "pre"),
+            Quantity("y", "y", "$y$", "output")]
+
+
+def heading(layer) -> str:
+    return (f"{layer.name}: Jordan, {plural(layer.size, 'unit')}, {layer.activation}; "
+            f"output {layer.output.size}, {layer.output.activation}; memory holds y")
+
+
+def sheet_text(layer) -> str:
+    return (f"jordan, {plural(layer.size, 'hidden unit')} ({layer.activation}), "
+            f"{plural(layer.output.size, 'output')} ({layer.output.activation}) fed back")
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.activation, layer.output.activation)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return [] if layer.initial is None else [("initial", layer.initial)]
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.output.size)]
+
+
+def describe(layer) -> Dict:
+    out = layer.output.activation
+    formulas = {"z": ("W·x + U·y_prev + b", affine(weight("W", "x"), weight("U", "y_prev"), bias("b"))),
+                "h": (f"{layer.activation}(z)", apply(layer.activation, "z")),
+                "z_out": ("W_o·h + b_o", affine(weight("output.W", "h"), bias("output.b"))),
+                "y": (f"{out}(z_out)", apply(out, "z_out"))}
+    return description(layer, quantities(layer), formulas, [("y_prev", "y", initial_state(layer))],
+                       heading(layer), units(layer), "y")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def _function(name: str, z: str = "z", out: str = "h") -> str:
+    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
+
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    f = _function(layer.activation)
+    fo = _function(layer.output.activation, "z_out", "y")
+    return [("memory read", "y_prev", cells.single(record.y_prev)),
+            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
+            ("output", f"z_out → {fo}", cells.pair(record.z_out, record.y)),
+            ("write back", "memory ← y", cells.single(record.y))]
+
+
+def legend(layer) -> str:
+    return "z = Σ x·W + Σ y_prev·U + 1·b: the last output y_prev is one more input"
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    terms = w.terms(len(x) + layer.output.size)
+    lines = elman.hidden_lines(layer, record, x, record.y_prev, "y", w, terms)
+    lines += dense.dense_lines(layer.output, dense.DenseRecord(z=record.z_out, y=record.y), record.h, w, terms,
+                               z_name="z_out", input_name="h")
+    lines.append(("memory", f"← y = {w.vector(record.y)}"))
+    return w.with_note(lines, terms)
+
+
+GRAD_ROWS = {"dy_out": "dL/dy from the loss/above", "dy_next": "dL/dy through the memory", "dy": "dL/dy",
+             "dz_out": "dL/dz_out", "dh": "dL/dh", "dz": "dL/dz"}
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    d = bwd.values
+    return [f"{name}: dL/dy = (from the loss/above) + Uᵀ·dL/dz({later}) = {v(d['dy_out'])} + "
+            f"{v(d['dy_next'])} = {v(d['dy'])}   (the output is the memory)",
+            f"{name}: dL/dz_out = dL/dy ∘ f_o′, f_o′ = {derivative_text(layer.output.activation, 'z_out', 'y')}"
+            f" with y = {v(fwd.y)}: {v(d['dz_out'])}",
+            f"{name}: dL/dh = W_oᵀ·dL/dz_out = {v(d['dh'])};  dL/dz = dL/dh ∘ "
+            f"{derivative_text(layer.activation, 'z', 'h')} (h = {v(fwd.h)}) = {v(d['dz'])}"]

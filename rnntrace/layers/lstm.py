@@ -1,0 +1,430 @@
+"""LSTM layer, as in the lecture's unit with four inputs and one output.
+
+Each block k (cell input g, input gate i, forget gate f, output gate o) computes
+z_k = W_k·x + U_k·h_{t−1} + P_k∘c_{t−1} + b_k (U and the peephole P optional); the
+cell input goes through g, the three gates through the gate activation σ:
+
+forward    c_t = g(z_g)·σ(z_i) + c_{t−1}·σ(z_f)
+           h_t = h(c_t)·σ(z_o)
+backward   dh_t = dh_out_t + dh_next                (dh_next = Σ_k U_kᵀ·dz_k at t + 1)
+           da_o = dh_t∘h(c_t)
+           dc_t = dh_t∘o∘h′(c_t) + dc_next           (dc_next = dc_{t+1}∘f_{t+1} + Σ_k P_k∘dz_k at t + 1)
+           da_g = dc_t∘i,  da_i = dc_t∘g,  da_f = dc_t∘c_{t−1}
+           dz_k = da_k∘σ′(z_k)  (g′ for the cell input),   dx_t = Σ_k W_kᵀ·dz_k
+           dW_k, dU_k (with h_{t−1}), db_k from dz_k;  dP_k = Σ_t dz_k∘c_{t−1}
+
+With ``output_gate: {P: …, peephole: c}`` the output gate's peephole reads the new
+cell instead (Gers & Schmidhuber 2000, Graves 2013, TensorFlow's peephole LSTM):
+z_o = W_o·x + U_o·h_{t−1} + P_o∘c_t + b_o, computed after c_t. Backward, z_o then
+depends on c_t of the same step: dc_t gains P_o∘dz_o, dc_{t−1} no longer does, and
+dP_o = Σ_t dz_o∘c_t.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from .activations import activate, derivative
+from .backward import affine_gradients, through_time
+from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms,
+                   derivative_text, description, function_name, gate_names, gate_quantities, gate_symbol,
+                   plural, product, read_blocks, total)
+
+TYPE = "lstm"
+TITLE = "LSTM"
+RECURRENT = True
+BLOCKS = ("cell_input", "input_gate", "forget_gate", "output_gate")
+GATES = {"cell_input": GateInfo("", "cell input", "activation", symbol="g"),
+         "input_gate": GateInfo("i", "input gate", "gate_activation"),
+         "forget_gate": GateInfo("f", "forget gate", "gate_activation"),
+         "output_gate": GateInfo("o", "output gate", "gate_activation")}
+#: Which cell a peephole reads: the cell before the step (every gate, as in the lecture's
+#: figure) or, on the output gate only, the new cell.
+PEEPHOLES = ("c_prev", "c")
+KEYS = {"name", "type", "size", "activation", "cell_activation", "gate_activation", "initial",
+        "packed"} | set(BLOCKS)
+#: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
+#: and the order of the layouts named after a framework: PyTorch's weight_ih rows
+#: [i; f; g; o], Keras' kernel columns [i f c o].
+PACKED_GATES = dict({"i": "input_gate", "f": "forget_gate", "g": "cell_input", "c": "cell_input",
+                     "o": "output_gate"}, **{block: block for block in BLOCKS})
+PACKED_ORDERS = {"pytorch": ("i", "f", "g", "o"), "keras": ("i", "f", "c", "o")}
+ASK = ("c", "h")
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ('c',)
+#: The record field that is the layer's output.
+OUTPUT = "h"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class LSTM:
+    """A long short-term memory layer: a cell input and three gates, each a :class:`Block`."""
+
+    name: str
+    size: int
+    input_size: int
+    blocks: Mapping[str, Block]       # BLOCKS
+    activation: str = "tanh"          # g, on the cell input
+    cell_activation: str = "tanh"     # h, on the cell value
+    gate_activation: str = "sigmoid"
+    initial_c: Optional[Array] = None
+    initial_h: Optional[Array] = None
+    peephole: str = "c_prev"          # the cell the output gate's peephole reads
+    packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    type = "lstm"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {f"{block}.{k}": v for block in BLOCKS
+                for k, v in self.blocks[block].parameters().items()}
+
+
+@dataclass(frozen=True, eq=False)
+class LSTMRecord:
+    """One step of an LSTM layer: the memory before, each gate's z and a, the cell and output after."""
+
+    c_prev: Array
+    h_prev: Array
+    gates: Mapping[str, Gate]   # BLOCKS
+    c: Array
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+Layer, Record = LSTM, LSTMRecord
+
+
+def build(f, name: str) -> LSTM:
+    r, size = f.r, f.size
+    for block in BLOCKS:   # the peephole's keys are checked before the blocks are read
+        data = f.data.get(block)
+        if not isinstance(data, dict):
+            continue
+        if block == "cell_input" and "P" in data:
+            raise r.error("a peephole P belongs to the gates (input_gate, forget_gate, output_gate), "
+                          "not to cell_input", f.path + (block, "P"), at_key=True)
+        if "peephole" in data and block != "output_gate":
+            raise r.error("'peephole' (which cell P reads) is allowed on the output gate only; the other "
+                          "gates read c_prev", f.path + (block, "peephole"), at_key=True)
+    peephole = "c_prev"
+    out = f.data.get("output_gate")
+    if isinstance(out, dict) and "peephole" in out:
+        ppath = f.path + ("output_gate", "peephole")
+        peephole = r.choice(out["peephole"], ppath, PEEPHOLES, "peephole cell")
+        if out.get("P") is None:
+            raise r.error("'peephole' says which cell the peephole weights P read; give P too", ppath,
+                          at_key=True)
+    packing = None
+    if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
+        from ..packing import packed_blocks
+        blocks, packing = packed_blocks(f, "lstm", BLOCKS, PACKED_GATES, PACKED_ORDERS, ())
+    else:
+        blocks = read_blocks(f, "lstm", BLOCKS, KEYS, lambda block: (
+            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())))
+    c0 = h0 = None
+    if f.given("initial"):
+        ipath = f.path + ("initial",)
+        init = type(f)(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}", {"c", "h"}),
+                       ipath, size, 0, "")
+        c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
+    return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
+                cell_activation=f.activation("cell_activation", "tanh"),
+                gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0,
+                peephole=peephole, packed=packing)
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer):
+    c = np.zeros(layer.size) if layer.initial_c is None else layer.initial_c
+    h = np.zeros(layer.size) if layer.initial_h is None else layer.initial_h
+    return c, h
+
+
+def block_input(block, x, h_prev, cell) -> Array:
+    """z = W·x + b (+ U·h_prev) (+ P∘cell)."""
+    z = block.W @ x + block.b
+    if block.U is not None:
+        z = z + block.U @ h_prev
+    if block.P is not None:
+        z = z + block.P * cell
+    return z
+
+
+def _function(layer, block: str) -> str:
+    return layer.activation if block == "cell_input" else layer.gate_activation
+
+
+def step(layer, x: Array, state):
+    c_prev, h_prev = state
+    gates = {}
+    late = layer.peephole == "c"     # the output gate waits for the new cell
+    for name in BLOCKS[:3] if late else BLOCKS:
+        z = block_input(layer.blocks[name], x, h_prev, c_prev)
+        gates[name] = Gate(z=z, a=activate(_function(layer, name), z))
+    g, i, f = (gates[name].a for name in BLOCKS[:3])
+    c = g * i + c_prev * f
+    if late:
+        z = block_input(layer.blocks["output_gate"], x, h_prev, c)
+        gates["output_gate"] = Gate(z=z, a=activate(layer.gate_activation, z))
+    o = gates["output_gate"].a
+    h = activate(layer.cell_activation, c) * o
+    return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
+
+
+def backward(layer, records, d_out, xs):
+    blocks = layer.blocks
+    late = layer.peephole == "c"
+    P_o = blocks["output_gate"].P
+
+    def step_back(t, carry):
+        dh_next, dc_next = carry
+        rec = records[t]
+        gates = rec.gates
+        g, i, f, o = (gates[name].a for name in BLOCKS)
+        dh = d_out[t] + dh_next
+        hc = activate(layer.cell_activation, rec.c)
+        da = {"output_gate": dh * hc}
+        dz = {"output_gate": da["output_gate"] * derivative(layer.gate_activation, gates["output_gate"].z)}
+        dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
+        if late:   # z_o read c_t of this step through its peephole
+            dc = dc + P_o * dz["output_gate"]
+        da.update({"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev})
+        for name in BLOCKS[:3]:
+            dz[name] = da[name] * derivative(_function(layer, name), gates[name].z)
+        dx = 0.0
+        dh_prev = np.zeros(layer.size)
+        dc_prev = dc * f
+        for name in BLOCKS:
+            block = blocks[name]
+            dx = dx + block.W.T @ dz[name]
+            if block.U is not None:
+                dh_prev = dh_prev + block.U.T @ dz[name]
+            if block.P is not None and not (late and name == "output_gate"):
+                dc_prev = dc_prev + block.P * dz[name]
+        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
+        shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
+        return dz, dx, values, shown, (dh_prev, dc_prev)
+
+    zero = np.zeros(layer.size)
+    dzs, dxs, shown = through_time(len(records), (zero, zero), step_back)
+    X = np.asarray(xs)
+    h_prev = [r.h_prev for r in records]
+    c_prev = np.asarray([r.c_prev for r in records])
+    grads = {}
+    for name in BLOCKS:
+        block = blocks[name]
+        dz = np.asarray([d[name] for d in dzs])
+        grads.update(affine_gradients(dz, X, h_prev if block.U is not None else None, prefix=f"{name}."))
+        if block.P is not None:
+            cells = np.asarray([r.c for r in records]) if late and name == "output_gate" else c_prev
+            grads[f"{name}.P"] = np.sum(dz * cells, axis=0)
+    return grads, dxs, shown
+
+
+def head(layer) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the description
+
+def _recurrent(layer) -> bool:
+    return any(b.U is not None for b in layer.blocks.values())
+
+
+def quantities(layer) -> List[Quantity]:
+    """The lecture's order: cell input, input gate, forget gate, the cell, output gate, output."""
+    rows: List[Quantity] = []
+    if _recurrent(layer):
+        rows.append(Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"))
+    for gate in BLOCKS[:3]:
+        rows += gate_quantities(layer, gate, GATES[gate], state=gate == "cell_input")
+    rows += [Quantity("c_prev", "c_prev", r"$c_{t-1}$", "memory"),
+             Quantity("c", "c", "$c$", "state")]
+    rows += gate_quantities(layer, "output_gate", GATES["output_gate"])
+    rows.append(Quantity("h", "h", "$h$", "output"))
+    return rows
+
+
+def heading(layer) -> str:
+    return (f"{layer.name}: LSTM, {plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
+            f"gates {function_name(layer.gate_activation)}")
+
+
+def sheet_text(layer) -> str:
+    return (f"lstm, {plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
+            f"gates {function_name(layer.gate_activation)}")
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.activation, layer.gate_activation, layer.cell_activation)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    pairs = [("initial.c", layer.initial_c), ("initial.h", layer.initial_h)]
+    return [(name, value) for name, value in pairs if value is not None]
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.size)]
+
+
+def _cell_read(layer, gate: str) -> str:
+    return "c" if gate == "output_gate" and layer.peephole == "c" else "c_prev"
+
+
+def _sum_text(layer, gate: str) -> str:
+    block = layer.blocks[gate]
+    parts = ["W·x"] + (["U·h_prev"] if block.U is not None else []) + \
+        ([f"P∘{_cell_read(layer, gate)}"] if block.P is not None else []) + ["b"]
+    return " + ".join(parts)
+
+
+def describe(layer) -> Dict:
+    formulas = {}
+    for gate in BLOCKS:
+        info = GATES[gate]
+        _, z, a = gate_names(layer, info)
+        formulas[f"gates.{gate}.z"] = (_sum_text(layer, gate),
+                                       affine(*block_terms(gate, layer.blocks[gate], "h_prev",
+                                                           _cell_read(layer, gate))))
+        formulas[f"gates.{gate}.a"] = (a, apply(_function(layer, gate), f"gates.{gate}.z"))
+    formulas["c"] = ("g·i + c_prev·f", total(product("gates.cell_input.a", "gates.input_gate.a"),
+                                             product("c_prev", "gates.forget_gate.a")))
+    formulas["h"] = ("h(c)·o", total(product({"apply": layer.cell_activation, "of": "c"},
+                                             "gates.output_gate.a")))
+    c0, h0 = initial_state(layer)
+    return description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
+                       heading(layer), units(layer), "h")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def _gate_row(layer, record, gate: str, cells) -> tuple:
+    what, z, a = gate_names(layer, GATES[gate])
+    g = record.gates[gate]
+    return (what, f"{z} → {a}", cells.pair(g.z, g.a))
+
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    rows = []
+    if _recurrent(layer):
+        rows.append(("memory read", "h_prev", cells.single(record.h_prev)))
+    rows += [_gate_row(layer, record, g, cells) for g in BLOCKS[:3]]
+    rows.append(("cell", "c_prev → c", cells.pair(record.c_prev, record.c)))
+    rows.append(_gate_row(layer, record, "output_gate", cells))
+    rows.append(("output", "h = h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"])),
+                 cells.single(record.h)))
+    return rows
+
+
+def legend(layer) -> str:
+    text = "each block: z = Σ x·W (+ Σ h_prev·U) (+ c_prev·P) + 1·b"
+    if layer.peephole == "c":
+        text += "; the output gate's peephole reads the new c"
+    return text
+
+
+def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
+    info = GATES[gate]
+    _, z_name, _ = gate_names(layer, info)
+    block = layer.blocks[gate]
+    parts = terms.products(x, block.W[u])
+    if block.U is not None:
+        parts += terms.products(record.h_prev, block.U[u], "h")
+    if block.P is not None:
+        cell = record.c if _cell_read(layer, gate) == "c" else record.c_prev
+        parts.append(f"{w.operand(cell[u])}·{w.operand(block.P[u])}")
+    parts += terms.bias(block.b, u)
+    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
+    function = _function(layer, gate)
+    symbol = gate_symbol(layer, info)
+    rhs = f"{w.total(parts)} = {w.result(z)}"
+    if function == "linear":
+        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
+    else:
+        rhs += w.activation(function, z, a, symbol)
+    return (f"{z_name}{s}", rhs)
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    lines = []
+    terms = w.terms(len(x) + (layer.size if _recurrent(layer) else 0))
+    size = layer.size
+    for u in range(size):
+        s = w.suffix(size, u)
+        for gate in BLOCKS[:3]:
+            lines.append(_gate_line(layer, gate, record, terms, u, s, x, w))
+        g, i, f = (record.gates[name].a[u] for name in BLOCKS[:3])
+        lines.append((f"c{s}", f"g·i + c_prev·f = {w.operand(g)}·{w.operand(i)} + "
+                               f"{w.operand(record.c_prev[u])}·{w.operand(f)} = {w.result(record.c[u])}"))
+        lines.append(_gate_line(layer, "output_gate", record, terms, u, s, x, w))
+        o = record.gates["output_gate"].a[u]
+        if layer.cell_activation == "linear":
+            hc = w.operand(record.c[u])
+        else:
+            hc = f"{FUNCTION_SYMBOLS[layer.cell_activation]}({w.operand(record.c[u])})"
+        lines.append((f"h{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(record.h[u])}"))
+    return w.with_note(lines, terms)
+
+
+GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
+             "dc_next": "dL/dc through the memory", "dc": "dL/dc"}
+
+
+def gate_labels(layer, gate: str) -> Tuple[str, str]:
+    """How the backward tables name a block's dL/da and dL/dz rows: (a, z)."""
+    _, z, a = gate_names(layer, GATES[gate])
+    return a, z
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    lines = []
+    d = bwd.values
+    g = bwd.gates
+    fg = fwd.gates
+    # only the terms this layer has: U_k feeds h_prev into block k, a peephole P_k a cell
+    recurrent = _recurrent(layer)
+    peepholes = any(layer.blocks[b].P is not None and _cell_read(layer, b) == "c_prev" for b in BLOCKS)
+    late = layer.peephole == "c"
+    if recurrent:
+        lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
+                     f"{v(d['dh_next'])} = {v(d['dh'])}")
+    else:
+        lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (the layer has no U)")
+    lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
+    peephole = f" + Σ_k P_k∘dL/dz_k({later})" if peepholes else ""
+    if late:
+        peephole += " + P_o∘dL/dz_o"
+        lines.append(f"{name}: dL/dz_o = dL/dσ(z_o) ∘ "
+                     f"{derivative_text(layer.gate_activation, 'z_o', 'a')} = {v(g['output_gate']['dz'])}"
+                     "   (first: z_o read the new c)")
+    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole} = "
+                 f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])} = {v(d['dc'])}")
+    lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
+                 f"{v(g['cell_input']['da'])}")
+    lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
+                 f"{v(g['input_gate']['da'])}")
+    lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
+                 f"{v(g['forget_gate']['da'])}")
+    for k in g:
+        if late and k == "output_gate":
+            continue
+        _, z, a = gate_names(layer, GATES[k])
+        lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {derivative_text(_function(layer, k), z, 'a')} "
+                     f"with a = {v(fg[k].a)}: {v(g[k]['dz'])}")
+    lines.append(f"{name}: each block: " + ", ".join(
+        ["dL/dW += dL/dz·xᵀ"] + (["dL/dU += dL/dz·h_prevᵀ"] if recurrent else [])
+        + (["dL/dP += dL/dz∘c_prev"] if peepholes else [])
+        + (["dL/dP_o += dL/dz_o∘c"] if late else []) + ["dL/db += dL/dz"]))
+    return lines
