@@ -55,6 +55,7 @@ class Packing:
     units: int
     inputs: int
     keys: Tuple[str, ...]          # the packed keys given: W, U, b, b_h
+    apart: Tuple[str, ...] = ()    # the blocks that keep b_h apart (the others add it to b)
 
     def lines(self) -> List[str]:
         """What went where, one line per gate, counting rows and columns from 1."""
@@ -63,8 +64,9 @@ class Packing:
         shapes = {"units_by_inputs": f"W {k * H}×{D}, U {k * H}×{H}",
                   "inputs_by_units": f"W {D}×{k * H}, U {H}×{k * H}",
                   "concat_hx": f"W {k * H}×{H + D} on [h_prev; x]"}[generic]
-        layout = self.layout if generic == self.layout else f"{self.layout} = {generic}"
-        out = [f"packed ({layout}: {shapes}; order {', '.join(self.order)}; counted from 1):"]
+        layout = self.layout if generic == self.layout else f"{self.layout} (= {generic})"
+        out = [f"packed weights, layout {layout}, order {', '.join(self.order)}",
+               f"  ({shapes}; rows and columns counted from 1)"]
         width = max(len(b) for b in self.blocks)
         for j, (letter, block) in enumerate(zip(self.order, self.blocks)):
             span = f"{j * H + 1}–{(j + 1) * H}" if H > 1 else f"{j * H + 1}"
@@ -75,9 +77,10 @@ class Packing:
                 parts.append(f"W rows {span} (columns {cols[0]} → U, {cols[1]} → W)")
             else:
                 parts.append(f"{'W and U' if 'U' in self.keys else 'W'} {axis} {span}")
-            biases = [key for key in ("b", "b_h") if key in self.keys]
-            if biases:
-                parts.append(f"{' and '.join(biases)} entries {span}")
+            if "b_h" in self.keys:
+                parts.append(f"b and b_h entries {span}" if block in self.apart else f"b + b_h entries {span}")
+            elif "b" in self.keys:
+                parts.append(f"b entries {span}")
             out.append(f"  {block:<{width}} ← {letter}: " + ", ".join(parts))
         return out
 
@@ -151,7 +154,8 @@ def read_packed(r: Any, data: Any, path: tuple, units: int, size_in: int, why: s
                 out[block]["b"] = out[block]["b"] + part
     keys = tuple(key for key in ("W", "U", "b", "b_h") if data.get(key) is not None or
                  (key == "U" and generic == "concat_hx"))
-    return out, Packing(layout, tuple(str(g) for g in order), tuple(blocks), units, size_in, keys)
+    return out, Packing(layout, tuple(str(g) for g in order), tuple(blocks), units, size_in, keys,
+                        tuple(b for b in blocks if b in second_bias))
 
 
 def packed_blocks(f, kind: str, names: Sequence[str], gates: Mapping[str, str],
