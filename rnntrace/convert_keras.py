@@ -192,7 +192,7 @@ def _check_layer(item: Any, path: str, inside: str = "") -> None:
                            f"import-keras converts {', '.join(CONVERTED)}")
     if kind == "Lambda":
         raise ConvertError(f"{path}: {where} is a Lambda layer: it holds Python code, which import-keras "
-                           "never runs; a spec can hold only " + ", ".join(CONVERTED) + " layers")
+                           f"never runs; import-keras converts {', '.join(CONVERTED)} (and skips Dropout)")
     if kind in MODELS:
         raise ConvertError(f"{path}: {where} is a nested model ({kind}); import-keras reads one flat "
                            "stack of layers")
