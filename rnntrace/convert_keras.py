@@ -379,7 +379,12 @@ def _chain(source: KerasModel) -> List[Any]:
         if previous is not model.outputs[0]:
             raise ConvertError(f"{source.path}: the model's output is not its last layer's")
         layers = body
-    return [layer for layer in layers if type(layer).__name__ != "InputLayer"]
+    layers = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
+    for layer in layers:
+        if not layer.built or (type(layer).__name__ in CONVERTED and not layer.weights):
+            raise ConvertError(f"{source.path}: layer {layer.name!r} holds no weights: the model was saved "
+                               "before it was built; give it an Input (or call it once) before saving")
+    return layers
 
 
 def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[str] = None,

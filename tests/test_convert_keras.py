@@ -421,3 +421,13 @@ def test_spec_from_dict_accepts_what_is_written(keras, tmp_path):
     assert spec_from_dict(spec).layers[0].size == 2 and notes == []
     with pytest.raises(ConvertError, match="expected steps × 2"):
         spec_from_keras(load_keras_model(str(path)), inputs=[[1.0]])
+
+
+def test_unbuilt_model_and_return_state_are_refused(keras, tmp_path):
+    L = keras.layers
+    keras.Sequential([L.LSTM(2, return_sequences=True), L.Dense(1)]).save(tmp_path / "unbuilt.keras")
+    refused(tmp_path / "unbuilt.keras", "holds no weights", "before it was built")
+    inp = keras.Input((None, 2), dtype=F64)
+    out, _, _ = L.LSTM(2, return_sequences=True, return_state=True, dtype=F64)(inp)
+    keras.Model(inp, out).save(tmp_path / "state.keras")
+    refused(tmp_path / "state.keras", "return_state=True")
