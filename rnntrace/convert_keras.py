@@ -16,8 +16,8 @@ the gates of a cell side by side in one matrix (H = units):
     GRU        K = [K_z K_r K_h] (in × 3H); z is the update gate, h the candidate:
                h_t = z·h_{t−1} + (1 − z)·hh, as rnntrace's (1 − u)·n + u·h_{t−1}
                reset_after=True (Keras' default): bias (2 × 3H), an input row b and a
-               recurrent row b_r, and hh = act(x·K_h + b_h + r∘(h·R_h + b_rh)): the
-               gates' two biases add, the candidate's recurrent one is rnntrace's b_h
+               recurrent row b_r, and hh = act(x·K_h + b_h + r∘(h·R_h + b_rh)): each
+               block keeps both, b and b_h, as rnntrace's GRU (and PyTorch) add them
                reset_after=False: bias (3H) and hh = act(x·K_h + (r∘h)·R_h + b_h):
                the spec's ``reset_after: false``
     Dense      kernel (in × units), bias: y = act(x·K + b), applied at every step
@@ -332,13 +332,9 @@ def _recurrent(source: KerasModel, layer: Any, label: str) -> Tuple[Dict[str, An
     for letter, block in KERAS_GATES[kind]:
         entry: Dict[str, Any] = {"W": W[letter].T.tolist(), "U": U[letter].T.tolist()}
         if bias is not None:
-            if b_rec is None:
-                entry["b"] = b[letter][0].tolist()
-            elif block == "candidate":     # r multiplies h·R_h + b_rh: keep it apart
-                entry["b"] = b[letter][0].tolist()
+            entry["b"] = b[letter][0].tolist()
+            if b_rec is not None:          # the recurrent row, as Keras adds it (r multiplies the candidate's)
                 entry["b_h"] = b_rec[letter][0].tolist()
-            else:
-                entry["b"] = (b[letter][0] + b_rec[letter][0]).tolist()
         blocks[block] = entry
     for block in SPEC_BLOCKS[kind]:        # the spec's (and the lecture's) order
         out[block] = blocks[block]
@@ -370,9 +366,10 @@ def _chain(source: KerasModel) -> List[Any]:
         previous = model.inputs[0]
         body = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
         for layer in body:
-            nodes = getattr(layer, "_inbound_nodes", [])
-            tensors = list(nodes[0].input_tensors) if len(nodes) == 1 else None
-            if tensors is None or len(tensors) != 1 or tensors[0] is not previous:
+            nodes = getattr(layer, "_inbound_nodes", None) or []
+            tensors = list(getattr(nodes[0], "input_tensors", ())) if len(nodes) == 1 else None
+            if not tensors or len(tensors) != 1 or tensors[0] is not previous or \
+                    len(getattr(nodes[0], "output_tensors", ())) != 1:
                 raise ConvertError(f"{source.path}: layer {layer.name!r} does not read the output of the "
                                    "layer before it; import-keras reads a plain stack of layers")
             previous = nodes[0].output_tensors[0]
