@@ -368,8 +368,12 @@ def _chain(source: KerasModel) -> List[Any]:
         for layer in body:
             nodes = getattr(layer, "_inbound_nodes", None) or []
             tensors = list(getattr(nodes[0], "input_tensors", ())) if len(nodes) == 1 else None
-            if not tensors or len(tensors) != 1 or tensors[0] is not previous or \
-                    len(getattr(nodes[0], "output_tensors", ())) != 1:
+            outputs = len(getattr(nodes[0], "output_tensors", ())) if nodes else 0
+            if outputs > 1:
+                why = "return_state=True gives the states as more outputs" if getattr(layer, "return_state", False) \
+                    else f"it gives {outputs} outputs"
+                raise ConvertError(f"{source.path}: layer {layer.name!r}: {why}; a spec layer has one output")
+            if not tensors or len(tensors) != 1 or tensors[0] is not previous or outputs != 1:
                 raise ConvertError(f"{source.path}: layer {layer.name!r} does not read the output of the "
                                    "layer before it; import-keras reads a plain stack of layers")
             previous = nodes[0].output_tensors[0]
