@@ -399,6 +399,8 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     notes: List[str] = []
     layers: List[Dict[str, Any]] = []
     last_step_only: Optional[str] = None     # a layer whose Keras output is its last step only
+    recurrent_before: Optional[str] = None   # the first recurrent layer, if one was read
+    backwards: Optional[str] = None          # a go_backwards layer: the whole sequence is reversed
     input_size: Optional[int] = None
     size_in: Optional[int] = None
     for layer in _chain(source):
@@ -419,10 +421,17 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
             else:
                 new, conf = _recurrent(source, layer, label)
                 if conf.get("go_backwards"):
-                    raise ConvertError(
-                        f"{source.path}: layer {label!r}: go_backwards=True reads x_T … x_1 and returns its "
-                        "outputs in that order; a spec layer reads forwards (only a bidirectional layer has "
-                        "a backward direction, whose outputs are lined up with the steps)")
+                    # It reads x_T … x_1 and returns its outputs in that order, which the layers after
+                    # it read in turn: the model on x_1 … x_T is, from here on, a forward model on
+                    # x_T … x_1. The layers before it work step by step (Dense), so reversing the
+                    # spec's inputs is exact, unless a recurrent layer came first.
+                    if recurrent_before is not None:
+                        raise ConvertError(
+                            f"{source.path}: layer {label!r}: go_backwards=True reads the outputs of "
+                            f"{recurrent_before!r} from the last step to the first; a spec layer reads forwards "
+                            "(only a bidirectional layer has a backward direction)")
+                    backwards = label
+            recurrent_before = recurrent_before or label
             if conf.get("stateful"):
                 notes.append(f"Layer {label!r} is stateful: the spec starts from zero state, as Keras does "
                              "after loading or reset_states(); the state carried between batches is not in "
@@ -454,6 +463,11 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     if title is not None:
         spec["title"] = str(title)
     spec["inputs"] = _inputs(inputs, input_size)
+    if backwards is not None:
+        spec["inputs"] = spec["inputs"][::-1]
+        notes.append(f"Layer {backwards!r} reads the sequence backwards (go_backwards=True), and the layers after "
+                     "it read its outputs in that order: the inputs here are written last step first, "
+                     "x_T … x_1, so that step t of the run is Keras' output t.")
     spec["layers"] = layers
     return spec, notes
 

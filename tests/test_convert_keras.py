@@ -260,6 +260,27 @@ def test_stateful_starts_from_zero_as_keras_after_loading(keras, tmp_path):
     np.testing.assert_allclose(outputs(trace), keras_steps(keras, loaded, x), rtol=0, atol=1e-10)
 
 
+def test_go_backwards_runs_on_the_reversed_inputs(keras, tmp_path):
+    """A go_backwards layer returns its outputs in the order it read them, x_T first;
+    with only step-by-step layers before it, the spec runs on the reversed inputs and
+    its step t is Keras' output t."""
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None, 2), dtype=F64),
+                              L.Dense(3, activation="tanh", dtype=F64),
+                              L.GRU(2, go_backwards=True, return_sequences=True, dtype=F64),
+                              L.LSTM(2, return_sequences=True, dtype=F64)])
+    randomise(model, 9)
+    path = tmp_path / "back.keras"
+    model.save(path)
+    x = inputs(9, 5, 2)
+    spec, trace, text = imported(path, x)
+    assert np.array_equal(spec.inputs, x[::-1]) and "last step first" in text
+    np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
+    after = saved(keras, tmp_path, [L.LSTM(2, return_sequences=True, dtype=F64, name="first"),
+                                    L.SimpleRNN(2, go_backwards=True, return_sequences=True, dtype=F64)])
+    refused(after, "go_backwards=True reads the outputs of 'first' from the last step to the first")
+
+
 def test_keras_2_hard_sigmoid_is_rnntrace_s(keras, tmp_path):
     """A file written by Keras 2 means clip(0.2·z + 0.5, 0, 1) by hard_sigmoid: the
     import keeps it, and the run agrees with a numpy LSTM written out here."""
@@ -324,7 +345,6 @@ def test_lambda_layer_is_refused_and_never_run(keras, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("layer,fragments", [
-    (lambda L: L.LSTM(2, go_backwards=True, return_sequences=True, dtype=F64), ("go_backwards=True",)),
     (lambda L: L.Bidirectional(L.LSTM(2, return_sequences=True, dtype=F64), merge_mode=None),
      ("merge_mode=None",)),
     (lambda L: L.Bidirectional(L.GRU(2, dtype=F64)), ("return_sequences=False", "backward direction at step 1")),
