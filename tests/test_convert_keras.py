@@ -452,3 +452,28 @@ def test_unbuilt_model_and_return_state_are_refused(keras, tmp_path):
     out, _, _ = L.LSTM(2, return_sequences=True, return_state=True, dtype=F64)(inp)
     keras.Model(inp, out).save(tmp_path / "state.keras")
     refused(tmp_path / "state.keras", "return_state=True")
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_packed_keras_layout_is_what_import_keras_reads(keras, tmp_path, cell):
+    """The layer's kernel, recurrent_kernel and bias pasted into `packed: {layout: keras}`
+    give the imported spec's run to the last bit (a reset_after GRU: bias rows b, b_h)."""
+    import yaml
+    layer = getattr(keras.layers, cell)(3, return_sequences=True, dtype=F64, name="rnn")
+    model = keras.Sequential([keras.Input((None, 2), dtype=F64), layer])
+    randomise(model, 10)
+    path = tmp_path / "cell.keras"
+    model.save(path)
+    x = inputs(10, 4, 2)
+    _, imported_trace, _ = imported(path, x)
+    kernel, recurrent, bias = layer.get_weights()
+    packed = {"layout": "keras", "W": kernel.tolist(), "U": recurrent.tolist()}
+    if cell == "GRU":
+        packed.update(b=bias[0].tolist(), b_h=bias[1].tolist())
+    else:
+        packed["b"] = bias.tolist()
+    text = yaml.safe_dump({"inputs": x.tolist(), "layers": [
+        {"name": "rnn", "type": cell.lower(), "size": 3, "packed": packed}]})
+    trace = engine.run(spec_from_text(text))
+    assert np.array_equal(outputs(trace), outputs(imported_trace))
+    np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
