@@ -1,7 +1,7 @@
 """Hand-computed answers, checked against the exact trace (DESIGN §5).
 
 An answers file names, per time step, quantities of the trace by their path
-(``y``, ``lstm.c``, ``lstm.gates.forget_gate.a``, ``bi.forward.h``) and gives the
+(``y``, ``lstm.c``, ``lstm.gates.<block>.a``, ``bi.forward.h``) and gives the
 value computed by hand: a number for a size-1 vector, a list for a longer one.
 
     tolerance: 0.01            # optional
@@ -69,7 +69,7 @@ class Reference:
         """The quantity a misspelt or shortened path most likely meant."""
         if not isinstance(name, str):
             return None
-        # A bare field name ("c", "forget_gate.a") usually means the one path ending in it.
+        # A bare field name ("c", "<block>.a") usually means the one path ending in it.
         ends = [q for q in self.quantities if q.endswith("." + name)]
         if len(ends) == 1:
             return ends[0]

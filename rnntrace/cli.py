@@ -378,7 +378,7 @@ def check(ctx, spec, answer_files, tolerance, fmt, precision):
       tolerance: 0.01        # optional
       steps:
         1: {lstm.c: 3, y: 0}
-        4: {y: 7, lstm.gates.output_gate.a: 1}
+        4: {y: 7, lstm.h: 7}
 
     With one file, each answer gets a row; with several (a whole class) each file gets
     a row with its score and first wrong answer, and a file that cannot be read is
@@ -551,7 +551,7 @@ def import_keras(model, inputs_text, labels, title, output):
 
 def _ask_option(f):
     return click.option("--ask", default=None, metavar="NAMES",
-                        help="Comma-separated quantities to ask for: full paths (lstm.gates.input_gate.a) "
+                        help="Comma-separated quantities to ask for: full paths (lstm.gates.<block>.a) "
                              "or their last part (c, h, y, a); 'all' for everything. "
                              "Default: each layer's memory and output.")(f)
 

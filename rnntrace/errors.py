@@ -1,7 +1,7 @@
 """The errors rnntrace reports to its users.
 
 A :class:`SpecError` knows where in the spec it happened (file, line, column and
-the key path such as ``layers[0].input_gate.W``), so the command line can print one
+the key path such as ``layers[0].output.W``), so the command line can print one
 short, precise message instead of a traceback.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ class RnntraceError(Exception):
 
 
 def format_path(path: Sequence[PathPart]) -> str:
-    """``('layers', 0, 'input_gate', 'W')`` → ``layers[0].input_gate.W``."""
+    """``('layers', 0, 'output', 'W')`` → ``layers[0].output.W``."""
     text = ""
     for part in path:
         if isinstance(part, int):

@@ -30,7 +30,7 @@ class NonFinite:
 
     t: int            # 1-based step
     layer: str
-    quantity: str     # a quantity path as in answers files: "big.z", "lstm.gates.input_gate.a"
+    quantity: str     # a quantity path as in answers files: "big.z", "lstm.gates.<block>.a"
     value: float      # inf, -inf or nan
 
     @property

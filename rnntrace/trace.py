@@ -117,7 +117,7 @@ def step_to_dict(step: Step) -> Dict[str, Any]:
 
 def flatten(step_dict: Mapping[str, Any]) -> Dict[str, Any]:
     """``{"layers": {"lstm": {"c": [..]}}}`` → ``{"lstm.c": [..]}``: the quantity paths
-    that answers files and CSV columns use (``y``, ``lstm.gates.input_gate.a``, …)."""
+    that answers files and CSV columns use (``y``, ``lstm.gates.<block>.a``, …)."""
     out: Dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:

@@ -44,7 +44,7 @@ def activations(layer) -> Tuple[str, ...]:
 
 
 def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tuple[str, ...]:
-    """The quantity paths asked for. A name is a full path (``lstm.gates.input_gate.a``)
+    """The quantity paths asked for. A name is a full path (``lstm.gates.<block>.a``)
     or the end of one (``c`` means every layer's ``….c``); ``all`` asks for everything
     computed (not the inputs). Without ``ask``, each layer's memory and output."""
     known = reference.quantities

@@ -59,6 +59,33 @@ def require_torch():
     return torch
 
 
+def require_keras():
+    """Keras 3 on the torch backend (no TensorFlow); in CI its absence is a failure.
+
+    Keras 3 follows JAX's default of 32-bit results: its type promotion maps float64 to
+    float32 (keras.src.backend.common.dtypes.BIT64_TO_BIT32_DTYPE), so a layer built
+    with dtype="float64" still multiplies in float32 and agrees with float64 only to
+    ~1e-7. The ``keras64`` fixture lifts that map for the test, so that a comparison
+    really runs in float64."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        if in_ci():
+            pytest.fail("Keras is not installed, but CI must run the Keras comparisons")
+        pytest.skip("Keras is not installed (pip install -e '.[test]')")
+    return keras
+
+
+@pytest.fixture
+def keras64(monkeypatch):
+    keras = require_keras()
+    from keras.src.backend.common import dtypes
+    for wide in ("float64", "int64"):
+        monkeypatch.delitem(dtypes.BIT64_TO_BIT32_DTYPE, wide, raising=False)
+    return keras
+
+
 @pytest.fixture
 def torch():
     return require_torch()

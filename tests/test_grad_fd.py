@@ -60,7 +60,12 @@ NETWORKS = {
     "lstm with peepholes": [partial(lstm, size=3, peephole=True)],
     "lstm peepholes, no U, linear g and h": [partial(lstm, size=2, recurrent=False, peephole=True,
                                                      activation="linear", cell_activation="linear")],
+    "lstm, output peephole on the new cell": [partial(lstm, size=3, peephole=True, output_peephole="c")],
+    "lstm, only the output peephole, on c, no U": [partial(lstm, size=2, recurrent=False, output_peephole="c")],
     "gru with b_h": [partial(gru, size=3)],
+    "gru reset before U, with b_h": [partial(gru, size=3, reset_after=False)],
+    "gru reset before U, without b_h": [partial(gru, size=2, b_h=False, reset_after=False)],
+    "gru reset before U, without U": [partial(gru, size=2, recurrent=False, reset_after=False)],
     "gru without b_h": [partial(gru, size=2, b_h=False)],
     "gru without U": [partial(gru, size=2, recurrent=False)],
     "dense only": [partial(dense, size=3, activation="sigmoid")],
@@ -70,6 +75,10 @@ NETWORKS = {
                                            make_b=partial(gru, size=2), merge="sum"), dense],
     "bidirectional jordan mean": [partial(bidirectional, make_f=partial(jordan, size=2, out=2),
                                           make_b=partial(elman, size=2), merge="mean")],
+    "bidirectional elman/gru ave": [partial(bidirectional, make_f=partial(elman, size=2),
+                                            make_b=partial(gru, size=2, reset_after=False), merge="ave")],
+    "bidirectional lstm/elman mul": [partial(bidirectional, make_f=partial(lstm, size=2, output_peephole="c"),
+                                             make_b=partial(elman, size=2), merge="mul"), dense],
     "stacked lstm → gru → elman → dense": [partial(lstm, size=2), partial(gru, size=2),
                                            partial(elman, size=2), partial(dense, size=2)],
     "stacked dense → lstm (dense first)": [partial(dense, size=3, activation="tanh"), partial(lstm, size=2)],
@@ -89,7 +98,8 @@ def test_squared_error_gradients_match_finite_differences(name):
     assert_matches_finite_differences(spec)
 
 
-@pytest.mark.parametrize("name", ["elman tanh", "lstm with peepholes", "gru with b_h", "bidirectional elman concat"])
+@pytest.mark.parametrize("name", ["elman tanh", "lstm with peepholes", "gru with b_h", "bidirectional elman concat",
+                                  "gru reset before U, with b_h", "bidirectional lstm/elman mul"])
 def test_cross_entropy_through_a_softmax_layer_matches_finite_differences(name):
     rng = np.random.default_rng(7)
     makers = NETWORKS[name] + [partial(dense, size=3, activation="softmax", labels=["a", "b", "c"])]

@@ -27,7 +27,7 @@ def jordan(rng, n_in, size=3, out=2, out_activation="tanh"):
 
 
 def lstm(rng, n_in, size=3, recurrent=True, peephole=False, activation="tanh",
-         cell_activation="tanh", gate_activation="sigmoid"):
+         cell_activation="tanh", gate_activation="sigmoid", output_peephole=None):
     layer = {"type": "lstm", "size": size, "activation": activation, "cell_activation": cell_activation,
              "gate_activation": gate_activation, "initial": {"c": vec(rng, size), "h": vec(rng, size)}}
     for block in ("cell_input", "input_gate", "forget_gate", "output_gate"):
@@ -37,11 +37,16 @@ def lstm(rng, n_in, size=3, recurrent=True, peephole=False, activation="tanh",
         if peephole and block != "cell_input":
             b["P"] = vec(rng, size)
         layer[block] = b
+    if output_peephole is not None:   # which cell the output gate's peephole reads: c_prev or c
+        layer["output_gate"].setdefault("P", vec(rng, size))
+        layer["output_gate"]["peephole"] = output_peephole
     return layer
 
 
-def gru(rng, n_in, size=3, b_h=True, recurrent=True):
+def gru(rng, n_in, size=3, b_h=True, recurrent=True, reset_after=True):
     layer = {"type": "gru", "size": size, "initial": vec(rng, size)}
+    if not reset_after:
+        layer["reset_after"] = False
     for block in ("reset_gate", "update_gate", "candidate"):
         b = {"W": mat(rng, size, n_in), "b": vec(rng, size)}
         if recurrent:

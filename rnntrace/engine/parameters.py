@@ -36,8 +36,8 @@ def replace_parameters(spec, values: Mapping[str, np.ndarray]):
 
 
 def _replace(layer, values: Mapping[str, np.ndarray]):
-    """Set ``values`` (keys relative to the layer: ``W``, ``output.b``, ``input_gate.U``,
-    ``forward.cell_input.W``) in a copy of ``layer``."""
+    """Set ``values`` (keys relative to the layer: ``W``, ``output.b``, ``<block>.U``,
+    ``forward.<block>.W``) in a copy of ``layer``."""
     direct: Dict[str, np.ndarray] = {}
     nested: Dict[str, Dict[str, np.ndarray]] = {}
     for key, value in values.items():

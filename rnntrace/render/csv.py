@@ -1,7 +1,7 @@
 """CSV: one row per step, one column per quantity.
 
 Column names are the quantity paths of :func:`rnntrace.trace.flatten` (``t``, ``x``,
-``token``, ``lstm.gates.input_gate.a``, ``lstm.c``, ``y``); a quantity with several
+``token``, ``lstm.gates.<block>.a``, ``lstm.c``, ``y``); a quantity with several
 units gets one column per unit, numbered from 1 as in the panels (``hidden.h[2]``).
 Values are exact: the shortest text that reads back as the same float64. A value
 that is not finite (null in the JSON trace) is an empty cell.

@@ -1,7 +1,7 @@
 """The arithmetic of one step written out the way the lecture writes it.
 
     z_i = 3·0 + 1·100 + 0·0 + 1·(−10) = 90 → σ(90) = 1
-    c   = g·i + c_prev·f = 3·1 + 0·1 = 3
+    h   = h(c)·o = 3·4.5398e-05 = 0.00013619
 
 Each layer type's home writes its own lines (``explain`` in rnntrace/layers/<type>.py)
 with the pieces of :mod:`rnntrace.render.arithmetic`: each weighted sum lists its terms

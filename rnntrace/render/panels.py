@@ -2,11 +2,10 @@
 
 One panel per time step: the input x (and the word, with a lexicon), then each
 layer as a small table whose rows follow the lecture's drawing of the unit and whose
-columns are the units. An LSTM reads top to bottom as the lecture's unit does: cell
-input z → g(z), input gate z_i → σ(z_i), forget gate z_f → σ(z_f), the cell
-c_prev → c, output gate z_o → σ(z_o), and the output h(c)·σ(z_o). Elman and Jordan
-layers show what is read from memory and what is written back; a bidirectional
-layer shows both directions side by side, each marked with the way it reads.
+columns are the units; each layer type's home says which rows, in the lecture's
+order (an LSTM reads top to bottom as the lecture's unit does, from the cell input
+to the output). A bidirectional layer shows both directions side by side, each
+marked with the way it reads.
 
 A layer with more units than fit the width is split into several tables of units.
 """
@@ -30,7 +29,7 @@ Row = Tuple[str, str, List[str]]   # (what, formula, one cell per unit)
 
 class Cells:
     """The cells of a row, as each layer type's ``panel_rows`` asks for them: a value
-    before and after (``z → a``, ``c_prev → c``) or one value, per unit."""
+    before and after (``z → a``, the cell before and after) or one value, per unit."""
 
     def __init__(self, precision: int):
         self.p = precision

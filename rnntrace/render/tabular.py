@@ -2,7 +2,7 @@
 
 One table per layer, one row per step, one column per quantity in the lecture's
 order (see :mod:`rnntrace.render.quantities`), leaving out what is read from memory
-(c_prev, h_prev, y_prev), which is the row above. A layer of several units gets one row
+(the quantities of kind ``memory``), which is the row above. A layer of several units gets one row
 per step and unit (a ``unit`` column says which), so that its table is as narrow as
 a one-unit layer's; a dense layer with labels instead gets one column per label and
 a column for the most likely one. Cells hold the trace's float64 values; each format

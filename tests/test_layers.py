@@ -1,0 +1,103 @@
+"""The layer homes: every description says what the engine computes, the views name no
+gate themselves, and the modules import each other without a cycle."""
+import re
+
+import numpy as np
+import pytest
+
+import rnntrace
+from rnntrace.layers import TYPES, describe, formula
+from rnntrace.spec import spec_from_dict
+
+from conftest import EXAMPLES, ROOT, schema
+from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
+from test_grad_fd import NETWORKS
+
+PACKAGE = ROOT / "rnntrace"
+
+
+def engine_values(record, prefix=""):
+    """Every array of a record by its path, as the trace names them."""
+    out = {}
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        if name == "gates":
+            for gate, g in value.items():
+                out[f"{prefix}gates.{gate}.z"] = g.z
+                out[f"{prefix}gates.{gate}.a"] = g.a
+        elif isinstance(value, np.ndarray):
+            out[prefix + name] = value
+        elif value is not None and hasattr(value, "__dataclass_fields__"):
+            out.update(engine_values(value, f"{prefix}{name}."))
+    return out
+
+
+def assert_descriptions_compute_the_trace(spec):
+    trace = rnntrace.run(spec)
+    described = formula.run([describe(layer) for layer in spec.layers], list(spec.inputs))
+    for layer, steps in zip(spec.layers, described):
+        for step, values in zip(trace, steps):
+            for path, expected in engine_values(step.layers[layer.name]).items():
+                assert path in values, (layer.name, path)
+                np.testing.assert_allclose(values[path], expected, rtol=1e-12, atol=1e-14,
+                                           err_msg=f"{layer.name}.{path} at step {step.t}")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_every_example_s_descriptions_compute_its_trace(name):
+    assert_descriptions_compute_the_trace(rnntrace.load_spec(EXAMPLES / name))
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_random_networks_descriptions_compute_their_trace(name):
+    rng = np.random.default_rng(len(name))
+    assert_descriptions_compute_the_trace(build(network(rng, NETWORKS[name], n_in=2, steps=4)))
+
+
+def test_evaluate_recomputes_one_quantity_from_other_values():
+    """A quantity from given values of what it reads: the cell from a student's gates."""
+    spec = rnntrace.load_spec(EXAMPLES / "lstm_example.yaml")
+    d = describe(spec.layers[0])
+    values = {"gates.cell_input.a": np.array([3.0]), "gates.input_gate.a": np.array([1.0]),
+              "c_prev": np.array([2.0]), "gates.forget_gate.a": np.array([0.5])}
+    assert formula.evaluate(d, "c", values, np.array([3.0, 1.0, 0.0])).tolist() == [3 * 1 + 2 * 0.5]
+
+
+def test_descriptions_are_plain_json():
+    import json
+    for path in EXAMPLES.glob("*.yaml"):
+        spec = rnntrace.load_spec(path)
+        for layer in spec.layers:
+            text = json.dumps(describe(layer), allow_nan=False)
+            assert json.loads(text)["name"] == layer.name
+
+
+def test_every_type_has_a_home_with_the_whole_interface():
+    needed = ("TYPE", "KEYS", "Layer", "Record", "build", "quantities", "heading", "describe", "explain",
+              "legend", "grad_explain", "sheet_text", "activations", "initial_values", "ASK", "SUMMARY", "OUTPUT",
+              "backward", "head")
+    for name, home in TYPES.items():
+        missing = [attr for attr in needed if not hasattr(home, attr)]
+        assert not missing, (name, missing)
+        assert home.Layer.home is home
+
+
+# --------------------------------------------------------------------------- one home per type
+
+LAYER_NAMES = ("forget_gate", "input_gate", "output_gate", "cell_input", "c_prev", "update_gate", "reset_gate",
+               "y_prev", "z_out")
+#: Framework importers and starter templates may name a framework's or a starter's gates.
+EXEMPT = ("convert", "import_", "keras", "starters/", "packed")
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if not any(part in rel for part in EXEMPT):
+            yield rel, path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_a_layer_specific_name_appears_in_at_most_two_modules(name):
+    found = [rel for rel, text in modules() if re.search(rf"\b{name}\b", text)]
+    assert len(found) <= 2, found
