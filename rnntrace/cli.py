@@ -513,7 +513,8 @@ def import_keras(model, inputs_text, labels, title, output):
     an InputLayer) into a spec, with the activations, biases and layer names the file
     records.
 
-    MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file. Its
+    MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file
+    (`-`: standard input). Its
     configuration is checked as data first (a Lambda layer, which holds Python code,
     is refused) and Keras loads it with safe_mode=True: no code from the file is run.
     Needs Keras 3 (pip install 'rnntrace[keras]'), on any backend.
@@ -535,9 +536,10 @@ def import_keras(model, inputs_text, labels, title, output):
     source = load_keras_model(model)
     spec, notes = spec_from_keras(source, inputs=inputs, title=title,
                                   labels=None if labels is None else [x.strip() for x in labels.split(",")])
-    spec_from_dict(spec, source=model)     # what is written is a valid spec
+    spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
-    comment = "\n".join([f"Imported from {Path(model).name}{made}: weights as the model holds them."] + notes)
+    comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]
+                        + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)

@@ -232,9 +232,11 @@ def _pick_backend() -> None:
 
 
 def load_keras_model(path: str) -> KerasModel:
-    """The model in a Keras file, built by Keras in safe mode once its configuration
-    has been checked (see the module's description)."""
+    """The model in a Keras file (``-``: standard input), built by Keras in safe mode
+    once its configuration has been checked (see the module's description)."""
     path = str(path)
+    if path == "-":
+        return _from_stdin()
     version, config = read_keras_file(path)
     check_config(config, path)
     _pick_backend()
@@ -250,6 +252,28 @@ def load_keras_model(path: str) -> KerasModel:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConvertError(f"{path}: Keras cannot load the model ({first[:200]})") from None
     return KerasModel(path, version, config, model)
+
+
+def _from_stdin() -> KerasModel:
+    """Standard input, kept in a temporary file named for its format (Keras tells the
+    formats apart by the name); messages name it <stdin>."""
+    import sys
+    import tempfile
+    data = sys.stdin.buffer.read()
+    suffix = ".keras" if data.startswith(b"PK\x03\x04") else ".h5" if data.startswith(HDF5_MAGIC) else None
+    if suffix is None:
+        raise ConvertError("<stdin>: not a Keras model file (model.save writes a .keras zip archive "
+                           "or a legacy .h5 HDF5 file)")
+    with tempfile.TemporaryDirectory() as folder:
+        file = os.path.join(folder, "model" + suffix)
+        with open(file, "wb") as f:
+            f.write(data)
+        try:
+            source = load_keras_model(file)
+        except ConvertError as exc:
+            raise ConvertError(str(exc).replace(file, "<stdin>")) from None
+    source.path = "<stdin>"
+    return source
 
 
 # --------------------------------------------------------------------------- layers

@@ -477,3 +477,24 @@ def test_packed_keras_layout_is_what_import_keras_reads(keras, tmp_path, cell):
     trace = engine.run(spec_from_text(text))
     assert np.array_equal(outputs(trace), outputs(imported_trace))
     np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
+
+
+def test_model_from_standard_input(keras, tmp_path):
+    from click.testing import CliRunner
+
+    from rnntrace.cli import main
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None, 2), dtype=F64), L.GRU(2, return_sequences=True, dtype=F64)])
+    randomise(model, 11)
+    x = inputs(11, 3, 2)
+    for suffix in (".keras", ".h5"):
+        path = tmp_path / f"m{suffix}"
+        model.save(path)
+        result = CliRunner().invoke(main, ["import-keras", "-", "--inputs", json.dumps(x.tolist())],
+                                    input=path.read_bytes())
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.startswith("# Imported from <stdin> (Keras 3.")
+        trace = engine.run(spec_from_text(result.stdout))
+        np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
+    result = CliRunner().invoke(main, ["import-keras", "-"], input=b"inputs: [1]\n")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: <stdin>: not a Keras model file")
