@@ -293,10 +293,13 @@ def _activation(source: KerasModel, layer_name: str, key: str, value: Any, allow
     if name == "hard_sigmoid":
         if source.major is not None and source.major <= 2:
             return "hard_sigmoid"
-        written = f"Keras {source.version}" if source.version else "a Keras whose version the file does not record"
+        if source.major is None:
+            raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file does not say "
+                               "which Keras wrote it, and hard_sigmoid is clip(0.2·z + 0.5, 0, 1) in Keras 2 but "
+                               "relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1) in Keras 3; refused rather than guessed")
         raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file was written by "
-                           f"{written}, whose hard_sigmoid is relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1); rnntrace's "
-                           "is Keras 2's clip(0.2·z + 0.5, 0, 1), so importing it would change the numbers")
+                           f"Keras {source.version}, whose hard_sigmoid is relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1); "
+                           "rnntrace's is Keras 2's clip(0.2·z + 0.5, 0, 1), so importing it would change the numbers")
     if name in allowed:
         return name
     shown = name if name is not None else json.dumps(value)[:60]

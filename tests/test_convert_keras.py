@@ -333,6 +333,15 @@ def test_keras_3_hard_sigmoid_is_refused(keras, tmp_path):
     refused(path, "hard_sigmoid", "relu6(z + 3)/6", "clip(0.2·z + 0.5, 0, 1)", "Keras 3.")
 
 
+def test_hard_sigmoid_of_an_unknown_keras_is_refused(keras, tmp_path):
+    import h5py
+    path = saved(keras, tmp_path, [keras.layers.LSTM(2, recurrent_activation="hard_sigmoid", dtype=F64)],
+                 name="old.h5")
+    with h5py.File(path, "r+") as f:
+        del f.attrs["keras_version"]
+    refused(path, "does not say which Keras wrote it", "refused rather than guessed")
+
+
 def test_lambda_layer_is_refused_and_never_run(keras, tmp_path, monkeypatch):
     marker = tmp_path / "was_run"
     monkeypatch.setenv("RNNTRACE_TEST_MARKER", str(marker))
