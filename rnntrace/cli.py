@@ -513,11 +513,11 @@ def import_keras(model, inputs_text, labels, title, output):
     an InputLayer) into a spec, with the activations, biases and layer names the file
     records.
 
-    MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file
-    (`-`: standard input). Its
-    configuration is checked as data first (a Lambda layer, which holds Python code,
-    is refused) and Keras loads it with safe_mode=True: no code from the file is run.
-    Needs Keras 3 (pip install 'rnntrace[keras]'), on any backend.
+    MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file (`-`:
+    standard input). Its configuration is checked as data first (a Lambda layer,
+    which holds Python code, is refused) and Keras loads it with safe_mode=True: no
+    code from the file is run. Needs Keras 3 (pip install 'rnntrace[keras]'), on any
+    backend.
 
     \b
     Examples:
