@@ -181,6 +181,24 @@ def test_bidirectional_every_merge_mode(keras, tmp_path, merge):
     np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
 
 
+def test_bidirectional_of_two_kinds_in_a_legacy_file(keras, tmp_path):
+    """A backward_layer of its own (a GRU beside a forward LSTM), saved as .h5."""
+    L = keras.layers
+    model = keras.Sequential([
+        keras.Input((None, 3), dtype=F64),
+        L.Bidirectional(L.LSTM(2, return_sequences=True, dtype=F64),
+                        backward_layer=L.GRU(3, return_sequences=True, go_backwards=True, dtype=F64),
+                        merge_mode="concat", dtype=F64, name="both")])
+    randomise(model, 12)
+    path = tmp_path / "both.h5"
+    model.save(path)
+    x = inputs(12, 4, 3)
+    spec, trace, _ = imported(path, x)
+    both = spec.layers[0]
+    assert (both.forward.type, both.backward.type, both.output_size) == ("lstm", "gru", 5)
+    np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
+
+
 def test_gru_reset_before_the_recurrent_product(keras, tmp_path):
     """reset_after=False: hh = tanh(x·K_h + b_h + (r∘h)·R_h), one bias row."""
     L = keras.layers
