@@ -153,7 +153,7 @@ def test_weights_land_in_their_gates(keras, tmp_path):
         assert blocks[block].W.tolist() == [[1.0 + column, 5.0 + column]]
         assert blocks[block].U.tolist() == [[11.0 + column]] and blocks[block].b.tolist() == [21.0 + column]
     g = spec.layers[1].blocks
-    assert (g["update_gate"].W.tolist(), g["reset_gate"].W.tolist(), g["candidate"].W.tolist()) == ([[1.0]], [[2.0]], [[3.0]])
+    assert [g[k].W.tolist() for k in ("update_gate", "reset_gate", "candidate")] == [[[1.0]], [[2.0]], [[3.0]]]
     # reset_after: the input row is b, the recurrent row b_h, in every block (r multiplies the candidate's)
     assert [(g[k].b.tolist(), g[k].b_h.tolist()) for k in ("update_gate", "reset_gate", "candidate")] == \
         [([7.0], [0.5]), ([8.0], [0.25]), ([9.0], [0.125])]
