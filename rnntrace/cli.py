@@ -197,6 +197,21 @@ def _finite(positive: bool):
 _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
 
 
+def _dtype_option(f):
+    return click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+                        show_default=True,
+                        help="Compute in float64 (an exact reference) or in float32, as PyTorch and Keras "
+                             "do by default, to reproduce their rounding.")(f)
+
+
+def _in_dtype(spec_obj, dtype: str):
+    """The spec with its numbers in ``dtype`` (a float32 run computes in float32 throughout)."""
+    if dtype == "float64":
+        return spec_obj
+    from .engine.precision import cast
+    return cast(spec_obj, dtype)
+
+
 # --------------------------------------------------------------------------- run
 
 @main.command()
@@ -226,8 +241,9 @@ _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
+@_dtype_option
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
-        indent):
+        indent, dtype):
     """Run SPEC step by step and show every gate, cell and output.
 
     SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
@@ -241,6 +257,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run lstm_example.yaml --export lstm.svg
       rnntrace run lstm_example.yaml --format latex > key.tex
       rnntrace run my_rnn.yaml --format json > trace.json
+      rnntrace run my_rnn.yaml --dtype float32      # rounded as PyTorch rounds
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
     """
     export_kind = None
@@ -262,6 +279,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     if inputs_text is not None:
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
+    spec_obj = _in_dtype(spec_obj, dtype)
     from . import engine
     watch = watch_finite()
     if fmt == "jsonl":
@@ -612,7 +630,8 @@ def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate,
     """The spec's train block, with the clip and learning rate the options ask for."""
     if spec_obj.train is None:
         raise RnntraceError(f"{spec_arg}: no 'train' block; `rnntrace {command}` needs targets, e.g. "
-                            "train: {targets: [null, null, [1.0]], loss: squared_error}")
+                            "train: {targets: [null, null, [1.0]], loss: squared_error}, or upstream "
+                            "gradients, train: {upstream: {LAYER: {h: [...]}}}")
     chosen = [name for name, v in (("--clip-norm", clip_norm), ("--clip-value", clip_value),
                                    ("--no-clip", no_clip or None)) if v is not None]
     if len(chosen) > 1:
@@ -651,12 +670,15 @@ def _clip_options(f):
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in tables (display only; JSON is always exact).")
 @click.option("--indent", type=click.IntRange(0, 8), default=None, help="Indent JSON output by this many spaces.")
-def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent):
+@_dtype_option
+def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent, dtype):
     """Backpropagation through time over SPEC's sequence, with its `train` block.
 
-    Shows, from the last step to the first, dL/dy, dL/dh, dL/dc and each gate's dL/dz;
-    then every weight's gradient in its full shape, the global norm, what clipping
-    changed, and the weights after one gradient step.
+    Shows, from the last step to the first, dL/dy, dL/dh, dL/dc, each gate's dL/dz
+    and dL/dx of the network's input; then dL/d(initial state) of every recurrent
+    layer, every weight's gradient in its full shape, the global norm, what clipping
+    changed, and the weights after one gradient step. Instead of targets and a loss,
+    the train block may give upstream gradients (train: {upstream: {LAYER: {h: …}}}).
 
     \b
     Examples:
@@ -664,8 +686,10 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
       rnntrace grad clip_norm.yaml --no-clip          # the step that jumps far
       rnntrace grad clip_norm.yaml                    # the same step, clipped
       rnntrace grad slot_filling_train.yaml --format json | jq .norm
+      rnntrace grad many_to_one.yaml --dtype float32  # PyTorch's rounding
+      rnntrace grad lstm_upstream.yaml                # upstream given, no loss
     """
-    spec_obj = load(spec)
+    spec_obj = _in_dtype(load(spec), dtype)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
     from .engine.bptt import backprop
     trace = watch_finite().run(spec_obj)   # the forward pass, saying where it overflowed
@@ -673,7 +697,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     import math
     if not math.isfinite(result.norm):   # said after the output, like the forward pass's warnings
         click.get_current_context().call_on_close(lambda: click.echo(
-            "Warning: a gradient went past float64's range (shown as inf or nan; null in JSON); "
+            f"Warning: a gradient went past {spec_obj.dtype}'s range (shown as inf or nan; null in JSON); "
             "smaller weights or a shorter sequence keep it finite", err=True))
     from .render import grad as show
     from .render.selection import parse_steps

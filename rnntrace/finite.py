@@ -24,6 +24,9 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Tuple
 import numpy as np
 
 
+RANGES = {"float64": "1.8e308", "float32": "3.4e38"}
+
+
 @dataclass(frozen=True)
 class NonFinite:
     """The first value of a layer that is not finite."""
@@ -32,6 +35,7 @@ class NonFinite:
     layer: str
     quantity: str     # a quantity path as in answers files: "big.z", "lstm.gates.<block>.a"
     value: float      # inf, -inf or nan
+    dtype: str = "float64"   # what the run computed in: float32 ends at about ±3.4e38
 
     @property
     def value_text(self) -> str:
@@ -39,19 +43,20 @@ class NonFinite:
 
     def message(self) -> str:
         why = ("undefined, such as inf − inf or 0·inf" if math.isnan(self.value)
-               else "beyond the float64 range of ±1.8e308")
+               else f"beyond the {self.dtype} range of ±{RANGES.get(self.dtype, '1.8e308')}")
         return (f"step {self.t}, layer '{self.layer}': {self.quantity} = {self.value_text} ({why}); "
                 "values that are not finite are null in JSON")
 
 
 def scan_record(prefix: str, record) -> Iterator[Tuple[str, float]]:
-    """(quantity path, first non-finite entry) for each non-finite array of a record."""
+    """(quantity path, first non-finite entry) for each non-finite array of a record;
+    a float32 entry stays a float32."""
     for name in record.__dataclass_fields__:
         value = getattr(record, name)
         path = f"{prefix}.{name}"
         if isinstance(value, np.ndarray):
             if value.dtype.kind == "f" and not np.isfinite(value).all():
-                yield path, float(value[~np.isfinite(value)].flat[0])
+                yield path, value[~np.isfinite(value)].flat[0]
         elif isinstance(value, Mapping):      # gates: name → Gate(z, a)
             for gate, item in value.items():
                 yield from scan_record(f"{path}.{gate}", item)
@@ -64,7 +69,7 @@ def scan_step(step) -> List[NonFinite]:
     found = []
     for layer, record in step.layers.items():
         for quantity, value in scan_record(layer, record):
-            found.append(NonFinite(step.t, layer, quantity, value))
+            found.append(NonFinite(step.t, layer, quantity, float(value), np.asarray(value).dtype.name))
             break
     return found
 

@@ -19,13 +19,19 @@ Array = np.ndarray
 
 
 def to_json(value) -> Any:
-    """A float64 array (any shape) or number as nested lists; non-finite → null."""
+    """A float64 array (any shape) or number as nested lists; non-finite → null. A
+    float32 one as its float32 numbers (trace.float32_values: 0.1, not 0.10000000149011612)."""
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
-            return to_json(float(value))
+            return to_json(value[()])
+        if value.dtype == np.float32:
+            from .trace import float32_values
+            return to_json(np.array(float32_values(value)).reshape(value.shape))
         if np.isfinite(value).all():
             return value.tolist()
         return [to_json(v) for v in value]
+    if isinstance(value, np.float32):
+        value = float(str(value))
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value if math.isfinite(value) else None
@@ -69,6 +75,8 @@ class StepGrad:
     dy: Array                      # dL/dy_t of the network's output, from this step's loss
     layers: Mapping[str, LayerGrad]
     label: Optional[str] = None    # the target's label (cross_entropy with labels)
+    dx: Optional[Array] = None     # dL/dx_t: the gradient of the network's input at this step
+    upstream: Optional[Mapping[str, Mapping[str, Array]]] = None   # given: layer → {h, c, y} → g
 
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"t": self.t, "loss": to_json(self.loss)}
@@ -79,7 +87,12 @@ class StepGrad:
         if self.label is not None:
             data["label"] = self.label
         data["dy"] = to_json(self.dy)
+        if self.upstream is not None:
+            data["upstream"] = {name: {k: to_json(v) for k, v in given.items()}
+                                for name, given in self.upstream.items()}
         data["layers"] = {name: record.to_dict() for name, record in self.layers.items()}
+        if self.dx is not None:
+            data["dx"] = to_json(self.dx)
         return data
 
 
@@ -88,7 +101,7 @@ class Gradients:
     """dL/dθ for every parameter θ of a spec, the global norm, clipping and one step."""
 
     spec: Any
-    loss_function: str                      # squared_error | cross_entropy
+    loss_function: str                      # squared_error | cross_entropy | upstream
     loss: float                              # L, summed over steps
     steps: List[StepGrad]                    # from the last step to the first
     gradients: Dict[str, Array]              # name → dL/dθ, θ's full shape
@@ -101,6 +114,13 @@ class Gradients:
     clipped_entries: Optional[int] = None    # how many entries clipping changed
     learning_rate: Optional[float] = None
     updated: Optional[Dict[str, Array]] = None
+    #: dL/d(initial value) of each memory of each recurrent layer: {layer: {"h": …, "c": …}},
+    #: {layer: {"forward": {…}, "backward": {…}}} for a bidirectional one
+    initial: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def dtype(self) -> str:
+        return getattr(self.spec, "dtype", "float64")
 
     @property
     def applied(self) -> Dict[str, Array]:
@@ -121,9 +141,13 @@ class Gradients:
         data: Dict[str, Any] = {"format": FORMAT}
         if getattr(self.spec, "title", None) is not None:
             data["title"] = self.spec.title
+        if self.dtype != "float64":   # the default is not written
+            data["dtype"] = self.dtype
         data["loss_function"] = self.loss_function
         data["loss"] = to_json(self.loss)
         data["steps"] = [step.to_dict() for step in self.steps]
+        if self.initial:
+            data["initial"] = _nested_json(self.initial)
         data["gradients"] = {k: to_json(v) for k, v in self.gradients.items()}
         data["norm"] = to_json(self.norm)
         if self.clip is not None:
@@ -139,6 +163,12 @@ class Gradients:
             data["parameters"] = {k: to_json(v) for k, v in self.parameters.items()}
             data["updated"] = {k: to_json(v) for k, v in self.updated.items()}
         return data
+
+
+def _nested_json(value):
+    if isinstance(value, Mapping):
+        return {k: _nested_json(v) for k, v in value.items()}
+    return to_json(value)
 
 
 @dataclass(eq=False)

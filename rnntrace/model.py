@@ -4,7 +4,7 @@ of float64 arrays, defined in its home in rnntrace.layers) and its training bloc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -23,12 +23,15 @@ def parameter_count(layer) -> int:
 
 @dataclass(frozen=True, eq=False)
 class Train:
-    """The training block: targets per step, the loss, clipping and the learning rate."""
+    """The training block: targets per step and the loss (or upstream gradients given
+    directly), clipping and the learning rate."""
 
     targets: Tuple[Any, ...]          # per step: None, a float64 vector, or a unit index
-    loss: str = "squared_error"
+    loss: str = "squared_error"       # or "upstream" (then every target is None)
     clip: Optional[Tuple[str, float]] = None   # ("norm", θ) or ("value", θ)
     learning_rate: Optional[float] = None
+    #: layer name → {"h" | "c" | "y" → one gradient per step (None for none)}
+    upstream: Optional[Mapping[str, Mapping[str, Tuple[Optional[Array], ...]]]] = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +52,12 @@ class Spec:
         return int(self.inputs.shape[1])
 
     @property
+    def dtype(self) -> str:
+        """What the spec's numbers are and its run computes in: "float64", or "float32"
+        after ``engine.precision.cast``."""
+        return self.inputs.dtype.name
+
+    @property
     def output_layer(self):
         return self.layers[-1]
 
@@ -67,5 +76,5 @@ class Spec:
         if encoded.shape[1] != self.input_size:
             raise doc.error(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}", ("inputs",))
         import dataclasses
-        return dataclasses.replace(self, inputs=encoded, tokens=tokens)
+        return dataclasses.replace(self, inputs=encoded.astype(self.inputs.dtype, copy=False), tokens=tokens)
 

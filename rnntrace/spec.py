@@ -77,7 +77,7 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
         layers.append(layer)
         size_in = layer.output_size
 
-    train = _train(r, data["train"], layers[-1], len(inputs)) if data.get("train") is not None else None
+    train = _train(r, data["train"], layers, len(inputs)) if data.get("train") is not None else None
     return Spec(inputs=inputs, layers=tuple(layers), title=None if title is None else str(title),
                 tokens=tokens, lexicon=lexicon, train=train, source=doc.file, document=doc)
 
@@ -124,10 +124,21 @@ def _layer(r: Reader, item, path, name: str, size_in: int, allow, why: str = "")
     return home.build(Fields(r, data, path, r.count(data["size"], path + ("size",)), size_in, why), name)
 
 
-def _train(r: Reader, value, output, steps: int) -> Train:
+def _train(r: Reader, value, layers, steps: int) -> Train:
     path = ("train",)
+    output = layers[-1]
     data = r.mapping(value, path, "a mapping with 'targets' and 'loss'",
-                     {"targets", "loss", "clip", "learning_rate"}, ("targets",))
+                     {"targets", "loss", "clip", "learning_rate", "upstream"})
+    clip, rate = _train_step(r, data, path)
+    if data.get("upstream") is not None:
+        for key in ("targets", "loss"):
+            if key in data:
+                raise r.error(f"'{key}' and 'upstream' do not go together: upstream gradients take the "
+                              "place of targets and a loss", path + (key,), at_key=True)
+        return Train((None,) * steps, "upstream", clip, rate, _upstream(r, data["upstream"], layers, steps))
+    if "targets" not in data:
+        raise r.error("missing 'targets' (one per step), or 'upstream' (gradients given per layer and step)",
+                      path)
     loss = data.get("loss", "squared_error")
     loss = LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
     loss = r.choice(loss, path + ("loss",), LOSSES, "loss")
@@ -164,7 +175,11 @@ def _train(r: Reader, value, output, steps: int) -> Train:
             targets.append(r.vector(target, tpath + (i,), size, "target"))
     if all(t is None for t in targets):
         raise r.error("every target is null: at least one step needs a target", tpath)
+    return Train(tuple(targets), loss, clip, rate)
 
+
+def _train_step(r: Reader, data: dict, path):
+    """The train block's clip and learning rate."""
     clip = None
     if data.get("clip") is not None:
         cpath = path + ("clip",)
@@ -176,4 +191,44 @@ def _train(r: Reader, value, output, steps: int) -> Train:
     rate = None
     if data.get("learning_rate") is not None:
         rate = r.positive(data["learning_rate"], path + ("learning_rate",), "learning rate")
-    return Train(tuple(targets), loss, clip, rate)
+    return clip, rate
+
+
+def upstream_keys(layer) -> List[str]:
+    """What train.upstream may give a gradient for in a layer: its output (h or y) and
+    each memory it writes (an LSTM's c too), as its description names them."""
+    from .layers import describe as layer_description
+    about = layer_description(layer)
+    keys = [about["output"]]
+    keys += [m["written"] for m in about["memory"] if m["written"] not in keys]
+    return keys
+
+
+def _upstream(r: Reader, value, layers, steps: int):
+    """``upstream: {LAYER: {h: [g_1, …, g_T], c: …}}``: for each layer named, a gradient
+    per step (null for none) for its output and the memories it writes."""
+    path = ("train", "upstream")
+    by_name = {layer.name: layer for layer in layers}
+    data = r.mapping(value, path, "a mapping from layer names to {h: […], …}", set(by_name))
+    if not data:
+        raise r.error(f"expected at least one layer ({', '.join(by_name)})", path)
+    out = {}
+    given = False
+    for name, per_key in data.items():
+        layer = by_name[name]
+        keys = upstream_keys(layer)
+        lpath = path + (name,)
+        per_key = r.mapping(per_key, lpath, f"a mapping {{{': […], '.join(keys)}: […]}}", set(keys))
+        out[name] = {}
+        for key, per_step in per_key.items():
+            kpath = lpath + (key,)
+            size = layer.output_size if key == keys[0] else layer.size
+            if not isinstance(per_step, list) or len(per_step) != steps:
+                raise r.error(f"expected {steps} gradients, one per step (null for a step without one), "
+                              f"found {describe(per_step)}", kpath)
+            out[name][key] = tuple(None if g is None else r.vector(g, kpath + (t,), size, "gradient")
+                                   for t, g in enumerate(per_step))
+            given = given or any(g is not None for g in per_step)
+    if not given:
+        raise r.error("every gradient is null: at least one step needs one", path)
+    return out

@@ -63,6 +63,8 @@ def header_dict(spec) -> Dict[str, Any]:
     data: Dict[str, Any] = {"format": FORMAT}
     if spec.title is not None:
         data["title"] = spec.title
+    if spec.dtype != "float64":   # float64, the default, is not written: outputs stay as they were
+        data["dtype"] = spec.dtype
     data["layers"] = [_layer_info(layer, parameter_count(layer)) for layer in spec.layers]
     return data
 
@@ -79,9 +81,17 @@ def _layer_info(layer, parameters: int) -> Dict[str, Any]:
     return info
 
 
+def float32_values(array: Array) -> List[float]:
+    """A float32 array's values as the Python floats whose shortest text is the shortest
+    text that reads back as the same float32 (0.1, not 0.10000000149011612): what JSON
+    and CSV write for a float32 run."""
+    return [float(str(v)) for v in array.ravel()]
+
+
 def numbers(array: Array) -> List[Optional[float]]:
-    """A float64 vector as a JSON list; a non-finite entry becomes null (strict JSON)."""
-    values = array.tolist()
+    """A float64 vector as a JSON list; a non-finite entry becomes null (strict JSON).
+    A float32 vector's entries are written as float32 numbers (float32_values)."""
+    values = float32_values(array) if array.dtype == np.float32 else array.tolist()
     # A sum is finite only if every entry is (inf and NaN carry through addition), and
     # summing a short list of floats costs far less than np.isfinite on each vector of
     # a long trace. A sum that overflows with finite entries only takes the slow path.

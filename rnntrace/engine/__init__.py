@@ -28,15 +28,19 @@ def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
     return records
 
 
-def iter_steps(spec, inputs: Optional[np.ndarray] = None) -> Iterator[Step]:
-    """The steps of a run, one at a time.
+def iter_steps(spec, inputs: Optional[np.ndarray] = None, dtype: Optional[str] = None) -> Iterator[Step]:
+    """The steps of a run, one at a time; ``dtype`` "float32" computes in float32
+    (precision.cast), by default the spec's own type, float64.
 
     Without a layer that reads the whole sequence (bidirectional) each step is computed
     only when asked for, so a long sequence streams in constant memory. A bidirectional
     layer has to read the whole sequence backwards first, so then the layers run one
     after another.
     """
-    xs = spec.inputs if inputs is None else inputs
+    if dtype is not None:
+        from .precision import cast
+        spec = cast(spec, dtype)
+    xs = spec.inputs if inputs is None else np.asarray(inputs, dtype=spec.inputs.dtype)
     tokens = spec.tokens
     if any(hasattr(layer.home, "run") for layer in spec.layers):
         per_layer = []
@@ -62,8 +66,12 @@ def iter_steps(spec, inputs: Optional[np.ndarray] = None) -> Iterator[Step]:
         yield Step(t + 1, x, layers, value, tokens[t] if tokens else None)
 
 
-def run(spec, inputs: Optional[np.ndarray] = None) -> Trace:
-    """Run the spec's network over its inputs (or ``inputs``) and keep every step."""
+def run(spec, inputs: Optional[np.ndarray] = None, dtype: Optional[str] = None) -> Trace:
+    """Run the spec's network over its inputs (or ``inputs``) and keep every step;
+    ``dtype`` "float32" computes in float32 (the trace's spec is then the float32 one)."""
+    if dtype is not None:
+        from .precision import cast
+        spec = cast(spec, dtype)
     return Trace(spec, list(iter_steps(spec, inputs)))
 
 

@@ -9,6 +9,18 @@ and hands dL/d(its input at t) to the layer below.
 Each layer type's backward pass sits beside its forward step, in its home
 (rnntrace/layers/<type>.py), under the same equations; the shared pieces are in
 rnntrace.layers.backward. Here: the loss at the output and the walk down the layers.
+
+Besides the weights' gradients the walk gives dL/dx_t (what the first layer hands
+down: the gradient of the network's input at every step) and, for every recurrent
+layer, dL/d(each memory's initial value) (what its walk hands back from step 1).
+
+Instead of a loss, ``train.upstream`` may give gradients directly: for a layer's
+output (h, or y) at step t, added to what comes from above, and for an LSTM's cell
+c_t, added to what flows back into it. They are the gradients of the scalar
+
+    L = Σ_t Σ_(layer, q) g_q,t · q_t     (g: the given gradient, q_t the quantity it is for)
+
+which is the loss reported (CS231n's gradient checks use the same sum).
 """
 from __future__ import annotations
 
@@ -24,19 +36,38 @@ from .parameters import parameters
 Array = np.ndarray
 
 
-def layer_backward(layer, records, d_out, xs, dz_loss=None):
+def layer_backward(layer, records, d_out, xs, dz_loss=None, upstream=None):
     """(parameter gradients keyed like ``layer.parameters()``, dL/d(input_t) for every t,
-    one LayerGrad per step), from the layer's records and dL/d(output_t), t = 1 … T.
-    ``dz_loss`` (the output layer, cross-entropy) is the loss's dL/dz at its softmax."""
+    one LayerGrad per step, dL/d(initial value) of each memory), from the layer's
+    records and dL/d(output_t), t = 1 … T. ``dz_loss`` (the output layer,
+    cross-entropy) is the loss's dL/dz at its softmax; ``upstream`` the gradients
+    given for the layer's memories that are not its output (an LSTM's c), per step."""
     home = layer.home
     if hasattr(home, "DIRECTIONS"):   # both directions' BPTT, under the merged dL/dh
-        grads, dxs, d_merged, s_f, s_b = home.backward(layer, records, d_out, xs, layer_backward)
+        grads, dxs, d_merged, s_f, s_b, initial = home.backward(layer, records, d_out, xs, layer_backward)
         steps = [LayerGrad(layer.type, {"dh": d}, parts={"forward": f, "backward": b})
                  for d, f, b in zip(d_merged, s_f, s_b)]
-        return grads, dxs, steps
+        return grads, dxs, steps, initial
     extra = {} if dz_loss is None else {"dz_loss": dz_loss}
-    grads, dxs, shown = home.backward(layer, records, d_out, xs, **extra)
-    return grads, dxs, [LayerGrad(layer.type, values, gates) for values, gates in shown]
+    if upstream:
+        extra["upstream"] = upstream
+    grads, dxs, shown, initial = home.backward(layer, records, d_out, xs, **extra)
+    return grads, dxs, [LayerGrad(layer.type, values, gates) for values, gates in shown], initial
+
+
+def add_upstream(records, d_out, given):
+    """``d_out`` with the upstream gradients given for the layer's output added, and
+    the others (for memories that are not the output: an LSTM's c), per key."""
+    if not given:
+        return d_out, None
+    d_out = list(d_out)
+    inner = {}
+    for key, per_step in given.items():
+        if getattr(records[0], key) is records[0].output:
+            d_out = [d if g is None else d + g for d, g in zip(d_out, per_step)]
+        else:
+            inner[key] = per_step
+    return d_out, inner
 
 
 # --------------------------------------------------------------------------- the whole network
@@ -49,12 +80,14 @@ def output_gradients(spec, trace, train) -> Tuple[List[float], List[Array], Opti
     step_losses: List[float] = []
     dys: List[Array] = []
     dz_loss: Optional[List[Optional[Array]]] = None
+    if train.loss == "upstream":
+        return upstream_losses(spec, trace, train.upstream), [np.zeros_like(step.y) for step in trace], None
     if train.loss == "cross_entropy":
         dz_loss = [None] * len(trace)
     for t, (step, target) in enumerate(zip(trace, train.targets)):
         y = step.y
         if target is None:
-            loss, dy = 0.0, np.zeros_like(y)
+            loss, dy = y.dtype.type(0.0), np.zeros_like(y)
         elif dz_loss is None:
             loss, dy = losses.squared_error(y, target)
         else:
@@ -66,14 +99,47 @@ def output_gradients(spec, trace, train) -> Tuple[List[float], List[Array], Opti
     return step_losses, dys, dz_loss
 
 
+def upstream_losses(spec, trace, upstream) -> List[float]:
+    """Each step's share of L = Σ_t Σ g_q,t · q_t (see the module doc)."""
+    losses = []
+    for step in trace:
+        total = step.y.dtype.type(0.0)
+        for name, given in upstream.items():
+            record = step.layers[name]
+            for key, per_step in given.items():
+                if per_step[step.t - 1] is not None:
+                    total = total + per_step[step.t - 1] @ getattr(record, key)
+        losses.append(total)
+    return losses
+
+
+def total_loss(step_losses) -> float:
+    """L = Σ_t L_t: in float64 exactly rounded (math.fsum); in a float32 run added in
+    float32 from t = 1 to T, as a training loop adds them."""
+    if step_losses and all(isinstance(v, np.float32) for v in step_losses):
+        total = np.float32(0.0)
+        for value in step_losses:
+            total = total + value
+        return total
+    return math.fsum(step_losses)
+
+
 def backprop(spec, trace=None, *, clip: Optional[Tuple[str, float]] = None,
-             learning_rate: Optional[float] = None) -> Gradients:
+             learning_rate: Optional[float] = None, dtype: Optional[str] = None) -> Gradients:
     """Run the spec (unless ``trace`` is given), then BPTT over the whole sequence with
     the spec's ``train`` block; clip with ``clip`` and take one step of ``learning_rate``
-    when given (the caller decides whether those come from the spec or elsewhere)."""
+    when given (the caller decides whether those come from the spec or elsewhere).
+    ``dtype`` "float32" computes everything in float32 (precision.cast), forward and
+    backward; by default the spec's own type, float64."""
     train = spec.train
     if train is None:
         raise ValueError("the spec has no 'train' block")
+    if dtype is not None:
+        from .precision import cast
+        spec = cast(spec, dtype)
+        train = spec.train
+        if trace is not None and trace.spec.dtype != spec.dtype:
+            raise ValueError(f"the trace was computed in {trace.spec.dtype}, not {spec.dtype}")
     if trace is None:
         from . import run
         trace = run(spec)
@@ -95,14 +161,22 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
 
     grads: Dict[str, Array] = {}
     per_layer_steps: Dict[str, List[LayerGrad]] = {}
+    initial: Dict[str, Dict] = {}
+    upstream = train.upstream or {}
     d_out: List[Array] = dys
     for index in range(len(spec.layers) - 1, -1, -1):
         layer = spec.layers[index]
         records = [step.layers[layer.name] for step in trace]
         given = dz_loss if index == len(spec.layers) - 1 else None
-        layer_grads, d_out, layer_steps = layer_backward(layer, records, d_out, inputs[index], given)
+        d_out, inner = add_upstream(records, d_out, upstream.get(layer.name))
+        layer_grads, d_out, layer_steps, layer_initial = layer_backward(layer, records, d_out, inputs[index],
+                                                                        given, inner)
         grads.update({f"{layer.name}.{k}": v for k, v in layer_grads.items()})
         per_layer_steps[layer.name] = layer_steps
+        if layer_initial:
+            initial[layer.name] = layer_initial
+    initial = {layer.name: initial[layer.name] for layer in spec.layers if layer.name in initial}
+    dxs = d_out   # what the first layer handed down: dL/dx_t
 
     params = parameters(spec)
     grads = {k: grads[k] for k in params}   # layer order, as in the spec
@@ -112,11 +186,15 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
     for t in range(T - 1, -1, -1):
         target = train.targets[t]
         label = labels[target] if labels and train.loss == "cross_entropy" and target is not None else None
+        given = {name: {key: values[t] for key, values in per_key.items() if values[t] is not None}
+                 for name, per_key in upstream.items()}
+        given = {name: values for name, values in given.items() if values}
         steps.append(StepGrad(t + 1, step_losses[t], target, dys[t],
-                              {layer.name: per_layer_steps[layer.name][t] for layer in spec.layers}, label))
+                              {layer.name: per_layer_steps[layer.name][t] for layer in spec.layers}, label,
+                              dx=dxs[t], upstream=given or None))
 
-    result = Gradients(spec=spec, loss_function=train.loss, loss=math.fsum(step_losses), steps=steps,
-                       gradients=grads, parameters=params, norm=clipping.global_norm(grads))
+    result = Gradients(spec=spec, loss_function=train.loss, loss=total_loss(step_losses), steps=steps,
+                       gradients=grads, parameters=params, norm=clipping.global_norm(grads), initial=initial)
     if clip is not None:
         kind, theta = clip
         clipped, scale = clipping.clip(grads, kind, theta)

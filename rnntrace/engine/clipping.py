@@ -16,6 +16,12 @@ Grads = Dict[str, np.ndarray]
 
 
 def global_norm(grads: Grads) -> float:
+    """In float64 as Python floats; in a float32 run in float32, as frameworks do."""
+    if any(g.dtype == np.float32 for g in grads.values()):
+        total32 = np.float32(0.0)
+        for g in grads.values():
+            total32 = total32 + np.sum(g * g, dtype=np.float32)
+        return np.sqrt(total32)
     total = 0.0
     for g in grads.values():
         total += float(np.sum(g * g))

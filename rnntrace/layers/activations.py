@@ -1,5 +1,7 @@
 """Activation functions and their derivatives, numerically stable at |z| = 1000 (no
-overflow warnings): the forward pass uses ``activate``, backpropagation ``back``."""
+overflow warnings): the forward pass uses ``activate``, backpropagation ``back``.
+Each keeps the type of z (float64 or float32): constants are Python numbers, which
+numpy applies in the array's type."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +26,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 def linear(z: np.ndarray) -> np.ndarray:
-    return np.array(z, dtype=np.float64, copy=True)
+    return np.array(z, copy=True)
 
 
 def relu(z: np.ndarray) -> np.ndarray:
@@ -58,9 +60,9 @@ def derivative(name: str, z: np.ndarray) -> np.ndarray:
         e = np.exp(-2.0 * np.abs(z))
         return 4.0 * e / ((1.0 + e) * (1.0 + e))
     if name == "relu":
-        return (z > 0).astype(np.float64)
+        return (z > 0).astype(z.dtype)
     if name == "hard_sigmoid":   # clip(0.2·z + 0.5, 0, 1): slope 0.2 inside (−2.5, 2.5)
-        return np.where((z > -2.5) & (z < 2.5), 0.2, 0.0)
+        return np.where((z > -2.5) & (z < 2.5), z.dtype.type(0.2), z.dtype.type(0.0))
     raise ValueError(f"no elementwise derivative for {name!r}")
 
 

@@ -3,7 +3,8 @@
 A recurrent layer unrolled over T steps is walked from t = T down to 1: at each step
 it gets dL/d(its output at t) from above and, through its memory, dL/d(its memory)
 from step t + 1; it gives dL/dz for its blocks, dL/d(its input at t) for the layer
-below, and dL/d(the memory it read) for step t − 1.
+below, and dL/d(the memory it read) for step t − 1. What it gives at t = 1 is
+dL/d(the memory's initial value).
 
 Each block computes z_t = W·x_t + U·m_t + b (m: the memory read at t), so its
 weights' gradients are sums over the steps, one matrix product each:
@@ -25,14 +26,15 @@ def through_time(T: int, carry: Any, step: Callable[[int, Any], StepBack]):
     """Run ``step(t, carry)`` for t = T − 1 … 0 (0-based), starting from ``carry``
     (what flows back through the memory: zero after the last step) and handing each
     step's carry to the step before. Returns every step's dz, dL/dx_t and
-    (values, gates), in the order of the steps."""
+    (values, gates), in the order of the steps, and the carry step 1 gives: the
+    gradient of the memory's initial value."""
     dzs: List[Any] = [None] * T
     dxs: List[Array] = [None] * T
     shown: List[Any] = [None] * T
     for t in range(T - 1, -1, -1):
         dzs[t], dxs[t], values, gates, carry = step(t, carry)
         shown[t] = (values, gates)
-    return dzs, dxs, shown
+    return dzs, dxs, shown, carry
 
 
 def affine_gradients(dzs: Sequence[Array], xs: Sequence[Array],

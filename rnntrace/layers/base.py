@@ -36,6 +36,13 @@ def derivative_text(name: str, z: str, a: str) -> str:
             "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
 
 
+def zeros(layer, size: int) -> Array:
+    """``size`` zeros in the type the layer computes in, that of its weights (float64, or
+    float32 in a --dtype float32 run): a memory that starts empty, a gradient not yet
+    flowing back."""
+    return np.zeros(size, dtype=next(iter(layer.parameters().values())).dtype)
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 

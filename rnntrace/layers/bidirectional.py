@@ -133,13 +133,15 @@ def backward(layer, records, d_out, xs, layer_backward):
         d_bwd = [d * r.forward.output for d, r in zip(d_out, records)]
     else:
         d_fwd = d_bwd = [d / 2.0 for d in d_out]
-    g_f, dx_f, s_f = layer_backward(layer.forward, [r.forward for r in records], d_fwd, xs)
-    # the backward direction read x_T … x_1: run its BPTT on the reversed sequence
-    g_b, dx_b, s_b = layer_backward(layer.backward, [r.backward for r in records][::-1], d_bwd[::-1], xs[::-1])
+    g_f, dx_f, s_f, i_f = layer_backward(layer.forward, [r.forward for r in records], d_fwd, xs)
+    # the backward direction read x_T … x_1: run its BPTT on the reversed sequence; its
+    # initial memory is the one before its first step, which read x_T
+    g_b, dx_b, s_b, i_b = layer_backward(layer.backward, [r.backward for r in records][::-1], d_bwd[::-1],
+                                         xs[::-1])
     dx_b, s_b = dx_b[::-1], s_b[::-1]
     grads = {f"forward.{k}": v for k, v in g_f.items()}
     grads.update({f"backward.{k}": v for k, v in g_b.items()})
-    return grads, [a + b for a, b in zip(dx_f, dx_b)], d_out, s_f, s_b
+    return grads, [a + b for a, b in zip(dx_f, dx_b)], d_out, s_f, s_b, {"forward": i_f, "backward": i_b}
 
 
 def head(layer) -> None:

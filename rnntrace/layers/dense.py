@@ -109,8 +109,8 @@ def backward(layer, records, d_out, xs, dz_loss=None):
             dz = back(layer.activation, records[t].z, records[t].y, dy)
         return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
 
-    dzs, dxs, shown = through_time(len(records), None, step_back)
-    return affine_gradients(dzs, xs), dxs, shown
+    dzs, dxs, shown, _ = through_time(len(records), None, step_back)
+    return affine_gradients(dzs, xs), dxs, shown, {}
 
 
 def head(layer) -> Dense:

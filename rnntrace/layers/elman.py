@@ -14,7 +14,8 @@ import numpy as np
 
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural,
+                   weight, zeros)
 
 TYPE = "elman"
 TITLE = "Elman"
@@ -76,7 +77,7 @@ def build(f, name: str) -> Elman:
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer) -> Array:
-    return np.zeros(layer.size) if layer.initial is None else layer.initial
+    return zeros(layer, layer.size) if layer.initial is None else layer.initial
 
 
 def step(layer, x: Array, h_prev: Array):
@@ -92,8 +93,8 @@ def backward(layer, records, d_out, xs):
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
         return dz, layer.W.T @ dz, values, None, layer.U.T @ dz
 
-    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
-    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown
+    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
+    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown, {"h": dh0}
 
 
 def head(layer) -> None:

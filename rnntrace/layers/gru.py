@@ -32,7 +32,7 @@ from .activations import activate, derivative
 from .backward import affine_gradients, through_time
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, derivative_text,
                    description, function_name, gate_names, gate_quantities, gate_symbol, one_minus, plural, product,
-                   read_blocks, total, weight)
+                   read_blocks, total, weight, zeros)
 
 TYPE = "gru"
 TITLE = "GRU"
@@ -120,12 +120,12 @@ def build(f, name: str) -> GRU:
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer) -> Array:
-    return np.zeros(layer.size) if layer.initial is None else layer.initial
+    return zeros(layer, layer.size) if layer.initial is None else layer.initial
 
 
 def recurrent_input(block, h) -> Array:
     """U·h + b_h (zero where the spec gave neither)."""
-    out = np.zeros(block.b.shape)
+    out = np.zeros(block.b.shape, dtype=block.b.dtype)
     if block.U is not None:
         out = out + block.U @ h
     if block.b_h is not None:
@@ -176,7 +176,7 @@ def backward(layer, records, d_out, xs):
                 da["reset_gate"] = drh * rec.h_prev
                 dh_prev = dh_prev + drh * r
             else:
-                da["reset_gate"] = np.zeros(layer.size)
+                da["reset_gate"] = zeros(layer, layer.size)
         dz = {name: da[name] * derivative(layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
         dz["candidate"] = dz_n
         dx = 0.0
@@ -189,7 +189,7 @@ def backward(layer, records, d_out, xs):
         shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
         return (dz, drec), dx, values, shown, dh_prev
 
-    dzs, dxs, shown = through_time(len(records), np.zeros(layer.size), step_back)
+    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
     X = np.asarray(xs)
     H = np.asarray([r.h_prev for r in records])
     # what the candidate's U multiplies: h_prev, or r∘h_prev when the reset comes first
@@ -205,7 +205,7 @@ def backward(layer, records, d_out, xs):
             grads[f"{name}.U"] = drec.T @ (RH if name == "candidate" else H)
         if block.b_h is not None:
             grads[f"{name}.b_h"] = drec.sum(axis=0)
-    return grads, dxs, shown
+    return grads, dxs, shown, {"h": dh0}
 
 
 def head(layer) -> None:

@@ -17,7 +17,8 @@ import numpy as np
 from . import dense, elman
 from .activations import activate, back, derivative
 from .backward import affine_gradients, through_time
-from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural,
+                   weight, zeros)
 
 TYPE = "jordan"
 TITLE = "Jordan"
@@ -90,7 +91,7 @@ def build(f, name: str) -> Jordan:
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer) -> Array:
-    return np.zeros(layer.output.size) if layer.initial is None else layer.initial
+    return zeros(layer, layer.output.size) if layer.initial is None else layer.initial
 
 
 def step(layer, x: Array, y_prev: Array):
@@ -116,10 +117,10 @@ def backward(layer, records, d_out, xs, dz_loss=None):
         values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
         return (dz, dz_out), layer.W.T @ dz, values, None, layer.U.T @ dz
 
-    dzs, dxs, shown = through_time(len(records), np.zeros(out.size), step_back)
+    dzs, dxs, shown, dy0 = through_time(len(records), zeros(layer, out.size), step_back)
     grads = affine_gradients([dz for dz, _ in dzs], xs, [r.y_prev for r in records])
     grads.update(affine_gradients([dz_out for _, dz_out in dzs], [r.h for r in records], prefix="output."))
-    return grads, dxs, shown
+    return grads, dxs, shown, {"y": dy0}
 
 
 def head(layer) -> dense.Dense:

@@ -8,10 +8,12 @@ forward    c_t = g(z_g)·σ(z_i) + c_{t−1}·σ(z_f)
            h_t = h(c_t)·σ(z_o)
 backward   dh_t = dh_out_t + dh_next                (dh_next = Σ_k U_kᵀ·dz_k at t + 1)
            da_o = dh_t∘h(c_t)
-           dc_t = dh_t∘o∘h′(c_t) + dc_next           (dc_next = dc_{t+1}∘f_{t+1} + Σ_k P_k∘dz_k at t + 1)
+           dc_t = dh_t∘o∘h′(c_t) + dc_next (+ dc_up_t)   (dc_next = dc_{t+1}∘f_{t+1} + Σ_k P_k∘dz_k at t + 1;
+                                                       dc_up_t: a gradient given for c_t, train.upstream)
            da_g = dc_t∘i,  da_i = dc_t∘g,  da_f = dc_t∘c_{t−1}
            dz_k = da_k∘σ′(z_k)  (g′ for the cell input),   dx_t = Σ_k W_kᵀ·dz_k
            dW_k, dU_k (with h_{t−1}), db_k from dz_k;  dP_k = Σ_t dz_k∘c_{t−1}
+           dL/dc_0, dL/dh_0: what step 1 hands back (dc_1∘f_1 + Σ_k P_k∘dz_k, Σ_k U_kᵀ·dz_k)
 
 With ``output_gate: {P: …, peephole: c}`` the output gate's peephole reads the new
 cell instead (Gers & Schmidhuber 2000, Graves 2013, TensorFlow's peephole LSTM):
@@ -30,7 +32,7 @@ from .activations import activate, derivative
 from .backward import affine_gradients, through_time
 from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms,
                    derivative_text, description, function_name, gate_names, gate_quantities, gate_symbol,
-                   plural, product, read_blocks, total)
+                   plural, product, read_blocks, total, zeros)
 
 TYPE = "lstm"
 TITLE = "LSTM"
@@ -146,8 +148,8 @@ def build(f, name: str) -> LSTM:
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer):
-    c = np.zeros(layer.size) if layer.initial_c is None else layer.initial_c
-    h = np.zeros(layer.size) if layer.initial_h is None else layer.initial_h
+    c = zeros(layer, layer.size) if layer.initial_c is None else layer.initial_c
+    h = zeros(layer, layer.size) if layer.initial_h is None else layer.initial_h
     return c, h
 
 
@@ -182,8 +184,11 @@ def step(layer, x: Array, state):
     return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
 
 
-def backward(layer, records, d_out, xs):
+def backward(layer, records, d_out, xs, upstream=None):
+    """``upstream``: {"c": a gradient per step (None for none)} arriving at the cell c_t
+    from outside the layer, added to what flows back (train.upstream)."""
     blocks = layer.blocks
+    dc_up = (upstream or {}).get("c")
     late = layer.peephole == "c"
     P_o = blocks["output_gate"].P
 
@@ -199,11 +204,13 @@ def backward(layer, records, d_out, xs):
         dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
         if late:   # z_o read c_t of this step through its peephole
             dc = dc + P_o * dz["output_gate"]
+        if dc_up is not None and dc_up[t] is not None:
+            dc = dc + dc_up[t]
         da.update({"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev})
         for name in BLOCKS[:3]:
             dz[name] = da[name] * derivative(_function(layer, name), gates[name].z)
         dx = 0.0
-        dh_prev = np.zeros(layer.size)
+        dh_prev = zeros(layer, layer.size)
         dc_prev = dc * f
         for name in BLOCKS:
             block = blocks[name]
@@ -213,11 +220,14 @@ def backward(layer, records, d_out, xs):
             if block.P is not None and not (late and name == "output_gate"):
                 dc_prev = dc_prev + block.P * dz[name]
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
+        if dc_up is not None:
+            values = {**values, "dc_up": dc_up[t] if dc_up[t] is not None else zero}
+            values["dc"] = values.pop("dc")   # after the terms it sums
         shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
         return dz, dx, values, shown, (dh_prev, dc_prev)
 
-    zero = np.zeros(layer.size)
-    dzs, dxs, shown = through_time(len(records), (zero, zero), step_back)
+    zero = zeros(layer, layer.size)
+    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zero, zero), step_back)
     X = np.asarray(xs)
     h_prev = [r.h_prev for r in records]
     c_prev = np.asarray([r.c_prev for r in records])
@@ -229,7 +239,7 @@ def backward(layer, records, d_out, xs):
         if block.P is not None:
             cells = np.asarray([r.c for r in records]) if late and name == "output_gate" else c_prev
             grads[f"{name}.P"] = np.sum(dz * cells, axis=0)
-    return grads, dxs, shown
+    return grads, dxs, shown, {"c": dc0, "h": dh0}
 
 
 def head(layer) -> None:
@@ -379,7 +389,7 @@ def explain(layer, record, x, w) -> List[tuple]:
 
 
 GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
-             "dc_next": "dL/dc through the memory", "dc": "dL/dc"}
+             "dc_next": "dL/dc through the memory", "dc_up": "dL/dc given (upstream)", "dc": "dL/dc"}
 
 
 def gate_labels(layer, gate: str) -> Tuple[str, str]:
@@ -409,8 +419,10 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
         lines.append(f"{name}: dL/dz_o = dL/dσ(z_o) ∘ "
                      f"{derivative_text(layer.gate_activation, 'z_o', 'a')} = {v(g['output_gate']['dz'])}"
                      "   (first: z_o read the new c)")
-    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole} = "
-                 f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])} = {v(d['dc'])}")
+    given, given_value = (" + dL/dc given", f" + {v(d['dc_up'])}") if "dc_up" in d else ("", "")
+    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole}{given} = "
+                 f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])}{given_value} = "
+                 f"{v(d['dc'])}")
     lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
                  f"{v(g['cell_input']['da'])}")
     lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "

@@ -86,7 +86,8 @@ class Writer:
         symbol = symbol or FUNCTION_SYMBOLS[function]
         text = f" → {symbol}({plain(z, p)}) = {result(a, p)}"
         if function in ("sigmoid", "tanh") and a in (0.0, 1.0, -1.0) and z != 0:
-            text += " (in float64)"   # σ and tanh only approach 0 and ±1; float64 rounds to them
+            # σ and tanh only approach 0 and ±1; float64 (float32, in a float32 run) rounds to them
+            text += f" (in {getattr(getattr(a, 'dtype', None), 'name', 'float64')})"
         return text
 
     @staticmethod

@@ -16,7 +16,7 @@ from rich.text import Text
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, MINUS, show
 
-LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]"}
+LOSS_TEXT = {"squared_error": "½Σ(y − ŷ)²", "cross_entropy": "−log y[label]", "upstream": "Σ g·q"}
 
 def short(value: float, precision: int = DEFAULT_PRECISION) -> str:
     """Like numbers.show (fmt with the panels' minus sign −), but very large or very small
@@ -98,6 +98,8 @@ def layer_table(name: str, layer, record, precision: int):
 
 
 def _target_text(spec, step, precision: int) -> str:
+    if spec.train.loss == "upstream":
+        return "upstream given" if step.upstream else "no upstream gradient"
     if step.target is None:
         return "no target"
     if isinstance(step.target, np.ndarray):
@@ -109,8 +111,13 @@ def step_panel(result, step, trace_step, precision: int, explain: bool):
     spec = result.spec
     heading = Text(f"Step {step.t}", style="bold")
     heading.append(f"   {_target_text(spec, step, precision)}   L_t = {short(step.loss, precision)}")
-    heading.append(f"   y = {vec(trace_step.y, precision)}   dL/dy = {vec(step.dy, precision)}")
+    heading.append(f"   y = {vec(trace_step.y, precision)}")
+    if result.loss_function != "upstream":   # without a loss, dL/dy comes only from what is given
+        heading.append(f"   dL/dy = {vec(step.dy, precision)}")
     parts: List = [Hanging(heading, 0)]
+    for name, given in (step.upstream or {}).items():
+        parts.append(Hanging(f"upstream for {name}: " + ", ".join(f"dL/d{key} = {vec(g, precision)}"
+                                                                  for key, g in given.items())))
     if explain:
         parts.extend(explain_loss(result, step, trace_step, precision))
     for layer in reversed(spec.layers):
@@ -118,7 +125,40 @@ def step_panel(result, step, trace_step, precision: int, explain: bool):
         if explain:
             parts.extend(explain_layer(layer, layer.name, trace_step.layers[layer.name],
                                        step.layers[layer.name], precision, step.t, len(result.steps)))
+    if step.dx is not None:
+        parts.append(Hanging(f"dL/dx (the network's input x_{step.t}) = {vec(step.dx, precision)}", 0))
+        if explain:
+            parts.append(Hanging(f"the first layer's Wᵀ·dL/dz, summed over its blocks (and directions); "
+                                 f"x_{step.t} = {vec(trace_step.x, precision)}"))
     return Group(*parts)
+
+
+# --------------------------------------------------------------------------- initial state
+
+def initial_rows(result):
+    """(name, note, dL/d(initial value)) for every memory of every recurrent layer:
+    ``lstm.c_0``, ``birnn.backward.h_0`` (its first step read x_T)."""
+    T = len(result.steps)
+    rows = []
+    for layer, memories in result.initial.items():
+        for key, value in memories.items():
+            if isinstance(value, dict):     # a bidirectional layer's direction
+                note = "x_1" if key == "forward" else f"x_{T}"
+                rows += [(f"{layer}.{key}.{m}_0", note, v) for m, v in value.items()]
+            else:
+                rows.append((f"{layer}.{key}_0", "x_1", value))
+    return rows
+
+
+def initial_table(result, precision: int) -> Table:
+    title = "Initial state: dL/d(memory at t = 0)"
+    table = Table(title=title, title_justify="left", min_width=len(title))
+    table.add_column("memory")
+    table.add_column("before")
+    table.add_column("dL/d(memory)")
+    for name, note, value in initial_rows(result):
+        table.add_row(name, note, vec(value, precision))
+    return table
 
 
 # --------------------------------------------------------------------------- parameters
@@ -176,6 +216,12 @@ def summary_lines(result, precision: int) -> List[Hanging]:
 def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
     p = precision
     y = trace_step.y
+    if result.loss_function == "upstream":
+        if not step.upstream:
+            return [Hanging(Text("No upstream gradient at this step: gradients here come only through the "
+                                 "memory from later steps.", style="dim"))]
+        return [Hanging(f"L_t = Σ g·q over the quantities given = {short(step.loss, p)}; each given g is "
+                        "added to dL/dq (dL/dh from the output, or dL/dc)")]
     if step.target is None:
         return [Hanging(Text("No target at this step: L_t = 0 and dL/dy_t = 0; gradients here come only "
                              "through the memory from later steps.", style="dim"))]
@@ -228,10 +274,19 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     spec = result.spec
     if spec.title:
         yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
+    if result.dtype != "float64":
+        yield Hanging(Text(f"Computed in {result.dtype} (--dtype), forward and backward, as PyTorch and Keras "
+                           "compute by default.", style="italic"), 0)
     T = len(result.steps)
-    yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, "
-               f"{result.steps_with_target} of {T} "
-               f"steps with a target) = {short(result.loss, precision)}", style="bold")
+    if result.loss_function == "upstream":
+        given = sum(1 for step in result.steps if step.upstream)
+        yield Hanging(Text(f"Upstream gradients g given at {given} of {T} steps, no loss: L = Σ_t Σ g·q "
+                           f"(q: the quantity each g is given for, so dL/dq = g) = {short(result.loss, precision)}",
+                           style="bold"), 0)
+    else:
+        yield Text(f"Loss L = Σ_t {LOSS_TEXT[result.loss_function]} ({result.loss_function}, "
+                   f"{result.steps_with_target} of {T} "
+                   f"steps with a target) = {short(result.loss, precision)}", style="bold")
     yield Text("Backward from the last step to the first:")
     yield Text("")
     note = None
@@ -244,6 +299,12 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
         yield Text("")
     if left_out:
         yield Text(note or f"{left_out} step(s) not shown; --steps A:B chooses which.", style="dim")
+        yield Text("")
+    if result.initial:
+        yield initial_table(result, precision)
+        if explain:
+            yield Hanging("Each is what the backward pass hands back from the layer's first step (a backward "
+                          "direction's first step reads x_T): the gradient that would flow into a step before it.", 0)
         yield Text("")
     yield parameter_table(result, precision)
     if explain:

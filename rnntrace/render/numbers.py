@@ -32,7 +32,11 @@ def fmt(value: float, precision: int = DEFAULT_PRECISION) -> str:
 
 
 def exact(value: float) -> str:
-    """The shortest text that reads back as exactly this float64."""
+    """The shortest text that reads back as exactly this float64; for a float32 (of a
+    --dtype float32 run), as exactly this float32: 0.1, not 0.10000000149011612."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize == 4:
+        value = float(str(value))   # numpy writes a float32's shortest text; this float64 has it too
     value = float(value)
     if not math.isfinite(value):
         return fmt(value)

@@ -52,6 +52,9 @@ def terminal_view(trace, view: View = View()) -> List:
     parts: List = []
     if spec.title:
         parts.append(Text(spec.title, style="bold underline"))
+    if spec.dtype != "float64":
+        parts.append(Text(f"Computed in {spec.dtype} (--dtype): every number is rounded to {spec.dtype}, "
+                          "as PyTorch and Keras compute by default.", style="italic"))
     if show_panels(trace, view):
         columns: dict = {}    # the panels' tables share their column widths: they line up
         for step in steps:
