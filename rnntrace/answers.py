@@ -1,13 +1,19 @@
-"""Hand-computed answers, checked against the exact trace (DESIGN §5).
+"""Hand-computed answers, checked against the exact trace.
 
-An answers file names, per time step, quantities of the trace by their path
-(``y``, ``lstm.c``, ``lstm.gates.<block>.a``, ``bi.forward.h``) and gives the
-value computed by hand: a number for a size-1 vector, a list for a longer one.
+An answers file names, per time step, quantities of the trace and gives the value
+computed by hand: a number for a size-1 vector, a list for a longer one.
 
     tolerance: 0.01            # optional
     steps:
       1: {lstm.c: 3, y: 0}
       4: {y: 7}
+      2:
+        hidden.h[2]: 6         # one unit, counted from 1 (a dense layer's: its label)
+        out.label: destination # the winning label of a softmax layer
+
+A quantity is named by its path in the trace (``lstm.c``, ``hidden.h``), by the end
+of one when only one path ends so (``c``, ``h``), with ``[unit]`` for one
+unit, or as ``….label`` for a dense layer's winning label.
 
 An answer is right when every entry satisfies
 
@@ -19,14 +25,24 @@ allowed 0.07; 0 for 0.000136: off by 0.000136, allowed 0.01) and any answer roun
 two decimals (off by at most 0.005), and rejects a real mistake (8 for 7: off by 1,
 allowed 0.07).
 
+One answer that cannot be read (an unknown quantity, a step that is not a plain whole
+number, a value that is not a number) is a row of its own with its error, counted as
+not right; the rest of the file is still checked. A file that is not YAML, or not a
+mapping with ``steps``, cannot be checked at all.
+
+Graded against a key (the answers file ``rnntrace answers`` writes), the key's
+questions are the ones scored: one the file does not answer is ``unanswered`` (not
+right), and answers to other quantities are listed as ignored.
+
 Everything here is plain data: the verdicts are dataclasses that the renderers in
 ``rnntrace.render.check`` format. Nothing is printed.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import RnntraceError, SpecError, close_name, describe, quoted, shorten
 from .yamlsource import Document, as_number, parse, read_named
@@ -35,6 +51,13 @@ FORMAT = "rnntrace.check/1"
 DEFAULT_TOLERANCE = 0.01
 #: Fields of a flattened step that are not answerable numbers.
 _NOT_QUANTITIES = ("t", "token")
+#: A step key: a whole number from 1, as it is written plainly (no sign, space, 0 in front).
+_STEP = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+#: ``hidden.h[2]``, ``out.y[destination]``: one unit of a quantity.
+_UNIT = re.compile(r"(.+)\[([^\[\]]+)\]")
+
+#: Where the tolerance a file was judged by came from.
+TOLERANCE_SOURCES = ("option", "key", "file", "default")
 
 
 # --------------------------------------------------------------------------- the exact values
@@ -50,49 +73,166 @@ class Reference:
     source: str
     steps: Tuple[Mapping[str, Tuple[Optional[float], ...]], ...]
     quantities: Tuple[str, ...]          # every answerable path, in trace order
+    #: Per step, a label field's path (``out.label``) → the winning label(s): more than
+    #: one when the largest outputs tie.
+    labels: Tuple[Mapping[str, Tuple[str, ...]], ...] = ()
+    #: A labelled quantity's path → its units' names (``out.y`` → the labels).
+    unit_names: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    trace: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_trace(cls, trace, source: str = "<spec>") -> "Reference":
         from .trace import flatten, step_to_dict
-        steps = []
+        names: Dict[str, Tuple[str, ...]] = {}
+        spec = getattr(trace, "spec", None)
+        layers = list(getattr(spec, "layers", ()) or ())
+        for layer in layers:
+            labels = getattr(layer, "labels", None)
+            if labels:
+                names[f"{layer.name}.z"] = names[f"{layer.name}.y"] = tuple(labels)
+                if layer is layers[-1]:
+                    names["y"] = tuple(labels)
+        steps, label_steps = [], []
         for step in trace:
             flat = flatten(step_to_dict(step))
-            steps.append({path: tuple(value) for path, value in flat.items()
-                          if path not in _NOT_QUANTITIES and isinstance(value, list)})
+            values = {path: tuple(value) for path, value in flat.items()
+                      if path not in _NOT_QUANTITIES and isinstance(value, list)}
+            steps.append(values)
+            won: Dict[str, Tuple[str, ...]] = {}
+            for path, value in flat.items():
+                if path.endswith(".label") and isinstance(value, str):
+                    won[path] = _winners(values.get(path[:-len("label")] + "y"),
+                                         names.get(path[:-len("label")] + "y"), value)
+            label_steps.append(won)
         quantities = tuple(steps[0]) if steps else ()
-        return cls(source, tuple(steps), quantities)
+        return cls(source, tuple(steps), quantities, tuple(label_steps), names, trace)
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    @property
+    def label_paths(self) -> Tuple[str, ...]:
+        return tuple(self.labels[0]) if self.labels else ()
+
+    def size(self, path: str) -> int:
+        return len(self.steps[0][path]) if path in self.quantities else 1
+
+    def unit_name(self, path: str, unit: int) -> str:
+        """How unit ``unit`` (from 0) of ``path`` is named: its label, or its number from 1."""
+        names = self.unit_names.get(path)
+        return names[unit] if names else str(unit + 1)
 
     def suggest(self, name: str) -> Optional[str]:
         """The quantity a misspelt or shortened path most likely meant."""
         if not isinstance(name, str):
             return None
+        known = self.quantities + self.label_paths
         # A bare field name ("c", "<block>.a") usually means the one path ending in it.
-        ends = [q for q in self.quantities if q.endswith("." + name)]
+        ends = [q for q in known if q.endswith("." + name)]
         if len(ends) == 1:
             return ends[0]
-        hint = close_name(name, self.quantities)
+        hint = close_name(name, known)
         if hint is None:
             # "lstm.cel" → compare the last part with the last parts of the paths.
             head, _, last = name.rpartition(".")
-            same_head = [q for q in self.quantities if q.rpartition(".")[0] == head]
+            same_head = [q for q in known if q.rpartition(".")[0] == head]
             tail = close_name(last, [q.rpartition(".")[2] for q in same_head])
             if tail is not None:
                 hint = f"{head}.{tail}" if head else tail
+        if hint is None:
+            # "cc", "input_gat.a" → the short names, and the one path each stands for.
+            ends: Dict[str, List[str]] = {}
+            for q in known:
+                parts = q.split(".")
+                for i in range(1, len(parts)):
+                    ends.setdefault(".".join(parts[i:]), []).append(q)
+            near = close_name(name, ends)
+            if near is not None and len(ends[near]) == 1:
+                hint = ends[near][0]
         return hint
+
+    def resolve(self, name: str) -> Tuple[str, Optional[int]]:
+        """A quantity as an answers file names it → (its path, the unit from 0 or None
+        for all). Raises ValueError with the message (and ``.hint``) to show."""
+        unit_text = None
+        match = _UNIT.fullmatch(name)
+        base = name
+        if match is not None:
+            base, unit_text = match.group(1), match.group(2)
+        known = self.quantities + self.label_paths
+        if base in known:
+            path = base
+        else:
+            ending = [q for q in known if q.endswith("." + base)]
+            if len(ending) > 1:
+                raise _Unknown(f"the quantity {quoted(name)} could be any of {', '.join(ending)}: "
+                               "write the one you mean")
+            if not ending:
+                raise _Unknown(f"unknown quantity {quoted(name)}", self.suggest(base))
+            path = ending[0]
+        if unit_text is None:
+            return path, None
+        if path in self.label_paths:
+            raise _Unknown(f"{path} is one label, not a list: write it without [{shorten(unit_text)}]")
+        size = self.size(path)
+        names = self.unit_names.get(path)
+        if names and unit_text in names:
+            return path, names.index(unit_text)
+        if _STEP.fullmatch(unit_text) and int(unit_text) <= size:
+            return path, int(unit_text) - 1
+        choices = f"its labels {', '.join(names)} or " if names else ""
+        raise _Unknown(f"{path} has no unit {quoted(unit_text)}: expected {choices}a unit number "
+                       f"from 1 to {size}", close_name(unit_text, names) if names else None)
+
+
+def _winners(y, names, label: str) -> Tuple[str, ...]:
+    """The labels whose output is the largest: the engine's one, and any that tie with it."""
+    if not y or not names or any(v is None for v in y):
+        return (label,)
+    top = max(y)
+    tied = tuple(n for n, v in zip(names, y) if v == top)
+    return tied if label in tied else (label,)
+
+
+class _Unknown(ValueError):
+    def __init__(self, message: str, hint: Optional[str] = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 # --------------------------------------------------------------------------- an answers file
 
 @dataclass(frozen=True)
 class Answer:
-    """One hand-computed value: the quantity at a step."""
+    """One hand-computed value: the quantity at a step.
+
+    ``units`` says which units of the quantity ``value`` gives (from 0; None: all of
+    them); ``label`` is set instead of ``value`` for a winning label. ``name`` is the
+    quantity as the file wrote it, ``line`` where."""
 
     t: int
     quantity: str
-    value: Tuple[float, ...]
+    value: Tuple[float, ...] = ()
+    units: Optional[Tuple[int, ...]] = None
+    label: Optional[str] = None
+    name: str = ""
+    line: Optional[int] = None
+    unit_name: Optional[str] = None      # the unit's label, or its number from 1
+
+    @property
+    def shown(self) -> str:
+        """``hidden.h``, or ``hidden.h[2]`` (``slot.y[time]``) for one unit."""
+        return self.quantity if self.units is None else f"{self.quantity}[{self.unit_name or self.units[0] + 1}]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An answer that could not be read: its step (None when the step key itself is
+    bad), the quantity as written, and the error."""
+
+    t: Optional[int]
+    name: str
+    error: SpecError
 
 
 @dataclass(frozen=True)
@@ -101,6 +241,7 @@ class Answers:
     answers: Tuple[Answer, ...]
     tolerance: Optional[float] = None              # the file's own, if it gives one
     document: Optional[Document] = field(default=None, repr=False, compare=False)
+    problems: Tuple[Problem, ...] = ()
 
 
 def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Optional[str] = None,
@@ -112,18 +253,62 @@ def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Opti
                      line=line, column=column)
 
 
-def _number(doc: Document, value: Any, where: Sequence[Any]) -> float:
+def _number(doc: Document, value: Any, where: Sequence[Any], shown: Optional[Sequence[Any]] = None) -> float:
     """A hand-computed value, read as a spec's numbers are (``yamlsource.as_number``)."""
     if isinstance(value, float) and math.isnan(value):   # worded as infinity is
-        raise _error(doc, "expected a finite number, found NaN", where)
+        raise _error(doc, "expected a finite number, found NaN", where, shown=shown)
     try:
         return as_number(value)
     except ValueError as exc:
-        raise _error(doc, str(exc), where) from None
+        raise _error(doc, str(exc), where, shown=shown) from None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _read_answer(doc: Document, reference: Reference, t: int, name: Any, value: Any,
+                 key_text: str) -> Answer:
+    at = ("steps", key_text, name)
+    shown = ("steps", t, name)
+    if not isinstance(name, str):
+        raise _error(doc, f"expected a quantity name, found {describe(name)}", at, shown=shown)
+    try:
+        path, unit = reference.resolve(name)
+    except _Unknown as exc:
+        raise _error(doc, str(exc), at, hint=exc.hint, at_key=True, shown=shown) from None
+    line = doc.position([str(p) for p in at], at_key=True)[0]
+    if path in reference.label_paths:
+        if not isinstance(value, str):
+            labels = reference.unit_names.get(path[:-len("label")] + "y", ())
+            raise _error(doc, f"{path} is a label ({', '.join(labels)}); found {describe(value)}", at,
+                         shown=shown)
+        return Answer(t, path, label=value, name=name, line=line)
+    size = reference.size(path)
+    if unit is not None:
+        if isinstance(value, list):
+            raise _error(doc, f"{name} is one unit: answer with one number, found {describe(value)}", at,
+                         shown=shown)
+        return Answer(t, path, (_number(doc, value, at, shown),), (unit,), name=name, line=line,
+                      unit_name=reference.unit_name(path, unit))
+    if isinstance(value, list):
+        if len(value) != size:
+            raise _error(doc, f"{path} has {_plural(size, 'value')}; found a list of {len(value)}", at,
+                         shown=shown)
+        numbers = tuple(_number(doc, v, at + (i,), shown + (i,)) for i, v in enumerate(value))
+    elif size != 1:
+        raise _error(doc, f"{path} has {size} values: answer with a list of {size} numbers "
+                          f"(or one unit as {path}[1]), found {describe(value)}", at, shown=shown)
+    else:
+        numbers = (_number(doc, value, at, shown),)
+    return Answer(t, path, numbers, name=name, line=line)
 
 
 def answers_from_document(doc: Document, reference: Reference) -> Answers:
-    """Validate an answers document against the quantities of ``reference``."""
+    """Validate an answers document against the quantities of ``reference``.
+
+    What makes the whole file unusable raises; an answer that cannot be read becomes
+    a :class:`Problem` and the others are kept."""
     data = doc.data
     example = "steps: {1: {y: 4}}"
     if data is None:
@@ -150,40 +335,47 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
                           f"found {describe(steps)}", ("steps",))
     count = len(reference)
     answers: List[Answer] = []
+    problems: List[Problem] = []
+    seen: Dict[Tuple[int, str, int], Answer] = {}
     for key, entries in steps.items():
-        try:
-            t = int(str(key), 10)
-        except ValueError:
-            t = 0
-        if t < 1 or str(t) != str(key).strip():
-            raise _error(doc, f"expected a step number from 1 to {count}, found {quoted(key)}", ("steps", key),
-                         at_key=True, shown=("steps",))
-        if t > count:
-            raise _error(doc, f"there is no step {shorten(str(t))}: the sequence has "
-                              f"{count} step{'s' if count != 1 else ''} (1 to {count})", ("steps", t), at_key=True)
-        where = ("steps", t)
-        if not isinstance(entries, dict) or not entries:
-            raise _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "
-                              f"found {describe(entries)}", where)
-        exact_step = reference.steps[t - 1]
-        for quantity, value in entries.items():
-            at = where + (quantity,)
-            if quantity not in exact_step:
-                raise _error(doc, f"unknown quantity {quoted(quantity)}", at, hint=reference.suggest(quantity),
-                             at_key=True)
-            size = len(exact_step[quantity])
-            if isinstance(value, list):
-                if len(value) != size:
-                    raise _error(doc, f"{quantity} has {size} value{'s' if size != 1 else ''}; "
-                                      f"found a list of {len(value)}", at)
-                numbers = tuple(_number(doc, v, at + (i,)) for i, v in enumerate(value))
-            elif size != 1:
-                raise _error(doc, f"{quantity} has {size} values: answer with a list of {size} numbers, "
-                                  f"found {describe(value)}", at)
-            else:
-                numbers = (_number(doc, value, at),)
-            answers.append(Answer(t, quantity, numbers))
-    return Answers(doc.file, tuple(answers), tolerance, doc)
+        # YAML keys are kept as their text: "1", but also " 1" or "01" when quoted. Only
+        # the plain form is step 1, so that no two keys can name the same step.
+        text = str(key)
+        t = int(text) if _STEP.fullmatch(text) else None
+        names = list(entries) if isinstance(entries, dict) and entries else [None]
+        problem = None
+        if t is None:
+            problem = _error(doc, f"expected a step number from 1 to {count} written plainly (digits only), "
+                                  f"found {quoted(key)}", ("steps", key), at_key=True, shown=("steps",))
+        elif t > count:
+            problem = _error(doc, f"there is no step {shorten(text)}: the sequence has "
+                                  f"{_plural(count, 'step')} (1 to {count})", ("steps", key), at_key=True,
+                             shown=("steps", t))
+        elif not isinstance(entries, dict) or not entries:
+            problem = _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "
+                                  f"found {describe(entries)}", ("steps", key), shown=("steps", t))
+        if problem is not None:
+            # One row for each answer the step holds: each is an answer that cannot be judged.
+            problems.extend(Problem(t, shorten(n) if isinstance(n, str) else "", problem) for n in names)
+            continue
+        for name, value in entries.items():
+            try:
+                answer = _read_answer(doc, reference, t, name, value, text)
+            except SpecError as exc:
+                problems.append(Problem(t, shorten(str(name)), exc))
+                continue
+            units = answer.units if answer.units is not None else range(max(1, len(answer.value)))
+            twice = next((seen[(t, answer.quantity, u)] for u in units if (t, answer.quantity, u) in seen), None)
+            if twice is not None:
+                problems.append(Problem(t, name, _error(
+                    doc, f"answered twice at step {t}: also as {quoted(twice.name)}"
+                         + (f" on line {twice.line}" if twice.line else ""),
+                    ("steps", text, name), at_key=True, shown=("steps", t, name))))
+                continue
+            for u in units:
+                seen[(t, answer.quantity, u)] = answer
+            answers.append(answer)
+    return Answers(doc.file, tuple(answers), tolerance, doc, tuple(problems))
 
 
 def answers_from_text(text: str, reference: Reference, source: str = "<answers>") -> Answers:
@@ -197,19 +389,80 @@ def load_answers(path: str, reference: Reference, *, name: Optional[str] = None)
     return answers_from_text(read_named(path, label, "answers"), reference, label)
 
 
+# --------------------------------------------------------------------------- a key
+
+@dataclass(frozen=True)
+class Question:
+    """What a key asks: a quantity at a step (one unit of it, or all)."""
+
+    t: int
+    quantity: str
+    units: Optional[Tuple[int, ...]] = None
+    label: bool = False
+    unit_name: Optional[str] = None
+
+    @property
+    def shown(self) -> str:
+        return self.quantity if self.units is None else f"{self.quantity}[{self.unit_name or self.units[0] + 1}]"
+
+
+@dataclass(frozen=True)
+class Key:
+    source: str
+    questions: Tuple[Question, ...]
+    tolerance: Optional[float]
+
+
+def load_key(path: str, reference: Reference) -> Key:
+    """The teacher's key: an answers file whose answers are the questions. A key that
+    cannot be read in full, or that disagrees with the spec's exact run, is an error."""
+    answers = load_answers(path, reference)
+    if answers.problems:
+        raise answers.problems[0].error
+    tol = answers.tolerance if answers.tolerance is not None else DEFAULT_TOLERANCE
+    questions = []
+    for a in answers.answers:
+        if a.label is None:
+            exact = _exact_of(reference, a.t, a.quantity, a.units)
+            bad = next((i for i, (k, e) in enumerate(zip(a.value, exact))
+                        if e is None or not within(k, e, tol)), None)
+            if bad is not None:
+                raise RnntraceError(
+                    f"{answers.source}: step {a.t} {a.shown}: the key says {a.value[bad]!r}, but the spec's "
+                    f"exact value is {exact[bad]!r}: is it the key of another spec?")
+        questions.append(Question(a.t, a.quantity, a.units, a.label is not None, a.unit_name))
+    return Key(answers.source, tuple(questions), answers.tolerance)
+
+
 # --------------------------------------------------------------------------- verdicts
 
 @dataclass(frozen=True)
 class Verdict:
-    """One answer beside the exact value."""
+    """One answer beside the exact value.
 
-    t: int
+    ``status`` is ``right``, ``wrong``, ``error`` (the answer could not be read:
+    ``error`` says why) or ``unanswered`` (a question of the key the file leaves out).
+    ``wrong_units`` names the units outside the tolerance in a vector answer;
+    ``follows`` says whose values a wrong-but-consistent answer follows from."""
+
+    t: Optional[int]
     quantity: str
-    yours: Tuple[float, ...]
-    exact: Tuple[Optional[float], ...]   # None where the exact value is not finite
+    yours: Tuple[Any, ...]
+    exact: Tuple[Any, ...]               # None where the exact value is not finite
     difference: Optional[float]          # the largest |yours − exact| over the entries
     allowed: Optional[float]             # tolerance·max(1, |exact|) at that entry
     right: bool
+    status: str = ""
+    error: Optional[str] = None
+    wrong_units: Tuple[str, ...] = ()
+    follows: Optional[str] = None
+    recomputed: Optional[Tuple[Optional[float], ...]] = None
+    units: Optional[Tuple[int, ...]] = None   # the units answered (None: all of them)
+    line: Optional[int] = None
+
+    def __post_init__(self):
+        if not self.status:
+            object.__setattr__(self, "status", "right" if self.right else "wrong")
 
 
 #: An answer exactly on the boundary (0.51 for 0.5 at tolerance 0.01) is right, though
@@ -222,21 +475,59 @@ def within(yours: float, exact: float, tolerance: float) -> bool:
     return abs(yours - exact) <= tolerance * max(1.0, abs(exact)) * _ROUNDING
 
 
-def judge(answer: Answer, exact: Sequence[Optional[float]], tolerance: float) -> Verdict:
+def _finite_or_none(value: float) -> Optional[float]:
+    # 1e308·max(1, |exact|) is inf: such an allowance is "any finite difference", and a
+    # JSON report stays strict (null, as for every value past float64's range).
+    return value if math.isfinite(value) else None
+
+
+def judge(answer: Answer, exact: Sequence[Optional[float]], tolerance: float,
+          names: Optional[Sequence[str]] = None) -> Verdict:
+    """``exact`` holds the exact values of the units ``answer`` gives; ``names`` how
+    those units are called (``2``, ``destination``), for saying which are wrong."""
     worst_gap: Optional[float] = None
     worst_allowed: Optional[float] = None
     worst_ratio = -1.0
-    right = True
-    for mine, true in zip(answer.value, exact):
+    wrong: List[str] = []
+    for i, (mine, true) in enumerate(zip(answer.value, exact)):
         if true is None:               # an overflowed exact value: nothing can match it
-            return Verdict(answer.t, answer.quantity, answer.value, tuple(exact), None, None, False)
+            return Verdict(answer.t, answer.shown, answer.value, tuple(exact), None, None, False,
+                           units=answer.units, line=answer.line)
         gap = abs(mine - true)
         allowed = tolerance * max(1.0, abs(true))
-        right = right and within(mine, true, tolerance)
+        if not within(mine, true, tolerance):
+            wrong.append(names[i] if names is not None else str(i + 1))
         ratio = gap / allowed if allowed > 0 else (0.0 if gap == 0 else math.inf)
         if ratio > worst_ratio:
             worst_ratio, worst_gap, worst_allowed = ratio, gap, allowed
-    return Verdict(answer.t, answer.quantity, answer.value, tuple(exact), worst_gap, worst_allowed, right)
+    right = not wrong
+    if len(answer.value) == 1:
+        wrong = []                     # one number: the row says it all
+    return Verdict(answer.t, answer.shown, answer.value, tuple(exact),
+                   None if worst_gap is None else _finite_or_none(worst_gap),
+                   None if worst_allowed is None else _finite_or_none(worst_allowed),
+                   right, wrong_units=tuple(wrong), units=answer.units, line=answer.line)
+
+
+def _judge_label(answer: Answer, winners: Sequence[str]) -> Verdict:
+    right = answer.label in winners
+    return Verdict(answer.t, answer.quantity, (answer.label,), tuple(winners), None, None, right,
+                   line=answer.line)
+
+
+def _exact_of(reference: Reference, t: int, path: str, units: Optional[Sequence[int]]):
+    values = reference.steps[t - 1][path]
+    return values if units is None else tuple(values[u] for u in units)
+
+
+def _names_of(reference: Reference, path: str, units: Optional[Sequence[int]]) -> Tuple[str, ...]:
+    count = reference.size(path)
+    return tuple(reference.unit_name(path, u) for u in (range(count) if units is None else units))
+
+
+def _problem_verdict(problem: Problem) -> Verdict:
+    return Verdict(problem.t, problem.name, (), (), None, None, False, status="error",
+                   error=str(problem.error), line=problem.error.line)
 
 
 @dataclass(frozen=True)
@@ -247,6 +538,9 @@ class FileResult:
     tolerance: float
     verdicts: Tuple[Verdict, ...] = ()
     error: Optional[str] = None
+    tolerance_from: str = "default"      # option, key, file or default
+    ignored: Tuple[Tuple[int, str], ...] = ()   # answers the key does not ask for
+    own_tolerance: Optional[float] = None       # the file's own tolerance, when not used
 
     @property
     def readable(self) -> bool:
@@ -261,8 +555,9 @@ class FileResult:
         return len(self.verdicts)
 
     @property
-    def score(self) -> Optional[float]:
-        return self.right / self.total if self.readable and self.total else None
+    def score(self) -> float:
+        """right/total; a file that cannot be read scores 0, as in a gradebook."""
+        return self.right / self.total if self.readable and self.total else 0.0
 
     @property
     def first_wrong(self) -> Optional[Verdict]:
@@ -275,36 +570,169 @@ class FileResult:
         return "right" if self.right == self.total else "wrong"
 
 
-def check(answers: Answers, reference: Reference, tolerance: Optional[float] = None) -> FileResult:
+@dataclass(frozen=True)
+class Policy:
+    """How files are judged: the command line's tolerance, the key, and whether a
+    file's own tolerance counts (it does for one file checked on its own)."""
+
+    tolerance: Optional[float] = None
+    key: Optional[Key] = None
+    trust_file_tolerance: bool = True
+    #: Recomputes a quantity from the student's own answers: (answers by (t, path) →
+    #: {unit: value}, t, path) → values or None, with what they came from.
+    follow: Optional[Callable] = None
+
+    def tolerance_for(self, answers: Optional[Answers]) -> Tuple[float, str]:
+        if self.tolerance is not None:
+            return self.tolerance, "option"
+        if self.key is not None:
+            return (self.key.tolerance, "key") if self.key.tolerance is not None else (DEFAULT_TOLERANCE, "default")
+        if self.trust_file_tolerance and answers is not None and answers.tolerance is not None:
+            return answers.tolerance, "file"
+        return DEFAULT_TOLERANCE, "default"
+
+
+def _own_values(answers: Answers) -> Dict[Tuple[int, str], Dict[int, float]]:
+    """The student's numbers by (step, path), unit by unit."""
+    mine: Dict[Tuple[int, str], Dict[int, float]] = {}
+    for a in answers.answers:
+        if a.label is None:
+            slot = mine.setdefault((a.t, a.quantity), {})
+            for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
+                slot[u] = v
+    return mine
+
+
+def _follow_through(verdict: Verdict, answer_units, reference: Reference, tolerance: float, policy: Policy,
+                    mine, t: int, path: str) -> Verdict:
+    """A wrong answer that is right for the student's own values of what it reads is
+    marked right, saying which of their values it follows from."""
+    found = policy.follow(mine, t, path)
+    if found is None:
+        return verdict
+    values, sources = found
+    units = range(len(values)) if answer_units is None else answer_units
+    recomputed = tuple(values[u] for u in units)
+    if any(r is None or not within(y, r, tolerance) for y, r in zip(verdict.yours, recomputed)):
+        return verdict
+    from dataclasses import replace
+    return replace(verdict, right=True, status="right", follows=", ".join(sources), recomputed=recomputed)
+
+
+def check(answers: Answers, reference: Reference, tolerance: Optional[float] = None, *,
+          policy: Optional[Policy] = None) -> FileResult:
     """Judge every answer. ``tolerance`` (the command line's) wins over the file's own,
-    which wins over the default."""
-    tol = tolerance if tolerance is not None else (
-        answers.tolerance if answers.tolerance is not None else DEFAULT_TOLERANCE)
-    verdicts = tuple(judge(a, reference.steps[a.t - 1][a.quantity], tol) for a in answers.answers)
-    return FileResult(answers.source, tol, verdicts)
+    which wins over the default; a :class:`Policy` says more (a key, follow-through)."""
+    if policy is None:
+        policy = Policy(tolerance)
+    tol, source = policy.tolerance_for(answers)
+    own = answers.tolerance if source != "file" else None
+    mine = _own_values(answers) if policy.follow is not None else None
+
+    def judged(a: Answer, exact, names) -> Verdict:
+        v = judge(a, exact, tol, names)
+        if not v.right and mine is not None and None not in exact:
+            v = _follow_through(v, a.units, reference, tol, policy, mine, a.t, a.quantity)
+        return v
+
+    if policy.key is None:
+        verdicts: List[Verdict] = []
+        for a in answers.answers:
+            if a.label is not None:
+                verdicts.append(_judge_label(a, reference.labels[a.t - 1][a.quantity]))
+            else:
+                verdicts.append(judged(a, _exact_of(reference, a.t, a.quantity, a.units),
+                                       _names_of(reference, a.quantity, a.units)))
+        verdicts.extend(_problem_verdict(p) for p in answers.problems)
+        verdicts.sort(key=lambda v: (v.t is None, v.t or 0, v.line or 0))
+        return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, own_tolerance=own)
+
+    # Against a key: each question is scored once, from the answers that cover it.
+    by_place: Dict[Tuple[int, str], List[Answer]] = {}
+    for a in answers.answers:
+        by_place.setdefault((a.t, a.quantity), []).append(a)
+    problems = {(p.t, p.name): p for p in answers.problems}
+    used = set()
+    verdicts = []
+    for q in policy.key.questions:
+        found = by_place.get((q.t, q.quantity), [])
+        if q.label:
+            if found:
+                used.add(id(found[0]))
+                verdicts.append(_judge_label(found[0], reference.labels[q.t - 1][q.quantity]))
+            else:
+                verdicts.append(_unanswered(q, reference, problems))
+            continue
+        units = tuple(range(reference.size(q.quantity))) if q.units is None else q.units
+        values: Dict[int, float] = {}
+        lines = []
+        for a in found:
+            for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
+                if u in units:
+                    values[u] = v
+                    used.add(id(a))
+                    lines.append(a.line)
+        if len(values) < len(units):
+            verdicts.append(_unanswered(q, reference, problems, missing=[u for u in units if u not in values]))
+            continue
+        answer = Answer(q.t, q.quantity, tuple(values[u] for u in units), q.units, line=min(l or 0 for l in lines),
+                        unit_name=q.unit_name)
+        verdicts.append(judged(answer, _exact_of(reference, q.t, q.quantity, q.units),
+                               _names_of(reference, q.quantity, q.units)))
+    ignored = tuple((a.t, a.shown) for a in answers.answers if id(a) not in used)
+    asked = {(q.t, q.quantity) for q in policy.key.questions}
+    ignored += tuple((p.t, p.name) for p in answers.problems if (p.t, _base(p.name, reference)) not in asked)
+    return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, ignored=ignored,
+                      own_tolerance=answers.tolerance)
 
 
-def check_file(path: str, reference: Reference, tolerance: Optional[float] = None) -> FileResult:
+def _base(name: str, reference: Reference) -> str:
+    try:
+        return reference.resolve(name)[0]
+    except ValueError:
+        return name
+
+
+def _unanswered(q: Question, reference: Reference, problems, missing=None) -> Verdict:
+    """A question of the key the file does not answer (or answers with an error)."""
+    why = None
+    for (t, name), p in problems.items():
+        if t == q.t and _base(name, reference) == q.quantity:
+            why = str(p.error)
+            break
+    exact = () if q.label else tuple(_exact_of(reference, q.t, q.quantity, q.units))
+    if q.label:
+        exact = tuple(reference.labels[q.t - 1][q.quantity])
+    if why is None and missing and q.units is None and len(missing) < reference.size(q.quantity):
+        why = "no answer for unit " + ", ".join(reference.unit_name(q.quantity, u) for u in missing)
+    return Verdict(q.t, q.shown, (), exact, None, None, False, status="error" if why else "unanswered",
+                   error=why, units=q.units)
+
+
+def check_file(path: str, reference: Reference, tolerance: Optional[float] = None, *,
+               policy: Optional[Policy] = None) -> FileResult:
     """One file; a problem with it raises (an error for the user to fix)."""
-    return check(load_answers(path, reference), reference, tolerance)
+    return check(load_answers(path, reference), reference, tolerance, policy=policy)
 
 
 def check_files(paths: Iterable[str], reference: Reference,
-                tolerance: Optional[float] = None) -> List[FileResult]:
+                tolerance: Optional[float] = None, *, policy: Optional[Policy] = None) -> List[FileResult]:
     """A whole class: a file that cannot be read becomes a result with its error,
     and the others are still checked."""
+    if policy is None:
+        policy = Policy(tolerance, trust_file_tolerance=False)
     results = []
     for path in paths:
         try:
-            results.append(check_file(path, reference, tolerance))
+            results.append(check_file(path, reference, policy=policy))
         except RnntraceError as exc:
-            results.append(FileResult(str(path), tolerance if tolerance is not None else DEFAULT_TOLERANCE,
-                                      error=str(exc)))
+            tol, source = policy.tolerance_for(None)
+            results.append(FileResult(str(path), tol, error=str(exc), tolerance_from=source))
     return results
 
 
 def exit_code(results: Sequence[FileResult]) -> int:
-    """2 if any file could not be read, else 1 if any answer is wrong, else 0."""
+    """2 if any file could not be read, else 1 if any answer is not right, else 0."""
     if any(not r.readable for r in results):
         return 2
     return 1 if any(r.status == "wrong" for r in results) else 0
@@ -312,30 +740,47 @@ def exit_code(results: Sequence[FileResult]) -> int:
 
 # --------------------------------------------------------------------------- plain data
 
-def verdict_to_dict(v: Verdict) -> Dict[str, Any]:
-    return {"t": v.t, "quantity": v.quantity, "yours": list(v.yours), "exact": list(v.exact),
-            "difference": v.difference, "allowed": v.allowed, "right": v.right}
+def _json_number(value):
+    return value if not isinstance(value, float) or math.isfinite(value) else None
 
 
-def result_to_dict(r: FileResult) -> Dict[str, Any]:
+def verdict_to_dict(v: Verdict, hint: Optional[str] = None) -> Dict[str, Any]:
+    data = {"t": v.t, "quantity": v.quantity, "status": v.status, "yours": list(v.yours),
+            "exact": list(v.exact), "difference": v.difference, "allowed": v.allowed, "right": v.right,
+            "wrong_units": list(v.wrong_units), "follows": v.follows,
+            "recomputed": None if v.recomputed is None else list(v.recomputed), "error": v.error}
+    if hint is not None:
+        data["hint"] = hint
+    return data
+
+
+def result_to_dict(r: FileResult, hints: Optional[Callable] = None) -> Dict[str, Any]:
     first = r.first_wrong
-    return {"file": r.source, "status": r.status, "error": r.error, "tolerance": r.tolerance,
+
+    def verdict(v):
+        return verdict_to_dict(v, hints(v) if hints is not None and not v.right else None)
+
+    return {"file": r.source, "status": r.status, "error": r.error,
+            "tolerance": _json_number(r.tolerance), "tolerance_from": r.tolerance_from,
             "right": r.right, "total": r.total, "score": r.score,
-            "first_wrong": None if first is None else verdict_to_dict(first),
-            "answers": [verdict_to_dict(v) for v in r.verdicts]}
+            "first_wrong": None if first is None else verdict(first),
+            "answers": [verdict(v) for v in r.verdicts],
+            "ignored": [{"t": t, "quantity": q} for t, q in r.ignored]}
 
 
 def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
+    """The class: its mean counts a file that cannot be read as 0, as a gradebook does."""
     readable = [r for r in results if r.readable]
-    scores = [r.score for r in readable if r.score is not None]
     return {"files": len(results), "all_right": sum(r.status == "right" for r in results),
             "with_wrong": sum(r.status == "wrong" for r in results),
             "unreadable": len(results) - len(readable),
             "answers": sum(r.total for r in readable), "right": sum(r.right for r in readable),
-            "mean_score": sum(scores) / len(scores) if scores else None}
+            "ignored": sum(len(r.ignored) for r in readable),
+            "mean_score": sum(r.score for r in results) / len(results) if results else None}
 
 
-def report_to_dict(results: Sequence[FileResult], spec_source: str) -> Dict[str, Any]:
+def report_to_dict(results: Sequence[FileResult], spec_source: str, *, key: Optional[str] = None,
+                   hints: Optional[Callable] = None) -> Dict[str, Any]:
     """The ``rnntrace.check/1`` object that ``check --format json`` prints."""
-    return {"format": FORMAT, "spec": spec_source, "files": [result_to_dict(r) for r in results],
-            "summary": summary(results)}
+    return {"format": FORMAT, "spec": spec_source, "key": key,
+            "files": [result_to_dict(r, hints) for r in results], "summary": summary(results)}

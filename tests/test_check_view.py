@@ -15,7 +15,7 @@ def test_one_file_fits_80_columns_with_the_rule_on_a_line_of_its_own(tmp_path, m
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
-    assert "right means |yours − exact| ≤ 0.01·max(1, |exact|)" in lines
+    assert "right means |yours − exact| ≤ 0.01·max(1, |exact|) (the default)" in lines
     assert "my_answers.yaml: 2 of 3 answers right (67%)" in lines
     # every column has a header, the verdict's too
     header = next(line for line in lines if "quantity" in line)

@@ -55,7 +55,7 @@ def test_validate_names_standard_input_as_its_errors_do():
 def test_standard_input_is_read_once():
     result = CliRunner().invoke(main, ["check", "lstm_example.yaml", "-", "-"], input="steps: {1: {y: 0}}\n")
     assert result.exit_code == 2
-    assert result.stderr == "Error: only one of SPEC and ANSWERS can be read from standard input (-)\n"
+    assert result.stderr == "Error: only one of SPEC, --key and ANSWERS can be read from standard input (-)\n"
 
 
 def test_a_negative_seed_is_a_usage_error():

@@ -7,34 +7,103 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, List, Optional, Sequence
+import math
+import os
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 from .json import dumps
-from .numbers import DEFAULT_PRECISION, plain
+from .numbers import DEFAULT_PRECISION, exact as exact_text, plain
 
 RIGHT, WRONG = "right", "WRONG"
+#: Beyond this many digits two different float64 values are shown as they read back.
+_MAX_DIGITS = 17
 
 
-def _values(values: Sequence[Optional[float]], precision: int) -> str:
+def _number(v, precision: int) -> str:
+    if v is None:
+        return "overflow"
+    if isinstance(v, str):
+        return v
+    return plain(v, precision)
+
+
+def _values(values: Sequence, precision: int) -> str:
     # plain, not fmt: an exact 0.000136 shows its digits, not "0.0001" beside a
     # difference of 0.00014
-    text = [("overflow" if v is None else plain(v, precision)) for v in values]
+    text = [_number(v, precision) for v in values]
+    return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
+
+
+def _apart(yours: Sequence, exact: Sequence, precision: int) -> Tuple[str, str]:
+    """Yours and the exact value with as many digits as it takes to see them differ:
+    with --tolerance 1e-9, 0.1234567 and 0.12345678 are not both ``0.1235``."""
+    mine, true = list(yours), list(exact)
+    for i, (a, b) in enumerate(zip(yours, exact)):
+        if a is None or b is None or isinstance(a, str) or isinstance(b, str) or a == b:
+            continue
+        p = precision
+        while plain(a, p) == plain(b, p) and p < _MAX_DIGITS:
+            p += 1
+        if plain(a, p) == plain(b, p):
+            mine[i], true[i] = exact_text(a), exact_text(b)
+        else:
+            mine[i], true[i] = plain(a, p), plain(b, p)
+    return _joined(mine), _joined(true)
+
+
+def _joined(values) -> str:
+    text = [v if isinstance(v, str) else _number(v, DEFAULT_PRECISION) for v in values]
     return text[0] if len(text) == 1 else "[" + ", ".join(text) + "]"
 
 
 def _gap(value: Optional[float]) -> str:
     if value is None:
         return "—"
-    return "0" if value == 0 else f"{value:.2g}"
+    if value == 0:
+        return "0"
+    return f"{value:.4g}" if value >= 1 else f"{value:.2g}"   # 992, 1.0005, 0.00014
 
 
 def _percent(score: Optional[float]) -> str:
     return "—" if score is None else f"{100 * score:.0f}%"
 
 
+def tolerance_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def verdict_word(v) -> str:
+    """``right``, ``WRONG``, ``WRONG: unit 2``, ``right (follows from your lstm.c at step 2)``."""
+    if v.status == "error":
+        return "error"
+    if v.status == "unanswered":
+        return "unanswered"
+    if v.right:
+        return f"{RIGHT} (follows)" if v.follows else RIGHT
+    if v.wrong_units:
+        word = "unit" if len(v.wrong_units) == 1 else "units"
+        return f"{WRONG}: {word} {', '.join(v.wrong_units)}"
+    return WRONG
+
+
 def verdict_line(v, precision: int = DEFAULT_PRECISION) -> str:
-    """``step 4 lstm.c: 8, exact 6.9995``: a wrong answer in one phrase."""
-    return f"step {v.t} {v.quantity}: {_values(v.yours, precision)}, exact {_values(v.exact, precision)}"
+    """``step 4 lstm.c: 8, exact 6.9995``: an answer that is not right, in one phrase."""
+    step = f"step {v.t} " if v.t is not None else ""
+    if v.status == "unanswered":
+        return f"{step}{v.quantity}: unanswered"
+    if v.status == "error":
+        return f"{step}{v.quantity}: error: {_short_error(v.error)}"
+    yours, exact = _apart(v.yours, v.exact, precision)
+    units = f" (unit {', '.join(v.wrong_units)})" if v.wrong_units else ""
+    return f"{step}{v.quantity}: {yours}, exact {exact}{units}"
+
+
+def _short_error(error: Optional[str]) -> str:
+    """An answer's error without the file name its row already shows."""
+    if not error:
+        return ""
+    head, sep, rest = error.partition(": ")
+    return rest if sep and ":" in head else error
 
 
 def file_summary(result) -> str:
@@ -44,44 +113,192 @@ def file_summary(result) -> str:
     return f"{result.source}: {result.right} of {result.total} {word} right ({_percent(result.score)})"
 
 
+_FROM = {"option": "--tolerance", "key": "the key's tolerance", "file": "the file's own tolerance",
+         "default": "the default"}
+
+
 def rule(result) -> str:
     """What "right" means, a line of its own so that the formula is never split."""
-    return f"right means |yours − exact| ≤ {result.tolerance:g}·max(1, |exact|)"
+    return (f"right means |yours − exact| ≤ {tolerance_text(result.tolerance)}·max(1, |exact|) "
+            f"({_FROM[result.tolerance_from]})")
 
 
-def answers_table(result, precision: int = DEFAULT_PRECISION) -> List:
-    """One file: a row per answer, then the summary line (rich renderables)."""
+class _AnswerRows:
+    """One file's answers: a table when its columns fit the width, else (a narrow
+    terminal) two lines per answer, so that no number is ever cut."""
+
+    HEADERS = (("step", "right"), ("quantity", "left"), ("yours", "right"), ("exact", "right"),
+               ("difference", "right"), ("verdict", "left"))
+
+    def __init__(self, title: str, rows):
+        self.title, self.rows = title, rows
+
+    def __rich_console__(self, console, options):
+        from rich.table import Table
+        from rich.text import Text
+        widths = [max([len(h)] + [len(str(r[i])) for r in self.rows]) for i, (h, _) in enumerate(self.HEADERS)]
+        # Numbers are never wrapped; the quantity and the verdict may wrap down to 16.
+        soft = (1, 5)
+        needed = sum(min(w, 16) if i in soft else w for i, w in enumerate(widths))
+        if needed + 19 <= options.max_width:      # 7 rules and 12 spaces of padding
+            # The quantity keeps its whole name if it can; the verdict wraps first.
+            room = options.max_width - 19 - sum(w for i, w in enumerate(widths) if i not in soft)
+            widths[1] = min(widths[1], room - min(widths[5], 16))
+            widths[5] = min(widths[5], room - widths[1])
+            table = Table(title=Text(self.title), title_justify="left")
+            for i, (name, justify) in enumerate(self.HEADERS):
+                table.add_column(name, justify=justify, overflow="fold", no_wrap=i not in soft, width=widths[i])
+            for row in self.rows:
+                table.add_row(*row)
+            yield table
+            return
+        yield Text(self.title, overflow="fold")
+        for step, quantity, yours, exact, gap, verdict in self.rows:
+            yield Text(f"step {step} {quantity}" if step else quantity, overflow="fold")
+            line = Text(f"  yours {yours}, exact {exact}, difference {gap}: ", overflow="fold")
+            line.append_text(verdict)
+            yield line
+
+
+def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Callable] = None) -> List:
+    """One file: a row per answer, then the summary line (rich renderables). With
+    ``hints`` (verdict → text), the arithmetic of each answer that is not right follows."""
     from rich.table import Table
     from rich.text import Text
-    table = Table(title=result.source, title_justify="left")
-    for name, justify in (("step", "right"), ("quantity", "left"), ("yours", "right"), ("exact", "right"),
-                          ("difference", "right"), ("verdict", "left")):
-        table.add_column(name, justify=justify)
+    errors = []
+    rows = []
     for v in result.verdicts:
-        table.add_row(str(v.t), v.quantity, _values(v.yours, precision), _values(v.exact, precision),
-                      _gap(v.difference), Text(RIGHT, style="green") if v.right else Text(WRONG, style="bold red"))
+        if v.right:
+            yours, exact = _values(v.yours, precision), _values(v.exact, precision)
+            style = "green"
+        else:
+            yours, exact = _apart(v.yours, v.exact, precision)
+            style = "bold red" if v.status == "wrong" else "yellow"
+        if v.status == "error":
+            errors.append(v.error)
+        rows.append(("" if v.t is None else str(v.t), v.quantity, yours if v.yours else "—",
+                     exact if v.exact else "—", _gap(v.difference), Text(verdict_word(v), style=style)))
+    table = _AnswerRows(result.source, rows)
     style = "green" if result.status == "right" else "bold red"
-    return [table, Text(file_summary(result), style=style), Text(rule(result), style="dim")]
+    parts = [table]
+    for error in errors:
+        parts.append(Text(f"error: {error}", style="yellow"))
+    for v in result.verdicts:
+        if v.follows:
+            parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}, "
+                              f"which give {_values(v.recomputed or (), precision)})", style="green"))
+    if result.ignored:
+        listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
+        more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""
+        n = len(result.ignored)
+        parts.append(Text(f"{n} answer{'s' if n != 1 else ''} the key does not ask for, ignored: "
+                          f"{listed}{more}", style="dim"))
+    parts.append(Text(file_summary(result), style=style))
+    parts.append(Text(rule(result), style="dim"))
+    if result.own_tolerance is not None and result.tolerance_from != "file":
+        parts.append(Text(f"the file's own tolerance {tolerance_text(result.own_tolerance)} is not used",
+                          style="dim"))
+    if hints is not None:
+        parts += hint_blocks(result, hints)
+    return parts
+
+
+def hint_blocks(result, hints: Callable) -> List:
+    """Under each answer that is not right, the exact arithmetic, as ``run --explain``
+    writes it for that quantity at that step."""
+    from rich.text import Text
+    parts = []
+    for v in result.verdicts:
+        if v.right or v.status == "error":
+            continue
+        text = hints(v)
+        if not text:
+            continue
+        parts.append(Text(f"\nstep {v.t} {v.quantity}: yours {_apart(v.yours, v.exact, DEFAULT_PRECISION)[0]}"
+                          if v.yours else f"\nstep {v.t} {v.quantity}: unanswered", style="bold"))
+        parts.append(Text("\n".join("  " + line for line in text.splitlines()), overflow="fold"))
+    if parts:
+        parts.insert(0, Text("\nHow the exact values are computed (as run --explain writes them):"))
+    return parts
+
+
+def short_names(sources: Sequence[str]) -> Tuple[str, List[str]]:
+    """The common folder of the files and each one's path within it, so that a class
+    table shows the part of a name that tells the files apart."""
+    if len(sources) < 2:
+        return "", list(sources)
+    folders = [s.rpartition("/")[0] for s in sources]
+    common = os.path.commonpath(folders) if all(folders) and \
+        len({f.startswith("/") for f in folders}) == 1 else ""
+    if not common or common == "/":
+        return "", list(sources)
+    cut = len(common) + 1
+    return common + "/", [s[cut:] for s in sources]
+
+
+class _ClassRows:
+    """The class's rows, laid out for the width they are drawn at: a table where the
+    names fit beside the verdicts, else (a narrow terminal) a block per file. Either
+    way a name is never cut: it wraps."""
+
+    def __init__(self, title: str, rows):
+        self.title, self.rows = title, rows
+
+    def __rich_console__(self, console, options):
+        from rich.table import Table
+        from rich.text import Text
+        longest = max((len(r[0]) for r in self.rows), default=4)
+        tol_width = max((len(r[2]) for r in self.rows), default=4)
+        # 4 columns: 5 rules and 8 spaces of padding; the score ("12/14 86%") and the
+        # tolerance take what they need, the verdict at least 20, the file name the rest.
+        score_width = max(5, max((len(r[1]) for r in self.rows), default=5))
+        room = options.max_width - 13 - score_width - max(4, tol_width) - 20
+        if room >= min(longest, 16):
+            # Widths given outright: rich's own sharing-out overshoots with min widths.
+            file_width = min(longest, room)
+            note_width = options.max_width - 13 - score_width - max(4, tol_width) - file_width
+            table = Table(title=Text(self.title), title_justify="left")
+            table.add_column("file", overflow="fold", width=file_width)
+            table.add_column("score", justify="right", no_wrap=True, width=score_width)
+            table.add_column("tol.", justify="right", no_wrap=True, width=max(4, tol_width))
+            table.add_column("first answer not right", width=note_width, overflow="fold")
+            for name, score, tol, note in self.rows:
+                table.add_row(Text(name), score, tol, note)
+            yield table
+            return
+        yield Text(self.title)
+        for name, score, tol, note in self.rows:
+            yield Text(name, overflow="fold")
+            yield Text(f"  {score}  tolerance {tol}", overflow="fold")
+            line = Text("  ")
+            line.append_text(note)
+            yield line
 
 
 def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
-    """Several files: a row per student (file), then a line for the class."""
-    from rich.table import Table
+    """Several files: a row per student (file), then a line for the class. A file's
+    name is never cut: the folder they share is said once in the title and the rest
+    wraps within its column."""
     from rich.text import Text
-    table = Table(title=f"{summary['files']} answer files", title_justify="left")
-    table.add_column("file")
-    table.add_column("score", justify="right")
-    table.add_column("right", justify="right")
-    table.add_column("first wrong answer, or why the file could not be read")
-    for r in results:
+    folder, names = short_names([r.source for r in results])
+    title = f"{summary['files']} answer files" + (f" in {folder}" if folder else "")
+    rows = []
+    for r, name in zip(results, names):
+        tol = tolerance_text(r.tolerance) + ("*" if r.tolerance_from == "file" else "")
         if not r.readable:
-            why = r.error[len(r.source) + 1:].lstrip() if r.error.startswith(r.source + ":") else r.error
-            table.add_row(r.source, "—", "—", Text(f"unreadable: {why}", style="yellow"))
+            why = r.error
+            if why.startswith(r.source + ":"):      # the row names the file: say where in it
+                why = why[len(r.source) + 1:].lstrip()
+                why = f"at {why}" if why[:1].isdigit() else why
+            rows.append((name, "— 0%", tol, Text(f"unreadable: {why}", style="yellow")))
             continue
         first = r.first_wrong
         note = Text(verdict_line(first, precision), style="red") if first else Text("all right", style="green")
-        table.add_row(r.source, _percent(r.score), f"{r.right}/{r.total}", note)
-    return [table, Text(class_summary(summary))]
+        rows.append((name, f"{r.right}/{r.total} {_percent(r.score)}", tol, note))
+    parts = [_ClassRows(title, rows), Text(class_summary(summary))]
+    if any(r.tolerance_from == "file" for r in results):
+        parts.append(Text("* the file's own tolerance (--trust-file-tolerance)", style="dim"))
+    return parts
 
 
 def class_summary(summary) -> str:
@@ -89,6 +306,11 @@ def class_summary(summary) -> str:
             f"wrong answers, {summary['unreadable']} unreadable")
     if summary["mean_score"] is not None:
         text += f"; mean score {_percent(summary['mean_score'])}"
+        if summary["unreadable"]:
+            text += f" counting {summary['unreadable']} unreadable as 0"
+    if summary.get("ignored"):
+        n = summary["ignored"]
+        text += f"; {n} answer{'s' if n != 1 else ''} the key does not ask for ignored"
     return text
 
 
@@ -96,24 +318,26 @@ def check_json(report: dict, indent: Optional[int] = None) -> str:
     return dumps(report, indent)
 
 
-CSV_COLUMNS = ("file", "status", "right", "total", "score", "first_wrong_step", "first_wrong_quantity",
-               "first_wrong_yours", "first_wrong_exact", "error")
+CSV_COLUMNS = ("file", "status", "right", "total", "score", "tolerance", "tolerance_from", "first_wrong_step",
+               "first_wrong_quantity", "first_wrong_yours", "first_wrong_exact", "ignored", "error")
 
 
 def _csv_values(values) -> str:
-    return " ".join("" if v is None else repr(float(v)) for v in values)
+    return " ".join("" if v is None else (v if isinstance(v, str) else repr(float(v))) for v in values)
 
 
 def check_csv(results: Iterable) -> str:
-    """One row per answers file, for a gradebook; exact values, not rounded ones."""
+    """One row per answers file, for a gradebook; exact values, not rounded ones. A file
+    that cannot be read scores 0 with status error."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in results:
         first = r.first_wrong
         writer.writerow([r.source, r.status, r.right if r.readable else "", r.total if r.readable else "",
-                         "" if r.score is None else repr(r.score),
-                         first.t if first else "", first.quantity if first else "",
+                         repr(r.score) if r.readable else "0",
+                         repr(r.tolerance) if math.isfinite(r.tolerance) else "", r.tolerance_from,
+                         first.t if first and first.t is not None else "", first.quantity if first else "",
                          _csv_values(first.yours) if first else "", _csv_values(first.exact) if first else "",
-                         r.error or ""])
+                         len(r.ignored), r.error or ""])
     return out.getvalue()
