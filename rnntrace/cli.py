@@ -28,7 +28,7 @@ class _UsageLine(click.UsageError):
 
     def show(self, file=None):
         more = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
-        text = _one_line(self.format_message())
+        text = _shown(self.format_message())
         click.echo(f"Error: {text[:-1] if text.endswith('.') else text}{more}", file=file, err=True)
 
 
@@ -49,6 +49,8 @@ class _Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:   # rnntrace --no-such-option
             raise _usage_line(exc) from None
+        except OSError as exc:   # --help or --version written to a full disk or a closed pipe
+            raise click.exceptions.Exit(_write_failed(exc)) from None
 
     def invoke(self, ctx):
         if sys.stdout is None:   # started with standard output closed (`>&-`)
@@ -62,7 +64,7 @@ class _Group(click.Group):
         except click.UsageError as exc:   # a command's options and arguments
             raise _usage_line(exc) from None
         except RnntraceError as exc:
-            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            click.echo(f"Error: {_shown(str(exc))}", err=True)
             ctx.exit(EXIT_USAGE)
         except BrokenPipeError:
             _silence_stdout()
@@ -78,11 +80,20 @@ class _Group(click.Group):
         except OSError as exc:
             # What is left here failed while writing the output (a full disk, a closed
             # terminal): reading errors were already turned into RnntraceErrors.
-            _silence_stdout()
-            if exc.errno == errno.EPIPE:
-                ctx.exit(0)
-            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+            ctx.exit(_write_failed(exc))
+
+
+def _write_failed(exc: OSError) -> int:
+    """The exit code when writing the output failed: 0 for a reader that went away
+    (a closed pipe), else 2 with one line on standard error."""
+    _silence_stdout()
+    if exc.errno == errno.EPIPE:
+        return 0
+    try:
+        click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+    except OSError:   # standard error is gone too: the exit code is all that is left
+        pass
+    return EXIT_USAGE
 
 
 class _ClosedOutput:
@@ -103,6 +114,14 @@ class _ClosedOutput:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split()) if "\n" in text or "\r" in text else text
+
+
+def _shown(text: str) -> str:
+    """A message for standard error on one line, whatever the names in it hold: file names,
+    keys and words written by others are shown as text (safetext.visible), so that they
+    cannot send escape sequences to the terminal."""
+    from .safetext import visible
+    return visible(_one_line(text))
 
 
 def _silence_stdout() -> None:
@@ -138,14 +157,33 @@ def load(spec_arg: str):
     from .errors import MissingFileError
     from .spec import load_spec
     path = resolve_spec(spec_arg)
+    allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
     try:
-        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg)
+        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg, allow_files=allowed)
     except MissingFileError:
         raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
 
 
-def write(text: str) -> None:
-    """Write a whole output at once, so that an error never leaves half of it."""
+def _allow_file_option(f):
+    """--allow-file PATH, on every command that loads a spec: where else than the spec's
+    folder its ``inputs: {file: …}`` may be read (kept in the context for load())."""
+    def keep(ctx, param, value):
+        ctx.meta["rnntrace.allow_file"] = tuple(value)
+    return click.option("--allow-file", "allow_file", multiple=True, metavar="PATH", expose_value=False,
+                        callback=keep, type=click.Path(),
+                        help="Let the spec read 'inputs: {file: …}' from PATH (a file or a folder) "
+                             "as well as from its own folder (repeatable).")(f)
+
+
+def write(text: str, drawn: bool = False) -> None:
+    """Write a whole output at once, so that an error never leaves half of it. Text
+    that others wrote is shown as text: a control character that reached a Markdown,
+    LaTeX or CSV output is written in its visible form (safetext.visible); a ``drawn``
+    output is rich's, already made safe as it was drawn (render.terminal), whose colours
+    are escape sequences of its own."""
+    if not drawn:
+        from .safetext import visible
+        text = visible(text, lines=True)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
@@ -158,7 +196,7 @@ def watch_finite():
 
     def report():
         for problem in watch.found:
-            click.echo(f"Warning: {problem.message()}", err=True)
+            click.echo(f"Warning: {_shown(problem.message())}", err=True)
 
     click.get_current_context().call_on_close(report)
     return watch
@@ -166,12 +204,9 @@ def watch_finite():
 
 def write_rich(parts) -> None:
     """Draw rich renderables for the terminal (or for a pipe) and write them at once."""
-    from rich.console import Console
-    out = Console()
-    with out.capture() as captured:
-        for part in parts:
-            out.print(part)
-    write(captured.get())
+    from .render.terminal import draw
+    text, _ = draw(parts, highlight=True)
+    write(text, drawn=True)
 
 
 def save(path: str, text: str, label: str) -> None:
@@ -242,6 +277,7 @@ def _in_dtype(spec_obj, dtype: str):
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
 @_dtype_option
+@_allow_file_option
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
         indent, dtype):
     """Run SPEC step by step and show every gate, cell and output.
@@ -259,6 +295,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run my_rnn.yaml --format json > trace.json
       rnntrace run my_rnn.yaml --dtype float32      # rounded as PyTorch rounds
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
+      rnntrace run class/spec.yaml --allow-file data/   # inputs from data/
     """
     export_kind = None
     if export_path is not None:
@@ -281,6 +318,14 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
     spec_obj = _in_dtype(spec_obj, dtype)
     from . import engine
+    from .limits import check_held
+    whole = any(layer.type == "bidirectional" for layer in spec_obj.layers)   # read before the first step
+    total = len(spec_obj.inputs)
+    if fmt in ("json", "jsonl"):
+        if fmt == "json" or whole:
+            check_held(spec_obj, total, "--format jsonl streams the trace one step at a time"
+                       if not whole else "A bidirectional layer reads the whole sequence first: "
+                       "a shorter sequence (--inputs) keeps it within the limit.")
     watch = watch_finite()
     if fmt == "jsonl":
         from .render.json import trace_jsonl
@@ -296,8 +341,14 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         return
     from .render.selection import check_layers, parse_steps
     chosen_layers = check_layers(spec_obj, layer_names)
-    chosen_steps = parse_steps(steps_text, len(spec_obj.inputs))
-    trace = watch.run(spec_obj)
+    chosen_steps = parse_steps(steps_text, total)
+    kept = total if chosen_steps is None or whole else len(chosen_steps)
+    check_held(spec_obj, kept, "--format jsonl streams the trace one step at a time; --steps A:B "
+               "keeps only those steps" + (" (without a bidirectional layer)" if whole else "") + ".")
+    if kept < total:   # only the chosen steps are kept; each is computed as in the whole run
+        trace = _chosen_run(spec_obj, chosen_steps, watch)
+    else:
+        trace = watch.run(spec_obj)
     steps = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
     if fmt == "csv":
         from .render.csv import trace_csv
@@ -323,10 +374,28 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     sys.stdout.flush()
 
 
+def _chosen_run(spec_obj, chosen, watch):
+    """The run with only the ``chosen`` steps kept (the others are None), computed up to
+    the last of them: a step depends only on the ones before it (no bidirectional layer)."""
+    from . import engine
+    from .trace import Trace
+    wanted = set(chosen)
+    kept = [None] * len(spec_obj.inputs)
+    from contextlib import closing
+    with closing(watch.steps(engine.iter_steps(spec_obj))) as steps:   # closed: the watch ends
+        for step in steps:
+            if step.t in wanted:
+                kept[step.t - 1] = step
+            if step.t == chosen[-1]:
+                break
+    return Trace(spec_obj, kept)
+
+
 # --------------------------------------------------------------------------- validate
 
 @main.command()
 @click.argument("spec")
+@_allow_file_option
 def validate(spec):
     """Load and check SPEC without running it.
 
@@ -400,6 +469,7 @@ def examples(name):
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the table (display only; a wrong answer gets as many as it "
                    "takes to differ from the exact value).")
+@_allow_file_option
 @click.pass_context
 def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, follow, explain, fmt, precision):
     """Check hand-computed ANSWERS against the exact run of SPEC.
@@ -436,6 +506,8 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
     spec_obj = load(spec)
     from .answers import Policy, Reference, check_file, check_files, exit_code, load_key, report_to_dict, summary
     from .render import check as show
+    from .limits import check_held
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.")
     trace = watch_finite().run(spec_obj)   # says where it overflowed
     reference = Reference.from_trace(trace, spec)
     key = load_key(key_path, reference) if key_path is not None else None
@@ -622,7 +694,9 @@ def _ask_option(f):
 def _sheet(spec, ask):
     spec_obj = load(spec)
     from . import engine
+    from .limits import check_held
     from .worksheet import build_sheet
+    check_held(spec_obj, len(spec_obj.inputs), "A sheet is for a short sequence.")
     names = ask.split(",") if ask is not None else None
     return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
 
@@ -635,6 +709,7 @@ def _sheet(spec, ask):
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the key (display only).")
+@_allow_file_option
 def worksheet(spec, ask, fmt, key, precision):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
@@ -653,6 +728,7 @@ def worksheet(spec, ask, fmt, key, precision):
 @main.command()
 @click.argument("spec")
 @_ask_option
+@_allow_file_option
 def answers(spec, ask):
     """Write the answers file of SPEC, filled with the exact values, in the format
     `rnntrace check` reads: an answer key that is itself checkable.
@@ -714,6 +790,7 @@ def _clip_options(f):
               help="Decimals shown in tables (display only; JSON is always exact).")
 @click.option("--indent", type=click.IntRange(0, 8), default=None, help="Indent JSON output by this many spaces.")
 @_dtype_option
+@_allow_file_option
 def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, steps_text, precision, indent, dtype):
     """Backpropagation through time over SPEC's sequence, with its `train` block.
 
@@ -735,6 +812,8 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     spec_obj = _in_dtype(load(spec), dtype)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "grad")
     from .engine.bptt import backprop
+    from .limits import check_held
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.", factor=2)
     trace = watch_finite().run(spec_obj)   # the forward pass, saying where it overflowed
     result = backprop(spec_obj, trace, clip=clip, learning_rate=rate)
     import math
@@ -764,6 +843,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
 @_clip_options
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in tables (display only).")
+@_allow_file_option
 def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, learning_rate, clip_norm,
             clip_value, no_clip, precision):
     """Sweep one weight of SPEC (or two, for a map) and draw the loss, with the
@@ -794,6 +874,9 @@ def surface(spec, param_text, range_text, param2_text, range2_text, fmt, scale, 
         values2 = parse_range(range2_text, "--range2")
         if param2 == param:
             raise RnntraceError("--param2 names the same weight as --param")
+    from .limits import check_held, check_surface
+    check_surface(len(values) * (1 if values2 is None else len(values2)), len(spec_obj.inputs))
+    check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.", factor=2)
     from .engine.surface import sweep
     result = sweep(spec_obj, param, values, param2, values2, clip=clip, learning_rate=rate)
     from .render import surface as show

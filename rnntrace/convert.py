@@ -38,6 +38,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import RnntraceError, close_name
+from .fields import MAX_WEIGHTS
 from .layers.gru import BLOCKS as GRU_BLOCKS
 from .layers.lstm import BLOCKS as LSTM_BLOCKS
 
@@ -192,6 +193,9 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
     if f"{prefix}weight_ih_l0" not in state:
         raise ConvertError(f"no {prefix}weight_ih_l0: not an nn.RNN, nn.LSTM or nn.GRU"
                            + (f" at prefix {prefix!r}" if prefix else ""))
+    if f"{prefix}weight_hh_l0" not in state:
+        raise ConvertError(f"no {prefix}weight_hh_l0 beside {prefix}weight_ih_l0: an nn.RNN, nn.LSTM or "
+                           "nn.GRU saves its recurrent weights too")
     if any(k.startswith(f"{prefix}weight_hr_l") for k in state):
         raise ConvertError(f"{prefix}weight_hr_l0: an LSTM with proj_size has no spec equivalent")
     kind = _kind_of(state, prefix, kind)
@@ -481,6 +485,7 @@ def load_torch_weights(path: str) -> Mapping[str, Any]:
     # torch.save writes a zip archive; files of PyTorch before 1.6 begin with a pickle's protocol byte.
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise ConvertError(f"{path}: not a PyTorch file (torch.save writes a zip archive)")
+    _check_unpacked_size(path, magic)
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:   # torch raises UnpicklingError, RuntimeError, ValueError, … here
@@ -495,11 +500,46 @@ def load_torch_weights(path: str) -> Mapping[str, Any]:
         return isinstance(value, Mapping) and bool(value) and \
             all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
 
+    def bounded(state):
+        # A tensor can be a view far larger than what the file stores (an expanded one
+        # has stride 0); its numbers are counted before any is copied out.
+        total = sum(int(t.numel()) for t in state.values())
+        if total > MAX_WEIGHTS:
+            raise ConvertError(f"{path}: {total:,} numbers; a spec holds at most {MAX_WEIGHTS:,} weights")
+        return state
+
     if is_state(loaded):
-        return loaded
+        return bounded(loaded)
     if isinstance(loaded, Mapping):
         for key in ("state_dict", "model_state_dict", "model"):
             if is_state(loaded.get(key)):
-                return loaded[key]
+                return bounded(loaded[key])
     raise ConvertError(f"{path}: expected a state_dict (names → tensors), or a checkpoint with one under "
                        f"'state_dict', 'model_state_dict' or 'model'; found {type(loaded).__name__}")
+
+
+#: Most bytes a PyTorch file may unpack to: the weights a spec may hold (MAX_WEIGHTS
+#: float64 numbers) and room for the archive's own records. A zip archive can compress
+#: a few MB into gigabytes; its directory says how much each entry unpacks to, and that
+#: is checked before anything is unpacked.
+MAX_UNPACKED_BYTES = 8 * MAX_WEIGHTS + (16 << 20)
+
+
+def _check_unpacked_size(path: str, magic: bytes) -> None:
+    import os
+    import zipfile
+    if not magic.startswith(b"PK"):   # an old pickle file: stored as it is, its size is what it holds
+        size = os.path.getsize(path)
+        if size > MAX_UNPACKED_BYTES:
+            raise ConvertError(f"{path}: {size:,} bytes; a PyTorch file is read up to {MAX_UNPACKED_BYTES:,} "
+                               f"bytes (a spec holds at most {MAX_WEIGHTS:,} weights)")
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ConvertError(f"{path}: cannot be read as PyTorch weights (a damaged zip archive: "
+                           f"{str(exc)[:100]})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ConvertError(f"{path}: unpacks to {unpacked:,} bytes; a PyTorch file is read up to "
+                           f"{MAX_UNPACKED_BYTES:,} bytes (a spec holds at most {MAX_WEIGHTS:,} weights)")

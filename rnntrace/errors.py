@@ -54,6 +54,12 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
+#: Most names compared with a typo for "did you mean": difflib compares each, and a
+#: lexicon of a million words would take minutes. Past this, only names of about the
+#: typo's length and with its first letter are compared, and none when still too many.
+MAX_SUGGESTION_CHOICES = 10_000
+
+
 def close_name(name: object, choices: Iterable[str]) -> Optional[str]:
     """The choice a typo most likely meant, or None."""
     if not isinstance(name, str):
@@ -62,6 +68,11 @@ def close_name(name: object, choices: Iterable[str]) -> Optional[str]:
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
         return lowered[name.lower()]
+    if len(choices) > MAX_SUGGESTION_CHOICES:   # a typo changes a few characters, rarely the first
+        size, first = len(name), name[:1].lower()
+        choices = [c for c in choices if abs(len(c) - size) <= 2 and c[:1].lower() == first]
+        if len(choices) > MAX_SUGGESTION_CHOICES:
+            return None
     import difflib   # only when there is a typo to explain: it costs start-up time
     match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return match[0] if match else None

@@ -7,12 +7,13 @@ row per unit of the layer and one column per input, so a layer computes z = W·x
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path as FilePath
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from .errors import close_name, describe, quoted
+from .errors import close_name, describe, quoted, shorten
 from .yamlsource import Document, as_number
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
@@ -30,9 +31,11 @@ class Reader:
 
     weights = 0   # weights read so far, held to MAX_WEIGHTS
 
-    def __init__(self, doc: Document, folder: Optional[FilePath] = None):
+    def __init__(self, doc: Document, folder: Optional[FilePath] = None,
+                 allow_files: Sequence[Union[str, FilePath]] = ()):
         self.doc = doc
         self.folder = folder   # where relative file names in the spec start
+        self.allow_files = tuple(allow_files)   # other places input files may be read from
 
     def error(self, message, path, **kw):
         return self.doc.error(message, path, **kw)
@@ -68,9 +71,19 @@ class Reader:
         return number
 
     def count(self, value, path, what="size") -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        if not whole(value) or value < 1:
             raise self.error(f"expected the {what} as a whole number of at least 1, found {describe(value)}", path)
         return int(value)
+
+    def name(self, text: str, path, what: str) -> str:
+        """A name that is shown in tables and headings (a layer name, a label, a word): it
+        may not hold a line break or another control character, which would break the
+        table it stands in or act on the reader's terminal."""
+        from .safetext import visible
+        if visible(text) != text:
+            raise self.error(f"expected a {what} without control characters or line breaks; "
+                             f"found '{shorten(visible(text))}'", path)
+        return text
 
     def choice(self, value, path, choices, what) -> str:
         if not isinstance(value, str) or value not in choices:
@@ -111,6 +124,13 @@ class Reader:
             raise self.error(f"{expected}; found {shape_text(value)}", path)
         return np.array([[self.number(v, path + (i, j)) for j, v in enumerate(row)]
                          for i, row in enumerate(value)], dtype=np.float64)
+
+
+def whole(value) -> bool:
+    """Whether a value read from YAML is a whole number (3 or 3.0; not .inf, .nan or true)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
 
 
 def shape_text(value) -> str:

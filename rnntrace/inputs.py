@@ -3,15 +3,16 @@ lexicon, or a NumPy or CSV file of numbers (see docs/spec.md, "Inputs").
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import close_name, describe, quoted
+from .errors import close_name, describe, quoted, shorten
 from .fields import MAX_WEIGHTS, Reader, shape_text
-from .yamlsource import is_number_text, read_limited
+from .yamlsource import is_number_text, plain_scalar, read_limited
 
 Array = np.ndarray
 
@@ -49,6 +50,7 @@ def read_lexicon(r: Reader, value) -> Lexicon:
     for i, word in enumerate(words):
         if not isinstance(word, (str, int, float)) or isinstance(word, bool):
             raise r.error(f"expected a word, found {describe(word)}", path + ("words", i))
+        r.name(str(word), path + ("words", i), "word")
         if str(word) in seen:
             raise r.error(f"the word {str(word)!r} is listed twice", path + ("words", i))
         seen.add(str(word))
@@ -68,7 +70,7 @@ def read_inputs(r: Reader, value, lexicon: Optional[Lexicon], path) -> Tuple[Arr
         for i, word in enumerate(words):
             if isinstance(word, bool) or not isinstance(word, (str, int, float)):
                 raise r.error(f"expected a word, found {describe(word)}", path + (i,))
-            word = str(word)
+            word = r.name(str(word), path + (i,), "word")
             if word not in known and not lexicon.other:
                 shown = ", ".join(lexicon.words[:12]) + (f", … {len(lexicon.words):,} words in all"
                                                          if len(lexicon.words) > 12 else "")
@@ -126,92 +128,155 @@ MAX_INPUT_VALUES = 5_000_000
 def read_file(r: Reader, value: dict, path) -> Array:
     """``inputs: {file: data.npy}`` (or ``.csv``): one row per time step, one column
     per input; a 1-D array is one input per step. The name is relative to the spec's
-    folder. Loaded without pickle (npy) or eval (csv), then checked like inline inputs."""
+    folder. Loaded without pickle (npy) or eval (csv), then checked like inline inputs.
+
+    A spec may come from someone else (a class's submissions), so the file it names
+    must resolve, symlinks followed, inside the spec's folder or inside a place the
+    reader allowed (``--allow-file``); anywhere else is refused with one message,
+    whether or not something is there. Only a regular file is opened (never a FIFO or
+    a device, which could block or never end), and errors about what a file outside
+    the spec's folder holds give its line and column, never its text."""
+    import os
     r.keys(value, path, {"file"}, required=("file",))
     path = path + ("file",)
     name = value["file"]
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or "\0" in name:
         raise r.error(f"expected the name of a .npy or .csv file, found {describe(name)}", path)
-    file = FilePath(name)
-    if not file.is_absolute() and r.folder is not None:
-        file = r.folder / file
-    suffix = file.suffix.lower()
+    shown = shorten(name, 60)   # the name as written (a message shows it as text)
+    folder = os.path.realpath(r.folder if r.folder is not None else os.getcwd())
+    file = os.path.join(folder, name)   # an absolute name stays as it is
+    suffix = FilePath(name).suffix.lower()
     if suffix not in (".npy", ".csv"):
-        raise r.error(f"{name}: expected a .npy or .csv file of numbers", path)
+        raise r.error(f"{shown}: expected a .npy or .csv file of numbers", path)
+    real = os.path.realpath(file)
+    inside = _within(real, folder)
+    if not inside and not any(_within(real, os.path.realpath(allowed)) for allowed in r.allow_files):
+        raise r.error(f"{shown}: outside the spec's folder; input files are read only there "
+                      "(--allow-file PATH allows another file or folder)", path)
     try:
-        array = _read_npy(r, file, name, path) if suffix == ".npy" else _read_csv(r, file, name, path)
+        # O_NONBLOCK: opening a FIFO for reading does not wait for a writer; it is then
+        # refused below, like a device, before anything is read from it. O_NOFOLLOW: the
+        # resolved name is opened, not a symlink put in its place since it was resolved.
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
-        raise r.error(f"{name}: file not found (looked for {file})", path) from None
+        raise r.error(f"{shown}: file not found (looked for {_relative(real, folder)})", path) from None
     except IsADirectoryError:
-        raise r.error(f"{name}: is a directory, not a file of inputs", path) from None
-    except UnicodeDecodeError as exc:
-        raise r.error(f"{name}: not a text file: byte {exc.start} is not UTF-8", path) from None
-    except (OSError, ValueError) as exc:
-        what = str(exc).split("\n")[0].split(";")[0].rstrip(".") or type(exc).__name__
-        raise r.error(f"{name}: cannot read it as {suffix[1:]} numbers ({what})", path) from None
+        raise r.error(f"{shown}: is a directory, not a file of inputs", path) from None
+    except OSError as exc:
+        raise r.error(f"{shown}: cannot open it ({exc.strerror or type(exc).__name__})", path) from None
+    import stat
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            kind = "a directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "a FIFO, socket or device"
+            raise r.error(f"{shown}: expected a regular file of inputs, found {kind}", path)
+        try:
+            array = _read_npy(r, stream, shown, path) if suffix == ".npy" else \
+                _read_csv(r, stream, shown, path, inside)
+        except UnicodeDecodeError as exc:
+            raise r.error(f"{shown}: not a text file: byte {exc.start} is not UTF-8", path) from None
+        except (OSError, ValueError, EOFError) as exc:
+            what = str(exc).split("\n")[0].split(";")[0].rstrip(".") if inside else ""
+            raise r.error(f"{shown}: cannot read it as {suffix[1:]} numbers"
+                          + (f" ({what})" if what else ""), path) from None
     if array.ndim == 1:
         array = array.reshape(-1, 1)
     if array.ndim != 2:
-        raise r.error(f"{name}: expected one row per time step (2 dimensions), found {array.ndim} "
+        raise r.error(f"{shown}: expected one row per time step (2 dimensions), found {array.ndim} "
                       f"dimensions {tuple(array.shape)}", path)
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise r.error(f"{name}: expected a non-empty list of time steps, found shape {tuple(array.shape)}", path)
+        raise r.error(f"{shown}: expected a non-empty list of time steps, found shape {tuple(array.shape)}", path)
     bad = np.argwhere(~np.isfinite(array))
     if len(bad):
         t, j = bad[0]
         what = "NaN" if np.isnan(array[t, j]) else "infinity"
-        raise r.error(f"{name}: step {t + 1}, input {j + 1}: expected a finite number, found {what}", path)
+        raise r.error(f"{shown}: step {t + 1}, input {j + 1}: expected a finite number, found {what}", path)
     return array
 
 
-def _read_npy(r: Reader, file: FilePath, name: str, path) -> Array:
-    with open(file, "rb") as stream:
-        major, _ = np.lib.format.read_magic(stream)
-        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-        shape, _, dtype = read_header(stream)   # only the header: shape and type before any data
-        count = int(np.prod(shape))
-        if dtype.kind not in "iuf":
-            found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
-            raise r.error(f"{name}: expected an array of numbers, found {found}", path)
-        if count > MAX_INPUT_VALUES:
-            raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
-    return np.asarray(np.load(file, allow_pickle=False), dtype=np.float64)
+def _within(path: str, folder: str) -> bool:
+    """Whether the resolved ``path`` is ``folder`` or lies inside it (both resolved)."""
+    import os
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _read_csv(r: Reader, file: FilePath, name: str, path) -> Array:
-    """Comma-separated numbers, one row per step; ``#`` comments, blank lines and one
-    header line of column names are skipped. Each field goes through float(), nothing else."""
+def _relative(path: str, folder: str) -> str:
+    import os
+    return os.path.relpath(path, folder) if _within(path, folder) else path
+
+
+def _read_npy(r: Reader, stream, name: str, path) -> Array:
+    major, _ = np.lib.format.read_magic(stream)
+    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)   # only the header: shape and type before any data
+    count = int(np.prod(shape, dtype=object))   # exact: a header may claim any shape
+    if dtype.kind not in "iuf":
+        found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
+        raise r.error(f"{name}: expected an array of numbers, found {found}", path)
+    if count > MAX_INPUT_VALUES:
+        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
+    stream.seek(0)
+    return np.asarray(np.load(stream, allow_pickle=False), dtype=np.float64)
+
+
+def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
+    """Comma-separated numbers, one row per step; ``#`` comments and blank lines are
+    skipped, and so is one header line of column names before the first row. A field
+    is a number as inline YAML writes one (yamlsource.as_number: ``-0.5``, ``1e-3``,
+    not ``1_000``, ``١٢`` or ``nan``); at most MAX_INPUT_VALUES numbers are read."""
     limit = 32 * MAX_INPUT_VALUES
-    with open(file, "rb") as stream:   # at most the limit: a device or pipe may never end
-        raw = read_limited(stream, limit)
+    raw = read_limited(stream, limit)   # at most the limit: bytes too are bounded
     if len(raw) > limit:
-        raise r.error(f"{name}: the file is too large; input files are limited to {MAX_INPUT_VALUES:,} numbers",
-                      path)
+        raise r.error(f"{name}: the file is larger than {limit:,} bytes; input files are limited to "
+                      f"{MAX_INPUT_VALUES:,} numbers", path)
     rows: List[List[float]] = []
+    width = 0
+    header = False
+    count = 0
     for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
+        line = line.split("#", 1)[0]
+        if not line.strip():
             continue
-        fields = [field.strip() for field in line.split(",")]
-        try:
-            row = [float(field) for field in fields]
-        except ValueError:
-            if not rows and not any(_is_number(field) for field in fields):
-                continue   # a header line of column names
-            field = next(f for f in fields if not _is_number(f))
-            shown = repr(field) if len(field) <= 20 else repr(field[:20]) + "…"   # not whole lines of any file
-            raise r.error(f"{name}: line {number}: expected a number, found {shown}", path) from None
-        if rows and len(row) != len(rows[0]):
-            raise r.error(f"{name}: line {number}: expected {len(rows[0])} numbers (as in the first row), "
+        fields = line.split(",")
+        row = [_csv_number(field) for field in fields]
+        if None in row:   # not a row of numbers
+            names = all(value is None for value in row)
+            if names and not rows and not header:
+                header = True   # the one header line of column names
+                continue
+            bad = row.index(None)
+            column = sum(len(f) + 1 for f in fields[:bad]) + len(fields[bad]) - len(fields[bad].lstrip()) + 1
+            found = fields[bad].strip()
+            if names and not rows:
+                message = "expected a row of numbers, found a second header line (one is allowed)"
+            elif not found:
+                message = "expected a number, found nothing"
+            elif not inside:   # the text of a file outside the spec's folder is not shown
+                message = "expected a number, found text"
+            else:   # a few characters, not whole lines of any file
+                message = f"expected a number, found {repr(found) if len(found) <= 20 else repr(found[:20]) + '…'}"
+            raise r.error(f"{name}: line {number}, column {column}: {message}", path)
+        if rows and len(row) != width:
+            raise r.error(f"{name}: line {number}: expected {width} numbers (as in the first row), "
                           f"found {len(row)}", path)
+        width = len(row)
+        count += width
+        if count > MAX_INPUT_VALUES:
+            raise r.error(f"{name}: more than {MAX_INPUT_VALUES:,} numbers; input files are limited to "
+                          f"{MAX_INPUT_VALUES:,}", path)
         rows.append(row)
     return np.array(rows, dtype=np.float64)
 
 
-def _is_number(text: str) -> bool:
+def _csv_number(field: str) -> Optional[float]:
+    """A CSV field as a number by inline YAML's rules, or None. NaN and infinity are
+    numbers here, refused with their step and input afterwards."""
+    text = field.strip()
+    if not text or not text[0] in "0123456789+-.":
+        return None
+    value = plain_scalar(text)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
     try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
+        return float(value)
+    except OverflowError:
+        return math.inf

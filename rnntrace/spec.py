@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path as FilePath
-from typing import Any, List, Mapping, Optional, Union
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from .errors import close_name, describe, quoted
-from .fields import ACTIVATIONS, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader
+from .fields import ACTIVATIONS, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader, whole
 from .inputs import MAX_INPUT_VALUES, Lexicon, read_inputs, read_lexicon
 from .layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
 from .model import LOSS_ALIASES, LOSSES, Spec, Train, parameter_count
@@ -25,8 +25,11 @@ __all__ = ["load_spec", "spec_from_text", "spec_from_dict", "build_spec", "Spec"
 RESERVED_NAMES = ("t", "x", "y", "token")
 
 
-def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = None) -> Spec:
-    """Read and validate a spec from a path, ``-`` (standard input) or a text stream."""
+def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = None,
+              allow_files: Sequence[Union[str, FilePath]] = ()) -> Spec:
+    """Read and validate a spec from a path, ``-`` (standard input) or a text stream.
+    ``inputs: {file: …}`` is read only inside the spec's folder (the current folder for
+    a stream or ``-``) and in ``allow_files`` (files or folders), symlinks resolved."""
     # Reads stop at yamlsource.MAX_BYTES, so /dev/zero or an endless pipe is refused.
     if hasattr(source, "read"):
         label = name or getattr(source, "name", "<stream>")
@@ -36,12 +39,14 @@ def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = 
         label = name or ("<stdin>" if str(source) == "-" else str(source))
         text = read_named(source, label, "spec")
     folder = FilePath(source).parent if isinstance(source, (str, FilePath)) and str(source) != "-" else None
-    return spec_from_text(text, label, folder=folder)
+    return spec_from_text(text, label, folder=folder, allow_files=allow_files)
 
 
-def spec_from_text(text: str, source: str = "<spec>", *, folder: Optional[FilePath] = None) -> Spec:
-    """``folder`` is where ``inputs: {file: …}`` paths start (default: the current folder)."""
-    return build_spec(parse(text, source), folder)
+def spec_from_text(text: str, source: str = "<spec>", *, folder: Optional[FilePath] = None,
+                   allow_files: Sequence[Union[str, FilePath]] = ()) -> Spec:
+    """``folder`` is where ``inputs: {file: …}`` paths start (default: the current folder)
+    and the only place input files are read from, with ``allow_files``."""
+    return build_spec(parse(text, source), folder, allow_files)
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Spec:
@@ -49,8 +54,9 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Spec:
     return build_spec(Document(data, None, source))
 
 
-def build_spec(doc: Document, folder: Optional[FilePath] = None) -> Spec:
-    r = Reader(doc, folder)
+def build_spec(doc: Document, folder: Optional[FilePath] = None,
+               allow_files: Sequence[Union[str, FilePath]] = ()) -> Spec:
+    r = Reader(doc, folder, allow_files)
     data = doc.data
     if data is None:
         raise doc.error("the spec is empty; it needs at least 'inputs' and 'layers'")
@@ -96,7 +102,7 @@ def _layer_names(r: Reader, items: list) -> List[str]:
             if not isinstance(given, str) or not given or "." in given or given in RESERVED_NAMES:
                 raise r.error(f"expected a name without dots, other than {', '.join(RESERVED_NAMES)}; "
                               f"found {describe(given)}", ("layers", i, "name"))
-            names.append(given)
+            names.append(r.name(given, ("layers", i, "name"), "layer name"))
             continue
         kind = types[i]
         counters[kind] = counters.get(kind, 0) + 1
@@ -165,8 +171,7 @@ def _train(r: Reader, value, layers, steps: int) -> Train:
                                                                  if labels else "; the output layer has no labels"),
                                   tpath + (i,), hint=close_name(target, labels or ()))
                 targets.append(labels.index(target))
-            elif isinstance(target, (int, float)) and not isinstance(target, bool) \
-                    and target == int(target) and 0 <= target < size:
+            elif whole(target) and 0 <= target < size:
                 targets.append(int(target))
             else:
                 raise r.error(f"expected a label or a unit index from 0 to {size - 1}, found {describe(target)}",

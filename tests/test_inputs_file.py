@@ -122,7 +122,7 @@ def test_non_finite_numbers_in_npy_name_the_file_step_and_key_path(tmp_path, bad
 
 
 def test_non_finite_numbers_in_csv_are_refused(tmp_path):
-    (tmp_path / "x.csv").write_text("1,1\n1,nan\n2,2\n")
+    (tmp_path / "x.csv").write_text("1,1\n1,.nan\n2,2\n")
     message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
     assert "inputs.file: x.csv: step 2, input 2" in message and "NaN" in message
 
@@ -130,7 +130,7 @@ def test_non_finite_numbers_in_csv_are_refused(tmp_path):
 def test_csv_text_is_refused_with_its_line(tmp_path):
     (tmp_path / "x.csv").write_text("1,1\n1,__import__('os')\n")
     message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
-    assert "x.csv: line 2: expected a number" in message
+    assert "x.csv: line 2, column 3: expected a number" in message
 
 
 def test_ragged_csv_is_refused(tmp_path):
@@ -263,5 +263,5 @@ def test_a_csv_error_quotes_only_the_start_of_a_field(tmp_path):
     # A spec may name any file; its error shows a few characters of it, not whole lines.
     (tmp_path / "x.csv").write_text("1,1\nroot:x:0:0:root:/root:/bin/bash,1\n")
     message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
-    assert "line 2: expected a number, found 'root:x:0:0:root:/roo'…" in message
+    assert "line 2, column 1: expected a number, found 'root:x:0:0:root:/roo'…" in message
     assert "/bin/bash" not in message

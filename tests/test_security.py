@@ -243,15 +243,27 @@ def test_an_endless_answers_file_is_refused(monkeypatch, examples):
     assert "/dev/zero: the file is larger than 65,536 bytes, the most rnntrace reads" in result.output
 
 
-def test_an_endless_csv_inputs_file_is_refused(tmp_path, monkeypatch):
+def test_an_endless_csv_inputs_file_is_refused(tmp_path):
+    # A device is not a file of inputs: refused before it is read (and, outside the
+    # spec's folder, before it is opened).
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
-    from rnntrace import inputs
-    monkeypatch.setattr(inputs, "MAX_INPUT_VALUES", 1000)
     (tmp_path / "zeros.csv").symlink_to("/dev/zero")
     path = tmp_path / "spec.yaml"
     path.write_text("inputs: {file: zeros.csv}\n" + LAYERS)
-    assert "zeros.csv: the file is too large; input files are limited to 1,000 numbers" in refused(path)
+    assert "zeros.csv: outside the spec's folder" in refused(path)
+    result = CliRunner().invoke(main, ["validate", str(path), "--allow-file", "/dev/zero"])
+    assert result.exit_code == 2
+    assert "zeros.csv: expected a regular file of inputs, found a FIFO, socket or device" in result.stderr
+
+
+def test_a_large_csv_inputs_file_is_refused_by_its_bytes(tmp_path, monkeypatch):
+    from rnntrace import inputs
+    monkeypatch.setattr(inputs, "MAX_INPUT_VALUES", 10)   # 320 bytes
+    (tmp_path / "big.csv").write_text("# " + "x" * 400 + "\n1\n")
+    path = tmp_path / "spec.yaml"
+    path.write_text("inputs: {file: big.csv}\n" + LAYERS)
+    assert "big.csv: the file is larger than 320 bytes; input files are limited to 10 numbers" in refused(path)
 
 
 def test_a_csv_inputs_file_of_bytes_that_are_not_text(tmp_path):

@@ -121,7 +121,12 @@ def total_loss(step_losses) -> float:
         for value in step_losses:
             total = total + value
         return total
-    return math.fsum(step_losses)
+    try:
+        return math.fsum(step_losses)
+    except OverflowError:   # finite per-step losses whose sum passes float64's range
+        return math.inf
+    except ValueError:   # inf − inf inside the sum
+        return math.nan
 
 
 def backprop(spec, trace=None, *, clip: Optional[Tuple[str, float]] = None,
@@ -207,3 +212,4 @@ def _backprop(spec, trace, train, clip, learning_rate) -> Gradients:
         result.learning_rate = float(learning_rate)
         result.updated = clipping.sgd_step(params, result.applied, learning_rate)
     return result
+

@@ -76,7 +76,7 @@ def build(f, name: str) -> Dense:
                 not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
             raise f.r.error(f"expected {f.size} labels, one per unit, found {describe_value(labels)}",
                             f.path + ("labels",))
-        labels = tuple(str(x) for x in labels)
+        labels = tuple(f.r.name(str(x), f.path + ("labels", i), "label") for i, x in enumerate(labels))
     return Dense(name, f.size, f.size_in, W=f.W(), b=f.b(),
                  activation=f.activation("activation", "linear", OUTPUT_ACTIVATIONS), labels=labels)
 

@@ -89,7 +89,8 @@ def sparkline(values: np.ndarray, low: float, high: float, runs: List[Tuple[int,
             continue
         v = finite[-1]
         if high > low:
-            level = int(round((v - low) / (high - low) * (len(BARS) - 1)))
+            # halved first: high − low of finite values can pass float64's range (±1e308)
+            level = int(round((v / 2 - low / 2) / (high / 2 - low / 2) * (len(BARS) - 1)))
         else:
             level = len(BARS) // 2
         level = min(max(level, 0), len(BARS) - 1)

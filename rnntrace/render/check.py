@@ -330,14 +330,15 @@ def check_csv(results: Iterable) -> str:
     """One row per answers file, for a gradebook; exact values, not rounded ones. A file
     that cannot be read scores 0 with status error."""
     out = io.StringIO()
+    from ..safetext import csv_cell   # file names and messages: text a spreadsheet must not run
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in results:
         first = r.first_wrong
-        writer.writerow([r.source, r.status, r.right if r.readable else "", r.total if r.readable else "",
+        writer.writerow([csv_cell(r.source), r.status, r.right if r.readable else "", r.total if r.readable else "",
                          repr(r.score) if r.readable else "0",
                          repr(r.tolerance) if math.isfinite(r.tolerance) else "", r.tolerance_from,
-                         first.t if first and first.t is not None else "", first.quantity if first else "",
+                         first.t if first and first.t is not None else "", csv_cell(first.quantity) if first else "",
                          _csv_values(first.yours) if first else "", _csv_values(first.exact) if first else "",
-                         len(r.ignored), r.error or ""])
+                         len(r.ignored), csv_cell(r.error or "")])
     return out.getvalue()

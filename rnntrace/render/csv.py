@@ -13,6 +13,7 @@ import io
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..trace import flatten, step_to_dict
+from ..safetext import csv_cell
 from .numbers import exact
 
 
@@ -34,7 +35,9 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float):
         return exact(value)
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return csv_cell(value)   # a word or label: text that no spreadsheet runs as a formula
 
 
 def _keep(key: str, layers: Optional[Sequence[str]]) -> bool:
@@ -51,7 +54,7 @@ def trace_csv(trace, steps=None, layers: Optional[Sequence[str]] = None) -> str:
     columns = [c for c in _columns(flats[0]) if _keep(c[1], layers)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([name for name, _, _ in columns])
+    writer.writerow([csv_cell(name) for name, _, _ in columns])   # the names hold layer names
     for flat in flats:
         writer.writerow([_cell(flat.get(key) if index is None else flat[key][index])
                          for _, key, index in columns])

@@ -13,6 +13,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from ..safetext import rich_text
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, MINUS, show
 
@@ -273,7 +274,7 @@ def render(result, trace, precision: int = DEFAULT_PRECISION, explain: bool = Fa
     every step, or the last :data:`LAST` of a sequence longer than :data:`LONG`."""
     spec = result.spec
     if spec.title:
-        yield Text(f"{spec.title}: backpropagation through time", style="bold underline")
+        yield rich_text(f"{spec.title}: backpropagation through time", style="bold underline")
     if result.dtype != "float64":
         yield Hanging(Text(f"Computed in {result.dtype} (--dtype), forward and backward, as PyTorch and Keras "
                            "compute by default.", style="italic"), 0)

@@ -14,7 +14,8 @@ from ..trace import header_dict, step_to_dict
 def dumps(data, indent=None) -> str:
     """Strict JSON (no NaN or Infinity tokens), text as it is (not \\u-escaped): every
     JSON output of rnntrace (traces, gradients, surfaces, check reports) goes through here."""
-    return json.dumps(data, allow_nan=False, ensure_ascii=False, indent=indent)
+    from ..safetext import json_text
+    return json_text(json.dumps(data, allow_nan=False, ensure_ascii=False, indent=indent))
 
 
 def trace_json(trace, indent=None) -> str:

@@ -25,8 +25,10 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
 
 
 def escape(text: str) -> str:
-    """Text safe in a LaTeX paragraph or table cell."""
-    return "".join(_SPECIAL.get(ch, ch) for ch in str(text))
+    """Text safe in a LaTeX paragraph or table cell; a control character is first
+    written in its visible form (``\\x1b``, safetext), whose backslash is then escaped."""
+    from ..safetext import visible
+    return "".join(_SPECIAL.get(ch, ch) for ch in visible(text))
 
 
 def number(value: float, precision: int) -> str:

@@ -26,7 +26,8 @@ def cell(value, precision: int) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+    from ..safetext import markdown
+    return markdown(text)
 
 
 def trace_markdown(trace, steps=None, layers: Optional[Sequence[str]] = None,

@@ -14,6 +14,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ..safetext import rich_text
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, significant
 
@@ -47,10 +48,11 @@ def surface_json(result, indent: Optional[int] = None) -> str:
 
 
 def surface_csv(result) -> str:
+    from ..safetext import csv_cell
     rows = result.rows()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(rows[0]))
+    writer.writerow([csv_cell(name) for name in rows[0]])   # the names hold layer names
     for row in rows:
         writer.writerow(["" if v is None or not math.isfinite(v) else repr(_unsigned_zero(v)) for v in row.values()])
     return out.getvalue()
@@ -96,7 +98,7 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 def _header(result) -> List[Text]:
     lines = []
     if result.spec.title:
-        lines.append(Text(f"{result.spec.title}: the error surface", style="bold underline"))
+        lines.append(rich_text(f"{result.spec.title}: the error surface", style="bold underline"))
     return lines
 
 

@@ -13,16 +13,35 @@ from typing import Iterable, Optional, Tuple
 from rich.console import Console
 
 
-def draw(parts: Iterable, width: Optional[int] = None, stream=None) -> Tuple[str, Console]:
+class _TextConsole(Console):
+    """A console that draws every character of text as text: a control character or
+    escape sequence inside a title, word, label, layer name or file name is written in
+    its visible form (safetext.visible: ``\\x1b``), in the terminal and in an export,
+    whichever view put it there. Only the styles rich adds itself reach the terminal."""
+
+    def render(self, renderable, options=None):
+        from rich.segment import Segment
+        from ..safetext import visible
+        for segment in super().render(renderable, options):
+            if segment.control is None and segment.text:
+                shown = visible(segment.text, lines=True)   # the same object when all is text
+                if shown is not segment.text:
+                    segment = Segment(shown, segment.style)
+            yield segment
+
+
+def draw(parts: Iterable, width: Optional[int] = None, stream=None,
+         highlight: bool = False) -> Tuple[str, Console]:
     """``(text, console)``: the parts drawn as the terminal would show them; the console
     has recorded them for :func:`export`."""
     probe = Console(file=stream) if stream is not None else Console()
     buffer = io.StringIO()
     # emoji=False: a title or word such as ":x:" is shown as written (and rich's emoji
-    # table, a few ms of start-up, is never imported).
-    console = Console(file=buffer, record=True, width=width or probe.width,
-                      color_system=probe.color_system, force_terminal=probe.is_terminal,
-                      no_color=probe.no_color, highlight=False, soft_wrap=False, emoji=False)
+    # table, a few ms of start-up, is never imported); markup=False: so is "[red]".
+    console = _TextConsole(file=buffer, record=True, width=width or probe.width,
+                           color_system=probe.color_system, force_terminal=probe.is_terminal,
+                           no_color=probe.no_color, highlight=highlight, soft_wrap=False, emoji=False,
+                           markup=False)
     for part in parts:
         console.print(part)
     return buffer.getvalue(), console
@@ -31,5 +50,6 @@ def draw(parts: Iterable, width: Optional[int] = None, stream=None) -> Tuple[str
 def export_text(console: Console, kind: str, title: str) -> str:
     """The recorded drawing as an SVG picture or an HTML page."""
     if kind == "svg":
-        return console.export_svg(title=title, clear=False)
+        from ..safetext import visible
+        return console.export_svg(title=visible(title), clear=False)
     return console.export_html(clear=False, inline_styles=True)

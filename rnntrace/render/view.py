@@ -11,6 +11,7 @@ from typing import List, NamedTuple, Optional, Sequence
 from rich.text import Text
 
 from .chart import Chart
+from ..safetext import rich_text
 from .numbers import DEFAULT_PRECISION
 from .panels import step_panel
 from .summary import summary_table
@@ -51,7 +52,7 @@ def terminal_view(trace, view: View = View()) -> List:
     steps = chosen_steps(trace, view.steps)
     parts: List = []
     if spec.title:
-        parts.append(Text(spec.title, style="bold underline"))
+        parts.append(rich_text(spec.title, style="bold underline"))
     if spec.dtype != "float64":
         parts.append(Text(f"Computed in {spec.dtype} (--dtype): every number is rounded to {spec.dtype}, "
                           "as PyTorch and Keras compute by default.", style="italic"))

@@ -82,13 +82,19 @@ def _input_text(sheet, t: int) -> str:
 # --------------------------------------------------------------------------- Markdown
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    from ..safetext import markdown
+    return markdown(text)
+
+
+def _md_code(text: str) -> str:
+    from ..safetext import markdown_code
+    return markdown_code(text)
 
 
 def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
     lines = [f"# {'Answer key' if key else 'Exercise'}: {_md_escape(sheet.title)}", ""]
     if key:
-        lines.append(f"The exact values of `{sheet.source}`, rounded to {precision} decimals "
+        lines.append(f"The exact values of {_md_code(sheet.source)}, rounded to {precision} decimals "
                      "(≈ marks a value that only rounds to a whole number).")
     else:
         lines.append("Compute the empty cells by hand, one time step after the other. "
@@ -97,14 +103,14 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
     for i, layer in enumerate(sheet.layers, 1):
         lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
         for name, value in layer.weights:
-            lines.append(f"   - `{name}` = `{_weights_text(value)}`")
+            lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
     lines += ["", "The activation functions:", ""]
     lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
     if sheet.lexicon:
-        lines += [f"Each word is 1-of-N encoded over: {', '.join(sheet.lexicon)}.", ""]
+        lines += [f"Each word is 1-of-N encoded over: {', '.join(_md_escape(w) for w in sheet.lexicon)}.", ""]
     cols = _columns(sheet)
-    head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [f"`{c[0]}`" for c in cols]
+    head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [_md_code(c[0]) for c in cols]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---:" if h == "t" else "---" for h in head) + "|")
     for t in range(len(sheet.inputs)):
@@ -113,9 +119,9 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
         lines.append("| " + " | ".join(row) + " |")
     if not key:
         command, first = _check_command(sheet, "answers.yaml")
-        lines += ["", "Check your answers: write them in an answers file (`steps: {1: {" +
-                  ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}`) and run "
-                  f"`{command}`{first}."]
+        lines += ["", "Check your answers: write them in an answers file (" +
+                  _md_code("steps: {1: {" + ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}") +
+                  f") and run {_md_code(command)}{first}."]
     return "\n".join(lines) + "\n"
 
 
