@@ -97,6 +97,9 @@ CASES = [
     Case("startup-table", "run lstm_example.yaml (tables), against importing those and rich",
          ["{rnntrace}", "run", "{tmp}/lstm_example.yaml"],
          ["{python}", "-c", "import numpy, yaml, click, rich.console, rich.table"], target=1.2),
+    Case("page", "page lstm_example.yaml -o FILE (the interactive page), against run --format json",
+         ["{rnntrace}", "page", "{tmp}/lstm_example.yaml", "-o", "{tmp}/page.html"],
+         ["{rnntrace}", "run", "{tmp}/lstm_example.yaml", "--format", "json"], target=1.3, requires="page"),
     Case("help", "rnntrace --help, against importing click",
          ["{rnntrace}", "--help"], ["{python}", "-c", "import click"]),
     Case("jsonl-20k", f"{LONG_STEPS:,}-step LSTM ({LONG_UNITS} units, {LONG_INPUTS} inputs from a .npy) "

@@ -147,6 +147,7 @@ def main():
       rnntrace new lstm > my.yaml                 a starter spec to edit
       rnntrace check lstm_example.yaml mine.yaml  mark hand-computed answers
       rnntrace grad many_to_one.yaml --explain    backpropagation through time
+      rnntrace page lstm_example.yaml -o lstm.html  an interactive page to step through
     """
 
 
@@ -269,7 +270,8 @@ def _in_dtype(spec_obj, dtype: str):
 @click.option("--chart", "panels", flag_value="chart",
               help="Only the chart over time, no panels.")
 @click.option("--export", "export_path", metavar="FILE.svg|FILE.html",
-              help="Also write what the table view shows to an SVG picture or an HTML page.")
+              help="Also write what the table view shows to an SVG picture, or the interactive page "
+                   "(as `rnntrace page` writes it) to an HTML file.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Draw the table view this many columns wide (default: the terminal's, 80 when piped).")
 @click.option("--inputs", "inputs_text", metavar="YAML",
@@ -367,7 +369,12 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     view = View(precision=precision, explain=explain, steps=chosen_steps, layers=chosen_layers,
                 panels=True if panels == "panels" else None, chart_only=panels == "chart")
     text, drawn = draw(terminal_view(trace, view), width=width)
-    if export_kind is not None:
+    if export_kind == "html":   # the interactive page, the one kind of HTML rnntrace writes
+        from .render.page import page_html
+        whole_run = trace if kept == total else watch.run(spec_obj)   # the page has every step
+        save(export_path, page_html(whole_run, precision=precision, source=spec_obj.source),
+             f"--export {export_path}")
+    elif export_kind is not None:
         content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
         save(export_path, content, f"--export {export_path}")
     sys.stdout.write(text)
@@ -741,6 +748,57 @@ def answers(spec, ask):
     sheet = _sheet(spec, ask)
     from .render.worksheet import answers_yaml
     write(answers_yaml(sheet))
+
+
+# --------------------------------------------------------------------------- page
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", default=None, metavar="FILE.html",
+              help="Write the page to FILE.html instead of standard output.")
+@click.option("--ask", default=None, metavar="NAMES",
+              help="Practice: turn these quantities into blanks to fill in (as worksheet --ask: "
+                   "c,y, full paths such as lstm.gates.input_gate.a, or 'all').")
+@click.option("--tolerance", type=float, default=None, callback=_NOT_NEGATIVE,
+              help="Practice: right means |yours − exact| ≤ TOLERANCE·max(1, |exact|).  [default: 0.01]")
+@click.option("--inputs", "inputs_text", metavar="YAML",
+              help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
+@click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
+              help="Decimals shown (display only; every number keeps its exact value).")
+@_dtype_option
+@_allow_file_option
+def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
+    """Write SPEC's run as one interactive HTML page: step through time, click any
+    number for its arithmetic, edit a weight or an input and see what changes.
+
+    The page is one file with everything inline (no network access of any kind);
+    it opens from disk in any current browser, offline. With --ask it becomes a
+    practice sheet whose blanks are marked right or wrong as `check` marks them;
+    the exact values are in the file, so it is for practice, not for exams.
+
+    \b
+    Examples:
+      rnntrace page lstm_example.yaml -o lstm.html
+      rnntrace page lstm_example.yaml --ask c,y -o practice.html
+      rnntrace page slot_filling.yaml --inputs 'leave Taipei' -o leave.html
+      rnntrace new gru --random --seed 7 | rnntrace page - --ask h > gru.html
+    """
+    if tolerance is not None and ask is None:
+        raise RnntraceError("--tolerance marks the blanks of --ask; it needs --ask")
+    spec_obj = load(spec)
+    if inputs_text is not None:
+        from .yamlsource import parse
+        spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
+    trace = watch_finite().run(_in_dtype(spec_obj, dtype))
+    from .render.page import page_html
+    names = None
+    if ask is not None:
+        names = ask.split(",")
+    text = page_html(trace, ask=names, tolerance=tolerance, precision=precision, source=spec_obj.source)
+    if output is None or output == "-":
+        write(text)
+        return
+    save(output, text, output)
 
 
 # --------------------------------------------------------------------------- grad and surface

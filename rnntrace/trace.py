@@ -55,6 +55,20 @@ class Trace:
         data["steps"] = [step_to_dict(step) for step in self.steps]
         return data
 
+    def to_html(self, **options) -> str:
+        """The interactive page of this run (what ``rnntrace page`` writes); ``options``
+        as :func:`rnntrace.render.page.page_html` takes them (``ask``, ``tolerance``, ``precision``)."""
+        from .render.page import page_html
+        return page_html(self, **options)
+
+    def _repr_html_(self) -> str:
+        # In a notebook: the page inside an iframe of its own, so that several traces
+        # on one notebook page keep their own ids, styles and scripts.
+        import html
+        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" title="rnntrace page" '
+                'style="width: 100%; height: 720px; border: 1px solid #c9d1d9; border-radius: 6px;" '
+                'sandbox="allow-scripts"></iframe>')
+
 
 # --------------------------------------------------------------------------- to plain data
 

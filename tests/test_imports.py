@@ -89,3 +89,10 @@ def test_the_console_script_imports_only_the_command_line():
         pytest.skip("a version-manager shim, not the generated script")
     assert "pkg_resources" not in text and "importlib.metadata" not in text
     assert "from rnntrace.cli import main" in text
+
+
+def test_the_page_imports_neither_rich_nor_the_table_view(tmp_path):
+    modules = imported(["page", LSTM, "-o", str(tmp_path / "p.html")], tmp_path)
+    assert "rnntrace.render.page" in modules
+    assert loaded(modules, ("rich", "rnntrace.render.panels", "rnntrace.render.view", "rnntrace.render.chart",
+                            "torch")) == []

@@ -61,8 +61,9 @@ def test_every_module_schema_example_and_starter_is_in_the_wheel(wheel):
     expected |= {f"rnntrace/schemas/{p.name}" for p in (PACKAGE / "schemas").glob("*.json")}
     expected |= {f"rnntrace/starters/{p.name}" for p in (PACKAGE / "starters").glob("*.yaml")}
     expected |= {f"rnntrace/examples/{p.name}" for p in EXAMPLES.glob("*.yaml")}
+    expected |= {f"rnntrace/render/page_assets/{p.name}" for p in (PACKAGE / "render" / "page_assets").iterdir()}
     assert {"rnntrace/cli.py", "rnntrace/layers/lstm.py", "rnntrace/schemas/trace.json",
-            "rnntrace/examples/lstm_example.yaml"} <= expected
+            "rnntrace/examples/lstm_example.yaml", "rnntrace/render/page_assets/page.js"} <= expected
     assert sorted(expected - names) == []
 
 
@@ -85,3 +86,12 @@ def test_the_readmes_first_command_runs_from_the_installed_files(installed, tmp_
     trace = json.loads(done.stdout)
     # the lecture's cell values 3 and 7 after the first two steps (σ(90) and σ(110) are 1 in float64)
     assert [step["layers"]["lstm"]["c"] for step in trace["steps"][:2]] == [[3.0], [7.0]]
+
+
+def test_the_page_is_written_from_the_installed_files(installed, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    done = subprocess.run([sys.executable, "-m", "rnntrace", "page", "lstm_example.yaml", "-o", "lstm.html"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "lstm.html").read_text(encoding="utf-8")
+    assert "window.rnntrace" in page and "prefers-color-scheme" in page   # its script and style inline

@@ -1,0 +1,267 @@
+"""The interactive page: one self-contained HTML file for a run.
+
+The page is drawn in the browser from plain data embedded as JSON: the layers'
+descriptions (``rnntrace.layers.describe``: quantities, memory, the ``compute``
+formulas), the exact trace (``rnntrace.trace/1``), the inputs and every line of
+arithmetic that ``run --explain`` writes, made here by :mod:`rnntrace.render.explain`.
+The script (``page_assets/page.js``) has no code of its own per layer type: it draws
+each layer from its description and, when a weight or an input is edited, evaluates
+the descriptions' ``compute`` formulas step by step in float64.
+
+Which line of ``--explain`` belongs to which quantity is worked out here from the
+description alone: the line whose left-hand side is the quantity's label (with the
+unit's suffix, ``c[2]``, ``z[destination]``); an activation a = f(z) shares the line of
+its z (``z_i = … = 90 → σ(90) = 1``), and a z whose layer writes no line of its own for
+it shares the line of the activation applied to it (a linear dense layer's ``y = …``).
+What a memory quantity reads is said in a line of its own: ``<read> = <written> at step 3 = 7``.
+"""
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any, Dict, List, Optional, Sequence
+
+from .numbers import DEFAULT_PRECISION, result
+
+#: Data up to this many characters is embedded as plain JSON, readable in the file;
+#: more (a long sequence) is embedded gzipped, so that the page stays small.
+PLAIN_LIMIT = 150_000
+
+
+def _asset(name: str) -> str:
+    return resources.files("rnntrace.render").joinpath(f"page_assets/{name}").read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- explain lines → quantities
+
+def _suffixes(size: int, units: Sequence[str], u: int) -> List[str]:
+    """The ways ``--explain`` may mark unit u of a vector on the left-hand side."""
+    if size <= 1:
+        return [""]
+    out = []
+    if units and len(units) == size:
+        out.append(f"[{units[u]}]")
+    out.append(f"[{u + 1}]")
+    out.append("")        # a line for the whole vector (softmax, a concat merge)
+    return out
+
+
+def _where(desc: Dict[str, Any], lhs_index: Dict[str, int], sizes: Dict[str, int], arrow: str = "",
+           prefix: str = "", out: Optional[Dict[str, List[Optional[int]]]] = None) -> Dict[str, List[Optional[int]]]:
+    """path → the index of its line for each unit (None: no line, e.g. a memory read)."""
+    out = {} if out is None else out
+    for side, side_arrow in (("forward", "→ "), ("backward", "← ")):
+        if side in desc:
+            _where(desc[side], lhs_index, sizes, side_arrow, f"{prefix}{side}.", out)
+    quantities = desc["quantities"]
+    for q in quantities:
+        path = prefix + q["path"]
+        size = sizes.get(path, 0)
+        if q["kind"] == "memory":
+            out[path] = [None] * size
+            continue
+        # "h = relu(z)" and "h (concat)" are written "h" on the left of their line
+        names = [q["label"], q["label"].split(" = ")[0], q["label"].split(" (")[0]]
+        found: List[Optional[int]] = []
+        for u in range(size):
+            hit = None
+            for suffix in _suffixes(size, desc.get("units") or (), u):
+                for name in names:
+                    hit = lhs_index.get(f"{arrow}{name}{suffix}")
+                    if hit is not None:
+                        break
+                if hit is not None:
+                    break
+            found.append(hit)
+        compute = q.get("compute") or {}
+        if None in found and compute.get("op") == "apply" and isinstance(compute.get("of"), str):
+            of = out.get(prefix + compute["of"], [])      # a = f(z): z's line shows both
+            found = [h if h is not None else (of[u] if u < len(of) else None) for u, h in enumerate(found)]
+        out[path] = found
+    for q in quantities:                     # z with no line of its own: the line of f(z)
+        compute = q.get("compute") or {}
+        of = compute.get("of")
+        if compute.get("op") == "apply" and isinstance(of, str) and None in out.get(prefix + of, [None]):
+            mine, theirs = out[prefix + q["path"]], out[prefix + of]
+            out[prefix + of] = [t if t is not None else (mine[u] if u < len(mine) else None)
+                                for u, t in enumerate(theirs)]
+    return out
+
+
+def _flat_sizes(record: Dict[str, Any], prefix: str = "", out=None) -> Dict[str, int]:
+    out = {} if out is None else out
+    for key, value in record.items():
+        if isinstance(value, dict):
+            _flat_sizes(value, f"{prefix}{key}.", out)
+        elif isinstance(value, list):
+            out[prefix + key] = len(value)
+    return out
+
+
+def _memory_lines(desc: Dict[str, Any], record: Dict[str, Any], t: int, T: int, precision: int,
+                  prefix: str = "") -> Dict[str, List[str]]:
+    """What each memory quantity read at step t, one line per unit:
+    ``<read> = <written> at step 3 = 6.9998`` (``<read> = the initial value = 0`` at step 1)."""
+    out: Dict[str, List[str]] = {}
+    for side in ("forward", "backward"):
+        if side in desc:
+            out.update(_memory_lines(desc[side], record, t, T, precision, f"{prefix}{side}."))
+    for m in desc.get("memory", ()):
+        path = prefix + m["read"]
+        values = _lookup(record, path)
+        if values is None:
+            continue
+        size = len(values)
+        lines = []
+        for u, v in enumerate(values):
+            s = f"[{u + 1}]" if size > 1 else ""
+            v_text = "overflow" if v is None else result(v, precision)
+            if prefix.startswith("backward"):      # it reads x_T … x_1: its last step was t + 1
+                origin = "the initial value" if t == T else f"{m['written']} at step {t + 1}"
+            else:
+                origin = "the initial value" if t == 1 else f"{m['written']} at step {t - 1}"
+            lines.append(f"{m['read']}{s} = {origin} = {v_text}")
+        out[path] = lines
+    return out
+
+
+def _lookup(record: Dict[str, Any], path: str):
+    current: Any = record
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def _hint(line: str, value: Optional[float], precision: int) -> str:
+    """The line of arithmetic with the asked value left out: ``h = h(c)·o = 6.9995·1 = ?``."""
+    if value is None:
+        return line
+    shown = re.escape(result(value, precision))
+    match = re.search(rf" = {shown}(?=$| →| \()", line[line.find(" = ") + 3:] if " = " in line else line)
+    if match is None:
+        return line
+    start = line.find(" = ") + 3 + match.start()
+    return line[:start] + " = ?"
+
+
+# --------------------------------------------------------------------------- the data block
+
+def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[float] = None,
+              precision: int = DEFAULT_PRECISION, source: Optional[str] = None) -> Dict[str, Any]:
+    """Everything the page shows, as plain data (JSON-ready)."""
+    from ..layers import describe
+    from .explain import as_text, legend, record_lines
+    spec = trace.spec
+    data = trace.to_dict()
+    descriptions = [describe(layer) for layer in spec.layers]
+    explain_steps: List[List[List[str]]] = []
+    where_by_layer: List[Optional[Dict[str, Any]]] = [None] * len(spec.layers)
+    where_steps: List[Dict[int, Any]] = [dict() for _ in spec.layers]
+    memory: List[List[Dict[str, List[str]]]] = []
+    for step, step_dict in zip(trace, data["steps"]):
+        x = step.x
+        per_layer, per_memory = [], []
+        for i, (layer, desc) in enumerate(zip(spec.layers, descriptions)):
+            record = step.layers[layer.name]
+            record_dict = step_dict["layers"][layer.name]
+            lines = record_lines(layer, record, x, precision)
+            texts = [as_text([line]) for line in lines]
+            lhs_index: Dict[str, int] = {}
+            for k, (lhs, _) in enumerate(lines):
+                lhs_index.setdefault(lhs, k)
+            where = _where(desc, lhs_index, _flat_sizes(record_dict))
+            if where_by_layer[i] is None:
+                where_by_layer[i] = where
+            elif where != where_by_layer[i]:
+                where_steps[i][step.t] = where
+            per_layer.append(texts)
+            per_memory.append(_memory_lines(desc, record_dict, step.t, len(trace), precision))
+            x = record.output
+        explain_steps.append(per_layer)
+        memory.append(per_memory)
+    page: Dict[str, Any] = {
+        "title": spec.title or source or "rnntrace",
+        "source": source or spec.source,
+        "precision": precision,
+        "inputs": spec.inputs.tolist(),
+        "tokens": list(spec.tokens) if spec.tokens else None,
+        "lexicon": (list(spec.lexicon.words) + (["other"] if spec.lexicon.other else []))
+        if spec.lexicon is not None else None,
+        "layers": descriptions,
+        "trace": data,
+        "explain": {"legend": [legend(layer) for layer in spec.layers],
+                    "lines": explain_steps, "where": where_by_layer,
+                    "where_steps": [{str(t): w for t, w in ws.items()} for ws in where_steps],
+                    "memory": memory},
+        "practice": None,
+    }
+    if ask is not None:
+        page["practice"] = _practice(trace, data, page, ask, tolerance, precision)
+    return page
+
+
+def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
+    from ..answers import DEFAULT_TOLERANCE, Reference
+    from ..worksheet import resolve_ask
+    reference = Reference.from_trace(trace, page["source"])
+    asked = resolve_ask(list(ask), trace.spec, reference)
+    names = [layer.name for layer in trace.spec.layers]
+    hints: Dict[str, Dict[str, List[str]]] = {}
+    for path in asked:
+        layer, _, inner = path.partition(".")
+        per_step = {}
+        for t, step in enumerate(data["steps"], start=1):
+            values = reference.steps[t - 1][path]
+            texts = []
+            for u, v in enumerate(values):
+                line = _line_for(page, t, layer, inner, u) if layer in names else None
+                if path == "y":
+                    line = _line_for(page, t, names[-1], page["layers"][-1]["output"], u)
+                texts.append(_hint(line, v, precision) if line else "")
+            per_step[str(t)] = texts
+        hints[path] = per_step
+    return {"ask": list(asked), "tolerance": DEFAULT_TOLERANCE if tolerance is None else float(tolerance),
+            "hints": hints}
+
+
+def _line_for(page, t: int, layer_name: str, path: str, u: int) -> Optional[str]:
+    names = [d["name"] for d in page["layers"]]
+    i = names.index(layer_name)
+    explain = page["explain"]
+    where = explain["where_steps"][i].get(str(t)) or explain["where"][i]
+    index = (where.get(path) or [None] * (u + 1))
+    k = index[u] if u < len(index) else None
+    if k is None:
+        lines = explain["memory"][t - 1][i].get(path)
+        return lines[u] if lines and u < len(lines) else None
+    return explain["lines"][t - 1][i][k]
+
+
+def _script_json(data: Dict[str, Any]) -> str:
+    """JSON that is safe inside <script>: no "<" at all (so no "</script>" or "<!--",
+    which would end or confuse the element; "<" can only be inside a string, where
+    \\u003c means the same) and no U+2028/U+2029 (line ends to older JavaScript)."""
+    from .json import dumps
+    return dumps(data).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[float] = None,
+              precision: int = DEFAULT_PRECISION, source: Optional[str] = None) -> str:
+    """The whole page: HTML with the style, the data and the script inline."""
+    import html
+    data = page_data(trace, ask, tolerance, precision, source)
+    text, encoding = _script_json(data), "json"
+    if len(text) > PLAIN_LIMIT:
+        # A long run's data repeats itself (the same keys and lines at every step):
+        # gzip makes 1,000 steps a fraction of the size; the browser unpacks it with
+        # its own DecompressionStream.
+        import base64
+        import gzip
+        text = base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+        encoding = "gzip+base64"
+    parts = {"title": html.escape(data["title"]), "style": _asset("page.css"),
+             "data": text, "encoding": encoding, "script": _asset("page.js")}
+    # one pass, so that a title holding "{{script}}" stays text
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))
