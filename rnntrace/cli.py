@@ -142,7 +142,7 @@ def main():
     \b
     Examples:
       rnntrace run lstm_example.yaml              the lecture's LSTM unit, step by step
-      rnntrace run lstm_example.yaml --format json | jq .steps[3].y
+      rnntrace run lstm_example.yaml --format json | jq '.steps[3].y'
       rnntrace examples                           the bundled example specs
       rnntrace new lstm > my.yaml                 a starter spec to edit
       rnntrace check lstm_example.yaml mine.yaml  mark hand-computed answers
@@ -218,6 +218,50 @@ def save(path: str, text: str, label: str) -> None:
         raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
 
+class _OutputFile:
+    """``-o FILE``: standard output goes to a new file beside FILE, which replaces FILE
+    only when the command has finished, so an error never leaves half an output (and an
+    old FILE stays as it was)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self):
+        import tempfile
+        folder = Path(self.path).parent
+        try:
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{Path(self.path).name}.", dir=folder)
+        except OSError as exc:
+            raise RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}") from None
+        self.file = os.fdopen(handle, "w", encoding="utf-8")
+        self.stdout, sys.stdout = sys.stdout, self.file
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        sys.stdout = self.stdout
+        self.file.close()
+        if kind is None:
+            try:
+                os.chmod(self.temporary, 0o666 & ~_umask())
+                os.replace(self.temporary, self.path)
+                return False
+            except OSError as exc:
+                value = RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}")
+        try:
+            os.unlink(self.temporary)
+        except OSError:
+            pass
+        if kind is None:
+            raise value
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _finite(positive: bool):
     """A click callback for a number option: finite, and above 0 (positive) or at least 0."""
     expected = "a positive number" if positive else "a number of 0 or more"
@@ -231,6 +275,53 @@ def _finite(positive: bool):
 
 
 _POSITIVE, _NOT_NEGATIVE = _finite(True), _finite(False)
+
+
+# --------------------------------------------------------------------------- shell completion
+# After `eval "$(_RNNTRACE_COMPLETE=bash_source rnntrace)"` (zsh_source, fish_source for
+# those shells), Tab completes file names, the bundled examples' names and new's types.
+
+def _complete_files(ctx, param, incomplete):
+    """A file: the shell completes it as it completes any file name."""
+    from click.shell_completion import CompletionItem
+    return [CompletionItem(incomplete, type="file")]
+
+
+def _example_names(incomplete: str):
+    from .bundled import examples_dir
+    if "/" in incomplete or os.sep in incomplete:
+        return []
+    return sorted(p.name for p in examples_dir().glob("*.yaml") if p.name.startswith(incomplete))
+
+
+def _complete_spec(ctx, param, incomplete):
+    """SPEC: a file, or the name of a bundled example."""
+    from click.shell_completion import CompletionItem
+    items = [CompletionItem(incomplete, type="file")]
+    names = _example_names(incomplete)
+    if names and os.environ.get("_RNNTRACE_COMPLETE", "").startswith("bash"):
+        # bash completes file names itself only when nothing else was offered: with
+        # examples offered, the files of the folder that match are named here as well.
+        folder, _, start = incomplete.rpartition("/")
+        try:
+            entries = sorted(os.scandir(folder or "."), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        names = list(dict.fromkeys(
+            [e.name + ("/" if e.is_dir() else "") for e in entries
+             if e.name.startswith(start) and (start.startswith(".") or not e.name.startswith("."))] + names))
+    return items + [CompletionItem(name) for name in names]
+
+
+def _complete_example(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+    return [CompletionItem(name) for name in _example_names(incomplete)]
+
+
+def _complete_type(ctx, param, incomplete):
+    from click.shell_completion import CompletionItem
+    from .starters import TYPES
+    return [CompletionItem(name) for name in TYPES if name.startswith(incomplete)]
 
 
 def _dtype_option(f):
@@ -251,7 +342,7 @@ def _in_dtype(spec_obj, dtype: str):
 # --------------------------------------------------------------------------- run
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
               help="table: panels for reading; json/jsonl: the exact trace; csv: one row per step; "
@@ -269,7 +360,7 @@ def _in_dtype(spec_obj, dtype: str):
               help="One panel per step even for a long sequence (over 50 steps the chart is shown instead).")
 @click.option("--chart", "panels", flag_value="chart",
               help="Only the chart over time, no panels.")
-@click.option("--export", "export_path", metavar="FILE.svg|FILE.html",
+@click.option("--export", "export_path", metavar="FILE.svg|FILE.html", shell_complete=_complete_files,
               help="Also write what the table view shows to an SVG picture, or the interactive page "
                    "(as `rnntrace page` writes it) to an HTML file.")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
@@ -278,10 +369,12 @@ def _in_dtype(spec_obj, dtype: str):
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
 @click.option("--indent", type=click.IntRange(0, 8), default=None,
               help="Indent JSON output by this many spaces.")
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
+              help="Write the output to FILE instead of standard output (the table view without colour).")
 @_dtype_option
 @_allow_file_option
 def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, width, inputs_text,
-        indent, dtype):
+        indent, dtype, output):
     """Run SPEC step by step and show every gate, cell and output.
 
     SPEC is a YAML file, `-` for standard input, or the name of a bundled example.
@@ -294,7 +387,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
       rnntrace run slot_filling.yaml --inputs 'leave Taipei on November 2nd'
       rnntrace run lstm_example.yaml --export lstm.svg
       rnntrace run lstm_example.yaml --format latex > key.tex
-      rnntrace run my_rnn.yaml --format json > trace.json
+      rnntrace run my_rnn.yaml --format json -o trace.json
       rnntrace run my_rnn.yaml --dtype float32      # rounded as PyTorch rounds
       cat my_rnn.yaml | rnntrace run - --format jsonl | head -3
       rnntrace run class/spec.yaml --allow-file data/   # inputs from data/
@@ -319,6 +412,17 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
     spec_obj = _in_dtype(spec_obj, dtype)
+    if output is not None and output != "-":
+        with _OutputFile(output):
+            _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path,
+                 export_kind, width, indent, to_file=True)
+    else:
+        _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path,
+             export_kind, width, indent)
+
+
+def _run(spec_obj, spec, fmt, explain, steps_text, layer_names, precision, panels, export_path, export_kind,
+         width, indent, to_file=False):
     from . import engine
     from .limits import check_held
     whole = any(layer.type == "bidirectional" for layer in spec_obj.layers)   # read before the first step
@@ -368,7 +472,7 @@ def run(spec, fmt, explain, steps_text, layer_names, precision, panels, export_p
     from .render.view import View, terminal_view
     view = View(precision=precision, explain=explain, steps=chosen_steps, layers=chosen_layers,
                 panels=True if panels == "panels" else None, chart_only=panels == "chart")
-    text, drawn = draw(terminal_view(trace, view), width=width)
+    text, drawn = draw(terminal_view(trace, view), width=width, stream=sys.stdout if to_file else None)
     if export_kind == "html":   # the interactive page, the one kind of HTML rnntrace writes
         from .render.page import page_html
         whole_run = trace if kept == total else watch.run(spec_obj)   # the page has every step
@@ -401,39 +505,55 @@ def _chosen_run(spec_obj, chosen, watch):
 # --------------------------------------------------------------------------- validate
 
 @main.command()
-@click.argument("spec")
+@click.argument("specs", metavar="SPEC...", nargs=-1, required=True, shell_complete=_complete_spec)
 @_allow_file_option
-def validate(spec):
-    """Load and check SPEC without running it.
+def validate(specs):
+    """Load and check each SPEC without running it.
 
-    Exits 0 and says what the network is when the spec is valid; otherwise prints
-    one line naming the file, line, column and key path, and exits 2.
+    Says, for each valid spec, what the network is; for each spec that is not, prints
+    one line on standard error naming the file, line, column and key path. Exits 2
+    if any spec is not valid.
 
     \b
-    Example:
+    Examples:
       rnntrace validate my_lstm.yaml
+      rnntrace validate class/*.yaml            # a whole class's specs, one line each
     """
     from .spec import parameter_count
-    s = load(spec)
-    layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
-                       f"{parameter_count(layer)} parameters)" for layer in s.layers)
-    steps, inputs = len(s.inputs), s.input_size
-    lines = [f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} input{'s' if inputs != 1 else ''}; "
-             f"{layers}"]   # s.source: <stdin> for -
-    for layer in s.layers:   # where packed weights went: each gate's rows or columns
-        for name, part in ((layer.name, layer),) if layer.type != "bidirectional" else \
-                ((f"{layer.name}.forward", layer.forward), (f"{layer.name}.backward", layer.backward)):
-            packing = getattr(part, "packed", None)
-            if packing is not None:
-                first, *rest = packing.lines()
-                lines += [f"{name}: {first}"] + rest
-    write("\n".join(lines))
+    if list(specs).count("-") > 1:
+        raise RnntraceError("standard input (-) can be read only once")
+    bad = 0
+    for spec in specs:
+        try:
+            s = load(spec)
+        except RnntraceError as exc:
+            if len(specs) == 1:
+                raise
+            bad += 1
+            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            continue
+        layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
+                           f"{parameter_count(layer)} parameters)" for layer in s.layers)
+        steps, inputs = len(s.inputs), s.input_size
+        lines = [f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
+                 f"input{'s' if inputs != 1 else ''}; {layers}"]   # s.source: <stdin> for -
+        for layer in s.layers:   # where packed weights went: each gate's rows or columns
+            for name, part in ((layer.name, layer),) if layer.type != "bidirectional" else \
+                    ((f"{layer.name}.forward", layer.forward), (f"{layer.name}.backward", layer.backward)):
+                packing = getattr(part, "packed", None)
+                if packing is not None:
+                    first, *rest = packing.lines()
+                    lines += [f"{name}: {first}"] + rest
+        write("\n".join(lines))
+    if bad:
+        click.echo(f"Error: {bad} of {len(specs)} specs are not valid (see above)", err=True)
+        click.get_current_context().exit(EXIT_USAGE)
 
 
 # --------------------------------------------------------------------------- examples
 
 @main.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_example)
 def examples(name):
     """List the bundled example specs, one line each with what it shows; with NAME,
     print that example's text, to copy and edit.
@@ -452,9 +572,9 @@ def examples(name):
 # --------------------------------------------------------------------------- check
 
 @main.command()
-@click.argument("spec")
-@click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True)
-@click.option("--key", "key_path", metavar="KEY.yaml", default=None,
+@click.argument("spec", shell_complete=_complete_spec)
+@click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True, shell_complete=_complete_files)
+@click.option("--key", "key_path", metavar="KEY.yaml", default=None, shell_complete=_complete_files,
               help="Grade against this answer key (what `rnntrace answers` writes): its questions are "
                    "the ones scored, an unanswered one is wrong, other answers are ignored, and its "
                    "tolerance is used.")
@@ -558,7 +678,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
 # --------------------------------------------------------------------------- new
 
 @main.command()
-@click.argument("type_name", metavar="TYPE")
+@click.argument("type_name", metavar="TYPE", shell_complete=_complete_type)
 @click.option("--random", "randomly", is_flag=True,
               help="A fresh exercise: small integer weights and inputs that keep the hand "
                    "arithmetic exact.")
@@ -589,17 +709,17 @@ def new(type_name, randomly, seed):
 # --------------------------------------------------------------------------- import-torch
 
 @main.command("import-torch")
-@click.argument("weights", metavar="FILE.pt")
+@click.argument("weights", metavar="FILE.pt", shell_complete=_complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
-@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True,
-              help="nn.RNN's nonlinearity (a state_dict does not record it).")
+@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
+              help="nn.RNN's nonlinearity (a state_dict does not record it).  [default: tanh, said on stderr]")
 @click.option("--activation", type=click.Choice(["linear", "sigmoid", "tanh", "relu", "softmax"]),
               default="linear", show_default=True, help="What follows the last nn.Linear.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
 @click.option("--title", default=None, help="The spec's title.")
-@click.option("-o", "--output", default=None, metavar="FILE",
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
               help="Write the spec to FILE instead of standard output.")
 def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, output):
     """Turn the weights of a PyTorch model (nn.RNN, nn.LSTM, nn.GRU, nn.Linear; stacked
@@ -615,7 +735,6 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax --labels dest,time,other | rnntrace run -
     """
     from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
-    from .spec import spec_from_dict
     inputs = None
     if inputs_text is not None:
         from .yamlsource import parse
@@ -623,10 +742,15 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         if inputs is None:
             raise RnntraceError("--inputs: expected a list of steps, found nothing")
     state = load_torch_weights(weights)
-    spec = spec_from_state_dict(state, inputs=inputs, title=title, nonlinearity=nonlinearity,
-                                activation=activation,
+    spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
+                                nonlinearity=nonlinearity or "tanh", activation=activation,
                                 labels=None if labels is None else [x.strip() for x in labels.split(",")])
-    spec_from_dict(spec, source=weights)     # what is written is a valid spec
+    rnns = [layer.name for layer in spec.layers
+            if "elman" in (layer.type, getattr(getattr(layer, "forward", None), "type", None))]
+    if rnns and nonlinearity is None:
+        # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
+        click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
+                   "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
     comment = f"Imported from {Path(weights).name}: weights as the model holds them."
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
@@ -698,26 +822,43 @@ def _ask_option(f):
                              "Default: each layer's memory and output.")(f)
 
 
-def _sheet(spec, ask):
+def _sheet(spec, ask, steps_text=None, worked_text=None):
     spec_obj = load(spec)
     from . import engine
     from .limits import check_held
+    from .render.selection import parse_steps
     from .worksheet import build_sheet
     check_held(spec_obj, len(spec_obj.inputs), "A sheet is for a short sequence.")
     names = ask.split(",") if ask is not None else None
-    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source)   # <stdin> for -
+    total = len(spec_obj.inputs)
+    steps = parse_steps(steps_text, total)
+    try:
+        worked = parse_steps(worked_text, total)
+    except RnntraceError as exc:       # the same grammar, named as the option it came from
+        raise RnntraceError(str(exc).replace("--steps", "--worked", 1)) from None
+    return build_sheet(spec_obj, engine.run(spec_obj), names, source=spec_obj.source,   # <stdin> for -
+                       steps=steps, worked=worked)
+
+
+def _steps_option(f):
+    return click.option("--steps", "steps_text", default=None, metavar="T|A:B",
+                        help="Ask for these steps only: 3, 2:4, or a list such as 1,3:4. The steps before "
+                             "the last one asked are given; the ones after it are left out.")(f)
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
               show_default=True, help="Markdown, or a LaTeX fragment to paste into a document.")
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
 @click.option("--precision", type=click.IntRange(0, 17), default=4, show_default=True,
               help="Decimals shown in the key (display only).")
+@_steps_option
+@click.option("--worked", "worked_text", default=None, metavar="T",
+              help="Fill in these steps as worked examples, their arithmetic written out: 1, or 1:2.")
 @_allow_file_option
-def worksheet(spec, ask, fmt, key, precision):
+def worksheet(spec, ask, fmt, key, precision, steps_text, worked_text):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
 
@@ -726,17 +867,19 @@ def worksheet(spec, ask, fmt, key, precision):
       rnntrace worksheet lstm_example.yaml --ask c,y > sheet.md
       rnntrace worksheet lstm_example.yaml --ask c,y --key > key.md
       rnntrace worksheet my_gru.yaml --format latex --ask h > sheet.tex
+      rnntrace worksheet lstm_example.yaml --ask all --worked 1 --steps 2:3
     """
-    sheet = _sheet(spec, ask)
+    sheet = _sheet(spec, ask, steps_text, worked_text)
     from .render import worksheet as show
     write((show.latex if fmt == "latex" else show.markdown)(sheet, key=key, precision=precision))
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
+@_steps_option
 @_allow_file_option
-def answers(spec, ask):
+def answers(spec, ask, steps_text):
     """Write the answers file of SPEC, filled with the exact values, in the format
     `rnntrace check` reads: an answer key that is itself checkable.
 
@@ -744,8 +887,9 @@ def answers(spec, ask):
     Examples:
       rnntrace answers lstm_example.yaml --ask c,y > key.yaml
       rnntrace check lstm_example.yaml key.yaml      # every answer right
+      rnntrace answers lstm_example.yaml --ask all --steps 2:3   # the key of a sheet with --steps 2:3
     """
-    sheet = _sheet(spec, ask)
+    sheet = _sheet(spec, ask, steps_text)
     from .render.worksheet import answers_yaml
     write(answers_yaml(sheet))
 
@@ -836,7 +980,7 @@ def _clip_options(f):
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people; json (rnntrace.grad/1) for other tools.")
 @click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
@@ -863,7 +1007,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
       rnntrace grad many_to_one.yaml --explain
       rnntrace grad clip_norm.yaml --no-clip          # the step that jumps far
       rnntrace grad clip_norm.yaml                    # the same step, clipped
-      rnntrace grad slot_filling_train.yaml --format json | jq .norm
+      rnntrace grad slot_filling_train.yaml --format json | jq '.norm'
       rnntrace grad many_to_one.yaml --dtype float32  # PyTorch's rounding
       rnntrace grad lstm_upstream.yaml                # upstream given, no loss
     """
@@ -888,7 +1032,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
 
 
 @main.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=_complete_spec)
 @click.option("--param", "param_text", required=True, metavar="NAME[i,j]",
               help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")
 @click.option("--range", "range_text", required=True, metavar="A:B:N", help="N values from A to B, e.g. 0.9:1.1:41.")

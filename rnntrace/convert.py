@@ -1,6 +1,8 @@
 """PyTorch weights as a spec: a ``state_dict`` of ``nn.RNN``, ``nn.LSTM``, ``nn.GRU``
-and ``nn.Linear`` modules becomes a spec dict in the v1 format (DESIGN §2), which
-:func:`rnntrace.spec.spec_from_dict` accepts and :func:`spec_to_yaml` writes as a file.
+and ``nn.Linear`` modules becomes a spec: :func:`spec_from_state_dict` returns the
+validated :class:`rnntrace.spec.Spec`, which ``rnntrace.run`` runs, and
+:func:`spec_data_from_state_dict` the plain data it is read from (the v1 format, as
+YAML would load it); :func:`spec_to_yaml` writes either as a file.
 
 PyTorch keeps the weights of all gates of a layer in one matrix, stacked by rows
 (H = hidden size; ``_l{k}`` is the k-th stacked layer, ``_reverse`` the backward
@@ -326,13 +328,21 @@ def default_names(layers: Sequence[Mapping[str, Any]]) -> List[str]:
     return names
 
 
-def spec_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
-                         names: Optional[Sequence[str]] = None, kind: Any = None,
-                         nonlinearity: Any = None, activation: Any = None,
-                         labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
-    """A spec dict (DESIGN §2) for the modules of a PyTorch ``state_dict`` (or of a
-    module, whose nn.RNN nonlinearities are then read off it), stacked in the order
-    of the state dict.
+def spec_from_state_dict(model: Any, *, source: str = "<state_dict>", **options: Any):
+    """The :class:`rnntrace.spec.Spec` of a PyTorch ``state_dict`` (or module), ready
+    for ``rnntrace.run``: :func:`spec_data_from_state_dict`'s data, validated as a spec
+    read from ``source`` (the name its errors give). The options are that function's."""
+    from .spec import spec_from_dict
+    return spec_from_dict(spec_data_from_state_dict(model, **options), source=source)
+
+
+def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
+                              names: Optional[Sequence[str]] = None, kind: Any = None,
+                              nonlinearity: Any = None, activation: Any = None,
+                              labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
+    """A spec as plain data (the v1 format) for the modules of a PyTorch ``state_dict``
+    (or of a module, whose nn.RNN nonlinearities are then read off it), stacked in the
+    order of the state dict.
 
     - ``inputs``: the sequence, T × input size (a 1-D sequence for input size 1). Left
       out, one step of zeros stands in, so that the spec runs; put the real inputs in.
@@ -424,13 +434,19 @@ def _inputs(inputs: Any, size: int) -> List[List[float]]:
 
 # --------------------------------------------------------------------------- writing
 
-def spec_to_yaml(spec: Mapping[str, Any], comment: Optional[str] = None) -> str:
-    """The spec as YAML text that reads back to the same float64 numbers.
+def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
+    """The spec (a :class:`~rnntrace.spec.Spec` made from data, or the data itself) as
+    YAML text that reads back to the same float64 numbers.
 
     PyYAML writes a float with ``repr``, the shortest text that reads back to the same
     double; weights go one matrix row per line. ``comment`` opens the file as ``#`` lines.
     """
     import yaml
+    document = getattr(spec, "document", None)
+    if not isinstance(spec, Mapping):
+        if document is None or not isinstance(document.data, Mapping):
+            raise ConvertError("spec_to_yaml writes a spec made from data (spec_from_state_dict) or that data")
+        spec = document.data
 
     def plain(value):
         if isinstance(value, Mapping):

@@ -315,6 +315,10 @@ class _Builder:
                     value = self.scalar(event)
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, place, 1)
+                if value.__class__ is str and " " in value:
+                    top = stack[-1] if stack else None
+                    if top is None or top.data.__class__ is list or top.key is not None:   # not a key
+                        place = _word_places(event, value, place)
                 self.add(value, place, 1, event)
             elif kind is SeqStart or kind is MapStart:
                 self.open(event, [] if kind is SeqStart else {})
@@ -407,6 +411,19 @@ class _Builder:
                 raise self.error(f"the tag {tag!r} does not fit {value!r}", event.start_mark, self.here())
             return result
         raise self.error(f"the tag {tag!r} is not allowed in {self.within}", event.start_mark, self.here())
+
+
+def _word_places(event, value: str, place: Position) -> Union[Place, Position]:
+    """A one-line text of several words (``inputs: arrive Taipei on November 2nd``) gets
+    a place per word, as a list's items have, so that an error about its third word
+    points at that word's column. Only where each character of the value stands at its
+    own column (plain, or quoted without escapes); otherwise the text's own place."""
+    start, end = event.start_mark, event.end_mark
+    quote = 1 if event.style in ("'", '"') else 0
+    if start.line != end.line or end.column - start.column != len(value) + 2 * quote:
+        return place
+    line, column = place
+    return Place(line, column, [(line, column + quote + m.start()) for m in re.finditer(r"\S+", value)])
 
 
 def plain_scalar(value: str) -> Any:

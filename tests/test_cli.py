@@ -160,6 +160,86 @@ def test_validate_a_bad_spec_exits_2_with_one_line(tmp_path):
     assert f"{path}:4:" in result.stderr and "layers[0].W" in result.stderr
 
 
+def test_validate_reports_each_of_several_specs(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(BASIC)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASIC.replace("type: elman", "type: elmn"))
+    result = invoke("validate", str(good), str(bad), "gru.yaml", str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        f"{good}: valid: 2 steps of 2 inputs; hidden (elman, 2 out, 10 parameters), "
+        "output (dense, 2 out, 6 parameters)",
+        "gru.yaml: valid: 4 steps of 2 inputs; gru (gru, 1 out, 13 parameters)"]   # 3 blocks of W, U, b
+    errors = result.stderr.splitlines()
+    assert len(errors) == 3
+    assert errors[0].startswith(f"Error: {bad}:4:") and "did you mean 'elman'?" in errors[0]
+    assert errors[1].startswith(f"Error: {tmp_path / 'missing.yaml'}: no such file")
+    assert errors[2] == "Error: 2 of 4 specs are not valid (see above)"
+    both = invoke("validate", str(good), "gru.yaml")
+    assert both.exit_code == 0 and both.stderr == "" and len(both.stdout.splitlines()) == 2
+    assert invoke("validate", "-", "-", input=BASIC).exit_code == 2
+
+
+def test_run_output_file(tmp_path):
+    target = tmp_path / "trace.json"
+    result = invoke("run", "basic_rnn.yaml", "--format", "json", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(target.read_text())["steps"][2]["y"] == [32.0, 32.0]     # the lecture's 4, 12, 32
+    table = tmp_path / "table.txt"
+    assert invoke("run", "basic_rnn.yaml", "--output", str(table)).exit_code == 0
+    assert "Step 3 of 3" in table.read_text()
+    lines = tmp_path / "trace.jsonl"
+    assert invoke("run", "basic_rnn.yaml", "--format", "jsonl", "-o", str(lines)).exit_code == 0
+    assert len(lines.read_text().splitlines()) == 1 + 3
+    # an error leaves an existing file as it was, and no file behind
+    result = invoke("run", "basic_rnn.yaml", "--steps", "9", "-o", str(target))
+    assert result.exit_code == 2 and json.loads(target.read_text())["steps"][2]["y"] == [32.0, 32.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.txt", "trace.json", "trace.jsonl"]
+    result = invoke("run", "basic_rnn.yaml", "-o", str(tmp_path / "no" / "such" / "folder.txt"))
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "cannot write" in result.stderr
+    assert "Step 1" in invoke("run", "basic_rnn.yaml", "-o", "-").stdout          # - is standard output
+
+
+def test_run_output_file_has_no_colour_when_run_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="80")
+
+    def on_a_terminal(*args):
+        leader, follower = pty.openpty()
+        done = subprocess.run([sys.executable, "-m", "rnntrace", "run", "basic_rnn.yaml", *args],
+                              stdout=follower, stderr=subprocess.PIPE, env=env, timeout=60)
+        os.close(follower)
+        seen = b""
+        try:
+            while chunk := os.read(leader, 65536):
+                seen += chunk
+        except OSError:        # the terminal's other end is closed: all read
+            pass
+        os.close(leader)
+        assert done.returncode == 0, done.stderr
+        return seen.decode()
+
+    assert "\x1b[" in on_a_terminal()                          # the terminal gets colour
+    table = tmp_path / "table.txt"
+    assert on_a_terminal("-o", str(table)) == ""
+    assert "\x1b[" not in table.read_text() and "Step 3 of 3" in table.read_text()
+
+
+def test_jq_filters_in_the_help_are_quoted():
+    # zsh would glob .steps[3].y: every filter in the help is in quotes
+    import re
+    for path in [()] + [p for p in all_commands()]:
+        text = invoke(*path, "--help").stdout
+        for filter_ in re.findall(r"\| jq (\S+)", text):
+            assert filter_.startswith("'") and filter_.endswith("'"), (path, filter_)
+    assert "jq '.steps[3].y'" in invoke("--help").stdout
+
+
 def test_validate_bundled_examples_by_name():
     for name in ("lstm_example.yaml", "slot_filling", "jordan.yaml"):
         result = invoke("validate", name)

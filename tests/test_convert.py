@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from rnntrace import engine
-from rnntrace.convert import ConvertError, recurrent_layers, spec_from_state_dict, spec_to_yaml
+from rnntrace.convert import (ConvertError, recurrent_layers, spec_data_from_state_dict, spec_from_state_dict,
+                              spec_to_yaml)
 from rnntrace.errors import RnntraceError
 from rnntrace.spec import load_spec, spec_from_dict, spec_from_text
 
@@ -57,7 +58,7 @@ def test_gru_candidate_b_h_is_multiplied_by_the_reset_gate():
     # One unit, x = 0, h_0 = 0: z_n = b_in + r·b_hn with r = σ(b_ir + b_hr).
     state = {"weight_ih_l0": np.zeros((3, 1)), "weight_hh_l0": np.zeros((3, 1)),
              "bias_ih_l0": np.array([1.0, 0.0, 0.5]), "bias_hh_l0": np.array([-1.0, 0.0, 2.0])}
-    trace = engine.run(spec_from_dict(spec_from_state_dict(state, inputs=[0.0])))
+    trace = engine.run(spec_from_state_dict(state, inputs=[0.0]))
     gates = trace[0].layers["gru"].gates
     r = 1 / (1 + math.exp(-(1.0 - 1.0)))      # σ(0) = 0.5
     assert gates["reset_gate"].a[0] == pytest.approx(0.5, abs=1e-15)
@@ -69,7 +70,7 @@ def test_gru_candidate_b_h_is_multiplied_by_the_reset_gate():
 def test_rnn_biases_sum_and_nonlinearity_becomes_activation():
     state = {"weight_ih_l0": np.array([[2.0]]), "weight_hh_l0": np.array([[0.5]]),
              "bias_ih_l0": np.array([-3.0]), "bias_hh_l0": np.array([1.0])}
-    spec = spec_from_state_dict(state, inputs=[1.0, 4.0], nonlinearity="relu")
+    spec = spec_data_from_state_dict(state, inputs=[1.0, 4.0], nonlinearity="relu")
     layer = spec["layers"][0]
     assert layer == {"name": "elman", "type": "elman", "size": 1, "activation": "relu",
                      "W": [[2.0]], "U": [[0.5]], "b": [-2.0]}
@@ -86,7 +87,7 @@ def test_two_layers_bidirectional_and_initial_state_placement():
             state[f"weight_ih_l{k}{suffix}"] = scale * numbered(1, 1 if k == 0 else 2, start=10 * k + 1)
             state[f"weight_hh_l{k}{suffix}"] = np.array([[scale * (k + 0.5)]])
     h0 = np.array([[1.0], [2.0], [3.0], [4.0]])                   # PyTorch's index: layer·2 + direction
-    spec = spec_from_state_dict(state, inputs=[[1.0], [2.0]], initial=h0)
+    spec = spec_data_from_state_dict(state, inputs=[[1.0], [2.0]], initial=h0)
     first, second = spec["layers"]
     assert (first["name"], second["name"]) == ("bidirectional1", "bidirectional2")
     assert first["merge"] == "concat"
@@ -110,10 +111,10 @@ def test_names_default_and_explicit():
     state = {"a.weight_ih_l0": np.zeros((4, 2)), "a.weight_hh_l0": np.zeros((4, 1)),
              "b.weight_ih_l0": np.zeros((4, 1)), "b.weight_hh_l0": np.zeros((4, 1)),
              "head.weight": np.zeros((3, 1)), "head.bias": np.zeros(3)}
-    spec = spec_from_state_dict(state)
+    spec = spec_data_from_state_dict(state)
     assert [layer["name"] for layer in spec["layers"]] == ["lstm1", "lstm2", "dense"]
     assert spec["inputs"] == [[0.0, 0.0]]                          # one step of zeros stands in
-    spec = spec_from_state_dict(state, names=["encoder", "decoder", "tags"], title="tagger")
+    spec = spec_data_from_state_dict(state, names=["encoder", "decoder", "tags"], title="tagger")
     assert [layer["name"] for layer in spec["layers"]] == ["encoder", "decoder", "tags"]
     assert spec["title"] == "tagger"
     assert list(spec) == ["title", "inputs", "layers"]
@@ -123,7 +124,7 @@ def test_per_module_options():
     state = {"r1.weight_ih_l0": np.ones((1, 1)), "r1.weight_hh_l0": np.ones((1, 1)),
              "r2.weight_ih_l0": np.ones((1, 1)), "r2.weight_hh_l0": np.ones((1, 1)),
              "d1.weight": np.ones((2, 1)), "d2.weight": np.ones((2, 2))}
-    spec = spec_from_state_dict(state, nonlinearity={"r2": "relu"}, initial={"r1": [0.5]},
+    spec = spec_data_from_state_dict(state, nonlinearity={"r2": "relu"}, initial={"r1": [0.5]},
                                 activation={"d1": "tanh"}, labels={"d2": ["yes", "no"]})
     r1, r2, d1, d2 = spec["layers"]
     assert (r1["activation"], r2["activation"]) == ("tanh", "relu")
@@ -289,7 +290,7 @@ def test_tensors_needing_grad_and_state_dict_from_torch_save(torch, tmp_path):
     torch.save(module.state_dict(), path)
     state = torch.load(path, weights_only=True)
     x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
-    spec = spec_from_dict(spec_from_state_dict(state, inputs=x))
+    spec = spec_from_state_dict(state, inputs=x)
     with torch.no_grad():
         expected, _ = module(x)
     np.testing.assert_allclose(np.array([s.y for s in engine.run(spec)]), expected.numpy(), rtol=0, atol=1e-10)
@@ -347,6 +348,41 @@ def test_cli_import_torch_relu(torch, tmp_path):
         expected, _ = module(torch.tensor([[1.0], [-1.0], [2.0]], dtype=torch.float64))
     trace = engine.run(spec_from_text(result.stdout))
     np.testing.assert_allclose(np.array([s.y for s in trace]), expected.numpy(), rtol=0, atol=1e-12)
+
+
+def test_cli_import_torch_says_it_assumed_tanh_for_an_rnn(torch, tmp_path):
+    torch.manual_seed(7)
+    module = torch.nn.RNN(1, 1).double()                 # tanh: what the note assumes
+    weights = tmp_path / "rnn.pt"
+    torch.save(module.state_dict(), weights)
+    result = _cli(str(weights), "--inputs", "[0.5, 2]")
+    assert result.exit_code == 0, result.output
+    note = result.stderr.strip()
+    assert len(note.splitlines()) == 1 and "assumed tanh" in note and "--nonlinearity relu" in note
+    assert "elman" in note                               # names the layer it means
+    with torch.no_grad():
+        expected, _ = module(torch.tensor([[0.5], [2.0]], dtype=torch.float64))
+    trace = engine.run(spec_from_text(result.stdout))
+    np.testing.assert_allclose(np.array([s.y for s in trace]), expected.numpy(), rtol=0, atol=1e-12)
+    # said only when it was assumed: not when chosen, and not for an LSTM (no nonlinearity to choose)
+    assert _cli(str(weights), "--nonlinearity", "tanh").stderr == ""
+    lstm = tmp_path / "lstm.pt"
+    torch.save(torch.nn.LSTM(1, 1).state_dict(), lstm)
+    assert _cli(str(lstm)).stderr == ""
+
+
+def test_spec_from_state_dict_returns_a_spec_that_runs():
+    # One unit, W = 2, U = 0.5, b_ih + b_hh = 0.25 - 0.25 = 0, relu: h_1 = relu(2·1) = 2,
+    # h_2 = relu(2·3 + 0.5·2) = 7 (hand arithmetic).
+    state = {"weight_ih_l0": np.array([[2.0]]), "weight_hh_l0": np.array([[0.5]]),
+             "bias_ih_l0": np.array([0.25]), "bias_hh_l0": np.array([-0.25])}
+    import rnntrace
+    spec = spec_from_state_dict(state, inputs=[1.0, 3.0], nonlinearity="relu")
+    assert isinstance(spec, rnntrace.Spec)
+    assert [s.y.tolist() for s in rnntrace.run(spec)] == [[2.0], [7.0]]
+    assert spec_from_text(spec_to_yaml(spec)).inputs.tolist() == [[1.0], [3.0]]   # and it writes back
+    with pytest.raises(RnntraceError, match=r"^<state_dict>: layers\[0\]\.name: .*'a\.b'"):   # validated
+        spec_from_state_dict(state, inputs=[1.0], names=["a.b"])
 
 
 def test_cli_import_torch_never_runs_code_from_the_file(torch, tmp_path):
@@ -419,7 +455,7 @@ def test_per_module_options_name_modules_of_the_state_dict():
         spec_from_state_dict(state, nonlinearity={"lsmt": "relu"})
     with pytest.raises(ConvertError, match=r"give the value itself \(for an LSTM, the pair"):
         spec_from_state_dict(LSTM_1_1, initial={"h": [0.0], "c": [0.0]})
-    spec = spec_from_state_dict(state, initial={"lstm.": (np.zeros((1, 1)), np.ones((1, 1)))})
+    spec = spec_data_from_state_dict(state, initial={"lstm.": (np.zeros((1, 1)), np.ones((1, 1)))})
     assert spec["layers"][0]["initial"] == {"c": [1.0], "h": [0.0]}
 
 

@@ -191,6 +191,24 @@ def test_unknown_word_names_the_lexicon_and_the_close_word(tmp_path):
                             "and the lexicon has no 'other' dimension (did you mean 'Taipei'?)")
 
 
+@pytest.mark.parametrize("inputs", ["arrive  Taipie on", "'arrive  Taipie on'", '"arrive  Taipie on"'])
+def test_an_unknown_word_in_a_sentence_points_at_the_word(tmp_path, inputs):
+    text = f"lexicon: [arrive, leave, Taipei, on]\ninputs: {inputs}\nlayers: [{{type: dense, size: 1, W: 1}}]\n"
+    at(fails(tmp_path, text), 2, column(text, 2, "Taipie"), "inputs[1]")
+    # a sentence with an escape keeps the sentence's own column (the word's is not known)
+    text = 'lexicon: [arrive, on]\ninputs: "arrive\\t Taipie"\nlayers: [{type: dense, size: 1, W: 1}]\n'
+    at(fails(tmp_path, text), 2, column(text, 2, '"'), "inputs[1]")
+
+
+def test_an_unknown_word_of_inputs_on_the_command_line_points_at_the_word():
+    result = CliRunner().invoke(main, ["run", "slot_filling.yaml", "--inputs", "arrive Taipei on maybe"])
+    assert result.exit_code == 0                         # slot_filling has 'other'
+    spec = "lexicon: {words: [yes, no]}\ninputs: [yes]\nlayers: [{type: dense, size: 1, W: 1}]\n"
+    result = CliRunner().invoke(main, ["run", "-", "--inputs", "yes maybe"], input=spec)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --inputs:1:{'yes maybe'.index('maybe') + 1}: inputs[1]: the word 'maybe'")
+
+
 def test_words_without_a_lexicon(tmp_path):
     text = "inputs: [arrive, leave]\nlayers: [{type: dense, size: 1, W: 1}]\n"
     rest = at(fails(tmp_path, text), 1, 10, "inputs[0]")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import rnntrace
 from rnntrace.cli import main
-from rnntrace.convert import spec_from_state_dict
+from rnntrace.convert import spec_data_from_state_dict
 from rnntrace.engine.bptt import backprop
 from rnntrace.spec import spec_from_dict, spec_from_text
 
@@ -146,8 +146,8 @@ def test_forward_and_every_gradient_agree_with_pytorch_in_float32(torch, kind, b
             self.rnn, self.out = rnn, linear
 
     initial = (data["h0"], data["c0"]) if kind == "lstm" else data["h0"]
-    spec_data = spec_from_state_dict(Net(), inputs=data["x"], initial={"rnn": initial},
-                                     activation="softmax" if loss == "cross_entropy" else "linear")
+    spec_data = spec_data_from_state_dict(Net(), inputs=data["x"], initial={"rnn": initial},
+                                          activation="softmax" if loss == "cross_entropy" else "linear")
     spec_data["train"] = ({"targets": data["targets"].numpy().tolist()} if loss == "squared_error" else
                           {"targets": [int(k) for k in data["labels"]], "loss": "cross_entropy"})
     spec = spec_from_dict(spec_data)

@@ -206,9 +206,9 @@ def torch_module(torch, kind, bidirectional, seed):
 
 
 def spec_of(rnn, kind, x, h0, c0, train):
-    from rnntrace.convert import spec_from_state_dict
+    from rnntrace.convert import spec_data_from_state_dict
     initial = (h0.detach(), c0.detach()) if kind == "lstm" else h0.detach()
-    data = spec_from_state_dict(rnn, inputs=x.detach(), initial=initial, names=["rnn"])
+    data = spec_data_from_state_dict(rnn, inputs=x.detach(), initial=initial, names=["rnn"])
     data["train"] = train
     return spec_from_dict(data)
 

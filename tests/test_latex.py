@@ -1,14 +1,11 @@
 """LaTeX answer keys of long sequences: a table of more than 40 rows is a longtable,
 which breaks across pages, where one table float was cut off at the foot of its page."""
-import shutil
 import subprocess
-
-import pytest
 
 import rnntrace
 from rnntrace.render.latex import LONG_ROWS, trace_latex
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, require_program
 
 
 def toy_latex(**kwargs):
@@ -35,8 +32,7 @@ def test_up_to_40_rows_stay_a_table_float_with_no_package():
 
 
 def test_a_long_table_compiles_and_is_not_cut_off(tmp_path):
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
+    require_program("pdflatex", "apt-get install texlive-latex-base texlive-latex-recommended")
     _, body = toy_latex()
     (tmp_path / "key.tex").write_text("\\documentclass{article}\\usepackage{longtable}\\begin{document}\n"
                                       + body + "\\end{document}\n", encoding="utf-8")

@@ -112,10 +112,49 @@ def test_a_random_lstm_exercise_by_hand():
     c = 0.0
     for x, step in zip(spec.inputs, rnntrace.run(spec)):
         z = {name: float(block.W[0] @ x + block.b[0]) for name, block in layer.blocks.items()}
-        assert all(abs(z[g]) in (5.0, 15.0) for g in ("input_gate", "forget_gate", "output_gate"))
+        assert all(abs(z[g]) in (5.0, 15.0, 25.0) for g in ("input_gate", "forget_gate", "output_gate"))
         c = z["cell_input"] * hard(z["input_gate"]) + c * hard(z["forget_gate"])
         h = c * hard(z["output_gate"])
         assert step.layers["lstm"].c[0] == c and step.y[0] == h
+
+
+GATES = {"lstm": ("input_gate", "forget_gate", "output_gate"), "gru": ("reset_gate", "update_gate")}
+
+
+def series(trace, path):
+    """One unit's value of ``path`` (as the JSON names it) at every step."""
+    return tuple(flatten(step_to_dict(step))[path][0] for step in trace)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_random_gate_exercises_vary_which_gate_opens_when(kind):
+    """Over many seeds: in each exercise every gate is open at some step and shut at
+    another, no two gates share their weights, and the patterns differ from seed to seed."""
+    patterns = set()
+    for seed in range(60):
+        spec = spec_from_text(new(kind, "--seed", str(seed)))
+        (layer,) = spec.layers
+        trace = rnntrace.run(spec)
+        opened = {g: series(trace, f"{kind}.gates.{g}.a") for g in GATES[kind]}
+        for gate, pattern in opened.items():
+            assert set(pattern) == {0.0, 1.0}, (seed, gate, pattern)        # exactly 0 or 1, both
+        rows = [(tuple(layer.blocks[g].W[0]), float(layer.blocks[g].b[0])) for g in GATES[kind]]
+        assert len({w for w, _ in rows}) == len(rows), (seed, rows)         # each gate its own W
+        patterns.add(tuple(opened.values()))
+        values = [float(v) for _, v in numbers_of(trace)]
+        assert all(v.is_integer() for v in values)
+        if kind == "lstm":                      # the cell is used: something shows in h
+            assert any(series(trace, "lstm.h")), seed
+        else:                                   # the memory is kept at a step where it holds something
+            assert any(u == 1 and h for u, h in zip(opened["update_gate"], series(trace, "gru.h_prev"))), seed
+    assert len(patterns) >= 40                  # of 60 seeds: the gates' timing varies
+
+
+def test_the_output_gate_is_not_always_open():
+    # the old generator kept o open at every step for some seeds (bias +5 on a control of 0 or 1)
+    for seed in range(60):
+        trace = rnntrace.run(spec_from_text(new("lstm", "--seed", str(seed))))
+        assert 0.0 in series(trace, "lstm.gates.output_gate.a"), seed
 
 
 def test_new_help_has_an_example():

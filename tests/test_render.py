@@ -26,7 +26,7 @@ from rnntrace.render.selection import check_layers, parse_steps
 from rnntrace.render.view import LONG, View, terminal_view
 from rnntrace.trace import flatten, step_to_dict
 
-from conftest import EXAMPLES, sigmoid
+from conftest import EXAMPLES, require_program, sigmoid
 
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -152,6 +152,32 @@ def test_softmax_labels_winner_and_word():
     leave = draw(rnntrace.run(load("slot_filling_leave.yaml")), steps=[2])
     assert "word Taipei" in leave
     assert "most likely: destination" not in leave
+
+
+def test_a_softmax_tie_is_said_to_be_a_tie():
+    # z = W·x with equal rows: z = [1, 1, 0], so y = [e/(2e + 1), e/(2e + 1), 1/(2e + 1)]: yes and no tie
+    spec = rnntrace.spec_from_dict({"lexicon": {"words": ["yes", "no"]}, "inputs": "yes no", "layers": [
+        {"name": "vote", "type": "dense", "size": 3, "activation": "softmax", "labels": ["yes", "no", "maybe"],
+         "W": [[1, 1], [1, 1], [0, 0]]}]})
+    trace = rnntrace.run(spec)
+    tie = math.e / (2 * math.e + 1)
+    assert trace[0].y.tolist() == pytest.approx([tie, tie, 1 / (2 * math.e + 1)], rel=1e-15)
+    assert trace[0].y[0] == trace[0].y[1]                       # exactly: the same float64
+    text = draw(trace, steps=[1], explain=True)
+    assert "yes ◀" in text and "no ◀" in text and "maybe ◀" not in text
+    assert "most likely: a tie between yes and no" in text
+    assert "→ a tie between yes and no" in text                # the y line and the explained softmax
+    assert text.count("most likely:") == 1
+    narrow = draw(trace, width=40, steps=[1])                  # split into tables of units: said once
+    assert narrow.count("most likely:") == 1 and narrow.count("◀") == 2 + 2   # the tables and the summary
+    assert "| a tie between yes and no |" in trace_markdown(trace)
+    summary = text[text.index("Outputs over time"):]
+    assert [line.endswith("◀") for line in summary.splitlines()[3:6]] == [True, True, False]
+    # no tie: the one winner, as before
+    spec = rnntrace.spec_from_dict({"inputs": [[1]], "layers": [
+        {"type": "dense", "size": 2, "activation": "softmax", "labels": ["a", "b"], "W": [[1], [0]]}]})
+    one = draw(rnntrace.run(spec), steps=[1])
+    assert re.search(r"most likely: a\s*│", one) and "tie" not in one and "b ◀" not in one
 
 
 def test_wide_layer_is_split_into_tables_of_units():
@@ -435,10 +461,8 @@ def test_markdown_rows_per_unit_for_wide_layers():
 @pytest.mark.parametrize("name", ["lstm_example.yaml", "slot_filling.yaml", "jordan.yaml",
                                   "bidirectional.yaml", "lstm_two_layer.yaml"])
 def test_latex_compiles_with_plain_pdflatex(name, tmp_path):
-    import shutil
     import subprocess
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
+    require_program("pdflatex", "apt-get install texlive-latex-base texlive-latex-recommended")
     body = trace_latex(rnntrace.run(load(name)))
     (tmp_path / "key.tex").write_text("\\documentclass{article}\\begin{document}\n" + body +
                                       "\\end{document}\n", encoding="utf-8")

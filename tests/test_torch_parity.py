@@ -15,7 +15,6 @@ import pytest
 
 from rnntrace import engine
 from rnntrace.convert import spec_from_state_dict
-from rnntrace.spec import spec_from_dict
 
 from conftest import require_torch
 
@@ -46,7 +45,7 @@ def random_state(torch, gen, module):
 
 
 def trace_of(module, x, initial=None, **kwargs):
-    spec = spec_from_dict(spec_from_state_dict(module, inputs=x, initial=initial, **kwargs))
+    spec = spec_from_state_dict(module, inputs=x, initial=initial, **kwargs)
     return engine.run(spec)
 
 
@@ -264,8 +263,7 @@ def test_recurrent_then_linear(torch, seed, activation):
     model = Tagger().double()
     x = torch.randn(STEPS, 4, dtype=torch.float64)
     labels = ["destination", "time", "other"]
-    spec = spec_from_dict(spec_from_state_dict(model.state_dict(), inputs=x, activation=activation,
-                                               labels=labels))
+    spec = spec_from_state_dict(model.state_dict(), inputs=x, activation=activation, labels=labels)
     assert [layer.name for layer in spec.layers] == ["bidirectional", "dense1", "dense2"]
     assert spec.layers[1].activation == "linear"
     trace = engine.run(spec)

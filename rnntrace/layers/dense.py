@@ -198,7 +198,7 @@ def dense_lines(layer, record, x, w, terms, z_name: str = "z", input_name: str =
     if layer.activation == "softmax":
         rhs = f"softmax({z_name}) = [" + ", ".join(w.result(v) for v in record.y) + "]"
         if record.label is not None:
-            rhs += f" → {record.label}"
+            rhs += f" → {w.most_likely(labels, record.y)}"
         lines.append(("y", rhs))
     return lines
 

@@ -91,6 +91,12 @@ class Writer:
         return text
 
     @staticmethod
+    def most_likely(labels: Sequence[str], y) -> str:
+        """The winning label, or ``a tie between yes and no``."""
+        from .winners import most_likely
+        return most_likely(labels, y)
+
+    @staticmethod
     def with_note(lines: List[Line], terms: Terms) -> List[Line]:
         if terms.dropped:
             lines.append(("", "(terms with input 0 left out; (x3) is input x[3], (h1) memory h_prev[1])"))

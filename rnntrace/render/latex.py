@@ -21,7 +21,9 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
             # the symbols of the headings, so that plain pdflatex needs no Unicode set-up
             "σ": r"$\sigma$", "≈": r"$\approx$", "→": r"$\rightarrow$", "←": r"$\leftarrow$",
-            "…": r"\ldots{}", "−": "-", "·": r"$\cdot$"}
+            "…": r"\ldots{}", "−": "-", "·": r"$\cdot$", "∘": r"$\circ$", "Σ": r"$\Sigma$",
+            "ᵀ": r"$^{T}$", "½": r"$\frac{1}{2}$", "√": r"$\surd$", "‖": r"$\|$", "≤": r"$\le$",
+            "≥": r"$\ge$", "×": r"$\times$", "∂": r"$\partial$", "η": r"$\eta$", "θ": r"$\theta$"}
 
 
 def escape(text: str) -> str:

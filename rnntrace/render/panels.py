@@ -116,14 +116,16 @@ class LayerTable:
         self.units = max(len(cells) for _, _, cells in self.rows)
         self.headers = unit_headers(layer, self.units)
         self.title = title
-        self.winner = None
+        self.winners = ()
+        self.labels = getattr(layer, "labels", None)
         if getattr(record, "label", None) is not None:
-            self.winner = layer.labels.index(record.label)
+            from .winners import winners
+            self.winners = tuple(winners(record.y))   # several on a tie
         self.columns = Columns() if columns is None else columns
         self.columns.add(self)
 
     def header(self, u: int) -> str:
-        return self.headers[u] + (" ◀" if u == self.winner else "")
+        return self.headers[u] + (" ◀" if u in self.winners else "")
 
     def _unit_width(self, u: int) -> int:
         return self.columns.unit(u)
@@ -171,7 +173,7 @@ class LayerTable:
                 text.append(GAP)
                 header = self.header(u)
                 text.append(" " * (widths[u] - cell_len(header)) + header,
-                            style="bold green" if u == self.winner else "bold")
+                            style="bold green" if u in self.winners else "bold")
             text.append("\n" + "─" * (self._label_width(compact) + sum(len(GAP) + widths[u] for u in units)) + "\n")
         for what, formula, cells in self.rows:
             if not compact:
@@ -181,10 +183,11 @@ class LayerTable:
             for u in units:
                 text.append(GAP)
                 text.append(self.columns.cell(u, cells[u]) if u < len(cells) else " " * widths[u],
-                            style="bold green" if u == self.winner else None)
+                            style="bold green" if u in self.winners else None)
             text.append("\n")
-        if self.winner is not None and self.winner in units:
-            text.append(f"most likely: {self.record.label}\n")
+        if self.winners and self.winners[-1] in units:      # once, under the last of a tie
+            from .winners import most_likely
+            text.append(f"most likely: {most_likely(self.labels, self.record.y)}\n")
         text.rstrip()
         return text
 
@@ -285,7 +288,8 @@ def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, expla
         out.append(vector_show(step.y, precision))
         label = getattr(step.layers[spec.layers[-1].name], "label", None)
         if label is not None:
-            out.append(f"   → {label}", style="bold green")
+            from .winners import most_likely
+            out.append(f"   → {most_likely(spec.layers[-1].labels, step.y)}", style="bold green")
         parts.append(out)
     return Panel(Group(*parts), title=Text(f"Step {step.t} of {total}"), title_align="left",
                  box=box.ROUNDED, padding=(0, 1))

@@ -15,6 +15,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from .numbers import DEFAULT_PRECISION, exact, show, vector_show
+from .winners import winners
 
 
 def summary_quantities(spec, layers: Optional[Sequence[str]] = None) -> List[Tuple[str, str, str]]:
@@ -55,14 +56,14 @@ class SummaryTable:
                 values = getattr(record, field)
                 owner = spec.layers[-1] if layer_name == "" else spec.layer(layer_name)
                 labels = getattr(owner, "labels", None) if field == "y" else None
-                label = getattr(step.layers[owner.name], "label", None)
+                best = winners(values) if labels and getattr(step.layers[owner.name], "label", None) else ()
                 for u, v in enumerate(values):
                     unit = f"[{labels[u]}]" if labels else (f"[{u + 1}]" if len(values) > 1 else "")
                     head = len(self.rows) == first
                     self.rows.append((str(step.t) if head else "",
                                       (step.token or vector_show(step.x, precision)) if head else "",
                                       name + unit, exact(v), show(v, precision),
-                                      bool(labels) and labels[u] == label))
+                                      u in best))   # ◀ on each of a tie
             if len(self.rows) - first > 1 and step is not steps[-1]:
                 self.rows.append(None)   # a blank line between steps that take several rows
 

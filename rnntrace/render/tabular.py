@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from .quantities import Quantity, heading, layer_quantities, value
+from .winners import most_likely
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[La
                 columns.append(_quantity_column(layer.name, q))
         if labels:
             columns.append(Column("most likely", "most likely",
-                                  lambda step, n=layer.name: step.layers[n].label, per_step=True, text=True))
+                                  lambda step, n=layer.name, labels=labels: most_likely(labels, step.layers[n].y),
+                                  per_step=True, text=True))
         units = 1
         if steps and not labels:
             units = max(np.size(c.cell(steps[0])) for c in columns if not c.per_step)

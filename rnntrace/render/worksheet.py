@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
+from .latex import LONG_ROWS, LONGTABLE_NOTE
 from .latex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
-from .quantities import function_name
 
 #: Each activation function a sheet may use, defined: (plain text, LaTeX math).
 DEFINITIONS = {
@@ -79,6 +79,62 @@ def _input_text(sheet, t: int) -> str:
     return "[" + _numbers(sheet.inputs[t]) + "]"
 
 
+# --------------------------------------------------------------------------- the maths and the steps
+
+def _named(parameters: Sequence[str]) -> bool:
+    """Worth saying which parameters a formula's W, U, b are: they have longer names
+    (``<block>.W``) than the formula's own letters."""
+    return any("." in p for p in parameters)
+
+
+def _parameter_note(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def _steps_text(steps: Sequence[int]) -> str:
+    """1, 2, 3, 5 → "1–3 and 5"."""
+    runs: List[List[int]] = []
+    for t in steps:
+        if runs and t == runs[-1][-1] + 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    parts = [f"{r[0]}" if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}"
+             for r in runs]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _task(sheet) -> str:
+    """What the sheet asks, in a sentence: which steps are asked, given and worked."""
+    steps = len(sheet.inputs)
+    given = [t for t in range(1, sheet.shown + 1) if t not in sheet.asked and t not in sheet.worked]
+    text = (f"Compute the empty cells by hand at step{'s' if len(sheet.asked) != 1 else ''} "
+            f"{_steps_text(sheet.asked)}, one step after the other." if sheet.asked else
+            "Follow the worked example.")
+    if sheet.worked:
+        text += f" Step{'s' if len(sheet.worked) != 1 else ''} {_steps_text(sheet.worked)} " \
+                f"{'is' if len(sheet.worked) == 1 else 'are'} worked out below as an example."
+    if given:
+        text += f" The values at step{'s' if len(given) != 1 else ''} {_steps_text(given)} are given."
+    if sheet.shown < steps:
+        text += f" (The sequence has {steps} steps; the ones after step {sheet.shown} are not needed.)"
+    return text + " The memory starts at 0 unless the network says otherwise."
+
+
+def _worked_lines(sheet, precision: int):
+    """(step, word or None, [(layer name, legend, lines)]) for each worked step: the
+    arithmetic exactly as ``run --explain`` writes it."""
+    from ..layers import legend
+    from .explain import step_lines
+    out = []
+    for t in sheet.worked:
+        step = sheet.trace[t - 1]
+        layers = [(name, legend(sheet.spec.layer(name)), lines)
+                  for name, lines in step_lines(sheet.spec, step, None, precision)]
+        out.append((t, step.token, layers))
+    return out
+
+
 # --------------------------------------------------------------------------- Markdown
 
 def _md_escape(text: str) -> str:
@@ -91,19 +147,55 @@ def _md_code(text: str) -> str:
     return markdown_code(text)
 
 
+def _md_matrix(name: str, value, columns: Sequence[str], units: Sequence[str]) -> List[str]:
+    """A weight whose columns are named (1-of-N words): a small table, a row per unit."""
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    lines = ["", f"     | {_md_code(name)} | " + " | ".join(_md_escape(c) for c in columns) + " |",
+             "     |---|" + "---:|" * len(columns)]
+    for u, row in enumerate(rows):
+        unit = units[u] if u < len(units) else str(u + 1)
+        lines.append(f"     | {_md_escape(unit)} | " + " | ".join(exact(v) for v in row) + " |")
+    return lines + [""]
+
+
+def _md_equations(layer) -> List[str]:
+    from .equations import groups
+    lines: List[str] = []
+    for group in groups(layer.description or {}):
+        indent = "   "
+        if group.title:
+            lines.append(f"   - {group.title}:")
+            indent = "     "
+        for eq in group.equations:
+            note = f" (with {_parameter_note(eq.parameters)})" if _named(eq.parameters) else ""
+            lines.append(f"{indent}- `{eq.name} = {eq.formula}`{note}")
+        if group.symbols:
+            lines.append(f"{indent}- where " + ", ".join(f"`{a} = {b}`" for a, b in group.symbols))
+    return lines
+
+
 def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
     lines = [f"# {'Answer key' if key else 'Exercise'}: {_md_escape(sheet.title)}", ""]
     if key:
         lines.append(f"The exact values of {_md_code(sheet.source)}, rounded to {precision} decimals "
                      "(≈ marks a value that only rounds to a whole number).")
     else:
-        lines.append("Compute the empty cells by hand, one time step after the other. "
-                     "The memory starts at 0 unless the network says otherwise.")
+        lines.append(_task(sheet))
     lines += ["", "## The network", ""]
     for i, layer in enumerate(sheet.layers, 1):
         lines.append(f"{i}. **{_md_escape(layer.name)}**: {_md_escape(describe(layer.layer))}")
+        units = (layer.description or {}).get("units") or []
         for name, value in layer.weights:
-            lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
+            columns = (layer.columns or {}).get(name)
+            if columns:
+                lines.append(f"   - {_md_code(name)}, a column per word:")
+                lines += _md_matrix(name, value, columns, units)
+            else:
+                lines.append(f"   - {_md_code(name)} = `{_weights_text(value)}`")
+        equations = _md_equations(layer)
+        if equations:
+            lines.append("   - at each step t:")
+            lines += ["  " + line for line in equations]
     lines += ["", "The activation functions:", ""]
     lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
@@ -113,10 +205,19 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
     head = ["t"] + (["word"] if sheet.tokens else []) + ["x"] + [_md_code(c[0]) for c in cols]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---:" if h == "t" else "---" for h in head) + "|")
-    for t in range(len(sheet.inputs)):
+    for t in range(sheet.shown):
+        filled = key or sheet.given(t + 1)
         row = [str(t + 1)] + ([_md_escape(sheet.tokens[t])] if sheet.tokens else []) + [_input_text(sheet, t)]
-        row += [(_cell(sheet, t, q, u, precision) if key else " ") for _, q, u in cols]
+        row += [(_cell(sheet, t, q, u, precision) if filled else " ") for _, q, u in cols]
         lines.append("| " + " | ".join(row) + " |")
+    for t, word, layers in _worked_lines(sheet, precision):
+        lines += ["", f"## Worked example: step {t}" + (f" ({_md_escape(word)})" if word is not None else ""), "",
+                  "```text"]
+        from .explain import as_text
+        for name, legend, step_lines in layers:
+            lines.append(f"# {name}: {legend}")
+            lines.append(as_text(step_lines))
+        lines.append("```")
     if not key:
         command, first = _check_command(sheet, "answers.yaml")
         lines += ["", "Check your answers: write them in an answers file (" +
@@ -126,51 +227,287 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
 
 
 # --------------------------------------------------------------------------- LaTeX
+#
+# A sheet's tables must fit an article's text width (345 pt at 10 pt). Each layer gets
+# its own tables, a row per step and unit (as `run --format latex` writes them), and a
+# layer asked for more columns than fit is split into several tables, each repeating
+# t, the input and the unit. Widths are estimated from the text of each cell.
+
+#: The width a sheet's table may take, in pt (an article's \textwidth is 345 pt).
+TEXT_WIDTH = 340.0
+#: A blank answer cell, wide enough for "−0.1234" written by hand.
+BLANK = r"\rule{0pt}{3.2ex}\hspace{1.5cm}"
+BLANK_PT = 42.7
+_GAP_PT = 2 * 4.0 + 0.4      # \tabcolsep 4 pt on each side, and the rule
+_CHAR_PT = 5.0               # a character of text or a digit at 10 pt (a digit is 5 pt)
+
 
 def _tex_number(text: str) -> str:
     return "$" + text.replace("≈", r"\approx ") + "$"
 
 
-def _tex_matrix(value) -> str:
+def _tex_width(latex: str) -> float:
+    """A generous estimate of how wide a cell's LaTeX is, in pt."""
+    text = re.sub(r"\\(mathrm|texttt|textbf|text)\{", "", latex)
+    text = re.sub(r"\\[A-Za-z]+", "M", text)          # a command: about one wide letter
+    text = re.sub(r"[{}$_^]", "", text)
+    return len(text) * _CHAR_PT
+
+
+#: The width a weight matrix may take beside its name in the list of weights, in pt.
+MATRIX_WIDTH = 200.0
+
+
+def _matrix_parts(value, columns: Optional[Sequence[str]] = None) -> List[Tuple[int, int]]:
+    """Column ranges (start, stop) of a matrix that each fit :data:`MATRIX_WIDTH`."""
     rows = value if value.ndim == 2 else value.reshape(1, -1)
-    if rows.size == 1:
+    widths = []
+    for j in range(rows.shape[1]):
+        label = 0.85 * _tex_width(tex(columns[j])) if columns else 0.0     # \scriptstyle
+        widths.append(max([label] + [_tex_width(exact(v)) for v in rows[:, j]]) + 10.0)
+    parts, start, used = [], 0, 0.0
+    for j, w in enumerate(widths):
+        if j > start and used + w > MATRIX_WIDTH:
+            parts.append((start, j))
+            start, used = j, 0.0
+        used += w
+    return parts + [(start, len(widths))]
+
+
+def _tex_weight(name: str, value, columns: Optional[Sequence[str]], units: Sequence[str]) -> List[str]:
+    """The list items of one weight: the matrix, in parts of columns where it is wide."""
+    parts = _matrix_parts(value, columns) if value.ndim >= 1 and value.size > 1 else [(0, 0)]
+    if len(parts) == 1:
+        return [f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value, columns, units)}"]
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    return [f"  \\item \\texttt{{{tex(name)}}}, columns {a + 1}--{b}: "
+            f"{_tex_matrix(rows[:, a:b], None if columns is None else columns[a:b], units)}" for a, b in parts]
+
+
+def _tex_matrix(value, columns: Optional[Sequence[str]] = None, units: Sequence[str] = ()) -> str:
+    rows = value if value.ndim == 2 else value.reshape(1, -1)
+    if rows.size == 1 and not columns:
         return _tex_number(exact(rows[0, 0]))
     body = r" \\ ".join(" & ".join(exact(v) for v in row) for row in rows)
+    if columns:     # 1-of-N: the words over the columns, the units beside the rows
+        head = " & ".join(r"\scriptstyle\mathrm{" + tex(c).replace(" ", r"\ ") + "}" for c in columns)
+        side = r" \\ ".join(r"\scriptstyle\mathrm{" + tex(u) + "}" for u in units[:rows.shape[0]]) \
+            if units else ""
+        array = (f"\\begin{{array}}{{{'r' * rows.shape[1]}}} {head} \\\\ \\hline {body} \\end{{array}}")
+        if side:
+            return (f"$\\begin{{array}}{{r}} \\\\ {side} \\end{{array}}"
+                    f"\\left[{array}\\right]$")
+        return f"$\\left[{array}\\right]$"
     return f"$\\left[\\begin{{array}}{{{'r' * rows.shape[1]}}} {body} \\end{{array}}\\right]$"
 
 
+def _tex_equations(layer) -> List[str]:
+    from .equations import groups, symbols_latex
+    out: List[str] = []
+    for group in groups(layer.description or {}):
+        title = f"{tex(group.title)}: " if group.title else ""
+        for eq in group.equations:
+            note = (r" \quad {\small(" + ", ".join(f"\\texttt{{{tex(p)}}}" for p in eq.parameters) + ")}"
+                    if _named(eq.parameters) else "")
+            out.append(f"  \\item {title}${eq.latex}${note}")
+        if group.symbols:
+            out.append(f"  \\item {title}where " + ", ".join(f"${s}$" for s in symbols_latex(group)))
+    return out
+
+
+def _quantity_latex(sheet, path: str) -> Tuple[str, str]:
+    """(the layer it belongs to, its header in LaTeX) for an asked path."""
+    from ..layers import quantities
+    if "." not in path:                 # y: the network's output, shown with the last layer
+        return sheet.layers[-1].name, "output $y$"
+    name, _, rest = path.partition(".")
+    layer = next(info.layer for info in sheet.layers if info.name == name)
+    for q in quantities(layer):
+        if q.path == rest:
+            latex = q.latex if "$" in q.latex else f"${q.latex}$"
+            return name, latex
+    # a memory the layer reads but does not show (h_{t-1} of an LSTM without U): its own name
+    from .equations import to_latex
+    return name, f"${to_latex(rest.rpartition('.')[2], {})}$"
+
+
+class _Table:
+    """One LaTeX table of a sheet: some quantities of one layer, a row per step and unit."""
+
+    def __init__(self, sheet, layer_name: str, paths: List[str], headers: List[str]):
+        self.sheet, self.layer, self.paths, self.headers = sheet, layer_name, paths, headers
+        self.units = max(len(sheet.values[0][p]) for p in paths)
+        names = (sheet.unit_names or {})
+        self.unit_names = next((names[p] for p in paths if p in names), None)
+
+    def unit_label(self, u: int) -> str:
+        if self.unit_names and u < len(self.unit_names):
+            return tex(self.unit_names[u])
+        return str(u + 1)
+
+
+def _input_cell(sheet, t: int) -> str:
+    return tex(sheet.tokens[t]) if sheet.tokens else _tex_number(_input_text(sheet, t))
+
+
+#: An input x wider than this (in pt) is listed above the tables instead of in them.
+WIDE_INPUT = 110.0
+
+
+def _input_in_tables(sheet) -> bool:
+    return bool(sheet.tokens) or max(_tex_width(_input_cell(sheet, t)) for t in range(sheet.shown)) <= WIDE_INPUT
+
+
+def _inputs_list(sheet) -> List[str]:
+    """Inputs too wide for a table column, a line each, which may wrap between numbers."""
+    lines = [r"{\raggedright"]
+    for t in range(sheet.shown):
+        numbers = ", ".join(_tex_number(exact(v)) for v in sheet.inputs[t])
+        lines.append(f"$x_{{{t + 1}}} = [$" + numbers + r"$]$\par")
+    return lines + ["}"]
+
+
+def _fixed_width(sheet, table: "_Table") -> float:
+    width = _GAP_PT + 2 * _CHAR_PT                                       # t
+    if _input_in_tables(sheet):
+        width += _GAP_PT + max([_tex_width(_input_cell(sheet, t)) for t in range(sheet.shown)] +
+                               [_tex_width("word")])
+    if table.units > 1:
+        width += _GAP_PT + max(_tex_width("unit"), *(_tex_width(table.unit_label(u)) for u in range(table.units)))
+    return width
+
+
+def _tables(sheet, key: bool, precision: int) -> List[_Table]:
+    """The sheet's tables: per layer its asked quantities, split where too wide."""
+    by_layer: Dict[str, List[Tuple[str, str]]] = {}
+    for path in sheet.quantities:
+        name, header = _quantity_latex(sheet, path)
+        by_layer.setdefault(name, []).append((path, header))
+    tables: List[_Table] = []
+    for info in sheet.layers:
+        asked = by_layer.get(info.name, [])
+        # fill tables left to right while they fit
+        current: List[Tuple[str, str]] = []
+        for path, header in asked:
+            trial = _Table(sheet, info.name, [p for p, _ in current + [(path, header)]],
+                           [h for _, h in current + [(path, header)]])
+            if current and _table_width(sheet, trial, key, precision) > TEXT_WIDTH:
+                tables.append(_Table(sheet, info.name, [p for p, _ in current], [h for _, h in current]))
+                current = []
+            current.append((path, header))
+        if current:
+            tables.append(_Table(sheet, info.name, [p for p, _ in current], [h for _, h in current]))
+    return tables
+
+
+def _column_width(sheet, table: "_Table", path: str, header: str, key: bool, precision: int) -> float:
+    width = _tex_width(header)
+    for t in range(sheet.shown):
+        if key or sheet.given(t + 1):
+            for u in range(len(sheet.values[t][path])):
+                width = max(width, _tex_width(_tex_number(_cell(sheet, t, path, u, precision))))
+        else:
+            width = max(width, BLANK_PT)
+    return _GAP_PT + width
+
+
+def _table_width(sheet, table: "_Table", key: bool, precision: int) -> float:
+    return _fixed_width(sheet, table) + sum(_column_width(sheet, table, p, h, key, precision)
+                                            for p, h in zip(table.paths, table.headers))
+
+
+def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) -> List[str]:
+    multi = table.units > 1
+    with_input = _input_in_tables(sheet)
+    align = "r" + (("l" if sheet.tokens else "r") if with_input else "") + ("l" if multi else "") + \
+        "c" * len(table.paths)
+    head = ["$t$"] + (["word" if sheet.tokens else "$x$"] if with_input else []) + (["unit"] if multi else []) + \
+        table.headers
+    unit_column = 2 + with_input                # where a step's rows of units differ
+    long = sheet.shown * table.units > LONG_ROWS
+    lines = [r"\begingroup", r"\setlength{\tabcolsep}{4pt}"]
+    if long:
+        lines += [f"\\begin{{longtable}}{{|{'|'.join(align)}|}}",
+                  f"\\multicolumn{{{len(head)}}}{{l}}{{{caption}}} \\\\",
+                  r"\hline", " & ".join(head) + r" \\", r"\hline", r"\endfirsthead",
+                  r"\hline", " & ".join(head) + r" \\", r"\hline", r"\endhead"]
+    else:
+        lines += [r"\begin{center}", caption, r"\par\smallskip", f"\\begin{{tabular}}{{|{'|'.join(align)}|}}",
+                  r"\hline", " & ".join(head) + r" \\", r"\hline"]
+    for t in range(sheet.shown):
+        filled = key or sheet.given(t + 1)
+        for u in range(table.units):
+            row = [str(t + 1) if u == 0 else ""] + ([_input_cell(sheet, t) if u == 0 else ""] if with_input else [])
+            if multi:
+                row.append(table.unit_label(u))
+            for path in table.paths:
+                values = sheet.values[t][path]
+                if u >= len(values):
+                    row.append("")
+                else:
+                    row.append(_tex_number(_cell(sheet, t, path, u, precision)) if filled else BLANK)
+            # a rule under the step's last unit; between its units, only under the unit's cells
+            end = r" \\ \hline" if u == table.units - 1 else r" \\ \cline{" + f"{unit_column}-{len(head)}" + "}"
+            lines.append(" & ".join(row) + end)
+    if long:
+        lines += [r"\end{longtable}", r"\endgroup"]
+    else:
+        lines += [r"\end{tabular}", r"\end{center}", r"\endgroup"]
+    return lines
+
+
+def _tex_line(lhs: str, rhs: str) -> str:
+    """One line of worked arithmetic: a paragraph that wraps with a hanging indent."""
+    sep = "" if not lhs else (" = " if not rhs.startswith("←") else " ")
+    return r"\noindent\hangindent=2em\hangafter=1 " + tex(f"{lhs}{sep}{rhs}") + r"\par"
+
+
 def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
-    """A LaTeX fragment (no preamble) to paste into a document."""
+    """A LaTeX fragment (no preamble) to paste into a document. Every table fits an
+    article's text width; a table of more than :data:`LONG_ROWS` rows is a longtable
+    (a comment at the top then says it needs the package)."""
     lines = [f"% {'Answer key' if key else 'Exercise'} made by rnntrace worksheet from {tex(sheet.source)}",
-             f"\\section*{{{'Answer key' if key else 'Exercise'}: {tex(sheet.title)}}}"]
-    lines.append("The exact values, rounded to " + str(precision) + " decimals." if key else
-                 "Compute the empty cells by hand, one time step after the other. "
-                 "The memory starts at 0 unless the network says otherwise.")
+             r"{\raggedright" f"\\section*{{{'Answer key' if key else 'Exercise'}: {tex(sheet.title)}}}" "}"]
+    lines.append("The exact values, rounded to " + str(precision) + " decimals." if key else tex(_task(sheet)))
     lines += ["", r"\subsection*{The network}", r"\begin{enumerate}"]
     for layer in sheet.layers:
         lines.append(f"\\item \\textbf{{{tex(layer.name)}}}: {tex(describe(layer.layer))}")
         lines.append(r"  \begin{itemize}")
+        units = (layer.description or {}).get("units") or []
         for name, value in layer.weights:
-            lines.append(f"  \\item \\texttt{{{tex(name)}}} $=$ {_tex_matrix(value)}")
+            lines += _tex_weight(name, value, (layer.columns or {}).get(name), units)
         lines.append(r"  \end{itemize}")
+        equations = _tex_equations(layer)
+        if equations:
+            lines += [r"  At each step $t$:", r"  \begingroup\raggedright", r"  \begin{itemize}"] + \
+                ["  " + e for e in equations] + [r"  \end{itemize}", r"  \endgroup"]
     lines += [r"\end{enumerate}", "", "The activation functions:", r"\begin{itemize}"]
     lines += [f"\\item {tex(name)}: ${DEFINITIONS[name][1]}$" for name in sheet.activations]
     lines += [r"\end{itemize}", "", r"\subsection*{The inputs and " + ("the" if key else "your") + " answers}"]
     if sheet.lexicon:
         lines.append(f"Each word is 1-of-N encoded over: {tex(', '.join(sheet.lexicon))}.")
         lines.append("")
-    cols = _columns(sheet)
-    head = ["$t$"] + (["word"] if sheet.tokens else []) + ["$x$"] + [f"\\texttt{{{tex(c[0])}}}" for c in cols]
-    spec = "|r|" + ("l|" if sheet.tokens else "") + "l|" + "c|" * len(cols)
-    lines += [r"\begin{center}", f"\\begin{{tabular}}{{{spec}}}", r"\hline", " & ".join(head) + r" \\",
-              r"\hline"]
-    blank = r"\rule{0pt}{3ex}\hspace{2.2cm}"
-    for t in range(len(sheet.inputs)):
-        row = [str(t + 1)] + ([tex(sheet.tokens[t])] if sheet.tokens else [])
-        row.append(_tex_number(_input_text(sheet, t)))
-        row += [(_tex_number(_cell(sheet, t, q, u, precision)) if key else blank) for _, q, u in cols]
-        lines.append(" & ".join(row) + r" \\ \hline")
-    lines += [r"\end{tabular}", r"\end{center}"]
+    if not _input_in_tables(sheet):
+        lines += ["The inputs:", ""] + _inputs_list(sheet) + [""]
+    tables = _tables(sheet, key, precision)
+    for i, table in enumerate(tables):
+        part = sum(1 for other in tables[:i] if other.layer == table.layer) + 1
+        parts = sum(1 for other in tables if other.layer == table.layer)
+        caption = f"\\textbf{{{tex(table.layer)}}}" + (f" ({part} of {parts})" if parts > 1 else "")
+        lines += _tex_table(sheet, table, key, precision, caption)
+    names = ", ".join(f"{h} \\texttt{{{tex(p)}}}" for table in tables for p, h in zip(table.paths, table.headers))
+    lines += ["", r"{\raggedright\small In an answers file for \texttt{rnntrace check} the quantities are called: "
+              + names + r".\par}"]
+    for t, word, layers in _worked_lines(sheet, precision):
+        heading = f"Worked example: step {t}" + (f" ({tex(word)})" if word is not None else "")
+        lines += ["", f"\\subsection*{{{heading}}}",
+                  r"{\raggedright\small"]
+        for name, legend, step_lines in layers:
+            lines.append(r"\noindent\textit{" + tex(f"{name}: {legend}") + r"}\par")
+            lines += [_tex_line(lhs, rhs) for lhs, rhs in step_lines]
+        lines.append("}")
+    if any(line.startswith(r"\begin{longtable}") for line in lines):
+        lines.insert(0, LONGTABLE_NOTE)
     return "\n".join(lines) + "\n"
 
 
@@ -198,6 +535,8 @@ def answers_yaml(sheet) -> str:
              "# Check a file of hand-computed answers: %s%s" % _check_command(sheet, "my_answers.yaml"),
              "steps:"]
     for t, values in enumerate(sheet.values, 1):
+        if t not in sheet.asked:
+            continue
         items = [f"{_yaml_key(q)}: {_yaml_value(values[q], f'{q} at step {t}')}" for q in sheet.quantities]
         if len(items) <= 4:     # short: one line per step
             lines.append(f"  {t}: {{{', '.join(items)}}}")
