@@ -638,8 +638,16 @@ def validate(specs):
         layers = ", ".join(f"{layer.name} ({layer.type}, {layer.output_size} out, "
                            f"{parameter_count(layer)} parameters)" for layer in s.layers)
         steps, inputs = len(s.inputs), s.input_size
-        write(f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
-              f"input{'s' if inputs != 1 else ''}; {layers}")   # s.source: <stdin> for -
+        lines = [f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
+                 f"input{'s' if inputs != 1 else ''}; {layers}"]   # s.source: <stdin> for -
+        for layer in s.layers:   # where packed weights went: each gate's rows or columns
+            for name, part in ((layer.name, layer),) if layer.type != "bidirectional" else \
+                    ((f"{layer.name}.forward", layer.forward), (f"{layer.name}.backward", layer.backward)):
+                packing = getattr(part, "packed", None)
+                if packing is not None:
+                    first, *rest = packing.lines()
+                    lines += [f"{name}: {first}"] + rest
+        write("\n".join(lines))
     if bad:
         click.echo(f"Error: {bad} of {len(specs)} specs are not valid (see above)", err=True)
         click.get_current_context().exit(EXIT_USAGE)
@@ -845,6 +853,58 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
                    "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
     comment = f"Imported from {Path(weights).name}: weights as the model holds them."
+    if inputs is None:
+        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
+    text = spec_to_yaml(spec, comment=comment)
+    if output is None:
+        write(text)
+        return
+    save(output, text, output)
+
+
+# --------------------------------------------------------------------------- import-keras
+
+@main.command("import-keras")
+@click.argument("model", metavar="MODEL.keras|MODEL.h5")
+@click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
+              help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
+                   "Default: one step of zeros, to be replaced.")
+@click.option("--labels", default=None, metavar="A,B,…", help="Names of the last Dense layer's units.")
+@click.option("--title", default=None, help="The spec's title.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the spec to FILE instead of standard output.")
+def import_keras(model, inputs_text, labels, title, output):
+    """Turn a Keras model (SimpleRNN, LSTM, GRU, Bidirectional and Dense layers, after
+    an InputLayer) into a spec, with the activations, biases and layer names the file
+    records.
+
+    MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file (`-`:
+    standard input). Its configuration is checked as data first (a Lambda layer,
+    which holds Python code, is refused) and Keras loads it with safe_mode=True: no
+    code from the file is run. Needs Keras 3 (pip install 'rnntrace[keras]'), on any
+    backend.
+
+    \b
+    Examples:
+      rnntrace import-keras model.keras --inputs '[[1, 0], [0, 1]]' -o model.yaml
+      rnntrace import-keras tagger.h5 --labels dest,time,other | rnntrace run -
+    """
+    from .convert import spec_to_yaml
+    from .convert_keras import load_keras_model, spec_from_keras
+    from .spec import spec_from_dict
+    inputs = None
+    if inputs_text is not None:
+        from .yamlsource import parse
+        inputs = parse(inputs_text, "--inputs", "--inputs").data
+        if inputs is None:
+            raise RnntraceError("--inputs: expected a list of steps, found nothing")
+    source = load_keras_model(model)
+    spec, notes = spec_from_keras(source, inputs=inputs, title=title,
+                                  labels=None if labels is None else [x.strip() for x in labels.split(",")])
+    spec_from_dict(spec, source=source.path)     # what is written is a valid spec
+    made = f" (Keras {source.version})" if source.version else ""
+    comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]
+                        + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)

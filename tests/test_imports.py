@@ -33,7 +33,7 @@ PROBE = textwrap.dedent("""
 HEAVY = ("rich", "rnntrace.answers", "rnntrace.gradients", "rnntrace.engine.bptt", "rnntrace.engine.surface",
          "rnntrace.render.table", "rnntrace.render.panels", "rnntrace.render.terminal", "rnntrace.render.view",
          "rnntrace.render.chart", "rnntrace.render.explain", "rnntrace.render.check", "rnntrace.render.grad",
-         "rnntrace.render.surface", "rnntrace.surface_options", "rnntrace.worksheet", "rnntrace.convert", "torch")
+         "rnntrace.render.surface", "rnntrace.surface_options", "rnntrace.worksheet", "rnntrace.convert", "rnntrace.convert_keras", "torch", "keras")
 
 
 def imported(args, tmp_path):

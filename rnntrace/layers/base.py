@@ -138,7 +138,8 @@ def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: se
     blocks = {}
     for block in names:
         if block not in f.data:
-            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)})", f.path,
+            packed = ", or all of them in 'packed'" if "packed" in keys else ""
+            raise r.error(f"missing the block '{block}' ({kind} needs {', '.join(names)}{packed})", f.path,
                           hint=_close(block, [k for k in f.data if k not in keys]))
         bpath = f.path + (block,)
         bdata = r.mapping(f.data[block], bpath, "a mapping of weights {W, U, b}")

@@ -41,7 +41,15 @@ BLOCKS = ("reset_gate", "update_gate", "candidate")
 GATES = {"reset_gate": GateInfo("r", "reset gate", "gate_activation"),
          "update_gate": GateInfo("u", "update gate", "gate_activation"),
          "candidate": GateInfo("n", "candidate", "activation")}
-KEYS = {"name", "type", "size", "activation", "gate_activation", "initial", "reset_after"} | set(BLOCKS)
+KEYS = {"name", "type", "size", "activation", "gate_activation", "initial", "reset_after",
+        "packed"} | set(BLOCKS)
+#: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
+#: and the order of the layouts named after a framework: PyTorch's weight_ih rows
+#: [r; z; n], Keras' kernel columns [z r h] (z is the update gate, h/n the candidate).
+#: A second bias b_h stays apart in each block, as both frameworks add it.
+PACKED_GATES = dict({"r": "reset_gate", "z": "update_gate", "u": "update_gate", "n": "candidate",
+                     "h": "candidate"}, **{block: block for block in BLOCKS})
+PACKED_ORDERS = {"pytorch": ("r", "z", "n"), "keras": ("z", "r", "h")}
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
@@ -63,6 +71,7 @@ class GRU:
     gate_activation: str = "sigmoid"
     initial: Optional[Array] = None
     reset_after: bool = True          # PyTorch's r∘(U_n·h + b_hn); False: U_n·(r∘h)
+    packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
     type = "gru"
 
     @property
@@ -96,10 +105,16 @@ def build(f, name: str) -> GRU:
         from ..errors import describe_value
         raise f.r.error(f"expected true (PyTorch: r∘(U·h_prev + b_h)) or false (Cho et al.: U·(r∘h_prev)), "
                         f"found {describe_value(reset_after)}", f.path + ("reset_after",))
-    blocks = read_blocks(f, "gru", BLOCKS, KEYS, lambda block: {"b_h"})
+    packing = None
+    if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
+        from ..packing import packed_blocks
+        blocks, packing = packed_blocks(f, "gru", BLOCKS, PACKED_GATES, PACKED_ORDERS, BLOCKS)
+    else:
+        blocks = read_blocks(f, "gru", BLOCKS, KEYS, lambda block: {"b_h"})
     return GRU(name, f.size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                gate_activation=f.activation("gate_activation", "sigmoid"),
-               initial=f.vector("initial", "starting memory"), reset_after=reset_after)
+               initial=f.vector("initial", "starting memory"), reset_after=reset_after,
+               packed=packing)
 
 
 # --------------------------------------------------------------------------- the engine

@@ -45,7 +45,14 @@ GATES = {"cell_input": GateInfo("", "cell input", "activation", symbol="g"),
 #: Which cell a peephole reads: the cell before the step (every gate, as in the lecture's
 #: figure) or, on the output gate only, the new cell.
 PEEPHOLES = ("c_prev", "c")
-KEYS = {"name", "type", "size", "activation", "cell_activation", "gate_activation", "initial"} | set(BLOCKS)
+KEYS = {"name", "type", "size", "activation", "cell_activation", "gate_activation", "initial",
+        "packed"} | set(BLOCKS)
+#: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
+#: and the order of the layouts named after a framework: PyTorch's weight_ih rows
+#: [i; f; g; o], Keras' kernel columns [i f c o].
+PACKED_GATES = dict({"i": "input_gate", "f": "forget_gate", "g": "cell_input", "c": "cell_input",
+                     "o": "output_gate"}, **{block: block for block in BLOCKS})
+PACKED_ORDERS = {"pytorch": ("i", "f", "g", "o"), "keras": ("i", "f", "c", "o")}
 ASK = ("c", "h")
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ('c',)
@@ -69,6 +76,7 @@ class LSTM:
     initial_c: Optional[Array] = None
     initial_h: Optional[Array] = None
     peephole: str = "c_prev"          # the cell the output gate's peephole reads
+    packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
     type = "lstm"
 
     @property
@@ -118,8 +126,13 @@ def build(f, name: str) -> LSTM:
         if out.get("P") is None:
             raise r.error("'peephole' says which cell the peephole weights P read; give P too", ppath,
                           at_key=True)
-    blocks = read_blocks(f, "lstm", BLOCKS, KEYS, lambda block: (
-        set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())))
+    packing = None
+    if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
+        from ..packing import packed_blocks
+        blocks, packing = packed_blocks(f, "lstm", BLOCKS, PACKED_GATES, PACKED_ORDERS, ())
+    else:
+        blocks = read_blocks(f, "lstm", BLOCKS, KEYS, lambda block: (
+            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())))
     c0 = h0 = None
     if f.given("initial"):
         ipath = f.path + ("initial",)
@@ -129,7 +142,7 @@ def build(f, name: str) -> LSTM:
     return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                 cell_activation=f.activation("cell_activation", "tanh"),
                 gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0,
-                peephole=peephole)
+                peephole=peephole, packed=packing)
 
 
 # --------------------------------------------------------------------------- the engine
