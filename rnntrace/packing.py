@@ -185,13 +185,13 @@ def _letters(gates: Mapping[str, str]) -> str:
 
 def _order(r: Any, value: Any, path: tuple, gates: Mapping[str, str], k: int) -> List[str]:
     """The order as given: a list naming each gate exactly once."""
-    from .errors import close_name, describe
+    from .errors import close_name, describe_value
     if not isinstance(value, list):
-        raise r.error(f"expected a list of the {k} gates ({_letters(gates)}), found {describe(value)}", path)
+        raise r.error(f"expected a list of the {k} gates ({_letters(gates)}), found {describe_value(value)}", path)
     seen: Dict[str, int] = {}
     for i, name in enumerate(value):
         if not isinstance(name, str) or name not in gates:
-            raise r.error(f"unknown gate {describe(name) if not isinstance(name, str) else repr(name)}; "
+            raise r.error(f"unknown gate {describe_value(name) if not isinstance(name, str) else repr(name)}; "
                           f"expected one of {_letters(gates)}", path + (i,),
                           hint=close_name(name, list(gates)) if isinstance(name, str) else None)
         block = gates[name]

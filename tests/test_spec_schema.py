@@ -202,7 +202,7 @@ REFUSED = [
     ("an unknown top-level key", LSTM, put("input", [1]), "input"),
     ("a misspelt block", LSTM, lambda d: d["layers"][0].update(forgt_gate=d["layers"][0].pop("forget_gate")),
      "forgt_gate"),
-    ("a missing block", GRU, drop("layers", 0, "candidate"), "candidate"),
+    ("a missing block", GRU, drop("layers", 0, "candidate"), "is not valid under any"),   # nor packed
     ("an unknown layer type", LSTM, put("layers", 0, "type", "lstmm"), "lstmm"),
     ("an unknown activation", LSTM, put("layers", 0, "activation", "swish"), "swish"),
     ("softmax in a recurrent layer", LSTM, put("layers", 0, "gate_activation", "softmax"), "softmax"),
