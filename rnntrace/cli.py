@@ -141,13 +141,13 @@ def main():
 
     \b
     Examples:
-      rnntrace run lstm_example.yaml              the lecture's LSTM unit, step by step
+      rnntrace run lstm_example.yaml                the lecture's LSTM unit
       rnntrace run lstm_example.yaml --format json | jq '.steps[3].y'
-      rnntrace examples                           the bundled example specs
-      rnntrace new lstm > my.yaml                 a starter spec to edit
-      rnntrace check lstm_example.yaml mine.yaml  mark hand-computed answers
-      rnntrace grad many_to_one.yaml --explain    backpropagation through time
-      rnntrace page lstm_example.yaml -o lstm.html  an interactive page to step through
+      rnntrace examples                             the bundled example specs
+      rnntrace new lstm > my.yaml                   a starter spec to edit
+      rnntrace check lstm_example.yaml mine.yaml    mark answers done by hand
+      rnntrace grad many_to_one.yaml --explain      backpropagation in time
+      rnntrace page lstm_example.yaml -o lstm.html  a page to click through
     """
 
 
@@ -620,7 +620,7 @@ def validate(specs):
     \b
     Examples:
       rnntrace validate my_lstm.yaml
-      rnntrace validate class/*.yaml            # a whole class's specs, one line each
+      rnntrace validate class/*.yaml            # a class's specs, a line each
     """
     from .spec import parameter_count
     if list(specs).count("-") > 1:
@@ -723,7 +723,8 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
       rnntrace check lstm_example.yaml my_answers.yaml
       rnntrace check lstm_example.yaml my_answers.yaml --explain --follow-through
       rnntrace answers homework.yaml --ask c,y > key.yaml
-      rnntrace check homework.yaml --key key.yaml answers/*.yaml --format csv > grades.csv
+      rnntrace check homework.yaml --key key.yaml answers/*.yaml \\
+          --format csv > grades.csv
     """
     if [spec, key_path, *answer_files].count("-") > 1:   # a second read would find it empty
         raise RnntraceError("only one of SPEC, --key and ANSWERS can be read from standard input (-)")
@@ -833,7 +834,8 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     \b
     Examples:
       rnntrace import-torch model.pt --inputs '[[1, 0], [0, 1]]' -o model.yaml
-      rnntrace import-torch tagger.pt --activation softmax --labels dest,time,other | rnntrace run -
+      rnntrace import-torch tagger.pt --activation softmax \\
+          --labels dest,time,other | rnntrace run -
     """
     from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
     inputs = None
@@ -981,7 +983,7 @@ def answers(spec, ask, steps):
     Examples:
       rnntrace answers lstm_example.yaml --ask c,y > key.yaml
       rnntrace check lstm_example.yaml key.yaml      # every answer right
-      rnntrace answers lstm_example.yaml --ask all --steps 2:3   # the key of a sheet with --steps 2:3
+      rnntrace answers lstm_example.yaml --ask all --steps 2:3   # its sheet's key
     """
     sheet = _sheet(spec, ask, steps)
     from .render.worksheet import answers_yaml
@@ -1151,7 +1153,8 @@ def surface(spec, param, values, param2, values2, fmt, scale, learning_rate, cli
       rnntrace surface clip_norm.yaml --param hidden.U --range 0.8:1.25:19
       rnntrace surface many_to_one.yaml --param lstm.cell_input.W[0,0] \\
           --range 0:2:11 --param2 lstm.forget_gate.b --range2 -10:20:41
-      rnntrace surface toy_w999.yaml --param hidden.U --range 0.9:1.1:201 --format csv
+      rnntrace surface toy_w999.yaml --param hidden.U --range 0.9:1.1:201 \\
+          --format csv
     """
     spec_obj = load(spec)
     clip, rate = _training(spec_obj, spec, clip_norm, clip_value, no_clip, learning_rate, "surface")

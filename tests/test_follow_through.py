@@ -147,7 +147,7 @@ def test_the_lectures_lstm_on_the_command_line(tmp_path):
                                 env={"COLUMNS": "100"})
     assert plain.stdout.count("WRONG") == 2 and "1 of 2" not in plain.stdout
     assert follow.stdout.count("WRONG") == 1 and "right (follows)" in follow.stdout
-    assert "step 3 lstm.c: right (follows from your lstm.c at step 2, which give 7.9997)" in follow.stdout
+    assert "step 3 lstm.c: right (follows from your lstm.c at step 2, recomputed: 7.9997)" in follow.stdout
     expected = 2 * sigma(-10) + 8 * sigma(10)
     report = json.loads(CliRunner().invoke(main, ["check", "lstm_example.yaml", str(path), "--follow-through",
                                                   "--format", "json"]).stdout)

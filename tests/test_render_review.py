@@ -94,3 +94,16 @@ def test_outputs_over_time_wrap_a_long_input_on_a_narrow_screen():
     # every input, wrapped under itself: the first line's other cells taken out
     flat = "".join(summary.split()).replace("y83.87583.875", "")
     assert "[" + ",".join(repr(x) for x in xs) + "]" in flat
+
+
+def test_outputs_over_time_on_a_screen_too_narrow_for_the_table_are_lines():
+    # At 40 columns the exact value 5.735399660523715e-39 leaves the input column no room:
+    # each step's input gets a line, then each quantity one line with exact and shown.
+    from rnntrace.spec import load_spec
+    from conftest import EXAMPLES
+    text = draw(run(load_spec(EXAMPLES / "lstm_example.yaml")), width=40)
+    summary = text[text.index("Outputs over time"):text.index("Over time, steps")]
+    assert all(len(line) <= 40 for line in summary.splitlines())
+    assert "t = 1   x = [3, 1, 0]" in summary
+    assert "  lstm.c = 6.999500633749107 (6.9995)" in summary      # step 4, the lecture's 7
+    assert "  y = 2.6037492074444242e-43 (≈0)" in summary

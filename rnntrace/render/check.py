@@ -132,7 +132,7 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     for v in result.verdicts:
         if v.follows:
             parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}, "
-                              f"which give {plain_list(v.recomputed or (), precision)})", style="green"))
+                              f"recomputed: {plain_list(v.recomputed or (), precision)})", style="green"))
     if result.ignored:
         listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
         more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""

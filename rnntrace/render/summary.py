@@ -75,8 +75,32 @@ class SummaryTable:
         widths[1] = max(min(widths[1], room), cell_len(self.headers[1]))
         return widths
 
+    #: Narrower room than this for the input column, and each step is written as lines
+    #: instead of a table row, whose input would wrap a character or two a line.
+    NARROWEST_INPUT = 6
+
+    def _lines(self) -> Text:
+        """A screen too narrow for the table: each step's input on a line of its own,
+        then one line a quantity, ``lstm.c = 6.999500633749107 (6.9995)``."""
+        text = Text(overflow="fold")
+        text.append("Outputs over time", style="bold")
+        for row in self.rows:
+            if row is None:
+                continue
+            t, x, quantity, exact_text, shown, winner = row
+            if t:
+                text.append(f"\nt = {t}   {self.headers[1]} = ", style="bold")
+                text.append(x)
+            text.append(f"\n  {quantity} = {exact_text}" + ("" if shown == exact_text else f" ({shown})"))
+            if winner:
+                text.append(" ◀", style="bold green")
+        return text
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = self._widths(options.max_width)
+        if widths[1] < min(self.NARROWEST_INPUT, max(cell_len(row[1]) for row in self.rows if row)):
+            yield self._lines()
+            return
         gap = self.GAP
         text = Text(overflow="fold")
         text.append("Outputs over time\n", style="bold")
