@@ -54,6 +54,8 @@ def json_text(text: str) -> str:
     """JSON text whose strings hold no raw character that a terminal acts on: json.dumps
     already escapes C0 (``\\u001b``); DEL, C1 and the invisible ones get the same ``\\uXXXX``
     escape, which reads back as the same string."""
+    if text.isascii() and "\x7f" not in text:   # the usual case, a line of numbers: no scan
+        return text
     return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_HIDDEN.search(text) else text
 
 

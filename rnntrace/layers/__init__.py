@@ -13,19 +13,36 @@ here. A view that needs something a type does not provide says so through
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from importlib import import_module
+from typing import Any, Dict, Iterator, Mapping
 
 from ..errors import RnntraceError
-from . import bidirectional, dense, elman, gru, jordan, lstm
 
-#: Every layer type by its spec name, in the order the docs list them.
-TYPES = {module.TYPE: module for module in (elman, jordan, lstm, gru, dense, bidirectional)}
-#: The types a bidirectional layer's directions may be.
-RECURRENT_TYPES = tuple(name for name, module in TYPES.items() if module.RECURRENT)
-LAYER_TYPES = tuple(TYPES)
+#: Every layer type's spec name, in the order the docs list them; its home is the module
+#: of that name here.
+LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "dense", "bidirectional")
+#: The types a bidirectional layer's directions may be (their homes say RECURRENT = True).
+RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
 
-for _module in TYPES.values():
-    _module.Layer.home = _module     # every layer knows its home: layer.home.step(…)
+
+class _Homes(Mapping):
+    """Type name → home module, each imported when first asked for: a run of one LSTM
+    loads the LSTM's home, not all six (start-up is most of a small run's time)."""
+
+    def __getitem__(self, name: str):
+        if name not in LAYER_TYPES:
+            raise KeyError(name)
+        return import_module(f"{__name__}.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LAYER_TYPES)
+
+    def __len__(self) -> int:
+        return len(LAYER_TYPES)
+
+
+#: The registry: the one table of layer types.
+TYPES: Mapping[str, Any] = _Homes()
 
 
 def home(layer):

@@ -17,6 +17,7 @@ them through ``layer.forward.home`` (set by the registry in rnntrace.layers).
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
@@ -84,6 +85,7 @@ class BidirectionalRecord:
 
 
 Layer, Record = Bidirectional, BidirectionalRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(r, data: dict, path, name: str, size_in: int, why: str, read_layer, recurrent_types) -> Bidirectional:

@@ -6,6 +6,7 @@ backward   dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -66,6 +67,7 @@ class DenseRecord:
 
 
 Layer, Record = Dense, DenseRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(f, name: str) -> Dense:

@@ -7,6 +7,7 @@ backward   dh_t = dh_out_t + dh_next        (dh_next = Uᵀ·dz_{t+1}: back thro
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -66,6 +67,7 @@ class ElmanRecord:
 
 
 Layer, Record = Elman, ElmanRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(f, name: str) -> Elman:

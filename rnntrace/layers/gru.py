@@ -23,6 +23,7 @@ backward   dz_n as above;  d(r∘h) = U_nᵀ·dz_n,  da_r = d(r∘h)∘h_{t−1}
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -97,6 +98,7 @@ class GRURecord:
 
 
 Layer, Record = GRU, GRURecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(f, name: str) -> GRU:

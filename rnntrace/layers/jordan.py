@@ -9,6 +9,7 @@ backward   dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the outpu
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -74,6 +75,7 @@ class JordanRecord:
 
 
 Layer, Record = Jordan, JordanRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(f, name: str) -> Jordan:

@@ -23,6 +23,7 @@ dP_o = Σ_t dz_o∘c_t.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -104,6 +105,7 @@ class LSTMRecord:
 
 
 Layer, Record = LSTM, LSTMRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
 
 
 def build(f, name: str) -> LSTM:
