@@ -287,64 +287,63 @@ class _Number(click.ParamType):
         return value
 
 
-class _Steps(click.ParamType):
+class _Parsed(click.ParamType):
+    """An option value that library code parses (``parse``): its BadValue, which says only
+    what is wrong with the value, becomes a usage error naming the option. A value that is
+    not text has been converted already (a default) and passes as it is."""
+
+    def parse(self, value: str):
+        raise NotImplementedError
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.parse(value)
+        except BadValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Steps(_Parsed):
     """Time steps: ``3``, ``2:4``, ``2:``, ``:4`` or a list such as ``1,3:4``
     (a :class:`~rnntrace.render.selection.StepChoice`; which exist: ``.within(total)``)."""
 
     name = "steps"
 
-    def convert(self, value, param, ctx):
+    def parse(self, value):
         from .render.selection import StepChoice
-        if isinstance(value, StepChoice):
-            return value
-        try:
-            return StepChoice.parse(value)
-        except BadValue as exc:
-            self.fail(str(exc), param, ctx)
+        return StepChoice.parse(value)
 
 
-class _Weight(click.ParamType):
+class _Weight(_Parsed):
     """A weight of the network, ``NAME[i,j]`` (a :class:`~rnntrace.surface_options.WeightChoice`;
     checked against the spec by ``.resolve(spec)``)."""
 
     name = "weight"
 
-    def convert(self, value, param, ctx):
+    def parse(self, value):
         from .surface_options import WeightChoice
-        if isinstance(value, WeightChoice):
-            return value
-        try:
-            return WeightChoice.parse(value)
-        except BadValue as exc:
-            self.fail(str(exc), param, ctx)
+        return WeightChoice.parse(value)
 
 
-class _Range(click.ParamType):
+class _Range(_Parsed):
     """``A:B:N``: N evenly spaced values from A to B, as a float64 array."""
 
     name = "range"
 
-    def convert(self, value, param, ctx):
-        if not isinstance(value, str):
-            return value
+    def parse(self, value):
         from .surface_options import parse_range
-        try:
-            return parse_range(value)
-        except BadValue as exc:
-            self.fail(str(exc), param, ctx)
+        return parse_range(value)
 
 
-class _Starter(click.ParamType):
+class _Starter(_Parsed):
     """The type of a starter spec: ``lstm``, ``slot-filling`` (also ``slot_filling``), …"""
 
     name = "type"
 
-    def convert(self, value, param, ctx):
+    def parse(self, value):
         from .starters import starter_type
-        try:
-            return starter_type(value)
-        except BadValue as exc:
-            self.fail(str(exc), param, ctx)
+        return starter_type(value)
 
 
 class _Names(click.ParamType):
