@@ -807,6 +807,22 @@ def new(kind, randomly, seed):
         write(starter(kind))
 
 
+def _imported_inputs(text):
+    """The ``--inputs`` of an imported model, as plain data for the spec, or None."""
+    if text is None:
+        return None
+    from .yamlsource import parse
+    inputs = parse(text, "--inputs", "--inputs").data
+    if inputs is None:
+        raise RnntraceError("--inputs: expected a list of steps, found nothing")
+    return inputs
+
+
+def _label_list(text):
+    """``dest, time,other`` → ["dest", "time", "other"]; None stays None."""
+    return None if text is None else [x.strip() for x in text.split(",")]
+
+
 # --------------------------------------------------------------------------- import-torch
 
 @main.command("import-torch")
@@ -837,16 +853,11 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
           --labels dest,time,other | rnntrace run -
     """
     from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
-    inputs = None
-    if inputs_text is not None:
-        from .yamlsource import parse
-        inputs = parse(inputs_text, "--inputs", "--inputs").data
-        if inputs is None:
-            raise RnntraceError("--inputs: expected a list of steps, found nothing")
+    inputs = _imported_inputs(inputs_text)
     state = load_torch_weights(weights)
     spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
                                 nonlinearity=nonlinearity or "tanh", activation=activation,
-                                labels=None if labels is None else [x.strip() for x in labels.split(",")])
+                                labels=_label_list(labels))
     rnns = [layer.name for layer in spec.layers
             if "elman" in (layer.type, getattr(getattr(layer, "forward", None), "type", None))]
     if rnns and nonlinearity is None:
@@ -893,15 +904,10 @@ def import_keras(model, inputs_text, labels, title, output):
     from .convert import spec_to_yaml
     from .convert_keras import load_keras_model, spec_from_keras
     from .spec import spec_from_dict
-    inputs = None
-    if inputs_text is not None:
-        from .yamlsource import parse
-        inputs = parse(inputs_text, "--inputs", "--inputs").data
-        if inputs is None:
-            raise RnntraceError("--inputs: expected a list of steps, found nothing")
+    inputs = _imported_inputs(inputs_text)
     source = load_keras_model(model)
     spec, notes = spec_from_keras(source, inputs=inputs, title=title,
-                                  labels=None if labels is None else [x.strip() for x in labels.split(",")])
+                                  labels=_label_list(labels))
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
     comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]

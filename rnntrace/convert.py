@@ -476,6 +476,20 @@ def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
 
 # --------------------------------------------------------------------------- reading .pt files
 
+def read_magic(path: str, count: int, what: str) -> bytes:
+    """The first ``count`` bytes of a model file, which say what it is; a missing file, a
+    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file")."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(count)
+    except FileNotFoundError:
+        raise ConvertError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConvertError(f"{path}: is a directory, not {what}") from None
+    except OSError as exc:
+        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def load_torch_weights(path: str) -> Mapping[str, Any]:
     """The state dict saved in a PyTorch file (``torch.save(model.state_dict(), path)``,
     or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``).
@@ -489,15 +503,7 @@ def load_torch_weights(path: str) -> Mapping[str, Any]:
     except ImportError:
         raise ConvertError("reading PyTorch files needs PyTorch (pip install torch), "
                            "which is not installed") from None
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except FileNotFoundError:
-        raise ConvertError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvertError(f"{path}: is a directory, not a PyTorch file") from None
-    except OSError as exc:
-        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    magic = read_magic(path, 4, "a PyTorch file")
     # torch.save writes a zip archive; files of PyTorch before 1.6 begin with a pickle's protocol byte.
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise ConvertError(f"{path}: not a PyTorch file (torch.save writes a zip archive)")

@@ -43,7 +43,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .convert import ConvertError, as_array
+from .convert import ConvertError, as_array, read_magic
 from .packing import split_columns
 
 #: Layer classes that become spec layers, and those that do nothing at inference.
@@ -86,15 +86,7 @@ class KerasModel:
 def read_keras_file(path: str) -> Tuple[Optional[str], Dict[str, Any]]:
     """The Keras version recorded in the file and its model configuration, read as
     data only (zipfile and json for ``.keras``, h5py's attributes for ``.h5``)."""
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(8)
-    except FileNotFoundError:
-        raise ConvertError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvertError(f"{path}: is a directory, not a Keras model file") from None
-    except OSError as exc:
-        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    magic = read_magic(path, 8, "a Keras model file")
     lower = path.lower()
     if magic.startswith(b"PK\x03\x04"):
         if not lower.endswith(".keras"):

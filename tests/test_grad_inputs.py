@@ -17,11 +17,10 @@ from click.testing import CliRunner
 import rnntrace
 from rnntrace.cli import main
 from rnntrace.engine.bptt import backprop
-from rnntrace.engine.parameters import parameters, replace_parameters
 from rnntrace.spec import spec_from_dict
 
 from conftest import EXAMPLES, schema, strict_json
-from test_grad_fd import NETWORKS
+from test_grad_fd import NETWORKS, numeric_gradients
 from test_grad_networks import dense, elman, gru, jordan, lstm, network, vec
 
 EPS = 1e-6
@@ -178,15 +177,7 @@ def test_upstream_gradients_match_finite_differences_of_their_sum(name):
     spec = spec_from_dict(data)
     result = assert_inputs_and_initial_match_finite_differences(data)
     assert result.loss_function == "upstream"
-    for param, value in parameters(spec).items():
-        numeric = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            losses = []
-            for sign in (1.0, -1.0):
-                changed = value.copy()
-                changed[index] += sign * EPS
-                losses.append(loss_of(replace_parameters(spec, {param: changed})))
-            numeric[index] = (losses[0] - losses[1]) / (2 * EPS)
+    for param, numeric in numeric_gradients(spec, loss_of).items():
         close(result.gradients[param], numeric, param)
 
 
