@@ -321,3 +321,26 @@ def test_a_changed_key_is_caught(tmp_path):
 def test_help_has_an_example(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0 and f"rnntrace {command} lstm_example.yaml" in result.stdout
+
+
+LABELS = """\
+inputs: [[1, 0], [0, 1]]
+layers:
+  - {name: out, type: dense, size: 3, W: [[1, 0], [0, 1], [1, 1]], activation: softmax, labels: ["x^2", "a~b", "\\\\c_{d} #1"]}
+"""
+
+
+def test_labels_with_carets_and_tildes_compile(tmp_path):
+    """Issue 21: a softmax label x^2 made LaTeX that did not compile (\\textasciicircum is
+    a text command, and the label stands in a subscript, in math). Keys, sheets and the
+    run's tables of such labels compile, and show the label's characters."""
+    spec = tmp_path / "labels.yaml"
+    spec.write_text(LABELS, encoding="utf-8")
+    outputs = [out("run", str(spec), "--format", "latex")]
+    outputs += [out("worksheet", str(spec), "--format", "latex", *args) for args in ([], ["--key", "--ask", "all"])]
+    # in a subscript (the run's columns z_{x^2}): the roman font's own ^ and ~
+    assert r"z_{\mathrm{x\char" '"5E{}2}}' in outputs[0] and r"y_{\mathrm{a\char" '"7E{}b}}' in outputs[0]
+    for tex in outputs:
+        assert r"x\textasciicircum{}2" in tex or r"x\char" '"5E{}2' in tex
+        log = compile_latex(tex, tmp_path)
+        assert "invalid in math mode" not in log

@@ -8,7 +8,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .latex import LONG_ROWS, LONGTABLE_NOTE
-from .tex import escape as tex
+from .tex import escape as tex, math_text
 from .numbers import DEFAULT_PRECISION, exact, fmt
 
 #: Each activation function a sheet may use, defined: (plain text, LaTeX math).
@@ -290,8 +290,8 @@ def _tex_matrix(value, columns: Optional[Sequence[str]] = None, units: Sequence[
         return _tex_number(exact(rows[0, 0]))
     body = r" \\ ".join(" & ".join(exact(v) for v in row) for row in rows)
     if columns:     # 1-of-N: the words over the columns, the units beside the rows
-        head = " & ".join(r"\scriptstyle\mathrm{" + tex(c).replace(" ", r"\ ") + "}" for c in columns)
-        side = r" \\ ".join(r"\scriptstyle\mathrm{" + tex(u) + "}" for u in units[:rows.shape[0]]) \
+        head = " & ".join(r"\scriptstyle\mathrm{" + math_text(c) + "}" for c in columns)
+        side = r" \\ ".join(r"\scriptstyle\mathrm{" + math_text(u) + "}" for u in units[:rows.shape[0]]) \
             if units else ""
         array = (f"\\begin{{array}}{{{'r' * rows.shape[1]}}} {head} \\\\ \\hline {body} \\end{{array}}")
         if side:
