@@ -377,7 +377,8 @@ def test_labels_with_carets_and_tildes_compile(tmp_path):
     spec = tmp_path / "labels.yaml"
     spec.write_text(LABELS, encoding="utf-8")
     outputs = [out("run", str(spec), "--format", "latex")]
-    outputs += [out("worksheet", str(spec), "--format", "latex", *args) for args in ([], ["--key", "--ask", "all"])]
+    outputs += [out("worksheet", str(spec), "--format", "latex", *args)
+                for args in ([], ["--key", "--ask", "all"], ["--worked", "1", "--standalone"])]
     # in a subscript (the run's columns z_{x^2}): the roman font's own ^ and ~
     assert r"z_{\mathrm{x\char" '"5E{}2}}' in outputs[0] and r"y_{\mathrm{a\char" '"7E{}b}}' in outputs[0]
     for tex in outputs:
