@@ -153,7 +153,15 @@ def pytest_collection_modifyitems(config, items):
             if i not in chosen:
                 item.add_marker(pytest.mark.full)
     if "full" not in (config.option.markexpr or ""):
-        skipped = [item for item in items if item.get_closest_marker("full")]
+        # a test named on the command line (file::test or file::test[case]) runs all the same
+        named = [(Path(arg.partition("::")[0]).name, arg.partition("::")[2]) for arg in config.args if "::" in arg]
+
+        def asked(item):
+            file, _, test = item.nodeid.partition("::")
+            return any(Path(file).name == f and test.startswith(t) for f, t in named)
+
+        skipped = [item for item in items if item.get_closest_marker("full") and not asked(item)]
         if skipped:
             config.hook.pytest_deselected(items=skipped)
-            items[:] = [item for item in items if not item.get_closest_marker("full")]
+            left_out = set(map(id, skipped))
+            items[:] = [item for item in items if id(item) not in left_out]
