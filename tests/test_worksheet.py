@@ -366,7 +366,7 @@ def test_help_has_an_example(command):
 LABELS = """\
 inputs: [[1, 0], [0, 1]]
 layers:
-  - {name: out, type: dense, size: 3, W: [[1, 0], [0, 1], [1, 1]], activation: softmax, labels: ["x^2", "a~b", "\\\\c_{d} #1"]}
+  - {name: out, type: dense, size: 3, W: [[1, 0], [0, 1], [1, 1]], activation: softmax, labels: ["x^2", "a~b", "\\\\c_{d} #1_e_f"]}
 """
 
 

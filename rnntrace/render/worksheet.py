@@ -470,8 +470,8 @@ _SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)e([-+]?)0*(\d+)")
 _NOTE = re.compile(r"\s*\((in float(?:32|64))\)")
 #: A memory read as the text writes it (c_prev) and as the sheet's equations do (c_{t-1}).
 _PREV = re.compile(r"\b([A-Za-z])_prev\b")
-#: Characters a name or label may hold that are commands in math mode.
-_MATH_SPECIAL = re.compile(r"[\\$^~_{}%&#]")
+#: A quantity of one unit, as the arithmetic names it: z[2], y[destination].
+_UNIT = re.compile(r"(?P<name>.*?)\[(?P<unit>[^\]]*)\]")
 
 
 def _layer_names(layer) -> Dict[str, str]:
@@ -493,22 +493,14 @@ def _layer_names(layer) -> Dict[str, str]:
     return names
 
 
-def _worked_math(text: str, names: Dict[str, str]) -> str:
-    """A line of arithmetic as ``run --explain`` writes it, typeset as maths with the
-    sheet's notation: 4.5398e-05 as 4.5398·10^{-5}, (≈0) as (\\approx 0), a memory read
-    as its equations write it; what it says in words stays words."""
+def _worked_math(text: str, names: Dict[str, str]) -> Tuple[str, List[str]]:
+    """A line of arithmetic as ``run --explain`` writes it, as LaTeX math (without the
+    $) in the sheet's notation: 4.5398e-05 as 4.5398·10^{-5}, (≈0) as (\\approx 0), a
+    memory read as its equations write it; and the notes it makes in words
+    (``in float64``), which stay words."""
     from .equations import to_latex
-    notes = []
+    notes: List[str] = []
     text = _NOTE.sub(lambda m: notes.append(m.group(1)) or "", text)
-    text = _PREV.sub(lambda m: f"{m.group(1)}_prev", text)
-    specials: List[str] = []
-
-    def hold(m):                       # a label's \\, $, ^ …: kept apart from to_latex
-        if m.group(0) == "_":
-            return "_"
-        specials.append(math_text(m.group(0)))
-        return chr(0xE000 + len(specials) - 1)
-
     out = []
     for part in re.split(r"(\d+(?:\.\d+)?e[-+]?\d+|≈)", text):
         number = _SCIENTIFIC.fullmatch(part)
@@ -518,11 +510,19 @@ def _worked_math(text: str, names: Dict[str, str]) -> str:
             out.append(r"\approx ")
         elif part:
             prev = {f"{m}_prev": f"{m}_{{t-1}}" for m in _PREV.findall(part)}
-            out.append(to_latex(_MATH_SPECIAL.sub(hold, part), {**prev, **names}))
-    math = "".join(out)
-    for i, special in enumerate(specials):
-        math = math.replace(chr(0xE000 + i), special)
-    return f"${math}$" + "".join(f" ({note})" for note in notes)
+            out.append(to_latex(part, {**prev, **names}))
+    return "".join(out), notes
+
+
+def _worked_lhs(lhs: str, names: Dict[str, str]) -> str:
+    """The quantity a line computes, as maths: z_i, z[2]; a unit named by its label
+    (z[destination]) has the label upright, as text."""
+    unit = _UNIT.fullmatch(lhs)
+    if unit is None:
+        return _worked_math(lhs, names)[0]
+    label = unit["unit"]
+    label = label if label.isdigit() else r"\mathrm{" + math_text(label) + "}"
+    return _worked_math(unit["name"], names)[0] + "[" + label + "]"
 
 
 def _tex_words(text: str, names: Dict[str, str]) -> str:
@@ -538,11 +538,17 @@ def _tex_words(text: str, names: Dict[str, str]) -> str:
 
 def _tex_line(lhs: str, rhs: str, names: Dict[str, str]) -> str:
     """One line of worked arithmetic, as maths: a paragraph that wraps (after = and +)
-    with a hanging indent. A line without a left-hand side is a note in words."""
+    with a hanging indent. A line without a left-hand side is a note in words; the label
+    a softmax picks (``→ destination``, ``→ a tie between yes and no``) is words too."""
     if not lhs:
         return r"\noindent " + _tex_words(rhs, names) + r"\par"
-    sep = " = " if not rhs.startswith("←") else " "
-    return r"\noindent\hangindent=2em\hangafter=1 " + _worked_math(f"{lhs}{sep}{rhs}", names) + r"\par"
+    winner = ""
+    if rhs.startswith("softmax(") and " → " in rhs:
+        rhs, winner = rhs.rsplit(" → ", 1)
+    math, notes = _worked_math(rhs, names)
+    sep = " " if rhs.startswith("←") else " = "
+    line = f"${_worked_lhs(lhs, names)}{sep}{math}" + (r" \rightarrow$ " + tex(winner) if winner else "$")
+    return r"\noindent\hangindent=2em\hangafter=1 " + line + "".join(f" ({note})" for note in notes) + r"\par"
 
 
 def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION, standalone: bool = False,
