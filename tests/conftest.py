@@ -1,6 +1,7 @@
 """Shared by the test files: where the examples are, PyTorch for the parity tests, and
 the few helpers several files need (the sigmoid written out, strict JSON, the shipped
 schemas). Import them with ``from conftest import …``."""
+import functools
 import json
 import math
 import os
@@ -127,13 +128,13 @@ SAMPLED = {
 SAMPLE_SEED = 19
 
 
-def _uses_playwright(path, seen={}):
-    if path not in seen:
-        try:
-            seen[path] = "playwright" in Path(path).read_text(encoding="utf-8")
-        except OSError:
-            seen[path] = False
-    return seen[path]
+@functools.lru_cache(maxsize=None)
+def _uses_playwright(path):
+    """A test module that drives a browser: its text names Playwright."""
+    try:
+        return "playwright" in Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 @pytest.hookimpl(tryfirst=True)
