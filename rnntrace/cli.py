@@ -952,14 +952,21 @@ _steps_option = steps_option("Ask for these steps only: 3, 2:4, or a list such a
 @click.argument("spec", shell_complete=_complete_spec)
 @_ask_option
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
-              show_default=True, help="Markdown, or a LaTeX fragment to paste into a document.")
+              show_default=True, help="Markdown, or LaTeX: a fragment to paste into a document "
+                                      "(--standalone: a whole one).")
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
 @precision_option("Decimals shown in the key (display only).")
 @_steps_option
 @click.option("--worked", type=STEPS, default=None, metavar="T",
               help="Fill in these steps as worked examples, their arithmetic written out: 1, or 1:2.")
+@click.option("--standalone", is_flag=True,
+              help="With --format latex: a whole document (\\documentclass … \\end{document}) that "
+                   "compiles alone, instead of a fragment to paste.")
+@click.option("--check-hint", is_flag=True,
+              help="Add a line telling how to check the answers with rnntrace check (which computes them: "
+                   "leave it off sheets for a test).")
 @_allow_file_option
-def worksheet(spec, ask, fmt, key, precision, steps, worked):
+def worksheet(spec, ask, fmt, key, precision, steps, worked, standalone, check_hint):
     """Write an exercise sheet for SPEC: the network, its weights, the inputs and a
     blank cell per step for each quantity asked; with --key, its answer key.
 
@@ -969,10 +976,18 @@ def worksheet(spec, ask, fmt, key, precision, steps, worked):
       rnntrace worksheet lstm_example.yaml --ask c,y --key > key.md
       rnntrace worksheet my_gru.yaml --format latex --ask h > sheet.tex
       rnntrace worksheet lstm_example.yaml --ask all --worked 1 --steps 2:3
+      rnntrace worksheet lstm_example.yaml --format latex --standalone > sheet.tex
+      rnntrace worksheet lstm_example.yaml --ask c,y --check-hint > practice.md
     """
+    if standalone and fmt != "latex":
+        raise RnntraceError("--standalone makes a whole LaTeX document; it needs --format latex "
+                            "(a Markdown sheet is whole already)")
     sheet = _sheet(spec, ask, steps, worked)
     from .render import worksheet as show
-    write((show.latex if fmt == "latex" else show.markdown)(sheet, key=key, precision=precision))
+    if fmt == "latex":
+        write(show.latex(sheet, key=key, precision=precision, standalone=standalone, check_hint=check_hint))
+    else:
+        write(show.markdown(sheet, key=key, precision=precision, check_hint=check_hint))
 
 
 @main.command()

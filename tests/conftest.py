@@ -1,6 +1,7 @@
 """Shared by the test files: where the examples are, PyTorch for the parity tests, and
 the few helpers several files need (the sigmoid written out, strict JSON, the shipped
 schemas). Import them with ``from conftest import …``."""
+import functools
 import json
 import math
 import os
@@ -94,3 +95,74 @@ def torch():
 @pytest.fixture
 def examples():
     return EXAMPLES
+
+
+# --------------------------------------------------------------------------- markers
+#
+# `browser`: a test that drives Chromium (a module that uses Playwright); `-m "not
+# browser"` is the quick loop (CONTRIBUTING.md). `full`: the cases of the heaviest sweeps
+# that the default run leaves out. Each sweep below runs, by default, a sample of its
+# cases drawn with a fixed seed (the same on every run and every xdist worker); `-m full`
+# runs the others, so that the default run and `-m full` together run every case
+# (.ci/run runs both).
+
+#: test function → how many of its cases the default run takes
+SAMPLED = {
+    "tests/test_page.py::test_every_example_page_shows_the_json_trace_at_every_step": 4,
+    "tests/test_page.py::test_clicking_every_number_shows_the_explain_arithmetic": 3,
+    "tests/test_page_cli.py::test_every_quantity_gets_the_line_that_computes_it": 6,
+    "tests/test_page_cli.py::test_each_example_page_is_small_self_contained_and_embeds_the_exact_trace": 6,
+    "tests/test_worksheet.py::test_every_examples_latex_sheet_fits_the_page": 5,
+    "tests/test_schema.py::test_the_trace_of_every_example_fits_the_schema": 6,
+    "tests/test_schema.py::test_the_jsonl_of_every_example_fits_the_schema": 6,
+    "tests/test_schema.py::test_the_check_report_of_every_example_fits_the_schema": 6,
+    "tests/test_new.py::test_random_exercises_are_integer_exact": 30,
+    "tests/test_torch_parity.py::test_rnn": 12,
+    "tests/test_torch_parity.py::test_gated": 12,
+    "tests/test_torch_parity.py::test_bidirectional": 12,
+    "tests/test_grad_fd.py::test_squared_error_gradients_match_finite_differences": 9,
+    "tests/test_grad_inputs.py::test_input_and_initial_state_gradients_match_finite_differences": 9,
+    "tests/test_grad_inputs.py::test_upstream_gradients_match_finite_differences_of_their_sum": 9,
+    "tests/test_float32.py::test_every_array_of_a_float32_run_and_backprop_is_float32": 6,
+}
+SAMPLE_SEED = 19
+
+
+@functools.lru_cache(maxsize=None)
+def _uses_playwright(path):
+    """A test module that drives a browser: its text names Playwright."""
+    try:
+        return "playwright" in Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    import random
+    sweeps = {}
+    for item in items:
+        if "browser" in item.fixturenames or _uses_playwright(str(item.fspath)):
+            item.add_marker(pytest.mark.browser)
+        sweeps.setdefault(item.nodeid.split("[")[0], []).append(item)
+    for name, keep in SAMPLED.items():
+        cases = sorted(sweeps.get(name, ()), key=lambda item: item.nodeid)
+        if len(cases) <= keep:
+            continue
+        chosen = set(random.Random(f"{SAMPLE_SEED}:{name}").sample(range(len(cases)), keep))
+        for i, item in enumerate(cases):
+            if i not in chosen:
+                item.add_marker(pytest.mark.full)
+    if "full" not in (config.option.markexpr or ""):
+        # a test named on the command line (file::test or file::test[case]) runs all the same
+        named = [(Path(arg.partition("::")[0]).name, arg.partition("::")[2]) for arg in config.args if "::" in arg]
+
+        def asked(item):
+            file, _, test = item.nodeid.partition("::")
+            return any(Path(file).name == f and test.startswith(t) for f, t in named)
+
+        skipped = [item for item in items if item.get_closest_marker("full") and not asked(item)]
+        if skipped:
+            config.hook.pytest_deselected(items=skipped)
+            left_out = set(map(id, skipped))
+            items[:] = [item for item in items if id(item) not in left_out]

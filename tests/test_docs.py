@@ -138,3 +138,26 @@ def test_the_typo_example_is_what_validate_prints(tmp_path, monkeypatch):
     assert result.exit_code == 2
     for page in (ROOT / "README.md", DOCS / "spec.md"):
         assert result.stderr in text(page), page.name
+
+
+def test_the_readmes_first_command_makes_and_uses_a_virtual_environment():
+    """Issue 19: Debian's and Ubuntu's system Python refuse `pip install` outside a virtual
+    environment, so the first command a newcomer copies makes one."""
+    readme = text(ROOT / "README.md")
+    first = re.search(r"^```bash\n(.*?)\n```", readme, flags=re.M | re.S).group(1)
+    assert first == "python3 -m venv .venv && . .venv/bin/activate && pip install . && rnntrace run lstm_example.yaml"
+    tests = [block for block in re.findall(r"^```bash\n(.*?)\n```", readme, flags=re.M | re.S) if "pytest" in block]
+    assert tests and tests[0].startswith("python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]'")
+    assert "sudo" not in tests[0]                      # the root part is a line of its own
+
+
+def test_the_readme_is_a_short_guide_with_a_page_per_command():
+    from rnntrace.cli import main
+    readme = text(ROOT / "README.md")
+    assert len(readme.splitlines()) <= 400
+    assert "## Contents" in readme
+    table = readme[readme.index("## The commands"):]
+    table = table[:table.index("\n## ")]
+    for name in main.commands:
+        row = next((line for line in table.splitlines() if f"`{name}`" in line), None)
+        assert row is not None and re.search(r"\(docs/[\w-]+\.md\)", row), f"{name} has no manual page"

@@ -113,15 +113,11 @@ def test_the_sheet_defines_each_activation_it_uses_and_no_other():
     assert r"\item hard\_sigmoid: $h\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)$" in tex
 
 
-def compile_latex(body, folder):
-    """pdflatex on a LaTeX fragment in a plain article (with longtable when the fragment
-    says it needs it); the log."""
+def compile_document(document, folder):
+    """pdflatex on a whole LaTeX document, as it is; the log."""
     import subprocess
     require_program("pdflatex", "apt-get install texlive-latex-base texlive-latex-recommended")
-    opening = [line for line in body.splitlines()[:3] if line.startswith("%")]   # what it says it needs
-    packages = r"\usepackage{longtable}" if any(r"\usepackage{longtable}" in line for line in opening) else ""
-    (folder / "sheet.tex").write_text("\\documentclass{article}" + packages + "\\begin{document}\n" + body +
-                                      "\\end{document}\n", encoding="utf-8")
+    (folder / "sheet.tex").write_text(document, encoding="utf-8")
     done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"],
                           cwd=folder, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:]
@@ -130,13 +126,48 @@ def compile_latex(body, folder):
     return log
 
 
+def compile_latex(body, folder):
+    """pdflatex on a LaTeX fragment in a plain article (with longtable when the fragment
+    says it needs it), or on a whole document (--standalone) alone; the log."""
+    if r"\documentclass" in body:
+        return compile_document(body, folder)
+    opening = [line for line in body.splitlines()[:3] if line.startswith("%")]   # what it says it needs
+    packages = r"\usepackage{longtable}" if any(r"\usepackage{longtable}" in line for line in opening) else ""
+    return compile_document("\\documentclass{article}" + packages + "\\begin{document}\n" + body +
+                            "\\end{document}\n", folder)
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
 def test_every_examples_latex_sheet_fits_the_page(name, tmp_path):
     """Sheet and key, the default quantities and --ask all, and a worked step: each
-    compiles with plain pdflatex without a line running into the margin."""
-    for args in ([], ["--key"], ["--ask", "all"], ["--ask", "all", "--key"], ["--ask", "all", "--worked", "1"]):
+    compiles with plain pdflatex without a line running into the margin; the keys and
+    the worked sheet as whole documents (--standalone), alone."""
+    for args in ([], ["--key", "--standalone"], ["--ask", "all", "--standalone"], ["--ask", "all", "--key"],
+                 ["--ask", "all", "--worked", "1", "--standalone"]):
         log = compile_latex(out("worksheet", name, "--format", "latex", *args), tmp_path)
         assert "Overfull \\hbox" not in log, (args, log[log.index("Overfull"):][:600])
+
+
+def test_standalone_is_a_whole_document_and_a_fragment_is_not():
+    sheet = out("worksheet", "toy_w999.yaml", "--format", "latex", "--standalone")
+    lines = sheet.splitlines()
+    assert lines[0].startswith("% Exercise made by rnntrace worksheet")
+    assert lines[1:4] == [r"\documentclass{article}", r"\usepackage{longtable}", r"\begin{document}"]
+    assert r"\noindent Name: \rule" in lines[4] and lines[-1] == r"\end{document}"
+    key = out("worksheet", "lstm_example.yaml", "--format", "latex", "--standalone", "--key")
+    assert r"\usepackage" not in key and "Name:" not in key and key.rstrip().endswith(r"\end{document}")
+    fragment = out("worksheet", "lstm_example.yaml", "--format", "latex")
+    assert r"\documentclass" not in fragment and r"\begin{document}" not in fragment
+    refused = invoke("worksheet", "lstm_example.yaml", "--standalone")
+    assert refused.exit_code == 2 and "it needs --format latex" in refused.stderr and refused.stdout == ""
+
+
+def test_the_check_hint_is_only_on_sheets_that_ask_for_it():
+    for fmt in ("markdown", "latex"):
+        assert "rnntrace check" not in out("worksheet", "lstm_example.yaml", "--format", fmt)
+        hinted = out("worksheet", "lstm_example.yaml", "--format", fmt, "--check-hint")
+        assert "rnntrace check lstm\\_example.yaml answers.yaml" in hinted.replace("lstm_example", "lstm\\_example")
+        assert "rnntrace check" not in out("worksheet", "lstm_example.yaml", "--format", fmt, "--check-hint", "--key")
 
 
 WIDE = """\
@@ -264,7 +295,14 @@ def test_worked_fills_a_step_and_writes_its_arithmetic_as_run_explain_does():
     assert result.exit_code == 2 and result.stderr.startswith("Error: Invalid value for '--worked': there is no step 0")
     tex = out("worksheet", "lstm_example.yaml", "--worked", "1", "--format", "latex")
     assert r"\subsection*{Worked example: step 1}" in tex
-    assert r"c = g$\cdot$i + c\_prev$\cdot$f = 3$\cdot$1 + 0$\cdot$1 = 3" in tex
+    # typeset as maths, in the notation of the sheet's equations (c_{t-1}, as \item $c = …$ above)
+    worked = tex.split(r"\subsection*{Worked example: step 1}")[1]
+    assert r"$c = g\cdot i + c_{t-1}\cdot f = 3\cdot 1 + 0\cdot 1 = 3$" in worked
+    assert r"$z_{i} = 3\cdot 0 + 1\cdot 100 + 0\cdot 0 + 1\cdot (-10) = 90 \rightarrow \sigma (90) = 1$ (in float64)" \
+        in worked.replace("  ", " ")
+    assert r"\sigma (-10) =4.5398 \cdot 10^{-5}(\approx 0)$" in worked            # σ(−10) = 4.5398e-05 (≈0)
+    assert "prev" not in worked                                                    # one notation: c_{t-1}, h_{t-1}
+    assert r"c_{t-1}" in tex.split(r"\subsection*{Worked example")[0]              # as the equations write it
 
 
 # --------------------------------------------------------------------------- answers files
@@ -290,6 +328,8 @@ def test_a_spec_from_standard_input_is_named_stdin_and_check_gets_a_file(tmp_pat
     assert invoke("check", str(tmp_path / "my_spec.yaml"), str(tmp_path / "my_answers.yaml")).exit_code == 0
     sheet = invoke("worksheet", "-", input=spec_text)
     assert sheet.exit_code == 0
+    assert "rnntrace check" not in sheet.stdout                    # a student's sheet: no hint by default
+    sheet = invoke("worksheet", "-", "--check-hint", input=spec_text)
     assert "`rnntrace check my_spec.yaml answers.yaml`" in sheet.stdout and "check -" not in sheet.stdout
     assert "`<stdin>`" in invoke("worksheet", "-", "--key", input=spec_text).stdout
     assert "from <stdin>" in invoke("worksheet", "-", "--format", "latex", input=spec_text).stdout
@@ -321,3 +361,27 @@ def test_a_changed_key_is_caught(tmp_path):
 def test_help_has_an_example(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0 and f"rnntrace {command} lstm_example.yaml" in result.stdout
+
+
+LABELS = """\
+inputs: [[1, 0], [0, 1]]
+layers:
+  - {name: out, type: dense, size: 3, W: [[1, 0], [0, 1], [1, 1]], activation: softmax, labels: ["x^2", "a~b", "\\\\c_{d} #1_e_f"]}
+"""
+
+
+def test_labels_with_carets_and_tildes_compile(tmp_path):
+    """Issue 21: a softmax label x^2 made LaTeX that did not compile (\\textasciicircum is
+    a text command, and the label stands in a subscript, in math). Keys, sheets and the
+    run's tables of such labels compile, and show the label's characters."""
+    spec = tmp_path / "labels.yaml"
+    spec.write_text(LABELS, encoding="utf-8")
+    outputs = [out("run", str(spec), "--format", "latex")]
+    outputs += [out("worksheet", str(spec), "--format", "latex", *args)
+                for args in ([], ["--key", "--ask", "all"], ["--worked", "1", "--standalone"])]
+    # in a subscript (the run's columns z_{x^2}): the roman font's own ^ and ~
+    assert r"z_{\mathrm{x\char" '"5E{}2}}' in outputs[0] and r"y_{\mathrm{a\char" '"7E{}b}}' in outputs[0]
+    for tex in outputs:
+        assert r"x\textasciicircum{}2" in tex or r"x\char" '"5E{}2' in tex
+        log = compile_latex(tex, tmp_path)
+        assert "invalid in math mode" not in log

@@ -16,7 +16,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from .quantities import Quantity, heading, layer_quantities, value
-from .tex import escape
+from .tex import escape, math_text
 from .winners import most_likely
 
 
@@ -79,7 +79,7 @@ def layer_tables(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Ke
             if labels and q.path in ("z", "y"):
                 for u, label in enumerate(labels):
                     name = "z" if q.path == "z" else "y"
-                    columns.append(KeyColumn(f"{name}[{label}]", f"${name}_{{\\mathrm{{{escape(label)}}}}}$",
+                    columns.append(KeyColumn(f"{name}[{label}]", f"${name}_{{\\mathrm{{{math_text(label)}}}}}$",
                                           lambda step, n=layer.name, p=q.path, u=u:
                                           np.asarray(value(step.layers[n], p))[u:u + 1]))
             else:

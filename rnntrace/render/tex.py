@@ -17,3 +17,17 @@ def escape(text: str) -> str:
     written in its visible form (``\\x1b``, safetext), whose backslash is then escaped."""
     from ..safetext import visible
     return "".join(_SPECIAL.get(ch, ch) for ch in visible(text))
+
+
+# In math mode the text commands above are errors (\textasciicircum, \textasciitilde,
+# $…$ inside $…$): upright text there, a label in a subscript (y_{\mathrm{x^2}}), takes
+# math-safe forms. ^ and ~ are the roman font's own accent characters (\char"5E, \char"7E).
+_MATH = dict(_SPECIAL)
+_MATH.update({"\\": r"\backslash{}", "~": r'\char"7E{}', "^": r'\char"5E{}', " ": r"\ "})
+_MATH.update({ch: text.strip("$") for ch, text in _SPECIAL.items() if text.startswith("$")})
+
+
+def math_text(text: str) -> str:
+    """Text as upright letters inside math mode (the argument of ``\\mathrm{…}``)."""
+    from ..safetext import visible
+    return "".join(_MATH.get(ch, ch) for ch in visible(text))

@@ -8,7 +8,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .latex import LONG_ROWS, LONGTABLE_NOTE
-from .tex import escape as tex
+from .tex import escape as tex, math_text
 from .numbers import DEFAULT_PRECISION, exact, fmt
 
 #: Each activation function a sheet may use, defined: (plain text, LaTeX math).
@@ -174,7 +174,15 @@ def _md_equations(layer) -> List[str]:
     return lines
 
 
-def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
+def _check_hint(sheet) -> Tuple[str, str, str]:
+    """How to check answers with rnntrace (``--check-hint``): the answers file's form, the
+    command and what to do first. Off by default: ``rnntrace check`` with the spec
+    computes every answer, which a sheet handed out in class should not tell."""
+    command, first = _check_command(sheet, "answers.yaml")
+    return "steps: {1: {" + ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}", command, first
+
+
+def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION, check_hint: bool = False) -> str:
     lines = [f"# {'Answer key' if key else 'Exercise'}: {_md_escape(sheet.title)}", ""]
     if key:
         lines.append(f"The exact values of {_md_code(sheet.source)}, rounded to {precision} decimals "
@@ -218,11 +226,10 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
             lines.append(f"# {name}: {legend}")
             lines.append(as_text(step_lines))
         lines.append("```")
-    if not key:
-        command, first = _check_command(sheet, "answers.yaml")
-        lines += ["", "Check your answers: write them in an answers file (" +
-                  _md_code("steps: {1: {" + ", ".join(f"{q}: …" for q in sheet.quantities[:2]) + "}}") +
-                  f") and run {_md_code(command)}{first}."]
+    if check_hint and not key:
+        form, command, first = _check_hint(sheet)
+        lines += ["", f"Check your answers: write them in an answers file ({_md_code(form)}) and run "
+                  f"{_md_code(command)}{first}."]
     return "\n".join(lines) + "\n"
 
 
@@ -290,8 +297,8 @@ def _tex_matrix(value, columns: Optional[Sequence[str]] = None, units: Sequence[
         return _tex_number(exact(rows[0, 0]))
     body = r" \\ ".join(" & ".join(exact(v) for v in row) for row in rows)
     if columns:     # 1-of-N: the words over the columns, the units beside the rows
-        head = " & ".join(r"\scriptstyle\mathrm{" + tex(c).replace(" ", r"\ ") + "}" for c in columns)
-        side = r" \\ ".join(r"\scriptstyle\mathrm{" + tex(u) + "}" for u in units[:rows.shape[0]]) \
+        head = " & ".join(r"\scriptstyle\mathrm{" + math_text(c) + "}" for c in columns)
+        side = r" \\ ".join(r"\scriptstyle\mathrm{" + math_text(u) + "}" for u in units[:rows.shape[0]]) \
             if units else ""
         array = (f"\\begin{{array}}{{{'r' * rows.shape[1]}}} {head} \\\\ \\hline {body} \\end{{array}}")
         if side:
@@ -328,7 +335,8 @@ def _quantity_latex(sheet, path: str) -> Tuple[str, str]:
             return name, latex
     # a memory the layer reads but does not show (h_{t-1} of an LSTM without U): its own name
     from .equations import to_latex
-    return name, f"${to_latex(rest.rpartition('.')[2], {})}$"
+    leaf = rest.rpartition('.')[2]
+    return name, "$" + to_latex(leaf, {leaf: _PREV.sub(r"\1_{t-1}", leaf)}) + "$"
 
 
 class _Table:
@@ -456,16 +464,100 @@ def _tex_table(sheet, table: "_Table", key: bool, precision: int, caption: str) 
     return lines
 
 
-def _tex_line(lhs: str, rhs: str) -> str:
-    """One line of worked arithmetic: a paragraph that wraps with a hanging indent."""
-    sep = "" if not lhs else (" = " if not rhs.startswith("←") else " ")
-    return r"\noindent\hangindent=2em\hangafter=1 " + tex(f"{lhs}{sep}{rhs}") + r"\par"
+#: A number as the arithmetic writes it in scientific form: 4.5398e-05.
+_SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)e([-+]?)0*(\d+)")
+#: What the arithmetic says in words after a value: σ(90) = 1 (in float64).
+_NOTE = re.compile(r"\s*\((in float(?:32|64))\)")
+#: A memory read as the text writes it (c_prev) and as the sheet's equations do (c_{t-1}).
+_PREV = re.compile(r"\b([A-Za-z])_prev\b")
+#: A quantity of one unit, as the arithmetic names it: z[2], y[destination].
+_UNIT = re.compile(r"(?P<name>.*?)\[(?P<unit>[^\]]*)\]")
 
 
-def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
-    """A LaTeX fragment (no preamble) to paste into a document. Every table fits an
-    article's text width; a table of more than :data:`LONG_ROWS` rows is a longtable
-    (a comment at the top then says it needs the package)."""
+def _layer_names(layer) -> Dict[str, str]:
+    """The LaTeX of each name the layer's formulas use (c_prev → c_{t-1}), as its
+    equations are typeset (render.equations), so that a sheet has one notation."""
+    from .equations import _name, _strip, _WORD
+    names: Dict[str, str] = {}
+
+    def walk(node):
+        for q in node.get("quantities", ()):
+            name = _name(q.get("label", q["path"]))
+            if _WORD.fullmatch(name) and "latex" in q:
+                names.setdefault(name, _strip(q["latex"]))
+        for value in node.values():
+            if isinstance(value, dict) and "quantities" in value:
+                walk(value)
+
+    walk(layer.description or {})
+    return names
+
+
+def _worked_math(text: str, names: Dict[str, str]) -> Tuple[str, List[str]]:
+    """A line of arithmetic as ``run --explain`` writes it, as LaTeX math (without the
+    $) in the sheet's notation: 4.5398e-05 as 4.5398·10^{-5}, (≈0) as (\\approx 0), a
+    memory read as its equations write it; and the notes it makes in words
+    (``in float64``), which stay words."""
+    from .equations import to_latex
+    notes: List[str] = []
+    text = _NOTE.sub(lambda m: notes.append(m.group(1)) or "", text)
+    out = []
+    for part in re.split(r"(\d+(?:\.\d+)?e[-+]?\d+|≈)", text):
+        number = _SCIENTIFIC.fullmatch(part)
+        if number:
+            out.append(f"{number[1]} \\cdot 10^{{{'-' if number[2] == '-' else ''}{number[3]}}}")
+        elif part == "≈":
+            out.append(r"\approx ")
+        elif part:
+            prev = {f"{m}_prev": f"{m}_{{t-1}}" for m in _PREV.findall(part)}
+            out.append(to_latex(part, {**prev, **names}))
+    return "".join(out), notes
+
+
+def _worked_lhs(lhs: str, names: Dict[str, str]) -> str:
+    """The quantity a line computes, as maths: z_i, z[2]; a unit named by its label
+    (z[destination]) has the label upright, as text."""
+    unit = _UNIT.fullmatch(lhs)
+    if unit is None:
+        return _worked_math(lhs, names)[0]
+    label = unit["unit"]
+    label = label if label.isdigit() else r"\mathrm{" + math_text(label) + "}"
+    return _worked_math(unit["name"], names)[0] + "[" + label + "]"
+
+
+def _tex_words(text: str, names: Dict[str, str]) -> str:
+    """Words with formulas in them (a legend, a note): text, with each memory read in
+    the sheet's notation (h_prev → $h_{t-1}$)."""
+    parts = _PREV.split(text)
+    out = [tex(parts[0])]
+    for i in range(1, len(parts), 2):
+        name = f"{parts[i]}_prev"
+        out.append("$" + names.get(name, f"{parts[i]}_{{t-1}}") + "$" + tex(parts[i + 1]))
+    return "".join(out)
+
+
+def _tex_line(lhs: str, rhs: str, names: Dict[str, str]) -> str:
+    """One line of worked arithmetic, as maths: a paragraph that wraps (after = and +)
+    with a hanging indent. A line without a left-hand side is a note in words; the label
+    a softmax picks (``→ destination``, ``→ a tie between yes and no``) is words too."""
+    if not lhs:
+        return r"\noindent " + _tex_words(rhs, names) + r"\par"
+    winner = ""
+    if rhs.startswith("softmax(") and " → " in rhs:
+        rhs, winner = rhs.rsplit(" → ", 1)
+    math, notes = _worked_math(rhs, names)
+    sep = " " if rhs.startswith("←") else " = "
+    line = f"${_worked_lhs(lhs, names)}{sep}{math}" + (r" \rightarrow$ " + tex(winner) if winner else "$")
+    return r"\noindent\hangindent=2em\hangafter=1 " + line + "".join(f" ({note})" for note in notes) + r"\par"
+
+
+def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION, standalone: bool = False,
+          check_hint: bool = False) -> str:
+    """A LaTeX fragment (no preamble) to paste into a document, or with ``standalone`` a
+    whole document that compiles alone with plain pdflatex (a student's sheet opens
+    with a line for the name). Every table fits an article's text width; a table of more
+    than :data:`LONG_ROWS` rows is a longtable (a fragment's first line then says it
+    needs the package; a document loads it)."""
     lines = [f"% {'Answer key' if key else 'Exercise'} made by rnntrace worksheet from {tex(sheet.source)}",
              r"{\raggedright" f"\\section*{{{'Answer key' if key else 'Exercise'}: {tex(sheet.title)}}}" "}"]
     lines.append("The exact values, rounded to " + str(precision) + " decimals." if key else tex(_task(sheet)))
@@ -496,17 +588,26 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
         caption = f"\\textbf{{{tex(table.layer)}}}" + (f" ({part} of {parts})" if parts > 1 else "")
         lines += _tex_table(sheet, table, key, precision, caption)
     names = ", ".join(f"{h} \\texttt{{{tex(p)}}}" for table in tables for p, h in zip(table.paths, table.headers))
-    lines += ["", r"{\raggedright\small In an answers file for \texttt{rnntrace check} the quantities are called: "
-              + names + r".\par}"]
+    lines += ["", r"{\raggedright\small In an answers file the quantities are called: " + names + r".\par}"]
+    if check_hint and not key:
+        form, command, first = _check_hint(sheet)
+        lines += ["", r"{\raggedright\small Check your answers: write them in an answers file (\texttt{"
+                  + tex(form) + r"}) and run \texttt{" + tex(command) + "}" + tex(first) + r".\par}"]
     for t, word, layers in _worked_lines(sheet, precision):
         heading = f"Worked example: step {t}" + (f" ({tex(word)})" if word is not None else "")
         lines += ["", f"\\subsection*{{{heading}}}",
                   r"{\raggedright\small"]
         for name, legend, step_lines in layers:
-            lines.append(r"\noindent\textit{" + tex(f"{name}: {legend}") + r"}\par")
-            lines += [_tex_line(lhs, rhs) for lhs, rhs in step_lines]
+            names = _layer_names(next(info for info in sheet.layers if info.name == name))
+            lines.append(r"\noindent\textit{" + tex(f"{name}: ") + _tex_words(legend, names) + r"}\par")
+            lines += [_tex_line(lhs, rhs, names) for lhs, rhs in step_lines]
         lines.append("}")
-    if any(line.startswith(r"\begin{longtable}") for line in lines):
+    long = any(line.startswith(r"\begin{longtable}") for line in lines)
+    if standalone:
+        name = [] if key else [r"\noindent Name: \rule{7cm}{0.4pt}\par\medskip"]
+        lines = lines[:1] + [r"\documentclass{article}"] + ([r"\usepackage{longtable}"] if long else []) + \
+            [r"\begin{document}"] + name + lines[1:] + [r"\end{document}"]
+    elif long:
         lines.insert(0, LONGTABLE_NOTE)
     return "\n".join(lines) + "\n"
 
