@@ -108,13 +108,14 @@ def run_layer(description: Mapping[str, Any], xs: Sequence[Array]) -> List[Dict[
                 values[q["path"]] = compute(q["compute"], values, {})
             out.append(values)
         return out
+    backwards = description.get("direction") == "reverse"   # reads x_T … x_1, kept at t
     memory = {m["read"]: np.asarray(m["initial"], dtype=np.float64) for m in description["memory"]}
     steps = []
-    for x in xs:
+    for x in (list(xs)[::-1] if backwards else xs):
         values = step(description, x, memory)
         memory = {m["read"]: values[m["written"]] for m in description["memory"]}
         steps.append(values)
-    return steps
+    return steps[::-1] if backwards else steps
 
 
 def run(descriptions: Sequence[Mapping[str, Any]], xs: Sequence[Array]) -> List[List[Dict[str, Array]]]:
