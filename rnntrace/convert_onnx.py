@@ -48,13 +48,7 @@ ONNX_GATES = {"LSTM": ("input_gate", "output_gate", "forget_gate", "cell_input")
               "RNN": ("W",)}
 SPEC_TYPE = {"LSTM": "lstm", "GRU": "gru", "RNN": "elman"}
 LETTERS = {"LSTM": "i, o, f, c", "GRU": "z, r, h", "RNN": ""}
-#: ONNX activation → the spec's, for those without parameters; (name, alpha, beta) for those with.
-ACTIVATIONS = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Relu": "relu"}
-#: How many of activation_alpha / activation_beta each parametrised function takes (onnxruntime's order).
-PARAMETERS = {"HardSigmoid": (0.2, 0.5), "LeakyRelu": (0.01, None), "ThresholdedRelu": (1.0, None),
-              "ScaledTanh": (1.0, 1.0), "Affine": (1.0, 0.0), "Elu": (1.0, None)}
 DEFAULT_ACTIVATIONS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"], "RNN": ["Tanh"]}
-ELEMENTWISE = {"Sigmoid": "sigmoid", "Tanh": "tanh", "Relu": "relu"}
 #: Ops that only pass the sequence on.
 PASS = ("Identity", "Dropout")
 
@@ -458,9 +452,21 @@ class _Walk:
             if s.axes[axis][0] != "F" or any(size > 1 for l, size in s.axes[axis + 1:]):
                 raise refuse(node, "a softmax over an axis other than the features")
             return [self.activation(node, s, "softmax")]
-        if op in ELEMENTWISE:
-            return [self.activation(node, self.seq(node), ELEMENTWISE[op])]
+        function = self.elementwise(node, a)
+        if function is not None:
+            return [self.activation(node, self.seq(node), function)]
         raise refuse(node, "this operator has no spec equivalent")
+
+    def elementwise(self, node, a) -> Optional[Any]:
+        """An activation node (Sigmoid, Tanh, LeakyRelu with its alpha, …) as the spec
+        writes the function, or None for an op that is not one."""
+        from .layers import activations as table
+        mine = table.framework_names("onnx").get(node.op_type)
+        if mine is None or mine not in table.ELEMENTWISE:
+            return None
+        params = {key: float(a[key]) for key, default in table.TABLE[mine].params
+                  if key in a and np.float32(a[key]) != np.float32(default)}
+        return table.spec_value(table.canonical(mine, params)) if params else mine
 
     def embedding(self, node, inputs) -> Seq:
         """Gather(E, ids): the rows of a table E picked by the input ids — an embedding layer."""
@@ -699,35 +705,36 @@ class _Walk:
             outs.append(Seq(state_axes, layer=index, path="c", final=True))
         return outs
 
-    def _activations(self, node, op, directions) -> List[List[str]]:
+    def _activations(self, node, op, directions) -> List[List[Any]]:
+        """Each direction's functions (f, g, h for an LSTM) as the spec writes them,
+        from the activation table (rnntrace/layers/activations.py) by their ONNX names.
+        activation_alpha and activation_beta are taken in order by the functions that
+        have such a parameter, as onnxruntime takes them; a function not given one keeps
+        its default. The values are the model's float32 numbers."""
+        from .layers import activations as table
         a = _attrs(node)
         names = a.get("activations")
         per = len(DEFAULT_ACTIVATIONS[op])
         if names is None:
             names = DEFAULT_ACTIVATIONS[op] * directions
-        names = [n.decode() if isinstance(n, bytes) else n for n in names]
         if len(names) != per * directions:
             raise refuse(node, f"{len(names)} activations; {op} takes {per} per direction ({per * directions})")
         alphas = list(a.get("activation_alpha", []))
         betas = list(a.get("activation_beta", []))
+        ours = {k.lower(): v for k, v in table.framework_names("onnx").items()}
         out = []
         for name in names:
-            canonical = {k.lower(): k for k in list(ACTIVATIONS) + list(PARAMETERS) + ["Softsign", "Softplus"]}
-            name = canonical.get(name.lower(), name)
-            if name in ACTIVATIONS:
-                out.append(ACTIVATIONS[name])
-                continue
-            if name in PARAMETERS:
-                alpha_default, beta_default = PARAMETERS[name]
-                alpha = alphas.pop(0) if alphas else alpha_default
-                beta = (betas.pop(0) if betas else beta_default) if beta_default is not None else None
-                if name == "HardSigmoid" and np.float32(alpha) == np.float32(0.2) and \
-                        np.float32(beta) == np.float32(0.5):
-                    out.append("hard_sigmoid")
-                    continue
-                shown = f"alpha={alpha:g}" + ("" if beta is None else f", beta={beta:g}")
-                raise refuse(node, f"activation {name} ({shown}) is not in the spec's activation table")
-            raise refuse(node, f"activation {name} is not in the spec's activation table")
+            mine = ours.get(str(name).lower())
+            if mine is None or mine not in table.ELEMENTWISE:
+                raise refuse(node, f"activation {name} is not in the spec's activation table")
+            params = {}
+            for key, default in table.TABLE[mine].params:
+                given = alphas if key == "alpha" else betas
+                if given:
+                    value = float(given.pop(0))
+                    if np.float32(value) != np.float32(default):   # 0.2 stored as float32 is still 0.2
+                        params[key] = value
+            out.append(table.spec_value(table.canonical(mine, params)) if params else mine)
         return [out[d * per:(d + 1) * per] for d in range(directions)]
 
     def _direction(self, op, d, H, W, R, B, P, functions, lbr, states) -> Dict[str, Any]:

@@ -39,6 +39,14 @@ def random_model(rng, op, *, dtype="float64", layout=0, activations=(), sequence
         attrs["linear_before_reset"] = int(rng.integers(0, 2))
     if activations:
         attrs["activations"] = [str(rng.choice(activations)) for _ in range(SLOTS[op] * D)]
+        # parameters for the functions that take them, in order, some left to their defaults;
+        # onnxruntime takes 0 for a missing parameter of Affine, ScaledTanh and ThresholdedRelu
+        # where ONNX says the operator's default (1, 1 and 1): those always get theirs here
+        given = any(name in ("Affine", "ScaledTanh", "ThresholdedRelu") for name in attrs["activations"])
+        if given or rng.random() < 0.7:
+            count = len(attrs["activations"]) if given else int(rng.integers(1, len(attrs["activations"]) + 1))
+            attrs["activation_alpha"] = rng.uniform(0.1, 1.5, size=count).astype(np.float32).tolist()
+            attrs["activation_beta"] = rng.uniform(-0.5, 1.0, size=count).astype(np.float32).tolist()
     names = [n if n in values else "" for n in INPUTS[:8 if op == "LSTM" else 6]]
     while names[-1] == "":
         names.pop()

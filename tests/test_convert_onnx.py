@@ -17,7 +17,9 @@ from onnx_models import compare, random_model
 
 onnx = pytest.importorskip("onnx")
 
-ACTIVATIONS = ("Sigmoid", "Tanh", "Relu", "HardSigmoid")
+#: Every activation an ONNX recurrent operator may name.
+ACTIVATIONS = ("Sigmoid", "Tanh", "Relu", "HardSigmoid", "LeakyRelu", "ThresholdedRelu", "ScaledTanh", "Affine",
+               "Elu", "Softsign", "Softplus")
 
 
 def backend_cases():
@@ -70,11 +72,20 @@ def test_random_models_agree_with_onnxruntime_in_float32(op):
     for _ in range(16):
         model, feeds, batches = random_model(rng, op, dtype="float32", activations=ACTIVATIONS, sequence_lens=True)
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in model.graph.node[0].attribute}
+        attrs["activations"] = [name.decode() for name in attrs.get("activations", [])]
         seen |= {attrs["direction"].decode(), *("sequence_lens" in feeds, "P" in feeds)}
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         expected = dict(zip([o.name for o in model.graph.output], session.run(None, feeds)))
         for output, ours, theirs in compare(model, feeds, batches, expected):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5, err_msg=output)
+            finite = np.isfinite(theirs)
+            if not finite.all():
+                # onnxruntime's float32 Softplus is log(1 + e^z): e^z overflows above z ≈ 88.7
+                assert "Softplus" in attrs["activations"] and np.isfinite(ours).all(), output
+            # bounded functions keep float32's rounding small; unbounded ones (a ReLU cell grows
+            # to hundreds over a few steps) carry it along with the values
+            bounded = set(attrs["activations"]) <= {"Sigmoid", "Tanh", "HardSigmoid", "Softsign"}
+            np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5 if bounded else 1e-4, atol=1e-5,
+                                       err_msg=output)
     assert {"forward", "reverse", "bidirectional", True} <= seen
 
 
@@ -176,7 +187,7 @@ def test_an_unknown_operator_is_refused_naming_the_node_and_its_type():
 
 @pytest.mark.parametrize("attribute,value,reason", [
     ("clip", 1.0, "clip=1.0"), ("input_forget", 1, "input_forget=1"),
-    ("activations", ["LeakyRelu", "Tanh", "Tanh"], "LeakyRelu"),
+    ("activations", ["Gelu", "Tanh", "Tanh"], "activation Gelu is not in the spec's activation table"),
 ])
 def test_what_the_spec_cannot_say_yet_is_refused(attribute, value, reason):
     model, feeds, _ = random_model(np.random.default_rng(5), "LSTM", dtype="float32")
