@@ -112,9 +112,12 @@ def _state_dict(model: Any) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
             for name, module in model.named_modules():
                 own = getattr(module, "parameters", None)
                 if callable(own) and any(True for _ in own(recurse=False)) and \
-                        type(module).__name__ not in ("RNN", "LSTM", "GRU", "Linear"):
-                    raise ConvertError(f"{name or 'the model'} ({type(module).__name__}): no spec "
-                                       "equivalent; only nn.RNN, nn.LSTM, nn.GRU and nn.Linear convert")
+                        type(module).__name__ not in ("RNN", "LSTM", "GRU", "Linear", "Embedding"):
+                    raise ConvertError(f"{name or 'the model'} ({type(module).__name__}): no spec equivalent; "
+                                       "only nn.Embedding, nn.RNN, nn.LSTM, nn.GRU and nn.Linear convert")
+                if type(module).__name__ == "Embedding" and getattr(module, "max_norm", None) is not None:
+                    raise ConvertError(f"{name or 'the embedding'}: max_norm rescales rows as they are read, "
+                                       "which a spec's table does not")
                 mode = getattr(module, "mode", None)
                 if isinstance(mode, str) and mode.startswith("RNN_"):
                     nonlinearities[f"{name}." if name else ""] = mode[4:].lower()
@@ -126,6 +129,18 @@ def _state_dict(model: Any) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
         raise ConvertError(f"expected a state_dict (a mapping of names to tensors) or a module, "
                            f"found {type(model).__name__}")
     return _arrays(model), {}
+
+
+def _module_facts(model: Any) -> Tuple[set, Optional[bool]]:
+    """The prefixes of a module's nn.Embedding submodules, and whether its recurrent
+    modules are batch_first (None: not a module, or none says)."""
+    embeddings, batch_first = set(), None
+    for name, module in (model.named_modules() if hasattr(model, "named_modules") else ()):
+        if type(module).__name__ == "Embedding":
+            embeddings.add(f"{name}." if name else "")
+        if type(module).__name__ in ("RNN", "LSTM", "GRU"):
+            batch_first = bool(getattr(module, "batch_first", False))
+    return embeddings, batch_first
 
 
 def _arrays(state: Mapping[Any, Any]) -> Dict[str, np.ndarray]:
@@ -343,7 +358,8 @@ def spec_from_state_dict(model: Any, *, source: str = "<state_dict>", **options:
 def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
                               names: Optional[Sequence[str]] = None, kind: Any = None,
                               nonlinearity: Any = None, activation: Any = None,
-                              labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
+                              labels: Optional[Sequence[str]] = None, initial: Any = None,
+                              embedding: Any = None, lexicon: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """A spec as plain data (the v1 format) for the modules of a PyTorch ``state_dict``
     (or of a module, whose nn.RNN nonlinearities are then read off it), stacked in the
     order of the state dict.
@@ -355,9 +371,26 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
       (h_0, c_0)): for the recurrent module, or per module as ``{prefix: value}``.
     - ``activation`` (default linear) and ``labels``: for the last nn.Linear, or as
       ``{prefix: value}``; an nn.Linear not named there stays linear.
+    - ``embedding``: the prefix of an nn.Embedding (its ``weight``, V × D, is the table E
+      of an embedding layer; the inputs are then ids, or words with ``lexicon``, the
+      word of each row). A module passed whole says which of its modules are
+      embeddings; in a bare state dict a first bias-less ``weight`` whose columns, not
+      its rows, fit the next module's input is one.
     """
     state, found_nonlinearities = _state_dict(model)
     modules = modules_of(state)
+    embeddings, batch_first = _module_facts(model)
+    if embedding is not None:
+        embeddings |= {p for p in modules if p.rstrip(".") in
+                       ({str(e).rstrip(".") for e in embedding} if isinstance(embedding, (list, tuple, set))
+                        else {str(embedding).rstrip(".")})}
+    elif not embeddings:
+        embeddings = _embedding_by_shape(state, modules)
+    for prefix in embeddings:
+        if modules.get(prefix) != "linear" or f"{prefix}bias" in state:
+            raise ConvertError(f"{prefix.rstrip('.') or 'the model'}: an nn.Embedding has one 'weight' (V × D) and no bias")
+        if prefix != next(iter(modules)):
+            raise ConvertError(f"{prefix.rstrip('.')}: an embedding reads the model's input ids, so it comes first")
     prefixes = {p.rstrip(".") for p in modules} | set(modules)
     for option, value in (("kind", kind), ("nonlinearity", nonlinearity), ("initial", initial),
                           ("activation", activation), ("labels", labels)):
@@ -371,7 +404,7 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
                 raise ConvertError(f"{option}: {key!r} is not a module of this state_dict; expected one of "
                                    f"{', '.join(repr(p.rstrip('.')) for p in modules)}"
                                    + (f" (did you mean {hint!r}?)" if hint else ""))
-    last_linear = [p for p, k in modules.items() if k == "linear"][-1:]
+    last_linear = [p for p, k in modules.items() if k == "linear" and p not in embeddings][-1:]
     layers: List[Dict[str, Any]] = []
     size_in: Optional[int] = None
     recurrent_count = sum(1 for k in modules.values() if k == "recurrent")
@@ -385,12 +418,24 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
                                                       found_nonlinearities.get(prefix, "tanh")),
                                    initial=start)
             first_in = state[f"{prefix}weight_ih_l0"].shape[1]
+        elif prefix in embeddings:   # ids (or words) → a row of E: the input is 1 id a step, or 1-of-N
+            table = state[f"{prefix}weight"]
+            new = [{"type": "embedding", "size": int(table.shape[1]), "E": table.tolist()}]
+            if lexicon is not None and len(lexicon) != table.shape[0]:
+                raise ConvertError(f"lexicon: {len(lexicon)} words for the {table.shape[0]} rows of "
+                                   f"{prefix}weight")
+            first_in = 1 if lexicon is None else table.shape[0]
         else:
             is_last = prefix in last_linear
             new = [linear_layer(state, prefix=prefix,
                                 activation=_for_linear(activation, prefix, is_last) or "linear",
                                 labels=_for_linear(labels, prefix, is_last))]
             first_in = state[f"{prefix}weight"].shape[1]
+        if prefix in embeddings:
+            size_in = int(state[f"{prefix}weight"].shape[1])
+            input_size = first_in
+            layers.extend(new)
+            continue
         if size_in is not None and first_in != size_in:
             raise ConvertError(f"{prefix or 'the module'} reads {first_in} inputs, but the module "
                                f"before it gives {size_in}: the modules do not chain in this order")
@@ -413,9 +458,34 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
     spec: Dict[str, Any] = {}
     if title is not None:
         spec["title"] = str(title)
-    spec["inputs"] = _inputs(inputs, input_size)
+    if embeddings and lexicon is not None:
+        words = [str(w) for w in lexicon]
+        spec["lexicon"] = words
+        given = [0] if inputs is None else (inputs.split() if isinstance(inputs, str) else list(inputs))
+        spec["inputs"] = [w if isinstance(w, str) else words[int(as_array(w, "inputs").reshape(-1)[0])]
+                          for w in given]
+    elif embeddings:
+        ids = _inputs(inputs, 1, batch_first, ids=True)
+        table = layers[0]["E"]
+        for t, (k,) in enumerate(ids):
+            if k != int(k) or not 0 <= k < len(table):
+                raise ConvertError(f"inputs: step {t + 1} is {k:g}, not an id of the table's rows 0 … {len(table) - 1}")
+        spec["inputs"] = [int(k) for k, in ids]
+    else:
+        spec["inputs"] = _inputs(inputs, input_size, batch_first)
     spec["layers"] = named
     return spec
+
+
+def _embedding_by_shape(state: Mapping[str, np.ndarray], modules: Mapping[str, str]) -> set:
+    """A bare state dict's first module as an nn.Embedding: a bias-less ``weight`` (V × D)
+    whose D columns, and not its V rows, are what the next module reads."""
+    order = list(modules)
+    if len(order) < 2 or modules[order[0]] != "linear" or f"{order[0]}bias" in state:
+        return set()
+    weight, nxt = state[f"{order[0]}weight"], order[1]
+    reads = state[f"{nxt}weight_ih_l0"].shape[1] if modules[nxt] == "recurrent" else state[f"{nxt}weight"].shape[1]
+    return {order[0]} if weight.ndim == 2 and weight.shape[1] == reads != weight.shape[0] else set()
 
 
 def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
@@ -425,10 +495,20 @@ def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
     return option if is_last else None
 
 
-def _inputs(inputs: Any, size: int) -> List[List[float]]:
+def _inputs(inputs: Any, size: int, batch_first: Optional[bool] = None, ids: bool = False) -> List[List[float]]:
+    """T steps of ``size`` numbers (``ids``: T ids); a batch of one sequence, (T, 1, size)
+    or with batch_first (1, T, size), is that sequence."""
     if inputs is None:
         return [[0.0] * size]
     array = as_array(inputs, "inputs")
+    if ids and array.ndim == 2:
+        array = array[..., None]             # ids as (T, 1) or (1, T)
+    if array.ndim == 3:
+        axis = 0 if batch_first or (batch_first is None and array.shape[0] == 1) else 1
+        if array.shape[axis] != 1:
+            raise ConvertError(f"inputs: a batch of {array.shape[axis]} sequences (shape {array.shape}"
+                               f"{', batch_first' if axis == 0 else ''}); a spec runs one: give one sequence")
+        array = array[0] if axis == 0 else array[:, 0]
     if array.ndim == 1 and size == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != size or array.shape[0] == 0:
