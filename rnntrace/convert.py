@@ -121,9 +121,6 @@ def _state_dict(model: Any) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
                 mode = getattr(module, "mode", None)
                 if isinstance(mode, str) and mode.startswith("RNN_"):
                     nonlinearities[f"{name}." if name else ""] = mode[4:].lower()
-                if getattr(module, "proj_size", 0):
-                    raise ConvertError(f"{name or 'the LSTM'}: proj_size={module.proj_size} "
-                                       "(LSTM with projections) has no spec equivalent")
         return _arrays(model.state_dict()), nonlinearities
     if not isinstance(model, Mapping):
         raise ConvertError(f"expected a state_dict (a mapping of names to tensors) or a module, "
@@ -159,6 +156,10 @@ def _pick(option: Any, prefix: str, default: Any) -> Any:
 
 def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
     w_hh = state[f"{prefix}weight_hh_l0"]
+    if f"{prefix}weight_hr_l0" in state:   # proj_size: only an LSTM projects (weight_hh is 4H × P)
+        if kind is not None and KINDS.get(str(kind).lower()) not in (None, "lstm"):
+            raise ConvertError(f"{prefix}weight_hr_l0: a projection (proj_size) is an LSTM's, not {kind}")
+        return "lstm"
     if w_hh.ndim != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
         raise ConvertError(f"{prefix}weight_hh_l0: expected (gates·hidden) × hidden, found shape {w_hh.shape}")
     found = {1: "elman", 3: "gru", 4: "lstm"}.get(w_hh.shape[0] // w_hh.shape[1])
@@ -178,13 +179,14 @@ def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
     return found
 
 
-def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: str) -> List[Any]:
+def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: str,
+                    cells: Optional[int] = None) -> List[Any]:
     """PyTorch's h_0 (and c_0) of shape (layers·directions, hidden), or with a batch of
     one in the middle, split into the starting memory of each spec recurrent layer."""
     if initial is None:
         return [None] * count
 
-    def stack(value, what):
+    def stack(value, what, hidden=hidden):
         array = as_array(value, f"{prefix}initial {what}")
         if array.ndim == 3 and array.shape[1] == 1:
             array = array[:, 0, :]
@@ -198,7 +200,7 @@ def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: st
     if kind == "lstm":
         if not (isinstance(initial, (tuple, list)) and len(initial) == 2):
             raise ConvertError(f"{prefix}initial: an LSTM starts from (h_0, c_0), as PyTorch takes them")
-        h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0")
+        h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0", cells or hidden)
         return [{"c": c0[k].tolist(), "h": h0[k].tolist()} for k in range(count)]
     return stack(initial, "h_0").tolist()
 
@@ -217,24 +219,24 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
     if f"{prefix}weight_hh_l0" not in state:
         raise ConvertError(f"no {prefix}weight_hh_l0 beside {prefix}weight_ih_l0: an nn.RNN, nn.LSTM or "
                            "nn.GRU saves its recurrent weights too")
-    if any(k.startswith(f"{prefix}weight_hr_l") for k in state):
-        raise ConvertError(f"{prefix}weight_hr_l0: an LSTM with proj_size has no spec equivalent")
     kind = _kind_of(state, prefix, kind)
     if nonlinearity not in NONLINEARITIES:
         raise ConvertError(f"unknown nonlinearity {nonlinearity!r}; nn.RNN has tanh or relu")
     gates = TORCH_GATES[kind]
-    hidden = state[f"{prefix}weight_hh_l0"].shape[1]
+    # H units; the outputs h (what weight_hh reads) are H, or P with proj_size: h = W_hr·(o∘tanh(c))
+    hidden = state[f"{prefix}weight_ih_l0"].shape[0] // len(gates)
+    outputs = state[f"{prefix}weight_hh_l0"].shape[1]
     layers_n = 0
     while f"{prefix}weight_ih_l{layers_n}" in state:
         layers_n += 1
     directions = 2 if f"{prefix}weight_ih_l0_reverse" in state else 1
-    starts = _initial_states(initial, kind, layers_n * directions, hidden, prefix)
+    starts = _initial_states(initial, kind, layers_n * directions, outputs, prefix, hidden)
 
     def direction(layer: int, suffix: str, size_in: int, start) -> Dict[str, Any]:
         key = lambda name: f"{prefix}{name}_l{layer}{suffix}"  # noqa: E731
         rows = len(gates) * hidden
         w_ih = _take(state, key("weight_ih"), (rows, size_in))
-        w_hh = _take(state, key("weight_hh"), (rows, hidden))
+        w_hh = _take(state, key("weight_hh"), (rows, outputs))
         has_bias = key("bias_ih") in state or key("bias_hh") in state
         if has_bias:
             b_ih, b_hh = (_take(state, key(name), (rows,), " (the other bias is there)")
@@ -259,6 +261,8 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
                 out[block] = entry
             for block in SPEC_ORDER[kind]:      # the spec's (and the lecture's) order
                 out[block] = out.pop(block)
+        if key("weight_hr") in state:   # proj_size: W_hr (P × H), the spec's projection
+            out["projection"] = _take(state, key("weight_hr"), (outputs, hidden)).tolist()
         if start is not None:
             out["initial"] = start
         return out
@@ -272,8 +276,8 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
             result.append({"type": "bidirectional", "merge": "concat",
                            "forward": direction(layer, "", size_in, starts[2 * layer]),
                            "backward": direction(layer, "_reverse", size_in, starts[2 * layer + 1])})
-        size_in = hidden * directions
-    known = {f"{prefix}{p}_l{k}{s}" for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        size_in = outputs * directions
+    known = {f"{prefix}{p}_l{k}{s}" for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
              for k in range(layers_n) for s in ("", "_reverse")}
     for name in state:
         m = _RECURRENT_KEY.match(name)
@@ -444,9 +448,9 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
         layers.extend(new)
         last = new[-1]
         if last["type"] == "bidirectional":
-            size_in = last["forward"]["size"] + last["backward"]["size"]
+            size_in = _outputs(last["forward"]) + _outputs(last["backward"])
         else:
-            size_in = last["size"]
+            size_in = _outputs(last)
 
     if names is None:
         names = default_names(layers)
@@ -486,6 +490,11 @@ def _embedding_by_shape(state: Mapping[str, np.ndarray], modules: Mapping[str, s
     weight, nxt = state[f"{order[0]}weight"], order[1]
     reads = state[f"{nxt}weight_ih_l0"].shape[1] if modules[nxt] == "recurrent" else state[f"{nxt}weight"].shape[1]
     return {order[0]} if weight.ndim == 2 and weight.shape[1] == reads != weight.shape[0] else set()
+
+
+def _outputs(layer: Mapping[str, Any]) -> int:
+    """How many numbers a spec layer (as data) hands on: its units, or its projection's rows."""
+    return len(layer["projection"]) if "projection" in layer else layer["size"]
 
 
 def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:

@@ -245,3 +245,43 @@ def test_a_graph_output_of_a_selected_direction_is_refused():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     with pytest.raises(ConvertError, match=r"node 'cut' \(Slice\): selects one direction"):
         import_onnx(model, inputs=rng.normal(size=(4, 3)))
+
+
+def ulps(ours, theirs):
+    """|a − b| in units of the last place of the larger of the two float32 numbers."""
+    ours, theirs = np.asarray(ours, np.float32), np.asarray(theirs, np.float32)
+    return np.abs(ours.astype(np.float64) - theirs) / np.spacing(np.maximum(np.abs(ours), np.abs(theirs)))
+
+
+def test_float32_runs_stay_within_the_ulps_docs_spec_md_states(torch):
+    """docs/spec.md, "float32 said as it is": a --dtype float32 run is not a framework's
+    rounding; over these networks it stays within 512 ulps and 1e-6 of onnxruntime's and
+    PyTorch's float32 outputs (bounded activations: unbounded ones carry their rounding
+    into values that grow without limit)."""
+    ort = pytest.importorskip("onnxruntime")
+    worst_ulps = worst = 0.0
+    for op, seed in (("LSTM", 1), ("GRU", 2), ("RNN", 3)):
+        rng = np.random.default_rng(seed)
+        for _ in range(16):
+            model, feeds, batches = random_model(rng, op, dtype="float32", sequence_lens=True)
+            session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            expected = dict(zip([o.name for o in model.graph.output], session.run(None, feeds)))
+            for _, ours, theirs in compare(model, feeds, batches, expected, dtype="float32"):
+                assert ours.dtype == np.float32
+                worst_ulps = max(worst_ulps, ulps(ours, theirs).max())
+                worst = max(worst, np.abs(ours.astype(np.float64) - theirs).max())
+    from rnntrace.convert import spec_from_state_dict
+    for cell in ("RNN", "LSTM", "GRU"):
+        for bidirectional in (False, True):
+            gen = torch.Generator().manual_seed(len(cell) + bidirectional)
+            module = getattr(torch.nn, cell)(3, 4, num_layers=2, bidirectional=bidirectional).float()
+            with torch.no_grad():
+                for p in module.parameters():
+                    p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float32) * 2 - 1)
+                x = torch.randn(8, 1, 3, generator=gen, dtype=torch.float32)
+                theirs = module(x)[0][:, 0].numpy()
+            trace = engine.run(spec_from_state_dict(module, inputs=x[:, 0].numpy()), dtype="float32")
+            ours = np.array([step.y for step in trace])
+            worst_ulps = max(worst_ulps, ulps(ours, theirs).max())
+            worst = max(worst, np.abs(ours.astype(np.float64) - theirs).max())
+    assert 0 < worst_ulps <= 512 and worst <= 1e-6, (worst_ulps, worst)

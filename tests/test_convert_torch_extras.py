@@ -84,3 +84,40 @@ def test_a_batch_of_several_sequences_is_refused(torch):
     model = tagger(torch, batch_first=True)
     with pytest.raises(ConvertError, match="a batch of 2 sequences"):
         spec_data_from_state_dict(model, inputs=[IDS, IDS])
+
+
+@pytest.mark.parametrize("bidirectional,num_layers", [(False, 1), (True, 2)])
+def test_lstm_with_proj_size_matches_pytorch_forward_and_gradients(torch, bidirectional, num_layers):
+    """h = W_hr·(o∘tanh(c)): the spec's projection; Embedding → LSTM(proj_size) → Linear,
+    word by word, and every gradient of Σ_t ½‖y_t − target_t‖² against autograd."""
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(6, 3)
+            self.lstm = torch.nn.LSTM(3, 4, proj_size=2, bidirectional=bidirectional, num_layers=num_layers)
+            self.out = torch.nn.Linear(4 if bidirectional else 2, 2)
+
+        def forward(self, ids, h0=None):
+            return self.out(self.lstm(self.emb(ids), h0)[0])
+    model = seeded(torch, Model(), seed=3, spread=1.5)
+    ids = torch.tensor(IDS)[:, None]
+    D = 2 if bidirectional else 1
+    gen = torch.Generator().manual_seed(5)
+    h0 = torch.randn(num_layers * D, 1, 2, generator=gen, dtype=torch.float64)
+    c0 = torch.randn(num_layers * D, 1, 4, generator=gen, dtype=torch.float64)
+    targets = torch.randn(len(IDS), 2, generator=gen, dtype=torch.float64)
+    y = model(ids, (h0, c0))[:, 0]
+    loss = 0.5 * ((y - targets) ** 2).sum()
+    loss.backward()
+    data = spec_data_from_state_dict(model, inputs=IDS, initial={"lstm": (h0, c0)})
+    data["train"] = {"targets": targets.numpy().tolist()}
+    spec = spec_from_dict(data)
+    trace = engine.run(spec)
+    np.testing.assert_allclose(np.array([s.y for s in trace]), y.detach().numpy(), rtol=0, atol=1e-13)
+    from rnntrace.engine.bptt import backprop
+    grads = backprop(spec, trace).gradients
+    first = spec.layers[1].name
+    w_hr = grads[f"{first}.forward.projection" if bidirectional else f"{first}.projection"]
+    np.testing.assert_allclose(w_hr, model.lstm.weight_hr_l0.grad.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grads["embedding.E"], model.emb.weight.grad.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grads["dense.W"], model.out.weight.grad.numpy(), rtol=0, atol=1e-12)

@@ -119,10 +119,13 @@ def gate_quantities(layer, gate: str, info: GateInfo, state: bool = False) -> Li
                      "state" if state else "gate")]
 
 
-def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set()) -> Dict[str, Block]:
+def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set(),
+                memory: Optional[int] = None) -> Dict[str, Block]:
     """The weight blocks of a gated cell from its spec mapping: each ``{W, U, b}`` and
-    the keys ``extra(block)`` allows it (a peephole P, a second bias b_h)."""
+    the keys ``extra(block)`` allows it (a peephole P, a second bias b_h); U reads the
+    ``memory`` outputs h (default: one per unit; an LSTM's projection has fewer)."""
     r, size = f.r, f.size
+    memory = size if memory is None else memory
     blocks = {}
     for block in names:
         if block not in f.data:
@@ -135,7 +138,7 @@ def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: se
         weights = type(f)(r, bdata, bpath, size, f.size_in, f.why)
         blocks[block] = Block(
             W=weights.W(),
-            U=weights.U(size, f"; the recurrent input is the {size} outputs h") if weights.given("U") else None,
+            U=weights.U(memory, f"; the recurrent input is the {memory} outputs h") if weights.given("U") else None,
             b=weights.b(), P=weights.vector("P", "peephole"), b_h=weights.vector("b_h", "bias"))
     return blocks
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms,
+from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms, weight,
                    derivative_text, description, function_name, gate_names, gate_quantities, gate_symbol,
                    plural, product, read_blocks, total, zeros)
 
@@ -46,7 +46,7 @@ GATES = {"cell_input": GateInfo("", "cell input", "activation", symbol="g"),
 #: Which cell a peephole reads: the cell before the step (every gate, as in the lecture's
 #: figure) or, on the output gate only, the new cell.
 PEEPHOLES = ("c_prev", "c")
-KEYS = {"name", "type", "size", "direction", "activation", "cell_activation", "gate_activation", "initial",
+KEYS = {"name", "type", "size", "direction", "projection", "activation", "cell_activation", "gate_activation", "initial",
         "packed"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
@@ -79,15 +79,20 @@ class LSTM:
     peephole: str = "c_prev"          # the cell the output gate's peephole reads
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
     direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
+    #: W_hr (P × size), PyTorch's proj_size: the output is h = W_hr·m with m = h(c)·o, and
+    #: the memory h_prev (what U reads) has the P projected values
+    projection: Optional[Array] = None
     type = "lstm"
 
     @property
     def output_size(self) -> int:
-        return self.size
+        return self.size if self.projection is None else int(self.projection.shape[0])
 
     def parameters(self) -> Dict[str, Array]:
-        return {f"{block}.{k}": v for block in BLOCKS
-                for k, v in self.blocks[block].parameters().items()}
+        params = {f"{block}.{k}": v for block in BLOCKS for k, v in self.blocks[block].parameters().items()}
+        if self.projection is not None:
+            params["projection"] = self.projection
+        return params
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +108,13 @@ class LSTMRecord:
     @property
     def output(self) -> Array:
         return self.h
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectedLSTMRecord(LSTMRecord):
+    """A step of an LSTM with a projection: m = h(c)·o before h = W_hr·m."""
+
+    m: Array = None
 
 
 Layer, Record = LSTM, LSTMRecord
@@ -130,29 +142,40 @@ def build(f, name: str) -> LSTM:
             raise r.error("'peephole' says which cell the peephole weights P read; give P too", ppath,
                           at_key=True)
     packing = None
+    projection = None
+    if f.given("projection"):   # rows: the P projected outputs; columns: the size units
+        ppath = f.path + ("projection",)
+        raw = f.data["projection"]
+        if not (isinstance(raw, list) and raw and all(isinstance(row, list) for row in raw)):
+            raise r.error("expected the projection W_hr as a matrix, one row per output (P × size)", ppath)
+        projection = r.matrix(raw, ppath, len(raw), size, " (one row per output, one column per unit)")
+        if f.given("packed"):
+            raise r.error("give a projected LSTM's weights as blocks, not packed", ppath, at_key=True)
+    memory = size if projection is None else int(projection.shape[0])
     if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
         from ..packing import packed_blocks
         blocks, packing = packed_blocks(f, "lstm", BLOCKS, PACKED_GATES, PACKED_ORDERS, ())
     else:
         blocks = read_blocks(f, "lstm", BLOCKS, KEYS, lambda block: (
-            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())))
+            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())),
+            memory=memory)
     c0 = h0 = None
     if f.given("initial"):
         ipath = f.path + ("initial",)
         init = type(f)(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}", {"c", "h"}),
                        ipath, size, 0, "")
-        c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
+        c0, h0 = init.vector("c", "cell"), init.vector("h", "output", memory)
     return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                 cell_activation=f.activation("cell_activation", "tanh"),
                 gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0,
-                peephole=peephole, packed=packing)
+                peephole=peephole, packed=packing, projection=projection)
 
 
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer):
     c = zeros(layer, layer.size) if layer.initial_c is None else layer.initial_c
-    h = zeros(layer, layer.size) if layer.initial_h is None else layer.initial_h
+    h = zeros(layer, layer.output_size) if layer.initial_h is None else layer.initial_h
     return c, h
 
 
@@ -184,6 +207,9 @@ def step(layer, x: Array, state):
         gates["output_gate"] = Gate(z=z, a=activate(layer.gate_activation, z))
     o = gates["output_gate"].a
     h = activate(layer.cell_activation, c) * o
+    if layer.projection is not None:   # m = h(c)·o, h = W_hr·m
+        m, h = h, layer.projection @ h
+        return ProjectedLSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h, m=m), (c, h)
     return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
 
 
@@ -201,10 +227,11 @@ def backward(layer, records, d_out, xs, upstream=None):
         gates = rec.gates
         g, i, f, o = (gates[name].a for name in BLOCKS)
         dh = d_out[t] + dh_next
+        dm = dh if layer.projection is None else layer.projection.T @ dh   # through h = W_hr·m
         hc = activate(layer.cell_activation, rec.c)
-        da = {"output_gate": dh * hc}
+        da = {"output_gate": dm * hc}
         dz = {"output_gate": da["output_gate"] * derivative(layer.gate_activation, gates["output_gate"].z)}
-        dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
+        dc = dm * o * derivative(layer.cell_activation, rec.c) + dc_next
         if late:   # z_o read c_t of this step through its peephole
             dc = dc + P_o * dz["output_gate"]
         if dc_up is not None and dc_up[t] is not None:
@@ -213,7 +240,7 @@ def backward(layer, records, d_out, xs, upstream=None):
         for name in BLOCKS[:3]:
             dz[name] = da[name] * derivative(_function(layer, name), gates[name].z)
         dx = 0.0
-        dh_prev = zeros(layer, layer.size)
+        dh_prev = zeros(layer, layer.output_size)
         dc_prev = dc * f
         for name in BLOCKS:
             block = blocks[name]
@@ -223,6 +250,8 @@ def backward(layer, records, d_out, xs, upstream=None):
             if block.P is not None and not (late and name == "output_gate"):
                 dc_prev = dc_prev + block.P * dz[name]
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
+        if layer.projection is not None:
+            values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dm": dm, "dc_next": dc_next, "dc": dc}
         if dc_up is not None:
             values = {**values, "dc_up": dc_up[t] if dc_up[t] is not None else zero}
             values["dc"] = values.pop("dc")   # after the terms it sums
@@ -230,7 +259,7 @@ def backward(layer, records, d_out, xs, upstream=None):
         return dz, dx, values, shown, (dh_prev, dc_prev)
 
     zero = zeros(layer, layer.size)
-    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zero, zero), step_back)
+    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zeros(layer, layer.output_size), zero), step_back)
     X = np.asarray(xs)
     h_prev = [r.h_prev for r in records]
     c_prev = np.asarray([r.c_prev for r in records])
@@ -242,6 +271,8 @@ def backward(layer, records, d_out, xs, upstream=None):
         if block.P is not None:
             cells = np.asarray([r.c for r in records]) if late and name == "output_gate" else c_prev
             grads[f"{name}.P"] = np.sum(dz * cells, axis=0)
+    if layer.projection is not None:   # dW_hr = Σ_t dh_t·m_tᵀ
+        grads["projection"] = np.asarray([v["dh"] for v, _ in shown]).T @ np.asarray([r.m for r in records])
     return grads, dxs, shown, {"c": dc0, "h": dh0}
 
 
@@ -265,6 +296,8 @@ def quantities(layer) -> List[Quantity]:
     rows += [Quantity("c_prev", "c_prev", r"$c_{t-1}$", "memory"),
              Quantity("c", "c", "$c$", "state")]
     rows += gate_quantities(layer, "output_gate", GATES["output_gate"])
+    if layer.projection is not None:
+        rows.append(Quantity("m", "m", "$m$", "state"))
     rows.append(Quantity("h", "h", "$h$", "output"))
     return rows
 
@@ -316,6 +349,9 @@ def describe(layer) -> Dict:
                                              product("c_prev", "gates.forget_gate.a")))
     formulas["h"] = ("h(c)·o", total(product({"apply": layer.cell_activation, "of": "c"},
                                              "gates.output_gate.a")))
+    if layer.projection is not None:
+        formulas["m"] = formulas["h"]
+        formulas["h"] = ("W_hr·m", affine(weight("projection", "m")))
     c0, h0 = initial_state(layer)
     return description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
                        heading(layer), units(layer), "h")
@@ -336,8 +372,12 @@ def panel_rows(layer, record, cells) -> List[tuple]:
     rows += [_gate_row(layer, record, g, cells) for g in BLOCKS[:3]]
     rows.append(("cell", "c_prev → c", cells.pair(record.c_prev, record.c)))
     rows.append(_gate_row(layer, record, "output_gate", cells))
-    rows.append(("output", "h = h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"])),
-                 cells.single(record.h)))
+    output = "h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"]))
+    if layer.projection is not None:   # P < size values: the first P columns
+        rows.append(("output", f"m = {output}", cells.single(record.m)))
+        rows.append(("projection", "h = W_hr·m", cells.single(record.h) + [""] * (layer.size - len(record.h))))
+        return rows
+    rows.append(("output", f"h = {output}", cells.single(record.h)))
     return rows
 
 
@@ -387,11 +427,17 @@ def explain(layer, record, x, w) -> List[tuple]:
             hc = w.operand(record.c[u])
         else:
             hc = f"{FUNCTION_SYMBOLS[layer.cell_activation]}({w.operand(record.c[u])})"
-        lines.append((f"h{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(record.h[u])}"))
+        out, value = ("m", record.m) if layer.projection is not None else ("h", record.h)
+        lines.append((f"{out}{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(value[u])}"))
+    if layer.projection is not None:   # h = W_hr·m, one line per projected output
+        for k in range(len(record.h)):
+            parts = terms.products(record.m, layer.projection[k], "m")
+            lines.append((f"h{w.suffix(len(record.h), k)}", f"W_hr·m = {w.total(parts)} = {w.result(record.h[k])}"))
     return w.with_note(lines, terms)
 
 
 GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
+             "dm": "dL/dm = W_hrᵀ·dL/dh",
              "dc_next": "dL/dc through the memory", "dc_up": "dL/dc given (upstream)", "dc": "dL/dc"}
 
 
