@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 
 import numpy as np
 
-from .activations import LATEX, SYMBOLS, derivative_text, function_name  # noqa: F401 (re-exported)
+from .activations import LATEX, SYMBOLS, activate, derivative, derivative_text, function_name  # noqa: F401
 
 Array = np.ndarray
 
@@ -215,3 +215,48 @@ def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tu
                        for read, written, initial in memory],
             "parameters": {k: numbers(v) for k, v in layer.parameters().items()},
             "quantities": rows}
+
+
+# --------------------------------------------------------------------------- clip (ONNX)
+# ``clip: c`` (elman, lstm, gru, as ONNX's recurrent operators): every pre-activation z is
+# cut to [−c, c] before its activation, a = f(clip(z, −c, c)); the record keeps z as
+# computed. Backward, dz = da∘f′(clip(z))∘[|z| ≤ c] (the clip passes the gradient inside
+# its bounds, as torch.clamp does).
+
+def read_clip(f) -> Optional[float]:
+    """The ``clip`` key: a positive number, or None when not given."""
+    if not f.given("clip"):
+        return None
+    return f.r.positive(f.data["clip"], f.path + ("clip",), "clip threshold (pre-activations are cut to [−c, c])")
+
+
+def clipped(layer, z: Array) -> Array:
+    """z cut to [−c, c] for a layer with ``clip``; z itself otherwise."""
+    c = getattr(layer, "clip", None)
+    return z if c is None else np.clip(z, -c, c)
+
+
+def clip_activate(layer, function: str, z: Array) -> Array:
+    c = layer.clip
+    return activate(function, z if c is None else np.clip(z, -c, c))
+
+
+def clip_derivative(layer, function: str, z: Array) -> Array:
+    """d f(clip(z)) / dz."""
+    c = layer.clip
+    if c is None:
+        return derivative(function, z)
+    return derivative(function, np.clip(z, -c, c)) * (np.abs(z) <= c)
+
+
+def clip_operand(layer, path: Any) -> Any:
+    """The operand an activation reads in a ``compute`` formula: ``{"clip": c, "of": path}``
+    for a layer with ``clip``."""
+    c = getattr(layer, "clip", None)
+    return path if c is None else {"clip": c, "of": path}
+
+
+def clip_text(layer) -> str:
+    """``; clip 5`` for a heading."""
+    c = getattr(layer, "clip", None)
+    return "" if c is None else f"; clip {c:g}"

@@ -18,7 +18,8 @@ Array = np.ndarray
 
 
 def operand(value: Any, values: Mapping[str, Array], parameters: Mapping[str, Any]) -> Array:
-    """A path, ``{"one_minus": …}``, ``{"product": […]}`` or ``{"apply": F, "of": …}``."""
+    """A path, ``{"one_minus": …}``, ``{"product": […]}``, ``{"apply": F, "of": …}`` or
+    ``{"clip": c, "of": …}``."""
     if isinstance(value, str):
         return np.asarray(values[value], dtype=np.float64)
     if "one_minus" in value:
@@ -30,6 +31,9 @@ def operand(value: Any, values: Mapping[str, Array], parameters: Mapping[str, An
         return out
     if "apply" in value:
         return activate(value["apply"], operand(value["of"], values, parameters))
+    if "clip" in value:    # a layer's clip: c, cutting a pre-activation to [−c, c]
+        c = value["clip"]
+        return np.clip(operand(value["of"], values, parameters), -c, c)
     raise ValueError(f"unknown operand {value!r}")
 
 

@@ -98,6 +98,7 @@ rnntraceData().then(function (D) {
       return v;
     }
     if (op.one_minus !== undefined) return operand(op.one_minus, env).map((v) => 1 - v);
+    if (op.clip !== undefined) return operand(op.of, env).map((v) => Math.min(Math.max(v, -op.clip), op.clip));
     if (op.product !== undefined) {
       let out = operand(op.product[0], env);
       for (const other of op.product.slice(1)) {
