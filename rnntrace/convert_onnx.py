@@ -672,16 +672,24 @@ class _Walk:
             if P.shape != (directions, 3 * H):
                 raise refuse(node, f"P: expected shape ({directions}, {3 * H}), found {P.shape}")
         functions = self._activations(node, op, directions)
-        if a.get("clip") is not None:
-            raise refuse(node, f"clip={a['clip']}: the spec's layers have no cell clipping")
-        if a.get("input_forget", 0):
-            raise refuse(node, "input_forget=1 (the forget gate coupled to the input gate, f = 1 − i) "
-                               "has no spec equivalent")
+        clip = a.get("clip")
+        if clip is not None and not clip > 0:
+            raise refuse(node, f"clip={clip}: expected a positive threshold")
+        coupled = bool(a.get("input_forget", 0)) and op == "LSTM"
         lbr = a.get("linear_before_reset", 0)
         parts = []
         for d in range(directions):
-            parts.append(self._direction(op, d, H, W[d], R[d], B[d], None if P is None else P[d], functions[d],
-                                         lbr, {k: v[d] for k, v in states.items()}))
+            part = self._direction(op, d, H, W[d], R[d], B[d], None if P is None else P[d], functions[d],
+                                   lbr, {k: v[d] for k, v in states.items()})
+            if clip is not None:   # every z cut to [−clip, clip] before its activation
+                part["clip"] = float(clip)
+            if coupled:   # f = 1 − i: the forget gate's rows and peephole are not read
+                part.pop("forget_gate")
+                part["coupled"] = True
+            parts.append(part)
+        if coupled:
+            self.notes.append(f"{node.name or op}: input_forget=1, f = 1 − i (the spec's coupled: true): "
+                              "the forget gate's weights, bias and peephole in the model are not used")
         direction = a.get("direction", "forward")
         if direction == "bidirectional":
             layer = {"type": "bidirectional", "merge": "concat", "forward": parts[0], "backward": parts[1]}

@@ -65,15 +65,18 @@ def test_onnx_backend_case_is_reproduced(name):
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
 def test_random_models_agree_with_onnxruntime_in_float32(op):
     """Every attribute onnxruntime's CPU operators take (layout 0 only): directions,
-    activations, biases, initial states, peepholes, sequence_lens, linear_before_reset."""
+    activations, biases, initial states, peepholes, sequence_lens, linear_before_reset,
+    clip and input_forget."""
     ort = pytest.importorskip("onnxruntime")
     rng = np.random.default_rng({"LSTM": 1, "GRU": 2, "RNN": 3}[op])
     seen = set()
     for _ in range(16):
-        model, feeds, batches = random_model(rng, op, dtype="float32", activations=ACTIVATIONS, sequence_lens=True)
+        model, feeds, batches = random_model(rng, op, dtype="float32", activations=ACTIVATIONS, sequence_lens=True,
+                                             variants=True)
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in model.graph.node[0].attribute}
         attrs["activations"] = [name.decode() for name in attrs.get("activations", [])]
         seen |= {attrs["direction"].decode(), *("sequence_lens" in feeds, "P" in feeds)}
+        seen |= {key for key in ("clip", "input_forget") if key in attrs}
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         expected = dict(zip([o.name for o in model.graph.output], session.run(None, feeds)))
         for output, ours, theirs in compare(model, feeds, batches, expected):
@@ -86,7 +89,8 @@ def test_random_models_agree_with_onnxruntime_in_float32(op):
             bounded = set(attrs["activations"]) <= {"Sigmoid", "Tanh", "HardSigmoid", "Softsign"}
             np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5 if bounded else 1e-4, atol=1e-5,
                                        err_msg=output)
-    assert {"forward", "reverse", "bidirectional", True} <= seen
+    assert {"forward", "reverse", "bidirectional", True, "clip"} <= seen
+    assert op != "LSTM" or "input_forget" in seen
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
@@ -186,7 +190,7 @@ def test_an_unknown_operator_is_refused_naming_the_node_and_its_type():
 
 
 @pytest.mark.parametrize("attribute,value,reason", [
-    ("clip", 1.0, "clip=1.0"), ("input_forget", 1, "input_forget=1"),
+    ("clip", -1.0, "clip=-1.0: expected a positive threshold"),
     ("activations", ["Gelu", "Tanh", "Tanh"], "activation Gelu is not in the spec's activation table"),
 ])
 def test_what_the_spec_cannot_say_yet_is_refused(attribute, value, reason):
