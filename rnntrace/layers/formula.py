@@ -67,7 +67,7 @@ def compute(formula: Mapping[str, Any], values: Mapping[str, Array], parameters:
     if op == "lookup":   # the row of a table: E[x] for an id, Eᵀ·x for a 1-of-N x
         table = np.asarray(parameters[formula["table"]], dtype=np.float64)
         x = operand(formula["of"], values, parameters)
-        return table[int(x[0])].copy() if formula["input"] == "id" else table.T @ x
+        return table[int(x[0])].copy() if formula["ids"] else table.T @ x
     if op == "merge":
         f, b = (operand(path, values, parameters) for path in formula["of"])
         how = formula["how"]
