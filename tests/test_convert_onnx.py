@@ -289,3 +289,65 @@ def test_float32_runs_stay_within_the_ulps_docs_spec_md_states(torch):
             worst_ulps = max(worst_ulps, ulps(ours, theirs).max())
             worst = max(worst, np.abs(ours.astype(np.float64) - theirs).max())
     assert 0 < worst_ulps <= 512 and worst <= 1e-6, (worst_ulps, worst)
+
+
+def test_batch_major_plumbing_as_tf2onnx_writes_it_agrees_with_onnxruntime():
+    """A Keras model through tf2onnx: a batch-major input (B, T, F) transposed for the
+    LSTM, Y squeezed and transposed back, a Dense as MatMul + Add, a softmax; and the
+    last step's state taken through Y_h into a second dense head."""
+    from onnx import TensorProto, helper, numpy_helper
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(21)
+    H, F, T = 3, 2, 5
+    weights = {"W": rng.uniform(-1, 1, (1, 4 * H, F)), "R": rng.uniform(-1, 1, (1, 4 * H, H)),
+               "B": rng.uniform(-1, 1, (1, 8 * H)), "K": rng.uniform(-1, 1, (H, 4)), "k": rng.uniform(-1, 1, 4),
+               "axes": np.array([1]), "K2": rng.uniform(-1, 1, (H, 2))}
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="to_time_major"),
+             helper.make_node("LSTM", ["xt", "W", "R", "B"], ["Y", "Y_h"], hidden_size=H, name="lstm"),
+             helper.make_node("Squeeze", ["Y", "axes"], ["Ys"], name="squeeze"),
+             helper.make_node("Transpose", ["Ys"], ["Yb"], perm=[1, 0, 2], name="to_batch_major"),
+             helper.make_node("MatMul", ["Yb", "K"], ["z"], name="dense/MatMul"),
+             helper.make_node("Add", ["z", "k"], ["zb"], name="dense/BiasAdd"),
+             helper.make_node("Softmax", ["zb"], ["y"], axis=-1, name="dense/Softmax")]
+    graph = helper.make_graph(nodes, "keras", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, T, F])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v.astype(np.int64 if k == "axes" else np.float32), k)
+                               for k, v in weights.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = rng.normal(size=(1, T, F)).astype(np.float32)
+    theirs = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    imported = import_onnx(model, inputs=x)
+    assert [layer["type"] for layer in imported.spec["layers"]] == ["lstm", "dense"]
+    trace = engine.run(spec_from_dict(imported.spec))
+    np.testing.assert_allclose(output_value(trace, imported, "y"), theirs, rtol=0, atol=1e-6)
+    # the final state feeding a head: the output at the last step
+    with pytest.raises(ConvertError, match=r"node 'head' \(MatMul\): reads the output of an earlier layer"):
+        branch = helper.make_graph(nodes + [helper.make_node("Squeeze", ["Y_h", "axes"], ["hT"], name="last"),
+                                            helper.make_node("MatMul", ["hT", "K2"], ["y2"], name="head")],
+                                   "branch", graph.input, list(graph.output) + [
+                                       helper.make_tensor_value_info("y2", TensorProto.FLOAT, None)], graph.initializer)
+        import_onnx(helper.make_model(branch, opset_imports=[helper.make_opsetid("", 17)]), inputs=x)
+    head = nodes[:2] + [helper.make_node("Squeeze", ["Y_h", "axes"], ["hT"], name="last"),
+                        helper.make_node("MatMul", ["hT", "K2"], ["y2"], name="head")]
+    model = helper.make_model(helper.make_graph(head, "last", graph.input, [helper.make_tensor_value_info(
+        "y2", TensorProto.FLOAT, None)], graph.initializer), opset_imports=[helper.make_opsetid("", 17)])
+    theirs = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    imported = import_onnx(model, inputs=x[0])
+    assert "output y2: dense at the last step" in imported.notes
+    trace = engine.run(spec_from_dict(imported.spec))
+    np.testing.assert_allclose(output_value(trace, imported, "y2"), theirs, rtol=0, atol=1e-6)
+
+
+def test_import_onnx_with_a_lexicon_reads_words(torch, tmp_path):
+    model = Tagger.make(torch)
+    export(torch, model, torch.tensor([[1], [2]]), tmp_path / "m.onnx")
+    (tmp_path / "words.txt").write_text("\n".join("abcdefg") + "\n")
+    result = CliRunner().invoke(main, ["import-onnx", str(tmp_path / "m.onnx"), "--lexicon", str(tmp_path / "words.txt"),
+                                       "--inputs", "g a c", "--labels", "B,I,O"])
+    assert result.exit_code == 0, result.output
+    data = __import__("yaml").safe_load(result.output)
+    assert data["lexicon"] == list("abcdefg") and data["inputs"] == ["g", "a", "c"]
+    assert data["layers"][-1]["labels"] == ["B", "I", "O"]
+    bad = CliRunner().invoke(main, ["import-onnx", str(tmp_path / "m.onnx"), "--lexicon", str(tmp_path / "words.txt"),
+                                    "--inputs", "g a z"])
+    assert bad.exit_code == 2 and "'z' is not in the lexicon" in bad.output, bad.output
