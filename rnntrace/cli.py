@@ -526,7 +526,8 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
          width, indent, to_file=False):
     from . import engine
     from .limits import check_held
-    whole = any(layer.type == "bidirectional" for layer in spec_obj.layers)   # read before the first step
+    from .layers import composite
+    whole = any(composite(layer) for layer in spec_obj.layers)   # read before the first step
     total = len(spec_obj.inputs)
     form = OUTPUT_FORMATS[fmt]
     from .render.formats import Output
@@ -608,6 +609,7 @@ def validate(specs):
       rnntrace validate my_lstm.yaml
       rnntrace validate class/*.yaml            # a class's specs, a line each
     """
+    from .layers import composite
     from .spec import parameter_count
     if list(specs).count("-") > 1:
         raise RnntraceError("standard input (-) can be read only once")
@@ -627,7 +629,7 @@ def validate(specs):
         lines = [f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
                  f"input{'s' if inputs != 1 else ''}; {layers}"]   # s.source: <stdin> for -
         for layer in s.layers:   # where packed weights went: each gate's rows or columns
-            for name, part in ((layer.name, layer),) if layer.type != "bidirectional" else \
+            for name, part in ((layer.name, layer),) if not composite(layer) else \
                     ((f"{layer.name}.forward", layer.forward), (f"{layer.name}.backward", layer.backward)):
                 packing = getattr(part, "packed", None)
                 if packing is not None:

@@ -9,7 +9,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from ..layers import TYPES
+from ..layers import TYPES, composite
 from ..trace import Step, Trace
 
 Record = object
@@ -18,7 +18,7 @@ Record = object
 def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
     """Every step of one layer over a whole sequence of input vectors."""
     home = layer.home
-    if hasattr(home, "run"):           # a layer that reads the whole sequence (bidirectional)
+    if composite(layer):               # a layer that reads the whole sequence (bidirectional)
         return home.run(layer, xs, run_layer)
     state = home.initial_state(layer)
     records = []
@@ -42,7 +42,7 @@ def iter_steps(spec, inputs: Optional[np.ndarray] = None, dtype: Optional[str] =
         spec = cast(spec, dtype)
     xs = spec.inputs if inputs is None else np.asarray(inputs, dtype=spec.inputs.dtype)
     tokens = spec.tokens
-    if any(hasattr(layer.home, "run") for layer in spec.layers):
+    if any(composite(layer) for layer in spec.layers):
         per_layer = []
         current: Sequence[np.ndarray] = list(xs)
         for layer in spec.layers:

@@ -30,6 +30,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..gradients import Gradients, LayerGrad, StepGrad
+from ..layers import composite
 from . import clipping, losses
 from .parameters import parameters
 
@@ -43,7 +44,7 @@ def layer_backward(layer, records, d_out, xs, dz_loss=None, upstream=None):
     cross-entropy) is the loss's dL/dz at its softmax; ``upstream`` the gradients
     given for the layer's memories that are not its output (an LSTM's c), per step."""
     home = layer.home
-    if hasattr(home, "DIRECTIONS"):   # both directions' BPTT, under the merged dL/dh
+    if composite(layer):   # both directions' BPTT, under the merged dL/dh
         grads, dxs, d_merged, s_f, s_b, initial = home.backward(layer, records, d_out, xs, layer_backward)
         steps = [LayerGrad(layer.type, {"dh": d}, parts={"forward": f, "backward": b})
                  for d, f, b in zip(d_merged, s_f, s_b)]
