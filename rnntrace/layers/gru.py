@@ -32,10 +32,9 @@ import numpy as np
 
 from .activations import activate
 from .backward import affine_gradients, through_time
-from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, clip_activate,
-                   clip_derivative, clip_operand, clip_text, read_clip, derivative_text,
-                   description, function_name, gate_names, gate_quantities, gate_symbol, one_minus, plural, product,
-                   read_blocks, total, weight, zeros)
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, clip_derivative,
+                   clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
+                   gate_quantities, one_minus, plural, product, read_blocks, total, weight, zeros)
 
 TYPE = "gru"
 TITLE = "GRU"
@@ -351,60 +350,10 @@ def legend(layer) -> str:
     return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + Σ (r·h_prev)·U + 1·b (+ 1·b_h)"
 
 
-def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
-    _, z_name, _ = gate_names(layer, GATES[gate])
-    block = layer.blocks[gate]
-    parts = terms.products(x, block.W[u])
-    if block.U is not None:
-        parts += terms.products(record.h_prev, block.U[u], "h")
-    parts += terms.bias(block.b, u)
-    if block.b_h is not None:
-        parts += terms.bias(block.b_h, u)
-    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
-    function, symbol = layer.gate_activation, gate_symbol(layer, GATES[gate])
-    rhs = f"{w.total(parts)} = {w.result(z)}"
-    if function == "linear":
-        if layer.clip is not None and abs(z) > layer.clip:
-            z = type(z)(layer.clip if z > 0 else -layer.clip)
-            rhs += f" → clip to {w.plain(z)}"
-        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
-    else:
-        rhs += w.activation(function, z, a, symbol, clip=layer.clip)
-    return (f"{z_name}{s}", rhs)
-
-
 def explain(layer, record, x, w) -> List[tuple]:
-    lines = []
-    recurrent = any(b.U is not None for b in layer.blocks.values())
-    terms = w.terms(len(x) + (layer.size if recurrent else 0))
-    size = layer.size
-    cand = layer.blocks["candidate"]
-    symbol = gate_symbol(layer, GATES["candidate"])
-    for u in range(size):
-        s = w.suffix(size, u)
-        lines.append(_gate_line(layer, "reset_gate", record, terms, u, s, x, w))
-        lines.append(_gate_line(layer, "update_gate", record, terms, u, s, x, w))
-        r = record.gates["reset_gate"].a
-        parts = terms.products(x, cand.W[u])
-        if layer.reset_after:
-            parts += terms.bias(cand.b, u)
-            inner = (terms.products(record.h_prev, cand.U[u], "h") if cand.U is not None else []) + \
-                (terms.bias(cand.b_h, u) if cand.b_h is not None else [])
-            if inner:
-                parts.append(f"{w.operand(r[u])}·({w.total(inner)})")
-        else:
-            if cand.U is not None:   # each memory value times its reset gate, then the weight
-                parts += [f"({w.operand(rj)}·{w.operand(hj)})·{w.operand(uj)}"
-                          for rj, hj, uj in zip(r, record.h_prev, cand.U[u])]
-            parts += terms.bias(cand.b, u)
-            if cand.b_h is not None:
-                parts += terms.bias(cand.b_h, u)
-        z, n = record.gates["candidate"].z[u], record.gates["candidate"].a[u]
-        rhs = f"{w.total(parts)} = {w.result(z)}" + w.activation(layer.activation, z, n, symbol, name="n", clip=layer.clip)
-        lines.append((f"z_n{s}", rhs))
-        uu = record.gates["update_gate"].a[u]
-        lines.append((f"h{s}", f"(1 − u)·n + u·h_prev = (1 − {w.operand(uu)})·{w.operand(n)} + "
-                               f"{w.operand(uu)}·{w.operand(record.h_prev[u])} = {w.result(record.h[u])}"))
+    """The arithmetic of the step, written from the formulas of :func:`describe`."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     return w.with_note(lines, terms)
 
 

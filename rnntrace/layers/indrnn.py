@@ -16,8 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_derivative, clip_operand,
-                   clip_text, derivative_text, description, plural, read_clip, weight, zeros)
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand, clip_text,
+                   derivative_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "indrnn"
 TITLE = "IndRNN"
@@ -168,15 +168,10 @@ def legend(layer) -> str:
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x))
-    lines = []
-    for k in range(layer.size):
-        s = w.suffix(layer.size, k)
-        parts = terms.products(x, layer.W[k]) + [f"{w.operand(record.h_prev[k])}·{w.operand(layer.u[k])}"] + \
-            terms.bias(layer.b, k)
-        z, h = record.z[k], record.h[k]
-        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
-                      w.activation(layer.activation, z, h, name=f"h{s}", clip=layer.clip)))
+    """The arithmetic of the step, written from the formulas of :func:`describe`, and
+    what the memory keeps."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← h = {w.vector(record.h)}"))
     return w.with_note(lines, terms)
 

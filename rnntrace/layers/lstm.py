@@ -37,10 +37,9 @@ import numpy as np
 
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_activate,
-                   clip_derivative, clip_operand, clip_text, derivative_text, description, function_name,
-                   gate_names, gate_quantities, gate_symbol, one_minus, plural, product, read_blocks, read_clip,
-                   total, zeros)
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_derivative, clip_operand,
+                   clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
+                   gate_symbol, one_minus, plural, product, read_blocks, read_clip, total, zeros)
 
 TYPE = "lstm"
 TITLE = "LSTM"
@@ -439,54 +438,10 @@ def legend(layer) -> str:
     return text
 
 
-def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
-    info = GATES[gate]
-    _, z_name, _ = gate_names(layer, info)
-    block = layer.blocks[gate]
-    parts = terms.products(x, block.W[u])
-    if block.U is not None:
-        parts += terms.products(record.h_prev, block.U[u], "h")
-    if block.P is not None:
-        cell = record.c if _cell_read(layer, gate) == "c" else record.c_prev
-        parts.append(f"{w.operand(cell[u])}·{w.operand(block.P[u])}")
-    parts += terms.bias(block.b, u)
-    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
-    function = _function(layer, gate)
-    symbol = gate_symbol(layer, info)
-    rhs = f"{w.total(parts)} = {w.result(z)}"
-    if function == "linear":
-        if layer.clip is not None and abs(z) > layer.clip:
-            z = type(z)(layer.clip if z > 0 else -layer.clip)
-            rhs += f" → clip to {w.plain(z)}"
-        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
-    else:
-        rhs += w.activation(function, z, a, symbol, clip=layer.clip)
-    return (f"{z_name}{s}", rhs)
-
-
 def explain(layer, record, x, w) -> List[tuple]:
-    lines = []
-    terms = w.terms(len(x) + (layer.size if _recurrent(layer) else 0))
-    size = layer.size
-    for u in range(size):
-        s = w.suffix(size, u)
-        for gate in _blocks(layer)[:-1]:
-            lines.append(_gate_line(layer, gate, record, terms, u, s, x, w))
-        g, i = (record.gates[name].a[u] for name in BLOCKS[:2])
-        if layer.coupled:
-            lines.append((f"c{s}", f"g·i + c_prev·(1 − i) = {w.operand(g)}·{w.operand(i)} + "
-                                   f"{w.operand(record.c_prev[u])}·(1 − {w.operand(i)}) = {w.result(record.c[u])}"))
-        else:
-            f = record.gates["forget_gate"].a[u]
-            lines.append((f"c{s}", f"g·i + c_prev·f = {w.operand(g)}·{w.operand(i)} + "
-                                   f"{w.operand(record.c_prev[u])}·{w.operand(f)} = {w.result(record.c[u])}"))
-        lines.append(_gate_line(layer, "output_gate", record, terms, u, s, x, w))
-        o = record.gates["output_gate"].a[u]
-        if layer.cell_activation == "linear":
-            hc = w.operand(record.c[u])
-        else:
-            hc = f"{FUNCTION_SYMBOLS[layer.cell_activation]}({w.operand(record.c[u])})"
-        lines.append((f"h{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(record.h[u])}"))
+    """The arithmetic of the step, written from the formulas of :func:`describe`."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     return w.with_note(lines, terms)
 
 
