@@ -51,3 +51,21 @@ def test_derived_backward_equals_finite_differences_on_a_coupled_clipped_lstm():
     analytic = backprop(spec).gradients
     for k in numeric:
         np.testing.assert_allclose(analytic[k], numeric[k], rtol=1e-6, atol=1e-8)
+
+
+def test_every_registered_type_is_in_the_random_networks():
+    """A new layer type gets finite differences, the descriptions' check and the derived
+    backward by adding its maker to test_grad_fd.NETWORKS: this fails until it does."""
+    from rnntrace.layers import LAYER_TYPES
+    seen = set()
+
+    def walk(layer):
+        seen.add(layer["type"])
+        for part in ("forward", "backward"):
+            if isinstance(layer.get(part), dict):
+                walk(layer[part])
+
+    for name, makers in NETWORKS.items():
+        for layer in network(np.random.default_rng(0), makers, n_in=2, steps=2)["layers"]:
+            walk(layer)
+    assert set(LAYER_TYPES) <= seen, set(LAYER_TYPES) - seen
