@@ -13,7 +13,7 @@ import pytest
 from rnntrace.engine.bptt import backprop
 from rnntrace.engine.parameters import parameters, replace_parameters
 
-from test_grad_networks import build, dense, elman, gru, indrnn, jordan, lstm, network
+from test_grad_networks import build, dense, elman, embedding, gru, indrnn, jordan, lstm, network
 
 EPS = 1e-6
 
@@ -85,6 +85,12 @@ NETWORKS = {
     "stacked dense → lstm (dense first)": [partial(dense, size=3, activation="tanh"), partial(lstm, size=2)],
     "softmax inside: dense softmax → elman → dense": [partial(dense, size=3, activation="softmax"),
                                                       partial(elman, size=2), partial(dense, size=2)],
+    "embedding → reverse lstm → dense": [partial(embedding, size=3),
+                                          lambda rng, n: dict(lstm(rng, n, size=2, peephole=True), direction="reverse"),
+                                          dense],
+    "embedding → reverse gru → reverse elman": [partial(embedding, size=2),
+                                                lambda rng, n: dict(gru(rng, n, size=2), direction="reverse"),
+                                                lambda rng, n: dict(elman(rng, n, size=2), direction="reverse")],
     "gru → bidirectional gru/lstm concat → jordan": [
         partial(gru, size=2),
         partial(bidirectional, make_f=partial(gru, size=2, b_h=False), make_b=partial(lstm, size=2, recurrent=False)),

@@ -81,6 +81,12 @@ def dense(rng, n_in, size=2, activation="linear", labels=None):
     return layer
 
 
+def embedding(rng, n_in, size=2):
+    """An embedding over n_in words: E has a row per dimension of the input (1-of-N, or
+    here any vector: e = Eᵀ·x is linear in x)."""
+    return {"type": "embedding", "size": size, "E": mat(rng, n_in, size)}
+
+
 def output_size(layer):
     if layer["type"] == "bidirectional":
         f, b = output_size(layer["forward"]), output_size(layer["backward"])

@@ -9,7 +9,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from ..layers import TYPES, reads_backwards
+from ..layers import TYPES, composite, reads_backwards
 from ..trace import Step, Trace
 
 Record = object
@@ -18,7 +18,7 @@ Record = object
 def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
     """Every step of one layer over a whole sequence of input vectors."""
     home = layer.home
-    if hasattr(home, "run"):           # a layer that reads the whole sequence (bidirectional)
+    if composite(layer):               # a layer that reads the whole sequence (bidirectional)
         return home.run(layer, xs, run_layer)
     backwards = reads_backwards(layer)  # direction: reverse steps through x_T … x_1; its
     state = home.initial_state(layer)   # record at t, which has read x_T … x_t, is kept at t
@@ -32,7 +32,7 @@ def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
 def whole_sequence(layer) -> bool:
     """Whether a layer needs the whole sequence before its first record (bidirectional,
     direction: reverse), so that the run cannot stream step by step."""
-    return hasattr(layer.home, "run") or reads_backwards(layer)
+    return composite(layer) or reads_backwards(layer)
 
 
 def iter_steps(spec, inputs: Optional[np.ndarray] = None, dtype: Optional[str] = None) -> Iterator[Step]:

@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..gradients import Gradients, LayerGrad, StepGrad
-from ..layers import reads_backwards
+from ..layers import composite, reads_backwards
 from . import clipping, losses
 from .parameters import parameters
 
@@ -51,7 +51,7 @@ def layer_backward(layer, records, d_out, xs, dz_loss=None, upstream=None):
             dataclasses.replace(layer, direction="forward"), flip(records), flip(d_out), flip(xs),
             flip(dz_loss), upstream and {key: flip(v) for key, v in upstream.items()})
         return grads, dxs[::-1], steps[::-1], initial
-    if hasattr(home, "DIRECTIONS"):   # both directions' BPTT, under the merged dL/dh
+    if composite(layer):   # both directions' BPTT, under the merged dL/dh
         grads, dxs, d_merged, s_f, s_b, initial = home.backward(layer, records, d_out, xs, layer_backward)
         steps = [LayerGrad(layer.type, {"dh": d}, parts={"forward": f, "backward": b})
                  for d, f, b in zip(d_merged, s_f, s_b)]

@@ -14,7 +14,7 @@ here. A view that needs something a type does not provide says so through
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Dict, Iterator, Mapping
+from typing import Any, Dict, Iterator, Mapping, Protocol, runtime_checkable
 
 from ..errors import RnntraceError
 
@@ -25,6 +25,85 @@ LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn", "dense", "bidirection
 RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn")
 
 
+@runtime_checkable
+class LayerHome(Protocol):
+    """What a layer type's home defines (docs/layers.md, "What a home defines"): checked
+    when the registry loads it."""
+
+    TYPE: str
+    TITLE: str
+    RECURRENT: bool
+    KEYS: set
+    ASK: tuple
+    SUMMARY: tuple
+    OUTPUT: str
+    Layer: type
+    Record: type
+
+    def build(self, f, name): ...
+    def initial_state(self, layer): ...
+    def step(self, layer, x, state): ...
+    def backward(self, layer, records, d_out, xs): ...
+    def head(self, layer): ...
+    def quantities(self, layer): ...
+    def heading(self, layer): ...
+    def sheet_text(self, layer): ...
+    def activations(self, layer): ...
+    def initial_values(self, layer): ...
+    def units(self, layer): ...
+    def describe(self, layer): ...
+    def panel_rows(self, layer, record, cells): ...
+    def legend(self, layer): ...
+    def explain(self, layer, record, x, w): ...
+    def grad_explain(self, layer, name, fwd, bwd, v, later): ...
+
+
+@runtime_checkable
+class CompositeHome(Protocol):
+    """A home whose layer is made of other layers and reads the whole sequence before
+    its first step (bidirectional): its ``run`` takes the sequence, ``DIRECTIONS`` names
+    its parts, and its ``backward`` runs theirs."""
+
+    TYPE: str
+    KEYS: set
+    OUTPUT: str
+    DIRECTIONS: tuple
+    Layer: type
+    Record: type
+
+    def build(self, r, data, path, name, size_in, why, read_layer, recurrent_types): ...
+    def run(self, layer, xs, run_layer): ...
+    def backward(self, layer, records, d_out, xs, layer_backward): ...
+    def quantities(self, layer): ...
+    def heading(self, layer): ...
+    def describe(self, layer): ...
+    def legend(self, layer): ...
+    def explain(self, layer, record, x, w): ...
+    def grad_explain(self, layer, name, fwd, bwd, v, later): ...
+
+
+def _members(protocol) -> list:
+    return list(protocol.__annotations__) + [n for n, v in vars(protocol).items()
+                                             if callable(v) and not n.startswith("_")]
+
+
+#: The homes that are composite, by type name, filled as the registry loads them.
+_COMPOSITE: Dict[str, bool] = {}
+
+
+def _checked(name: str, home):
+    """A home as loaded, checked against its Protocol: a missing part is a clear error
+    when the type is first used, not a traceback in some view."""
+    composite = getattr(home, "COMPOSITE", False)
+    protocol = CompositeHome if composite else LayerHome
+    if not isinstance(home, protocol):
+        members = [m for m in _members(protocol) if not hasattr(home, m)]
+        raise TypeError(f"the home of layer type '{name}' lacks {', '.join(members) or 'part of its interface'} "
+                        f"({protocol.__name__}, docs/layers.md)")
+    _COMPOSITE[name] = composite
+    return home
+
+
 class _Homes(Mapping):
     """Type name → home module, each imported when first asked for: a run of one LSTM
     loads the LSTM's home, not all six (start-up is most of a small run's time)."""
@@ -32,7 +111,8 @@ class _Homes(Mapping):
     def __getitem__(self, name: str):
         if name not in LAYER_TYPES:
             raise KeyError(name)
-        return import_module(f"{__name__}.{name}")
+        home = import_module(f"{__name__}.{name}")
+        return home if name in _COMPOSITE else _checked(name, home)
 
     def __iter__(self) -> Iterator[str]:
         return iter(LAYER_TYPES)
@@ -50,6 +130,14 @@ def home(layer):
     if isinstance(layer, str):
         return TYPES[layer]
     return layer.home
+
+
+def composite(layer) -> bool:
+    """Whether a layer is made of other layers and reads the whole sequence first
+    (its home is a :class:`CompositeHome`: bidirectional)."""
+    if layer.type not in _COMPOSITE:
+        TYPES[layer.type]
+    return _COMPOSITE[layer.type]
 
 
 def need(layer, name: str, what: str):

@@ -173,8 +173,10 @@ def hidden_lines(layer, record, x, memory, memory_name: str, w, terms) -> List[t
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x) + layer.size)
-    lines = hidden_lines(layer, record, x, record.h_prev, "h", w, terms)
+    """The arithmetic of the step, written from the formulas of :func:`describe`, and
+    what the memory keeps."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← h = {w.vector(record.h)}"))
     return w.with_note(lines, terms)
 

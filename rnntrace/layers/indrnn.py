@@ -2,8 +2,8 @@
 reads only its own last value, through one recurrent weight u_k.
 
 forward    z_t = W·x_t + u∘h_{t−1} + b,    h_t = f(z_t)   (f(clip(z_t)) with ``clip: c``)
-backward   dh_t = dh_out_t + dh_next        (dh_next = u∘dz_{t+1}: back through the memory)
-           dz_t = dh_t∘f′(z_t) (∘[|z_t| ≤ c] with clip),   dx_t = Wᵀ·dz_t
+backward   derived from the formulas (autodiff.py): dh_t = dh_out_t + u∘dz_{t+1},
+           dz_t = dh_t∘f′(z_t) (∘[|z_t| ≤ c] with clip), dx_t = Wᵀ·dz_t,
            dW = Σ_t dz_t·x_tᵀ,  du = Σ_t dz_t∘h_{t−1},  db = Σ_t dz_t
 
 This home is the worked example of docs/layers.md, "Adding a layer type".
@@ -16,9 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .backward import through_time
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_derivative, clip_operand,
-                   clip_text, derivative_text, description, plural, read_clip, weight, zeros)
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand, clip_text,
+                   derivative_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "indrnn"
 TITLE = "IndRNN"
@@ -107,17 +106,10 @@ def step(layer, x: Array, h_prev: Array):
 
 
 def backward(layer, records, d_out, xs):
-    def step_back(t, dh_next):
-        dh = d_out[t] + dh_next
-        dz = dh * clip_derivative(layer, layer.activation, records[t].z)
-        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
-        return dz, layer.W.T @ dz, values, None, layer.u * dz
-
-    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
-    dz = np.asarray(dzs)
-    grads = {"W": dz.T @ np.asarray(xs), "u": np.sum(dz * np.asarray([r.h_prev for r in records]), axis=0),
-             "b": dz.sum(axis=0)}
-    return grads, dxs, shown, {"h": dh0}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py): this
+    home writes its formulas once."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs)
 
 
 def head(layer) -> None:
@@ -176,15 +168,10 @@ def legend(layer) -> str:
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x))
-    lines = []
-    for k in range(layer.size):
-        s = w.suffix(layer.size, k)
-        parts = terms.products(x, layer.W[k]) + [f"{w.operand(record.h_prev[k])}·{w.operand(layer.u[k])}"] + \
-            terms.bias(layer.b, k)
-        z, h = record.z[k], record.h[k]
-        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
-                      w.activation(layer.activation, z, h, name=f"h{s}", clip=layer.clip)))
+    """The arithmetic of the step, written from the formulas of :func:`describe`, and
+    what the memory keeps."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← h = {w.vector(record.h)}"))
     return w.with_note(lines, terms)
 

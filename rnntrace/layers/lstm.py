@@ -29,6 +29,7 @@ With ``clip: c`` every block's z is cut to [−c, c] before its activation (ONNX
 from __future__ import annotations
 
 import sys
+import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -36,10 +37,9 @@ import numpy as np
 
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_activate, weight,
-                   clip_derivative, clip_operand, clip_text, derivative_text, description, function_name,
-                   gate_names, gate_quantities, gate_symbol, one_minus, plural, product, read_blocks, read_clip,
-                   total, zeros)
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_derivative, clip_operand,
+                   clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
+                   gate_symbol, one_minus, plural, product, read_blocks, read_clip, total, weight, zeros)
 
 TYPE = "lstm"
 TITLE = "LSTM"
@@ -200,16 +200,6 @@ def initial_state(layer):
     return c, h
 
 
-def block_input(block, x, h_prev, cell) -> Array:
-    """z = W·x + b (+ U·h_prev) (+ P∘cell)."""
-    z = block.W @ x + block.b
-    if block.U is not None:
-        z = z + block.U @ h_prev
-    if block.P is not None:
-        z = z + block.P * cell
-    return z
-
-
 def _function(layer, block: str) -> str:
     return layer.activation if block == "cell_input" else layer.gate_activation
 
@@ -225,25 +215,79 @@ def _forget(layer, gates) -> Array:
 
 
 def step(layer, x: Array, state):
-    c_prev, h_prev = state
-    gates = {}
-    late = layer.peephole == "c"     # the output gate waits for the new cell
-    for name in _blocks(layer):
-        if late and name == "output_gate":
-            continue
-        z = block_input(layer.blocks[name], x, h_prev, c_prev)
-        gates[name] = Gate(z=z, a=clip_activate(layer, _function(layer, name), z))
-    g, i, f = gates["cell_input"].a, gates["input_gate"].a, _forget(layer, gates)
-    c = g * i + c_prev * f
-    if late:
-        z = block_input(layer.blocks["output_gate"], x, h_prev, c)
-        gates["output_gate"] = Gate(z=z, a=clip_activate(layer, layer.gate_activation, z))
-    o = gates["output_gate"].a
-    h = activate(layer.cell_activation, c) * o
-    if layer.projection is not None:   # m = h(c)·o, h = W_hr·m
-        m, h = h, layer.projection @ h
-        return ProjectedLSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h, m=m), (c, h)
-    return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
+    """One step: (record, (c, h)). The step is compiled once per layer (:func:`compile_step`)."""
+    compiled = _COMPILED.get(layer)
+    if compiled is None:
+        compiled = _COMPILED[layer] = compile_step(layer)
+    return compiled(x, state)
+
+
+_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def compile_step(layer):
+    """The step as one closure over stacked weights: every block's W in one matrix, so
+    that one product W·x serves all gates, and the blocks' U in another (one product
+    U·h_prev); each block's z is then (W·x + b) + U·h_prev (+ P∘cell), in that order,
+    and each activation is applied once to the stacked z of the blocks that share it.
+
+    A stacked product sums each row as the separate one did, except that the BLAS
+    kernel may group the terms of a short row differently: z can differ from four
+    separate products by a few ulps (≤ 4e-15 absolute in tests/test_layers.py)."""
+    names = _blocks(layer)
+    blocks = [layer.blocks[n] for n in names]
+    size = layer.size
+    at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(names)}
+    W = np.concatenate([b.W for b in blocks])
+    B = np.concatenate([b.b for b in blocks])
+    with_U = [n for n in names if layer.blocks[n].U is not None]
+    U = np.concatenate([layer.blocks[n].U for n in with_U]) if with_U else None
+    U_at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(with_U)}
+    all_U = len(with_U) == len(names)
+    late = layer.peephole == "c"                 # the output gate waits for the new cell
+    peep = [(at[n], layer.blocks[n].P) for n in names
+            if layer.blocks[n].P is not None and not (late and n == "output_gate")]
+    P_o = layer.blocks["output_gate"].P if late else None
+    c = layer.clip
+    act, gate_act, cell_act = layer.activation, layer.gate_activation, layer.cell_activation
+    coupled = layer.coupled
+    projection = layer.projection
+    g_at, i_at, o_at = at["cell_input"], at["input_gate"], at["output_gate"]
+    f_at = None if coupled else at["forget_gate"]
+    # the gates' activations at once: from the input gate on (all of them, when no output
+    # gate waits for the new cell)
+    gates_at = slice(size, len(names) * size if not late else (len(names) - 1) * size)
+
+    def run(x, state):
+        c_prev, h_prev = state
+        Z = W @ x + B
+        if U is not None:
+            UH = U @ h_prev
+            if all_U:
+                Z = Z + UH
+            else:
+                for n, s in U_at.items():
+                    Z[at[n]] = Z[at[n]] + UH[s]
+        for s, P in peep:
+            Z[s] = Z[s] + P * c_prev
+        cut = Z if c is None else np.clip(Z, -c, c)
+        A = np.empty_like(Z)
+        A[g_at] = activate(act, cut[g_at])
+        A[gates_at] = activate(gate_act, cut[gates_at])
+        g, i = A[g_at], A[i_at]
+        f = 1.0 - i if coupled else A[f_at]
+        cell = g * i + c_prev * f
+        if late:
+            Z[o_at] = Z[o_at] + P_o * cell
+            A[o_at] = activate(gate_act, Z[o_at] if c is None else np.clip(Z[o_at], -c, c))
+        h = activate(cell_act, cell) * A[o_at]
+        gates = {n: Gate(z=Z[at[n]], a=A[at[n]]) for n in names}
+        if projection is not None:   # m = h(c)·o, h = W_hr·m
+            m, h = h, projection @ h
+            return ProjectedLSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=cell, h=h, m=m), (cell, h)
+        return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=cell, h=h), (cell, h)
+
+    return run
 
 
 def backward(layer, records, d_out, xs, upstream=None):
@@ -437,59 +481,10 @@ def legend(layer) -> str:
     return text
 
 
-def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
-    info = GATES[gate]
-    _, z_name, _ = gate_names(layer, info)
-    block = layer.blocks[gate]
-    parts = terms.products(x, block.W[u])
-    if block.U is not None:
-        parts += terms.products(record.h_prev, block.U[u], "h")
-    if block.P is not None:
-        cell = record.c if _cell_read(layer, gate) == "c" else record.c_prev
-        parts.append(f"{w.operand(cell[u])}·{w.operand(block.P[u])}")
-    parts += terms.bias(block.b, u)
-    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
-    function = _function(layer, gate)
-    symbol = gate_symbol(layer, info)
-    rhs = f"{w.total(parts)} = {w.result(z)}"
-    if function == "linear":
-        if layer.clip is not None and abs(z) > layer.clip:
-            z = type(z)(layer.clip if z > 0 else -layer.clip)
-            rhs += f" → clip to {w.plain(z)}"
-        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
-    else:
-        rhs += w.activation(function, z, a, symbol, clip=layer.clip)
-    return (f"{z_name}{s}", rhs)
-
-
 def explain(layer, record, x, w) -> List[tuple]:
-    lines = []
-    terms = w.terms(len(x) + (layer.size if _recurrent(layer) else 0))
-    size = layer.size
-    for u in range(size):
-        s = w.suffix(size, u)
-        for gate in _blocks(layer)[:-1]:
-            lines.append(_gate_line(layer, gate, record, terms, u, s, x, w))
-        g, i = (record.gates[name].a[u] for name in BLOCKS[:2])
-        if layer.coupled:
-            lines.append((f"c{s}", f"g·i + c_prev·(1 − i) = {w.operand(g)}·{w.operand(i)} + "
-                                   f"{w.operand(record.c_prev[u])}·(1 − {w.operand(i)}) = {w.result(record.c[u])}"))
-        else:
-            f = record.gates["forget_gate"].a[u]
-            lines.append((f"c{s}", f"g·i + c_prev·f = {w.operand(g)}·{w.operand(i)} + "
-                                   f"{w.operand(record.c_prev[u])}·{w.operand(f)} = {w.result(record.c[u])}"))
-        lines.append(_gate_line(layer, "output_gate", record, terms, u, s, x, w))
-        o = record.gates["output_gate"].a[u]
-        if layer.cell_activation == "linear":
-            hc = w.operand(record.c[u])
-        else:
-            hc = f"{FUNCTION_SYMBOLS[layer.cell_activation]}({w.operand(record.c[u])})"
-        out, value = ("m", record.m) if layer.projection is not None else ("h", record.h)
-        lines.append((f"{out}{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(value[u])}"))
-    if layer.projection is not None:   # h = W_hr·m, one line per projected output
-        for k in range(len(record.h)):
-            parts = terms.products(record.m, layer.projection[k], "m")
-            lines.append((f"h{w.suffix(len(record.h), k)}", f"W_hr·m = {w.total(parts)} = {w.result(record.h[k])}"))
+    """The arithmetic of the step, written from the formulas of :func:`describe`."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     return w.with_note(lines, terms)
 
 

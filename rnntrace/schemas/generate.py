@@ -82,10 +82,23 @@ def span(text: str, path: Tuple[str, ...]) -> Tuple[int, int]:
     return start, end
 
 
+def layer_types_table() -> str:
+    """The registry as docs/layers.md shows it: each type, its home, its keys."""
+    from ..layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
+    rows = ["| type | home | in headings | may be a direction | keys |", "|---|---|---|---|---|"]
+    for t in LAYER_TYPES:
+        home = TYPES[t]
+        keys = ", ".join(f"`{k}`" for k in sorted(home.KEYS - {"name", "type"}))
+        rows.append(f"| `{t}` | `rnntrace/layers/{t}.py` | {home.TITLE} | {'yes' if t in RECURRENT_TYPES else 'no'} "
+                    f"| {keys} |")
+    return "\n".join(rows)
+
+
 #: Generated blocks of the docs: between these two lines, the block named by the first.
 DOC_BLOCKS = {"activations": ("docs/spec.md", lambda: __import__("rnntrace.layers.activations",
-                                                                  fromlist=["x"]).markdown_table())}
-_BLOCK = re.compile(r"(<!-- generated: (\w+) .*?-->\n)(.*?)(<!-- end of generated -->)", re.S)
+                                                                  fromlist=["x"]).markdown_table()),
+              "layer-types": ("docs/layers.md", layer_types_table)}
+_BLOCK = re.compile(r"(<!-- generated: ([\w-]+) .*?-->\n)(.*?)(<!-- end of generated -->)", re.S)
 
 
 def generated_doc(text: str) -> str:
