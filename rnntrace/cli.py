@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .bundled import example_text, listing, missing_hint, resolve_spec
 from .errors import BadValue, RnntraceError
+from .render.formats import FORMATS as OUTPUT_FORMATS, help_text as output_formats_help
 
 EXIT_WRONG = 1   # check: at least one answer is wrong
 EXIT_USAGE = 2   # bad input or usage
@@ -448,9 +449,7 @@ def _in_dtype(spec_obj, dtype: str):
 @main.command()
 @click.argument("spec", shell_complete=_complete_spec)
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "json", "jsonl", "csv", "markdown", "latex"]),
-              help="table: panels for reading; json/jsonl: the exact trace; csv: one row per step; "
-                   "markdown/latex: answer-key tables.")
+              type=click.Choice(list(OUTPUT_FORMATS)), help=output_formats_help())
 @click.option("--explain", is_flag=True,
               help="Write out each step's arithmetic the way the lecture does (in the table view, "
                    "where it implies --panels, and in --format markdown).")
@@ -502,11 +501,11 @@ def run(spec, fmt, explain, steps, layer_names, precision, panels, export_path, 
             raise RnntraceError(f"--export {export_path}: expected a file ending in .svg or .html")
         if fmt != "table":
             raise RnntraceError(f"--export draws the table view; it does not go with --format {fmt}")
-    if explain and fmt in ("csv", "latex"):
-        raise RnntraceError(f"--explain writes the arithmetic in the table view and in --format markdown, "
-                            f"not in --format {fmt}")
+    if explain and not OUTPUT_FORMATS[fmt].explain and not OUTPUT_FORMATS[fmt].exact:
+        from .render.formats import explaining
+        raise RnntraceError(f"--explain writes the arithmetic in {explaining()}, not in --format {fmt}")
     view_options = explain or steps is not None or layer_names or panels or width
-    if fmt in ("json", "jsonl") and view_options:
+    if OUTPUT_FORMATS[fmt].exact and view_options:
         raise RnntraceError(f"--format {fmt} is always the whole exact trace; --explain, --steps, "
                             "--layer, --panels, --chart and --width are for the other formats")
     spec_obj = load(spec)
@@ -527,25 +526,22 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
          width, indent, to_file=False):
     from . import engine
     from .limits import check_held
-    whole = any(layer.type == "bidirectional" for layer in spec_obj.layers)   # read before the first step
+    from .layers import composite
+    whole = any(composite(layer) for layer in spec_obj.layers)   # read before the first step
     total = len(spec_obj.inputs)
-    if fmt in ("json", "jsonl"):
-        if fmt == "json" or whole:
+    form = OUTPUT_FORMATS[fmt]
+    from .render.formats import Output
+    if form.exact:
+        if not form.streams or whole:
             check_held(spec_obj, total, "--format jsonl streams the trace one step at a time"
                        if not whole else "A bidirectional layer reads the whole sequence first: "
                        "a shorter sequence (--inputs) keeps it within the limit.")
     watch = watch_finite()
-    if fmt == "jsonl":
-        from .render.json import trace_jsonl
-        out = sys.stdout
-        for line in trace_jsonl(spec_obj, watch.steps(engine.iter_steps(spec_obj))):
-            out.write(line)
-            out.write("\n")
-        out.flush()
+    if form.streams:
+        form.write(Output(spec_obj, steps=watch.steps(engine.iter_steps(spec_obj))))
         return
-    if fmt == "json":
-        from .render.json import trace_json
-        write(trace_json(watch.run(spec_obj), indent=indent))
+    if form.exact:
+        write(form.write(Output(spec_obj, trace=watch.run(spec_obj), indent=indent)))
         return
     from .render.selection import check_layers
     chosen_layers = checked("layer_names", lambda: check_layers(spec_obj, layer_names))
@@ -558,17 +554,9 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
     else:
         trace = watch.run(spec_obj)
     records = None if chosen_steps is None else [trace[t - 1] for t in chosen_steps]
-    if fmt == "csv":
-        from .render.csv import trace_csv
-        write(trace_csv(trace, records, chosen_layers))
-        return
-    if fmt == "markdown":
-        from .render.markdown import trace_markdown
-        write(trace_markdown(trace, records, chosen_layers, precision, explain=explain))
-        return
-    if fmt == "latex":
-        from .render.latex import trace_latex
-        write(trace_latex(trace, records, chosen_layers, precision))
+    if form.write is not None:
+        write(form.write(Output(spec_obj, trace=trace, records=records, layers=chosen_layers,
+                                precision=precision, explain=explain)))
         return
     from .render.terminal import draw, export_text
     from .render.view import View, terminal_view
@@ -621,6 +609,7 @@ def validate(specs):
       rnntrace validate my_lstm.yaml
       rnntrace validate class/*.yaml            # a class's specs, a line each
     """
+    from .layers import composite
     from .spec import parameter_count
     if list(specs).count("-") > 1:
         raise RnntraceError("standard input (-) can be read only once")
@@ -640,7 +629,7 @@ def validate(specs):
         lines = [f"{s.source}: valid: {steps} step{'s' if steps != 1 else ''} of {inputs} "
                  f"input{'s' if inputs != 1 else ''}; {layers}"]   # s.source: <stdin> for -
         for layer in s.layers:   # where packed weights went: each gate's rows or columns
-            for name, part in ((layer.name, layer),) if layer.type != "bidirectional" else \
+            for name, part in ((layer.name, layer),) if not composite(layer) else \
                     ((f"{layer.name}.forward", layer.forward), (f"{layer.name}.backward", layer.backward)):
                 packing = getattr(part, "packed", None)
                 if packing is not None:
@@ -788,7 +777,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
               help="The same seed gives the same exercise (implies --random).")
 def new(kind, randomly, seed):
     """Print a commented starter spec of TYPE, ready to run: elman, jordan, lstm, gru,
-    bidirectional or slot-filling.
+    indrnn, bidirectional or slot-filling.
 
     \b
     Examples:
@@ -825,6 +814,22 @@ def _label_list(text):
 
 # --------------------------------------------------------------------------- import-torch
 
+class _TableChoice(click.Choice):
+    """A Choice whose names come from a table, read when first needed (not at start-up)."""
+
+    def __init__(self, load):
+        self._load, self.case_sensitive = load, True
+
+    @property
+    def choices(self):
+        return self._load()
+
+
+def _dense_activations():
+    from .convert import DENSE_ACTIVATIONS   # the activation table's functions PyTorch has
+    return DENSE_ACTIVATIONS
+
+
 @main.command("import-torch")
 @click.argument("weights", metavar="FILE.pt", shell_complete=_complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
@@ -832,7 +837,7 @@ def _label_list(text):
                    "Default: one step of zeros, to be replaced.")
 @click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
               help="nn.RNN's nonlinearity (a state_dict does not record it).  [default: tanh, said on stderr]")
-@click.option("--activation", type=click.Choice(["linear", "sigmoid", "tanh", "relu", "softmax"]),
+@click.option("--activation", type=_TableChoice(_dense_activations),
               default="linear", show_default=True, help="What follows the last nn.Linear.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
 @click.option("--title", default=None, help="The spec's title.")
@@ -915,6 +920,57 @@ def import_keras(model, inputs_text, labels, title, output):
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)
+    if output is None:
+        write(text)
+        return
+    save(output, text, output)
+
+
+# --------------------------------------------------------------------------- import-onnx
+
+@main.command("import-onnx")
+@click.argument("model", metavar="MODEL.onnx", shell_complete=_complete_files)
+@click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
+              help="The input sequence in YAML or JSON: one list per step '[[1, 0], [0, 1]]', ids "
+                   "'[3, 0, 2]', or words with --lexicon. Default: one step of zeros, to be replaced.")
+@click.option("--lexicon", "lexicon_file", default=None, metavar="FILE", shell_complete=_complete_files,
+              help="The words of an embedding table's rows, in order, one per line (- for stdin).")
+@click.option("--labels", default=None, metavar="A,B,…", help="Names of the last dense layer's units.")
+@click.option("--title", default=None, help="The spec's title.")
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
+              help="Write the spec to FILE instead of standard output.")
+def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
+    """Turn an ONNX model (LSTM, GRU and RNN nodes with every attribute, and the
+    Gather, Gemm, MatMul, Add, Softmax and reshaping around them that torch.onnx.export
+    and tf2onnx write) into a spec; anything else is refused, naming the node.
+
+    MODEL.onnx is read with the onnx package (pip install 'rnntrace[onnx]'), without
+    external data files; nothing in it is run. docs/import.md lists what is read.
+
+    \b
+    Examples:
+      rnntrace import-onnx lstm.onnx --inputs '[[1, 0], [0, 1]]' -o lstm.yaml
+      rnntrace import-onnx tagger.onnx --lexicon words.txt \\
+          --inputs 'arrive Taipei on November' --labels dest,time,other | rnntrace run -
+    """
+    from .convert import spec_to_yaml
+    from .convert_onnx import import_onnx as read_onnx
+    from .spec import spec_from_dict
+    from .yamlsource import read_named
+    inputs = _imported_inputs(inputs_text)
+    if isinstance(inputs, str):
+        inputs = inputs.split()
+    lexicon = None
+    if lexicon_file is not None:
+        lexicon = read_named(lexicon_file, "--lexicon" if lexicon_file == "-" else lexicon_file, "lexicon").split()
+        if not lexicon:
+            raise RnntraceError(f"{lexicon_file}: no words (expected one word per line)")
+    imported = read_onnx(model, inputs=inputs, lexicon=lexicon, labels=_label_list(labels), title=title)
+    spec_from_dict(imported.spec, source=model)     # what is written is a valid spec
+    comment = "\n".join([f"Imported from {Path(model).name}: weights as the model holds them."] + imported.notes)
+    if inputs is None:
+        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
+    text = spec_to_yaml(imported.spec, comment=comment)
     if output is None:
         write(text)
         return

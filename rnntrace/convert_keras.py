@@ -43,6 +43,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .layers import activations as activation_table
+
 from .convert import ConvertError, as_array, read_magic
 from .packing import split_columns
 
@@ -52,7 +54,8 @@ SKIPPED = ("Dropout",)
 MODELS = ("Sequential", "Functional", "Model")
 RECURRENT = {"SimpleRNN": "elman", "LSTM": "lstm", "GRU": "gru"}
 #: Keras' activation names that rnntrace computes the same way (hard_sigmoid: see _activation).
-SAME_ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu")
+SAME_ACTIVATIONS = tuple(n for n, f in activation_table.TABLE.items()
+                         if f.elementwise and f.keras == n and f.keras2 == n)
 #: Keras' packed gate order (columns of the kernel), and the spec block of each.
 KERAS_GATES = {
     "lstm": (("i", "input_gate"), ("f", "forget_gate"), ("c", "cell_input"), ("o", "output_gate")),

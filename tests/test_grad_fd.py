@@ -13,7 +13,7 @@ import pytest
 from rnntrace.engine.bptt import backprop
 from rnntrace.engine.parameters import parameters, replace_parameters
 
-from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
+from test_grad_networks import build, dense, elman, embedding, gru, indrnn, jordan, lstm, network
 
 EPS = 1e-6
 
@@ -85,10 +85,28 @@ NETWORKS = {
     "stacked dense → lstm (dense first)": [partial(dense, size=3, activation="tanh"), partial(lstm, size=2)],
     "softmax inside: dense softmax → elman → dense": [partial(dense, size=3, activation="softmax"),
                                                       partial(elman, size=2), partial(dense, size=2)],
+    "embedding → reverse lstm → dense": [partial(embedding, size=3),
+                                          lambda rng, n: dict(lstm(rng, n, size=2, peephole=True), direction="reverse"),
+                                          dense],
+    "embedding → reverse gru → reverse elman": [partial(embedding, size=2),
+                                                lambda rng, n: dict(gru(rng, n, size=2), direction="reverse"),
+                                                lambda rng, n: dict(elman(rng, n, size=2), direction="reverse")],
     "gru → bidirectional gru/lstm concat → jordan": [
         partial(gru, size=2),
         partial(bidirectional, make_f=partial(gru, size=2, b_h=False), make_b=partial(lstm, size=2, recurrent=False)),
         partial(jordan, size=2, out=1)],
+    # the variants: clip (ONNX), the coupled input-forget LSTM, IndRNN
+    "elman clip 0.4": [partial(elman, size=3, clip=0.4)],
+    "lstm clip 0.5 with peepholes": [partial(lstm, size=3, peephole=True, clip=0.5)],
+    "lstm coupled": [partial(lstm, size=3, coupled=True)],
+    "lstm coupled, clip, peephole on the new cell": [partial(lstm, size=2, coupled=True, clip=0.6,
+                                                             output_peephole="c")],
+    "gru clip 0.5": [partial(gru, size=3, clip=0.5)],
+    "gru reset before U, clip 0.5": [partial(gru, size=2, reset_after=False, clip=0.5)],
+    "indrnn tanh": [partial(indrnn, size=3)],
+    "indrnn relu, clip 0.7 + dense": [partial(indrnn, size=3, activation="relu", clip=0.7), dense],
+    "bidirectional indrnn/lstm coupled": [partial(bidirectional, make_f=partial(indrnn, size=2),
+                                                  make_b=partial(lstm, size=2, coupled=True)), dense],
 }
 
 

@@ -101,3 +101,17 @@ def modules():
 def test_a_layer_specific_name_appears_in_at_most_two_modules(name):
     found = [rel for rel, text in modules() if re.search(rf"\b{name}\b", text)]
     assert len(found) <= 2, found
+
+
+def test_the_registry_checks_each_home_against_its_protocol():
+    import types
+    from rnntrace.layers import CompositeHome, LayerHome, _checked, composite
+    elman = TYPES["elman"]
+    assert isinstance(elman, LayerHome) and isinstance(TYPES["bidirectional"], CompositeHome)
+    fake = types.ModuleType("fake")
+    fake.__dict__.update({k: v for k, v in vars(elman).items() if k not in ("step", "legend")})
+    with pytest.raises(TypeError, match="step, .*legend|legend, .*step"):
+        _checked("fake", fake)
+    spec = spec_from_dict({"inputs": [[1]], "layers": [{"type": "bidirectional", "forward": {
+        "type": "elman", "size": 1, "W": 1, "U": 1}, "backward": {"type": "indrnn", "size": 1, "W": 1, "u": 1}}]})
+    assert composite(spec.layers[0]) and not composite(spec.layers[0].forward)

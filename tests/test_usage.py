@@ -96,7 +96,7 @@ def test_a_negative_seed_is_a_usage_error():
      "(see 'rnntrace surface --help')\n"),
     (["new", "lsmt"],
      "Error: Invalid value for 'TYPE': unknown type 'lsmt'; expected one of elman, jordan, lstm, gru, "
-     "bidirectional, slot-filling (did you mean 'lstm'?) (see 'rnntrace new --help')\n"),
+     "indrnn, bidirectional, slot-filling (did you mean 'lstm'?) (see 'rnntrace new --help')\n"),
     (["page", "lstm_example.yaml", "--ask", ","],
      "Error: Invalid value for '--ask': name at least one quantity, such as c,y (see 'rnntrace page --help')\n"),
     (["worksheet", "lstm_example.yaml", "--ask", ","],

@@ -14,15 +14,94 @@ here. A view that needs something a type does not provide says so through
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Dict, Iterator, Mapping
+from typing import Any, Dict, Iterator, Mapping, Protocol, runtime_checkable
 
 from ..errors import RnntraceError
 
 #: Every layer type's spec name, in the order the docs list them; its home is the module
 #: of that name here.
-LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "dense", "bidirectional")
+LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn", "dense", "bidirectional", "embedding")
 #: The types a bidirectional layer's directions may be (their homes say RECURRENT = True).
-RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
+RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn")
+
+
+@runtime_checkable
+class LayerHome(Protocol):
+    """What a layer type's home defines (docs/layers.md, "What a home defines"): checked
+    when the registry loads it."""
+
+    TYPE: str
+    TITLE: str
+    RECURRENT: bool
+    KEYS: set
+    ASK: tuple
+    SUMMARY: tuple
+    OUTPUT: str
+    Layer: type
+    Record: type
+
+    def build(self, f, name): ...
+    def initial_state(self, layer): ...
+    def step(self, layer, x, state): ...
+    def backward(self, layer, records, d_out, xs): ...
+    def head(self, layer): ...
+    def quantities(self, layer): ...
+    def heading(self, layer): ...
+    def sheet_text(self, layer): ...
+    def activations(self, layer): ...
+    def initial_values(self, layer): ...
+    def units(self, layer): ...
+    def describe(self, layer): ...
+    def panel_rows(self, layer, record, cells): ...
+    def legend(self, layer): ...
+    def explain(self, layer, record, x, w): ...
+    def grad_explain(self, layer, name, fwd, bwd, v, later): ...
+
+
+@runtime_checkable
+class CompositeHome(Protocol):
+    """A home whose layer is made of other layers and reads the whole sequence before
+    its first step (bidirectional): its ``run`` takes the sequence, ``DIRECTIONS`` names
+    its parts, and its ``backward`` runs theirs."""
+
+    TYPE: str
+    KEYS: set
+    OUTPUT: str
+    DIRECTIONS: tuple
+    Layer: type
+    Record: type
+
+    def build(self, r, data, path, name, size_in, why, read_layer, recurrent_types): ...
+    def run(self, layer, xs, run_layer): ...
+    def backward(self, layer, records, d_out, xs, layer_backward): ...
+    def quantities(self, layer): ...
+    def heading(self, layer): ...
+    def describe(self, layer): ...
+    def legend(self, layer): ...
+    def explain(self, layer, record, x, w): ...
+    def grad_explain(self, layer, name, fwd, bwd, v, later): ...
+
+
+def _members(protocol) -> list:
+    return list(protocol.__annotations__) + [n for n, v in vars(protocol).items()
+                                             if callable(v) and not n.startswith("_")]
+
+
+#: The homes that are composite, by type name, filled as the registry loads them.
+_COMPOSITE: Dict[str, bool] = {}
+
+
+def _checked(name: str, home):
+    """A home as loaded, checked against its Protocol: a missing part is a clear error
+    when the type is first used, not a traceback in some view."""
+    composite = getattr(home, "COMPOSITE", False)
+    protocol = CompositeHome if composite else LayerHome
+    if not isinstance(home, protocol):
+        members = [m for m in _members(protocol) if not hasattr(home, m)]
+        raise TypeError(f"the home of layer type '{name}' lacks {', '.join(members) or 'part of its interface'} "
+                        f"({protocol.__name__}, docs/layers.md)")
+    _COMPOSITE[name] = composite
+    return home
 
 
 class _Homes(Mapping):
@@ -32,7 +111,8 @@ class _Homes(Mapping):
     def __getitem__(self, name: str):
         if name not in LAYER_TYPES:
             raise KeyError(name)
-        return import_module(f"{__name__}.{name}")
+        home = import_module(f"{__name__}.{name}")
+        return home if name in _COMPOSITE else _checked(name, home)
 
     def __iter__(self) -> Iterator[str]:
         return iter(LAYER_TYPES)
@@ -52,6 +132,14 @@ def home(layer):
     return layer.home
 
 
+def composite(layer) -> bool:
+    """Whether a layer is made of other layers and reads the whole sequence first
+    (its home is a :class:`CompositeHome`: bidirectional)."""
+    if layer.type not in _COMPOSITE:
+        TYPES[layer.type]
+    return _COMPOSITE[layer.type]
+
+
 def need(layer, name: str, what: str):
     """``name`` of the layer's home (a function or table), or a clear error saying
     that ``what`` (e.g. "the --explain view") cannot show this type."""
@@ -61,16 +149,41 @@ def need(layer, name: str, what: str):
     return found
 
 
+#: ``direction: reverse`` (any recurrent type): the layer steps through x_T … x_1, as the
+#: backward direction of a bidirectional layer does. The engine keeps its record of the
+#: step that read x_t at t, so every view shows it beside x_t; what the views add is
+#: this note, and that its memory comes from step t + 1.
+REVERSE_NOTE = "reverse: step t has read x_T … x_t; its memory comes from step t + 1"
+REVERSE_HEADING = "reverse, reads x_T … x_1"
+
+
+def reads_backwards(layer) -> bool:
+    return getattr(layer, "direction", "forward") == "reverse"
+
+
 def describe(layer) -> Dict[str, Any]:
     """The plain-data description of a layer (docs/layers.md): its quantities in the
     order they are computed and shown, each with its formula in words and as
     ``compute``, its memories and parameters."""
-    return need(layer, "describe", "the layer description")(layer)
+    about = need(layer, "describe", "the layer description")(layer)
+    if reads_backwards(layer):
+        about = dict(about, direction="reverse", heading=f"{about['heading']}; {REVERSE_HEADING}",
+                     quantities=[dict(q, latex=q["latex"].replace("t-1", "t+1")) for q in about["quantities"]])
+    return about
 
 
 def quantities(layer):
-    return need(layer, "quantities", "this view")(layer)
+    rows = need(layer, "quantities", "this view")(layer)
+    if reads_backwards(layer):   # the memory read at t was written at t + 1
+        rows = [q._replace(latex=q.latex.replace("t-1", "t+1")) for q in rows]
+    return rows
+
+
+def heading(layer) -> str:
+    text = need(layer, "heading", "this view")(layer)
+    return f"{text}; {REVERSE_HEADING}" if reads_backwards(layer) else text
 
 
 def legend(layer) -> str:
-    return need(layer, "legend", "the --explain view")(layer)
+    text = need(layer, "legend", "the --explain view")(layer)
+    return f"{text}; {REVERSE_NOTE}" if reads_backwards(layer) else text

@@ -28,6 +28,8 @@ from .base import Quantity
 TYPE = "bidirectional"
 TITLE = "bidirectional"
 RECURRENT = False
+#: Made of two layers, and reads the whole sequence before its first step (CompositeHome).
+COMPOSITE = True
 MERGES = ("concat", "sum", "mean", "ave", "mul")
 KEYS = {"name", "type", "forward", "backward", "merge"}
 ASK = ("h",)

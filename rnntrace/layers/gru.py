@@ -24,16 +24,17 @@ backward   dz_n as above;  d(r∘h) = U_nᵀ·dz_n,  da_r = d(r∘h)∘h_{t−1}
 from __future__ import annotations
 
 import sys
+import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, derivative
+from .activations import activate
 from .backward import affine_gradients, through_time
-from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, derivative_text,
-                   description, function_name, gate_names, gate_quantities, gate_symbol, one_minus, plural, product,
-                   read_blocks, total, weight, zeros)
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, clip_derivative,
+                   clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
+                   gate_quantities, one_minus, plural, product, read_blocks, total, weight, zeros)
 
 TYPE = "gru"
 TITLE = "GRU"
@@ -42,8 +43,8 @@ BLOCKS = ("reset_gate", "update_gate", "candidate")
 GATES = {"reset_gate": GateInfo("r", "reset gate", "gate_activation"),
          "update_gate": GateInfo("u", "update gate", "gate_activation"),
          "candidate": GateInfo("n", "candidate", "activation")}
-KEYS = {"name", "type", "size", "activation", "gate_activation", "initial", "reset_after",
-        "packed"} | set(BLOCKS)
+KEYS = {"name", "type", "size", "direction", "activation", "gate_activation", "initial", "reset_after",
+        "packed", "clip"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
 #: [r; z; n], Keras' kernel columns [z r h] (z is the update gate, h/n the candidate).
@@ -73,6 +74,8 @@ class GRU:
     initial: Optional[Array] = None
     reset_after: bool = True          # PyTorch's r∘(U_n·h + b_hn); False: U_n·(r∘h)
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    clip: Optional[float] = None      # every z cut to [−clip, clip] before its activation (ONNX)
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "gru"
 
     @property
@@ -116,7 +119,7 @@ def build(f, name: str) -> GRU:
     return GRU(name, f.size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                gate_activation=f.activation("gate_activation", "sigmoid"),
                initial=f.vector("initial", "starting memory"), reset_after=reset_after,
-               packed=packing)
+               packed=packing, clip=read_clip(f))
 
 
 # --------------------------------------------------------------------------- the engine
@@ -136,21 +139,65 @@ def recurrent_input(block, h) -> Array:
 
 
 def step(layer, x: Array, h_prev: Array):
+    """One step: (record, h). The step is compiled once per layer (:func:`compile_step`)."""
+    compiled = _COMPILED.get(layer)
+    if compiled is None:
+        compiled = _COMPILED[layer] = compile_step(layer)
+    return compiled(x, h_prev)
+
+
+_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def compile_step(layer):
+    """The step as one closure over stacked weights: the three blocks' W in one matrix
+    (one product W·x for all), and U·h_prev + b_h of the blocks that read h_prev (the
+    gates', and the candidate's when the reset gate acts after U) in one product. Each z
+    is (W·x + b) + (U·h_prev + b_h), the candidate's (W·x + b) + r∘(U·h_prev + b_h) or
+    (W·x + b) + (U·(r∘h_prev) + b_h), as the separate products gave; a stacked product
+    may differ from them by a few ulps (see lstm.compile_step)."""
     blocks = layer.blocks
-    gates = {}
-    for name in BLOCKS[:2]:
-        z = blocks[name].W @ x + blocks[name].b + recurrent_input(blocks[name], h_prev)
-        gates[name] = Gate(z=z, a=activate(layer.gate_activation, z))
-    r, u = gates["reset_gate"].a, gates["update_gate"].a
+    size = layer.size
+    at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(BLOCKS)}
+    W = np.concatenate([blocks[n].W for n in BLOCKS])
+    B = np.concatenate([blocks[n].b for n in BLOCKS])
+    after = layer.reset_after
+    reads_h = BLOCKS if after else BLOCKS[:2]            # the blocks whose U multiplies h_prev itself
+    with_U = [n for n in reads_h if blocks[n].U is not None]
+    U = np.concatenate([blocks[n].U for n in with_U]) if with_U else None
+    U_at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(with_U)}
+    b_h = [(at[n], blocks[n].b_h) for n in reads_h if blocks[n].b_h is not None]
+    reach = slice(0, len(reads_h) * size)
     cand = blocks["candidate"]
-    if layer.reset_after:
-        z = cand.W @ x + cand.b + r * recurrent_input(cand, h_prev)
-    else:
-        z = cand.W @ x + cand.b + recurrent_input(cand, r * h_prev)
-    n = activate(layer.activation, z)
-    gates["candidate"] = Gate(z=z, a=n)
-    h = (1.0 - u) * n + u * h_prev
-    return GRURecord(h_prev=h_prev, gates=gates, h=h), h
+    c = layer.clip
+    gate_act, act = layer.gate_activation, layer.activation
+    ru, n_at, r_at, u_at = slice(0, 2 * size), at["candidate"], at["reset_gate"], at["update_gate"]
+
+    def run(x, h_prev):
+        WX = W @ x + B
+        R = np.zeros(reach.stop, dtype=B.dtype)          # U·h_prev + b_h, 0 where a block has neither
+        if U is not None:
+            UH = U @ h_prev
+            for n, s in U_at.items():
+                R[at[n]] = R[at[n]] + UH[s]
+        for s, bh in b_h:
+            R[s] = R[s] + bh
+        Z = np.empty_like(WX)
+        Z[ru] = WX[ru] + R[ru]
+        A = np.empty_like(WX)
+        A[ru] = activate(gate_act, Z[ru] if c is None else np.clip(Z[ru], -c, c))
+        r, u = A[r_at], A[u_at]
+        if after:
+            Z[n_at] = WX[n_at] + r * R[n_at]
+        else:
+            Z[n_at] = WX[n_at] + recurrent_input(cand, r * h_prev)
+        A[n_at] = activate(act, Z[n_at] if c is None else np.clip(Z[n_at], -c, c))
+        n = A[n_at]
+        h = (1.0 - u) * n + u * h_prev
+        gates = {name: Gate(z=Z[at[name]], a=A[at[name]]) for name in BLOCKS}
+        return GRURecord(h_prev=h_prev, gates=gates, h=h), h
+
+    return run
 
 
 def backward(layer, records, d_out, xs):
@@ -164,7 +211,7 @@ def backward(layer, records, d_out, xs):
         r, u, n = (gates[name].a for name in BLOCKS)
         dh = d_out[t] + dh_next
         da = {"update_gate": dh * (rec.h_prev - n), "candidate": dh * (1.0 - u)}
-        dz_n = da["candidate"] * derivative(layer.activation, gates["candidate"].z)
+        dz_n = da["candidate"] * clip_derivative(layer, layer.activation, gates["candidate"].z)
         dh_prev = dh * u
         if after:
             da["reset_gate"] = dz_n * recurrent_input(cand, rec.h_prev)
@@ -179,7 +226,7 @@ def backward(layer, records, d_out, xs):
                 dh_prev = dh_prev + drh * r
             else:
                 da["reset_gate"] = zeros(layer, layer.size)
-        dz = {name: da[name] * derivative(layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
+        dz = {name: da[name] * clip_derivative(layer, layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
         dz["candidate"] = dz_n
         dx = 0.0
         for name in BLOCKS[:2]:
@@ -226,13 +273,13 @@ def quantities(layer) -> List[Quantity]:
 
 def heading(layer) -> str:
     text = (f"{layer.name}: GRU, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{clip_text(layer)}")
     return text if layer.reset_after else text + "; reset before U"
 
 
 def sheet_text(layer) -> str:
     text = (f"gru, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{clip_text(layer)}")
     return text if layer.reset_after else text + "; the reset gate multiplies h_prev before U"
 
 
@@ -278,7 +325,7 @@ def describe(layer) -> Dict:
                 (" + b_h" if block.b_h is not None else "")
             formulas[f"gates.{gate}.z"] = (text, affine(*block_terms(gate, block, "h_prev")))
         function = layer.activation if gate == "candidate" else layer.gate_activation
-        formulas[f"gates.{gate}.a"] = (a, apply(function, f"gates.{gate}.z"))
+        formulas[f"gates.{gate}.a"] = (a, apply(function, clip_operand(layer, f"gates.{gate}.z")))
     formulas["h"] = ("(1 − u)·n + u·h_prev",
                      total(product(one_minus("gates.update_gate.a"), "gates.candidate.a"),
                            product("gates.update_gate.a", "h_prev")))
@@ -304,57 +351,10 @@ def legend(layer) -> str:
     return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + Σ (r·h_prev)·U + 1·b (+ 1·b_h)"
 
 
-def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
-    _, z_name, _ = gate_names(layer, GATES[gate])
-    block = layer.blocks[gate]
-    parts = terms.products(x, block.W[u])
-    if block.U is not None:
-        parts += terms.products(record.h_prev, block.U[u], "h")
-    parts += terms.bias(block.b, u)
-    if block.b_h is not None:
-        parts += terms.bias(block.b_h, u)
-    z, a = record.gates[gate].z[u], record.gates[gate].a[u]
-    function, symbol = layer.gate_activation, gate_symbol(layer, GATES[gate])
-    rhs = f"{w.total(parts)} = {w.result(z)}"
-    if function == "linear":
-        rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
-    else:
-        rhs += w.activation(function, z, a, symbol)
-    return (f"{z_name}{s}", rhs)
-
-
 def explain(layer, record, x, w) -> List[tuple]:
-    lines = []
-    recurrent = any(b.U is not None for b in layer.blocks.values())
-    terms = w.terms(len(x) + (layer.size if recurrent else 0))
-    size = layer.size
-    cand = layer.blocks["candidate"]
-    symbol = gate_symbol(layer, GATES["candidate"])
-    for u in range(size):
-        s = w.suffix(size, u)
-        lines.append(_gate_line(layer, "reset_gate", record, terms, u, s, x, w))
-        lines.append(_gate_line(layer, "update_gate", record, terms, u, s, x, w))
-        r = record.gates["reset_gate"].a
-        parts = terms.products(x, cand.W[u])
-        if layer.reset_after:
-            parts += terms.bias(cand.b, u)
-            inner = (terms.products(record.h_prev, cand.U[u], "h") if cand.U is not None else []) + \
-                (terms.bias(cand.b_h, u) if cand.b_h is not None else [])
-            if inner:
-                parts.append(f"{w.operand(r[u])}·({w.total(inner)})")
-        else:
-            if cand.U is not None:   # each memory value times its reset gate, then the weight
-                parts += [f"({w.operand(rj)}·{w.operand(hj)})·{w.operand(uj)}"
-                          for rj, hj, uj in zip(r, record.h_prev, cand.U[u])]
-            parts += terms.bias(cand.b, u)
-            if cand.b_h is not None:
-                parts += terms.bias(cand.b_h, u)
-        z, n = record.gates["candidate"].z[u], record.gates["candidate"].a[u]
-        rhs = f"{w.total(parts)} = {w.result(z)}" + w.activation(layer.activation, z, n, symbol, name="n")
-        lines.append((f"z_n{s}", rhs))
-        uu = record.gates["update_gate"].a[u]
-        lines.append((f"h{s}", f"(1 − u)·n + u·h_prev = (1 − {w.operand(uu)})·{w.operand(n)} + "
-                               f"{w.operand(uu)}·{w.operand(record.h_prev[u])} = {w.result(record.h[u])}"))
+    """The arithmetic of the step, written from the formulas of :func:`describe`."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     return w.with_note(lines, terms)
 
 
@@ -390,9 +390,15 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
             f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
             f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
             f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})",
-            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')} = "
+            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')}{_cut(layer, 'z_n')} = "
             f"{v(g['candidate']['dz'])};  {reset} = {v(g['reset_gate']['da'])}",
-            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')} = "
-            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {derivative_text(layer.gate_activation, 'z_u', 'u')} "
+            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')}{_cut(layer, 'z_r')} = "
+            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ "
+            f"{derivative_text(layer.gate_activation, 'z_u', 'u')}{_cut(layer, 'z_u')} "
             f"= {v(g['update_gate']['dz'])}",
             f"{name}: to step t−1: " + " + ".join(back)]
+
+
+def _cut(layer, z: str) -> str:
+    """``∘ [|z| ≤ c]``: where clip passes the gradient."""
+    return "" if layer.clip is None else f" ∘ [|{z}| ≤ {layer.clip:g}]"

@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..layers.activations import approaches
 from ..layers.base import FUNCTION_SYMBOLS
 from .numbers import DEFAULT_PRECISION, operand, plain, result, vector_show
 
@@ -78,15 +79,23 @@ class Writer:
     def total(parts: List[str]) -> str:
         return " + ".join(parts) if parts else "0"
 
-    def activation(self, function: str, z: float, a: float, symbol: Optional[str] = None, name: str = "") -> str:
-        """``→ σ(90) = 1``; a linear activation only names the result: ``→ h = 2``."""
+    def activation(self, function: str, z: float, a: float, symbol: Optional[str] = None, name: str = "",
+                   clip: Optional[float] = None) -> str:
+        """``→ σ(90) = 1``; a linear activation only names the result: ``→ h = 2``. With
+        ``clip`` (a layer's ``clip: c``), a z outside [−c, c] is first cut:
+        ``→ clip to 5 → σ(5) = 0.993``."""
         p = self.p
+        cut = ""
+        if clip is not None and abs(z) > clip:
+            z = type(z)(clip if z > 0 else -clip)
+            cut = f" → clip to {plain(z, p)}"
         if function == "linear":
-            return f" → {name} = {result(a, p)}" if name else ""
+            return cut + (f" → {name} = {result(a, p)}" if name else "")
         symbol = symbol or FUNCTION_SYMBOLS[function]
-        text = f" → {symbol}({plain(z, p)}) = {result(a, p)}"
-        if function in ("sigmoid", "tanh") and a in (0.0, 1.0, -1.0) and z != 0:
-            # σ and tanh only approach 0 and ±1; float64 (float32, in a float32 run) rounds to them
+        text = f"{cut} → {symbol}({plain(z, p)}) = {result(a, p)}"
+        if a in approaches(function) and z != 0:
+            # σ only approaches 0 and 1, tanh ±1 (the table says which values a function
+            # only approaches); float64 (float32, in a float32 run) rounds to them
             text += f" (in {getattr(getattr(a, 'dtype', None), 'name', 'float64')})"
         return text
 
@@ -101,3 +110,130 @@ class Writer:
         if terms.dropped:
             lines.append(("", "(terms with input 0 left out; (x3) is input x[3], (h1) memory h_prev[1])"))
         return lines
+
+
+# --------------------------------------------------------------------------- derived from the formulas
+
+def _unclip(op):
+    """(the operand an activation reads, its clip or None)."""
+    if isinstance(op, dict) and "clip" in op:
+        return op["of"], op["clip"]
+    return op, None
+
+
+def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
+    """A step's arithmetic written from the layer's ``compute`` formulas (docs/layers.md),
+    one unit after another: each weighted sum with its terms and the activation that
+    reads it on the same line (``z_i = 3·0 + 1·100 + 1·(−10) = 90 → σ(90) = 1``), and each
+    sum of products with its words and numbers (``c = g·i + c_prev·f = 1·1 + 0·0 = 1``).
+    The home adds only what is its own (a memory line); ``Terms`` says what was left out."""
+    from ..layers import describe
+    from ..layers.base import value as record_value
+    desc = describe(layer)
+    params = layer.parameters()
+    rows = [q for q in desc["quantities"] if "compute" in q]
+    by_path = {q["path"]: q for q in desc["quantities"]}
+    values = {"x": x}
+    for q in desc["quantities"]:
+        values[q["path"]] = record_value(record, q["path"])
+    for m in desc["memory"]:
+        values.setdefault(m["read"], record_value(record, m["read"]))
+    # an activation shares the line of the weighted sum it reads
+    reader = {}
+    for q in rows:
+        if q["compute"]["op"] == "apply":
+            of, clip = _unclip(q["compute"]["of"])
+            if isinstance(of, str) and of in by_path and by_path[of].get("compute", {}).get("op") == "affine":
+                reader[of] = (q, clip)
+    memory_read = {m["read"] for m in desc["memory"]}
+    wide = len(x) + sum(len(values[m]) for m in memory_read
+                        if any(_reads_by_weight(q["compute"], m) for q in rows))
+    terms = w.terms(wide)
+    size = len(values[desc["output"]])
+    lines: List[Line] = []
+    for u in range(size):
+        s = w.suffix(size, u)
+        for q in rows:
+            op = q["compute"]["op"]
+            if op == "affine":
+                lines.append((f"{q['label']}{s}", _affine_text(q, values, params, terms, u, w) +
+                              _activation_text(reader.get(q["path"]), q, values, u, s, w)))
+            elif op == "sum":
+                parts = " + ".join(_product_text(t, values, u, w) for t in q["compute"]["terms"])
+                lines.append((f"{q['path']}{s}", f"{q['formula']} = {parts} = {w.result(values[q['path']][u])}"))
+    return lines, terms
+
+
+def _reads_by_weight(formula, path) -> bool:
+    def walk(terms):
+        for t in terms:
+            if "gated" in t and walk(t["terms"]):
+                return True
+            if t.get("elementwise"):   # a peephole: one weight per unit, not a row of terms
+                continue
+            if t.get("of") == path or (isinstance(t.get("of"), dict) and path in str(t["of"])):
+                return True
+        return False
+    return formula["op"] == "affine" and walk(formula["terms"])
+
+
+def _affine_text(q, values, params, terms: Terms, u: int, w: Writer) -> str:
+    def parts_of(items) -> List[str]:
+        parts: List[str] = []
+        for t in items:
+            if "bias" in t:
+                parts += terms.bias(params[t["bias"]], u)
+            elif "gated" in t:
+                inner = parts_of(t["terms"])
+                if inner:
+                    parts.append(f"{w.operand(values[t['gated']][u])}·({w.total(inner)})")
+            elif t.get("elementwise"):
+                parts.append(f"{w.operand(values[t['of']][u])}·{w.operand(params[t['weight']][u])}")
+            elif isinstance(t["of"], dict):   # a product read through a weight: (r·h)·U, term by term
+                a, b = t["of"]["product"]
+                parts += [f"({w.operand(p)}·{w.operand(r)})·{w.operand(k)}"
+                          for p, r, k in zip(values[a], values[b], params[t["weight"]][u])]
+            else:
+                of = t["of"]
+                name = "x" if of == "x" else of[:-len("_prev")] if of.endswith("_prev") else of
+                parts += terms.products(values[of], params[t["weight"]][u], name)
+        return parts
+    z = values[q["path"]][u]
+    return f"{w.total(parts_of(q['compute']['terms']))} = {w.result(z)}"
+
+
+def _activation_text(read, q, values, u: int, s: str, w: Writer) -> str:
+    """``→ σ(90) = 1`` for the quantity that applies a function to this weighted sum."""
+    if read is None:
+        return ""
+    a_row, clip = read
+    function = a_row["compute"]["function"]
+    z, a = values[q["path"]][u], values[a_row["path"]][u]
+    label = a_row["label"]
+    symbol = label.split("(", 1)[0] if label.endswith(")") and "(" in label and " " not in label else None
+    if symbol is not None and (a_row["kind"] == "gate" or symbol != FUNCTION_SYMBOLS[function]):
+        if function == "linear":   # a gate or g with a linear function still names it: g(2) = 2
+            cut = ""
+            if clip is not None and abs(z) > clip:
+                z = type(z)(clip if z > 0 else -clip)
+                cut = f" → clip to {w.plain(z)}"
+            return f"{cut} → {symbol}({w.plain(z)}) = {w.result(a)}"
+        return w.activation(function, z, a, symbol, clip=clip)
+    if a_row["kind"] == "output":
+        return w.activation(function, z, a, name=f"{a_row['path']}{s}", clip=clip)
+    short = q["label"][2:] if q["label"].startswith("z_") else a_row["path"]
+    return w.activation(function, z, a, symbol, name=short, clip=clip)
+
+
+def _product_text(term, values, u: int, w: Writer) -> str:
+    items = term["product"] if isinstance(term, dict) and "product" in term else [term]
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(w.operand(values[item][u]))
+        elif "one_minus" in item:
+            out.append(f"(1 − {w.operand(values[item['one_minus']][u])})")
+        elif "apply" in item:
+            v = w.operand(values[item["of"]][u])
+            out.append(v if item["apply"] == "linear" else f"{FUNCTION_SYMBOLS[item['apply']]}({v})")
+    return "·".join(out)

@@ -22,6 +22,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
+from ..layers import composite
 from .numbers import DEFAULT_PRECISION, show
 from .quantities import layer_quantities, unit_names, value
 
@@ -46,7 +47,7 @@ def chart_rows(spec, steps, layers: Optional[Sequence[str]] = None) -> List[Tupl
         for q in layer_quantities(layer):
             if q.kind not in SHOWN_KINDS:
                 continue
-            if hasattr(layer.home, "DIRECTIONS") and q.path == "h" and layer.merge == "concat":
+            if composite(layer) and q.path == "h" and layer.merge == "concat":
                 continue   # the two directions' rows above are this vector's two halves
             series = np.array([value(step.layers[layer.name], q.path) for step in steps], dtype=np.float64)
             size = series.shape[1] if series.ndim == 2 else 1

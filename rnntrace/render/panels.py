@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..layers import composite
 from .numbers import DEFAULT_PRECISION, show, vector_show
 from .quantities import heading
 
@@ -241,7 +242,7 @@ def layer_view(layer, record, x, t: int, steps: int, precision: int, explain: bo
         return None if columns is None else columns.setdefault((layer.name,) + key, Columns())
 
     parts: List = [Text(heading(layer), style="bold cyan")]
-    if hasattr(layer.home, "DIRECTIONS"):
+    if composite(layer):
         forward = LayerTable(layer.forward, record.forward, precision,
                              title="→ forward, read " + ("x_1" if t == 1 else f"x_1…x_{t}"),
                              columns=shared("forward"))

@@ -1,0 +1,196 @@
+"""Backpropagation through time derived from a layer's description: each operation of
+the ``compute`` language (docs/layers.md) has its backward rule beside its meaning, as
+in micrograd, and BPTT is the chain rule through them, step by step from the last.
+
+    affine   z = Σ W·v + Σ P∘v + b (+ g∘(Σ inner))   dW += dz·vᵀ, dv += Wᵀ·dz; dP += dz∘v, dv += P∘dz;
+                                                      db += dz; dg += dz∘(Σ inner), d(inner) = dz∘g
+    apply    a = f(v)                                dv += f′(v)∘da (softmax: its Jacobian)
+    clip     v' = clip(v, −c, c)                     dv += dv'∘[|v| ≤ c]
+    sum      s = Σ v_k                               dv_k += ds
+    product  p = Π v_k                               dv_k += dp∘Π_{j≠k} v_j
+    1 − v                                            dv −= d(1 − v)
+
+A memory read at step t + 1 is the value written at t: its gradient is added to the
+written quantity's before step t is walked back. What step 1's reads receive is the
+gradient of the memory's initial value. Arrays keep the layer's type (float64, or
+float32 in a float32 run).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .activations import activate, back
+from .base import value as record_value
+
+Array = np.ndarray
+
+
+class _Step:
+    """One step's values (by path, with "x") and the gradients flowing back through it."""
+
+    def __init__(self, values: Dict[str, Array], params: Mapping[str, Array], grads: Dict[str, Array]):
+        self.values, self.params, self.grads = values, params, grads
+        self.d: Dict[str, Array] = {}
+
+    # ------------------------------------------------------------------ forward values of operands
+    def val(self, op: Any) -> Array:
+        if isinstance(op, str):
+            return self.values[op]
+        if "one_minus" in op:
+            return 1.0 - self.val(op["one_minus"])
+        if "product" in op:
+            out = self.val(op["product"][0])
+            for item in op["product"][1:]:
+                out = out * self.val(item)
+            return out
+        if "apply" in op:
+            return activate(op["apply"], self.val(op["of"]))
+        if "clip" in op:
+            return np.clip(self.val(op["of"]), -op["clip"], op["clip"])
+        raise ValueError(f"unknown operand {op!r}")
+
+    def terms(self, terms: Sequence[Mapping[str, Any]]) -> Array:
+        out = None
+        for term in terms:
+            if "gated" in term:
+                part = self.val(term["gated"]) * self.terms(term["terms"])
+            elif "bias" in term:
+                part = self.params[term["bias"]]
+            elif term.get("elementwise"):
+                part = self.params[term["weight"]] * self.val(term["of"])
+            else:
+                part = self.params[term["weight"]] @ self.val(term["of"])
+            out = part if out is None else out + part
+        return out
+
+    # ------------------------------------------------------------------ backward rules
+    def add(self, path: str, g: Array) -> None:
+        self.d[path] = g if path not in self.d else self.d[path] + g
+
+    def grad(self, name: str, g: Array) -> None:
+        self.grads[name] = self.grads[name] + g
+
+    def operand_back(self, op: Any, g: Array) -> None:
+        if isinstance(op, str):
+            self.add(op, g)
+        elif "one_minus" in op:
+            self.operand_back(op["one_minus"], -g)
+        elif "product" in op:
+            items = op["product"]
+            vals = [self.val(item) for item in items]
+            for k, item in enumerate(items):
+                others = g
+                for j, v in enumerate(vals):
+                    if j != k:
+                        others = others * v
+                self.operand_back(item, others)
+        elif "apply" in op:
+            inner = self.val(op["of"])
+            self.operand_back(op["of"], back(op["apply"], inner, activate(op["apply"], inner), g))
+        elif "clip" in op:
+            v = self.val(op["of"])
+            self.operand_back(op["of"], g * (np.abs(v) <= op["clip"]))
+        else:
+            raise ValueError(f"unknown operand {op!r}")
+
+    def terms_back(self, terms: Sequence[Mapping[str, Any]], g: Array) -> None:
+        for term in terms:
+            if "gated" in term:
+                self.operand_back(term["gated"], g * self.terms(term["terms"]))
+                self.terms_back(term["terms"], g * self.val(term["gated"]))
+            elif "bias" in term:
+                self.grad(term["bias"], g)
+            else:
+                W, v = self.params[term["weight"]], self.val(term["of"])
+                if term.get("elementwise"):
+                    self.grad(term["weight"], g * v)
+                    self.operand_back(term["of"], W * g)
+                else:
+                    self.grad(term["weight"], np.outer(g, v))
+                    self.operand_back(term["of"], W.T @ g)
+
+    def formula_back(self, formula: Mapping[str, Any], g: Array, own: Array) -> None:
+        op = formula["op"]
+        if op == "affine":
+            self.terms_back(formula["terms"], g)
+        elif op == "apply":
+            inner = self.val(formula["of"])
+            self.operand_back(formula["of"], back(formula["function"], inner, own, g))
+        elif op == "sum":
+            for term in formula["terms"]:
+                self.operand_back(term, g)
+        elif op == "lookup":   # e = Eᵀ·x: dE = x·gᵀ, dx = E·g; an id has no gradient (its row gets g)
+            table, x = self.params[formula["table"]], self.val(formula["of"])
+            if formula["ids"]:
+                d_table = np.zeros_like(table)
+                d_table[int(x[0])] = g
+                self.grad(formula["table"], d_table)
+            else:
+                self.grad(formula["table"], np.outer(x, g))
+                self.operand_back(formula["of"], table @ g)
+        else:
+            raise ValueError(f"no backward rule for {op!r}")
+
+
+def _values(description, record, x) -> Dict[str, Array]:
+    values: Dict[str, Array] = {"x": x}
+    for q in description["quantities"]:
+        values[q["path"]] = record_value(record, q["path"])
+    for m in description["memory"]:
+        if m["read"] not in values:
+            values[m["read"]] = record_value(record, m["read"])
+    return values
+
+
+def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence[Optional[Array]]]] = None):
+    """(gradients keyed as ``layer.parameters()``, dL/dx_t per step, what each step shows,
+    dL/d(initial value) per memory) of a one-direction layer, from its description.
+    A step shows, for each memory written (h): dh_out (from the output), dh_next (through
+    the memory), dh; and dL/d of each weighted sum (``dz``; ``gates`` {block: {da, dz}})."""
+    from . import describe
+    desc = describe(layer)
+    params = layer.parameters()
+    dtype = next(iter(params.values())).dtype
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    computed = [q for q in desc["quantities"] if "compute" in q]
+    memory = desc["memory"]
+    output = desc["output"]
+    T = len(records)
+    carry = {m["read"]: np.zeros(len(m["initial"]), dtype=dtype) for m in memory}
+    dxs: List[Array] = [None] * T
+    shown: List[Any] = [None] * T
+    for t in range(T - 1, -1, -1):
+        step = _Step(_values(desc, records[t], np.asarray(xs[t])), params, grads)
+        rows: Dict[str, Array] = {}
+        step.add(output, d_out[t])
+        for m in memory:
+            w = m["written"]
+            if w == output:
+                rows[f"d{w}_out"] = d_out[t]
+            rows[f"d{w}_next"] = carry[m["read"]]
+            step.add(w, carry[m["read"]])
+            given = (upstream or {}).get(w)
+            if given is not None and given[t] is not None:
+                rows[f"d{w}_up"] = given[t]
+                step.add(w, given[t])
+        gates: Dict[str, Dict[str, Array]] = {}
+        for q in reversed(computed):
+            g = step.d.get(q["path"])
+            if g is None:
+                continue
+            path = q["path"]
+            if path.startswith("gates."):
+                _, block, part = path.split(".")
+                gates.setdefault(block, {})["d" + part] = g
+            elif q["kind"] == "pre":
+                rows[f"d{path}"] = g
+            elif any(m["written"] == path for m in memory):
+                rows[f"d{path}"] = g
+            step.formula_back(q["compute"], g, step.values[path])
+        dxs[t] = step.d.get("x", np.zeros(layer.input_size, dtype=dtype))
+        carry = {m["read"]: step.d.get(m["read"], np.zeros(len(m["initial"]), dtype=dtype)) for m in memory}
+        shown[t] = (rows, gates or None)
+    initial = {m["written"]: carry[m["read"]] for m in memory}
+    return grads, dxs, shown, initial
