@@ -891,10 +891,10 @@ def import_keras(model, inputs_text, labels, title, output):
     records.
 
     MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file (`-`:
-    standard input). Its configuration is checked as data first (a Lambda layer,
-    which holds Python code, is refused) and Keras loads it with safe_mode=True: no
-    code from the file is run. Needs Keras 3 (pip install 'rnntrace[keras]'), on any
-    backend.
+    standard input). rnntrace reads it as data (zip, JSON and HDF5 through h5py),
+    every size and type checked before a number is read: Keras is not needed, and
+    no code from the file is run (a Lambda layer is refused). Needs h5py (pip
+    install 'rnntrace[keras]').
 
     \b
     Examples:
