@@ -461,6 +461,8 @@ def _plan(source_path: str, layers: List[KerasLayer]) -> None:
     for layer in layers:
         where = f"{source_path}: layer {layer.name!r}"
         expected = _weight_count(layer)
+        if expected and not layer.stored:
+            raise _unbuilt(source_path, layer)
         if len(layer.stored) != expected:
             raise ConvertError(f"{where}: expected {expected} arrays in the file, found {len(layer.stored)}")
         if not expected:
