@@ -842,9 +842,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     """Turn the weights of a PyTorch model (nn.RNN, nn.LSTM, nn.GRU, nn.Linear; stacked
     and bidirectional too) into a spec, stacked in the order of the state_dict.
 
-    FILE.pt is what `torch.save(model.state_dict(), "FILE.pt")` writes. It is read
-    with `torch.load(weights_only=True)`, which loads tensors only and never runs
-    code from the file. Needs PyTorch installed.
+    FILE.pt is what `torch.save(model.state_dict(), "FILE.pt")` writes. rnntrace
+    reads its zip archive itself, without PyTorch: the pickle inside builds tensors
+    and plain containers only, never code from the file (meta, quantised, sparse
+    and complex tensors are refused). A file of PyTorch before 1.6 needs PyTorch.
 
     \b
     Examples:
@@ -852,9 +853,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax \\
           --labels dest,time,other | rnntrace run -
     """
-    from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
+    from .convert import load_torch_file, spec_from_state_dict, spec_to_yaml
+    from .safetext import visible
     inputs = _imported_inputs(inputs_text)
-    state = load_torch_weights(weights)
+    state, low = load_torch_file(weights)
     spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
                                 nonlinearity=nonlinearity or "tanh", activation=activation,
                                 labels=_label_list(labels))
@@ -864,7 +866,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
                    "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
-    comment = f"Imported from {Path(weights).name}: weights as the model holds them."
+    comment = f"Imported from {visible(Path(weights).name)}: weights as the model holds them."
+    if low:
+        comment += (f"\nThe file stores weights in {' and '.join(low)}; each is widened to float64 exactly, "
+                    "and the spec computes in float64.")
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)
@@ -903,6 +908,7 @@ def import_keras(model, inputs_text, labels, title, output):
     """
     from .convert import spec_to_yaml
     from .convert_keras import load_keras_model, spec_from_keras
+    from .safetext import visible
     from .spec import spec_from_dict
     inputs = _imported_inputs(inputs_text)
     source = load_keras_model(model)
@@ -910,7 +916,8 @@ def import_keras(model, inputs_text, labels, title, output):
                                   labels=_label_list(labels))
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
-    comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]
+    comment = "\n".join([f"Imported from {visible(Path(source.path).name)}{visible(made)}: weights as the model "
+                          "holds them."]
                         + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."

@@ -78,6 +78,9 @@ def as_array(value: Any, what: str = "value") -> np.ndarray:
         value = value.double()         # bfloat16 and float16 have no numpy twin; widening is exact
     if hasattr(value, "numpy"):
         value = value.numpy()
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):
+        raise ConvertError(f"{what}: complex numbers; a spec's weights are real, and dropping the imaginary "
+                           "part would change the model")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -492,22 +495,38 @@ def read_magic(path: str, count: int, what: str) -> bytes:
 
 def load_torch_weights(path: str) -> Mapping[str, Any]:
     """The state dict saved in a PyTorch file (``torch.save(model.state_dict(), path)``,
-    or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``).
+    or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``),
+    as float64 arrays: :func:`load_torch_file` without its notes."""
+    return load_torch_file(path)[0]
 
-    The file is read with ``torch.load(weights_only=True)``: PyTorch's restricted
-    loader builds tensors and plain containers only and refuses anything that would
-    construct other Python objects (and so run code), such as a whole pickled module.
+
+def load_torch_file(path: str) -> Tuple[Mapping[str, Any], List[str]]:
+    """The state dict of a PyTorch file and the precisions below float32 it was stored in.
+
+    The zip archive torch.save writes is read without PyTorch (rnntrace.torch_file: a
+    restricted unpickler that builds only containers and tensors' storages as numpy
+    arrays, and refuses any other name, and meta, quantised, sparse and complex
+    tensors). A file of PyTorch before 1.6 (a bare pickle) needs PyTorch, and is read
+    with ``torch.load(weights_only=True)``, its restricted loader.
     """
-    try:
-        import torch
-    except ImportError:
-        raise ConvertError("reading PyTorch files needs PyTorch (pip install torch), "
-                           "which is not installed") from None
     magic = read_magic(path, 4, "a PyTorch file")
     # torch.save writes a zip archive; files of PyTorch before 1.6 begin with a pickle's protocol byte.
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise ConvertError(f"{path}: not a PyTorch file (torch.save writes a zip archive)")
     _check_unpacked_size(path, magic)
+    if magic.startswith(b"PK"):
+        from .torch_file import read_state_dict
+        return read_state_dict(path, path)
+    return _load_with_torch(path), []
+
+
+def _load_with_torch(path: str) -> Mapping[str, Any]:
+    """A file of PyTorch before 1.6, read by torch.load(weights_only=True)."""
+    try:
+        import torch
+    except ImportError:
+        raise ConvertError(f"{path}: a file of PyTorch before 1.6 (a bare pickle), which needs PyTorch "
+                           "(pip install torch); torch.save writes a zip archive, read without it") from None
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:   # torch raises UnpicklingError, RuntimeError, ValueError, … here
