@@ -39,10 +39,11 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .errors import RnntraceError, close_name
+from .errors import close_name
 from .fields import MAX_WEIGHTS
 from .layers.gru import BLOCKS as GRU_BLOCKS
 from .layers.lstm import BLOCKS as LSTM_BLOCKS
+from .model_files import ConvertError, read_magic  # noqa: F401  (ConvertError: its home for callers)
 
 #: PyTorch's row blocks, in the order they are stacked.
 TORCH_GATES = {
@@ -59,10 +60,6 @@ DENSE_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
 _RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
                             r"_l(?P<layer>\d+)(?P<reverse>_reverse)?$")
 _LINEAR_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight|bias)$")
-
-
-class ConvertError(RnntraceError, ValueError):
-    """Weights that cannot be turned into a spec (unknown keys, shapes that do not fit)."""
 
 
 # --------------------------------------------------------------------------- values
@@ -478,20 +475,6 @@ def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
 
 
 # --------------------------------------------------------------------------- reading .pt files
-
-def read_magic(path: str, count: int, what: str) -> bytes:
-    """The first ``count`` bytes of a model file, which say what it is; a missing file, a
-    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file")."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(count)
-    except FileNotFoundError:
-        raise ConvertError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvertError(f"{path}: is a directory, not {what}") from None
-    except OSError as exc:
-        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
 
 def load_torch_weights(path: str) -> Mapping[str, Any]:
     """The state dict saved in a PyTorch file (``torch.save(model.state_dict(), path)``,

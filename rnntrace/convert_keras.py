@@ -51,7 +51,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .convert import ConvertError, read_magic
+from .model_files import ConvertError, read_magic
 from .packing import split_columns
 
 #: Layer classes that become spec layers, and those that do nothing at inference.

@@ -28,7 +28,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .convert import ConvertError, read_magic
+from .errors import RnntraceError
 from .fields import MAX_WEIGHTS
 from .limits import MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, MAX_MODEL_BYTES
 
@@ -38,6 +38,24 @@ ZIP_MAGIC = b"PK\x03\x04"
 MAX_ENTRIES = 10_000
 #: HDF5 filters a stored dataset may go through: deflate, shuffle, Fletcher-32, LZF.
 SAFE_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 32000: "lzf"}
+
+
+class ConvertError(RnntraceError, ValueError):
+    """Weights that cannot be turned into a spec (unknown keys, shapes that do not fit)."""
+
+
+def read_magic(path: str, count: int, what: str) -> bytes:
+    """The first ``count`` bytes of a model file, which say what it is; a missing file, a
+    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file")."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(count)
+    except FileNotFoundError:
+        raise ConvertError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConvertError(f"{path}: is a directory, not {what}") from None
+    except OSError as exc:
+        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 # --------------------------------------------------------------------------- files and standard input

@@ -21,7 +21,7 @@ from typing import Any, List, Mapping, Tuple
 
 import numpy as np
 
-from .convert import ConvertError
+from .model_files import ConvertError
 
 #: Storage classes whose numbers a spec can hold, as numpy types ("bfloat16": see _numbers).
 STORAGES = {"DoubleStorage": "f8", "FloatStorage": "f4", "HalfStorage": "f2", "BFloat16Storage": "bfloat16",
