@@ -825,6 +825,22 @@ def _label_list(text):
 
 # --------------------------------------------------------------------------- import-torch
 
+class _TableChoice(click.Choice):
+    """A Choice whose names come from a table, read when first needed (not at start-up)."""
+
+    def __init__(self, load):
+        self._load, self.case_sensitive = load, True
+
+    @property
+    def choices(self):
+        return self._load()
+
+
+def _dense_activations():
+    from .convert import DENSE_ACTIVATIONS   # the activation table's functions PyTorch has
+    return DENSE_ACTIVATIONS
+
+
 @main.command("import-torch")
 @click.argument("weights", metavar="FILE.pt", shell_complete=_complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
@@ -832,7 +848,7 @@ def _label_list(text):
                    "Default: one step of zeros, to be replaced.")
 @click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
               help="nn.RNN's nonlinearity (a state_dict does not record it).  [default: tanh, said on stderr]")
-@click.option("--activation", type=click.Choice(["linear", "sigmoid", "tanh", "relu", "softmax"]),
+@click.option("--activation", type=_TableChoice(_dense_activations),
               default="linear", show_default=True, help="What follows the last nn.Linear.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last nn.Linear's units.")
 @click.option("--title", default=None, help="The spec's title.")

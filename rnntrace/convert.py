@@ -41,6 +41,7 @@ import numpy as np
 
 from .errors import close_name
 from .fields import MAX_WEIGHTS
+from .layers import activations as activation_table
 from .layers.gru import BLOCKS as GRU_BLOCKS
 from .layers.lstm import BLOCKS as LSTM_BLOCKS
 from .model_files import ConvertError, read_magic  # noqa: F401  (ConvertError: its home for callers)
@@ -55,7 +56,9 @@ SPEC_ORDER = {"lstm": LSTM_BLOCKS, "gru": GRU_BLOCKS}
 #: How PyTorch's modules are called here, and the spec type each becomes.
 KINDS = {"rnn": "elman", "elman": "elman", "lstm": "lstm", "gru": "gru"}
 NONLINEARITIES = ("tanh", "relu")
-DENSE_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "softmax")
+#: What may follow the last nn.Linear: the table's functions that PyTorch has without
+#: a parameter to choose (rnntrace/layers/activations.py).
+DENSE_ACTIVATIONS = tuple(n for n, f in activation_table.TABLE.items() if f.torch and not f.params)
 
 _RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)"
                             r"_l(?P<layer>\d+)(?P<reverse>_reverse)?$")

@@ -51,6 +51,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .layers import activations as activation_table
 from .model_files import ConvertError, read_magic
 from .packing import split_columns
 
@@ -60,8 +61,6 @@ SKIPPED = ("Dropout",)
 MODELS = ("Sequential", "Functional", "Model")
 RECURRENT = {"SimpleRNN": "elman", "LSTM": "lstm", "GRU": "gru"}
 GATES = {"elman": 1, "lstm": 4, "gru": 3}
-#: Keras' activation names that rnntrace computes the same way (hard_sigmoid: see _activation).
-SAME_ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu")
 #: Keras' packed gate order (columns of the kernel), and the spec block of each.
 KERAS_GATES = {
     "lstm": (("i", "input_gate"), ("f", "forget_gate"), ("c", "cell_input"), ("o", "output_gate")),
@@ -537,31 +536,37 @@ def load_keras_model(path: str) -> KerasModel:
 
 # --------------------------------------------------------------------------- layers
 
-def _activation(source: KerasModel, layer_name: str, key: str, value: Any, allowed=SAME_ACTIVATIONS) -> str:
-    """A Keras activation as the spec names it. hard_sigmoid is Keras 2's
-    clip(0.2·z + 0.5, 0, 1), rnntrace's; Keras 3 changed it to relu6(z + 3)/6 =
-    clip(z/6 + 0.5, 0, 1), which the spec does not have."""
+#: Parameters Keras gives a function of the table by default where the table's default
+#: differs: Keras 3's leaky_relu has negative_slope 0.2 (PyTorch's, the table's, 0.01).
+KERAS_DEFAULTS = {"leaky_relu": {"alpha": 0.2}}
+
+
+def _activation(source: KerasModel, layer_name: str, key: str, value: Any, softmax: bool = False) -> Any:
+    """A Keras activation as the spec writes it, through the activation table's Keras
+    names (rnntrace/layers/activations.py). hard_sigmoid is Keras 2's clip(0.2·z + 0.5,
+    0, 1) (the table's hard_sigmoid) but Keras 3's relu6(z + 3)/6 (hard_sigmoid_v3):
+    the file's Keras version decides, and a file that does not say is refused."""
     if value is None:
         return "linear"
     if isinstance(value, dict) and isinstance(value.get("config"), str) and \
             value.get("class_name") in ("function", "builtin_function"):
         value = value["config"]
     name = value if isinstance(value, str) else None
-    if name == "hard_sigmoid":
-        if source.major is not None and source.major <= 2:
-            return "hard_sigmoid"
-        if source.major is None:
-            raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file does not say "
-                               "which Keras wrote it, and hard_sigmoid is clip(0.2·z + 0.5, 0, 1) in Keras 2 but "
-                               "relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1) in Keras 3; refused rather than guessed")
-        raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file was written by "
-                           f"Keras {source.version}, whose hard_sigmoid is relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1); "
-                           "rnntrace's is Keras 2's clip(0.2·z + 0.5, 0, 1), so importing it would change the numbers")
-    if name in allowed:
-        return name
-    shown = name if name is not None else _shown(value)
-    raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} {shown} has no spec equivalent; "
-                       f"expected one of {', '.join(allowed + ('hard_sigmoid',))}")
+    keras3 = activation_table.framework_names("keras")
+    keras2 = activation_table.framework_names("keras2")
+    allowed = sorted(n for n in set(keras3) | set(keras2) if softmax or keras3.get(n) != "softmax")
+    where = f"{source.path}: layer {layer_name!r}: {key} {name if name is not None else _shown(value)}"
+    if name not in allowed:
+        raise ConvertError(f"{where} has no spec equivalent; expected one of {', '.join(allowed)}")
+    if source.major is None and keras2.get(name) != keras3.get(name):
+        raise ConvertError(f"{where}: the file does not say which Keras wrote it, and hard_sigmoid is "
+                           "clip(0.2·z + 0.5, 0, 1) in Keras 2 but relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1) in "
+                           "Keras 3; refused rather than guessed")
+    ours = (keras2 if source.major is not None and source.major <= 2 else keras3).get(name)
+    if ours is None:
+        raise ConvertError(f"{where}: Keras {source.version} has no such activation")
+    params = KERAS_DEFAULTS.get(ours) if source.major is None or source.major >= 3 else None
+    return activation_table.spec_value(activation_table.canonical(ours, params))
 
 
 def _spec_name(name: str) -> str:
@@ -622,8 +627,7 @@ def _dense(source: KerasModel, layer: KerasLayer) -> Dict[str, Any]:
     kernel = layer.weights[0]
     out: Dict[str, Any] = {"type": "dense", "size": int(kernel.shape[1]),
                            "activation": _activation(source, layer.name, "activation",
-                                                     layer.conf.get("activation"),
-                                                     SAME_ACTIVATIONS + ("softmax",)),
+                                                     layer.conf.get("activation"), softmax=True),
                            "W": kernel.T.tolist()}
     if len(layer.weights) > 1:
         out["b"] = layer.weights[1].tolist()

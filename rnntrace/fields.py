@@ -13,11 +13,14 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from .layers import activations as activation_table
 from .errors import close_name, describe_value, quoted, shorten
 from .yamlsource import Document, as_number
 
-ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
-OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
+#: The activation functions a recurrent layer or gate may apply, and those of a dense
+#: layer (softmax too): from the one table, rnntrace/layers/activations.py.
+ACTIVATIONS = activation_table.ELEMENTWISE
+OUTPUT_ACTIVATIONS = activation_table.NAMES
 #: Most weights (and biases, peepholes, starting values) a spec may give, in all its
 #: layers together: 10,000,000 float64 numbers are 80 MB. A scalar broadcasts, so a
 #: few characters could otherwise ask for any amount of memory.
@@ -192,5 +195,30 @@ class Fields:
         return self.r.vector(self.data.get("b", 0), self.path + ("b",), self.size, "bias")
 
     def activation(self, key: str, default: str, choices=ACTIVATIONS) -> str:
-        return self.r.choice(self.data.get(key, default), self.path + (key,), choices, "activation")
+        """An activation function's canonical name (rnntrace/layers/activations.py): a
+        spec writes ``tanh``, or one with parameters ``{leaky_relu: {alpha: 0.1}}``."""
+        value, path = self.data.get(key, default), self.path + (key,)
+        if not isinstance(value, dict):
+            return self.r.choice(value, path, choices, "activation")
+        if len(value) != 1:
+            raise self.r.error("expected one activation function with its parameters, as "
+                               f"{{leaky_relu: {{alpha: 0.1}}}}; found {len(value)} keys", path)
+        (name, params), = value.items()
+        self.r.choice(name, path, choices, "activation")
+        function = activation_table.TABLE[name]
+        allowed = [k for k, _ in function.params]
+        if params is None:
+            params = {}
+        if not allowed and params:
+            raise self.r.error(f"the activation {name} has no parameters; write it as '{name}'", path + (name,))
+        params = self.r.mapping(params, path + (name,), f"a mapping of {name}'s parameters {{{', '.join(allowed)}}}",
+                                keys=set(allowed))
+        values = {}
+        for k, v in params.items():
+            number = self.r.number(v, path + (name, k))
+            if not math.isfinite(number):
+                raise self.r.error(f"expected a finite number for {name}'s {k}, found {describe_value(v)}",
+                                   path + (name, k))
+            values[k] = number
+        return activation_table.canonical(name, values)
 

@@ -345,10 +345,33 @@ def refused(path, *fragments):
     return result.stderr
 
 
-def test_keras_3_hard_sigmoid_is_refused(keras, tmp_path):
-    path = saved(keras, tmp_path, [keras.layers.GRU(2, recurrent_activation="hard_sigmoid", dtype=F64,
-                                                    return_sequences=True)])
-    refused(path, "hard_sigmoid", "relu6(z + 3)/6", "clip(0.2·z + 0.5, 0, 1)", "Keras 3.")
+ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "softsign",
+               "hard_sigmoid"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_every_activation_of_the_table_matches_keras(keras, tmp_path, name):
+    """Each Keras 3 activation the table names (Keras 3's hard_sigmoid is relu6(z + 3)/6,
+    the table's hard_sigmoid_v3; its leaky_relu has slope 0.2), as a SimpleRNN's
+    activation, an LSTM's gates and cell and a Dense layer's, against Keras in float64."""
+    L = keras.layers
+    model = keras.Sequential([
+        keras.Input((None, 2), dtype=F64),
+        L.SimpleRNN(3, activation=name, return_sequences=True, dtype=F64, name="rnn"),
+        L.LSTM(2, activation=name, recurrent_activation=name, return_sequences=True, dtype=F64, name="lstm"),
+        L.Dense(2, activation=name, dtype=F64, name="out")])
+    randomise(model, 13)
+    path = tmp_path / "act.keras"
+    model.save(path)
+    x = 3 * inputs(13, 6, 2)                          # wide enough to reach every branch
+    spec, trace, _ = imported(path, x)
+    expected = {"hard_sigmoid": "hard_sigmoid_v3", "leaky_relu": "leaky_relu(alpha=0.2)"}.get(name, name)
+    assert spec.layers[0].activation == expected and spec.layers[1].gate_activation == expected
+    # unbounded activations (linear, elu, …) in a recurrence grow: relative to 1e-10 there
+    for layer in ("rnn", "lstm"):
+        np.testing.assert_allclose(outputs(trace, layer), keras_steps(keras, model, x, layer), rtol=1e-10,
+                                   atol=1e-10)
+    np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=1e-10, atol=1e-10)
 
 
 def test_hard_sigmoid_of_an_unknown_keras_is_refused(keras, tmp_path):

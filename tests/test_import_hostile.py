@@ -100,10 +100,12 @@ def test_the_handmade_files_import_and_run_as_numpy_says(tmp_path):
 # --------------------------------------------------------------------------- memory and sizes
 
 def peak(args, stdin=None):
-    """Exit code, stderr and peak memory (MiB) of the command in a fresh process."""
-    code = ("import resource, sys\nfrom rnntrace.cli import main\n"
+    """Exit code, stderr and peak memory (MiB) of the command in a fresh process (VmHWM:
+    the process's own high-water mark; ru_maxrss would carry the parent's over exec)."""
+    code = ("import sys\nfrom rnntrace.cli import main\n"
             "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)\n"
+            "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+            "print('PEAK', int(peak) // 1024, file=sys.stderr)\n"
             "sys.exit(code)")
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], stdin=stdin, capture_output=True,
                          text=True, env=dict(os.environ, PYTHONPATH=os.getcwd()), timeout=120)

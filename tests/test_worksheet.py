@@ -99,9 +99,9 @@ def test_latex_is_a_table_per_layer_with_escaped_names():
 
 def test_the_sheet_defines_each_activation_it_uses_and_no_other():
     sheet = out("worksheet", "lstm_hard_sigmoid.yaml")
-    assert "gates hσ = hard_sigmoid" in sheet
+    assert "gates hardσ = hard_sigmoid" in sheet
     defined = [line for line in sheet.splitlines() if line.startswith("- ")]
-    assert defined == ["- linear: `linear(z) = z`", "- hard_sigmoid: `hσ(z) = clip(0.2·z + 0.5, 0, 1)`"]
+    assert defined == ["- linear: `linear(z) = z`", "- hard_sigmoid: `hardσ(z) = clip(0.2·z + 0.5, 0, 1)`"]
     sheet = out("worksheet", "gru.yaml")
     assert "candidate tanh, gates σ = sigmoid" in sheet
     assert "- sigmoid: `σ(z) = 1 / (1 + e^(−z))`" in sheet and "- tanh: `tanh(z) = " in sheet
@@ -109,8 +109,8 @@ def test_the_sheet_defines_each_activation_it_uses_and_no_other():
     sheet = out("worksheet", "slot_filling.yaml")
     assert "- relu: `relu(z) = max(0, z)`" in sheet and "- softmax: `softmax(z)_k = " in sheet
     tex = out("worksheet", "lstm_hard_sigmoid.yaml", "--format", "latex")
-    assert "gates h$\\sigma$ = hard\\_sigmoid" in tex
-    assert r"\item hard\_sigmoid: $h\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)$" in tex
+    assert "gates hard$\\sigma$ = hard\\_sigmoid" in tex
+    assert r"\item hard\_sigmoid: $\mathrm{hard}\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)$" in tex
 
 
 def compile_latex(body, folder):

@@ -14,26 +14,14 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 
 import numpy as np
 
+from .activations import LATEX, SYMBOLS, derivative_text, function_name  # noqa: F401 (re-exported)
+
 Array = np.ndarray
 
-#: How an activation function is written: σ for the logistic sigmoid, as in the lecture.
-FUNCTION_SYMBOLS = {"sigmoid": "σ", "hard_sigmoid": "hσ", "tanh": "tanh", "relu": "relu",
-                    "linear": "linear", "softmax": "softmax"}
-LATEX_SYMBOLS = {"sigmoid": r"\sigma", "hard_sigmoid": r"h\sigma", "tanh": r"\tanh",
-                 "relu": r"\mathrm{relu}", "linear": r"\mathrm{linear}", "softmax": r"\mathrm{softmax}"}
-
-
-def function_name(name: str) -> str:
-    """An activation function as headings name it: ``σ = sigmoid``, ``hσ = hard_sigmoid``,
-    ``tanh``: the symbol the formulas use, and what it stands for."""
-    symbol = FUNCTION_SYMBOLS[name]
-    return name if symbol == name else f"{symbol} = {name}"
-
-
-def derivative_text(name: str, z: str, a: str) -> str:
-    """f′ written with the step's own names: σ′ = a(1 − a), tanh′ = 1 − a², …"""
-    return {"linear": "1", "sigmoid": f"{a}(1 − {a})", "tanh": f"1 − {a}²", "relu": f"[{z} > 0]",
-            "hard_sigmoid": f"0.2·[|{z}| < 2.5]", "softmax": "softmax Jacobian"}[name]
+#: How an activation function is written (σ for the logistic sigmoid, as in the lecture),
+#: in text and in LaTeX: read from the one table, rnntrace/layers/activations.py.
+FUNCTION_SYMBOLS = SYMBOLS
+LATEX_SYMBOLS = LATEX
 
 
 def zeros(layer, size: int) -> Array:

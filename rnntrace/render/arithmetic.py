@@ -12,6 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..layers.activations import approaches
 from ..layers.base import FUNCTION_SYMBOLS
 from .numbers import DEFAULT_PRECISION, operand, plain, result, vector_show
 
@@ -85,8 +86,9 @@ class Writer:
             return f" → {name} = {result(a, p)}" if name else ""
         symbol = symbol or FUNCTION_SYMBOLS[function]
         text = f" → {symbol}({plain(z, p)}) = {result(a, p)}"
-        if function in ("sigmoid", "tanh") and a in (0.0, 1.0, -1.0) and z != 0:
-            # σ and tanh only approach 0 and ±1; float64 (float32, in a float32 run) rounds to them
+        if a in approaches(function) and z != 0:
+            # σ only approaches 0 and 1, tanh ±1 (the table says which values a function
+            # only approaches); float64 (float32, in a float32 run) rounds to them
             text += f" (in {getattr(getattr(a, 'dtype', None), 'name', 'float64')})"
         return text
 

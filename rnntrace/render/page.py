@@ -247,6 +247,13 @@ def _script_json(data: Dict[str, Any]) -> str:
     return dumps(data).replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def _script() -> str:
+    """page.js with the activation functions written in from the one table
+    (rnntrace/layers/activations.py)."""
+    from ..layers.activations import js_functions
+    return _asset("page.js").replace("/*ACTIVATION_TABLE*/ {}", js_functions())
+
+
 def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[float] = None,
               precision: int = DEFAULT_PRECISION, source: Optional[str] = None) -> str:
     """The whole page: HTML with the style, the data and the script inline."""
@@ -262,6 +269,6 @@ def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
         text = base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
         encoding = "gzip+base64"
     parts = {"title": html.escape(data["title"]), "style": _asset("page.css"),
-             "data": text, "encoding": encoding, "script": _asset("page.js")}
+             "data": text, "encoding": encoding, "script": _script()}
     # one pass, so that a title holding "{{script}}" stays text
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))

@@ -11,16 +11,11 @@ from .latex import LONG_ROWS, LONGTABLE_NOTE
 from .tex import escape as tex
 from .numbers import DEFAULT_PRECISION, exact, fmt
 
-#: Each activation function a sheet may use, defined: (plain text, LaTeX math).
-DEFINITIONS = {
-    "linear": ("linear(z) = z", r"\mathrm{linear}(z) = z"),
-    "sigmoid": ("σ(z) = 1 / (1 + e^(−z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}"),
-    "hard_sigmoid": ("hσ(z) = clip(0.2·z + 0.5, 0, 1)", r"h\sigma(z) = \mathrm{clip}(0.2 z + 0.5,\ 0,\ 1)"),
-    "tanh": ("tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}"),
-    "relu": ("relu(z) = max(0, z)", r"\mathrm{relu}(z) = \max(0, z)"),
-    "softmax": ("softmax(z)_k = e^(z_k) / Σ_j e^(z_j)",
-                r"\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}"),
-}
+def _definition(name: str) -> Tuple[str, str]:
+    """(plain text, LaTeX math) defining an activation function: from the one table."""
+    from ..layers.activations import definition
+    return definition(name)
+
 
 # --------------------------------------------------------------------------- shared
 
@@ -197,7 +192,7 @@ def markdown(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> st
             lines.append("   - at each step t:")
             lines += ["  " + line for line in equations]
     lines += ["", "The activation functions:", ""]
-    lines += [f"- {name}: `{DEFINITIONS[name][0]}`" for name in sheet.activations]
+    lines += [f"- {name}: `{_definition(name)[0]}`" for name in sheet.activations]
     lines += ["", "## The inputs" + (" and the answers" if key else " and your answers"), ""]
     if sheet.lexicon:
         lines += [f"Each word is 1-of-N encoded over: {', '.join(_md_escape(w) for w in sheet.lexicon)}.", ""]
@@ -482,7 +477,7 @@ def latex(sheet, key: bool = False, precision: int = DEFAULT_PRECISION) -> str:
             lines += [r"  At each step $t$:", r"  \begingroup\raggedright", r"  \begin{itemize}"] + \
                 ["  " + e for e in equations] + [r"  \end{itemize}", r"  \endgroup"]
     lines += [r"\end{enumerate}", "", "The activation functions:", r"\begin{itemize}"]
-    lines += [f"\\item {tex(name)}: ${DEFINITIONS[name][1]}$" for name in sheet.activations]
+    lines += [f"\\item {tex(name)}: ${_definition(name)[1]}$" for name in sheet.activations]
     lines += [r"\end{itemize}", "", r"\subsection*{The inputs and " + ("the" if key else "your") + " answers}"]
     if sheet.lexicon:
         lines.append(f"Each word is 1-of-N encoded over: {tex(', '.join(sheet.lexicon))}.")

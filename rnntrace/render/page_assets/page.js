@@ -62,26 +62,31 @@ rnntraceData().then(function (D) {
 
   // ------------------------------------------------------------------ the engine
 
-  const ACTIVATIONS = {
-    linear: (z) => z.slice(),
-    // σ(z) = 1/(1+e^−z) for z ≥ 0 and e^z/(1+e^z) below: e^(−|z|) never overflows
-    sigmoid: (z) => z.map((v) => { const e = Math.exp(-Math.abs(v)); const d = 1 + e; return v >= 0 ? 1 / d : e / d; }),
-    tanh: (z) => z.map(Math.tanh),
-    relu: (z) => z.map((v) => (Number.isNaN(v) ? v : Math.max(v, 0))),
-    hard_sigmoid: (z) => z.map((v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1)),   // clip(0.2·z + 0.5, 0, 1)
-    softmax: (z) => {   // shifted by max(z): e^z ≤ 1, the same value
-      const m = Math.max(...z);
-      const e = z.map((v) => Math.exp(v - m));
-      let s = 0;
-      for (const v of e) s += v;
-      return e.map((v) => v / s);
-    },
-  };
+  // The elementwise activation functions, written in by page.py from Python's one table
+  // (rnntrace/layers/activations.py): each takes one number z and its parameters.
+  const ACTIVATIONS = /*ACTIVATION_TABLE*/ {};
+  function softmax(z) {   // shifted by max(z): e^z ≤ 1, the same value
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    let s = 0;
+    for (const v of e) s += v;
+    return e.map((v) => v / s);
+  }
 
+  // A function by its canonical name: "tanh", or "leaky_relu(alpha=0.1)" with the
+  // parameters that differ from their defaults.
   function activate(name, z) {
-    const f = ACTIVATIONS[name];
+    if (name === "softmax") return softmax(z);
+    const m = /^(\w+)(?:\((.*)\))?$/.exec(name);
+    const f = m && ACTIVATIONS[m[1]];
     if (!f) throw new Error("unknown activation " + name);
-    return f(z);
+    const values = Object.assign({}, f.params);
+    if (m[2]) for (const part of m[2].split(",")) {
+      const [k, v] = part.trim().split("=");
+      values[k] = Number(v);
+    }
+    const args = Object.keys(f.params).map((k) => values[k]);
+    return z.map((v) => f.f(v, ...args));
   }
 
   // An operand: a path computed earlier in this step (or "x", or a memory read),
