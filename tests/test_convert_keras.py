@@ -572,3 +572,24 @@ def test_model_from_standard_input(keras, tmp_path):
         np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
     result = CliRunner().invoke(main, ["import-keras", "-"], input=b"inputs: [1]\n")
     assert result.exit_code == 2 and result.stderr.startswith("Error: <stdin>: not a Keras model file")
+
+
+def test_mixed_bfloat16_is_said_and_agrees_to_its_precision(keras, tmp_path):
+    """A mixed_bfloat16 model keeps float32 weights and computes in bfloat16: the spec
+    says so, and its float64 run agrees with Keras' bfloat16 run to bfloat16's
+    precision (8 bits: a few parts in a thousand per operation), not better."""
+    L = keras.layers
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = keras.Sequential([keras.Input((None, 2)), L.LSTM(3, return_sequences=True, name="lstm")])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    randomise(model, 14)
+    path = tmp_path / "mixed.keras"
+    model.save(path)
+    x = inputs(14, 5, 2)
+    _, trace, text = imported(path, x)
+    assert "computes in bfloat16 in Keras (dtype policy mixed_bfloat16)" in text
+    out = keras.ops.convert_to_numpy(keras.ops.cast(model(x[None].astype("float32")), "float32"))[0]
+    difference = np.abs(outputs(trace) - out).max()
+    assert 1e-6 < difference < 0.05, difference

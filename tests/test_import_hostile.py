@@ -300,3 +300,16 @@ def test_bfloat16_and_float16_weights_are_read_exactly_and_said(tmp_path):
     truncated = ((K.astype(np.float32).view(np.uint32) >> 16) << 16).view(np.float32).astype(np.float64)
     assert np.array_equal(np.array(layer["W"]), truncated.T)
     assert np.array_equal(np.array(layer["U"]), R.astype(np.float16).astype(np.float64).T)
+
+
+def test_a_file_name_with_escapes_is_written_escaped(tmp_path):
+    """A file name's ESC and newline would act on a terminal and break the comment: the
+    written spec says \\x1b and \\n, and rnntrace reads its own output back."""
+    from rnntrace.spec import load_spec
+    path = keras_file(tmp_path / "a\x1b[2Jb\nc.keras")
+    target = tmp_path / "out.yaml"
+    result = cli(path, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    text = target.read_text(encoding="utf-8")
+    assert "\x1b" not in text and text.startswith("# Imported from a\\x1b[2Jb\\nc.keras (Keras 3.15.1)")
+    assert load_spec(target).layers[0].size == 2

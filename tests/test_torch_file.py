@@ -136,3 +136,16 @@ def test_torch_is_not_imported_by_import_torch(torch, tmp_path):
     assert out.returncode == 0 and "inputs:" in out.stdout, out.stderr[-400:]
     modules = [line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time")]
     assert modules and not [m for m in modules if m.split(".")[0] == "torch"]
+
+
+def test_a_file_name_with_escapes_is_written_escaped(torch, tmp_path):
+    from rnntrace.cli import main
+    from rnntrace.spec import load_spec
+    path = tmp_path / "m\x1b]0;title\x07.pt"
+    torch.save(torch.nn.RNN(1, 1).state_dict(), path)
+    target = tmp_path / "out.yaml"
+    result = CliRunner().invoke(main, ["import-torch", str(path), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text and "m\\x1b]0;title\\x07.pt" in text.splitlines()[0]
+    assert load_spec(target).layers[0].size == 1
