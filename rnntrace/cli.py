@@ -944,6 +944,57 @@ def import_keras(model, inputs_text, labels, title, output):
     save(output, text, output)
 
 
+# --------------------------------------------------------------------------- import-onnx
+
+@main.command("import-onnx")
+@click.argument("model", metavar="MODEL.onnx", shell_complete=_complete_files)
+@click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
+              help="The input sequence in YAML or JSON: one list per step '[[1, 0], [0, 1]]', ids "
+                   "'[3, 0, 2]', or words with --lexicon. Default: one step of zeros, to be replaced.")
+@click.option("--lexicon", "lexicon_file", default=None, metavar="FILE", shell_complete=_complete_files,
+              help="The words of an embedding table's rows, in order, one per line (- for stdin).")
+@click.option("--labels", default=None, metavar="A,B,…", help="Names of the last dense layer's units.")
+@click.option("--title", default=None, help="The spec's title.")
+@click.option("-o", "--output", default=None, metavar="FILE", shell_complete=_complete_files,
+              help="Write the spec to FILE instead of standard output.")
+def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
+    """Turn an ONNX model (LSTM, GRU and RNN nodes with every attribute, and the
+    Gather, Gemm, MatMul, Add, Softmax and reshaping around them that torch.onnx.export
+    and tf2onnx write) into a spec; anything else is refused, naming the node.
+
+    MODEL.onnx is read with the onnx package (pip install 'rnntrace[onnx]'), without
+    external data files; nothing in it is run. docs/import.md lists what is read.
+
+    \b
+    Examples:
+      rnntrace import-onnx lstm.onnx --inputs '[[1, 0], [0, 1]]' -o lstm.yaml
+      rnntrace import-onnx tagger.onnx --lexicon words.txt \\
+          --inputs 'arrive Taipei on November' --labels dest,time,other | rnntrace run -
+    """
+    from .convert import spec_to_yaml
+    from .convert_onnx import import_onnx as read_onnx
+    from .spec import spec_from_dict
+    from .yamlsource import read_named
+    inputs = _imported_inputs(inputs_text)
+    if isinstance(inputs, str):
+        inputs = inputs.split()
+    lexicon = None
+    if lexicon_file is not None:
+        lexicon = read_named(lexicon_file, "--lexicon" if lexicon_file == "-" else lexicon_file, "lexicon").split()
+        if not lexicon:
+            raise RnntraceError(f"{lexicon_file}: no words (expected one word per line)")
+    imported = read_onnx(model, inputs=inputs, lexicon=lexicon, labels=_label_list(labels), title=title)
+    spec_from_dict(imported.spec, source=model)     # what is written is a valid spec
+    comment = "\n".join([f"Imported from {Path(model).name}: weights as the model holds them."] + imported.notes)
+    if inputs is None:
+        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
+    text = spec_to_yaml(imported.spec, comment=comment)
+    if output is None:
+        write(text)
+        return
+    save(output, text, output)
+
+
 # --------------------------------------------------------------------------- worksheet, answers
 
 def _ask_option(f):

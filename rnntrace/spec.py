@@ -6,6 +6,7 @@ one column per input, so a layer computes z = W·x + U·m + b.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path as FilePath
 from typing import Any, List, Mapping, Optional, Sequence, Union
@@ -23,6 +24,8 @@ __all__ = ["load_spec", "spec_from_text", "spec_from_dict", "build_spec", "Spec"
 
 #: Names a layer may not take: they are the fields of a step record.
 RESERVED_NAMES = ("t", "x", "y", "token")
+#: A recurrent layer's ``direction``: reverse reads x_T … x_1 (docs/spec.md).
+DIRECTIONS = ("forward", "reverse")
 
 
 def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = None,
@@ -80,6 +83,8 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None,
         why = f"; {size_in} = the number of inputs" if i == 0 else \
             f"; {size_in} = the output size of layers[{i - 1}]"
         layer = _layer(r, item, ("layers", i), name, size_in, LAYER_TYPES, why)
+        if i == 0 and lexicon is not None and hasattr(layer.home, "with_lexicon"):
+            layer = layer.home.with_lexicon(layer, lexicon)   # an embedding's rows named by the words
         layers.append(layer)
         size_in = layer.output_size
 
@@ -127,7 +132,14 @@ def _layer(r: Reader, item, path, name: str, size_in: int, allow, why: str = "")
         def read_layer(item, path, name, size_in, allow, why):
             return _layer(r, item, path, name, size_in, allow, why)
         return home.build(r, data, path, name, size_in, why, read_layer, RECURRENT_TYPES)
-    return home.build(Fields(r, data, path, r.count(data["size"], path + ("size",)), size_in, why), name)
+    layer = home.build(Fields(r, data, path, r.count(data["size"], path + ("size",)), size_in, why), name)
+    if data.get("direction") is not None:   # every recurrent home has the key (layers.REVERSE_NOTE)
+        dpath = path + ("direction",)
+        if allow != LAYER_TYPES:
+            raise r.error("a direction of a bidirectional layer has no 'direction' of its own: 'forward' "
+                          "reads x_1 … x_T and 'backward' x_T … x_1", dpath, at_key=True)
+        layer = dataclasses.replace(layer, direction=r.choice(data["direction"], dpath, DIRECTIONS, "direction"))
+    return layer
 
 
 def _train(r: Reader, value, layers, steps: int) -> Train:

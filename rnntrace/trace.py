@@ -122,9 +122,9 @@ def record_to_dict(record: Record) -> Dict[str, Any]:
             data[name] = numbers(value)
         elif name == "gates":
             data["gates"] = {g: {"z": numbers(v.z), "a": numbers(v.a)} for g, v in value.items()}
-        elif name == "label":
+        elif name in ("label", "id"):   # a dense layer's winning label, an embedding's row
             if value is not None:
-                data["label"] = value
+                data[name] = value
         else:   # a direction's own record
             data[name] = record_to_dict(value)
     return data

@@ -9,7 +9,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
-from ..layers import TYPES
+from ..layers import TYPES, reads_backwards
 from ..trace import Step, Trace
 
 Record = object
@@ -20,29 +20,36 @@ def run_layer(layer, xs: Sequence[np.ndarray]) -> List[Record]:
     home = layer.home
     if hasattr(home, "run"):           # a layer that reads the whole sequence (bidirectional)
         return home.run(layer, xs, run_layer)
-    state = home.initial_state(layer)
+    backwards = reads_backwards(layer)  # direction: reverse steps through x_T … x_1; its
+    state = home.initial_state(layer)   # record at t, which has read x_T … x_t, is kept at t
     records = []
-    for x in xs:
+    for x in (xs[::-1] if backwards else xs):
         record, state = home.step(layer, x, state)
         records.append(record)
-    return records
+    return records[::-1] if backwards else records
+
+
+def whole_sequence(layer) -> bool:
+    """Whether a layer needs the whole sequence before its first record (bidirectional,
+    direction: reverse), so that the run cannot stream step by step."""
+    return hasattr(layer.home, "run") or reads_backwards(layer)
 
 
 def iter_steps(spec, inputs: Optional[np.ndarray] = None, dtype: Optional[str] = None) -> Iterator[Step]:
     """The steps of a run, one at a time; ``dtype`` "float32" computes in float32
     (precision.cast), by default the spec's own type, float64.
 
-    Without a layer that reads the whole sequence (bidirectional) each step is computed
-    only when asked for, so a long sequence streams in constant memory. A bidirectional
-    layer has to read the whole sequence backwards first, so then the layers run one
-    after another.
+    Without a layer that reads the whole sequence (bidirectional, direction: reverse)
+    each step is computed only when asked for, so a long sequence streams in constant
+    memory. Such a layer has to read the whole sequence backwards first, so then the
+    layers run one after another.
     """
     if dtype is not None:
         from .precision import cast
         spec = cast(spec, dtype)
     xs = spec.inputs if inputs is None else np.asarray(inputs, dtype=spec.inputs.dtype)
     tokens = spec.tokens
-    if any(hasattr(layer.home, "run") for layer in spec.layers):
+    if any(whole_sequence(layer) for layer in spec.layers):
         per_layer = []
         current: Sequence[np.ndarray] = list(xs)
         for layer in spec.layers:

@@ -24,12 +24,14 @@ which is the loss reported (CS231n's gradient checks use the same sum).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
 from ..gradients import Gradients, LayerGrad, StepGrad
+from ..layers import reads_backwards
 from . import clipping, losses
 from .parameters import parameters
 
@@ -43,6 +45,12 @@ def layer_backward(layer, records, d_out, xs, dz_loss=None, upstream=None):
     cross-entropy) is the loss's dL/dz at its softmax; ``upstream`` the gradients
     given for the layer's memories that are not its output (an LSTM's c), per step."""
     home = layer.home
+    if reads_backwards(layer):   # it ran on x_T … x_1: its BPTT walks t = 1 … T, on the reversed lists
+        flip = lambda values: None if values is None else list(values)[::-1]  # noqa: E731
+        grads, dxs, steps, initial = layer_backward(
+            dataclasses.replace(layer, direction="forward"), flip(records), flip(d_out), flip(xs),
+            flip(dz_loss), upstream and {key: flip(v) for key, v in upstream.items()})
+        return grads, dxs[::-1], steps[::-1], initial
     if hasattr(home, "DIRECTIONS"):   # both directions' BPTT, under the merged dL/dh
         grads, dxs, d_merged, s_f, s_b, initial = home.backward(layer, records, d_out, xs, layer_backward)
         steps = [LayerGrad(layer.type, {"dh": d}, parts={"forward": f, "backward": b})

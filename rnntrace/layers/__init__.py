@@ -20,7 +20,7 @@ from ..errors import RnntraceError
 
 #: Every layer type's spec name, in the order the docs list them; its home is the module
 #: of that name here.
-LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "dense", "bidirectional")
+LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "dense", "bidirectional", "embedding")
 #: The types a bidirectional layer's directions may be (their homes say RECURRENT = True).
 RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
 
@@ -61,16 +61,41 @@ def need(layer, name: str, what: str):
     return found
 
 
+#: ``direction: reverse`` (any recurrent type): the layer steps through x_T … x_1, as the
+#: backward direction of a bidirectional layer does. The engine keeps its record of the
+#: step that read x_t at t, so every view shows it beside x_t; what the views add is
+#: this note, and that its memory comes from step t + 1.
+REVERSE_NOTE = "reverse: step t has read x_T … x_t; its memory comes from step t + 1"
+REVERSE_HEADING = "reverse, reads x_T … x_1"
+
+
+def reads_backwards(layer) -> bool:
+    return getattr(layer, "direction", "forward") == "reverse"
+
+
 def describe(layer) -> Dict[str, Any]:
     """The plain-data description of a layer (docs/layers.md): its quantities in the
     order they are computed and shown, each with its formula in words and as
     ``compute``, its memories and parameters."""
-    return need(layer, "describe", "the layer description")(layer)
+    about = need(layer, "describe", "the layer description")(layer)
+    if reads_backwards(layer):
+        about = dict(about, direction="reverse", heading=f"{about['heading']}; {REVERSE_HEADING}",
+                     quantities=[dict(q, latex=q["latex"].replace("t-1", "t+1")) for q in about["quantities"]])
+    return about
 
 
 def quantities(layer):
-    return need(layer, "quantities", "this view")(layer)
+    rows = need(layer, "quantities", "this view")(layer)
+    if reads_backwards(layer):   # the memory read at t was written at t + 1
+        rows = [q._replace(latex=q.latex.replace("t-1", "t+1")) for q in rows]
+    return rows
+
+
+def heading(layer) -> str:
+    text = need(layer, "heading", "this view")(layer)
+    return f"{text}; {REVERSE_HEADING}" if reads_backwards(layer) else text
 
 
 def legend(layer) -> str:
-    return need(layer, "legend", "the --explain view")(layer)
+    text = need(layer, "legend", "the --explain view")(layer)
+    return f"{text}; {REVERSE_NOTE}" if reads_backwards(layer) else text

@@ -21,7 +21,7 @@ from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_t
 TYPE = "elman"
 TITLE = "Elman"
 RECURRENT = True
-KEYS = {"name", "type", "size", "W", "U", "b", "activation", "initial"}
+KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initial"}
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
@@ -43,6 +43,7 @@ class Elman:
     b: Array
     activation: str = "tanh"
     initial: Optional[Array] = None   # h_0
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "elman"
 
     @property

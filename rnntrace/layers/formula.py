@@ -60,6 +60,10 @@ def compute(formula: Mapping[str, Any], values: Mapping[str, Array], parameters:
         for term in formula["terms"][1:]:
             out = out + operand(term, values, parameters)
         return out
+    if op == "lookup":   # the row of a table: E[x] for an id, Eᵀ·x for a 1-of-N x
+        table = np.asarray(parameters[formula["table"]], dtype=np.float64)
+        x = operand(formula["of"], values, parameters)
+        return table[int(x[0])].copy() if formula["input"] == "id" else table.T @ x
     if op == "merge":
         f, b = (operand(path, values, parameters) for path in formula["of"])
         how = formula["how"]
@@ -108,13 +112,14 @@ def run_layer(description: Mapping[str, Any], xs: Sequence[Array]) -> List[Dict[
                 values[q["path"]] = compute(q["compute"], values, {})
             out.append(values)
         return out
+    backwards = description.get("direction") == "reverse"   # reads x_T … x_1, kept at t
     memory = {m["read"]: np.asarray(m["initial"], dtype=np.float64) for m in description["memory"]}
     steps = []
-    for x in xs:
+    for x in (list(xs)[::-1] if backwards else xs):
         values = step(description, x, memory)
         memory = {m["read"]: values[m["written"]] for m in description["memory"]}
         steps.append(values)
-    return steps
+    return steps[::-1] if backwards else steps
 
 
 def run(descriptions: Sequence[Mapping[str, Any]], xs: Sequence[Array]) -> List[List[Dict[str, Array]]]:

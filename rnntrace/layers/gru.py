@@ -42,7 +42,7 @@ BLOCKS = ("reset_gate", "update_gate", "candidate")
 GATES = {"reset_gate": GateInfo("r", "reset gate", "gate_activation"),
          "update_gate": GateInfo("u", "update gate", "gate_activation"),
          "candidate": GateInfo("n", "candidate", "activation")}
-KEYS = {"name", "type", "size", "activation", "gate_activation", "initial", "reset_after",
+KEYS = {"name", "type", "size", "direction", "activation", "gate_activation", "initial", "reset_after",
         "packed"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
@@ -73,6 +73,7 @@ class GRU:
     initial: Optional[Array] = None
     reset_after: bool = True          # PyTorch's r∘(U_n·h + b_hn); False: U_n·(r∘h)
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "gru"
 
     @property

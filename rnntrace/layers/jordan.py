@@ -24,7 +24,7 @@ from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_t
 TYPE = "jordan"
 TITLE = "Jordan"
 RECURRENT = True
-KEYS = {"name", "type", "size", "W", "U", "b", "activation", "initial", "output"}
+KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initial", "output"}
 ASK = ("h", "y")
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
@@ -47,6 +47,7 @@ class Jordan:
     output: dense.Dense
     activation: str = "tanh"
     initial: Optional[Array] = None   # y_0
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "jordan"
 
     @property

@@ -46,7 +46,7 @@ GATES = {"cell_input": GateInfo("", "cell input", "activation", symbol="g"),
 #: Which cell a peephole reads: the cell before the step (every gate, as in the lecture's
 #: figure) or, on the output gate only, the new cell.
 PEEPHOLES = ("c_prev", "c")
-KEYS = {"name", "type", "size", "activation", "cell_activation", "gate_activation", "initial",
+KEYS = {"name", "type", "size", "direction", "activation", "cell_activation", "gate_activation", "initial",
         "packed"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
@@ -78,6 +78,7 @@ class LSTM:
     initial_h: Optional[Array] = None
     peephole: str = "c_prev"          # the cell the output gate's peephole reads
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "lstm"
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..layers import need
+from ..layers import heading as layer_heading, quantities
 from ..layers.base import FUNCTION_SYMBOLS, LATEX_SYMBOLS, Quantity, function_name, value
 
 __all__ = ["FUNCTION_SYMBOLS", "LATEX_SYMBOLS", "Quantity", "function_name", "value", "layer_quantities",
@@ -17,7 +17,7 @@ __all__ = ["FUNCTION_SYMBOLS", "LATEX_SYMBOLS", "Quantity", "function_name", "va
 
 def layer_quantities(layer) -> List[Quantity]:
     """The quantities of one layer's record in the order they are shown."""
-    return need(layer, "quantities", "this view")(layer)
+    return quantities(layer)
 
 
 def unit_names(layer, size: Optional[int] = None) -> List[str]:
@@ -31,4 +31,4 @@ def unit_names(layer, size: Optional[int] = None) -> List[str]:
 
 def heading(layer) -> str:
     """``lstm: LSTM, 1 unit; g linear, h linear, gates σ = sigmoid``."""
-    return need(layer, "heading", "this view")(layer)
+    return layer_heading(layer)

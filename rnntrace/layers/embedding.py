@@ -1,0 +1,236 @@
+"""Embedding layer: a word (or an integer id) → one row of a table E, no memory.
+
+E has one row per word of the vocabulary (V rows) and one column per dimension of
+the embedding (``size``), as Keras' ``Embedding``, PyTorch's ``nn.Embedding`` and an
+ONNX ``Gather`` store it. It is the lecture's 1-of-N encoding followed by a linear
+layer without bias: with x the 1-of-N vector of word k,
+
+forward    e = Eᵀ·x = E[k]          (the row of E for word k)
+backward   dE = Σ_t x_t·de_tᵀ       (de_t added to row k_t),   dx_t = E·de_t
+
+The input is either the 1-of-N vector of V numbers (the spec's ``lexicon`` makes it
+from words) or one whole number per step, the id k itself (0 … V − 1), which has no
+gradient.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..errors import RnntraceError, describe_value
+from .base import Quantity, description, plural, zeros
+
+TYPE = "embedding"
+TITLE = "embedding"
+RECURRENT = False
+KEYS = {"name", "type", "size", "E", "words"}
+ASK = ("e",)
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "e"
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Embedding:
+    """A table E of V rows (one per word) and ``size`` columns: e = the row of the word read."""
+
+    name: str
+    size: int
+    input_size: int
+    E: Array                              # V × size
+    ids: bool = False                     # the input is an id per step, not a 1-of-N vector
+    words: Optional[Tuple[str, ...]] = None   # the word of each row
+    type = "embedding"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    @property
+    def vocabulary(self) -> int:
+        return int(self.E.shape[0])
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"E": self.E}
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddingRecord:
+    """One step: which row was read (None when x is not exactly 1-of-N) and the row."""
+
+    id: Optional[int]
+    e: Array
+
+    @property
+    def output(self) -> Array:
+        return self.e
+
+
+Layer, Record = Embedding, EmbeddingRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
+
+
+def build(f, name: str) -> Embedding:
+    r, path = f.r, f.path
+    if not f.given("E"):
+        raise r.error("missing the table 'E' (one row per word, one column per dimension)", path)
+    table = f.data["E"]
+    if isinstance(table, list) and table and all(isinstance(row, list) for row in table):
+        rows = len(table)
+    elif f.size_in > 1:
+        rows = f.size_in
+    else:
+        raise r.error("expected E as a table, one row per word: with one id per step as the input, "
+                      "its rows say how many words there are", path + ("E",))
+    if f.size_in == rows:
+        ids = False
+    elif f.size_in == 1:
+        ids = True
+    else:
+        raise r.error(f"E has {rows} rows, one per word, so the input is the 1-of-N vector of {rows} numbers "
+                      f"(a lexicon of {rows} words) or one id per step; found {f.size_in} inputs{f.why}",
+                      path + ("E",))
+    E = r.matrix(table, path + ("E",), rows, f.size, " (one row per word, one column per dimension)")
+    words = None
+    if f.given("words"):
+        words = f.data["words"]
+        if not isinstance(words, list) or len(words) != rows or \
+                not all(isinstance(w, (str, int)) and not isinstance(w, bool) for w in words):
+            raise r.error(f"expected {rows} words, one per row of E, found {describe_value(words)}",
+                          path + ("words",))
+        words = tuple(r.name(str(w), path + ("words", i), "word") for i, w in enumerate(words))
+    return Embedding(name, f.size, f.size_in, E, ids=ids, words=words)
+
+
+def with_lexicon(layer, lexicon):
+    """The layer with the spec's lexicon naming its rows, when it has no words of its
+    own and reads the lexicon's 1-of-N vectors."""
+    if layer.words is not None or layer.ids or lexicon.size != layer.vocabulary:
+        return layer
+    import dataclasses
+    return dataclasses.replace(layer, words=lexicon.words + (("other",) if lexicon.other else ()))
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> None:
+    return None
+
+
+def _id(layer, x: Array) -> Optional[int]:
+    """The row x picks: an id read as it is, or the one 1 of a 1-of-N vector."""
+    if layer.ids:
+        k = float(x[0])
+        if not (k == int(k) and 0 <= k < layer.vocabulary):
+            raise RnntraceError(f"layer '{layer.name}': expected a word id, a whole number from 0 to "
+                                f"{layer.vocabulary - 1}, found {k:g}")
+        return int(k)
+    hot = np.flatnonzero(x)
+    return int(hot[0]) if len(hot) == 1 and x[hot[0]] == 1 else None
+
+
+def step(layer, x: Array, state: None):
+    k = _id(layer, x)
+    # e = Eᵀ·x; for a 1-of-N x that is exactly row k (the other products are 0)
+    e = layer.E[k].copy() if layer.ids else layer.E.T @ x
+    return EmbeddingRecord(id=k, e=e), None
+
+
+def one_hot(layer, record) -> Array:
+    x = zeros(layer, layer.vocabulary)
+    x[record.id] = 1
+    return x
+
+
+def backward(layer, records, d_out, xs):
+    """dE = Σ_t x_t·de_tᵀ; dx_t = E·de_t (an id has no gradient: 0)."""
+    X = np.asarray([one_hot(layer, r) for r in records]) if layer.ids else np.asarray(xs)
+    DE = np.asarray(d_out)
+    dxs = [zeros(layer, 1) if layer.ids else layer.E @ de for de in d_out]
+    return {"E": X.T @ DE}, dxs, [({"de": de}, None) for de in d_out], {}
+
+
+def head(layer) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the description
+
+def quantities(layer) -> List[Quantity]:
+    return [Quantity("e", "e = Eᵀ·x", "$e$", "output")]
+
+
+def heading(layer) -> str:
+    return (f"{layer.name}: embedding, {plural(layer.size, 'dimension')}, a table E of "
+            f"{plural(layer.vocabulary, 'word')} (1-of-N, then a linear layer without bias)")
+
+
+def sheet_text(layer) -> str:
+    return f"embedding of {plural(layer.vocabulary, 'word')} in {plural(layer.size, 'dimension')}"
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return ()
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return []
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.size)]
+
+
+def describe(layer) -> Dict:
+    given = "id" if layer.ids else "one_hot"
+    text = "E[x] (the row of E for the id x)" if layer.ids else "Eᵀ·x (x is 1-of-N: the row of E for its word)"
+    about = description(layer, quantities(layer),
+                        {"e": (text, {"op": "lookup", "table": "E", "of": "x", "input": given})},
+                        [], heading(layer), units(layer), "e")
+    if layer.words is not None:
+        about["words"] = list(layer.words)
+    return about
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def word(layer, k: Optional[int]) -> str:
+    """How row k is named: its word, quoted, or its id."""
+    if k is None:
+        return "no single word"
+    return repr(layer.words[k]) if layer.words else f"id {k}"
+
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    return [("row of E", f"e = E[{word(layer, record.id)}]", cells.single(record.e))]
+
+
+def legend(layer) -> str:
+    return "e = Eᵀ·x: x is 1-of-N, so e is the row of E for x's word (a linear layer without bias)"
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    name = word(layer, record.id)
+    if layer.ids:
+        first = ("x", f"id {record.id}: the 1-of-N vector of {name} has its 1 at position {record.id + 1} "
+                      f"of {layer.vocabulary}")
+    elif record.id is None:
+        return [("e", f"Eᵀ·x = {w.vector(record.e)} (x is not 1-of-N: a weighted sum of rows of E)")]
+    else:
+        first = ("x", f"the 1-of-N vector of {name} (1 at position {record.id + 1} of {layer.vocabulary})")
+    return [first, ("e", f"Eᵀ·x = the row of E for {name} = {w.vector(record.e)}")]
+
+
+GRAD_ROWS = {"de": "dL/de"}
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    de = bwd.values["de"]
+    below = "an id has no gradient" if layer.ids else "the input gets E·dL/de"
+    return [f"{name}: dL/dE[{word(layer, fwd.id)}] += dL/de = {v(de)} (only the row read changes); {below}"]
