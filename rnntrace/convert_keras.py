@@ -56,8 +56,11 @@ from .model_files import ConvertError, read_magic
 from .packing import split_columns
 
 #: Layer classes that become spec layers, and those that do nothing at inference.
-CONVERTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Dense")
+CONVERTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "Dense", "TimeDistributed",
+             "Embedding", "Masking")
 SKIPPED = ("Dropout",)
+#: keras.layers.RNN(cell): the cell's class, and the layer it is the cell of.
+CELLS = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 MODELS = ("Sequential", "Functional", "Model")
 RECURRENT = {"SimpleRNN": "elman", "LSTM": "lstm", "GRU": "gru"}
 GATES = {"elman": 1, "lstm": 4, "gru": 3}
@@ -77,10 +80,20 @@ LOW_PRECISION = {"float16": "float16", "bfloat16": "bfloat16", "mixed_float16": 
 
 class KerasLayer:
     """One layer of the model's chain as the file holds it: its class, its configuration
-    (plain JSON data) and its arrays (float64, in the order of the layer's weights)."""
+    (plain JSON data) and its arrays (float64, in the order of the layer's weights).
+    A wrapper is read as what it wraps: ``RNN(LSTMCell(…))`` as an LSTM (the cell's
+    configuration with the RNN's return_sequences, go_backwards, …), and
+    ``TimeDistributed(Dense(…))`` as the Dense layer, applied at every step; ``wrapper``
+    keeps the class the file names."""
 
     def __init__(self, kind: str, name: str, conf: Dict[str, Any]):
-        self.kind, self.name, self.conf = kind, name, conf
+        self.kind, self.name, self.conf, self.wrapper = kind, name, conf, kind
+        if kind == "RNN":
+            cell = conf["cell"]
+            self.kind = CELLS[cell["class_name"]]
+            self.conf = dict(cell["config"], **{k: v for k, v in conf.items() if k not in ("cell", "name")})
+        elif kind == "TimeDistributed":
+            self.kind, self.conf = "Dense", dict(conf["layer"]["config"])
         self.stored: List[Any] = []
         self.weights: List[np.ndarray] = []
 
@@ -252,7 +265,8 @@ def _snake(name: str) -> str:
 
 #: Where a layer's arrays are, under its group in a .keras file, by class.
 ZIP_PARTS = {"Bidirectional": ("forward_layer/cell/vars", "backward_layer/cell/vars"),
-             "SimpleRNN": ("cell/vars",), "LSTM": ("cell/vars",), "GRU": ("cell/vars",)}
+             "SimpleRNN": ("cell/vars",), "LSTM": ("cell/vars",), "GRU": ("cell/vars",), "RNN": ("cell/vars",),
+             "TimeDistributed": ("layer/vars",)}
 
 
 def _find_zip_weights(h5: Any, config: Mapping[str, Any], layers: List[KerasLayer]) -> None:
@@ -286,7 +300,7 @@ def _find_zip_weights(h5: Any, config: Mapping[str, Any], layers: List[KerasLaye
         group = h5.child(root, key, f"layers/{key}") if key is not None else None
         if group is None:
             raise _unbuilt(h5.shown, layer)
-        for part in ZIP_PARTS.get(layer.kind, ("vars",)):
+        for part in ZIP_PARTS.get(layer.wrapper, ("vars",)):
             vars_ = h5.child(group, part, f"layers/{key}/{part}")
             count = len(vars_) if vars_ is not None else 0
             for k in range(min(count, 16)):
@@ -369,6 +383,21 @@ def _check_layer(item: Any, path: str, inside: str = "") -> None:
                                        "spec layer holds SimpleRNN, LSTM or GRU layers")
         if not isinstance(conf.get("layer"), dict):
             raise ConvertError(f"{path}: {where}: layer: expected the wrapped layer's configuration")
+    if kind == "TimeDistributed":
+        inner = conf.get("layer")
+        if not isinstance(inner, dict) or inner.get("class_name") != "Dense":
+            raise ConvertError(f"{path}: {where} wraps a {_shown(inner.get('class_name') if isinstance(inner, dict) else inner)}; "
+                               "import-keras converts TimeDistributed(Dense(…)), a dense layer at every step")
+        _check_layer(inner, path, str(name))
+    if kind == "RNN":
+        cell = conf.get("cell")
+        if not isinstance(cell, dict) or cell.get("class_name") not in CELLS:
+            found = cell.get("class_name") if isinstance(cell, dict) else "list of cells" if isinstance(cell, list) \
+                else cell
+            raise ConvertError(f"{path}: {where} is an RNN of a {_shown(found)}; import-keras converts "
+                               f"RNN({' | '.join(CELLS)}(…)) (one cell)")
+        if not isinstance(cell.get("config"), dict):
+            raise ConvertError(f"{path}: {where}: cell config: expected a mapping, found {_shown(cell.get('config'))}")
 
 
 def _history(value: Any) -> List[Tuple[Any, Any, Any]]:
@@ -405,6 +434,14 @@ def _ends(value: Any) -> List[Tuple[Any, Any, Any]]:
 
 def _check_chain(conf: Any, items: List[Dict[str, Any]], path: str) -> None:
     inputs, outputs = _ends(conf.get("input_layers")), _ends(conf.get("output_layers"))
+    last = items[-1] if items else {}
+    last_conf = last.get("config") or {}
+    if len(outputs) > 1 and (last_conf.get("return_state") is True or last.get("class_name") == "Bidirectional"
+                             and "merge_mode" in last_conf and last_conf["merge_mode"] is None):
+        # return_state=True, or merge_mode=None: the last layer's further outputs (named in the notes)
+        name = last.get("name", last_conf.get("name"))
+        if all(end[0] == name for end in outputs) and outputs[0][2] in (0, None):
+            outputs = outputs[:1]
     if len(inputs) != 1 or len(outputs) != 1:
         raise ConvertError(f"{path}: the model has {len(inputs)} inputs and {len(outputs)} outputs; a spec has "
                            "one of each")
@@ -433,6 +470,8 @@ def _weight_count(layer: KerasLayer, conf: Optional[Mapping[str, Any]] = None) -
         return 2 + _flag(conf, "use_bias", layer.name, True)
     if layer.kind == "Dense":
         return 1 + _flag(conf, "use_bias", layer.name, True)
+    if layer.kind == "Embedding":
+        return 1
     if layer.kind == "Bidirectional":
         forward, backward = _directions(layer)
         return sum(2 + _flag(c, "use_bias", layer.name, True) for c in (forward, backward))
@@ -496,6 +535,10 @@ def _shapes(layer: KerasLayer, size_in: int, where: str) -> Tuple[List[Tuple[int
     conf = layer.conf
     if layer.kind in RECURRENT:
         return _recurrent_shapes(layer.kind, conf, size_in, where), _count(conf, "units", where)
+    if layer.kind == "Embedding":
+        if size_in != _count(conf, "input_dim", where):
+            raise ConvertError(f"{where}: an Embedding reads word ids, so it comes first")
+        return [(size_in, _count(conf, "output_dim", where))], _count(conf, "output_dim", where)
     if layer.kind == "Dense":
         units = _count(conf, "units", where)
         return [(size_in, units)] + ([(units,)] if _flag(conf, "use_bias", where, True) else []), units
@@ -506,7 +549,7 @@ def _shapes(layer: KerasLayer, size_in: int, where: str) -> Tuple[List[Tuple[int
         shapes += _recurrent_shapes(item["class_name"], _mapping(item["config"], where), size_in,
                                     f"{where} ({part})")
         sizes.append(_count(item["config"], "units", f"{where} ({part})"))
-    return shapes, (sum(sizes) if conf.get("merge_mode", "concat") == "concat" else sizes[0])
+    return shapes, (sum(sizes) if conf.get("merge_mode", "concat") in ("concat", None) else sizes[0])
 
 
 def _finish(shown: str, version: Optional[str], config: Mapping[str, Any], layers: List[KerasLayer]) -> KerasModel:
@@ -648,22 +691,50 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     recurrent_before: Optional[str] = None   # the first recurrent layer, if one was read
     backwards: Optional[str] = None          # a go_backwards layer: the whole sequence is reversed
     input_size: Optional[int] = None
-    for layer in source.layers:
+    masks: List[Tuple[str, float]] = []      # (layer, the value whose steps Keras skips)
+    count = len(source.layers)
+    for index, layer in enumerate(source.layers):
         kind, label, conf = layer.kind, layer.name, layer.conf
         if kind in SKIPPED:
             notes.append(f"Layer {label!r} ({kind}) does nothing at inference and is left out.")
             continue
-        if kind == "Dense":
+        if kind == "Masking":
+            # Keras skips a step whose every input is mask_value (the recurrent layers keep their
+            # state through it): with no such step among the inputs, the layer changes nothing.
+            if layers:
+                raise ConvertError(f"{source.path}: layer {label!r}: a Masking layer after other layers masks "
+                                   "steps of their outputs; import-keras reads Masking as the first layer")
+            value = conf.get("mask_value", 0.0)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConvertError(f"{source.path}: layer {label!r}: mask_value: expected a number, found "
+                                   f"{_shown(value)}")
+            masks.append((label, float(value)))
+            continue
+        if kind == "Embedding":
+            if layers:
+                raise ConvertError(f"{source.path}: layer {label!r}: an Embedding reads word ids, so it comes first")
+            new = {"type": "embedding", "size": int(layer.weights[0].shape[1]), "E": layer.weights[0].tolist()}
+            if _flag(conf, "mask_zero", label):
+                masks.append((label, 0.0))
+        elif kind == "Dense":
             new = _dense(source, layer)
         else:
             if last_step_only is not None:
                 raise ConvertError(f"{source.path}: layer {label!r} follows {last_step_only!r}, which returns "
                                    "its last step only (return_sequences=False)")
             if _flag(conf, "return_state", label):
-                raise ConvertError(f"{source.path}: layer {label!r}: return_state=True gives the states as more "
-                                   "outputs; a spec layer has one output")
+                states = "h and c" if kind == "LSTM" or kind == "Bidirectional" and \
+                    _directions(layer)[0]["class_name"] == "LSTM" else "h"
+                later = "" if index == count - 1 else " (the layers after it read the sequence)"
+                notes.append(f"Layer {label!r} also returns its final state (return_state=True){later}: Keras' "
+                             f"further outputs are {states} of {_spec_name(label)!r} at its last step, which the "
+                             "trace shows (a backward direction's last step is step 1).")
             if kind == "Bidirectional":
                 new, conf = _bidirectional(source, layer)
+                if layer.conf.get("merge_mode", "concat") is None:
+                    notes.append(f"Layer {label!r} returns its two directions as two outputs (merge_mode=None): "
+                                 "the spec concatenates them, the forward direction's numbers first, then the "
+                                 "backward's (the trace shows each direction as well).")
             else:
                 new = _recurrent(source, kind, conf, layer.weights, label)
                 if _flag(conf, "go_backwards", label):
@@ -685,7 +756,7 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
             if not _flag(conf, "return_sequences", label):
                 last_step_only = label
         if input_size is None:
-            input_size = _input_size(new)
+            input_size = 1 if new["type"] == "embedding" else _input_size(new)
         layers.append(dict([("name", _spec_name(label))] + list(new.items())))
     if not layers:
         raise ConvertError(f"{source.path}: the model has no layers to convert")
@@ -704,6 +775,17 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     if title is not None:
         spec["title"] = str(title)
     spec["inputs"] = _inputs(inputs, input_size)
+    for label, value in masks:
+        cut = [t + 1 for t, step in enumerate(spec["inputs"]) if all(v == value for v in step)]
+        if cut:
+            what = "every input is" if layers[0]["type"] != "embedding" else "the id is"
+            raise ConvertError(f"{source.path}: layer {label!r} masks step {cut[0]} of the inputs ({what} "
+                               f"{value:g}): Keras skips it, keeping the state, where a spec runs every step"
+                               + ("; give --inputs without such a step" if inputs is not None else
+                                  "; give --inputs (the default is one step of zeros)"))
+        what = "whose every input is" if layers[0]["type"] != "embedding" else "whose id is"
+        notes.append(f"Layer {label!r} masks steps {what} {value:g}; none of these inputs is one, "
+                     "so it changes nothing here (inputs with such a step are refused).")
     if backwards is not None:
         spec["inputs"] = spec["inputs"][::-1]
         notes.append(f"Layer {backwards!r} reads the sequence backwards (go_backwards=True), and the layers after "
@@ -717,8 +799,11 @@ def _bidirectional(source: KerasModel, layer: KerasLayer) -> Tuple[Dict[str, Any
     label, conf = layer.name, layer.conf
     mode = conf.get("merge_mode", "concat")
     if mode is None:
-        raise ConvertError(f"{source.path}: layer {label!r}: merge_mode=None returns both directions as two "
-                           "outputs; a spec's bidirectional layer merges them (concat, sum, ave or mul)")
+        if layer is not source.layers[-1]:
+            raise ConvertError(f"{source.path}: layer {label!r}: merge_mode=None returns both directions as two "
+                               "outputs, which a layer after it cannot read as one; a spec's bidirectional layer "
+                               "merges them (concat, sum, ave or mul)")
+        mode = "concat"
     if not isinstance(mode, str) or mode not in MERGES:
         raise ConvertError(f"{source.path}: layer {label!r}: merge_mode {_shown(mode)} has no spec equivalent")
     forward, backward = _directions(layer)

@@ -395,8 +395,6 @@ def test_lambda_layer_is_refused_and_never_run(keras, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("layer,fragments", [
-    (lambda L: L.Bidirectional(L.LSTM(2, return_sequences=True, dtype=F64), merge_mode=None),
-     ("merge_mode=None",)),
     (lambda L: L.Bidirectional(L.GRU(2, dtype=F64)), ("return_sequences=False", "backward direction at step 1")),
     (lambda L: L.Conv1D(2, 1, dtype=F64), ("Conv1D layer", "no spec equivalent")),
     (lambda L: L.Dense(2, activation="gelu", dtype=F64), ("activation gelu", "no spec equivalent")),
@@ -518,14 +516,10 @@ def test_spec_from_dict_accepts_what_is_written(keras, tmp_path):
         spec_from_keras(load_keras_model(str(path)), inputs=[[1.0]])
 
 
-def test_unbuilt_model_and_return_state_are_refused(keras, tmp_path):
+def test_unbuilt_model_is_refused(keras, tmp_path):
     L = keras.layers
     keras.Sequential([L.LSTM(2, return_sequences=True), L.Dense(1)]).save(tmp_path / "unbuilt.keras")
     refused(tmp_path / "unbuilt.keras", "holds no weights", "before it was built")
-    inp = keras.Input((None, 2), dtype=F64)
-    out, _, _ = L.LSTM(2, return_sequences=True, return_state=True, dtype=F64)(inp)
-    keras.Model(inp, out).save(tmp_path / "state.keras")
-    refused(tmp_path / "state.keras", "return_state=True")
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
@@ -593,3 +587,76 @@ def test_mixed_bfloat16_is_said_and_agrees_to_its_precision(keras, tmp_path):
     out = keras.ops.convert_to_numpy(keras.ops.cast(model(x[None].astype("float32")), "float32"))[0]
     difference = np.abs(outputs(trace) - out).max()
     assert 1e-6 < difference < 0.05, difference
+
+
+# --------------------------------------------------------------------------- what people save (issue 18)
+
+def test_embedding_lstm_time_distributed_softmax_word_by_word(keras, tmp_path):
+    """The issue's model: Embedding → LSTM → TimeDistributed(Dense(softmax)), ids in,
+    Keras' output at every step (mask_zero: ids without 0 are imported)."""
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None,), dtype="int32"),
+                              L.Embedding(7, 3, mask_zero=True, dtype=F64, name="words"),
+                              L.LSTM(4, return_sequences=True, dtype=F64, name="lstm"),
+                              L.TimeDistributed(L.Dense(3, activation="softmax", dtype=F64), dtype=F64, name="tags")])
+    randomise(model, 15)
+    ids = np.array([3, 1, 6, 2, 5])
+    for suffix in (".keras", ".h5"):
+        path = tmp_path / f"tagger{suffix}"
+        model.save(path)
+        spec, trace, text = imported(path, ids, args=("--labels", "a,b,c"))
+        assert [layer.type for layer in spec.layers] == ["embedding", "lstm", "dense"]
+        assert "masks steps whose id is 0; none of these inputs is one" in text
+        out = keras.ops.convert_to_numpy(model(ids[None]))[0]
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(outputs(trace), out, rtol=0, atol=1e-10)
+    result = cli(str(tmp_path / "tagger.keras"), "--inputs", "[3, 0, 2]")
+    assert result.exit_code == 2 and "masks step 2 of the inputs (the id is 0)" in result.stderr
+
+
+@pytest.mark.parametrize("cell", ["SimpleRNNCell", "LSTMCell", "GRUCell"])
+def test_rnn_of_a_cell_after_masking(keras, tmp_path, cell):
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None, 2), dtype=F64), L.Masking(0.0, dtype=F64),
+                              L.RNN(getattr(L, cell)(3, dtype=F64), return_sequences=True, dtype=F64, name="rnn"),
+                              L.TimeDistributed(L.Dense(2, dtype=F64), dtype=F64)])
+    randomise(model, 16)
+    path = tmp_path / "cell.h5"
+    model.save(path)
+    x = inputs(16, 5, 2)
+    spec, trace, text = imported(path, x)
+    assert spec.layers[0].type == {"SimpleRNNCell": "elman", "LSTMCell": "lstm", "GRUCell": "gru"}[cell]
+    np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
+    masked = x.copy()
+    masked[2] = 0.0
+    result = cli(str(path), "--inputs", json.dumps(masked.tolist()))
+    assert result.exit_code == 2 and "masks step 3 of the inputs (every input is 0)" in result.stderr
+    assert "give --inputs (the default is one step of zeros)" in cli(str(path)).stderr
+
+
+def test_return_state_and_merge_mode_none_are_named_in_the_notes(keras, tmp_path):
+    """return_state=True: the sequence is the spec's output, the final h and c are the
+    trace's at the last step; merge_mode=None: both directions, concatenated."""
+    L = keras.layers
+    inp = keras.Input((None, 2), dtype=F64)
+    seq, h, c = L.LSTM(3, return_sequences=True, return_state=True, dtype=F64, name="lstm")(inp)
+    model = keras.Model(inp, [seq, h, c])
+    randomise(model, 17)
+    model.save(tmp_path / "state.keras")
+    x = inputs(17, 4, 2)
+    _, trace, text = imported(tmp_path / "state.keras", x)
+    assert "Keras' further outputs are h and c of 'lstm' at its last step" in text
+    want = [keras.ops.convert_to_numpy(t)[0] for t in model(x[None])]
+    np.testing.assert_allclose(outputs(trace), want[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(trace[-1].layers["lstm"].h, want[1], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(trace[-1].layers["lstm"].c, want[2], rtol=0, atol=1e-10)
+
+    both = keras.Sequential([keras.Input((None, 2), dtype=F64),
+                             L.Bidirectional(L.GRU(2, return_sequences=True, dtype=F64), merge_mode=None,
+                                             dtype=F64, name="bi")])
+    randomise(both, 18)
+    both.save(tmp_path / "none.keras")
+    _, trace, text = imported(tmp_path / "none.keras", x)
+    assert "merge_mode=None" in text and "forward direction's numbers first" in text
+    forward, backward = (keras.ops.convert_to_numpy(t)[0] for t in both(x[None]))
+    np.testing.assert_allclose(outputs(trace), np.hstack([forward, backward]), rtol=0, atol=1e-10)
