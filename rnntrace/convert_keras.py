@@ -690,6 +690,7 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     last_step_only: Optional[str] = None     # a layer whose Keras output is its last step only
     recurrent_before: Optional[str] = None   # the first recurrent layer, if one was read
     backwards: Optional[str] = None          # a go_backwards layer: the whole sequence is reversed
+    reverse: Optional[str] = None            # a go_backwards layer after a recurrent one: direction reverse
     input_size: Optional[int] = None
     masks: List[Tuple[str, float]] = []      # (layer, the value whose steps Keras skips)
     count = len(source.layers)
@@ -742,12 +743,20 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
                     # it read in turn: the model on x_1 … x_T is, from here on, a forward model on
                     # x_T … x_1. The layers before it work step by step (Dense), so reversing the
                     # spec's inputs is exact, unless a recurrent layer came first.
-                    if recurrent_before is not None:
+                    if recurrent_before is None:
+                        backwards = label
+                    elif any(later.kind in RECURRENT or later.kind == "Bidirectional"
+                             for later in source.layers[index + 1:]):
                         raise ConvertError(
-                            f"{source.path}: layer {label!r}: go_backwards=True reads the outputs of "
-                            f"{recurrent_before!r} from the last step to the first; a spec layer reads forwards "
-                            "(only a bidirectional layer has a backward direction)")
-                    backwards = label
+                            f"{source.path}: layer {label!r}: go_backwards=True returns its outputs last step "
+                            f"first, and a recurrent layer after it reads them in that order; a spec layer reads "
+                            "its input from step 1 on (direction: reverse keeps each output at its own step)")
+                    else:
+                        # After a recurrent layer the inputs cannot be reversed: the layer reads x_T … x_1
+                        # itself (direction: reverse, its output at t having read x_T … x_t), and Keras'
+                        # output k, in the order it read them, is the trace's step T − k + 1.
+                        new["direction"] = "reverse"
+                        reverse = label
             recurrent_before = recurrent_before or label
             if _flag(conf, "stateful", label):
                 notes.append(f"Layer {label!r} is stateful: the spec starts from zero state, as Keras does "
@@ -760,7 +769,14 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
         layers.append(dict([("name", _spec_name(label))] + list(new.items())))
     if not layers:
         raise ConvertError(f"{source.path}: the model has no layers to convert")
-    if last_step_only is not None:
+    if reverse is not None:
+        notes.append(f"Layer {reverse!r} reads its inputs backwards (go_backwards=True; here direction: reverse) "
+                     "and Keras returns its outputs in the order it read them: Keras' output k (k = 1 … T) from "
+                     "it on is step T − k + 1 here.")
+    if last_step_only is not None and last_step_only == reverse:
+        notes.append(f"Keras returns only the last output of layer {reverse!r} (return_sequences=False), after "
+                     "reading x_T … x_1: the model's output is y at step 1 here.")
+    elif last_step_only is not None:
         notes.append(f"Keras returns only the last step of layer {last_step_only!r} (return_sequences=False): "
                      "the model's output is y at the last step; the earlier steps are shown as well.")
     if labels is not None:

@@ -295,8 +295,34 @@ def test_go_backwards_runs_on_the_reversed_inputs(keras, tmp_path):
     assert np.array_equal(spec.inputs, x[::-1]) and "last step first" in text
     np.testing.assert_allclose(outputs(trace), keras_steps(keras, model, x), rtol=0, atol=1e-10)
     after = saved(keras, tmp_path, [L.LSTM(2, return_sequences=True, dtype=F64, name="first"),
-                                    L.SimpleRNN(2, go_backwards=True, return_sequences=True, dtype=F64)])
-    refused(after, "go_backwards=True reads the outputs of 'first' from the last step to the first")
+                                    L.SimpleRNN(2, go_backwards=True, return_sequences=True, dtype=F64),
+                                    L.LSTM(2, return_sequences=True, dtype=F64)])
+    refused(after, "go_backwards=True returns its outputs last step first, and a recurrent layer after it")
+
+
+@pytest.mark.parametrize("sequences", [True, False])
+def test_go_backwards_after_a_recurrent_layer_is_direction_reverse(keras, tmp_path, sequences):
+    """After a recurrent layer the layer reads x_T … x_1 itself (direction: reverse):
+    Keras' output k, in the order it read them, is the trace's step T − k + 1; with
+    return_sequences=False Keras returns the trace's step 1."""
+    L = keras.layers
+    model = keras.Sequential([keras.Input((None, 2), dtype=F64),
+                              L.LSTM(3, return_sequences=True, dtype=F64, name="first"),
+                              L.GRU(2, go_backwards=True, return_sequences=sequences, dtype=F64, name="back"),
+                              L.Dense(2, activation="tanh", dtype=F64)])
+    randomise(model, 19)
+    path = tmp_path / "reverse.keras"
+    model.save(path)
+    x = inputs(19, 5, 2)
+    spec, trace, text = imported(path, x)
+    assert spec.layers[1].direction == "reverse" and np.array_equal(spec.inputs, x)
+    out = keras.ops.convert_to_numpy(model(x[None]))[0]
+    if sequences:
+        assert "is step T − k + 1 here" in text
+        np.testing.assert_allclose(outputs(trace)[::-1], out, rtol=0, atol=1e-10)
+    else:
+        assert "y at step 1 here" in text
+        np.testing.assert_allclose(trace[0].y, out, rtol=0, atol=1e-10)
 
 
 def test_keras_2_hard_sigmoid_is_rnntrace_s(keras, tmp_path):
