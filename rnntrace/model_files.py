@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import zipfile
+import zlib
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -38,6 +39,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 MAX_ENTRIES = 10_000
 #: HDF5 filters a stored dataset may go through: deflate, shuffle, Fletcher-32, LZF.
 SAFE_FILTERS = {1: "deflate", 2: "shuffle", 3: "fletcher32", 32000: "lzf"}
+#: What a damaged zip archive raises while it is read.
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error, KeyError)
 
 
 class ConvertError(RnntraceError, ValueError):
@@ -99,7 +102,7 @@ def open_zip(path: str, shown: str) -> zipfile.ZipFile:
     past MAX_MODEL_BYTES, all of them together neither."""
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         raise ConvertError(f"{shown}: a damaged zip archive ({str(exc)[:100]})") from None
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
@@ -121,7 +124,7 @@ def read_entry(archive: zipfile.ZipFile, name: str, shown: str, limit: int) -> b
     try:
         with archive.open(info) as f:
             data = f.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise ConvertError(f"{shown}: {name}: a damaged zip entry ({str(exc)[:100]})") from None
     if len(data) > limit:
         raise ConvertError(f"{shown}: {name} unpacks to more than {limit:,} bytes")
@@ -143,7 +146,7 @@ def extract_entry(archive: zipfile.ZipFile, name: str, folder: str, shown: str) 
                 if copied > info.file_size:
                     raise ConvertError(f"{shown}: {name} unpacks to more than its directory says")
                 out.write(block)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise ConvertError(f"{shown}: {name}: a damaged zip entry ({str(exc)[:100]})") from None
     return target
 
