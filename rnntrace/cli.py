@@ -903,10 +903,14 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last Dense layer's units.")
+@click.option("--output-number", "output_number", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Which output of the model the spec's y is, when its last layer gives several "
+                   "(merge_mode=None: 1 forward, 2 backward; return_state=True: 1 the sequence); "
+                   "the written spec's comments name them.")
 @click.option("--title", default=None, help="The spec's title.")
 @click.option("-o", "--output", default=None, metavar="FILE",
               help="Write the spec to FILE instead of standard output.")
-def import_keras(model, inputs_text, labels, title, output):
+def import_keras(model, inputs_text, labels, output_number, title, output):
     """Turn a Keras model (SimpleRNN, LSTM, GRU, Bidirectional and Dense layers, after
     an InputLayer) into a spec, with the activations, biases and layer names the file
     records.
@@ -921,6 +925,7 @@ def import_keras(model, inputs_text, labels, title, output):
     Examples:
       rnntrace import-keras model.keras --inputs '[[1, 0], [0, 1]]' -o model.yaml
       rnntrace import-keras tagger.h5 --labels dest,time,other | rnntrace run -
+      rnntrace import-keras bi.keras --output-number 2 -o backward.yaml
     """
     from .convert import spec_to_yaml
     from .convert_keras import load_keras_model, spec_from_keras
@@ -929,7 +934,7 @@ def import_keras(model, inputs_text, labels, title, output):
     inputs = _imported_inputs(inputs_text)
     source = load_keras_model(model)
     spec, notes = spec_from_keras(source, inputs=inputs, title=title,
-                                  labels=_label_list(labels))
+                                  labels=_label_list(labels), output=output_number)
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
     comment = "\n".join([f"Imported from {visible(Path(source.path).name)}{visible(made)}: weights as the model "

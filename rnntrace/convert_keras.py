@@ -678,11 +678,14 @@ def _dense(source: KerasModel, layer: KerasLayer) -> Dict[str, Any]:
 
 
 def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[str] = None,
-                    labels: Optional[Sequence[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    labels: Optional[Sequence[str]] = None,
+                    output: Optional[int] = None) -> Tuple[Dict[str, Any], List[str]]:
     """A spec dict for the model, and notes for the file's opening comment.
 
     ``inputs`` is the sequence (T × input size; a 1-D sequence for input size 1); left
     out, one step of zeros stands in. ``labels`` names the last Dense layer's units.
+    ``output`` picks one of the model's outputs (from 1) when its last layer gives
+    several (see _select).
     """
     from .convert import _inputs
     notes: List[str] = list(source.notes)
@@ -769,6 +772,8 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
         layers.append(dict([("name", _spec_name(label))] + list(new.items())))
     if not layers:
         raise ConvertError(f"{source.path}: the model has no layers to convert")
+    if output is not None:
+        _select(source, layers, output, notes)
     if reverse is not None:
         notes.append(f"Layer {reverse!r} reads its inputs backwards (go_backwards=True; here direction: reverse) "
                      "and Keras returns its outputs in the order it read them: Keras' output k (k = 1 … T) from "
@@ -845,3 +850,39 @@ def _input_size(layer: Mapping[str, Any]) -> int:
         return _input_size(layer["forward"])
     W = layer["W"] if "W" in layer else layer[SPEC_BLOCKS[layer["type"]][0]]["W"]
     return len(W[0])
+
+
+def _select(source: KerasModel, layers: List[Dict[str, Any]], output: int, notes: List[str]) -> None:
+    """The spec's y made Keras' output number ``output`` of a last layer that gives several:
+
+    - Bidirectional(merge_mode=None): 1 is the forward direction's sequence (the spec
+      keeps that layer alone), 2 the backward's, which Keras lines up with the steps,
+      as a layer of direction: reverse does (its output at t has read x_T … x_t);
+    - return_state=True: 1 is the sequence; 2 is h at the last step, which is the
+      sequence's last step (y at step T); c (an LSTM's 3) is a memory, no layer's output.
+    """
+    last = source.layers[-1]
+    label = last.name
+    split = last.kind == "Bidirectional" and last.conf.get("merge_mode", "concat") is None
+    state = _flag(last.conf, "return_state", label)
+    count = 2 if split else (3 if last.kind == "LSTM" else 2) if state and last.kind != "Bidirectional" else 1
+    if not 1 <= output <= count:
+        raise ConvertError(f"--output-number {output}: the model gives {count} output{'s' if count > 1 else ''}"
+                           + (f" (layer {label!r})" if count > 1 else ""))
+    if split:
+        head = layers[-1]
+        chosen = dict(head["forward"] if output == 1 else head["backward"])
+        if output == 2:
+            chosen["direction"] = "reverse"
+        layers[-1] = dict([("name", head["name"])] + list(chosen.items()))
+        notes[:] = [n for n in notes if "merge_mode=None" not in n]
+        notes.append(f"Layer {label!r} returns its two directions as two outputs (merge_mode=None); the spec is "
+                     + ("output 1, the forward direction." if output == 1 else
+                        "output 2, the backward direction: it reads x_T … x_1 (direction: reverse), and its "
+                        "output at step t has read x_T … x_t, as Keras lines it up."))
+    elif output == 2:
+        notes.append(f"The spec's y is the sequence; Keras' output 2, h of {label!r} at its last step, is y at the "
+                     "last step.")
+    elif output == 3:
+        raise ConvertError(f"--output-number 3: Keras' output 3 is c of LSTM {label!r} at its last step, a memory "
+                           "and not a layer's output; the trace shows it as its c at the last step")

@@ -686,3 +686,29 @@ def test_return_state_and_merge_mode_none_are_named_in_the_notes(keras, tmp_path
     assert "merge_mode=None" in text and "forward direction's numbers first" in text
     forward, backward = (keras.ops.convert_to_numpy(t)[0] for t in both(x[None]))
     np.testing.assert_allclose(outputs(trace), np.hstack([forward, backward]), rtol=0, atol=1e-10)
+
+
+def test_output_number_picks_one_of_several_outputs(keras, tmp_path):
+    """--output-number: merge_mode=None's forward (1) or backward (2) direction alone,
+    each Keras' own output; return_state's c is refused, h is y at the last step."""
+    L = keras.layers
+    both = keras.Sequential([keras.Input((None, 2), dtype=F64),
+                             L.Bidirectional(L.LSTM(2, return_sequences=True, dtype=F64), merge_mode=None,
+                                             dtype=F64, name="bi")])
+    randomise(both, 20)
+    path = tmp_path / "none.keras"
+    both.save(path)
+    x = inputs(20, 5, 2)
+    forward, backward = (keras.ops.convert_to_numpy(t)[0] for t in both(x[None]))
+    for number, want, direction in (("1", forward, "forward"), ("2", backward, "reverse")):
+        spec, trace, text = imported(path, x, args=("--output-number", number))
+        assert spec.layers[0].type == "lstm" and spec.layers[0].direction == direction
+        np.testing.assert_allclose(outputs(trace), want, rtol=0, atol=1e-10)
+    result = cli(str(path), "--output-number", "3")
+    assert result.exit_code == 2 and "the model gives 2 outputs (layer 'bi')" in result.stderr
+    inp = keras.Input((None, 2), dtype=F64)
+    seq, h, c = L.LSTM(3, return_sequences=True, return_state=True, dtype=F64, name="lstm")(inp)
+    keras.Model(inp, [seq, h, c]).save(tmp_path / "state.keras")
+    assert "is y at the last step" in imported(tmp_path / "state.keras", x, args=("--output-number", "2"))[2]
+    result = cli(str(tmp_path / "state.keras"), "--output-number", "3")
+    assert result.exit_code == 2 and "a memory and not a layer's output" in result.stderr
