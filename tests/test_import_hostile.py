@@ -313,3 +313,43 @@ def test_a_file_name_with_escapes_is_written_escaped(tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "\x1b" not in text and text.startswith("# Imported from a\\x1b[2Jb\\nc.keras (Keras 3.15.1)")
     assert load_spec(target).layers[0].size == 2
+
+
+def test_a_keras_2_functional_file(tmp_path):
+    """Keras 2's functional configuration: inbound nodes as [[[name, node, tensor, {}]]],
+    weight names as 'rnn/kernel:0'; its hard_sigmoid is clip(0.2·z + 0.5, 0, 1)."""
+    from rnntrace import engine
+    from rnntrace.spec import spec_from_text
+    conf = {"class_name": "Functional", "config": {
+        "name": "model", "input_layers": [["input_1", 0, 0]], "output_layers": [["rnn", 0, 0]],
+        "layers": [
+            {"class_name": "InputLayer", "name": "input_1",
+             "config": {"batch_input_shape": [None, None, 2], "dtype": "float32", "name": "input_1"},
+             "inbound_nodes": []},
+            {"class_name": "SimpleRNN", "name": "rnn",
+             "config": {"name": "rnn", "units": 2, "activation": "hard_sigmoid", "use_bias": True,
+                        "return_sequences": True, "dtype": "float32"},
+             "inbound_nodes": [[["input_1", 0, 0, {}]]]}]}}
+    path = tmp_path / "k2.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(conf)
+        f.attrs["keras_version"] = b"2.15.0"
+        group = f.create_group("model_weights/rnn")
+        names = ["rnn/kernel:0", "rnn/recurrent_kernel:0", "rnn/bias:0"]
+        group.attrs["weight_names"] = [n.encode() for n in names]
+        for name, array in zip(names, arrays()):
+            group.create_dataset(name, data=array)
+    x = np.array([[0.5, -1.0], [1.5, 0.25]])
+    result = cli(path, "--inputs", json.dumps(x.tolist()))
+    assert result.exit_code == 0, result.stderr
+    K, R, b = arrays()
+    h, expected = np.zeros(2), []
+    for xt in x:
+        h = np.clip(0.2 * (xt @ K + h @ R + b) + 0.5, 0.0, 1.0)
+        expected.append(h)
+    trace = engine.run(spec_from_text(result.stdout))
+    np.testing.assert_allclose([step.y for step in trace], expected, rtol=0, atol=1e-15)
+    conf["config"]["layers"][1]["inbound_nodes"] = [[["elsewhere", 0, 0, {}]]]
+    with h5py.File(path, "r+") as f:
+        f.attrs["model_config"] = json.dumps(conf)
+    refused(cli(path), "does not read the output of the layer before it")
