@@ -437,6 +437,16 @@ def _inputs(inputs: Any, size: int) -> List[List[float]]:
 
 # --------------------------------------------------------------------------- writing
 
+#: Stands for a row of numbers while PyYAML writes the rest (see spec_to_yaml).
+ROW_MARK = "RNNTRACEROW"
+#: A float's repr with an exponent but no point (1e+17), which YAML 1.1 reads as text.
+_EXPONENT = re.compile(r"(?<![.\d])(-?\d+)e")
+
+
+class _Row(str):
+    """The mark of one row of numbers, written by spec_to_yaml itself."""
+
+
 def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
     """The spec (a :class:`~rnntrace.spec.Spec` made from data, or the data itself) as
     YAML text that reads back to the same float64 numbers.
@@ -451,26 +461,66 @@ def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
             raise ConvertError("spec_to_yaml writes a spec made from data (spec_from_state_dict) or that data")
         spec = document.data
 
+    rows: List[str] = []
+
+    def number(value: Any) -> Any:
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConvertError("a spec holds only finite numbers")
+        return value
+
+    def row(values: Sequence[Any]) -> str:
+        # A row of numbers as PyYAML writes it in flow style ([a, b]; a float by repr, with
+        # ".0" before an exponent that has no point, as YAML 1.1's float needs), made here as
+        # text: PyYAML's emitter takes ~0.2 ms a number, which is minutes for a large layer.
+        if all(type(item) is float for item in values):
+            if not np.isfinite(np.fromiter(values, dtype=np.float64, count=len(values))).all():
+                raise ConvertError("a spec holds only finite numbers")
+            text = _EXPONENT.sub(r"\1.0e", ", ".join(map(float.__repr__, values)))
+        else:
+            parts = []
+            for item in values:
+                item = number(item)
+                if isinstance(item, int):
+                    parts.append(str(item))
+                else:
+                    part = repr(item).lower()
+                    parts.append(part.replace("e", ".0e", 1) if "." not in part and "e" in part else part)
+            text = ", ".join(parts)
+        rows.append("[" + text + "]")
+        return _Row(f"{ROW_MARK}{len(rows) - 1}Z")
+
     def plain(value):
         if isinstance(value, Mapping):
             return {str(k): plain(v) for k, v in value.items()}
         if isinstance(value, np.ndarray):
-            return plain(value.tolist())
+            value = value.tolist()
         if isinstance(value, (list, tuple)):
+            if value and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                             for v in value):
+                return row(value)
             return [plain(v) for v in value]
         if isinstance(value, (bool, str)) or value is None:
+            if isinstance(value, str) and ROW_MARK in value:
+                raise ConvertError(f"cannot write the text {value[:40]!r} in a spec")
             return value
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            value = float(value)
-            if not math.isfinite(value):
-                raise ConvertError("a spec holds only finite numbers")
-            return value
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return number(value)
         raise ConvertError(f"cannot write {type(value).__name__} in a spec")
 
-    text = yaml.safe_dump(plain(spec), sort_keys=False, default_flow_style=None,
-                          allow_unicode=True, width=1 << 16)
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    # A row stands as a one-item flow sequence [mark], so that PyYAML lays out what holds it
+    # as it would the row itself (a list of rows in block style, one row a line).
+    Dumper.add_representer(_Row, lambda dumper, mark: yaml.SequenceNode(
+        "tag:yaml.org,2002:seq", [yaml.ScalarNode("tag:yaml.org,2002:str", str(mark))], flow_style=True))
+    text = yaml.dump(plain(spec), Dumper=Dumper, sort_keys=False, default_flow_style=None,
+                     allow_unicode=True, width=1 << 16)
+    if rows:
+        text = re.sub(r"\[" + ROW_MARK + r"(\d+)Z\]", lambda m: rows[int(m.group(1))], text)
     if comment:
         head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
         text = head + text

@@ -353,3 +353,24 @@ def test_a_keras_2_functional_file(tmp_path):
     with h5py.File(path, "r+") as f:
         f.attrs["model_config"] = json.dumps(conf)
     refused(cli(path), "does not read the output of the layer before it")
+
+
+def test_the_spec_writer_writes_what_pyyaml_writes():
+    """spec_to_yaml writes rows of numbers itself (PyYAML's emitter takes minutes for a
+    large layer): the text is PyYAML's own, to the byte, and reads back to the same
+    doubles, at float64's edges too."""
+    import yaml
+    from rnntrace.convert import ConvertError, spec_to_yaml
+    rng = np.random.default_rng(3)
+    edges = [1e17, -1e16, 1e-5, 0.1, -0.0, 5e-324, 1.7976931348623157e308, 3.0, 2.5e-7, 1e22]
+    for k in range(60):
+        W = (rng.standard_normal((rng.integers(1, 5), rng.integers(1, 5))) * 10.0 ** rng.integers(-300, 300))
+        spec = {"title": "t", "inputs": [[1, 2.5]], "layers": [
+            {"name": "a", "W": W.tolist(), "b": edges[k % 10:], "labels": ["x", "1e5"], "flags": [True, False],
+             "empty": [], "n": 3, "f": 1e20, "nested": {"U": [[1.0, 2]]}}]}
+        text = spec_to_yaml(spec, comment="c")
+        assert text == "# c\n" + yaml.safe_dump(spec, sort_keys=False, default_flow_style=None,
+                                                  allow_unicode=True, width=1 << 16)
+        assert yaml.safe_load(text) == spec
+    with pytest.raises(ConvertError, match="only finite numbers"):
+        spec_to_yaml({"W": [[1.0, float("inf")]]})
