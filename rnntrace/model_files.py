@@ -49,8 +49,14 @@ class ConvertError(RnntraceError, ValueError):
 
 def read_magic(path: str, count: int, what: str) -> bytes:
     """The first ``count`` bytes of a model file, which say what it is; a missing file, a
-    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file")."""
+    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file").
+    A FIFO, device or socket is refused before it is opened (opening a FIFO waits for a
+    writer; /dev/zero never ends)."""
+    import stat
     try:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ConvertError(f"{path}: not a regular file (a FIFO, device or socket), not {what}")
         with open(path, "rb") as f:
             return f.read(count)
     except FileNotFoundError:

@@ -374,3 +374,11 @@ def test_the_spec_writer_writes_what_pyyaml_writes():
         assert yaml.safe_load(text) == spec
     with pytest.raises(ConvertError, match="only finite numbers"):
         spec_to_yaml({"W": [[1.0, float("inf")]]})
+
+
+def test_a_fifo_or_device_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "model.keras"
+    os.mkfifo(fifo)
+    refused(cli(fifo), "not a regular file (a FIFO, device or socket)")      # would wait for a writer
+    refused(cli("/dev/zero"), "/dev/zero: not a regular file")
+    refused(CliRunner().invoke(main, ["import-torch", str(fifo)]), "not a regular file")
