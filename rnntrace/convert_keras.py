@@ -795,6 +795,8 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     spec: Dict[str, Any] = {}
     if title is not None:
         spec["title"] = str(title)
+    if layers[0]["type"] == "embedding":
+        _check_ids(inputs, len(layers[0]["E"]), layers[0]["name"])
     spec["inputs"] = _inputs(inputs, input_size)
     for label, value in masks:
         cut = [t + 1 for t, step in enumerate(spec["inputs"]) if all(v == value for v in step)]
@@ -814,6 +816,17 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
                      "x_T … x_1, so that step t of the run is Keras' output t.")
     spec["layers"] = layers
     return spec, notes
+
+
+def _check_ids(inputs: Any, vocabulary: int, name: str) -> None:
+    """An Embedding's inputs are word ids: one whole number 0 … V − 1 a step (or a list of one)."""
+    given = np.asarray([0] if inputs is None else inputs, dtype=object)
+    if given.ndim == 2 and given.shape[1] == 1:
+        given = given[:, 0]
+    if given.ndim != 1 or not all(isinstance(k, (int, float)) and not isinstance(k, bool)
+                                  and float(k).is_integer() and 0 <= k < vocabulary for k in given):
+        raise ConvertError(f"inputs: expected one word id per step, a whole number 0 … {vocabulary - 1} "
+                           f"(layer {name!r} is an Embedding of {vocabulary} words)")
 
 
 def _bidirectional(source: KerasModel, layer: KerasLayer) -> Tuple[Dict[str, Any], Mapping[str, Any]]:

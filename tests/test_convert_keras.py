@@ -638,6 +638,9 @@ def test_embedding_lstm_time_distributed_softmax_word_by_word(keras, tmp_path):
         np.testing.assert_allclose(outputs(trace), out, rtol=0, atol=1e-10)
     result = cli(str(tmp_path / "tagger.keras"), "--inputs", "[3, 0, 2]")
     assert result.exit_code == 2 and "masks step 2 of the inputs (the id is 0)" in result.stderr
+    for bad in ("[3, 7]", "[1.5]", "[[1, 2]]", "[true]"):
+        result = cli(str(tmp_path / "tagger.keras"), "--inputs", bad)
+        assert result.exit_code == 2 and "expected one word id per step, a whole number 0 … 6" in result.stderr
 
 
 @pytest.mark.parametrize("cell", ["SimpleRNNCell", "LSTMCell", "GRUCell"])
