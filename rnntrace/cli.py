@@ -788,7 +788,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
               help="The same seed gives the same exercise (implies --random).")
 def new(kind, randomly, seed):
     """Print a commented starter spec of TYPE, ready to run: elman, jordan, lstm, gru,
-    bidirectional or slot-filling.
+    indrnn, bidirectional or slot-filling.
 
     \b
     Examples:

@@ -111,20 +111,32 @@ def _state_dict(model: Any) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
             for name, module in model.named_modules():
                 own = getattr(module, "parameters", None)
                 if callable(own) and any(True for _ in own(recurse=False)) and \
-                        type(module).__name__ not in ("RNN", "LSTM", "GRU", "Linear"):
-                    raise ConvertError(f"{name or 'the model'} ({type(module).__name__}): no spec "
-                                       "equivalent; only nn.RNN, nn.LSTM, nn.GRU and nn.Linear convert")
+                        type(module).__name__ not in ("RNN", "LSTM", "GRU", "Linear", "Embedding"):
+                    raise ConvertError(f"{name or 'the model'} ({type(module).__name__}): no spec equivalent; "
+                                       "only nn.Embedding, nn.RNN, nn.LSTM, nn.GRU and nn.Linear convert")
+                if type(module).__name__ == "Embedding" and getattr(module, "max_norm", None) is not None:
+                    raise ConvertError(f"{name or 'the embedding'}: max_norm rescales rows as they are read, "
+                                       "which a spec's table does not")
                 mode = getattr(module, "mode", None)
                 if isinstance(mode, str) and mode.startswith("RNN_"):
                     nonlinearities[f"{name}." if name else ""] = mode[4:].lower()
-                if getattr(module, "proj_size", 0):
-                    raise ConvertError(f"{name or 'the LSTM'}: proj_size={module.proj_size} "
-                                       "(LSTM with projections) has no spec equivalent")
         return _arrays(model.state_dict()), nonlinearities
     if not isinstance(model, Mapping):
         raise ConvertError(f"expected a state_dict (a mapping of names to tensors) or a module, "
                            f"found {type(model).__name__}")
     return _arrays(model), {}
+
+
+def _module_facts(model: Any) -> Tuple[set, Optional[bool]]:
+    """The prefixes of a module's nn.Embedding submodules, and whether its recurrent
+    modules are batch_first (None: not a module, or none says)."""
+    embeddings, batch_first = set(), None
+    for name, module in (model.named_modules() if hasattr(model, "named_modules") else ()):
+        if type(module).__name__ == "Embedding":
+            embeddings.add(f"{name}." if name else "")
+        if type(module).__name__ in ("RNN", "LSTM", "GRU"):
+            batch_first = bool(getattr(module, "batch_first", False))
+    return embeddings, batch_first
 
 
 def _arrays(state: Mapping[Any, Any]) -> Dict[str, np.ndarray]:
@@ -143,6 +155,10 @@ def _pick(option: Any, prefix: str, default: Any) -> Any:
 
 def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
     w_hh = state[f"{prefix}weight_hh_l0"]
+    if f"{prefix}weight_hr_l0" in state:   # proj_size: only an LSTM projects (weight_hh is 4H × P)
+        if kind is not None and KINDS.get(str(kind).lower()) not in (None, "lstm"):
+            raise ConvertError(f"{prefix}weight_hr_l0: a projection (proj_size) is an LSTM's, not {kind}")
+        return "lstm"
     if w_hh.ndim != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
         raise ConvertError(f"{prefix}weight_hh_l0: expected (gates·hidden) × hidden, found shape {w_hh.shape}")
     found = {1: "elman", 3: "gru", 4: "lstm"}.get(w_hh.shape[0] // w_hh.shape[1])
@@ -162,13 +178,14 @@ def _kind_of(state: Mapping[str, Any], prefix: str, kind: Optional[str]) -> str:
     return found
 
 
-def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: str) -> List[Any]:
+def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: str,
+                    cells: Optional[int] = None) -> List[Any]:
     """PyTorch's h_0 (and c_0) of shape (layers·directions, hidden), or with a batch of
     one in the middle, split into the starting memory of each spec recurrent layer."""
     if initial is None:
         return [None] * count
 
-    def stack(value, what):
+    def stack(value, what, hidden=hidden):
         array = as_array(value, f"{prefix}initial {what}")
         if array.ndim == 3 and array.shape[1] == 1:
             array = array[:, 0, :]
@@ -182,7 +199,7 @@ def _initial_states(initial: Any, kind: str, count: int, hidden: int, prefix: st
     if kind == "lstm":
         if not (isinstance(initial, (tuple, list)) and len(initial) == 2):
             raise ConvertError(f"{prefix}initial: an LSTM starts from (h_0, c_0), as PyTorch takes them")
-        h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0")
+        h0, c0 = stack(initial[0], "h_0"), stack(initial[1], "c_0", cells or hidden)
         return [{"c": c0[k].tolist(), "h": h0[k].tolist()} for k in range(count)]
     return stack(initial, "h_0").tolist()
 
@@ -201,24 +218,24 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
     if f"{prefix}weight_hh_l0" not in state:
         raise ConvertError(f"no {prefix}weight_hh_l0 beside {prefix}weight_ih_l0: an nn.RNN, nn.LSTM or "
                            "nn.GRU saves its recurrent weights too")
-    if any(k.startswith(f"{prefix}weight_hr_l") for k in state):
-        raise ConvertError(f"{prefix}weight_hr_l0: an LSTM with proj_size has no spec equivalent")
     kind = _kind_of(state, prefix, kind)
     if nonlinearity not in NONLINEARITIES:
         raise ConvertError(f"unknown nonlinearity {nonlinearity!r}; nn.RNN has tanh or relu")
     gates = TORCH_GATES[kind]
-    hidden = state[f"{prefix}weight_hh_l0"].shape[1]
+    # H units; the outputs h (what weight_hh reads) are H, or P with proj_size: h = W_hr·(o∘tanh(c))
+    hidden = state[f"{prefix}weight_ih_l0"].shape[0] // len(gates)
+    outputs = state[f"{prefix}weight_hh_l0"].shape[1]
     layers_n = 0
     while f"{prefix}weight_ih_l{layers_n}" in state:
         layers_n += 1
     directions = 2 if f"{prefix}weight_ih_l0_reverse" in state else 1
-    starts = _initial_states(initial, kind, layers_n * directions, hidden, prefix)
+    starts = _initial_states(initial, kind, layers_n * directions, outputs, prefix, hidden)
 
     def direction(layer: int, suffix: str, size_in: int, start) -> Dict[str, Any]:
         key = lambda name: f"{prefix}{name}_l{layer}{suffix}"  # noqa: E731
         rows = len(gates) * hidden
         w_ih = _take(state, key("weight_ih"), (rows, size_in))
-        w_hh = _take(state, key("weight_hh"), (rows, hidden))
+        w_hh = _take(state, key("weight_hh"), (rows, outputs))
         has_bias = key("bias_ih") in state or key("bias_hh") in state
         if has_bias:
             b_ih, b_hh = (_take(state, key(name), (rows,), " (the other bias is there)")
@@ -243,6 +260,8 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
                 out[block] = entry
             for block in SPEC_ORDER[kind]:      # the spec's (and the lecture's) order
                 out[block] = out.pop(block)
+        if key("weight_hr") in state:   # proj_size: W_hr (P × H), the spec's projection
+            out["projection"] = _take(state, key("weight_hr"), (outputs, hidden)).tolist()
         if start is not None:
             out["initial"] = start
         return out
@@ -256,8 +275,8 @@ def recurrent_layers(state_dict: Any, kind: Optional[str] = None, *, prefix: str
             result.append({"type": "bidirectional", "merge": "concat",
                            "forward": direction(layer, "", size_in, starts[2 * layer]),
                            "backward": direction(layer, "_reverse", size_in, starts[2 * layer + 1])})
-        size_in = hidden * directions
-    known = {f"{prefix}{p}_l{k}{s}" for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        size_in = outputs * directions
+    known = {f"{prefix}{p}_l{k}{s}" for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
              for k in range(layers_n) for s in ("", "_reverse")}
     for name in state:
         m = _RECURRENT_KEY.match(name)
@@ -342,7 +361,8 @@ def spec_from_state_dict(model: Any, *, source: str = "<state_dict>", **options:
 def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
                               names: Optional[Sequence[str]] = None, kind: Any = None,
                               nonlinearity: Any = None, activation: Any = None,
-                              labels: Optional[Sequence[str]] = None, initial: Any = None) -> Dict[str, Any]:
+                              labels: Optional[Sequence[str]] = None, initial: Any = None,
+                              embedding: Any = None, lexicon: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """A spec as plain data (the v1 format) for the modules of a PyTorch ``state_dict``
     (or of a module, whose nn.RNN nonlinearities are then read off it), stacked in the
     order of the state dict.
@@ -354,9 +374,26 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
       (h_0, c_0)): for the recurrent module, or per module as ``{prefix: value}``.
     - ``activation`` (default linear) and ``labels``: for the last nn.Linear, or as
       ``{prefix: value}``; an nn.Linear not named there stays linear.
+    - ``embedding``: the prefix of an nn.Embedding (its ``weight``, V × D, is the table E
+      of an embedding layer; the inputs are then ids, or words with ``lexicon``, the
+      word of each row). A module passed whole says which of its modules are
+      embeddings; in a bare state dict a first bias-less ``weight`` whose columns, not
+      its rows, fit the next module's input is one.
     """
     state, found_nonlinearities = _state_dict(model)
     modules = modules_of(state)
+    embeddings, batch_first = _module_facts(model)
+    if embedding is not None:
+        embeddings |= {p for p in modules if p.rstrip(".") in
+                       ({str(e).rstrip(".") for e in embedding} if isinstance(embedding, (list, tuple, set))
+                        else {str(embedding).rstrip(".")})}
+    elif not embeddings:
+        embeddings = _embedding_by_shape(state, modules)
+    for prefix in embeddings:
+        if modules.get(prefix) != "linear" or f"{prefix}bias" in state:
+            raise ConvertError(f"{prefix.rstrip('.') or 'the model'}: an nn.Embedding has one 'weight' (V × D) and no bias")
+        if prefix != next(iter(modules)):
+            raise ConvertError(f"{prefix.rstrip('.')}: an embedding reads the model's input ids, so it comes first")
     prefixes = {p.rstrip(".") for p in modules} | set(modules)
     for option, value in (("kind", kind), ("nonlinearity", nonlinearity), ("initial", initial),
                           ("activation", activation), ("labels", labels)):
@@ -370,7 +407,7 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
                 raise ConvertError(f"{option}: {key!r} is not a module of this state_dict; expected one of "
                                    f"{', '.join(repr(p.rstrip('.')) for p in modules)}"
                                    + (f" (did you mean {hint!r}?)" if hint else ""))
-    last_linear = [p for p, k in modules.items() if k == "linear"][-1:]
+    last_linear = [p for p, k in modules.items() if k == "linear" and p not in embeddings][-1:]
     layers: List[Dict[str, Any]] = []
     size_in: Optional[int] = None
     recurrent_count = sum(1 for k in modules.values() if k == "recurrent")
@@ -384,12 +421,24 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
                                                       found_nonlinearities.get(prefix, "tanh")),
                                    initial=start)
             first_in = state[f"{prefix}weight_ih_l0"].shape[1]
+        elif prefix in embeddings:   # ids (or words) → a row of E: the input is 1 id a step, or 1-of-N
+            table = state[f"{prefix}weight"]
+            new = [{"type": "embedding", "size": int(table.shape[1]), "E": table.tolist()}]
+            if lexicon is not None and len(lexicon) != table.shape[0]:
+                raise ConvertError(f"lexicon: {len(lexicon)} words for the {table.shape[0]} rows of "
+                                   f"{prefix}weight")
+            first_in = 1 if lexicon is None else table.shape[0]
         else:
             is_last = prefix in last_linear
             new = [linear_layer(state, prefix=prefix,
                                 activation=_for_linear(activation, prefix, is_last) or "linear",
                                 labels=_for_linear(labels, prefix, is_last))]
             first_in = state[f"{prefix}weight"].shape[1]
+        if prefix in embeddings:
+            size_in = int(state[f"{prefix}weight"].shape[1])
+            input_size = first_in
+            layers.extend(new)
+            continue
         if size_in is not None and first_in != size_in:
             raise ConvertError(f"{prefix or 'the module'} reads {first_in} inputs, but the module "
                                f"before it gives {size_in}: the modules do not chain in this order")
@@ -398,9 +447,9 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
         layers.extend(new)
         last = new[-1]
         if last["type"] == "bidirectional":
-            size_in = last["forward"]["size"] + last["backward"]["size"]
+            size_in = _outputs(last["forward"]) + _outputs(last["backward"])
         else:
-            size_in = last["size"]
+            size_in = _outputs(last)
 
     if names is None:
         names = default_names(layers)
@@ -412,9 +461,39 @@ def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional
     spec: Dict[str, Any] = {}
     if title is not None:
         spec["title"] = str(title)
-    spec["inputs"] = _inputs(inputs, input_size)
+    if embeddings and lexicon is not None:
+        words = [str(w) for w in lexicon]
+        spec["lexicon"] = words
+        given = [0] if inputs is None else (inputs.split() if isinstance(inputs, str) else list(inputs))
+        spec["inputs"] = [w if isinstance(w, str) else words[int(as_array(w, "inputs").reshape(-1)[0])]
+                          for w in given]
+    elif embeddings:
+        ids = _inputs(inputs, 1, batch_first, ids=True)
+        table = layers[0]["E"]
+        for t, (k,) in enumerate(ids):
+            if k != int(k) or not 0 <= k < len(table):
+                raise ConvertError(f"inputs: step {t + 1} is {k:g}, not an id of the table's rows 0 … {len(table) - 1}")
+        spec["inputs"] = [int(k) for k, in ids]
+    else:
+        spec["inputs"] = _inputs(inputs, input_size, batch_first)
     spec["layers"] = named
     return spec
+
+
+def _embedding_by_shape(state: Mapping[str, np.ndarray], modules: Mapping[str, str]) -> set:
+    """A bare state dict's first module as an nn.Embedding: a bias-less ``weight`` (V × D)
+    whose D columns, and not its V rows, are what the next module reads."""
+    order = list(modules)
+    if len(order) < 2 or modules[order[0]] != "linear" or f"{order[0]}bias" in state:
+        return set()
+    weight, nxt = state[f"{order[0]}weight"], order[1]
+    reads = state[f"{nxt}weight_ih_l0"].shape[1] if modules[nxt] == "recurrent" else state[f"{nxt}weight"].shape[1]
+    return {order[0]} if weight.ndim == 2 and weight.shape[1] == reads != weight.shape[0] else set()
+
+
+def _outputs(layer: Mapping[str, Any]) -> int:
+    """How many numbers a spec layer (as data) hands on: its units, or its projection's rows."""
+    return len(layer["projection"]) if "projection" in layer else layer["size"]
 
 
 def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
@@ -424,10 +503,20 @@ def _for_linear(option: Any, prefix: str, is_last: bool) -> Any:
     return option if is_last else None
 
 
-def _inputs(inputs: Any, size: int) -> List[List[float]]:
+def _inputs(inputs: Any, size: int, batch_first: Optional[bool] = None, ids: bool = False) -> List[List[float]]:
+    """T steps of ``size`` numbers (``ids``: T ids); a batch of one sequence, (T, 1, size)
+    or with batch_first (1, T, size), is that sequence."""
     if inputs is None:
         return [[0.0] * size]
     array = as_array(inputs, "inputs")
+    if ids and array.ndim == 2:
+        array = array[..., None]             # ids as (T, 1) or (1, T)
+    if array.ndim == 3:
+        axis = 0 if batch_first or (batch_first is None and array.shape[0] == 1) else 1
+        if array.shape[axis] != 1:
+            raise ConvertError(f"inputs: a batch of {array.shape[axis]} sequences (shape {array.shape}"
+                               f"{', batch_first' if axis == 0 else ''}); a spec runs one: give one sequence")
+        array = array[0] if axis == 0 else array[:, 0]
     if array.ndim == 1 and size == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != size or array.shape[0] == 0:

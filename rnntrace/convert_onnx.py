@@ -543,15 +543,24 @@ class _Walk:
         return out
 
     # ---------------------------------------------------------------- layers on the sequence
+    def _chained(self, node, s: Seq) -> None:
+        """A new layer reads the output of the layer made last: a spec is one chain."""
+        if s.layer != len(self.layers) - 1:
+            raise refuse(node, "reads the output of an earlier layer, past the layer made after it: a spec "
+                               "is one chain of layers, without branches")
+
     def _features(self, node, s: Seq) -> int:
         """The sequence as the input of a layer: time and features, in that order."""
+        self._chained(node, s)
         essentials = s.essentials()
         if [l for l, _ in essentials] != ["T", "F"] and [l for l, _ in essentials] != ["F"]:
             raise refuse(node, f"expected the sequence as (time, features), found axes "
                                f"{', '.join(l for l, _ in s.axes)}")
-        if s.final or s.last:
-            if s.final:
-                raise refuse(node, "reads a final state (Y_h or Y_c), which a spec layer cannot read")
+        if s.final:
+            layer = self.layers[s.layer]
+            if s.path != "h" or layer["type"] == "bidirectional" or _reads_backwards(layer):
+                raise refuse(node, "reads a final state (Y_c, or Y_h of a layer that reads backwards) that is "
+                                   "not the output of a step, which a spec layer cannot read")
         return essentials[-1][1]
 
     def dense(self, node, inputs, a) -> Seq:
@@ -582,7 +591,8 @@ class _Walk:
                           f"W = the {'weights' if node.op_type == 'Gemm' else 'matrix'} transposed")
         axes = list(s.axes)
         axes[-1] = ("F", int(W.shape[0]))
-        return Seq(axes, layer=len(self.layers) - 1, last=s.last, fresh=True)
+        # Y_h of a forward layer is its output at step T: what follows reads the last step
+        return Seq(axes, layer=len(self.layers) - 1, last=s.last or s.final, fresh=True)
 
     def add(self, node, inputs) -> Seq:
         dynamic = [i for i, v in enumerate(inputs) if isinstance(v, Seq)]
@@ -608,6 +618,7 @@ class _Walk:
         if s.layer >= 0 and self.layers[s.layer]["type"] == "bidirectional" and \
                 any(l == "D" and size > 1 for l, size in s.axes):
             raise refuse(node, "an activation of a bidirectional layer's unmerged directions")
+        s = replace(s, last=s.last or s.final, final=False)
         self.layers.append({"type": "dense", "size": n, "activation": function,
                             "W": np.eye(n).tolist(), "b": [0.0] * n})
         self.notes.append(f"{node.name or node.output[0]} ({node.op_type}): {function} of every feature, "
@@ -618,6 +629,7 @@ class _Walk:
     def recurrent(self, node) -> List[Any]:
         op, a = node.op_type, _attrs(node)
         s = self.seq(node)
+        self._chained(node, s)
         layout = a.get("layout", 0)
         want = ["B", "T", "F"] if layout else ["T", "B", "F"]
         labels = [l if l != "1" else "B" for l in s.labels()]
@@ -672,16 +684,24 @@ class _Walk:
             if P.shape != (directions, 3 * H):
                 raise refuse(node, f"P: expected shape ({directions}, {3 * H}), found {P.shape}")
         functions = self._activations(node, op, directions)
-        if a.get("clip") is not None:
-            raise refuse(node, f"clip={a['clip']}: the spec's layers have no cell clipping")
-        if a.get("input_forget", 0):
-            raise refuse(node, "input_forget=1 (the forget gate coupled to the input gate, f = 1 − i) "
-                               "has no spec equivalent")
+        clip = a.get("clip")
+        if clip is not None and not clip > 0:
+            raise refuse(node, f"clip={clip}: expected a positive threshold")
+        coupled = bool(a.get("input_forget", 0)) and op == "LSTM"
         lbr = a.get("linear_before_reset", 0)
         parts = []
         for d in range(directions):
-            parts.append(self._direction(op, d, H, W[d], R[d], B[d], None if P is None else P[d], functions[d],
-                                         lbr, {k: v[d] for k, v in states.items()}))
+            part = self._direction(op, d, H, W[d], R[d], B[d], None if P is None else P[d], functions[d],
+                                   lbr, {k: v[d] for k, v in states.items()})
+            if clip is not None:   # every z cut to [−clip, clip] before its activation
+                part["clip"] = float(clip)
+            if coupled:   # f = 1 − i: the forget gate's rows and peephole are not read
+                part.pop("forget_gate")
+                part["coupled"] = True
+            parts.append(part)
+        if coupled:
+            self.notes.append(f"{node.name or op}: input_forget=1, f = 1 − i (the spec's coupled: true): "
+                              "the forget gate's weights, bias and peephole in the model are not used")
         direction = a.get("direction", "forward")
         if direction == "bidirectional":
             layer = {"type": "bidirectional", "merge": "concat", "forward": parts[0], "backward": parts[1]}

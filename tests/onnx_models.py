@@ -8,7 +8,8 @@ SLOTS = {"LSTM": 3, "GRU": 2, "RNN": 1}
 INPUTS = ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P")
 
 
-def random_model(rng, op, *, dtype="float64", layout=0, activations=(), sequence_lens=False, steps=None):
+def random_model(rng, op, *, dtype="float64", layout=0, activations=(), sequence_lens=False, steps=None,
+                 variants=False):
     """(model, {input name: value}, the batch size): one ``op`` node with random sizes,
     direction, biases, initial states, peepholes and, for a GRU, linear_before_reset;
     ``activations``: the functions to draw from (empty: the defaults)."""
@@ -37,6 +38,10 @@ def random_model(rng, op, *, dtype="float64", layout=0, activations=(), sequence
         attrs["layout"] = 1
     if op == "GRU":
         attrs["linear_before_reset"] = int(rng.integers(0, 2))
+    if variants and rng.random() < 0.5:   # what onnx.reference ignores: clip, input_forget
+        attrs["clip"] = float(np.float32(rng.uniform(0.3, 2.0)))
+    if variants and op == "LSTM" and rng.random() < 0.4:
+        attrs["input_forget"] = 1
     if activations:
         attrs["activations"] = [str(rng.choice(activations)) for _ in range(SLOTS[op] * D)]
         # parameters for the functions that take them, in order, some left to their defaults;

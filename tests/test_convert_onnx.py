@@ -65,15 +65,18 @@ def test_onnx_backend_case_is_reproduced(name):
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
 def test_random_models_agree_with_onnxruntime_in_float32(op):
     """Every attribute onnxruntime's CPU operators take (layout 0 only): directions,
-    activations, biases, initial states, peepholes, sequence_lens, linear_before_reset."""
+    activations, biases, initial states, peepholes, sequence_lens, linear_before_reset,
+    clip and input_forget."""
     ort = pytest.importorskip("onnxruntime")
     rng = np.random.default_rng({"LSTM": 1, "GRU": 2, "RNN": 3}[op])
     seen = set()
     for _ in range(16):
-        model, feeds, batches = random_model(rng, op, dtype="float32", activations=ACTIVATIONS, sequence_lens=True)
+        model, feeds, batches = random_model(rng, op, dtype="float32", activations=ACTIVATIONS, sequence_lens=True,
+                                             variants=True)
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in model.graph.node[0].attribute}
         attrs["activations"] = [name.decode() for name in attrs.get("activations", [])]
         seen |= {attrs["direction"].decode(), *("sequence_lens" in feeds, "P" in feeds)}
+        seen |= {key for key in ("clip", "input_forget") if key in attrs}
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         expected = dict(zip([o.name for o in model.graph.output], session.run(None, feeds)))
         for output, ours, theirs in compare(model, feeds, batches, expected):
@@ -86,7 +89,8 @@ def test_random_models_agree_with_onnxruntime_in_float32(op):
             bounded = set(attrs["activations"]) <= {"Sigmoid", "Tanh", "HardSigmoid", "Softsign"}
             np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5 if bounded else 1e-4, atol=1e-5,
                                        err_msg=output)
-    assert {"forward", "reverse", "bidirectional", True} <= seen
+    assert {"forward", "reverse", "bidirectional", True, "clip"} <= seen
+    assert op != "LSTM" or "input_forget" in seen
 
 
 @pytest.mark.parametrize("op", ["LSTM", "GRU", "RNN"])
@@ -186,7 +190,7 @@ def test_an_unknown_operator_is_refused_naming_the_node_and_its_type():
 
 
 @pytest.mark.parametrize("attribute,value,reason", [
-    ("clip", 1.0, "clip=1.0"), ("input_forget", 1, "input_forget=1"),
+    ("clip", -1.0, "clip=-1.0: expected a positive threshold"),
     ("activations", ["Gelu", "Tanh", "Tanh"], "activation Gelu is not in the spec's activation table"),
 ])
 def test_what_the_spec_cannot_say_yet_is_refused(attribute, value, reason):
@@ -245,3 +249,105 @@ def test_a_graph_output_of_a_selected_direction_is_refused():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     with pytest.raises(ConvertError, match=r"node 'cut' \(Slice\): selects one direction"):
         import_onnx(model, inputs=rng.normal(size=(4, 3)))
+
+
+def ulps(ours, theirs):
+    """|a − b| in units of the last place of the larger of the two float32 numbers."""
+    ours, theirs = np.asarray(ours, np.float32), np.asarray(theirs, np.float32)
+    return np.abs(ours.astype(np.float64) - theirs) / np.spacing(np.maximum(np.abs(ours), np.abs(theirs)))
+
+
+def test_float32_runs_stay_within_the_ulps_docs_spec_md_states(torch):
+    """docs/spec.md, "float32 said as it is": a --dtype float32 run is not a framework's
+    rounding; over these networks it stays within 512 ulps and 1e-6 of onnxruntime's and
+    PyTorch's float32 outputs (bounded activations: unbounded ones carry their rounding
+    into values that grow without limit)."""
+    ort = pytest.importorskip("onnxruntime")
+    worst_ulps = worst = 0.0
+    for op, seed in (("LSTM", 1), ("GRU", 2), ("RNN", 3)):
+        rng = np.random.default_rng(seed)
+        for _ in range(16):
+            model, feeds, batches = random_model(rng, op, dtype="float32", sequence_lens=True)
+            session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            expected = dict(zip([o.name for o in model.graph.output], session.run(None, feeds)))
+            for _, ours, theirs in compare(model, feeds, batches, expected, dtype="float32"):
+                assert ours.dtype == np.float32
+                worst_ulps = max(worst_ulps, ulps(ours, theirs).max())
+                worst = max(worst, np.abs(ours.astype(np.float64) - theirs).max())
+    from rnntrace.convert import spec_from_state_dict
+    for cell in ("RNN", "LSTM", "GRU"):
+        for bidirectional in (False, True):
+            gen = torch.Generator().manual_seed(len(cell) + bidirectional)
+            module = getattr(torch.nn, cell)(3, 4, num_layers=2, bidirectional=bidirectional).float()
+            with torch.no_grad():
+                for p in module.parameters():
+                    p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float32) * 2 - 1)
+                x = torch.randn(8, 1, 3, generator=gen, dtype=torch.float32)
+                theirs = module(x)[0][:, 0].numpy()
+            trace = engine.run(spec_from_state_dict(module, inputs=x[:, 0].numpy()), dtype="float32")
+            ours = np.array([step.y for step in trace])
+            worst_ulps = max(worst_ulps, ulps(ours, theirs).max())
+            worst = max(worst, np.abs(ours.astype(np.float64) - theirs).max())
+    assert 0 < worst_ulps <= 512 and worst <= 1e-6, (worst_ulps, worst)
+
+
+def test_batch_major_plumbing_as_tf2onnx_writes_it_agrees_with_onnxruntime():
+    """A Keras model through tf2onnx: a batch-major input (B, T, F) transposed for the
+    LSTM, Y squeezed and transposed back, a Dense as MatMul + Add, a softmax; and the
+    last step's state taken through Y_h into a second dense head."""
+    from onnx import TensorProto, helper, numpy_helper
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(21)
+    H, F, T = 3, 2, 5
+    weights = {"W": rng.uniform(-1, 1, (1, 4 * H, F)), "R": rng.uniform(-1, 1, (1, 4 * H, H)),
+               "B": rng.uniform(-1, 1, (1, 8 * H)), "K": rng.uniform(-1, 1, (H, 4)), "k": rng.uniform(-1, 1, 4),
+               "axes": np.array([1]), "K2": rng.uniform(-1, 1, (H, 2))}
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="to_time_major"),
+             helper.make_node("LSTM", ["xt", "W", "R", "B"], ["Y", "Y_h"], hidden_size=H, name="lstm"),
+             helper.make_node("Squeeze", ["Y", "axes"], ["Ys"], name="squeeze"),
+             helper.make_node("Transpose", ["Ys"], ["Yb"], perm=[1, 0, 2], name="to_batch_major"),
+             helper.make_node("MatMul", ["Yb", "K"], ["z"], name="dense/MatMul"),
+             helper.make_node("Add", ["z", "k"], ["zb"], name="dense/BiasAdd"),
+             helper.make_node("Softmax", ["zb"], ["y"], axis=-1, name="dense/Softmax")]
+    graph = helper.make_graph(nodes, "keras", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, T, F])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v.astype(np.int64 if k == "axes" else np.float32), k)
+                               for k, v in weights.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = rng.normal(size=(1, T, F)).astype(np.float32)
+    theirs = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    imported = import_onnx(model, inputs=x)
+    assert [layer["type"] for layer in imported.spec["layers"]] == ["lstm", "dense"]
+    trace = engine.run(spec_from_dict(imported.spec))
+    np.testing.assert_allclose(output_value(trace, imported, "y"), theirs, rtol=0, atol=1e-6)
+    # the final state feeding a head: the output at the last step
+    with pytest.raises(ConvertError, match=r"node 'head' \(MatMul\): reads the output of an earlier layer"):
+        branch = helper.make_graph(nodes + [helper.make_node("Squeeze", ["Y_h", "axes"], ["hT"], name="last"),
+                                            helper.make_node("MatMul", ["hT", "K2"], ["y2"], name="head")],
+                                   "branch", graph.input, list(graph.output) + [
+                                       helper.make_tensor_value_info("y2", TensorProto.FLOAT, None)], graph.initializer)
+        import_onnx(helper.make_model(branch, opset_imports=[helper.make_opsetid("", 17)]), inputs=x)
+    head = nodes[:2] + [helper.make_node("Squeeze", ["Y_h", "axes"], ["hT"], name="last"),
+                        helper.make_node("MatMul", ["hT", "K2"], ["y2"], name="head")]
+    model = helper.make_model(helper.make_graph(head, "last", graph.input, [helper.make_tensor_value_info(
+        "y2", TensorProto.FLOAT, None)], graph.initializer), opset_imports=[helper.make_opsetid("", 17)])
+    theirs = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    imported = import_onnx(model, inputs=x[0])
+    assert "output y2: dense at the last step" in imported.notes
+    trace = engine.run(spec_from_dict(imported.spec))
+    np.testing.assert_allclose(output_value(trace, imported, "y2"), theirs, rtol=0, atol=1e-6)
+
+
+def test_import_onnx_with_a_lexicon_reads_words(torch, tmp_path):
+    model = Tagger.make(torch)
+    export(torch, model, torch.tensor([[1], [2]]), tmp_path / "m.onnx")
+    (tmp_path / "words.txt").write_text("\n".join("abcdefg") + "\n")
+    result = CliRunner().invoke(main, ["import-onnx", str(tmp_path / "m.onnx"), "--lexicon", str(tmp_path / "words.txt"),
+                                       "--inputs", "g a c", "--labels", "B,I,O"])
+    assert result.exit_code == 0, result.output
+    data = __import__("yaml").safe_load(result.output)
+    assert data["lexicon"] == list("abcdefg") and data["inputs"] == ["g", "a", "c"]
+    assert data["layers"][-1]["labels"] == ["B", "I", "O"]
+    bad = CliRunner().invoke(main, ["import-onnx", str(tmp_path / "m.onnx"), "--lexicon", str(tmp_path / "words.txt"),
+                                    "--inputs", "g a z"])
+    assert bad.exit_code == 2 and "'z' is not in the lexicon" in bad.output, bad.output

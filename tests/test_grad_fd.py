@@ -13,7 +13,7 @@ import pytest
 from rnntrace.engine.bptt import backprop
 from rnntrace.engine.parameters import parameters, replace_parameters
 
-from test_grad_networks import build, dense, elman, gru, jordan, lstm, network
+from test_grad_networks import build, dense, elman, gru, indrnn, jordan, lstm, network
 
 EPS = 1e-6
 
@@ -89,6 +89,18 @@ NETWORKS = {
         partial(gru, size=2),
         partial(bidirectional, make_f=partial(gru, size=2, b_h=False), make_b=partial(lstm, size=2, recurrent=False)),
         partial(jordan, size=2, out=1)],
+    # the variants: clip (ONNX), the coupled input-forget LSTM, IndRNN
+    "elman clip 0.4": [partial(elman, size=3, clip=0.4)],
+    "lstm clip 0.5 with peepholes": [partial(lstm, size=3, peephole=True, clip=0.5)],
+    "lstm coupled": [partial(lstm, size=3, coupled=True)],
+    "lstm coupled, clip, peephole on the new cell": [partial(lstm, size=2, coupled=True, clip=0.6,
+                                                             output_peephole="c")],
+    "gru clip 0.5": [partial(gru, size=3, clip=0.5)],
+    "gru reset before U, clip 0.5": [partial(gru, size=2, reset_after=False, clip=0.5)],
+    "indrnn tanh": [partial(indrnn, size=3)],
+    "indrnn relu, clip 0.7 + dense": [partial(indrnn, size=3, activation="relu", clip=0.7), dense],
+    "bidirectional indrnn/lstm coupled": [partial(bidirectional, make_f=partial(indrnn, size=2),
+                                                  make_b=partial(lstm, size=2, coupled=True)), dense],
 }
 
 

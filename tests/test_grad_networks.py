@@ -14,10 +14,23 @@ def vec(rng, n, scale=0.4):
     return (rng.standard_normal(n) * scale).tolist()
 
 
-def elman(rng, n_in, size=3, activation="tanh"):
-    return {"type": "elman", "size": size, "activation": activation,
-            "W": mat(rng, size, n_in), "U": mat(rng, size, size), "b": vec(rng, size),
-            "initial": vec(rng, size)}
+def clipped(layer, clip):
+    """``clip: c`` on a layer (pre-activations cut to [−c, c], as ONNX)."""
+    if clip is not None:
+        layer["clip"] = clip
+    return layer
+
+
+def elman(rng, n_in, size=3, activation="tanh", clip=None):
+    return clipped({"type": "elman", "size": size, "activation": activation,
+                    "W": mat(rng, size, n_in), "U": mat(rng, size, size), "b": vec(rng, size),
+                    "initial": vec(rng, size)}, clip)
+
+
+def indrnn(rng, n_in, size=3, activation="tanh", clip=None):
+    return clipped({"type": "indrnn", "size": size, "activation": activation,
+                    "W": mat(rng, size, n_in), "u": vec(rng, size, scale=0.8), "b": vec(rng, size),
+                    "initial": vec(rng, size)}, clip)
 
 
 def jordan(rng, n_in, size=3, out=2, out_activation="tanh"):
@@ -27,10 +40,13 @@ def jordan(rng, n_in, size=3, out=2, out_activation="tanh"):
 
 
 def lstm(rng, n_in, size=3, recurrent=True, peephole=False, activation="tanh",
-         cell_activation="tanh", gate_activation="sigmoid", output_peephole=None):
+         cell_activation="tanh", gate_activation="sigmoid", output_peephole=None, coupled=False, clip=None):
     layer = {"type": "lstm", "size": size, "activation": activation, "cell_activation": cell_activation,
              "gate_activation": gate_activation, "initial": {"c": vec(rng, size), "h": vec(rng, size)}}
-    for block in ("cell_input", "input_gate", "forget_gate", "output_gate"):
+    if coupled:   # f = 1 − i: no forget gate block
+        layer["coupled"] = True
+    for block in ("cell_input", "input_gate", "output_gate") if coupled else \
+            ("cell_input", "input_gate", "forget_gate", "output_gate"):
         b = {"W": mat(rng, size, n_in), "b": vec(rng, size)}
         if recurrent:
             b["U"] = mat(rng, size, size)
@@ -40,10 +56,10 @@ def lstm(rng, n_in, size=3, recurrent=True, peephole=False, activation="tanh",
     if output_peephole is not None:   # which cell the output gate's peephole reads: c_prev or c
         layer["output_gate"].setdefault("P", vec(rng, size))
         layer["output_gate"]["peephole"] = output_peephole
-    return layer
+    return clipped(layer, clip)
 
 
-def gru(rng, n_in, size=3, b_h=True, recurrent=True, reset_after=True):
+def gru(rng, n_in, size=3, b_h=True, recurrent=True, reset_after=True, clip=None):
     layer = {"type": "gru", "size": size, "initial": vec(rng, size)}
     if not reset_after:
         layer["reset_after"] = False
@@ -54,7 +70,7 @@ def gru(rng, n_in, size=3, b_h=True, recurrent=True, reset_after=True):
         if b_h:
             b["b_h"] = vec(rng, size)
         layer[block] = b
-    return layer
+    return clipped(layer, clip)
 
 
 def dense(rng, n_in, size=2, activation="linear", labels=None):

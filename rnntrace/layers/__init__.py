@@ -20,9 +20,9 @@ from ..errors import RnntraceError
 
 #: Every layer type's spec name, in the order the docs list them; its home is the module
 #: of that name here.
-LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "dense", "bidirectional", "embedding")
+LAYER_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn", "dense", "bidirectional", "embedding")
 #: The types a bidirectional layer's directions may be (their homes say RECURRENT = True).
-RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru")
+RECURRENT_TYPES = ("elman", "jordan", "lstm", "gru", "indrnn")
 
 
 class _Homes(Mapping):

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 
 import numpy as np
 
-from .activations import LATEX, SYMBOLS, derivative_text, function_name  # noqa: F401 (re-exported)
+from .activations import LATEX, SYMBOLS, activate, derivative, derivative_text, function_name  # noqa: F401
 
 Array = np.ndarray
 
@@ -119,10 +119,13 @@ def gate_quantities(layer, gate: str, info: GateInfo, state: bool = False) -> Li
                      "state" if state else "gate")]
 
 
-def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set()) -> Dict[str, Block]:
+def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set(),
+                memory: Optional[int] = None) -> Dict[str, Block]:
     """The weight blocks of a gated cell from its spec mapping: each ``{W, U, b}`` and
-    the keys ``extra(block)`` allows it (a peephole P, a second bias b_h)."""
+    the keys ``extra(block)`` allows it (a peephole P, a second bias b_h); U reads the
+    ``memory`` outputs h (default: one per unit; an LSTM's projection has fewer)."""
     r, size = f.r, f.size
+    memory = size if memory is None else memory
     blocks = {}
     for block in names:
         if block not in f.data:
@@ -135,7 +138,7 @@ def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: se
         weights = type(f)(r, bdata, bpath, size, f.size_in, f.why)
         blocks[block] = Block(
             W=weights.W(),
-            U=weights.U(size, f"; the recurrent input is the {size} outputs h") if weights.given("U") else None,
+            U=weights.U(memory, f"; the recurrent input is the {memory} outputs h") if weights.given("U") else None,
             b=weights.b(), P=weights.vector("P", "peephole"), b_h=weights.vector("b_h", "bias"))
     return blocks
 
@@ -212,3 +215,48 @@ def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tu
                        for read, written, initial in memory],
             "parameters": {k: numbers(v) for k, v in layer.parameters().items()},
             "quantities": rows}
+
+
+# --------------------------------------------------------------------------- clip (ONNX)
+# ``clip: c`` (elman, lstm, gru, as ONNX's recurrent operators): every pre-activation z is
+# cut to [−c, c] before its activation, a = f(clip(z, −c, c)); the record keeps z as
+# computed. Backward, dz = da∘f′(clip(z))∘[|z| ≤ c] (the clip passes the gradient inside
+# its bounds, as torch.clamp does).
+
+def read_clip(f) -> Optional[float]:
+    """The ``clip`` key: a positive number, or None when not given."""
+    if not f.given("clip"):
+        return None
+    return f.r.positive(f.data["clip"], f.path + ("clip",), "clip threshold (pre-activations are cut to [−c, c])")
+
+
+def clipped(layer, z: Array) -> Array:
+    """z cut to [−c, c] for a layer with ``clip``; z itself otherwise."""
+    c = getattr(layer, "clip", None)
+    return z if c is None else np.clip(z, -c, c)
+
+
+def clip_activate(layer, function: str, z: Array) -> Array:
+    c = layer.clip
+    return activate(function, z if c is None else np.clip(z, -c, c))
+
+
+def clip_derivative(layer, function: str, z: Array) -> Array:
+    """d f(clip(z)) / dz."""
+    c = layer.clip
+    if c is None:
+        return derivative(function, z)
+    return derivative(function, np.clip(z, -c, c)) * (np.abs(z) <= c)
+
+
+def clip_operand(layer, path: Any) -> Any:
+    """The operand an activation reads in a ``compute`` formula: ``{"clip": c, "of": path}``
+    for a layer with ``clip``."""
+    c = getattr(layer, "clip", None)
+    return path if c is None else {"clip": c, "of": path}
+
+
+def clip_text(layer) -> str:
+    """``; clip 5`` for a heading."""
+    c = getattr(layer, "clip", None)
+    return "" if c is None else f"; clip {c:g}"

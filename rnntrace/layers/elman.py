@@ -1,8 +1,8 @@
 """Elman layer: the memory holds the hidden values of the last step.
 
-forward    z_t = W·x_t + U·h_{t−1} + b,    h_t = f(z_t)
+forward    z_t = W·x_t + U·h_{t−1} + b,    h_t = f(z_t)   (f(clip(z_t)) with ``clip: c``)
 backward   dh_t = dh_out_t + dh_next        (dh_next = Uᵀ·dz_{t+1}: back through the memory)
-           dz_t = dh_t∘f′(z_t),   dx_t = Wᵀ·dz_t
+           dz_t = dh_t∘f′(z_t) (∘[|z_t| ≤ c] with clip),   dx_t = Wᵀ·dz_t
            dW = Σ_t dz_t·x_tᵀ,  dU = Σ_t dz_t·h_{t−1}ᵀ,  db = Σ_t dz_t
 """
 from __future__ import annotations
@@ -13,15 +13,14 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural,
-                   weight, zeros)
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_derivative, clip_operand,
+                   clip_text, derivative_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "elman"
 TITLE = "Elman"
 RECURRENT = True
-KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initial"}
+KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initial", "clip"}
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
@@ -43,6 +42,7 @@ class Elman:
     b: Array
     activation: str = "tanh"
     initial: Optional[Array] = None   # h_0
+    clip: Optional[float] = None      # pre-activations cut to [−clip, clip] (ONNX)
     direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "elman"
 
@@ -74,7 +74,7 @@ Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.st
 def build(f, name: str) -> Elman:
     return Elman(name, f.size, f.size_in, W=f.W(), U=f.U(f.size, f"; memory holds the {f.size} hidden values"),
                  b=f.b(), activation=f.activation("activation", "tanh"),
-                 initial=f.vector("initial", "starting memory"))
+                 initial=f.vector("initial", "starting memory"), clip=read_clip(f))
 
 
 # --------------------------------------------------------------------------- the engine
@@ -85,14 +85,14 @@ def initial_state(layer) -> Array:
 
 def step(layer, x: Array, h_prev: Array):
     z = layer.W @ x + layer.U @ h_prev + layer.b
-    h = activate(layer.activation, z)
+    h = clip_activate(layer, layer.activation, z)
     return ElmanRecord(h_prev=h_prev, z=z, h=h), h
 
 
 def backward(layer, records, d_out, xs):
     def step_back(t, dh_next):
         dh = d_out[t] + dh_next
-        dz = dh * derivative(layer.activation, records[t].z)
+        dz = dh * clip_derivative(layer, layer.activation, records[t].z)
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
         return dz, layer.W.T @ dz, values, None, layer.U.T @ dz
 
@@ -114,11 +114,11 @@ def quantities(layer) -> List[Quantity]:
 
 
 def heading(layer) -> str:
-    return f"{layer.name}: Elman, {plural(layer.size, 'unit')}, {layer.activation}; memory holds h"
+    return f"{layer.name}: Elman, {plural(layer.size, 'unit')}, {layer.activation}{clip_text(layer)}; memory holds h"
 
 
 def sheet_text(layer) -> str:
-    return f"elman, {plural(layer.size, 'unit')}, {layer.activation}"
+    return f"elman, {plural(layer.size, 'unit')}, {layer.activation}{clip_text(layer)}"
 
 
 def activations(layer) -> Tuple[str, ...]:
@@ -135,7 +135,8 @@ def units(layer) -> List[str]:
 
 def describe(layer) -> Dict:
     formulas = {"z": ("W·x + U·h_prev + b", affine(weight("W", "x"), weight("U", "h_prev"), bias("b"))),
-                "h": (f"{layer.activation}(z)", apply(layer.activation, "z"))}
+                "h": (f"{layer.activation}({'clip(z)' if layer.clip is not None else 'z'})",
+                      apply(layer.activation, clip_operand(layer, "z")))}
     return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer))],
                        heading(layer), units(layer), "h")
 
@@ -167,7 +168,7 @@ def hidden_lines(layer, record, x, memory, memory_name: str, w, terms) -> List[t
             terms.bias(layer.b, u)
         z, h = record.z[u], record.h[u]
         lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
-                      w.activation(layer.activation, z, h, name=f"h{s}")))
+                      w.activation(layer.activation, z, h, name=f"h{s}", clip=getattr(layer, "clip", None))))
     return lines
 
 
@@ -186,7 +187,11 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     d = bwd.values
     return [f"{name}: dL/dh = (from the output) + Uᵀ·dL/dz({later}) = {v(d['dh_out'])} + "
             f"{v(d['dh_next'])} = {v(d['dh'])}",
-            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')} with "
-            f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
+            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')}"
+            f"{_clip_factor(layer)} with h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
             f"{name}: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ (h_prev = {v(fwd.h_prev)}), "
             "dL/db += dL/dz"]
+
+
+def _clip_factor(layer) -> str:
+    return "" if layer.clip is None else f" ∘ [|z| ≤ {layer.clip:g}]"

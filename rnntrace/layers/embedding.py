@@ -188,10 +188,9 @@ def units(layer) -> List[str]:
 
 
 def describe(layer) -> Dict:
-    given = "id" if layer.ids else "one_hot"
     text = "E[x] (the row of E for the id x)" if layer.ids else "Eᵀ·x (x is 1-of-N: the row of E for its word)"
     about = description(layer, quantities(layer),
-                        {"e": (text, {"op": "lookup", "table": "E", "of": "x", "input": given})},
+                        {"e": (text, {"op": "lookup", "table": "E", "of": "x", "ids": layer.ids})},
                         [], heading(layer), units(layer), "e")
     if layer.words is not None:
         about["words"] = list(layer.words)

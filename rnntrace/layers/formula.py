@@ -18,7 +18,8 @@ Array = np.ndarray
 
 
 def operand(value: Any, values: Mapping[str, Array], parameters: Mapping[str, Any]) -> Array:
-    """A path, ``{"one_minus": …}``, ``{"product": […]}`` or ``{"apply": F, "of": …}``."""
+    """A path, ``{"one_minus": …}``, ``{"product": […]}``, ``{"apply": F, "of": …}`` or
+    ``{"clip": c, "of": …}``."""
     if isinstance(value, str):
         return np.asarray(values[value], dtype=np.float64)
     if "one_minus" in value:
@@ -30,6 +31,9 @@ def operand(value: Any, values: Mapping[str, Array], parameters: Mapping[str, An
         return out
     if "apply" in value:
         return activate(value["apply"], operand(value["of"], values, parameters))
+    if "clip" in value:    # a layer's clip: c, cutting a pre-activation to [−c, c]
+        c = value["clip"]
+        return np.clip(operand(value["of"], values, parameters), -c, c)
     raise ValueError(f"unknown operand {value!r}")
 
 
@@ -63,7 +67,7 @@ def compute(formula: Mapping[str, Any], values: Mapping[str, Array], parameters:
     if op == "lookup":   # the row of a table: E[x] for an id, Eᵀ·x for a 1-of-N x
         table = np.asarray(parameters[formula["table"]], dtype=np.float64)
         x = operand(formula["of"], values, parameters)
-        return table[int(x[0])].copy() if formula["input"] == "id" else table.T @ x
+        return table[int(x[0])].copy() if formula["ids"] else table.T @ x
     if op == "merge":
         f, b = (operand(path, values, parameters) for path in formula["of"])
         how = formula["how"]

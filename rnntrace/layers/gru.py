@@ -29,9 +29,9 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, derivative_text,
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, clip_activate,
+                   clip_derivative, clip_operand, clip_text, read_clip, derivative_text,
                    description, function_name, gate_names, gate_quantities, gate_symbol, one_minus, plural, product,
                    read_blocks, total, weight, zeros)
 
@@ -43,7 +43,7 @@ GATES = {"reset_gate": GateInfo("r", "reset gate", "gate_activation"),
          "update_gate": GateInfo("u", "update gate", "gate_activation"),
          "candidate": GateInfo("n", "candidate", "activation")}
 KEYS = {"name", "type", "size", "direction", "activation", "gate_activation", "initial", "reset_after",
-        "packed"} | set(BLOCKS)
+        "packed", "clip"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
 #: [r; z; n], Keras' kernel columns [z r h] (z is the update gate, h/n the candidate).
@@ -73,6 +73,7 @@ class GRU:
     initial: Optional[Array] = None
     reset_after: bool = True          # PyTorch's r∘(U_n·h + b_hn); False: U_n·(r∘h)
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    clip: Optional[float] = None      # every z cut to [−clip, clip] before its activation (ONNX)
     direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
     type = "gru"
 
@@ -117,7 +118,7 @@ def build(f, name: str) -> GRU:
     return GRU(name, f.size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                gate_activation=f.activation("gate_activation", "sigmoid"),
                initial=f.vector("initial", "starting memory"), reset_after=reset_after,
-               packed=packing)
+               packed=packing, clip=read_clip(f))
 
 
 # --------------------------------------------------------------------------- the engine
@@ -141,14 +142,14 @@ def step(layer, x: Array, h_prev: Array):
     gates = {}
     for name in BLOCKS[:2]:
         z = blocks[name].W @ x + blocks[name].b + recurrent_input(blocks[name], h_prev)
-        gates[name] = Gate(z=z, a=activate(layer.gate_activation, z))
+        gates[name] = Gate(z=z, a=clip_activate(layer, layer.gate_activation, z))
     r, u = gates["reset_gate"].a, gates["update_gate"].a
     cand = blocks["candidate"]
     if layer.reset_after:
         z = cand.W @ x + cand.b + r * recurrent_input(cand, h_prev)
     else:
         z = cand.W @ x + cand.b + recurrent_input(cand, r * h_prev)
-    n = activate(layer.activation, z)
+    n = clip_activate(layer, layer.activation, z)
     gates["candidate"] = Gate(z=z, a=n)
     h = (1.0 - u) * n + u * h_prev
     return GRURecord(h_prev=h_prev, gates=gates, h=h), h
@@ -165,7 +166,7 @@ def backward(layer, records, d_out, xs):
         r, u, n = (gates[name].a for name in BLOCKS)
         dh = d_out[t] + dh_next
         da = {"update_gate": dh * (rec.h_prev - n), "candidate": dh * (1.0 - u)}
-        dz_n = da["candidate"] * derivative(layer.activation, gates["candidate"].z)
+        dz_n = da["candidate"] * clip_derivative(layer, layer.activation, gates["candidate"].z)
         dh_prev = dh * u
         if after:
             da["reset_gate"] = dz_n * recurrent_input(cand, rec.h_prev)
@@ -180,7 +181,7 @@ def backward(layer, records, d_out, xs):
                 dh_prev = dh_prev + drh * r
             else:
                 da["reset_gate"] = zeros(layer, layer.size)
-        dz = {name: da[name] * derivative(layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
+        dz = {name: da[name] * clip_derivative(layer, layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
         dz["candidate"] = dz_n
         dx = 0.0
         for name in BLOCKS[:2]:
@@ -227,13 +228,13 @@ def quantities(layer) -> List[Quantity]:
 
 def heading(layer) -> str:
     text = (f"{layer.name}: GRU, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{clip_text(layer)}")
     return text if layer.reset_after else text + "; reset before U"
 
 
 def sheet_text(layer) -> str:
     text = (f"gru, {plural(layer.size, 'unit')}; candidate {layer.activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{clip_text(layer)}")
     return text if layer.reset_after else text + "; the reset gate multiplies h_prev before U"
 
 
@@ -279,7 +280,7 @@ def describe(layer) -> Dict:
                 (" + b_h" if block.b_h is not None else "")
             formulas[f"gates.{gate}.z"] = (text, affine(*block_terms(gate, block, "h_prev")))
         function = layer.activation if gate == "candidate" else layer.gate_activation
-        formulas[f"gates.{gate}.a"] = (a, apply(function, f"gates.{gate}.z"))
+        formulas[f"gates.{gate}.a"] = (a, apply(function, clip_operand(layer, f"gates.{gate}.z")))
     formulas["h"] = ("(1 − u)·n + u·h_prev",
                      total(product(one_minus("gates.update_gate.a"), "gates.candidate.a"),
                            product("gates.update_gate.a", "h_prev")))
@@ -318,9 +319,12 @@ def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
     function, symbol = layer.gate_activation, gate_symbol(layer, GATES[gate])
     rhs = f"{w.total(parts)} = {w.result(z)}"
     if function == "linear":
+        if layer.clip is not None and abs(z) > layer.clip:
+            z = type(z)(layer.clip if z > 0 else -layer.clip)
+            rhs += f" → clip to {w.plain(z)}"
         rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
     else:
-        rhs += w.activation(function, z, a, symbol)
+        rhs += w.activation(function, z, a, symbol, clip=layer.clip)
     return (f"{z_name}{s}", rhs)
 
 
@@ -351,7 +355,7 @@ def explain(layer, record, x, w) -> List[tuple]:
             if cand.b_h is not None:
                 parts += terms.bias(cand.b_h, u)
         z, n = record.gates["candidate"].z[u], record.gates["candidate"].a[u]
-        rhs = f"{w.total(parts)} = {w.result(z)}" + w.activation(layer.activation, z, n, symbol, name="n")
+        rhs = f"{w.total(parts)} = {w.result(z)}" + w.activation(layer.activation, z, n, symbol, name="n", clip=layer.clip)
         lines.append((f"z_n{s}", rhs))
         uu = record.gates["update_gate"].a[u]
         lines.append((f"h{s}", f"(1 − u)·n + u·h_prev = (1 − {w.operand(uu)})·{w.operand(n)} + "
@@ -391,9 +395,15 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
             f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
             f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
             f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})",
-            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')} = "
+            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')}{_cut(layer, 'z_n')} = "
             f"{v(g['candidate']['dz'])};  {reset} = {v(g['reset_gate']['da'])}",
-            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')} = "
-            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ {derivative_text(layer.gate_activation, 'z_u', 'u')} "
+            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')}{_cut(layer, 'z_r')} = "
+            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ "
+            f"{derivative_text(layer.gate_activation, 'z_u', 'u')}{_cut(layer, 'z_u')} "
             f"= {v(g['update_gate']['dz'])}",
             f"{name}: to step t−1: " + " + ".join(back)]
+
+
+def _cut(layer, z: str) -> str:
+    """``∘ [|z| ≤ c]``: where clip passes the gradient."""
+    return "" if layer.clip is None else f" ∘ [|{z}| ≤ {layer.clip:g}]"

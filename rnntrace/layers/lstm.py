@@ -20,6 +20,11 @@ cell instead (Gers & Schmidhuber 2000, Graves 2013, TensorFlow's peephole LSTM):
 z_o = W_o·x + U_o·h_{t−1} + P_o∘c_t + b_o, computed after c_t. Backward, z_o then
 depends on c_t of the same step: dc_t gains P_o∘dz_o, dc_{t−1} no longer does, and
 dP_o = Σ_t dz_o∘c_t.
+
+With ``coupled: true`` the forget gate is the input gate's complement, f = 1 − i (ONNX's
+input_forget, TF Lite's CIFG): there is no forget_gate block, c_t = g·i + c_{t−1}·(1 − i),
+and backward da_i = dc_t∘(g − c_{t−1}), dc_{t−1} = dc_t∘(1 − i).
+With ``clip: c`` every block's z is cut to [−c, c] before its activation (ONNX's clip).
 """
 from __future__ import annotations
 
@@ -31,9 +36,10 @@ import numpy as np
 
 from .activations import activate, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms,
-                   derivative_text, description, function_name, gate_names, gate_quantities, gate_symbol,
-                   plural, product, read_blocks, total, zeros)
+from .base import (FUNCTION_SYMBOLS, Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_activate, weight,
+                   clip_derivative, clip_operand, clip_text, derivative_text, description, function_name,
+                   gate_names, gate_quantities, gate_symbol, one_minus, plural, product, read_blocks, read_clip,
+                   total, zeros)
 
 TYPE = "lstm"
 TITLE = "LSTM"
@@ -46,8 +52,8 @@ GATES = {"cell_input": GateInfo("", "cell input", "activation", symbol="g"),
 #: Which cell a peephole reads: the cell before the step (every gate, as in the lecture's
 #: figure) or, on the output gate only, the new cell.
 PEEPHOLES = ("c_prev", "c")
-KEYS = {"name", "type", "size", "direction", "activation", "cell_activation", "gate_activation", "initial",
-        "packed"} | set(BLOCKS)
+KEYS = {"name", "type", "size", "direction", "projection", "activation", "cell_activation", "gate_activation",
+        "initial", "packed", "clip", "coupled"} | set(BLOCKS)
 #: Packed weights (rnntrace.packing): the letters an order may use (or the block names),
 #: and the order of the layouts named after a framework: PyTorch's weight_ih rows
 #: [i; f; g; o], Keras' kernel columns [i f c o].
@@ -78,16 +84,24 @@ class LSTM:
     initial_h: Optional[Array] = None
     peephole: str = "c_prev"          # the cell the output gate's peephole reads
     packed: Optional[object] = None   # rnntrace.packing.Packing, when the spec gave packed weights
+    clip: Optional[float] = None      # every block's z cut to [−clip, clip] (ONNX)
+    coupled: bool = False             # f = 1 − i, no forget_gate block (ONNX input_forget)
     direction: str = "forward"       # or "reverse": reads x_T … x_1 (docs/spec.md)
+    #: W_hr (P × size), PyTorch's proj_size: the output is h = W_hr·m with m = h(c)·o, and
+    #: the memory h_prev (what U reads) has the P projected values
+    projection: Optional[Array] = None
     type = "lstm"
 
     @property
     def output_size(self) -> int:
-        return self.size
+        return self.size if self.projection is None else int(self.projection.shape[0])
 
     def parameters(self) -> Dict[str, Array]:
-        return {f"{block}.{k}": v for block in BLOCKS
-                for k, v in self.blocks[block].parameters().items()}
+        params = {f"{block}.{k}": v for block in BLOCKS if block in self.blocks
+                  for k, v in self.blocks[block].parameters().items()}
+        if self.projection is not None:
+            params["projection"] = self.projection
+        return params
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,13 +110,20 @@ class LSTMRecord:
 
     c_prev: Array
     h_prev: Array
-    gates: Mapping[str, Gate]   # BLOCKS
+    gates: Mapping[str, Gate]   # BLOCKS (no forget_gate when coupled)
     c: Array
     h: Array
 
     @property
     def output(self) -> Array:
         return self.h
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectedLSTMRecord(LSTMRecord):
+    """A step of an LSTM with a projection: m = h(c)·o before h = W_hr·m."""
+
+    m: Array = None
 
 
 Layer, Record = LSTM, LSTMRecord
@@ -121,6 +142,18 @@ def build(f, name: str) -> LSTM:
         if "peephole" in data and block != "output_gate":
             raise r.error("'peephole' (which cell P reads) is allowed on the output gate only; the other "
                           "gates read c_prev", f.path + (block, "peephole"), at_key=True)
+    coupled = f.data.get("coupled", False)
+    if not isinstance(coupled, bool):
+        from ..errors import describe_value
+        raise r.error(f"expected true (the forget gate is 1 − i, ONNX input_forget) or false, found "
+                      f"{describe_value(coupled)}", f.path + ("coupled",))
+    if coupled and "forget_gate" in f.data:
+        raise r.error("with coupled: true the forget gate is 1 − i and has no weights; remove 'forget_gate'",
+                      f.path + ("forget_gate",), at_key=True)
+    if coupled and f.given("packed"):
+        raise r.error("with coupled: true give the three blocks cell_input, input_gate, output_gate, not "
+                      "'packed'", f.path + ("packed",), at_key=True)
+    names = tuple(b for b in BLOCKS if not (coupled and b == "forget_gate"))
     peephole = "c_prev"
     out = f.data.get("output_gate")
     if isinstance(out, dict) and "peephole" in out:
@@ -130,29 +163,40 @@ def build(f, name: str) -> LSTM:
             raise r.error("'peephole' says which cell the peephole weights P read; give P too", ppath,
                           at_key=True)
     packing = None
+    projection = None
+    if f.given("projection"):   # rows: the P projected outputs; columns: the size units
+        ppath = f.path + ("projection",)
+        raw = f.data["projection"]
+        if not (isinstance(raw, list) and raw and all(isinstance(row, list) for row in raw)):
+            raise r.error("expected the projection W_hr as a matrix, one row per output (P × size)", ppath)
+        projection = r.matrix(raw, ppath, len(raw), size, " (one row per output, one column per unit)")
+        if f.given("packed"):
+            raise r.error("give a projected LSTM's weights as blocks, not packed", ppath, at_key=True)
+    memory = size if projection is None else int(projection.shape[0])
     if f.given("packed"):   # the framework's stacked matrices, split by the stated layout and order
         from ..packing import packed_blocks
         blocks, packing = packed_blocks(f, "lstm", BLOCKS, PACKED_GATES, PACKED_ORDERS, ())
     else:
-        blocks = read_blocks(f, "lstm", BLOCKS, KEYS, lambda block: (
-            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())))
+        blocks = read_blocks(f, "lstm", names, KEYS, lambda block: (
+            set() if block == "cell_input" else {"P"} | ({"peephole"} if block == "output_gate" else set())),
+            memory=memory)
     c0 = h0 = None
     if f.given("initial"):
         ipath = f.path + ("initial",)
         init = type(f)(r, r.mapping(f.data["initial"], ipath, "a mapping {c: …, h: …}", {"c", "h"}),
                        ipath, size, 0, "")
-        c0, h0 = init.vector("c", "cell"), init.vector("h", "output")
+        c0, h0 = init.vector("c", "cell"), init.vector("h", "output", memory)
     return LSTM(name, size, f.size_in, blocks, activation=f.activation("activation", "tanh"),
                 cell_activation=f.activation("cell_activation", "tanh"),
                 gate_activation=f.activation("gate_activation", "sigmoid"), initial_c=c0, initial_h=h0,
-                peephole=peephole, packed=packing)
+                peephole=peephole, packed=packing, clip=read_clip(f), coupled=coupled, projection=projection)
 
 
 # --------------------------------------------------------------------------- the engine
 
 def initial_state(layer):
     c = zeros(layer, layer.size) if layer.initial_c is None else layer.initial_c
-    h = zeros(layer, layer.size) if layer.initial_h is None else layer.initial_h
+    h = zeros(layer, layer.output_size) if layer.initial_h is None else layer.initial_h
     return c, h
 
 
@@ -170,20 +214,35 @@ def _function(layer, block: str) -> str:
     return layer.activation if block == "cell_input" else layer.gate_activation
 
 
+def _blocks(layer) -> Tuple[str, ...]:
+    """The blocks the layer has, in BLOCKS' order (no forget gate when coupled)."""
+    return tuple(b for b in BLOCKS if b in layer.blocks)
+
+
+def _forget(layer, gates) -> Array:
+    """f: the forget gate's activation, or 1 − i when coupled."""
+    return 1.0 - gates["input_gate"].a if layer.coupled else gates["forget_gate"].a
+
+
 def step(layer, x: Array, state):
     c_prev, h_prev = state
     gates = {}
     late = layer.peephole == "c"     # the output gate waits for the new cell
-    for name in BLOCKS[:3] if late else BLOCKS:
+    for name in _blocks(layer):
+        if late and name == "output_gate":
+            continue
         z = block_input(layer.blocks[name], x, h_prev, c_prev)
-        gates[name] = Gate(z=z, a=activate(_function(layer, name), z))
-    g, i, f = (gates[name].a for name in BLOCKS[:3])
+        gates[name] = Gate(z=z, a=clip_activate(layer, _function(layer, name), z))
+    g, i, f = gates["cell_input"].a, gates["input_gate"].a, _forget(layer, gates)
     c = g * i + c_prev * f
     if late:
         z = block_input(layer.blocks["output_gate"], x, h_prev, c)
-        gates["output_gate"] = Gate(z=z, a=activate(layer.gate_activation, z))
+        gates["output_gate"] = Gate(z=z, a=clip_activate(layer, layer.gate_activation, z))
     o = gates["output_gate"].a
     h = activate(layer.cell_activation, c) * o
+    if layer.projection is not None:   # m = h(c)·o, h = W_hr·m
+        m, h = h, layer.projection @ h
+        return ProjectedLSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h, m=m), (c, h)
     return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=c, h=h), (c, h)
 
 
@@ -194,28 +253,35 @@ def backward(layer, records, d_out, xs, upstream=None):
     dc_up = (upstream or {}).get("c")
     late = layer.peephole == "c"
     P_o = blocks["output_gate"].P
+    blocks_used = _blocks(layer)
 
     def step_back(t, carry):
         dh_next, dc_next = carry
         rec = records[t]
         gates = rec.gates
-        g, i, f, o = (gates[name].a for name in BLOCKS)
+        g, i, o = gates["cell_input"].a, gates["input_gate"].a, gates["output_gate"].a
+        f = _forget(layer, gates)
         dh = d_out[t] + dh_next
+        dm = dh if layer.projection is None else layer.projection.T @ dh   # through h = W_hr·m
         hc = activate(layer.cell_activation, rec.c)
-        da = {"output_gate": dh * hc}
-        dz = {"output_gate": da["output_gate"] * derivative(layer.gate_activation, gates["output_gate"].z)}
-        dc = dh * o * derivative(layer.cell_activation, rec.c) + dc_next
+        da = {"output_gate": dm * hc}
+        dz = {"output_gate": da["output_gate"] * clip_derivative(layer, layer.gate_activation,
+                                                                 gates["output_gate"].z)}
+        dc = dm * o * derivative(layer.cell_activation, rec.c) + dc_next
         if late:   # z_o read c_t of this step through its peephole
             dc = dc + P_o * dz["output_gate"]
         if dc_up is not None and dc_up[t] is not None:
             dc = dc + dc_up[t]
-        da.update({"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev})
-        for name in BLOCKS[:3]:
-            dz[name] = da[name] * derivative(_function(layer, name), gates[name].z)
+        if layer.coupled:   # c = g·i + c_prev·(1 − i)
+            da.update({"cell_input": dc * i, "input_gate": dc * (g - rec.c_prev)})
+        else:
+            da.update({"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev})
+        for name in blocks_used[:-1]:
+            dz[name] = da[name] * clip_derivative(layer, _function(layer, name), gates[name].z)
         dx = 0.0
-        dh_prev = zeros(layer, layer.size)
+        dh_prev = zeros(layer, layer.output_size)
         dc_prev = dc * f
-        for name in BLOCKS:
+        for name in blocks_used:
             block = blocks[name]
             dx = dx + block.W.T @ dz[name]
             if block.U is not None:
@@ -223,25 +289,29 @@ def backward(layer, records, d_out, xs, upstream=None):
             if block.P is not None and not (late and name == "output_gate"):
                 dc_prev = dc_prev + block.P * dz[name]
         values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
+        if layer.projection is not None:
+            values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dm": dm, "dc_next": dc_next, "dc": dc}
         if dc_up is not None:
             values = {**values, "dc_up": dc_up[t] if dc_up[t] is not None else zero}
             values["dc"] = values.pop("dc")   # after the terms it sums
-        shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
+        shown = {name: {"da": da[name], "dz": dz[name]} for name in blocks_used}
         return dz, dx, values, shown, (dh_prev, dc_prev)
 
     zero = zeros(layer, layer.size)
-    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zero, zero), step_back)
+    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zeros(layer, layer.output_size), zero), step_back)
     X = np.asarray(xs)
     h_prev = [r.h_prev for r in records]
     c_prev = np.asarray([r.c_prev for r in records])
     grads = {}
-    for name in BLOCKS:
+    for name in blocks_used:
         block = blocks[name]
         dz = np.asarray([d[name] for d in dzs])
         grads.update(affine_gradients(dz, X, h_prev if block.U is not None else None, prefix=f"{name}."))
         if block.P is not None:
             cells = np.asarray([r.c for r in records]) if late and name == "output_gate" else c_prev
             grads[f"{name}.P"] = np.sum(dz * cells, axis=0)
+    if layer.projection is not None:   # dW_hr = Σ_t dh_t·m_tᵀ
+        grads["projection"] = np.asarray([v["dh"] for v, _ in shown]).T @ np.asarray([r.m for r in records])
     return grads, dxs, shown, {"c": dc0, "h": dh0}
 
 
@@ -260,23 +330,29 @@ def quantities(layer) -> List[Quantity]:
     rows: List[Quantity] = []
     if _recurrent(layer):
         rows.append(Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"))
-    for gate in BLOCKS[:3]:
+    for gate in _blocks(layer)[:-1]:
         rows += gate_quantities(layer, gate, GATES[gate], state=gate == "cell_input")
     rows += [Quantity("c_prev", "c_prev", r"$c_{t-1}$", "memory"),
              Quantity("c", "c", "$c$", "state")]
     rows += gate_quantities(layer, "output_gate", GATES["output_gate"])
+    if layer.projection is not None:
+        rows.append(Quantity("m", "m", "$m$", "state"))
     rows.append(Quantity("h", "h", "$h$", "output"))
     return rows
 
 
+def _variants(layer) -> str:
+    return ("; coupled: f = 1 − i" if layer.coupled else "") + clip_text(layer)
+
+
 def heading(layer) -> str:
     return (f"{layer.name}: LSTM, {plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{_variants(layer)}")
 
 
 def sheet_text(layer) -> str:
     return (f"lstm, {plural(layer.size, 'unit')}; g {layer.activation}, h {layer.cell_activation}, "
-            f"gates {function_name(layer.gate_activation)}")
+            f"gates {function_name(layer.gate_activation)}{_variants(layer)}")
 
 
 def activations(layer) -> Tuple[str, ...]:
@@ -305,17 +381,24 @@ def _sum_text(layer, gate: str) -> str:
 
 def describe(layer) -> Dict:
     formulas = {}
-    for gate in BLOCKS:
+    for gate in _blocks(layer):
         info = GATES[gate]
         _, z, a = gate_names(layer, info)
         formulas[f"gates.{gate}.z"] = (_sum_text(layer, gate),
                                        affine(*block_terms(gate, layer.blocks[gate], "h_prev",
                                                            _cell_read(layer, gate))))
-        formulas[f"gates.{gate}.a"] = (a, apply(_function(layer, gate), f"gates.{gate}.z"))
-    formulas["c"] = ("g·i + c_prev·f", total(product("gates.cell_input.a", "gates.input_gate.a"),
-                                             product("c_prev", "gates.forget_gate.a")))
+        formulas[f"gates.{gate}.a"] = (a, apply(_function(layer, gate), clip_operand(layer, f"gates.{gate}.z")))
+    if layer.coupled:
+        formulas["c"] = ("g·i + c_prev·(1 − i)", total(product("gates.cell_input.a", "gates.input_gate.a"),
+                                                       product("c_prev", one_minus("gates.input_gate.a"))))
+    else:
+        formulas["c"] = ("g·i + c_prev·f", total(product("gates.cell_input.a", "gates.input_gate.a"),
+                                                 product("c_prev", "gates.forget_gate.a")))
     formulas["h"] = ("h(c)·o", total(product({"apply": layer.cell_activation, "of": "c"},
                                              "gates.output_gate.a")))
+    if layer.projection is not None:
+        formulas["m"] = formulas["h"]
+        formulas["h"] = ("W_hr·m", affine(weight("projection", "m")))
     c0, h0 = initial_state(layer)
     return description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
                        heading(layer), units(layer), "h")
@@ -333,11 +416,15 @@ def panel_rows(layer, record, cells) -> List[tuple]:
     rows = []
     if _recurrent(layer):
         rows.append(("memory read", "h_prev", cells.single(record.h_prev)))
-    rows += [_gate_row(layer, record, g, cells) for g in BLOCKS[:3]]
+    rows += [_gate_row(layer, record, g, cells) for g in _blocks(layer)[:-1]]
     rows.append(("cell", "c_prev → c", cells.pair(record.c_prev, record.c)))
     rows.append(_gate_row(layer, record, "output_gate", cells))
-    rows.append(("output", "h = h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"])),
-                 cells.single(record.h)))
+    output = "h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"]))
+    if layer.projection is not None:   # P < size values: the first P columns
+        rows.append(("output", f"m = {output}", cells.single(record.m)))
+        rows.append(("projection", "h = W_hr·m", cells.single(record.h) + [""] * (layer.size - len(record.h))))
+        return rows
+    rows.append(("output", f"h = {output}", cells.single(record.h)))
     return rows
 
 
@@ -345,6 +432,8 @@ def legend(layer) -> str:
     text = "each block: z = Σ x·W (+ Σ h_prev·U) (+ c_prev·P) + 1·b"
     if layer.peephole == "c":
         text += "; the output gate's peephole reads the new c"
+    if layer.coupled:
+        text += "; coupled: f = 1 − i"
     return text
 
 
@@ -364,9 +453,12 @@ def _gate_line(layer, gate: str, record, terms, u: int, s: str, x, w) -> tuple:
     symbol = gate_symbol(layer, info)
     rhs = f"{w.total(parts)} = {w.result(z)}"
     if function == "linear":
+        if layer.clip is not None and abs(z) > layer.clip:
+            z = type(z)(layer.clip if z > 0 else -layer.clip)
+            rhs += f" → clip to {w.plain(z)}"
         rhs += f" → {symbol}({w.plain(z)}) = {w.result(a)}"
     else:
-        rhs += w.activation(function, z, a, symbol)
+        rhs += w.activation(function, z, a, symbol, clip=layer.clip)
     return (f"{z_name}{s}", rhs)
 
 
@@ -376,22 +468,33 @@ def explain(layer, record, x, w) -> List[tuple]:
     size = layer.size
     for u in range(size):
         s = w.suffix(size, u)
-        for gate in BLOCKS[:3]:
+        for gate in _blocks(layer)[:-1]:
             lines.append(_gate_line(layer, gate, record, terms, u, s, x, w))
-        g, i, f = (record.gates[name].a[u] for name in BLOCKS[:3])
-        lines.append((f"c{s}", f"g·i + c_prev·f = {w.operand(g)}·{w.operand(i)} + "
-                               f"{w.operand(record.c_prev[u])}·{w.operand(f)} = {w.result(record.c[u])}"))
+        g, i = (record.gates[name].a[u] for name in BLOCKS[:2])
+        if layer.coupled:
+            lines.append((f"c{s}", f"g·i + c_prev·(1 − i) = {w.operand(g)}·{w.operand(i)} + "
+                                   f"{w.operand(record.c_prev[u])}·(1 − {w.operand(i)}) = {w.result(record.c[u])}"))
+        else:
+            f = record.gates["forget_gate"].a[u]
+            lines.append((f"c{s}", f"g·i + c_prev·f = {w.operand(g)}·{w.operand(i)} + "
+                                   f"{w.operand(record.c_prev[u])}·{w.operand(f)} = {w.result(record.c[u])}"))
         lines.append(_gate_line(layer, "output_gate", record, terms, u, s, x, w))
         o = record.gates["output_gate"].a[u]
         if layer.cell_activation == "linear":
             hc = w.operand(record.c[u])
         else:
             hc = f"{FUNCTION_SYMBOLS[layer.cell_activation]}({w.operand(record.c[u])})"
-        lines.append((f"h{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(record.h[u])}"))
+        out, value = ("m", record.m) if layer.projection is not None else ("h", record.h)
+        lines.append((f"{out}{s}", f"h(c)·o = {hc}·{w.operand(o)} = {w.result(value[u])}"))
+    if layer.projection is not None:   # h = W_hr·m, one line per projected output
+        for k in range(len(record.h)):
+            parts = terms.products(record.m, layer.projection[k], "m")
+            lines.append((f"h{w.suffix(len(record.h), k)}", f"W_hr·m = {w.total(parts)} = {w.result(record.h[k])}"))
     return w.with_note(lines, terms)
 
 
 GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
+             "dm": "dL/dm = W_hrᵀ·dL/dh",
              "dc_next": "dL/dc through the memory", "dc_up": "dL/dc given (upstream)", "dc": "dL/dc"}
 
 
@@ -408,7 +511,7 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     fg = fwd.gates
     # only the terms this layer has: U_k feeds h_prev into block k, a peephole P_k a cell
     recurrent = _recurrent(layer)
-    peepholes = any(layer.blocks[b].P is not None and _cell_read(layer, b) == "c_prev" for b in BLOCKS)
+    peepholes = any(layer.blocks[b].P is not None and _cell_read(layer, b) == "c_prev" for b in _blocks(layer))
     late = layer.peephole == "c"
     if recurrent:
         lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
@@ -423,20 +526,26 @@ def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
                      f"{derivative_text(layer.gate_activation, 'z_o', 'a')} = {v(g['output_gate']['dz'])}"
                      "   (first: z_o read the new c)")
     given, given_value = (" + dL/dc given", f" + {v(d['dc_up'])}") if "dc_up" in d else ("", "")
-    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·σ(z_f)({later}){peephole}{given} = "
+    forget = "(1 − σ(z_i))" if layer.coupled else "σ(z_f)"
+    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·{forget}({later}){peephole}{given} = "
                  f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])}{given_value} = "
                  f"{v(d['dc'])}")
     lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
                  f"{v(g['cell_input']['da'])}")
-    lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
-                 f"{v(g['input_gate']['da'])}")
-    lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
-                 f"{v(g['forget_gate']['da'])}")
+    if layer.coupled:   # i feeds c twice: g·i and c_prev·(1 − i)
+        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ (g(z) − c_prev) = {v(d['dc'])} ∘ ({v(fg['cell_input'].a)} − "
+                     f"{v(fwd.c_prev)}) = {v(g['input_gate']['da'])}")
+    else:
+        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
+                     f"{v(g['input_gate']['da'])}")
+        lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
+                     f"{v(g['forget_gate']['da'])}")
     for k in g:
         if late and k == "output_gate":
             continue
         _, z, a = gate_names(layer, GATES[k])
-        lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {derivative_text(_function(layer, k), z, 'a')} "
+        cut = "" if layer.clip is None else f" ∘ [|{z}| ≤ {layer.clip:g}]"
+        lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {derivative_text(_function(layer, k), z, 'a')}{cut} "
                      f"with a = {v(fg[k].a)}: {v(g[k]['dz'])}")
     lines.append(f"{name}: each block: " + ", ".join(
         ["dL/dW += dL/dz·xᵀ"] + (["dL/dU += dL/dz·h_prevᵀ"] if recurrent else [])

@@ -79,13 +79,20 @@ class Writer:
     def total(parts: List[str]) -> str:
         return " + ".join(parts) if parts else "0"
 
-    def activation(self, function: str, z: float, a: float, symbol: Optional[str] = None, name: str = "") -> str:
-        """``→ σ(90) = 1``; a linear activation only names the result: ``→ h = 2``."""
+    def activation(self, function: str, z: float, a: float, symbol: Optional[str] = None, name: str = "",
+                   clip: Optional[float] = None) -> str:
+        """``→ σ(90) = 1``; a linear activation only names the result: ``→ h = 2``. With
+        ``clip`` (a layer's ``clip: c``), a z outside [−c, c] is first cut:
+        ``→ clip to 5 → σ(5) = 0.993``."""
         p = self.p
+        cut = ""
+        if clip is not None and abs(z) > clip:
+            z = type(z)(clip if z > 0 else -clip)
+            cut = f" → clip to {plain(z, p)}"
         if function == "linear":
-            return f" → {name} = {result(a, p)}" if name else ""
+            return cut + (f" → {name} = {result(a, p)}" if name else "")
         symbol = symbol or FUNCTION_SYMBOLS[function]
-        text = f" → {symbol}({plain(z, p)}) = {result(a, p)}"
+        text = f"{cut} → {symbol}({plain(z, p)}) = {result(a, p)}"
         if a in approaches(function) and z != 0:
             # σ only approaches 0 and 1, tanh ±1 (the table says which values a function
             # only approaches); float64 (float32, in a float32 run) rounds to them

@@ -33,10 +33,20 @@ def _activation(elementwise: bool) -> Dict[str, Any]:
             "anyOf": [{"enum": [f.name for f in functions]}, with_params]}
 
 
+def _dispatch(types) -> List[Dict[str, Any]]:
+    """A layer's keys by its type: one if/then per registered type."""
+    return [{"if": {"required": ["type"], "properties": {"type": {"const": t}}}, "then": {"$ref": f"#/$defs/{t}"}}
+            for t in types]
+
+
 def parts() -> List[Tuple[str, Tuple[str, ...], Any]]:
-    """(file, key path, value) of every generated part."""
-    from ..layers import LAYER_TYPES, RECURRENT_TYPES
-    return [
+    """(file, key path, value) of every generated part: the activation functions, the
+    layer types, and the block of each home that declares its own (``SCHEMA``)."""
+    from ..layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
+    own = [("spec.json", ("$defs", t), TYPES[t].SCHEMA) for t in LAYER_TYPES if hasattr(TYPES[t], "SCHEMA")]
+    return own + [
+        ("spec.json", ("$defs", "layer", "allOf"), _dispatch(LAYER_TYPES)),
+        ("spec.json", ("$defs", "recurrent", "allOf"), _dispatch(RECURRENT_TYPES)),
         ("spec.json", ("$defs", "activation"), _activation(True)),
         ("spec.json", ("$defs", "output_activation"), _activation(False)),
         ("spec.json", ("$defs", "layer", "properties", "type", "enum"), list(LAYER_TYPES)),
@@ -84,13 +94,28 @@ def generated_doc(text: str) -> str:
 
 
 def generated(name: str, text: str) -> str:
-    """The file's text with every generated part rewritten."""
+    """The file's text with every generated part rewritten; a home's new block is added
+    at the end of ``$defs``."""
     if name.startswith("docs/"):
         return generated_doc(text)
     for file, path, value in parts():
-        if file == name:
+        if file != name:
+            continue
+        new = json.dumps(value, ensure_ascii=False)
+        try:
             start, end = span(text, path)
-            text = text[:start] + json.dumps(value, ensure_ascii=False) + text[end:]
+            if isinstance(value, list) and value and isinstance(value[0], dict):   # one item a line
+                line = text[text.rindex("\n", 0, start) + 1:start]
+                indent = " " * (len(line) - len(line.lstrip()))
+                new = "[\n" + ",\n".join(f"{indent}  {json.dumps(item, ensure_ascii=False)}" for item in value) + \
+                    f"\n{indent}]"
+        except KeyError:   # a new home's block
+            start, end = span(text, path[:-1])
+            close = text.rindex("}", start, end)
+            before = text[:close].rstrip()
+            text = f"{before},\n    {json.dumps(path[-1])}: {new}\n  " + text[close:]
+            continue
+        text = text[:start] + new + text[end:]
     return text
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import BadValue, close_name
+from ..layers import LAYER_TYPES
 
-TYPES = ("elman", "jordan", "lstm", "gru", "bidirectional", "slot-filling")
 _HERE = Path(__file__).resolve().parent
+#: What ``rnntrace new`` makes: every registered layer type that has a starter here
+#: (``<type>.yaml``), then the whole networks.
+TYPES = tuple(t for t in LAYER_TYPES if (_HERE / f"{t}.yaml").is_file()) + ("slot-filling",)
 #: The spec's JSON Schema, shipped in the package.
 SCHEMA = _HERE.parent / "schemas" / "spec.json"
 #: The first line of every template.

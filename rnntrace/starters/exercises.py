@@ -110,6 +110,15 @@ def elman(rng) -> List[str]:
                f"    W: {_row(_ints(rng, -1, 2, 2))}", f"    b: {int(_ints(rng, -1, 1, 1)[0])}"])
 
 
+def indrnn(rng) -> List[str]:
+    """An IndRNN with ReLU: each unit reads only its own last value, h = relu(W·x + u∘h_prev + b)."""
+    xs = _ints(rng, -2, 3, (STEPS, 2))
+    W, u, b = _ints(rng, -2, 2, (2, 2)), _ints(rng, -1, 1, 2), _ints(rng, -1, 1, 2)
+    return (["title: IndRNN exercise"] + _inputs_block(xs) + [
+        "layers:", "  - name: hidden", "    type: indrnn", "    size: 2", "    activation: relu",
+        f"    W: {_matrix(W, 8)}", f"    u: {_row(u)}", f"    b: {_row(b)}"])
+
+
 def jordan(rng) -> List[str]:
     xs = _ints(rng, -2, 3, (STEPS, 2))
     W, U, b = _ints(rng, -2, 2, (2, 2)), _ints(rng, -1, 1, (2, 1)), _ints(rng, -1, 1, 2)
@@ -197,7 +206,7 @@ def slot_filling(rng) -> List[str]:
                f"    W: {_matrix(_ints(rng, -1, 2, (3, 2)), 8)}", f"    b: {_row(_ints(rng, -1, 1, 3))}"])
 
 
-_MAKERS = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru, "bidirectional": bidirectional,
+_MAKERS = {"elman": elman, "jordan": jordan, "lstm": lstm, "gru": gru, "indrnn": indrnn, "bidirectional": bidirectional,
            "slot-filling": slot_filling}
 _TASKS = {"lstm": "Compute, at each step, the gates, the cell c and the output h.",
           "gru": "Compute, at each step, the reset and update gates, the candidate and h.",

@@ -98,6 +98,7 @@ rnntraceData().then(function (D) {
       return v;
     }
     if (op.one_minus !== undefined) return operand(op.one_minus, env).map((v) => 1 - v);
+    if (op.clip !== undefined) return operand(op.of, env).map((v) => Math.min(Math.max(v, -op.clip), op.clip));
     if (op.product !== undefined) {
       let out = operand(op.product[0], env);
       for (const other of op.product.slice(1)) {
@@ -150,6 +151,11 @@ rnntraceData().then(function (D) {
         if (c.how === "mul") return a.map((v, i) => v * b[i]);
         return a.map((v, i) => (v + b[i]) / 2);   // mean, ave
       }
+      case "lookup": {   // an embedding: the row of E for the id x, or Eᵀ·x for a 1-of-N x
+        const table = weight(c.table), x = operand(c.of, env);
+        if (c.ids) return table[Math.round(x[0])].slice();
+        return table[0].map((_, j) => table.reduce((s, row, k) => s + row[j] * x[k], 0));
+      }
       default: throw new Error("unknown op " + c.op);
     }
   }
@@ -172,6 +178,9 @@ rnntraceData().then(function (D) {
         return env;
       });
     }
+    if (desc.direction === "reverse")   // reads x_T … x_1; its record of x_t is kept at t
+      return runLayer(Object.assign({}, desc, { direction: "forward" }), xs.slice().reverse(), params, prefix)
+        .reverse();
     const memory = (desc.memory || []).map((m) => m.initial.slice());
     const records = [];
     for (const x of xs) {

@@ -1,0 +1,203 @@
+"""IndRNN layer (Li et al. 2018, "Independently Recurrent Neural Network"): each unit
+reads only its own last value, through one recurrent weight u_k.
+
+forward    z_t = W·x_t + u∘h_{t−1} + b,    h_t = f(z_t)   (f(clip(z_t)) with ``clip: c``)
+backward   dh_t = dh_out_t + dh_next        (dh_next = u∘dz_{t+1}: back through the memory)
+           dz_t = dh_t∘f′(z_t) (∘[|z_t| ≤ c] with clip),   dx_t = Wᵀ·dz_t
+           dW = Σ_t dz_t·x_tᵀ,  du = Σ_t dz_t∘h_{t−1},  db = Σ_t dz_t
+
+This home is the worked example of docs/layers.md, "Adding a layer type".
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .backward import through_time
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_derivative, clip_operand,
+                   clip_text, derivative_text, description, plural, read_clip, weight, zeros)
+
+TYPE = "indrnn"
+TITLE = "IndRNN"
+RECURRENT = True
+KEYS = {"name", "type", "size", "W", "u", "b", "activation", "initial", "clip"}
+ASK = ("h",)
+#: The outputs-over-time table lists these before the output.
+SUMMARY = ()
+#: The record field that is the layer's output.
+OUTPUT = "h"
+#: Its block of the spec's JSON Schema (rnntrace/schemas/generate.py writes it in).
+SCHEMA = {
+    "type": "object",
+    "description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev + b), one recurrent weight per unit; "
+                   "the memory holds h.",
+    "required": ["type", "size", "W", "u"], "additionalProperties": False,
+    "properties": {"name": {"$ref": "#/$defs/name"}, "type": {"const": "indrnn"}, "size": {"$ref": "#/$defs/size"},
+                   "W": {"$ref": "#/$defs/matrix"},
+                   "u": {"$ref": "#/$defs/b", "description": "The recurrent weights, one per unit."},
+                   "b": {"$ref": "#/$defs/b"},
+                   "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."},
+                   "initial": {"$ref": "#/$defs/optional_vector"},
+                   "clip": {"$ref": "#/$defs/clip"}}}
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class IndRNN:
+    """A recurrent layer whose units each read only their own last output: h = f(W·x + u∘h_prev + b)."""
+
+    name: str
+    size: int
+    input_size: int
+    W: Array
+    u: Array
+    b: Array
+    activation: str = "relu"
+    initial: Optional[Array] = None   # h_0
+    clip: Optional[float] = None      # z cut to [−clip, clip] before f
+    type = "indrnn"
+
+    @property
+    def output_size(self) -> int:
+        return self.size
+
+    def parameters(self) -> Dict[str, Array]:
+        return {"W": self.W, "u": self.u, "b": self.b}
+
+
+@dataclass(frozen=True, eq=False)
+class IndRNNRecord:
+    """One step of an IndRNN layer: the memory read, z and the new h."""
+
+    h_prev: Array
+    z: Array
+    h: Array
+
+    @property
+    def output(self) -> Array:
+        return self.h
+
+
+Layer, Record = IndRNN, IndRNNRecord
+Layer.home = sys.modules[__name__]   # every layer knows its home: layer.home.step(…)
+
+
+def build(f, name: str) -> IndRNN:
+    if not f.given("u"):
+        raise f.r.error("missing the recurrent weights 'u' (one per unit, or one number for all)", f.path)
+    return IndRNN(name, f.size, f.size_in, W=f.W(), u=f.vector("u", "recurrent weight vector"), b=f.b(),
+                  activation=f.activation("activation", "relu"), initial=f.vector("initial", "starting memory"),
+                  clip=read_clip(f))
+
+
+# --------------------------------------------------------------------------- the engine
+
+def initial_state(layer) -> Array:
+    return zeros(layer, layer.size) if layer.initial is None else layer.initial
+
+
+def step(layer, x: Array, h_prev: Array):
+    z = layer.W @ x + layer.u * h_prev + layer.b
+    h = clip_activate(layer, layer.activation, z)
+    return IndRNNRecord(h_prev=h_prev, z=z, h=h), h
+
+
+def backward(layer, records, d_out, xs):
+    def step_back(t, dh_next):
+        dh = d_out[t] + dh_next
+        dz = dh * clip_derivative(layer, layer.activation, records[t].z)
+        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
+        return dz, layer.W.T @ dz, values, None, layer.u * dz
+
+    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
+    dz = np.asarray(dzs)
+    grads = {"W": dz.T @ np.asarray(xs), "u": np.sum(dz * np.asarray([r.h_prev for r in records]), axis=0),
+             "b": dz.sum(axis=0)}
+    return grads, dxs, shown, {"h": dh0}
+
+
+def head(layer) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the description
+
+def quantities(layer) -> List[Quantity]:
+    f = FUNCTION_SYMBOLS[layer.activation]
+    return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"),
+            Quantity("z", "z", "$z$", "pre"),
+            Quantity("h", "h" if layer.activation == "linear" else f"h = {f}(z)", "$h$", "output")]
+
+
+def heading(layer) -> str:
+    return f"{layer.name}: IndRNN, {plural(layer.size, 'unit')}, {layer.activation}{clip_text(layer)}; memory holds h"
+
+
+def sheet_text(layer) -> str:
+    return f"indrnn, {plural(layer.size, 'unit')}, {layer.activation}{clip_text(layer)}"
+
+
+def activations(layer) -> Tuple[str, ...]:
+    return (layer.activation,)
+
+
+def initial_values(layer) -> List[Tuple[str, Array]]:
+    return [] if layer.initial is None else [("initial", layer.initial)]
+
+
+def units(layer) -> List[str]:
+    return [str(u + 1) for u in range(layer.size)]
+
+
+def describe(layer) -> Dict:
+    formulas = {"z": ("W·x + u∘h_prev + b",
+                      affine(weight("W", "x"), weight("u", "h_prev", elementwise=True), bias("b"))),
+                "h": (f"{layer.activation}({'clip(z)' if layer.clip is not None else 'z'})",
+                      apply(layer.activation, clip_operand(layer, "z")))}
+    return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer))],
+                       heading(layer), units(layer), "h")
+
+
+# --------------------------------------------------------------------------- what the views write
+
+def panel_rows(layer, record, cells) -> List[tuple]:
+    f = "h" if layer.activation == "linear" else f"{FUNCTION_SYMBOLS[layer.activation]}(z)"
+    return [("memory read", "h_prev", cells.single(record.h_prev)),
+            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
+            ("write back", "memory ← h", cells.single(record.h))]
+
+
+def legend(layer) -> str:
+    return "z = Σ x·W + h_prev·u + 1·b: each unit reads only its own last value"
+
+
+def explain(layer, record, x, w) -> List[tuple]:
+    terms = w.terms(len(x))
+    lines = []
+    for k in range(layer.size):
+        s = w.suffix(layer.size, k)
+        parts = terms.products(x, layer.W[k]) + [f"{w.operand(record.h_prev[k])}·{w.operand(layer.u[k])}"] + \
+            terms.bias(layer.b, k)
+        z, h = record.z[k], record.h[k]
+        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
+                      w.activation(layer.activation, z, h, name=f"h{s}", clip=layer.clip)))
+    lines.append(("memory", f"← h = {w.vector(record.h)}"))
+    return w.with_note(lines, terms)
+
+
+GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
+             "dz": "dL/dz"}
+
+
+def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    d = bwd.values
+    cut = "" if layer.clip is None else f" ∘ [|z| ≤ {layer.clip:g}]"
+    return [f"{name}: dL/dh = (from the output) + u∘dL/dz({later}) = {v(d['dh_out'])} + "
+            f"{v(d['dh_next'])} = {v(d['dh'])}",
+            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')}{cut} with "
+            f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
+            f"{name}: dL/dW += dL/dz·xᵀ, dL/du += dL/dz∘h_prev (h_prev = {v(fwd.h_prev)}), dL/db += dL/dz"]
