@@ -21,6 +21,7 @@ from typing import Any, List, Mapping, Tuple
 
 import numpy as np
 
+from .limits import MAX_CONFIG_BYTES
 from .model_files import ConvertError
 
 #: Storage classes whose numbers a spec can hold, as numpy types ("bfloat16": see _numbers).
@@ -145,7 +146,9 @@ class TorchFile:
         if order not in (b"little", b"big"):
             raise ConvertError(f"{shown}: byteorder {order[:16]!r}; expected little or big")
         self.order = "<" if order == b"little" else ">"
-        data = read_entry(self.archive, pickles[0], shown, self.archive.getinfo(pickles[0]).file_size)
+        # The pickle holds the names and shapes, not the numbers: a few KB a tensor. Bounded so
+        # that its objects (a few times its bytes) stay small too.
+        data = read_entry(self.archive, pickles[0], shown, MAX_CONFIG_BYTES)
         try:
             self.loaded = _Unpickler(data, shown).load()
         except ConvertError:

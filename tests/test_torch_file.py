@@ -149,3 +149,15 @@ def test_a_file_name_with_escapes_is_written_escaped(torch, tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "\x1b" not in text and "\x07" not in text and "m\\x1b]0;title\\x07.pt" in text.splitlines()[0]
     assert load_spec(target).layers[0].size == 1
+
+
+def test_a_pickle_past_its_bound_is_refused_before_it_is_unpickled(torch, tmp_path):
+    """A small zip whose data.pkl unpacks to more than MAX_CONFIG_BYTES (a pickle of
+    names and shapes needs a few KB a tensor): refused from the directory's size."""
+    import zipfile
+    from rnntrace.limits import MAX_CONFIG_BYTES
+    path = tmp_path / "big.pt"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("big/data.pkl", b"]" + b"(" * MAX_CONFIG_BYTES + b".")
+    with pytest.raises(ConvertError, match=f"data.pkl unpacks to {MAX_CONFIG_BYTES + 2:,} bytes; at most"):
+        read_state_dict(str(path), str(path))
