@@ -911,9 +911,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
 @click.option("-o", "--output", default=None, metavar="FILE",
               help="Write the spec to FILE instead of standard output.")
 def import_keras(model, inputs_text, labels, output_number, title, output):
-    """Turn a Keras model (SimpleRNN, LSTM, GRU, Bidirectional and Dense layers, after
-    an InputLayer) into a spec, with the activations, biases and layer names the file
-    records.
+    """Turn a Keras model (Embedding, SimpleRNN, LSTM, GRU, RNN of a cell,
+    Bidirectional, Dense and TimeDistributed(Dense) layers; Masking, Dropout) into a
+    spec, with the activations, biases and layer names the file records
+    (docs/import.md).
 
     MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file (`-`:
     standard input). rnntrace reads it as data (zip, JSON and HDF5 through h5py),
