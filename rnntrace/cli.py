@@ -847,9 +847,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     """Turn the weights of a PyTorch model (nn.RNN, nn.LSTM, nn.GRU, nn.Linear; stacked
     and bidirectional too) into a spec, stacked in the order of the state_dict.
 
-    FILE.pt is what `torch.save(model.state_dict(), "FILE.pt")` writes. It is read
-    with `torch.load(weights_only=True)`, which loads tensors only and never runs
-    code from the file. Needs PyTorch installed.
+    FILE.pt is what `torch.save(model.state_dict(), "FILE.pt")` writes. rnntrace
+    reads its zip archive itself, without PyTorch: the pickle inside builds tensors
+    and plain containers only, never code from the file (meta, quantised, sparse
+    and complex tensors are refused). A file of PyTorch before 1.6 needs PyTorch.
 
     \b
     Examples:
@@ -857,9 +858,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax \\
           --labels dest,time,other | rnntrace run -
     """
-    from .convert import load_torch_weights, spec_from_state_dict, spec_to_yaml
+    from .convert import load_torch_file, spec_from_state_dict, spec_to_yaml
+    from .safetext import visible
     inputs = _imported_inputs(inputs_text)
-    state = load_torch_weights(weights)
+    state, low = load_torch_file(weights)
     spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
                                 nonlinearity=nonlinearity or "tanh", activation=activation,
                                 labels=_label_list(labels))
@@ -869,7 +871,10 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
                    "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
-    comment = f"Imported from {Path(weights).name}: weights as the model holds them."
+    comment = f"Imported from {visible(Path(weights).name)}: weights as the model holds them."
+    if low:
+        comment += (f"\nThe file stores weights in {' and '.join(low)}; each is widened to float64 exactly, "
+                    "and the spec computes in float64.")
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)
@@ -887,35 +892,43 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
 @click.option("--labels", default=None, metavar="A,B,…", help="Names of the last Dense layer's units.")
+@click.option("--output-number", "output_number", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Which output of the model the spec's y is, when its last layer gives several "
+                   "(merge_mode=None: 1 forward, 2 backward; return_state=True: 1 the sequence); "
+                   "the written spec's comments name them.")
 @click.option("--title", default=None, help="The spec's title.")
 @click.option("-o", "--output", default=None, metavar="FILE",
               help="Write the spec to FILE instead of standard output.")
-def import_keras(model, inputs_text, labels, title, output):
-    """Turn a Keras model (SimpleRNN, LSTM, GRU, Bidirectional and Dense layers, after
-    an InputLayer) into a spec, with the activations, biases and layer names the file
-    records.
+def import_keras(model, inputs_text, labels, output_number, title, output):
+    """Turn a Keras model (Embedding, SimpleRNN, LSTM, GRU, RNN of a cell,
+    Bidirectional, Dense and TimeDistributed(Dense) layers; Masking, Dropout) into a
+    spec, with the activations, biases and layer names the file records
+    (docs/import.md).
 
     MODEL is what `model.save("MODEL.keras")` writes, or a legacy `.h5` file (`-`:
-    standard input). Its configuration is checked as data first (a Lambda layer,
-    which holds Python code, is refused) and Keras loads it with safe_mode=True: no
-    code from the file is run. Needs Keras 3 (pip install 'rnntrace[keras]'), on any
-    backend.
+    standard input). rnntrace reads it as data (zip, JSON and HDF5 through h5py),
+    every size and type checked before a number is read: Keras is not needed, and
+    no code from the file is run (a Lambda layer is refused). Needs h5py (pip
+    install 'rnntrace[keras]').
 
     \b
     Examples:
       rnntrace import-keras model.keras --inputs '[[1, 0], [0, 1]]' -o model.yaml
       rnntrace import-keras tagger.h5 --labels dest,time,other | rnntrace run -
+      rnntrace import-keras bi.keras --output-number 2 -o backward.yaml
     """
     from .convert import spec_to_yaml
     from .convert_keras import load_keras_model, spec_from_keras
+    from .safetext import visible
     from .spec import spec_from_dict
     inputs = _imported_inputs(inputs_text)
     source = load_keras_model(model)
     spec, notes = spec_from_keras(source, inputs=inputs, title=title,
-                                  labels=_label_list(labels))
+                                  labels=_label_list(labels), output=output_number)
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
-    comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]
+    comment = "\n".join([f"Imported from {visible(Path(source.path).name)}{visible(made)}: weights as the model "
+                          "holds them."]
                         + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."

@@ -39,12 +39,12 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .layers import activations as activation_table
-
-from .errors import RnntraceError, close_name
+from .errors import close_name
 from .fields import MAX_WEIGHTS
+from .layers import activations as activation_table
 from .layers.gru import BLOCKS as GRU_BLOCKS
 from .layers.lstm import BLOCKS as LSTM_BLOCKS
+from .model_files import ConvertError, read_magic  # noqa: F401  (ConvertError: its home for callers)
 
 #: PyTorch's row blocks, in the order they are stacked.
 TORCH_GATES = {
@@ -65,10 +65,6 @@ _RECURRENT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight_ih|weight_hh|bias
 _LINEAR_KEY = re.compile(r"^(?P<prefix>.*?)(?P<param>weight|bias)$")
 
 
-class ConvertError(RnntraceError, ValueError):
-    """Weights that cannot be turned into a spec (unknown keys, shapes that do not fit)."""
-
-
 # --------------------------------------------------------------------------- values
 
 def as_array(value: Any, what: str = "value") -> np.ndarray:
@@ -82,6 +78,9 @@ def as_array(value: Any, what: str = "value") -> np.ndarray:
         value = value.double()         # bfloat16 and float16 have no numpy twin; widening is exact
     if hasattr(value, "numpy"):
         value = value.numpy()
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):
+        raise ConvertError(f"{what}: complex numbers; a spec's weights are real, and dropping the imaginary "
+                           "part would change the model")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -527,6 +526,16 @@ def _inputs(inputs: Any, size: int, batch_first: Optional[bool] = None, ids: boo
 
 # --------------------------------------------------------------------------- writing
 
+#: Stands for a row of numbers while PyYAML writes the rest (see spec_to_yaml).
+ROW_MARK = "RNNTRACEROW"
+#: A float's repr with an exponent but no point (1e+17), which YAML 1.1 reads as text.
+_EXPONENT = re.compile(r"(?<![.\d])(-?\d+)e")
+
+
+class _Row(str):
+    """The mark of one row of numbers, written by spec_to_yaml itself."""
+
+
 def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
     """The spec (a :class:`~rnntrace.spec.Spec` made from data, or the data itself) as
     YAML text that reads back to the same float64 numbers.
@@ -541,26 +550,66 @@ def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
             raise ConvertError("spec_to_yaml writes a spec made from data (spec_from_state_dict) or that data")
         spec = document.data
 
+    rows: List[str] = []
+
+    def number(value: Any) -> Any:
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConvertError("a spec holds only finite numbers")
+        return value
+
+    def row(values: Sequence[Any]) -> str:
+        # A row of numbers as PyYAML writes it in flow style ([a, b]; a float by repr, with
+        # ".0" before an exponent that has no point, as YAML 1.1's float needs), made here as
+        # text: PyYAML's emitter takes ~0.2 ms a number, which is minutes for a large layer.
+        if all(type(item) is float for item in values):
+            if not np.isfinite(np.fromiter(values, dtype=np.float64, count=len(values))).all():
+                raise ConvertError("a spec holds only finite numbers")
+            text = _EXPONENT.sub(r"\1.0e", ", ".join(map(float.__repr__, values)))
+        else:
+            parts = []
+            for item in values:
+                item = number(item)
+                if isinstance(item, int):
+                    parts.append(str(item))
+                else:
+                    part = repr(item).lower()
+                    parts.append(part.replace("e", ".0e", 1) if "." not in part and "e" in part else part)
+            text = ", ".join(parts)
+        rows.append("[" + text + "]")
+        return _Row(f"{ROW_MARK}{len(rows) - 1}Z")
+
     def plain(value):
         if isinstance(value, Mapping):
             return {str(k): plain(v) for k, v in value.items()}
         if isinstance(value, np.ndarray):
-            return plain(value.tolist())
+            value = value.tolist()
         if isinstance(value, (list, tuple)):
+            if value and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                             for v in value):
+                return row(value)
             return [plain(v) for v in value]
         if isinstance(value, (bool, str)) or value is None:
+            if isinstance(value, str) and ROW_MARK in value:
+                raise ConvertError(f"cannot write the text {value[:40]!r} in a spec")
             return value
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            value = float(value)
-            if not math.isfinite(value):
-                raise ConvertError("a spec holds only finite numbers")
-            return value
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return number(value)
         raise ConvertError(f"cannot write {type(value).__name__} in a spec")
 
-    text = yaml.safe_dump(plain(spec), sort_keys=False, default_flow_style=None,
-                          allow_unicode=True, width=1 << 16)
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    # A row stands as a one-item flow sequence [mark], so that PyYAML lays out what holds it
+    # as it would the row itself (a list of rows in block style, one row a line).
+    Dumper.add_representer(_Row, lambda dumper, mark: yaml.SequenceNode(
+        "tag:yaml.org,2002:seq", [yaml.ScalarNode("tag:yaml.org,2002:str", str(mark))], flow_style=True))
+    text = yaml.dump(plain(spec), Dumper=Dumper, sort_keys=False, default_flow_style=None,
+                     allow_unicode=True, width=1 << 16)
+    if rows:
+        text = re.sub(r"\[" + ROW_MARK + r"(\d+)Z\]", lambda m: rows[int(m.group(1))], text)
     if comment:
         head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
         text = head + text
@@ -569,38 +618,40 @@ def spec_to_yaml(spec: Any, comment: Optional[str] = None) -> str:
 
 # --------------------------------------------------------------------------- reading .pt files
 
-def read_magic(path: str, count: int, what: str) -> bytes:
-    """The first ``count`` bytes of a model file, which say what it is; a missing file, a
-    folder or an unreadable one is a ConvertError naming it (``what``: "a PyTorch file")."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(count)
-    except FileNotFoundError:
-        raise ConvertError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvertError(f"{path}: is a directory, not {what}") from None
-    except OSError as exc:
-        raise ConvertError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
 def load_torch_weights(path: str) -> Mapping[str, Any]:
     """The state dict saved in a PyTorch file (``torch.save(model.state_dict(), path)``,
-    or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``).
+    or a checkpoint holding it under ``state_dict`` / ``model_state_dict`` / ``model``),
+    as float64 arrays: :func:`load_torch_file` without its notes."""
+    return load_torch_file(path)[0]
 
-    The file is read with ``torch.load(weights_only=True)``: PyTorch's restricted
-    loader builds tensors and plain containers only and refuses anything that would
-    construct other Python objects (and so run code), such as a whole pickled module.
+
+def load_torch_file(path: str) -> Tuple[Mapping[str, Any], List[str]]:
+    """The state dict of a PyTorch file and the precisions below float32 it was stored in.
+
+    The zip archive torch.save writes is read without PyTorch (rnntrace.torch_file: a
+    restricted unpickler that builds only containers and tensors' storages as numpy
+    arrays, and refuses any other name, and meta, quantised, sparse and complex
+    tensors). A file of PyTorch before 1.6 (a bare pickle) needs PyTorch, and is read
+    with ``torch.load(weights_only=True)``, its restricted loader.
     """
-    try:
-        import torch
-    except ImportError:
-        raise ConvertError("reading PyTorch files needs PyTorch (pip install torch), "
-                           "which is not installed") from None
     magic = read_magic(path, 4, "a PyTorch file")
     # torch.save writes a zip archive; files of PyTorch before 1.6 begin with a pickle's protocol byte.
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
         raise ConvertError(f"{path}: not a PyTorch file (torch.save writes a zip archive)")
     _check_unpacked_size(path, magic)
+    if magic.startswith(b"PK"):
+        from .torch_file import read_state_dict
+        return read_state_dict(path, path)
+    return _load_with_torch(path), []
+
+
+def _load_with_torch(path: str) -> Mapping[str, Any]:
+    """A file of PyTorch before 1.6, read by torch.load(weights_only=True)."""
+    try:
+        import torch
+    except ImportError:
+        raise ConvertError(f"{path}: a file of PyTorch before 1.6 (a bare pickle), which needs PyTorch "
+                           "(pip install torch); torch.save writes a zip archive, read without it") from None
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:   # torch raises UnpicklingError, RuntimeError, ValueError, … here

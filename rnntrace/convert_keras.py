@@ -28,34 +28,42 @@ layer over x_T … x_1 and, with ``return_sequences=True``, lines its outputs up
 steps they end at, as a spec's bidirectional layer does; ``merge_mode`` concat, sum,
 ave and mul have spec twins.
 
-The file is read without running any code from it: the model's configuration is read
-as JSON first and every layer class checked against the ones above (a ``Lambda``
-layer, which holds Python code, is refused there), then Keras builds the model in its
-safe mode (``safe_mode=True``), which refuses to deserialise code in any case. Keras
-is imported only here.
+The file is read as data by rnntrace itself (rnntrace.model_files: zipfile, json and
+h5py, each size and type checked before anything is read); Keras is never imported
+and no code from the file is ever run. The model's configuration is JSON: every layer
+class is checked against the ones above (a ``Lambda`` layer, which holds Python code,
+is refused by name). Where each layer's weights are:
+
+- ``.keras``: ``model.weights.h5`` holds a group per layer under ``layers/``, named
+  after the layer's class in snake case, numbered from ``_1`` when the class repeats
+  (in the order of the model's layers: a Sequential model's without its InputLayer, a
+  functional model's with it); the group's ``vars`` records the layer's name, which is
+  used when present. The arrays are ``vars/0, 1, …`` in the order of the layer's
+  weights: a recurrent layer's in ``cell/vars`` (kernel, recurrent_kernel, bias), a
+  Bidirectional's in ``forward_layer/cell/vars`` and ``backward_layer/cell/vars``.
+- ``.h5``: ``model_weights/<layer name>`` lists the paths of its arrays, in the same
+  order, in its ``weight_names`` attribute (a Bidirectional's forward layer first).
 """
 from __future__ import annotations
 
-import json
-import os
-import zipfile
+import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .layers import activations as activation_table
-
-from .convert import ConvertError, as_array, read_magic
+from .model_files import ConvertError, read_magic
 from .packing import split_columns
 
 #: Layer classes that become spec layers, and those that do nothing at inference.
-CONVERTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "Dense")
+CONVERTED = ("InputLayer", "SimpleRNN", "LSTM", "GRU", "RNN", "Bidirectional", "Dense", "TimeDistributed",
+             "Embedding", "Masking")
 SKIPPED = ("Dropout",)
+#: keras.layers.RNN(cell): the cell's class, and the layer it is the cell of.
+CELLS = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 MODELS = ("Sequential", "Functional", "Model")
 RECURRENT = {"SimpleRNN": "elman", "LSTM": "lstm", "GRU": "gru"}
-#: Keras' activation names that rnntrace computes the same way (hard_sigmoid: see _activation).
-SAME_ACTIVATIONS = tuple(n for n, f in activation_table.TABLE.items()
-                         if f.elementwise and f.keras == n and f.keras2 == n)
+GATES = {"elman": 1, "lstm": 4, "gru": 3}
 #: Keras' packed gate order (columns of the kernel), and the spec block of each.
 KERAS_GATES = {
     "lstm": (("i", "input_gate"), ("f", "forget_gate"), ("c", "cell_input"), ("o", "output_gate")),
@@ -64,17 +72,40 @@ KERAS_GATES = {
 SPEC_BLOCKS = {"lstm": ("cell_input", "input_gate", "forget_gate", "output_gate"),
                "gru": ("reset_gate", "update_gate", "candidate")}
 MERGES = {"concat": "concat", "sum": "sum", "ave": "ave", "mul": "mul"}
-MAX_CONFIG_BYTES = 64 << 20
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 RESERVED_NAMES = ("t", "x", "y", "token")
+#: Keras' dtype policies that compute in less than float32, and what each computes in.
+LOW_PRECISION = {"float16": "float16", "bfloat16": "bfloat16", "mixed_float16": "float16",
+                 "mixed_bfloat16": "bfloat16"}
+
+
+class KerasLayer:
+    """One layer of the model's chain as the file holds it: its class, its configuration
+    (plain JSON data) and its arrays (float64, in the order of the layer's weights).
+    A wrapper is read as what it wraps: ``RNN(LSTMCell(…))`` as an LSTM (the cell's
+    configuration with the RNN's return_sequences, go_backwards, …), and
+    ``TimeDistributed(Dense(…))`` as the Dense layer, applied at every step; ``wrapper``
+    keeps the class the file names."""
+
+    def __init__(self, kind: str, name: str, conf: Dict[str, Any]):
+        self.kind, self.name, self.conf, self.wrapper = kind, name, conf, kind
+        if kind == "RNN":
+            cell = conf["cell"]
+            self.kind = CELLS[cell["class_name"]]
+            self.conf = dict(cell["config"], **{k: v for k, v in conf.items() if k not in ("cell", "name")})
+        elif kind == "TimeDistributed":
+            self.kind, self.conf = "Dense", dict(conf["layer"]["config"])
+        self.stored: List[Any] = []
+        self.weights: List[np.ndarray] = []
 
 
 class KerasModel:
     """What a Keras file holds, as read for a spec: the version of Keras that wrote
-    it, its configuration (plain JSON data) and the model Keras built from it."""
+    it, its configuration (plain JSON data), its layers in order, and notes on what
+    the spec cannot show (precision)."""
 
-    def __init__(self, path: str, version: Optional[str], config: Mapping[str, Any], model: Any):
-        self.path, self.version, self.config, self.model = path, version, config, model
+    def __init__(self, path: str, version: Optional[str], config: Mapping[str, Any],
+                 layers: List[KerasLayer], notes: List[str]):
+        self.path, self.version, self.config, self.layers, self.notes = path, version, config, layers, notes
 
     @property
     def major(self) -> Optional[int]:
@@ -84,106 +115,254 @@ class KerasModel:
             return None
 
 
+# --------------------------------------------------------------------------- configuration values
+
+def _text(conf: Mapping[str, Any], key: str, where: str, default: Optional[str] = None) -> Optional[str]:
+    value = conf.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise ConvertError(f"{where}: {key}: expected text, found {_shown(value)}")
+    return value
+
+
+def _flag(conf: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = conf.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ConvertError(f"{where}: {key}: expected true or false, found {_shown(value)}")
+    return value
+
+
+def _count(conf: Mapping[str, Any], key: str, where: str) -> int:
+    value = conf.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConvertError(f"{where}: {key}: expected a whole number ≥ 1, found {_shown(value)}")
+    from .fields import MAX_WEIGHTS
+    if value > MAX_WEIGHTS:
+        raise ConvertError(f"{where}: {key} {value:,}: a spec holds at most {MAX_WEIGHTS:,} weights")
+    return value
+
+
+def _shown(value: Any) -> str:
+    import json
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _mapping(value: Any, where: str) -> Dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConvertError(f"{where}: expected a mapping, found {_shown(value)}")
+    return value
+
+
+def _policy(conf: Mapping[str, Any]) -> Optional[str]:
+    """A layer's dtype policy by name: "float64", "mixed_bfloat16", …"""
+    value = conf.get("dtype")
+    if isinstance(value, dict):
+        inner = value.get("config")
+        value = inner.get("name") if isinstance(inner, dict) else inner
+    return value if isinstance(value, str) else None
+
+
 # --------------------------------------------------------------------------- reading the file
 
-def read_keras_file(path: str) -> Tuple[Optional[str], Dict[str, Any]]:
-    """The Keras version recorded in the file and its model configuration, read as
-    data only (zipfile and json for ``.keras``, h5py's attributes for ``.h5``)."""
+def read_keras_file(path: str) -> KerasModel:
+    """The model in a Keras file (``-``: standard input), read as data: its version,
+    configuration and the arrays of its layers (see the module's description)."""
+    from .model_files import HDF5_MAGIC, ZIP_MAGIC, scratch, stdin_to_file
+    path = str(path)
+    with scratch() as folder:
+        if path == "-":
+            file = stdin_to_file(folder, ((ZIP_MAGIC, ".keras"), (HDF5_MAGIC, ".h5")),
+                                 "a Keras model file (model.save writes a .keras zip archive or a "
+                                 "legacy .h5 HDF5 file)")
+            return _read(file, "<stdin>", folder)
+        return _read(path, path, folder)
+
+
+def _read(path: str, shown: str, folder: str) -> KerasModel:
+    from .model_files import HDF5_MAGIC, ZIP_MAGIC, check_file_size
     magic = read_magic(path, 8, "a Keras model file")
     lower = path.lower()
-    if magic.startswith(b"PK\x03\x04"):
+    if magic.startswith(ZIP_MAGIC):
         if not lower.endswith(".keras"):
-            raise ConvertError(f"{path}: a zip archive; a Keras 3 model file is named *.keras")
-        return _read_zip(path)
+            raise ConvertError(f"{shown}: a zip archive; a Keras 3 model file is named *.keras")
+        return _read_zip(path, shown, folder)
     if magic == HDF5_MAGIC:
         if lower.endswith(".weights.h5"):
-            raise ConvertError(f"{path}: holds weights only (model.save_weights); import-keras needs "
+            raise ConvertError(f"{shown}: holds weights only (model.save_weights); import-keras needs "
                                "the whole model, as model.save('model.keras') writes it")
         if not lower.endswith((".h5", ".hdf5")):
-            raise ConvertError(f"{path}: an HDF5 file; a legacy Keras model file is named *.h5")
-        return _read_h5(path)
-    raise ConvertError(f"{path}: not a Keras model file (model.save writes a .keras zip archive "
+            raise ConvertError(f"{shown}: an HDF5 file; a legacy Keras model file is named *.h5")
+        check_file_size(path, shown)
+        return _read_h5(path, shown)
+    raise ConvertError(f"{shown}: not a Keras model file (model.save writes a .keras zip archive "
                        "or a legacy .h5 HDF5 file)")
 
 
-def _read_zip(path: str) -> Tuple[Optional[str], Dict[str, Any]]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            if "config.json" not in names:
-                raise ConvertError(f"{path}: no config.json inside; not a Keras 3 model file")
-            if "model.weights.h5" not in names:
-                raise ConvertError(f"{path}: no model.weights.h5 inside; the file holds no weights")
-            config = _json(archive, "config.json", path)
-            metadata = _json(archive, "metadata.json", path) if "metadata.json" in names else {}
-    except zipfile.BadZipFile as exc:
-        raise ConvertError(f"{path}: a damaged zip archive ({exc})") from None
+def _read_zip(path: str, shown: str, folder: str) -> KerasModel:
+    from .limits import MAX_CONFIG_BYTES
+    from .model_files import H5, extract_entry, open_h5, open_zip, parse_json, read_entry
+    with open_zip(path, shown) as archive:
+        names = set(archive.namelist())
+        if "config.json" not in names:
+            raise ConvertError(f"{shown}: no config.json inside; not a Keras 3 model file")
+        if "model.weights.h5" not in names:
+            raise ConvertError(f"{shown}: no model.weights.h5 inside; the file holds no weights")
+        config = parse_json(read_entry(archive, "config.json", shown, MAX_CONFIG_BYTES), shown, "config.json")
+        metadata = parse_json(read_entry(archive, "metadata.json", shown, MAX_CONFIG_BYTES), shown,
+                              "metadata.json") if "metadata.json" in names else {}
+        weights = extract_entry(archive, "model.weights.h5", folder, shown)
     version = metadata.get("keras_version") if isinstance(metadata, dict) else None
-    return (None if version is None else str(version)), config
+    layers = check_config(config, shown)
+    with open_h5(weights, f"{shown}: model.weights.h5") as f:
+        h5 = H5(f, f"{shown}: model.weights.h5")
+        h5.check_links()
+        _find_zip_weights(h5, config, layers)
+        return _finish(shown, None if version is None else str(version), config, layers)
 
 
-def _json(archive: zipfile.ZipFile, name: str, path: str) -> Any:
-    if archive.getinfo(name).file_size > MAX_CONFIG_BYTES:
-        raise ConvertError(f"{path}: {name} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
-    try:
-        return json.loads(archive.read(name).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConvertError(f"{path}: {name} is not JSON ({str(exc)[:100]})") from None
+def _read_h5(path: str, shown: str) -> KerasModel:
+    from .model_files import H5, open_h5, parse_json
+    with open_h5(path, shown) as f:
+        h5 = H5(f, shown)
+        h5.check_links()
+        text = h5.attribute(f, "model_config", "the model configuration (model_config)")
+        if text is None:
+            raise ConvertError(f"{shown}: no model configuration (a file of weights only?); import-keras "
+                               "needs the whole model, as model.save writes it")
+        config = parse_json(text, shown, "the model configuration (model_config)")
+        version = h5.attribute(f, "keras_version", "keras_version")
+        layers = check_config(config, shown)
+        root = h5.child(f, "model_weights", "model_weights")
+        for layer in layers:
+            if not _weight_count(layer):
+                continue
+            group = h5.child(root, layer.name, f"model_weights/{layer.name}") if root is not None else None
+            if group is None:
+                raise _unbuilt(shown, layer)
+            names = h5.attribute(group, "weight_names", f"model_weights/{layer.name} weight_names",
+                                 text=False) or []
+            for name in names:
+                node = h5.child(group, name, f"model_weights/{layer.name}/{name}")
+                if node is None:
+                    raise ConvertError(f"{shown}: model_weights/{layer.name}: {name!r} is listed but not there")
+                layer.stored.append(h5.dataset(node, f"model_weights/{layer.name}/{name}"))
+        return _finish(shown, version, config, layers)
 
 
-def _read_h5(path: str) -> Tuple[Optional[str], Dict[str, Any]]:
-    try:
-        import h5py
-    except ImportError:
-        raise ConvertError(_missing("h5py")) from None
-    try:
-        with h5py.File(path, "r") as f:
-            attrs = dict(f.attrs)
-    except OSError as exc:
-        raise ConvertError(f"{path}: cannot be read as HDF5 ({str(exc)[:100]})") from None
-
-    def text(value):
-        return value.decode("utf-8") if isinstance(value, bytes) else value
-
-    if "model_config" not in attrs:
-        raise ConvertError(f"{path}: no model configuration (a file of weights only?); import-keras "
-                           "needs the whole model, as model.save writes it")
-    try:
-        config = json.loads(text(attrs["model_config"]))
-    except ValueError:
-        raise ConvertError(f"{path}: the model configuration is not JSON") from None
-    version = attrs.get("keras_version")
-    return (None if version is None else str(text(version))), config
+def _snake(name: str) -> str:
+    """A class name as Keras names its group in a .keras file: SimpleRNN → simple_rnn."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _missing(what: str) -> str:
-    return (f"import-keras needs {what}, which is not installed: pip install 'rnntrace[keras]' "
-            "(Keras 3 and h5py; Keras runs on any of its backends, e.g. torch)")
+#: Where a layer's arrays are, under its group in a .keras file, by class.
+ZIP_PARTS = {"Bidirectional": ("forward_layer/cell/vars", "backward_layer/cell/vars"),
+             "SimpleRNN": ("cell/vars",), "LSTM": ("cell/vars",), "GRU": ("cell/vars",), "RNN": ("cell/vars",),
+             "TimeDistributed": ("layer/vars",)}
 
 
-def check_config(config: Any, path: str) -> None:
-    """Every layer of the configuration is one that converts (or does nothing at
-    inference); anything else is refused by name before Keras builds a thing."""
-    if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+def _find_zip_weights(h5: Any, config: Mapping[str, Any], layers: List[KerasLayer]) -> None:
+    root = h5.child(h5.file, "layers", "layers")
+    if root is None:
+        if any(_weight_count(layer) for layer in layers):
+            raise _unbuilt(h5.shown, next(layer for layer in layers if _weight_count(layer)))
+        return
+    # The groups by the layer name their vars record (Keras ≥ 3.x), and by Keras' own naming.
+    by_name: Dict[str, str] = {}
+    for key in list(root.keys())[:10_000]:
+        group = h5.child(root, f"{key}/vars", f"layers/{key}/vars")
+        if group is not None:
+            recorded = h5.attribute(group, "name", f"layers/{key}/vars name")
+            if recorded is not None:
+                by_name.setdefault(recorded, key)
+    listed = _all_layers(config)
+    if config.get("class_name") == "Sequential":
+        listed = [item for item in listed if item.get("class_name") != "InputLayer"]
+    used: Dict[str, int] = {}
+    by_order: Dict[str, str] = {}
+    for item in listed:
+        base = _snake(str(item.get("class_name")))
+        used[base] = used.get(base, -1) + 1
+        name = (item.get("config") or {}).get("name") if isinstance(item.get("config"), dict) else None
+        by_order[str(name)] = base if used[base] == 0 else f"{base}_{used[base]}"
+    for layer in layers:
+        if not _weight_count(layer):
+            continue
+        key = by_name.get(layer.name, by_order.get(layer.name))
+        group = h5.child(root, key, f"layers/{key}") if key is not None else None
+        if group is None:
+            raise _unbuilt(h5.shown, layer)
+        for part in ZIP_PARTS.get(layer.wrapper, ("vars",)):
+            vars_ = h5.child(group, part, f"layers/{key}/{part}")
+            count = len(vars_) if vars_ is not None else 0
+            for k in range(min(count, 16)):
+                node = h5.child(vars_, str(k), f"layers/{key}/{part}/{k}")
+                if node is None:
+                    raise ConvertError(f"{h5.shown}: layers/{key}/{part}: expected arrays 0 … {count - 1}, "
+                                       f"{k} is not there")
+                layer.stored.append(h5.dataset(node, f"layers/{key}/{part}/{k} (layer {layer.name!r})"))
+
+
+def _unbuilt(shown: str, layer: KerasLayer) -> ConvertError:
+    return ConvertError(f"{shown}: layer {layer.name!r} holds no weights: the model was saved before it was "
+                        "built; give it an Input (or call it once) before saving")
+
+
+def _all_layers(config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    inner = config.get("config")
+    items = inner.get("layers") if isinstance(inner, dict) else inner
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+# --------------------------------------------------------------------------- the configuration
+
+def check_config(config: Any, path: str) -> List[KerasLayer]:
+    """The model's layers in order, each reading the one before (InputLayer and the
+    layers that do nothing at inference kept, to be noted): every layer is one that
+    converts, checked by name before anything else is read; a functional model must be
+    a chain, one input, one output, no branches."""
+    if not isinstance(config, dict) or not isinstance(config.get("config"), (dict, list)):
         raise ConvertError(f"{path}: the model configuration is not a Keras model's")
     kind = config.get("class_name")
-    if kind not in MODELS or not isinstance(config["config"].get("layers"), list):
-        raise ConvertError(f"{path}: a {kind} model; import-keras reads Sequential and functional "
+    items = config["config"].get("layers") if isinstance(config["config"], dict) else config["config"]
+    if kind not in MODELS or not isinstance(items, list):
+        raise ConvertError(f"{path}: a {_shown(kind)} model; import-keras reads Sequential and functional "
                            "models (a subclassed model's layers are not recorded in its file)")
-    for item in config["config"]["layers"]:
+    layers: List[KerasLayer] = []
+    for index, item in enumerate(items):
         _check_layer(item, path)
+        conf = item["config"]
+        name = conf.get("name", item.get("name", f"layer {index}"))
+        if not isinstance(name, str):
+            raise ConvertError(f"{path}: layer {index}: name: expected text, found {_shown(name)}")
+        layers.append(KerasLayer(item["class_name"], name, conf))
+    if kind != "Sequential":
+        _check_chain(config["config"], items, path)
+    return [layer for layer in layers if layer.kind != "InputLayer"]
 
 
 def _check_layer(item: Any, path: str, inside: str = "") -> None:
     if not isinstance(item, dict):
         raise ConvertError(f"{path}: a layer of the configuration is not a mapping")
     kind = item.get("class_name")
-    conf = item.get("config") if isinstance(item.get("config"), dict) else {}
-    name = conf.get("name", "?")
-    where = f"layer {name!r}" + (f" (in {inside!r})" if inside else "")
+    conf = item.get("config")
+    name = conf.get("name", "?") if isinstance(conf, dict) else "?"
+    where = f"layer {_shown(name)}" + (f" (in {inside!r})" if inside else "")
+    if not isinstance(kind, str):
+        raise ConvertError(f"{path}: {where}: class_name: expected text, found {_shown(kind)}")
+    if not isinstance(conf, dict):
+        raise ConvertError(f"{path}: {where}: config: expected a mapping, found {_shown(conf)}")
     module = item.get("module")
-    if module is not None and not str(module).startswith("keras"):
-        raise ConvertError(f"{path}: {where} is a {kind} from {module}, not one of Keras' own layers; "
+    if module is not None and not (isinstance(module, str) and module.startswith("keras")):
+        raise ConvertError(f"{path}: {where} is a {kind} from {_shown(module)}, not one of Keras' own layers; "
                            f"import-keras converts {', '.join(CONVERTED)}")
     if kind == "Lambda":
         raise ConvertError(f"{path}: {where} is a Lambda layer: it holds Python code, which import-keras "
@@ -198,108 +377,239 @@ def _check_layer(item: Any, path: str, inside: str = "") -> None:
         for key in ("layer", "backward_layer"):
             if conf.get(key) is not None:
                 inner = conf[key]
-                _check_layer(inner, path, name)
-                if isinstance(inner, dict) and inner.get("class_name") not in RECURRENT:
+                _check_layer(inner, path, str(name))
+                if inner.get("class_name") not in RECURRENT:
                     raise ConvertError(f"{path}: {where} wraps a {inner.get('class_name')}; a bidirectional "
                                        "spec layer holds SimpleRNN, LSTM or GRU layers")
+        if not isinstance(conf.get("layer"), dict):
+            raise ConvertError(f"{path}: {where}: layer: expected the wrapped layer's configuration")
+    if kind == "TimeDistributed":
+        inner = conf.get("layer")
+        if not isinstance(inner, dict) or inner.get("class_name") != "Dense":
+            raise ConvertError(f"{path}: {where} wraps a {_shown(inner.get('class_name') if isinstance(inner, dict) else inner)}; "
+                               "import-keras converts TimeDistributed(Dense(…)), a dense layer at every step")
+        _check_layer(inner, path, str(name))
+    if kind == "RNN":
+        cell = conf.get("cell")
+        if not isinstance(cell, dict) or cell.get("class_name") not in CELLS:
+            found = cell.get("class_name") if isinstance(cell, dict) else "list of cells" if isinstance(cell, list) \
+                else cell
+            raise ConvertError(f"{path}: {where} is an RNN of a {_shown(found)}; import-keras converts "
+                               f"RNN({' | '.join(CELLS)}(…)) (one cell)")
+        if not isinstance(cell.get("config"), dict):
+            raise ConvertError(f"{path}: {where}: cell config: expected a mapping, found {_shown(cell.get('config'))}")
 
 
-def _pick_backend() -> None:
-    """Keras needs one of its backends to build the model; the weights are only read,
-    so any will do. Unless KERAS_BACKEND is set, keep the one Keras is configured
-    with (~/.keras/keras.json) when it is installed, or else take one that is."""
-    if os.environ.get("KERAS_BACKEND"):
-        return
-    from importlib.util import find_spec
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    configured = "tensorflow"
-    try:
-        with open(os.path.join(home, "keras.json"), encoding="utf-8") as f:
-            configured = json.load(f).get("backend", configured)
-    except (OSError, ValueError, AttributeError):
-        pass
-    if find_spec(configured) is not None:
-        return
-    for backend in ("torch", "jax", "tensorflow"):
-        if find_spec(backend) is not None:
-            os.environ["KERAS_BACKEND"] = backend
-            return
+def _history(value: Any) -> List[Tuple[Any, Any, Any]]:
+    """The tensors a node reads, as (layer name, node, tensor index): Keras 3 writes
+    ``{"class_name": "__keras_tensor__", "config": {"keras_history": [...]}}``, Keras 2
+    ``[name, node, tensor, kwargs]``."""
+    from .model_files import walk_values
+    found = []
+    for item in walk_values(value):
+        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+            history = (item.get("config") or {}).get("keras_history") if isinstance(item.get("config"), dict) \
+                else None
+            if isinstance(history, list) and len(history) >= 3:
+                found.append(tuple(history[:3]))
+    return found
+
+
+def _node_inputs(node: Any) -> List[Tuple[Any, Any, Any]]:
+    if isinstance(node, dict):                       # Keras 3
+        return _history(node)
+    if isinstance(node, list):                       # Keras 2: [[name, node, tensor, kwargs], ...]
+        return [tuple(t[:3]) for t in node if isinstance(t, list) and len(t) >= 3 and isinstance(t[0], str)]
+    return []
+
+
+def _ends(value: Any) -> List[Tuple[Any, Any, Any]]:
+    """input_layers / output_layers: one [name, node, tensor] or a list of them."""
+    if isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str):
+        return [tuple(value[:3])]
+    if isinstance(value, list):
+        return [tuple(v[:3]) for v in value if isinstance(v, list) and len(v) >= 3]
+    return []
+
+
+def _check_chain(conf: Any, items: List[Dict[str, Any]], path: str) -> None:
+    inputs, outputs = _ends(conf.get("input_layers")), _ends(conf.get("output_layers"))
+    last = items[-1] if items else {}
+    last_conf = last.get("config") or {}
+    if len(outputs) > 1 and (last_conf.get("return_state") is True or last.get("class_name") == "Bidirectional"
+                             and "merge_mode" in last_conf and last_conf["merge_mode"] is None):
+        # return_state=True, or merge_mode=None: the last layer's further outputs (named in the notes)
+        name = last.get("name", last_conf.get("name"))
+        if all(end[0] == name for end in outputs) and outputs[0][2] in (0, None):
+            outputs = outputs[:1]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ConvertError(f"{path}: the model has {len(inputs)} inputs and {len(outputs)} outputs; a spec has "
+                           "one of each")
+    previous = inputs[0][0]
+    for item in items:
+        conf_ = item["config"]
+        name = item.get("name", conf_.get("name"))
+        if item["class_name"] == "InputLayer":
+            continue
+        nodes = item.get("inbound_nodes")
+        reads = _node_inputs(nodes[0]) if isinstance(nodes, list) and len(nodes) == 1 else None
+        if not reads or len(reads) != 1 or reads[0][0] != previous or reads[0][2] not in (0, None):
+            raise ConvertError(f"{path}: layer {_shown(name)} does not read the output of the layer before it; "
+                               "import-keras reads a plain stack of layers")
+        previous = name
+    if outputs[0][0] != previous or outputs[0][2] not in (0, None):
+        raise ConvertError(f"{path}: the model's output is not its last layer's")
+
+
+# --------------------------------------------------------------------------- arrays: planned, counted, read
+
+def _weight_count(layer: KerasLayer, conf: Optional[Mapping[str, Any]] = None) -> int:
+    """How many arrays a layer holds, from its configuration."""
+    conf = layer.conf if conf is None else conf
+    if layer.kind in RECURRENT:
+        return 2 + _flag(conf, "use_bias", layer.name, True)
+    if layer.kind == "Dense":
+        return 1 + _flag(conf, "use_bias", layer.name, True)
+    if layer.kind == "Embedding":
+        return 1
+    if layer.kind == "Bidirectional":
+        forward, backward = _directions(layer)
+        return sum(2 + _flag(c, "use_bias", layer.name, True) for c in (forward, backward))
+    return 0
+
+
+def _directions(layer: KerasLayer) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """A Bidirectional's forward and backward layer configurations (the backward one
+    made from the forward one, reading backwards, when the file has none)."""
+    forward = layer.conf["layer"]
+    back = layer.conf.get("backward_layer")
+    if back is None:
+        conf = dict(_mapping(forward["config"], f"layer {layer.name!r}"))
+        conf["go_backwards"] = not _flag(conf, "go_backwards", layer.name)
+        back = {"class_name": forward["class_name"], "config": conf}
+    return forward, back
+
+
+def _plan(source_path: str, layers: List[KerasLayer]) -> None:
+    """Every array's declared shape checked against the configuration, and their
+    numbers counted, before any is read."""
+    from .model_files import count_numbers
+    size_in: Optional[int] = None
+    everything = []
+    for layer in layers:
+        where = f"{source_path}: layer {layer.name!r}"
+        expected = _weight_count(layer)
+        if expected and not layer.stored:
+            raise _unbuilt(source_path, layer)
+        if len(layer.stored) != expected:
+            raise ConvertError(f"{where}: expected {expected} arrays in the file, found {len(layer.stored)}")
+        if not expected:
+            continue
+        if size_in is None:
+            size_in = layer.stored[0].shape[0] if layer.stored[0].shape else 0
+        shapes, size_out = _shapes(layer, size_in, where)
+        for stored, shape in zip(layer.stored, shapes):
+            if stored.shape != shape:
+                raise ConvertError(f"{stored.what}: expected shape {shape} (from the configuration and the "
+                                   f"layer before), found {stored.shape}")
+        everything.extend(layer.stored)
+        size_in = size_out
+    count_numbers(everything, source_path)
+
+
+def _recurrent_shapes(kind: str, conf: Mapping[str, Any], size_in: int, where: str) -> List[Tuple[int, ...]]:
+    from .fields import MAX_WEIGHTS
+    units = _count(conf, "units", where)
+    gates = GATES[RECURRENT[kind]]
+    if gates * units * (units + size_in) > MAX_WEIGHTS:
+        raise ConvertError(f"{where}: {units:,} units of {kind} are {gates * units * (units + size_in):,} "
+                           f"weights; a spec holds at most {MAX_WEIGHTS:,}")
+    shapes = [(size_in, gates * units), (units, gates * units)]
+    if _flag(conf, "use_bias", where, True):
+        reset_after = kind == "GRU" and _flag(conf, "reset_after", where, True)
+        shapes.append((2, gates * units) if reset_after else (gates * units,))
+    return shapes
+
+
+def _shapes(layer: KerasLayer, size_in: int, where: str) -> Tuple[List[Tuple[int, ...]], int]:
+    conf = layer.conf
+    if layer.kind in RECURRENT:
+        return _recurrent_shapes(layer.kind, conf, size_in, where), _count(conf, "units", where)
+    if layer.kind == "Embedding":
+        if size_in != _count(conf, "input_dim", where):
+            raise ConvertError(f"{where}: an Embedding reads word ids, so it comes first")
+        return [(size_in, _count(conf, "output_dim", where))], _count(conf, "output_dim", where)
+    if layer.kind == "Dense":
+        units = _count(conf, "units", where)
+        return [(size_in, units)] + ([(units,)] if _flag(conf, "use_bias", where, True) else []), units
+    forward, backward = _directions(layer)
+    shapes = []
+    sizes = []
+    for part, item in (("forward", forward), ("backward", backward)):
+        shapes += _recurrent_shapes(item["class_name"], _mapping(item["config"], where), size_in,
+                                    f"{where} ({part})")
+        sizes.append(_count(item["config"], "units", f"{where} ({part})"))
+    return shapes, (sum(sizes) if conf.get("merge_mode", "concat") in ("concat", None) else sizes[0])
+
+
+def _finish(shown: str, version: Optional[str], config: Mapping[str, Any], layers: List[KerasLayer]) -> KerasModel:
+    _plan(shown, layers)
+    notes: List[str] = []
+    precisions = sorted({s.precision for layer in layers for s in layer.stored} - {"float64", "float32"})
+    if precisions:
+        notes.append(f"The file stores weights in {' and '.join(precisions)}; each is widened to float64 "
+                     "exactly, and the spec computes in float64.")
+    for layer in layers:
+        policy = _policy(layer.conf) or _policy(config.get("config") if isinstance(config.get("config"), dict)
+                                                else {})
+        if policy in LOW_PRECISION:
+            notes.append(f"Layer {layer.name!r} computes in {LOW_PRECISION[policy]} in Keras (dtype policy "
+                         f"{policy}); the spec computes in float64, so Keras' numbers differ from these by "
+                         f"{LOW_PRECISION[policy]}'s rounding.")
+        layer.weights = [stored.read() for stored in layer.stored]
+        layer.stored = []
+    return KerasModel(shown, version, config, layers, notes)
 
 
 def load_keras_model(path: str) -> KerasModel:
-    """The model in a Keras file (``-``: standard input), built by Keras in safe mode
-    once its configuration has been checked (see the module's description)."""
-    path = str(path)
-    if path == "-":
-        return _from_stdin()
-    version, config = read_keras_file(path)
-    check_config(config, path)
-    _pick_backend()
-    try:
-        import keras
-    except ImportError:
-        raise ConvertError(_missing("Keras 3")) from None
-    if not hasattr(keras, "saving") or int(str(keras.__version__).split(".")[0]) < 3:
-        raise ConvertError(_missing("Keras 3") + f"; found Keras {keras.__version__}")
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:   # Keras raises ValueError, TypeError, OSError, … while loading
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ConvertError(f"{path}: Keras cannot load the model ({first[:200]})") from None
-    return KerasModel(path, version, config, model)
-
-
-def _from_stdin() -> KerasModel:
-    """Standard input, kept in a temporary file named for its format (Keras tells the
-    formats apart by the name); messages name it <stdin>."""
-    import sys
-    import tempfile
-    data = sys.stdin.buffer.read()
-    suffix = ".keras" if data.startswith(b"PK\x03\x04") else ".h5" if data.startswith(HDF5_MAGIC) else None
-    if suffix is None:
-        raise ConvertError("<stdin>: not a Keras model file (model.save writes a .keras zip archive "
-                           "or a legacy .h5 HDF5 file)")
-    with tempfile.TemporaryDirectory() as folder:
-        file = os.path.join(folder, "model" + suffix)
-        with open(file, "wb") as f:
-            f.write(data)
-        try:
-            source = load_keras_model(file)
-        except ConvertError as exc:
-            raise ConvertError(str(exc).replace(file, "<stdin>")) from None
-    source.path = "<stdin>"
-    return source
+    """The model in a Keras file (``-``: standard input), read as data (see the
+    module's description)."""
+    return read_keras_file(path)
 
 
 # --------------------------------------------------------------------------- layers
 
-def _numpy(variable: Any, what: str) -> np.ndarray:
-    import keras
-    return as_array(keras.ops.convert_to_numpy(variable), what)
+#: Parameters Keras gives a function of the table by default where the table's default
+#: differs: Keras 3's leaky_relu has negative_slope 0.2 (PyTorch's, the table's, 0.01).
+KERAS_DEFAULTS = {"leaky_relu": {"alpha": 0.2}}
 
 
-def _activation(source: KerasModel, layer_name: str, key: str, value: Any, allowed=SAME_ACTIVATIONS) -> str:
-    """A Keras activation as the spec names it. hard_sigmoid is Keras 2's
-    clip(0.2·z + 0.5, 0, 1), rnntrace's; Keras 3 changed it to relu6(z + 3)/6 =
-    clip(z/6 + 0.5, 0, 1), which the spec does not have."""
+def _activation(source: KerasModel, layer_name: str, key: str, value: Any, softmax: bool = False) -> Any:
+    """A Keras activation as the spec writes it, through the activation table's Keras
+    names (rnntrace/layers/activations.py). hard_sigmoid is Keras 2's clip(0.2·z + 0.5,
+    0, 1) (the table's hard_sigmoid) but Keras 3's relu6(z + 3)/6 (hard_sigmoid_v3):
+    the file's Keras version decides, and a file that does not say is refused."""
     if value is None:
         return "linear"
+    if isinstance(value, dict) and isinstance(value.get("config"), str) and \
+            value.get("class_name") in ("function", "builtin_function"):
+        value = value["config"]
     name = value if isinstance(value, str) else None
-    if name == "hard_sigmoid":
-        if source.major is not None and source.major <= 2:
-            return "hard_sigmoid"
-        if source.major is None:
-            raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file does not say "
-                               "which Keras wrote it, and hard_sigmoid is clip(0.2·z + 0.5, 0, 1) in Keras 2 but "
-                               "relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1) in Keras 3; refused rather than guessed")
-        raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} hard_sigmoid: the file was written by "
-                           f"Keras {source.version}, whose hard_sigmoid is relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1); "
-                           "rnntrace's is Keras 2's clip(0.2·z + 0.5, 0, 1), so importing it would change the numbers")
-    if name in allowed:
-        return name
-    shown = name if name is not None else json.dumps(value)[:60]
-    raise ConvertError(f"{source.path}: layer {layer_name!r}: {key} {shown} has no spec equivalent; "
-                       f"expected one of {', '.join(allowed + ('hard_sigmoid',))}")
+    keras3 = activation_table.framework_names("keras")
+    keras2 = activation_table.framework_names("keras2")
+    allowed = sorted(n for n in set(keras3) | set(keras2) if softmax or keras3.get(n) != "softmax")
+    where = f"{source.path}: layer {layer_name!r}: {key} {name if name is not None else _shown(value)}"
+    if name not in allowed:
+        raise ConvertError(f"{where} has no spec equivalent; expected one of {', '.join(allowed)}")
+    if source.major is None and keras2.get(name) != keras3.get(name):
+        raise ConvertError(f"{where}: the file does not say which Keras wrote it, and hard_sigmoid is "
+                           "clip(0.2·z + 0.5, 0, 1) in Keras 2 but relu6(z + 3)/6 = clip(z/6 + 0.5, 0, 1) in "
+                           "Keras 3; refused rather than guessed")
+    ours = (keras2 if source.major is not None and source.major <= 2 else keras3).get(name)
+    if ours is None:
+        raise ConvertError(f"{where}: Keras {source.version} has no such activation")
+    params = KERAS_DEFAULTS.get(ours) if source.major is None or source.major >= 3 else None
+    return activation_table.spec_value(activation_table.canonical(ours, params))
 
 
 def _spec_name(name: str) -> str:
@@ -308,39 +618,32 @@ def _spec_name(name: str) -> str:
     return f"{name}_layer" if name in RESERVED_NAMES else name
 
 
-def _recurrent(source: KerasModel, layer: Any, label: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The spec layer (unnamed) of one SimpleRNN / LSTM / GRU, and its Keras settings
-    that decide how it may be used (return_sequences, go_backwards)."""
-    conf = layer.get_config()
-    kind = RECURRENT[type(layer).__name__]
-    if conf.get("return_state"):
-        raise ConvertError(f"{source.path}: layer {label!r}: return_state=True gives the states as more "
-                           "outputs; a spec layer has one output")
-    cell = layer.cell
-    units = int(conf["units"])
-    kernel = _numpy(cell.kernel, f"{label} kernel")
-    recurrent = _numpy(cell.recurrent_kernel, f"{label} recurrent_kernel")
-    bias = _numpy(cell.bias, f"{label} bias") if conf.get("use_bias", True) and cell.bias is not None else None
-    act = _activation(source, label, "activation", conf.get("activation"))
+def _recurrent(source: KerasModel, kind_name: str, conf: Mapping[str, Any], weights: Sequence[np.ndarray],
+               label: str) -> Dict[str, Any]:
+    """The spec layer (unnamed) of one SimpleRNN / LSTM / GRU from its configuration and
+    arrays (kernel, recurrent_kernel, bias), their shapes already checked."""
+    kind = RECURRENT[kind_name]
+    units = _count(conf, "units", label)
+    kernel, recurrent = weights[0], weights[1]
+    bias = weights[2] if len(weights) > 2 else None
+    act = _activation(source, label, "activation", conf.get("activation", "tanh"))
     out: Dict[str, Any] = {"type": kind, "size": units}
     if kind == "elman":
         out["activation"] = act
         out["W"], out["U"] = kernel.T.tolist(), recurrent.T.tolist()
         if bias is not None:
             out["b"] = bias.tolist()
-        return out, conf
-    gate_act = _activation(source, label, "recurrent_activation", conf.get("recurrent_activation"))
+        return out
+    gate_act = _activation(source, label, "recurrent_activation", conf.get("recurrent_activation", "sigmoid"))
     letters = [letter for letter, _ in KERAS_GATES[kind]]
     W = split_columns(kernel, letters, units)
     U = split_columns(recurrent, letters, units)
-    reset_after = kind == "gru" and bool(conf.get("reset_after", True))
+    reset_after = kind == "gru" and _flag(conf, "reset_after", label, True)
+    b = b_rec = None
     if bias is not None and reset_after:
-        if bias.shape != (2, len(letters) * units):
-            raise ConvertError(f"{label} bias: expected shape (2, {len(letters) * units}) with "
-                               f"reset_after=True, found {bias.shape}")
         b, b_rec = (split_columns(row[None, :], letters, units) for row in bias)
     elif bias is not None:
-        b, b_rec = split_columns(bias[None, :], letters, units), None
+        b = split_columns(bias[None, :], letters, units)
     if kind == "lstm":
         out["activation"] = act            # g, on the cell input
         out["cell_activation"] = act       # h, on the cell: Keras uses one activation for both
@@ -353,124 +656,132 @@ def _recurrent(source: KerasModel, layer: Any, label: str) -> Tuple[Dict[str, An
     blocks: Dict[str, Dict[str, Any]] = {}
     for letter, block in KERAS_GATES[kind]:
         entry: Dict[str, Any] = {"W": W[letter].T.tolist(), "U": U[letter].T.tolist()}
-        if bias is not None:
+        if b is not None:
             entry["b"] = b[letter][0].tolist()
             if b_rec is not None:          # the recurrent row, as Keras adds it (r multiplies the candidate's)
                 entry["b_h"] = b_rec[letter][0].tolist()
         blocks[block] = entry
     for block in SPEC_BLOCKS[kind]:        # the spec's (and the lecture's) order
         out[block] = blocks[block]
-    return out, conf
-
-
-def _dense(source: KerasModel, layer: Any, label: str) -> Dict[str, Any]:
-    conf = layer.get_config()
-    kernel = _numpy(layer.kernel, f"{label} kernel")
-    out: Dict[str, Any] = {"type": "dense", "size": int(kernel.shape[1]),
-                           "activation": _activation(source, label, "activation", conf.get("activation"),
-                                                     SAME_ACTIVATIONS + ("softmax",)),
-                           "W": kernel.T.tolist()}
-    if conf.get("use_bias", True) and layer.bias is not None:
-        out["b"] = _numpy(layer.bias, f"{label} bias").tolist()
     return out
 
 
-def _chain(source: KerasModel) -> List[Any]:
-    """The model's layers in order, each reading the one before (InputLayer left out).
-    A functional model must be such a chain: one input, one output, no branches."""
-    model = source.model
-    layers = list(model.layers)
-    kind = type(model).__name__
-    if kind != "Sequential":
-        if len(model.inputs) != 1 or len(model.outputs) != 1:
-            raise ConvertError(f"{source.path}: the model has {len(model.inputs)} inputs and "
-                               f"{len(model.outputs)} outputs; a spec has one of each")
-        previous = model.inputs[0]
-        body = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
-        for layer in body:
-            nodes = getattr(layer, "_inbound_nodes", None) or []
-            tensors = list(getattr(nodes[0], "input_tensors", ())) if len(nodes) == 1 else None
-            outputs = len(getattr(nodes[0], "output_tensors", ())) if nodes else 0
-            if outputs > 1:
-                why = "return_state=True gives the states as more outputs" if getattr(layer, "return_state", False) \
-                    else f"it gives {outputs} outputs"
-                raise ConvertError(f"{source.path}: layer {layer.name!r}: {why}; a spec layer has one output")
-            if not tensors or len(tensors) != 1 or tensors[0] is not previous or outputs != 1:
-                raise ConvertError(f"{source.path}: layer {layer.name!r} does not read the output of the "
-                                   "layer before it; import-keras reads a plain stack of layers")
-            previous = nodes[0].output_tensors[0]
-        if previous is not model.outputs[0]:
-            raise ConvertError(f"{source.path}: the model's output is not its last layer's")
-        layers = body
-    layers = [layer for layer in layers if type(layer).__name__ != "InputLayer"]
-    for layer in layers:
-        if not layer.built or (type(layer).__name__ in CONVERTED and not layer.weights):
-            raise ConvertError(f"{source.path}: layer {layer.name!r} holds no weights: the model was saved "
-                               "before it was built; give it an Input (or call it once) before saving")
-    return layers
+def _dense(source: KerasModel, layer: KerasLayer) -> Dict[str, Any]:
+    kernel = layer.weights[0]
+    out: Dict[str, Any] = {"type": "dense", "size": int(kernel.shape[1]),
+                           "activation": _activation(source, layer.name, "activation",
+                                                     layer.conf.get("activation"), softmax=True),
+                           "W": kernel.T.tolist()}
+    if len(layer.weights) > 1:
+        out["b"] = layer.weights[1].tolist()
+    return out
 
 
 def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[str] = None,
-                    labels: Optional[Sequence[str]] = None) -> Tuple[Dict[str, Any], List[str]]:
+                    labels: Optional[Sequence[str]] = None,
+                    output: Optional[int] = None) -> Tuple[Dict[str, Any], List[str]]:
     """A spec dict for the model, and notes for the file's opening comment.
 
     ``inputs`` is the sequence (T × input size; a 1-D sequence for input size 1); left
     out, one step of zeros stands in. ``labels`` names the last Dense layer's units.
+    ``output`` picks one of the model's outputs (from 1) when its last layer gives
+    several (see _select).
     """
     from .convert import _inputs
-    notes: List[str] = []
+    notes: List[str] = list(source.notes)
     layers: List[Dict[str, Any]] = []
     last_step_only: Optional[str] = None     # a layer whose Keras output is its last step only
     recurrent_before: Optional[str] = None   # the first recurrent layer, if one was read
     backwards: Optional[str] = None          # a go_backwards layer: the whole sequence is reversed
+    reverse: Optional[str] = None            # a go_backwards layer after a recurrent one: direction reverse
     input_size: Optional[int] = None
-    size_in: Optional[int] = None
-    for layer in _chain(source):
-        kind = type(layer).__name__
-        label = layer.name
+    masks: List[Tuple[str, float]] = []      # (layer, the value whose steps Keras skips)
+    count = len(source.layers)
+    for index, layer in enumerate(source.layers):
+        kind, label, conf = layer.kind, layer.name, layer.conf
         if kind in SKIPPED:
             notes.append(f"Layer {label!r} ({kind}) does nothing at inference and is left out.")
             continue
-        if kind == "Dense":
-            new = _dense(source, layer, label)
-            first_in = _input_size(new)
+        if kind == "Masking":
+            # Keras skips a step whose every input is mask_value (the recurrent layers keep their
+            # state through it): with no such step among the inputs, the layer changes nothing.
+            if layers:
+                raise ConvertError(f"{source.path}: layer {label!r}: a Masking layer after other layers masks "
+                                   "steps of their outputs; import-keras reads Masking as the first layer")
+            value = conf.get("mask_value", 0.0)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConvertError(f"{source.path}: layer {label!r}: mask_value: expected a number, found "
+                                   f"{_shown(value)}")
+            masks.append((label, float(value)))
+            continue
+        if kind == "Embedding":
+            if layers:
+                raise ConvertError(f"{source.path}: layer {label!r}: an Embedding reads word ids, so it comes first")
+            new = {"type": "embedding", "size": int(layer.weights[0].shape[1]), "E": layer.weights[0].tolist()}
+            if _flag(conf, "mask_zero", label):
+                masks.append((label, 0.0))
+        elif kind == "Dense":
+            new = _dense(source, layer)
         else:
             if last_step_only is not None:
                 raise ConvertError(f"{source.path}: layer {label!r} follows {last_step_only!r}, which returns "
                                    "its last step only (return_sequences=False)")
+            if _flag(conf, "return_state", label):
+                states = "h and c" if kind == "LSTM" or kind == "Bidirectional" and \
+                    _directions(layer)[0]["class_name"] == "LSTM" else "h"
+                later = "" if index == count - 1 else " (the layers after it read the sequence)"
+                notes.append(f"Layer {label!r} also returns its final state (return_state=True){later}: Keras' "
+                             f"further outputs are {states} of {_spec_name(label)!r} at its last step, which the "
+                             "trace shows (a backward direction's last step is step 1).")
             if kind == "Bidirectional":
-                new, conf = _bidirectional(source, layer, label)
+                new, conf = _bidirectional(source, layer)
+                if layer.conf.get("merge_mode", "concat") is None:
+                    notes.append(f"Layer {label!r} returns its two directions as two outputs (merge_mode=None): "
+                                 "the spec concatenates them, the forward direction's numbers first, then the "
+                                 "backward's (the trace shows each direction as well).")
             else:
-                new, conf = _recurrent(source, layer, label)
-                if conf.get("go_backwards"):
+                new = _recurrent(source, kind, conf, layer.weights, label)
+                if _flag(conf, "go_backwards", label):
                     # It reads x_T … x_1 and returns its outputs in that order, which the layers after
                     # it read in turn: the model on x_1 … x_T is, from here on, a forward model on
                     # x_T … x_1. The layers before it work step by step (Dense), so reversing the
                     # spec's inputs is exact, unless a recurrent layer came first.
-                    if recurrent_before is not None:
+                    if recurrent_before is None:
+                        backwards = label
+                    elif any(later.kind in RECURRENT or later.kind == "Bidirectional"
+                             for later in source.layers[index + 1:]):
                         raise ConvertError(
-                            f"{source.path}: layer {label!r}: go_backwards=True reads the outputs of "
-                            f"{recurrent_before!r} from the last step to the first; a spec layer reads forwards "
-                            "(only a bidirectional layer has a backward direction)")
-                    backwards = label
+                            f"{source.path}: layer {label!r}: go_backwards=True returns its outputs last step "
+                            f"first, and a recurrent layer after it reads them in that order; a spec layer reads "
+                            "its input from step 1 on (direction: reverse keeps each output at its own step)")
+                    else:
+                        # After a recurrent layer the inputs cannot be reversed: the layer reads x_T … x_1
+                        # itself (direction: reverse, its output at t having read x_T … x_t), and Keras'
+                        # output k, in the order it read them, is the trace's step T − k + 1.
+                        new["direction"] = "reverse"
+                        reverse = label
             recurrent_before = recurrent_before or label
-            if conf.get("stateful"):
+            if _flag(conf, "stateful", label):
                 notes.append(f"Layer {label!r} is stateful: the spec starts from zero state, as Keras does "
                              "after loading or reset_states(); the state carried between batches is not in "
                              "the file.")
-            if not conf.get("return_sequences", False):
+            if not _flag(conf, "return_sequences", label):
                 last_step_only = label
-            first_in = _input_size(new)
-        if size_in is not None and first_in != size_in:
-            raise ConvertError(f"{source.path}: layer {label!r} reads {first_in} inputs, but the layer "
-                               f"before it gives {size_in}")
         if input_size is None:
-            input_size = first_in
+            input_size = 1 if new["type"] == "embedding" else _input_size(new)
         layers.append(dict([("name", _spec_name(label))] + list(new.items())))
-        size_in = _output_size(new)
     if not layers:
         raise ConvertError(f"{source.path}: the model has no layers to convert")
-    if last_step_only is not None:
+    if output is not None:
+        _select(source, layers, output, notes)
+    if reverse is not None:
+        notes.append(f"Layer {reverse!r} reads its inputs backwards (go_backwards=True; here direction: reverse) "
+                     "and Keras returns its outputs in the order it read them: Keras' output k (k = 1 … T) from "
+                     "it on is step T − k + 1 here.")
+    if last_step_only is not None and last_step_only == reverse:
+        notes.append(f"Keras returns only the last output of layer {reverse!r} (return_sequences=False), after "
+                     "reading x_T … x_1: the model's output is y at step 1 here.")
+    elif last_step_only is not None:
         notes.append(f"Keras returns only the last step of layer {last_step_only!r} (return_sequences=False): "
                      "the model's output is y at the last step; the earlier steps are shown as well.")
     if labels is not None:
@@ -484,7 +795,20 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     spec: Dict[str, Any] = {}
     if title is not None:
         spec["title"] = str(title)
+    if layers[0]["type"] == "embedding":
+        _check_ids(inputs, len(layers[0]["E"]), layers[0]["name"])
     spec["inputs"] = _inputs(inputs, input_size)
+    for label, value in masks:
+        cut = [t + 1 for t, step in enumerate(spec["inputs"]) if all(v == value for v in step)]
+        if cut:
+            what = "every input is" if layers[0]["type"] != "embedding" else "the id is"
+            raise ConvertError(f"{source.path}: layer {label!r} masks step {cut[0]} of the inputs ({what} "
+                               f"{value:g}): Keras skips it, keeping the state, where a spec runs every step"
+                               + ("; give --inputs without such a step" if inputs is not None else
+                                  "; give --inputs (the default is one step of zeros)"))
+        what = "whose every input is" if layers[0]["type"] != "embedding" else "whose id is"
+        notes.append(f"Layer {label!r} masks steps {what} {value:g}; none of these inputs is one, "
+                     "so it changes nothing here (inputs with such a step are refused).")
     if backwards is not None:
         spec["inputs"] = spec["inputs"][::-1]
         notes.append(f"Layer {backwards!r} reads the sequence backwards (go_backwards=True), and the layers after "
@@ -494,25 +818,42 @@ def spec_from_keras(source: KerasModel, *, inputs: Any = None, title: Optional[s
     return spec, notes
 
 
-def _bidirectional(source: KerasModel, layer: Any, label: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    conf = layer.get_config()
-    mode = conf.get("merge_mode")
+def _check_ids(inputs: Any, vocabulary: int, name: str) -> None:
+    """An Embedding's inputs are word ids: one whole number 0 … V − 1 a step (or a list of one)."""
+    given = np.asarray([0] if inputs is None else inputs, dtype=object)
+    if given.ndim == 2 and given.shape[1] == 1:
+        given = given[:, 0]
+    if given.ndim != 1 or not all(isinstance(k, (int, float)) and not isinstance(k, bool)
+                                  and float(k).is_integer() and 0 <= k < vocabulary for k in given):
+        raise ConvertError(f"inputs: expected one word id per step, a whole number 0 … {vocabulary - 1} "
+                           f"(layer {name!r} is an Embedding of {vocabulary} words)")
+
+
+def _bidirectional(source: KerasModel, layer: KerasLayer) -> Tuple[Dict[str, Any], Mapping[str, Any]]:
+    label, conf = layer.name, layer.conf
+    mode = conf.get("merge_mode", "concat")
     if mode is None:
-        raise ConvertError(f"{source.path}: layer {label!r}: merge_mode=None returns both directions as two "
-                           "outputs; a spec's bidirectional layer merges them (concat, sum, ave or mul)")
-    if mode not in MERGES:
-        raise ConvertError(f"{source.path}: layer {label!r}: merge_mode {mode!r} has no spec equivalent")
-    forward, fconf = _recurrent(source, layer.forward_layer, f"{label} forward")
-    backward, bconf = _recurrent(source, layer.backward_layer, f"{label} backward")
-    if fconf.get("go_backwards") or not bconf.get("go_backwards"):
+        if layer is not source.layers[-1]:
+            raise ConvertError(f"{source.path}: layer {label!r}: merge_mode=None returns both directions as two "
+                               "outputs, which a layer after it cannot read as one; a spec's bidirectional layer "
+                               "merges them (concat, sum, ave or mul)")
+        mode = "concat"
+    if not isinstance(mode, str) or mode not in MERGES:
+        raise ConvertError(f"{source.path}: layer {label!r}: merge_mode {_shown(mode)} has no spec equivalent")
+    forward, backward = _directions(layer)
+    fconf, bconf = forward["config"], backward["config"]
+    nf = 2 + _flag(fconf, "use_bias", label, True)
+    f_spec = _recurrent(source, forward["class_name"], fconf, layer.weights[:nf], f"{label} forward")
+    b_spec = _recurrent(source, backward["class_name"], bconf, layer.weights[nf:], f"{label} backward")
+    if _flag(fconf, "go_backwards", label) or not _flag(bconf, "go_backwards", label):
         raise ConvertError(f"{source.path}: layer {label!r}: its forward layer reads backwards; a spec's "
                            "forward direction reads x_1 … x_T")
-    if not fconf.get("return_sequences", False):
+    if not _flag(fconf, "return_sequences", label):
         raise ConvertError(
             f"{source.path}: layer {label!r}: return_sequences=False returns the forward direction at step T "
             "merged with the backward direction at step 1 (after reading x_T … x_1); a spec's bidirectional "
             "layer merges both at the same step. Save the model with return_sequences=True to trace it")
-    out = {"type": "bidirectional", "merge": MERGES[mode], "forward": forward, "backward": backward}
+    out = {"type": "bidirectional", "merge": MERGES[mode], "forward": f_spec, "backward": b_spec}
     return out, fconf
 
 
@@ -524,8 +865,37 @@ def _input_size(layer: Mapping[str, Any]) -> int:
     return len(W[0])
 
 
-def _output_size(layer: Mapping[str, Any]) -> int:
-    if layer["type"] == "bidirectional":
-        f, b = layer["forward"]["size"], layer["backward"]["size"]
-        return f + b if layer["merge"] == "concat" else f
-    return int(layer["size"])
+def _select(source: KerasModel, layers: List[Dict[str, Any]], output: int, notes: List[str]) -> None:
+    """The spec's y made Keras' output number ``output`` of a last layer that gives several:
+
+    - Bidirectional(merge_mode=None): 1 is the forward direction's sequence (the spec
+      keeps that layer alone), 2 the backward's, which Keras lines up with the steps,
+      as a layer of direction: reverse does (its output at t has read x_T … x_t);
+    - return_state=True: 1 is the sequence; 2 is h at the last step, which is the
+      sequence's last step (y at step T); c (an LSTM's 3) is a memory, no layer's output.
+    """
+    last = source.layers[-1]
+    label = last.name
+    split = last.kind == "Bidirectional" and last.conf.get("merge_mode", "concat") is None
+    state = _flag(last.conf, "return_state", label)
+    count = 2 if split else (3 if last.kind == "LSTM" else 2) if state and last.kind != "Bidirectional" else 1
+    if not 1 <= output <= count:
+        raise ConvertError(f"--output-number {output}: the model gives {count} output{'s' if count > 1 else ''}"
+                           + (f" (layer {label!r})" if count > 1 else ""))
+    if split:
+        head = layers[-1]
+        chosen = dict(head["forward"] if output == 1 else head["backward"])
+        if output == 2:
+            chosen["direction"] = "reverse"
+        layers[-1] = dict([("name", head["name"])] + list(chosen.items()))
+        notes[:] = [n for n in notes if "merge_mode=None" not in n]
+        notes.append(f"Layer {label!r} returns its two directions as two outputs (merge_mode=None); the spec is "
+                     + ("output 1, the forward direction." if output == 1 else
+                        "output 2, the backward direction: it reads x_T … x_1 (direction: reverse), and its "
+                        "output at step t has read x_T … x_t, as Keras lines it up."))
+    elif output == 2:
+        notes.append(f"The spec's y is the sequence; Keras' output 2, h of {label!r} at its last step, is y at the "
+                     "last step.")
+    elif output == 3:
+        raise ConvertError(f"--output-number 3: Keras' output 3 is c of LSTM {label!r} at its last step, a memory "
+                           "and not a layer's output; the trace shows it as its c at the last step")

@@ -67,3 +67,17 @@ def check_surface(points: int, steps: int) -> None:
         raise RnntraceError(f"{points:,} points × {steps:,} steps are {points * steps:,} steps to run forward "
                             f"and backward; the limit is {MAX_SURFACE_STEPS:,} (fewer points in --range, "
                             "or a shorter sequence)")
+
+
+# --------------------------------------------------------------------------- model files (import-keras, import-torch)
+
+#: Most bytes of a model file, of standard input given as one, or of what a zip archive
+#: unpacks to (its directory is read first): the weights a spec may hold (MAX_WEIGHTS
+#: float64 numbers) three times over (an optimizer's state saved beside them), and room
+#: for the records around them.
+MAX_MODEL_BYTES = 3 * 8 * 10_000_000 + (16 << 20)
+
+#: Most bytes of a model's configuration (Keras' config.json, metadata.json, an .h5
+#: file's model_config), and how deep its lists and mappings may nest.
+MAX_CONFIG_BYTES = 16 << 20
+MAX_CONFIG_DEPTH = 100

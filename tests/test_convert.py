@@ -435,17 +435,24 @@ def test_cli_import_torch_checkpoint_and_bad_options(torch, tmp_path):
     assert result.exit_code == 2 and "cannot write" in result.stderr
 
 
-def test_cli_import_torch_without_torch(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now fails
+def test_cli_import_torch_without_torch(torch, tmp_path, monkeypatch):
+    """torch.save's zip archive is read without PyTorch, to the same spec; a bare pickle
+    of PyTorch before 1.6 says it needs PyTorch."""
     path = tmp_path / "w.pt"
-    path.write_bytes(b"PK\x03\x04")
-    result = _cli(str(path))
-    assert result.exit_code == 2 and "needs PyTorch" in result.stderr
+    torch.save(torch.nn.GRU(2, 3).state_dict(), path)
+    before = _cli(str(path), "--inputs", "[[1, 2]]")
+    monkeypatch.setitem(sys.modules, "torch", None)     # `import torch` now fails
+    after = _cli(str(path), "--inputs", "[[1, 2]]")
+    assert after.exit_code == 0 and after.stdout == before.stdout
+    old = tmp_path / "old.pt"
+    old.write_bytes(b"\x80\x02}q\x00.")
+    result = _cli(str(old))
+    assert result.exit_code == 2 and "needs PyTorch" in result.stderr and "before 1.6" in result.stderr
 
 
 def test_cli_import_torch_help():
     result = _cli("--help")
-    assert result.exit_code == 0 and "Examples:" in result.output and "weights_only" in result.output
+    assert result.exit_code == 0 and "Examples:" in result.output and "without PyTorch" in result.output
 
 
 def test_per_module_options_name_modules_of_the_state_dict():
