@@ -475,6 +475,13 @@ def within(yours: float, exact: float, tolerance: float) -> bool:
     return abs(yours - exact) <= tolerance * max(1.0, abs(exact)) * _ROUNDING
 
 
+def _follows(yours: float, recomputed: float, exact: float, tolerance: float) -> bool:
+    """|yours − recomputed| ≤ tolerance·max(1, min(|recomputed|, |exact|)): a value
+    carried forward is allowed no more than the exact one would be, so that making a
+    value large (999 everywhere) cannot widen its own relative tolerance."""
+    return abs(yours - recomputed) <= tolerance * max(1.0, min(abs(recomputed), abs(exact))) * _ROUNDING
+
+
 def _finite_or_none(value: float) -> Optional[float]:
     # 1e308·max(1, |exact|) is inf: such an allowance is "any finite difference", and a
     # JSON report stays strict (null, as for every value past float64's range).
@@ -592,14 +599,33 @@ class Policy:
         return DEFAULT_TOLERANCE, "default"
 
 
-def _own_values(answers: Answers) -> Dict[Tuple[int, str], Dict[int, float]]:
-    """The student's numbers by (step, path), unit by unit."""
+def _own_values(answers: Answers, key: Optional[Key], follow) -> Dict[Tuple[int, str], Dict[int, float]]:
+    """The student's numbers that follow-through may recompute from, by (step, path),
+    unit by unit (docs/check.md, "Follow-through"): only answers to what is asked (the
+    key's questions, unit by unit; without a key, every answer the file gives, each of
+    them graded), and never an input ``x`` or a memory read: those are the spec's own
+    inputs and the student's earlier answer to the quantity written to the memory."""
+    asked: Optional[Dict[Tuple[int, str], Optional[set]]] = None
+    if key is not None:
+        asked = {}
+        for q in key.questions:
+            if q.label:
+                continue
+            place = (q.t, q.quantity)
+            if q.units is None:
+                asked[place] = None
+            elif place not in asked or asked[place] is not None:
+                asked.setdefault(place, set()).update(q.units)
     mine: Dict[Tuple[int, str], Dict[int, float]] = {}
     for a in answers.answers:
-        if a.label is None:
-            slot = mine.setdefault((a.t, a.quantity), {})
-            for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
-                slot[u] = v
+        if a.label is not None or not follow.source(a.quantity):
+            continue
+        if asked is not None and (a.t, a.quantity) not in asked:
+            continue
+        units = asked.get((a.t, a.quantity)) if asked is not None else None
+        for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
+            if units is None or u in units:
+                mine.setdefault((a.t, a.quantity), {})[u] = v
     return mine
 
 
@@ -613,7 +639,8 @@ def _follow_through(verdict: Verdict, answer_units, reference: Reference, tolera
     values, sources = found
     units = range(len(values)) if answer_units is None else answer_units
     recomputed = tuple(values[u] for u in units)
-    if any(r is None or not within(y, r, tolerance) for y, r in zip(verdict.yours, recomputed)):
+    exact = verdict.exact
+    if any(r is None or not _follows(y, r, e, tolerance) for y, r, e in zip(verdict.yours, recomputed, exact)):
         return verdict
     from dataclasses import replace
     return replace(verdict, right=True, status="right", follows=", ".join(sources), recomputed=recomputed)
@@ -627,7 +654,7 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
         policy = Policy(tolerance)
     tol, source = policy.tolerance_for(answers)
     own = answers.tolerance if source != "file" else None
-    mine = _own_values(answers) if policy.follow is not None else None
+    mine = _own_values(answers, policy.key, policy.follow) if policy.follow is not None else None
 
     def judged(a: Answer, exact, names) -> Verdict:
         v = judge(a, exact, tol, names)

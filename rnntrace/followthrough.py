@@ -11,6 +11,11 @@ Each operand is the student's own value where they gave one (unit by unit, the e
 value for units they left out) and the exact value otherwise; the formula is then
 evaluated by ``rnntrace.layers.formula.evaluate``. Nothing here knows a layer type.
 
+Which of the student's values may stand in a recomputation is decided by the caller
+(``rnntrace.answers``): only answers to asked quantities, each graded itself. Here, a
+memory read is always what the student wrote at the step before (their answer for the
+memory read itself is never used) and the network's input x is always the spec's.
+
     the lecture's LSTM cell, the student's c at step 2 being 8 instead of 7:
     c at step 3 = 2·0 + 8·1 = 8 follows from "your lstm.c at step 2".
 """
@@ -82,6 +87,15 @@ class FollowThrough:
         self._memo: Dict[Tuple[int, str], Any] = {}
         self._for: Any = None
 
+    def source(self, path: str) -> bool:
+        """Whether the student's answer for ``path`` may stand in a recomputation: not
+        an input x (the spec's own) and not a memory read (that is their earlier answer
+        to what was written to it; docs/check.md, "Follow-through")."""
+        if path == "x":
+            return False
+        found = self._locate(path)
+        return found is None or found[1] not in found[0].memory
+
     # ------------------------------------------------------------------ values
 
     def _exact(self, t: int, path: str) -> Optional[np.ndarray]:
@@ -116,7 +130,7 @@ class FollowThrough:
             return None
         base = self._recompute(mine, t, path)
         value, used = (exact, frozenset()) if base is None else base
-        given = self._given(mine, t, path)
+        given = self._given(mine, t, path) if self.source(path) else None
         if given:
             value = value.copy()
             for u, v in given.items():
