@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import RnntraceError, SpecError, close_name, describe_value, quoted, shorten
-from .yamlsource import Document, as_number, parse, read_named
+from .yamlsource import Document, as_number, parse
 
 FORMAT = "rnntrace.check/1"
 DEFAULT_TOLERANCE = 0.01
@@ -263,6 +263,16 @@ def _number(doc: Document, value: Any, where: Sequence[Any], shown: Optional[Seq
         raise _error(doc, str(exc), where, shown=shown) from None
 
 
+def _kind_of(value: Any) -> str:
+    """What a value is, without any of its text."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "a number"
+    return describe_value(value) if not isinstance(value, (list, dict)) else \
+        ("a list" if isinstance(value, list) else "a mapping")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -313,13 +323,17 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     example = "steps: {1: {y: 4}}"
     if data is None:
         raise _error(doc, f"the answers file is empty; expected a mapping like '{example}'")
+    # A file that is not an answers file at all (a symlink's target, a stray document)
+    # is described by its kind and position, never quoted (docs/check.md).
     if not isinstance(data, dict):
-        raise _error(doc, f"expected a mapping like '{example}', found {describe_value(data)}")
+        raise _error(doc, f"expected a mapping like '{example}', found {_kind_of(data)}")
     allowed = ("steps", "tolerance")
     for key in data:
         if key not in allowed:
-            raise _error(doc, f"unknown key {quoted(key)}; expected steps (and optionally tolerance)", (key,),
-                         hint=close_name(key, allowed), at_key=True)
+            hint = close_name(key, allowed)
+            shown = f"unknown key {quoted(key)}" if hint is not None else "an unknown key"
+            raise _error(doc, f"{shown}; expected steps (and optionally tolerance)", (key,),
+                         hint=hint, at_key=True, shown=None if hint is not None else ())
     if "steps" not in data:
         raise _error(doc, f"missing the key 'steps' (the answers, like '{example}')")
 
@@ -385,8 +399,10 @@ def answers_from_text(text: str, reference: Reference, source: str = "<answers>"
 def load_answers(path: str, reference: Reference, *, name: Optional[str] = None) -> Answers:
     """Read and validate an answers file (``-`` reads standard input)."""
     label = name or ("<stdin>" if path == "-" else str(path))
-    # Reads stop at yamlsource.MAX_BYTES, so /dev/zero or an endless pipe is refused.
-    return answers_from_text(read_named(path, label, "answers"), reference, label)
+    # A regular file, never through a symlink, never a FIFO or a device; reads stop at
+    # yamlsource.MAX_BYTES (rnntrace/grading/files.py).
+    from .grading.files import read_named_regular
+    return answers_from_text(read_named_regular(path, label, "answers"), reference, label)
 
 
 # --------------------------------------------------------------------------- a key
@@ -759,10 +775,11 @@ def check_files(paths: Iterable[str], reference: Reference,
 
 
 def exit_code(results: Sequence[FileResult]) -> int:
-    """2 if any file could not be read, else 1 if any answer is not right, else 0."""
-    if any(not r.readable for r in results):
-        return 2
-    return 1 if any(r.status == "wrong" for r in results) else 0
+    """0 when every answer of every file is right, else 1: a file of a class that could
+    not be read is a row of its own, scoring 0, and the class was graded. (2, "grading
+    could not happen", is for a bad spec, key or option, or one file checked alone that
+    cannot be read; those raise before there are results.)"""
+    return 0 if results and all(r.status == "right" for r in results) else 1
 
 
 # --------------------------------------------------------------------------- plain data

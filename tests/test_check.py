@@ -235,7 +235,7 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     write(tmp_path, "cat.yaml", "steps:\n  4: {y: 7\n")
     good, wrong, broken, missing = "ann.yaml", "bob.yaml", "cat.yaml", "dan.yaml"
     result = invoke("check", "lstm_example.yaml", good, wrong, broken, missing)
-    assert result.exit_code == 2
+    assert result.exit_code == 1   # graded: the unreadable files are rows scoring 0 (docs/check.md)
     out = result.stdout
     assert "ann.yaml" in out and "all right" in out
     assert "bob.yaml" in out and "50%" in out and "step 4 y: 8" in out
@@ -275,7 +275,7 @@ def test_a_class_of_500_in_one_call(tmp_path):
         (folder / name).write_text(text)
         paths.append(str(folder / name))
     result = invoke("check", "lstm_example.yaml", *paths, "--format", "csv")
-    assert result.exit_code == 2                          # some files were unreadable
+    assert result.exit_code == 1                          # some files were unreadable: rows scoring 0
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 500
     for row in rows:
