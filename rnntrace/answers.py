@@ -56,6 +56,14 @@ _STEP = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
 #: ``hidden.h[2]``, ``out.y[destination]``: one unit of a quantity.
 _UNIT = re.compile(r"(.+)\[([^\[\]]+)\]")
 
+#: ``≈0``, ``≈ 1``, ``≈-3``, ``≈−3``: a whole number as the views write a value near it.
+_APPROX = re.compile(r"≈ ?[-\u2212]?[0-9]{1,17}")
+#: ``6,9995``, ``-0,5``: a decimal comma.
+_COMMA = re.compile(r"[-\u2212]?[0-9]+,[0-9]+")
+
+#: Names whose resolution a Reference remembers (a class's files share their names).
+_MEMO_SIZE = 100_000
+
 #: Where the tolerance a file was judged by came from.
 TOLERANCE_SOURCES = ("option", "key", "file", "default")
 
@@ -79,6 +87,9 @@ class Reference:
     #: A labelled quantity's path → its units' names (``out.y`` → the labels).
     unit_names: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     trace: Any = field(default=None, repr=False, compare=False)
+    #: name → what resolve() gave (a path and unit, or the error): each distinct name,
+    #: a misspelt one included, is looked up (and its "did you mean" searched) once.
+    _memo: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_trace(cls, trace, source: str = "<spec>") -> "Reference":
@@ -154,6 +165,19 @@ class Reference:
     def resolve(self, name: str) -> Tuple[str, Optional[int]]:
         """A quantity as an answers file names it → (its path, the unit from 0 or None
         for all). Raises ValueError with the message (and ``.hint``) to show."""
+        found = self._memo.get(name)
+        if found is None:
+            try:
+                found = self._resolve(name)
+            except _Unknown as exc:
+                found = exc
+            if len(self._memo) < _MEMO_SIZE:
+                self._memo[name] = found
+        if isinstance(found, _Unknown):
+            raise found
+        return found
+
+    def _resolve(self, name: str) -> Tuple[str, Optional[int]]:
         unit_text = None
         match = _UNIT.fullmatch(name)
         base = name
@@ -233,6 +257,7 @@ class Problem:
     t: Optional[int]
     name: str
     error: SpecError
+    quantity: Optional[str] = None       # the path the name stands for, when it stands for one
 
 
 @dataclass(frozen=True)
@@ -257,6 +282,13 @@ def _number(doc: Document, value: Any, where: Sequence[Any], shown: Optional[Seq
     """A hand-computed value, read as a spec's numbers are (``yamlsource.as_number``)."""
     if isinstance(value, float) and math.isnan(value):   # worded as infinity is
         raise _error(doc, "expected a finite number, found NaN", where, shown=shown)
+    if isinstance(value, str) and _APPROX.fullmatch(value.strip()):
+        # ≈0, ≈1, ≈7: as the tool writes a value that rounds to a whole number; read as
+        # that number and judged as any answer (docs/check.md, "≈ values")
+        return float(value.strip()[1:].strip().replace("\u2212", "-"))
+    if isinstance(value, str) and _COMMA.fullmatch(value.strip()):
+        raise _error(doc, f"{shorten(value)} looks like a number with a decimal comma: write "
+                          f"{value.strip().replace(',', '.')}", where, shown=shown)
     try:
         return as_number(value)
     except ValueError as exc:
@@ -314,7 +346,7 @@ def _read_answer(doc: Document, reference: Reference, t: int, name: Any, value: 
     return Answer(t, path, numbers, name=name, line=line)
 
 
-def answers_from_document(doc: Document, reference: Reference) -> Answers:
+def answers_from_document(doc: Document, reference: Reference, duplicates: Optional[list] = None) -> Answers:
     """Validate an answers document against the quantities of ``reference``.
 
     What makes the whole file unusable raises; an answer that cannot be read becomes
@@ -350,7 +382,20 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
     count = len(reference)
     answers: List[Answer] = []
     problems: List[Problem] = []
-    seen: Dict[Tuple[int, str, int], Answer] = {}
+    repeated_steps, repeated_names = _repeats(duplicates)
+    for dup_path, key, (line, column), value in duplicates or ():
+        if tuple(dup_path) != ("steps",) and not (len(dup_path) == 2 and dup_path[0] == "steps"):
+            raise SpecError(f"the key {quoted(key)} appears twice", tuple(dup_path) + (key,), file=doc.file,
+                            line=line, column=column)
+
+    def add_problem(problem: Problem) -> None:
+        problems.append(problem)
+        if len(problems) > MAX_UNREADABLE:
+            # A file this far from an answers file of this spec is one error, not thousands
+            # of rows (and bounded work: docs/check.md, "Limits").
+            raise _error(doc, f"more than {MAX_UNREADABLE} answers cannot be read (unknown names, values "
+                              "that are not numbers, …): is it an answers file of this spec?")
+
     for key, entries in steps.items():
         # YAML keys are kept as their text: "1", but also " 1" or "01" when quoted. Only
         # the plain form is step 1, so that no two keys can name the same step.
@@ -365,35 +410,115 @@ def answers_from_document(doc: Document, reference: Reference) -> Answers:
             problem = _error(doc, f"there is no step {shorten(text)}: the sequence has "
                                   f"{_plural(count, 'step')} (1 to {count})", ("steps", key), at_key=True,
                              shown=("steps", t))
+        elif text in repeated_steps:
+            lines = [doc.position(["steps", text], at_key=True)[0]] + [ln for ln, _ in repeated_steps[text]]
+            problem = _error(doc, f"step {t} appears {len(lines)} times (lines {_lines(lines)}): none of its "
+                                  "answers is graded, so that no copy can be chosen", ("steps", key),
+                             at_key=True, shown=("steps", t))
+            for _, again in repeated_steps[text]:
+                if isinstance(again, dict) and again:
+                    names += list(again)
         elif not isinstance(entries, dict) or not entries:
             problem = _error(doc, f"expected the answers of step {t} as a mapping like '{{lstm.c: 3, y: 0}}', "
                                   f"found {describe_value(entries)}", ("steps", key), shown=("steps", t))
         if problem is not None:
             # One row for each answer the step holds: each is an answer that cannot be judged.
-            problems.extend(Problem(t, shorten(n) if isinstance(n, str) else "", problem) for n in names)
+            for n in names:
+                add_problem(Problem(t, shorten(n) if isinstance(n, str) else "", problem,
+                                    _resolved(reference, n)))
             continue
-        for name, value in entries.items():
+        items = list(entries.items())
+        for i, (name, value) in enumerate(items):
+            if _fragment(name, value) and i > 0 and _whole(items[i - 1][1]):
+                continue                      # the second half of a decimal comma: reported with the first
+            twice = repeated_names.get((text, name))
+            fragment = items[i + 1][0] if i + 1 < len(items) and _fragment(*items[i + 1]) and _whole(value) \
+                else None
             try:
+                if twice is not None:
+                    lines = [doc.position(["steps", text, str(name)], at_key=True)[0]] + twice
+                    raise _error(doc, f"{shorten(str(name))} appears {len(lines)} times at step {t} (lines "
+                                      f"{_lines(lines)}): neither is graded, so that no copy can be chosen",
+                                 ("steps", text, name), at_key=True, shown=("steps", t, name))
+                if fragment is not None:
+                    raise _error(doc, f"{value},{fragment} looks like a number with a decimal comma (read as "
+                                      f"{value} and a quantity named {fragment}): write {value}.{fragment}",
+                                 ("steps", text, name), at_key=True, shown=("steps", t, name))
                 answer = _read_answer(doc, reference, t, name, value, text)
             except SpecError as exc:
-                problems.append(Problem(t, shorten(str(name)), exc))
+                add_problem(Problem(t, shorten(str(name)), exc, _resolved(reference, name)))
                 continue
-            units = answer.units if answer.units is not None else range(max(1, len(answer.value)))
-            twice = next((seen[(t, answer.quantity, u)] for u in units if (t, answer.quantity, u) in seen), None)
-            if twice is not None:
-                problems.append(Problem(t, name, _error(
-                    doc, f"answered twice at step {t}: also as {quoted(twice.name)}"
-                         + (f" on line {twice.line}" if twice.line else ""),
-                    ("steps", text, name), at_key=True, shown=("steps", t, name))))
-                continue
-            for u in units:
-                seen[(t, answer.quantity, u)] = answer
             answers.append(answer)
-    return Answers(doc.file, tuple(answers), tolerance, doc, tuple(problems))
+    # The same quantity answered twice at a step under two names (c and lstm.c): both
+    # are errors, so that no copy can be chosen to gain (docs/check.md).
+    where: Dict[Tuple[int, str, int], List[Answer]] = {}
+    for answer in answers:
+        units = answer.units if answer.units is not None else range(max(1, len(answer.value)))
+        for u in units:
+            where.setdefault((answer.t, answer.quantity, u), []).append(answer)
+    clash = {id(a): group for group in where.values() if len(group) > 1 for a in group}
+    kept = []
+    for answer in answers:
+        group = clash.get(id(answer))
+        if group is None:
+            kept.append(answer)
+            continue
+        others = ", ".join(f"{quoted(o.name)}" + (f" on line {o.line}" if o.line else "")
+                           for o in group if o is not answer)
+        add_problem(Problem(answer.t, answer.name, _error(
+            doc, f"answered twice at step {answer.t}: also as {others}; neither is graded",
+            ("steps", _step_text(steps, answer.t), answer.name), at_key=True,
+            shown=("steps", answer.t, answer.name)), answer.quantity))
+    return Answers(doc.file, tuple(kept), tolerance, doc, tuple(problems))
+
+
+#: Answers of one file that cannot be read, past which the file is one error (docs/check.md).
+MAX_UNREADABLE = 200
+
+
+def _repeats(duplicates):
+    """Step keys and (step, name) keys that appear more than once: key → [(line, value)]."""
+    steps: Dict[str, List[Tuple[int, Any]]] = {}
+    names: Dict[Tuple[str, Any], List[int]] = {}
+    for path, key, (line, _), value in duplicates or ():
+        path = tuple(path)
+        if path == ("steps",):
+            steps.setdefault(str(key), []).append((line, value))
+        elif len(path) == 2 and path[0] == "steps":
+            names.setdefault((str(path[1]), key), []).append(line)
+    return steps, names
+
+
+def _lines(lines) -> str:
+    return ", ".join(str(n) for n in lines if n)
+
+
+def _step_text(steps, t: int) -> str:
+    return next((str(k) for k in steps if str(k) == str(t)), str(t))
+
+
+def _fragment(name, value) -> bool:
+    """``9995`` with no value: what ``{c: 6,9995}`` leaves of a decimal comma."""
+    return value is None and isinstance(name, str) and name.isdigit()
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _resolved(reference: "Reference", name) -> Optional[str]:
+    """The path a name stands for, when it stands for one (for matching to a question)."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return reference.resolve(name)[0]
+    except ValueError:
+        return None
 
 
 def answers_from_text(text: str, reference: Reference, source: str = "<answers>") -> Answers:
-    return answers_from_document(parse(text, source, "an answers file"), reference)
+    duplicates: list = []
+    return answers_from_document(parse(text, source, "an answers file", duplicates), reference, duplicates)
 
 
 def load_answers(path: str, reference: Reference, *, name: Optional[str] = None) -> Answers:
@@ -694,7 +819,9 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
     by_place: Dict[Tuple[int, str], List[Answer]] = {}
     for a in answers.answers:
         by_place.setdefault((a.t, a.quantity), []).append(a)
-    problems = {(p.t, p.name): p for p in answers.problems}
+    problems: Dict[Tuple[Optional[int], Optional[str]], Problem] = {}
+    for p in answers.problems:                  # the first problem with each question
+        problems.setdefault((p.t, p.quantity), p)
     used = set()
     verdicts = []
     for q in policy.key.questions:
@@ -724,25 +851,15 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
                                _names_of(reference, q.quantity, q.units)))
     ignored = tuple((a.t, a.shown) for a in answers.answers if id(a) not in used)
     asked = {(q.t, q.quantity) for q in policy.key.questions}
-    ignored += tuple((p.t, p.name) for p in answers.problems if (p.t, _base(p.name, reference)) not in asked)
+    ignored += tuple((p.t, p.name) for p in answers.problems if (p.t, p.quantity) not in asked)
     return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, ignored=ignored,
                       own_tolerance=answers.tolerance)
 
 
-def _base(name: str, reference: Reference) -> str:
-    try:
-        return reference.resolve(name)[0]
-    except ValueError:
-        return name
-
-
 def _unanswered(q: Question, reference: Reference, problems, missing=None) -> Verdict:
     """A question of the key the file does not answer (or answers with an error)."""
-    why = None
-    for (t, name), p in problems.items():
-        if t == q.t and _base(name, reference) == q.quantity:
-            why = str(p.error)
-            break
+    p = problems.get((q.t, q.quantity))
+    why = None if p is None else str(p.error)
     exact = () if q.label else tuple(_exact_of(reference, q.t, q.quantity, q.units))
     if q.label:
         exact = tuple(reference.labels[q.t - 1][q.quantity])
