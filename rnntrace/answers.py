@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import RnntraceError, SpecError, close_name, describe_value, quoted, shorten
@@ -60,6 +60,8 @@ _UNIT = re.compile(r"(.+)\[([^\[\]]+)\]")
 _APPROX = re.compile(r"≈ ?[-\u2212]?[0-9]{1,17}")
 #: ``6,9995``, ``-0,5``: a decimal comma.
 _COMMA = re.compile(r"[-\u2212]?[0-9]+,[0-9]+")
+
+_VOCABULARY = "\0vocabulary"          # where a Reference keeps its vocabulary, in its memo
 
 #: Names whose resolution a Reference remembers (a class's files share their names).
 _MEMO_SIZE = 100_000
@@ -133,34 +135,22 @@ class Reference:
         names = self.unit_names.get(path)
         return names[unit] if names else str(unit + 1)
 
+    @property
+    def vocabulary(self):
+        """Every name of every quantity (rnntrace/grading/names.py), built once."""
+        found = self._memo.get(_VOCABULARY)
+        if found is None:
+            from .grading.names import Vocabulary
+            found = self._memo[_VOCABULARY] = Vocabulary.of(self)
+        return found
+
+    def canonical(self, path: str) -> str:
+        """The one path of what ``path`` is by definition: ``y`` is the last layer's output."""
+        return self.vocabulary.canonical(path)
+
     def suggest(self, name: str) -> Optional[str]:
-        """The quantity a misspelt or shortened path most likely meant."""
-        if not isinstance(name, str):
-            return None
-        known = self.quantities + self.label_paths
-        # A bare field name ("c", "<block>.a") usually means the one path ending in it.
-        ends = [q for q in known if q.endswith("." + name)]
-        if len(ends) == 1:
-            return ends[0]
-        hint = close_name(name, known)
-        if hint is None:
-            # "lstm.cel" → compare the last part with the last parts of the paths.
-            head, _, last = name.rpartition(".")
-            same_head = [q for q in known if q.rpartition(".")[0] == head]
-            tail = close_name(last, [q.rpartition(".")[2] for q in same_head])
-            if tail is not None:
-                hint = f"{head}.{tail}" if head else tail
-        if hint is None:
-            # "cc", "input_gat.a" → the short names, and the one path each stands for.
-            ends: Dict[str, List[str]] = {}
-            for q in known:
-                parts = q.split(".")
-                for i in range(1, len(parts)):
-                    ends.setdefault(".".join(parts[i:]), []).append(q)
-            near = close_name(name, ends)
-            if near is not None and len(ends[near]) == 1:
-                hint = ends[near][0]
-        return hint
+        """The quantity a misspelt or shortened name most likely meant."""
+        return self.vocabulary.suggest(name)
 
     def resolve(self, name: str) -> Tuple[str, Optional[int]]:
         """A quantity as an answers file names it → (its path, the unit from 0 or None
@@ -183,17 +173,12 @@ class Reference:
         base = name
         if match is not None:
             base, unit_text = match.group(1), match.group(2)
-        known = self.quantities + self.label_paths
-        if base in known:
-            path = base
-        else:
-            ending = [q for q in known if q.endswith("." + base)]
-            if len(ending) > 1:
-                raise _Unknown(f"the quantity {quoted(name)} could be any of {', '.join(ending)}: "
-                               "write the one you mean")
-            if not ending:
-                raise _Unknown(f"unknown quantity {quoted(name)}", self.suggest(base))
-            path = ending[0]
+        from .grading.names import Unknown
+        try:
+            path = self.vocabulary.resolve(base)
+        except Unknown as exc:
+            message = str(exc) if base == name else str(exc).replace(quoted(base), quoted(name), 1)
+            raise _Unknown(message, exc.hint) from None
         if unit_text is None:
             return path, None
         if path in self.label_paths:
@@ -451,17 +436,29 @@ def answers_from_document(doc: Document, reference: Reference, duplicates: Optio
             answers.append(answer)
     # The same quantity answered twice at a step under two names (c and lstm.c): both
     # are errors, so that no copy can be chosen to gain (docs/check.md).
-    where: Dict[Tuple[int, str, int], List[Answer]] = {}
+    # The same value written twice (y and lstm.h, both 7) counts once.
+    where: Dict[Tuple[int, str, int], List[Tuple[Answer, Any]]] = {}
     for answer in answers:
         units = answer.units if answer.units is not None else range(max(1, len(answer.value)))
-        for u in units:
-            where.setdefault((answer.t, answer.quantity, u), []).append(answer)
-    clash = {id(a): group for group in where.values() if len(group) > 1 for a in group}
+        values = answer.value if answer.label is None else (answer.label,)
+        for u, v in zip(units, values):
+            where.setdefault((answer.t, reference.canonical(answer.quantity), u), []).append((answer, v))
+    clash: Dict[int, List[Answer]] = {}
+    again = set()
+    for group in where.values():
+        if len(group) < 2:
+            continue
+        if len({v for _, v in group}) == 1 and len({a.units for a, _ in group}) == 1:
+            again.update(id(a) for a, _ in group[1:])
+            continue
+        for a, _ in group:
+            clash[id(a)] = [b for b, _ in group]
     kept = []
     for answer in answers:
         group = clash.get(id(answer))
         if group is None:
-            kept.append(answer)
+            if id(answer) not in again:
+                kept.append(answer)
             continue
         others = ", ".join(f"{quoted(o.name)}" + (f" on line {o.line}" if o.line else "")
                            for o in group if o is not answer)
@@ -562,7 +559,12 @@ def load_key(path: str, reference: Reference) -> Key:
         raise answers.problems[0].error
     tol = answers.tolerance if answers.tolerance is not None else DEFAULT_TOLERANCE
     questions = []
+    seen = set()
     for a in answers.answers:
+        place = (a.t, reference.canonical(a.quantity), a.units, a.label is not None)
+        if place in seen:                     # y and lstm.h: one quantity, asked once
+            continue
+        seen.add(place)
         if a.label is None:
             exact = _exact_of(reference, a.t, a.quantity, a.units)
             bad = next((i for i, (k, e) in enumerate(zip(a.value, exact))
@@ -600,6 +602,8 @@ class Verdict:
     recomputed: Optional[Tuple[Optional[float], ...]] = None
     units: Optional[Tuple[int, ...]] = None   # the units answered (None: all of them)
     line: Optional[int] = None
+    #: False for a row shown but not scored: under a key, an answer whose name is unknown.
+    graded: bool = True
 
     def __post_init__(self):
         if not self.status:
@@ -696,11 +700,18 @@ class FileResult:
 
     @property
     def right(self) -> int:
-        return sum(v.right for v in self.verdicts)
+        return sum(v.right for v in self.verdicts if v.graded)
 
     @property
     def total(self) -> int:
-        return len(self.verdicts)
+        return sum(v.graded for v in self.verdicts)
+
+    @property
+    def not_graded(self) -> Tuple[Tuple[Optional[int], str, str], ...]:
+        """(step, name, why) of each answer given but not scored: unknown names, and
+        answers to quantities the key does not ask for."""
+        rows = [(v.t, v.quantity, "unknown") for v in self.verdicts if not v.graded]
+        return tuple(rows) + tuple((t, q, "not asked") for t, q in self.ignored)
 
     @property
     def score(self) -> float:
@@ -709,7 +720,7 @@ class FileResult:
 
     @property
     def first_wrong(self) -> Optional[Verdict]:
-        return next((v for v in self.verdicts if not v.right), None)
+        return next((v for v in self.verdicts if not v.right and v.graded), None)
 
     @property
     def status(self) -> str:
@@ -752,7 +763,7 @@ def _own_values(answers: Answers, key: Optional[Key], follow) -> Dict[Tuple[int,
         for q in key.questions:
             if q.label:
                 continue
-            place = (q.t, q.quantity)
+            place = (q.t, follow.canonical(q.quantity))
             if q.units is None:
                 asked[place] = None
             elif place not in asked or asked[place] is not None:
@@ -761,9 +772,10 @@ def _own_values(answers: Answers, key: Optional[Key], follow) -> Dict[Tuple[int,
     for a in answers.answers:
         if a.label is not None or not follow.source(a.quantity):
             continue
-        if asked is not None and (a.t, a.quantity) not in asked:
+        place = (a.t, follow.canonical(a.quantity))
+        if asked is not None and place not in asked:
             continue
-        units = asked.get((a.t, a.quantity)) if asked is not None else None
+        units = asked.get(place) if asked is not None else None
         for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
             if units is None or u in units:
                 mine.setdefault((a.t, a.quantity), {})[u] = v
@@ -816,16 +828,19 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
         return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, own_tolerance=own)
 
     # Against a key: each question is scored once, from the answers that cover it.
+    # A question is answered under any of its names: ``y`` answers ``lstm.h`` (the same
+    # value by definition) and the other way round.
+    canon = reference.canonical
     by_place: Dict[Tuple[int, str], List[Answer]] = {}
     for a in answers.answers:
-        by_place.setdefault((a.t, a.quantity), []).append(a)
+        by_place.setdefault((a.t, canon(a.quantity)), []).append(a)
     problems: Dict[Tuple[Optional[int], Optional[str]], Problem] = {}
     for p in answers.problems:                  # the first problem with each question
-        problems.setdefault((p.t, p.quantity), p)
+        problems.setdefault((p.t, canon(p.quantity) if p.quantity else None), p)
     used = set()
     verdicts = []
     for q in policy.key.questions:
-        found = by_place.get((q.t, q.quantity), [])
+        found = by_place.get((q.t, canon(q.quantity)), [])
         if q.label:
             if found:
                 used.add(id(found[0]))
@@ -850,15 +865,19 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
         verdicts.append(judged(answer, _exact_of(reference, q.t, q.quantity, q.units),
                                _names_of(reference, q.quantity, q.units)))
     ignored = tuple((a.t, a.shown) for a in answers.answers if id(a) not in used)
-    asked = {(q.t, q.quantity) for q in policy.key.questions}
-    ignored += tuple((p.t, p.name) for p in answers.problems if (p.t, p.quantity) not in asked)
+    asked = {(q.t, canon(q.quantity)) for q in policy.key.questions}
+    ignored += tuple((p.t, p.name) for p in answers.problems
+                     if p.quantity is not None and (p.t, canon(p.quantity)) not in asked)
+    # A name that stands for nothing is an error row of its own (it may be a question's
+    # answer misspelt), shown but not counted: the question it meant is unanswered.
+    verdicts += [replace(_problem_verdict(p), graded=False) for p in answers.problems if p.quantity is None]
     return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, ignored=ignored,
                       own_tolerance=answers.tolerance)
 
 
 def _unanswered(q: Question, reference: Reference, problems, missing=None) -> Verdict:
     """A question of the key the file does not answer (or answers with an error)."""
-    p = problems.get((q.t, q.quantity))
+    p = problems.get((q.t, reference.canonical(q.quantity)))
     why = None if p is None else str(p.error)
     exact = () if q.label else tuple(_exact_of(reference, q.t, q.quantity, q.units))
     if q.label:
@@ -909,7 +928,8 @@ def verdict_to_dict(v: Verdict, hint: Optional[str] = None) -> Dict[str, Any]:
     data = {"t": v.t, "quantity": v.quantity, "status": v.status, "yours": list(v.yours),
             "exact": list(v.exact), "difference": v.difference, "allowed": v.allowed, "right": v.right,
             "wrong_units": list(v.wrong_units), "follows": v.follows,
-            "recomputed": None if v.recomputed is None else list(v.recomputed), "error": v.error}
+            "recomputed": None if v.recomputed is None else list(v.recomputed), "error": v.error,
+            "graded": v.graded}
     if hint is not None:
         data["hint"] = hint
     return data
@@ -926,7 +946,8 @@ def result_to_dict(r: FileResult, hints: Optional[Callable] = None) -> Dict[str,
             "right": r.right, "total": r.total, "score": r.score,
             "first_wrong": None if first is None else verdict(first),
             "answers": [verdict(v) for v in r.verdicts],
-            "ignored": [{"t": t, "quantity": q} for t, q in r.ignored]}
+            "ignored": [{"t": t, "quantity": q} for t, q in r.ignored],
+            "not_graded": [{"t": t, "quantity": q, "why": why} for t, q, why in r.not_graded]}
 
 
 def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
@@ -937,6 +958,7 @@ def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
             "unreadable": len(results) - len(readable),
             "answers": sum(r.total for r in readable), "right": sum(r.right for r in readable),
             "ignored": sum(len(r.ignored) for r in readable),
+            "not_graded": sum(len(r.not_graded) for r in readable),
             "mean_score": sum(r.score for r in results) / len(results) if results else None}
 
 

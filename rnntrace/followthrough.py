@@ -87,6 +87,10 @@ class FollowThrough:
         self._memo: Dict[Tuple[int, str], Any] = {}
         self._for: Any = None
 
+    def canonical(self, path: str) -> str:
+        """The one path of what ``path`` is by definition (``y`` is the last layer's output)."""
+        return self.reference.canonical(path)
+
     def source(self, path: str) -> bool:
         """Whether the student's answer for ``path`` may stand in a recomputation: not
         an input x (the spec's own) and not a memory read (that is their earlier answer

@@ -250,7 +250,7 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     assert report["files"][2]["error"].startswith("cat.yaml:3:1: YAML syntax error") and report["files"][2]["score"] == 0
     # the mean counts the two unreadable files as 0, as a gradebook does: (1 + 1/2 + 0 + 0)/4
     assert report["summary"] == {"files": 4, "all_right": 1, "with_wrong": 1, "unreadable": 2,
-                                 "answers": 3, "right": 2, "ignored": 0, "mean_score": 0.375}
+                                 "answers": 3, "right": 2, "ignored": 0, "not_graded": 0, "mean_score": 0.375}
     assert "mean score 38% counting 2 unreadable as 0" in " ".join(out.split())
     # without the unreadable ones, the class exits 1 (a wrong answer)
     assert invoke("check", "lstm_example.yaml", good, wrong).exit_code == 1

@@ -152,11 +152,14 @@ def test_padded_copies_of_one_right_answer_buy_nothing(lstm):
 
 
 def test_the_same_quantity_twice_in_a_step_is_an_error_on_both(lstm):
-    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 3}\n  2: {c: 7}\n", lstm)
+    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 4}\n  2: {c: 7}\n", lstm)
     first, second = answers.problems
     assert "answered twice at step 1: also as 'c' on line 2; neither is graded" in str(first.error)
     assert "answered twice at step 1: also as 'lstm.c' on line 2; neither is graded" in str(second.error)
     assert [(a.t, a.quantity) for a in answers.answers] == [(2, "lstm.c")]
+    # the same number under two names (a worksheet's y and lstm.h columns) counts once
+    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 3, y: 0, lstm.h: 0}\n", lstm)
+    assert not answers.problems and [a.quantity for a in answers.answers] == ["lstm.c", "y"]
 
 
 # --------------------------------------------------------------------------- digits
