@@ -252,6 +252,8 @@ class Answers:
     tolerance: Optional[float] = None              # the file's own, if it gives one
     document: Optional[Document] = field(default=None, repr=False, compare=False)
     problems: Tuple[Problem, ...] = ()
+    #: A key's points: step → points, (quantity path, unit or None) → points.
+    points: Mapping[Any, float] = field(default_factory=dict)
 
 
 def _error(doc: Document, message: str, where: Sequence[Any] = (), *, hint: Optional[str] = None,
@@ -344,12 +346,12 @@ def answers_from_document(doc: Document, reference: Reference, duplicates: Optio
     # is described by its kind and position, never quoted (docs/check.md).
     if not isinstance(data, dict):
         raise _error(doc, f"expected a mapping like '{example}', found {_kind_of(data)}")
-    allowed = ("steps", "tolerance")
+    allowed = ("steps", "tolerance", "points")
     for key in data:
         if key not in allowed:
             hint = close_name(key, allowed)
             shown = f"unknown key {quoted(key)}" if hint is not None else "an unknown key"
-            raise _error(doc, f"{shown}; expected steps (and optionally tolerance)", (key,),
+            raise _error(doc, f"{shown}; expected steps (and optionally tolerance, and points in a key)", (key,),
                          hint=hint, at_key=True, shown=None if hint is not None else ())
     if "steps" not in data:
         raise _error(doc, f"missing the key 'steps' (the answers, like '{example}')")
@@ -466,7 +468,35 @@ def answers_from_document(doc: Document, reference: Reference, duplicates: Optio
             doc, f"answered twice at step {answer.t}: also as {others}; neither is graded",
             ("steps", _step_text(steps, answer.t), answer.name), at_key=True,
             shown=("steps", answer.t, answer.name)), answer.quantity))
-    return Answers(doc.file, tuple(kept), tolerance, doc, tuple(problems))
+    points = _points(doc, reference, data.get("points"), count) if "points" in data else {}
+    return Answers(doc.file, tuple(kept), tolerance, doc, tuple(problems), points)
+
+
+def _points(doc: Document, reference: "Reference", given: Any, count: int) -> Dict[Any, float]:
+    """A key's ``points:``: step numbers and quantity names → the points of each question
+    at that step or of that quantity (a quantity's wins over its step's; default 1)."""
+    if not isinstance(given, dict) or not given:
+        raise _error(doc, "expected points as a mapping of steps or quantities to numbers, like "
+                          "'points: {lstm.c: 2, 5: 3}'", ("points",))
+    points: Dict[Any, float] = {}
+    for key, value in given.items():
+        text = str(key)
+        where = ("points", key)
+        number = _number(doc, value, where)
+        if number < 0:
+            raise _error(doc, f"expected points of 0 or more, found {number:g}", where)
+        if _STEP.fullmatch(text):
+            if int(text) > count:
+                raise _error(doc, f"there is no step {text}: the sequence has {_plural(count, 'step')}", where,
+                             at_key=True)
+            points[int(text)] = number
+            continue
+        try:
+            path, unit = reference.resolve(text)
+        except _Unknown as exc:
+            raise _error(doc, str(exc), where, hint=exc.hint, at_key=True) from None
+        points[(reference.canonical(path), unit)] = number
+    return points
 
 
 #: Answers of one file that cannot be read, past which the file is one error (docs/check.md).
@@ -538,6 +568,7 @@ class Question:
     units: Optional[Tuple[int, ...]] = None
     label: bool = False
     unit_name: Optional[str] = None
+    points: float = 1.0
 
     @property
     def shown(self) -> str:
@@ -573,7 +604,11 @@ def load_key(path: str, reference: Reference) -> Key:
                 raise RnntraceError(
                     f"{answers.source}: step {a.t} {a.shown}: the key says {a.value[bad]!r}, but the spec's "
                     f"exact value is {exact[bad]!r}: is it the key of another spec?")
-        questions.append(Question(a.t, a.quantity, a.units, a.label is not None, a.unit_name))
+        unit = a.units[0] if a.units is not None and len(a.units) == 1 else None
+        worth = answers.points.get((reference.canonical(a.quantity), unit),
+                                   answers.points.get((reference.canonical(a.quantity), None),
+                                                      answers.points.get(a.t, 1.0)))
+        questions.append(Question(a.t, a.quantity, a.units, a.label is not None, a.unit_name, worth))
     return Key(answers.source, tuple(questions), answers.tolerance)
 
 
@@ -604,6 +639,8 @@ class Verdict:
     line: Optional[int] = None
     #: False for a row shown but not scored: under a key, an answer whose name is unknown.
     graded: bool = True
+    #: What the answer is worth (a key's points; 1 otherwise); earned when right.
+    points: float = 1.0
 
     def __post_init__(self):
         if not self.status:
@@ -714,9 +751,19 @@ class FileResult:
         return tuple(rows) + tuple((t, q, "not asked") for t, q in self.ignored)
 
     @property
+    def points(self) -> float:
+        """The points earned: each right answer's worth (1 unless a key says otherwise)."""
+        return sum(v.points for v in self.verdicts if v.graded and v.right) if self.readable else 0.0
+
+    @property
+    def max_points(self) -> float:
+        return sum(v.points for v in self.verdicts if v.graded)
+
+    @property
     def score(self) -> float:
-        """right/total; a file that cannot be read scores 0, as in a gradebook."""
-        return self.right / self.total if self.readable and self.total else 0.0
+        """points/max_points (right/total when every answer is worth 1); a file that
+        cannot be read scores 0, as in a gradebook."""
+        return self.points / self.max_points if self.readable and self.max_points else 0.0
 
     @property
     def first_wrong(self) -> Optional[Verdict]:
@@ -840,30 +887,9 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
     used = set()
     verdicts = []
     for q in policy.key.questions:
-        found = by_place.get((q.t, canon(q.quantity)), [])
-        if q.label:
-            if found:
-                used.add(id(found[0]))
-                verdicts.append(_judge_label(found[0], reference.labels[q.t - 1][q.quantity]))
-            else:
-                verdicts.append(_unanswered(q, reference, problems))
-            continue
-        units = tuple(range(reference.size(q.quantity))) if q.units is None else q.units
-        values: Dict[int, float] = {}
-        lines = []
-        for a in found:
-            for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
-                if u in units:
-                    values[u] = v
-                    used.add(id(a))
-                    lines.append(a.line)
-        if len(values) < len(units):
-            verdicts.append(_unanswered(q, reference, problems, missing=[u for u in units if u not in values]))
-            continue
-        answer = Answer(q.t, q.quantity, tuple(values[u] for u in units), q.units, line=min(l or 0 for l in lines),
-                        unit_name=q.unit_name)
-        verdicts.append(judged(answer, _exact_of(reference, q.t, q.quantity, q.units),
-                               _names_of(reference, q.quantity, q.units)))
+        before = len(verdicts)
+        _ask(q, by_place.get((q.t, canon(q.quantity)), []), verdicts, used, reference, problems, judged)
+        verdicts[before:] = [replace(v, points=q.points) for v in verdicts[before:]]
     ignored = tuple((a.t, a.shown) for a in answers.answers if id(a) not in used)
     asked = {(q.t, canon(q.quantity)) for q in policy.key.questions}
     ignored += tuple((p.t, p.name) for p in answers.problems
@@ -873,6 +899,34 @@ def check(answers: Answers, reference: Reference, tolerance: Optional[float] = N
     verdicts += [replace(_problem_verdict(p), graded=False) for p in answers.problems if p.quantity is None]
     return FileResult(answers.source, tol, tuple(verdicts), tolerance_from=source, ignored=ignored,
                       own_tolerance=answers.tolerance)
+
+
+def _ask(q: "Question", found: List[Answer], verdicts: List[Verdict], used: set, reference: Reference,
+         problems, judged) -> None:
+    """The verdict of one question of a key, from the answers that cover it."""
+    if q.label:
+        if found:
+            used.add(id(found[0]))
+            verdicts.append(_judge_label(found[0], reference.labels[q.t - 1][q.quantity]))
+        else:
+            verdicts.append(_unanswered(q, reference, problems))
+        return
+    units = tuple(range(reference.size(q.quantity))) if q.units is None else q.units
+    values: Dict[int, float] = {}
+    lines = []
+    for a in found:
+        for u, v in zip(a.units if a.units is not None else range(len(a.value)), a.value):
+            if u in units:
+                values[u] = v
+                used.add(id(a))
+                lines.append(a.line)
+    if len(values) < len(units):
+        verdicts.append(_unanswered(q, reference, problems, missing=[u for u in units if u not in values]))
+        return
+    answer = Answer(q.t, q.quantity, tuple(values[u] for u in units), q.units, line=min(l or 0 for l in lines),
+                    unit_name=q.unit_name)
+    verdicts.append(judged(answer, _exact_of(reference, q.t, q.quantity, q.units),
+                           _names_of(reference, q.quantity, q.units)))
 
 
 def _unanswered(q: Question, reference: Reference, problems, missing=None) -> Verdict:
@@ -943,7 +997,7 @@ def result_to_dict(r: FileResult, hints: Optional[Callable] = None) -> Dict[str,
 
     return {"file": r.source, "status": r.status, "error": r.error,
             "tolerance": _json_number(r.tolerance), "tolerance_from": r.tolerance_from,
-            "right": r.right, "total": r.total, "score": r.score,
+            "right": r.right, "total": r.total, "points": r.points, "max_points": r.max_points, "score": r.score,
             "first_wrong": None if first is None else verdict(first),
             "answers": [verdict(v) for v in r.verdicts],
             "ignored": [{"t": t, "quantity": q} for t, q in r.ignored],

@@ -71,8 +71,8 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
             matches = [q for q in known if q != "x"]
         elif name in known:
             matches = [name]
-        else:
-            matches = [q for q in known if q.endswith("." + name)]
+        else:   # any name check accepts (docs/check.md, "Names"); one that several share asks each
+            matches = [q for q in reference.vocabulary.candidates(name) if q in known]
         if not matches:
             hint = reference.suggest(name)
             raise BadValue(f"unknown quantity {name!r}" +

@@ -267,10 +267,17 @@ def test_a_key_decides_what_is_scored(tmp_path, monkeypatch):
     assert lazy["tolerance"] == 0.001 and lazy["tolerance_from"] == "key"
     assert report["summary"]["ignored"] == 2 and report["key"] == "key.yaml"
     table = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml", "good.yaml")
-    assert "2 answers the key does not ask for ignored" in " ".join(table.stdout.split())
+    flat = " ".join(table.stdout.split())
+    assert "2 answers not graded (unknown names, or not asked by the key)" in flat
+    assert lazy["not_graded"] == [{"t": 1, "quantity": "x", "why": "not asked"},
+                                  {"t": 1, "quantity": "lstm.c_prev", "why": "not asked"}]
+    rows = list(csv.DictReader(io.StringIO(invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml",
+                                                   "good.yaml", "--format", "csv").stdout)))
+    assert rows[0]["not_graded"] == "2 answers not graded: step 1 x not asked, step 1 lstm.c_prev not asked"
+    assert rows[1]["not_graded"] == "" and rows[0]["percent"] == "25.0" and rows[1]["percent"] == "100.0"
     one = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml")
     out = " ".join(one.stdout.split())
-    assert "unanswered" in out and "2 answers the key does not ask for, ignored: step 1 x, step 1 lstm.c_prev" in out
+    assert "unanswered" in out and "2 answers not graded: step 1 x not asked, step 1 lstm.c_prev not asked" in out
     assert "(the key's tolerance)" in out
 
 
