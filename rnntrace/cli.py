@@ -695,8 +695,8 @@ def examples(name):
 @click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True, shell_complete=_complete_files)
 @click.option("--key", "key_path", metavar="KEY.yaml", default=None, shell_complete=_complete_files,
               help="Grade against this answer key (what `rnntrace answers` writes): its questions are "
-                   "the ones scored, an unanswered one is wrong, other answers are ignored, and its "
-                   "tolerance is used.")
+                   "the ones scored (each worth its 'points:', default 1), an unanswered one is wrong, "
+                   "other answers are listed as not graded, and its tolerance is used.")
 @click.option("--tolerance", type=NOT_NEGATIVE, default=None,
               help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
                    "Wins over the key's and a file's own 'tolerance'.  [default: 0.01]")
@@ -731,8 +731,10 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
 
     With one file, each answer gets a row; with several (a whole class) each file gets
     a row with its score and first answer that is not right, and a file that cannot be
-    read is reported in its row (scoring 0) without stopping the others. Exit code 0
-    when every answer is right, 1 when one is not, 2 when a file could not be read.
+    read is reported in its row (scoring 0) without stopping the others. Any name the
+    views print is an answer name (lstm.c, c, cell, z_f, σ(z_f), f, forget gate, y).
+    Exit code 0 when every answer is right, 1 when one is not (or a file of a class could
+    not be read), 2 when grading could not happen (a bad spec, key or option).
 
     \b
     Examples:
@@ -782,6 +784,10 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         parts = show.answers_table(results[0], precision, hints) if one else \
             show.class_table(results, summary(results), precision)
         write_rich(parts)
+    if not one and key is None:   # nothing decides what was asked: a skipped question costs nothing
+        click.echo(f"Warning: without --key only the answers each file gives are graded, so a file that "
+                   f"skips a question loses nothing; make a key with: rnntrace answers {spec} --ask NAMES "
+                   f"> key.yaml, then add --key key.yaml", err=True)
     if not one and not trust_file_tolerance and key is None and tolerance is None:
         own = sum(r.own_tolerance is not None for r in results)
         if own:
