@@ -752,7 +752,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         raise RnntraceError("--explain writes the hints of one file; with several, use --format json "
                             "(each answer that is not right gets its hint)")
     spec_obj = load(spec)
-    from .answers import Policy, Reference, check_file, check_files, exit_code, load_key, report_to_dict, summary
+    from .grading.answers import Policy, Reference, check_file, check_files, exit_code, load_key
     from .render import check as show
     from .limits import check_held
     check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.")
@@ -762,7 +762,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
     one = len(answer_files) == 1
     follower = None
     if follow:
-        from .followthrough import FollowThrough
+        from .grading.followthrough import FollowThrough
         follower = FollowThrough(spec_obj, reference)
     policy = Policy(tolerance, key, trust_file_tolerance=(one and key is None) or trust_file_tolerance,
                     follow=follower)
@@ -777,12 +777,12 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         def hints(v):
             return quantity_text(spec_obj, trace, v.t, v.quantity, precision) if v.t is not None else None
     if fmt == "json":
-        write(show.check_json(report_to_dict(results, spec, key=key_path, hints=hints)))
+        write(show.check_json(show.report_to_dict(results, spec, key=key_path, hints=hints)))
     elif fmt == "csv":
         write(show.check_csv(results))
     else:
         parts = show.answers_table(results[0], precision, hints) if one else \
-            show.class_table(results, summary(results), precision)
+            show.class_table(results, show.summary(results), precision)
         write_rich(parts)
     if not one and key is None:   # nothing decides what was asked: a skipped question costs nothing
         click.echo(f"Warning: without --key only the answers each file gives are graded, so a file that "

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .answers import Reference
+from .grading.answers import Reference
 from .errors import BadValue, RnntraceError
 
 @dataclass(frozen=True, eq=False)

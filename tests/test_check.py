@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from_text, check, judge,
+from rnntrace.grading.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from_text, check, judge,
                               within)
 from rnntrace.cli import main
 from rnntrace.errors import SpecError

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import rnntrace
-from rnntrace import answers as answers_module
-from rnntrace.answers import Policy, Reference, answers_from_text, check, load_key
+from rnntrace.grading import answers as answers_module
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check, load_key
 from rnntrace.cli import main
 from rnntrace.grading.names import Vocabulary
 from rnntrace.spec import load_spec

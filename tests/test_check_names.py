@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import Policy, Reference, answers_from_text, check, load_key
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check, load_key
 from rnntrace.cli import main
 from rnntrace.layers import describe
 from rnntrace.spec import load_spec

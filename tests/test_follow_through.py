@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import Policy, Reference, answers_from_text, check
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check
 from rnntrace.cli import main
-from rnntrace.followthrough import FollowThrough
+from rnntrace.grading.followthrough import FollowThrough
 from rnntrace.spec import load_spec
 
 from conftest import schema

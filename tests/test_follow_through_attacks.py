@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rnntrace
-from rnntrace.answers import Policy, Reference, answers_from_text, check, load_key
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check, load_key
 from rnntrace.cli import main
-from rnntrace.followthrough import FollowThrough
+from rnntrace.grading.followthrough import FollowThrough
 from rnntrace.spec import load_spec, spec_from_text
 
 from conftest import EXAMPLES

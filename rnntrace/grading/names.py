@@ -3,10 +3,10 @@ quantity, resolved to its path in the trace.
 
 Built from the layers' descriptions (``rnntrace.layers.describe``), so that a layer
 type's names come from its home alone. A quantity is called, besides its path
-(``lstm.gates.forget_gate.a``):
+(``lstm.gates.<block>.a``):
 
-- any end of its path (``forget_gate.a``, ``a``);
-- its symbol as the views print it (``σ(z_f)``, ``z_f``, ``g(z)``, ``c_prev``; both
+- any end of its path (``<block>.a``, ``a``);
+- its symbol as the views print it (``σ(z_f)``, ``z_f``, ``g(z)``; both
   sides of ``h = relu(z)``; ``h`` of ``h (concat)``);
 - its short names (``f``, ``g``) and the lecture's words (``forget gate``, ``cell``,
   ``output``, ``memory read``) from the description;

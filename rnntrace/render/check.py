@@ -1,7 +1,8 @@
 """How the verdicts of ``rnntrace check`` are shown: a rich table per answers file,
 one row per student for a class, JSON (``rnntrace.check/1``) and CSV for gradebooks.
 
-The verdicts come from :mod:`rnntrace.answers`; nothing is computed here.
+The verdicts come from :mod:`rnntrace.grading.answers`; nothing is judged here, only
+shaped: the rich tables, the JSON object (``rnntrace.check/1``, docs/check.md) and CSV.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import csv
 import io
 import math
 import os
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, apart, general, percent, plain_list, rough
@@ -18,7 +19,7 @@ RIGHT, WRONG = "right", "WRONG"
 
 
 def not_graded_text(result, limit: Optional[int] = 3) -> str:
-    """``2 answers not graded: step 2 'outpt' unknown, step 3 lstm.c_prev not asked``:
+    """``2 answers not graded: step 2 'outpt' unknown, step 3 lstm.c not asked``:
     what a file gave that its score does not count (empty when nothing)."""
     rows = result.not_graded
     if not rows:
@@ -319,3 +320,55 @@ def check_csv(results: Iterable) -> str:
                          _number(r.points), _number(r.max_points) if r.readable else "",
                          f"{100 * r.score:.1f}", csv_cell(not_graded_text(r, None))])
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- JSON: rnntrace.check/1
+
+def _json_number(value):
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
+def verdict_to_dict(v: Verdict, hint: Optional[str] = None) -> Dict[str, Any]:
+    data = {"t": v.t, "quantity": v.quantity, "status": v.status, "yours": list(v.yours),
+            "exact": list(v.exact), "difference": v.difference, "allowed": v.allowed, "right": v.right,
+            "wrong_units": list(v.wrong_units), "follows": v.follows,
+            "recomputed": None if v.recomputed is None else list(v.recomputed), "error": v.error,
+            "graded": v.graded}
+    if hint is not None:
+        data["hint"] = hint
+    return data
+
+
+def result_to_dict(r: FileResult, hints: Optional[Callable] = None) -> Dict[str, Any]:
+    first = r.first_wrong
+
+    def verdict(v):
+        return verdict_to_dict(v, hints(v) if hints is not None and not v.right else None)
+
+    return {"file": r.source, "status": r.status, "error": r.error,
+            "tolerance": _json_number(r.tolerance), "tolerance_from": r.tolerance_from,
+            "right": r.right, "total": r.total, "points": r.points, "max_points": r.max_points, "score": r.score,
+            "first_wrong": None if first is None else verdict(first),
+            "answers": [verdict(v) for v in r.verdicts],
+            "ignored": [{"t": t, "quantity": q} for t, q in r.ignored],
+            "not_graded": [{"t": t, "quantity": q, "why": why} for t, q, why in r.not_graded]}
+
+
+def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
+    """The class: its mean counts a file that cannot be read as 0, as a gradebook does."""
+    readable = [r for r in results if r.readable]
+    return {"files": len(results), "all_right": sum(r.status == "right" for r in results),
+            "with_wrong": sum(r.status == "wrong" for r in results),
+            "unreadable": len(results) - len(readable),
+            "answers": sum(r.total for r in readable), "right": sum(r.right for r in readable),
+            "ignored": sum(len(r.ignored) for r in readable),
+            "not_graded": sum(len(r.not_graded) for r in readable),
+            "mean_score": sum(r.score for r in results) / len(results) if results else None}
+
+
+def report_to_dict(results: Sequence[FileResult], spec_source: str, *, key: Optional[str] = None,
+                   hints: Optional[Callable] = None) -> Dict[str, Any]:
+    """The ``rnntrace.check/1`` object that ``check --format json`` prints."""
+    from ..grading.answers import FORMAT
+    return {"format": FORMAT, "spec": spec_source, "key": key,
+            "files": [result_to_dict(r, hints) for r in results], "summary": summary(results)}

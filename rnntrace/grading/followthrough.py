@@ -12,7 +12,7 @@ value for units they left out) and the exact value otherwise; the formula is the
 evaluated by ``rnntrace.layers.formula.evaluate``. Nothing here knows a layer type.
 
 Which of the student's values may stand in a recomputation is decided by the caller
-(``rnntrace.answers``): only answers to asked quantities, each graded itself. Here, a
+(``rnntrace.grading.answers``): only answers to asked quantities, each graded itself. Here, a
 memory read is always what the student wrote at the step before (their answer for the
 memory read itself is never used) and the network's input x is always the spec's.
 
@@ -70,7 +70,7 @@ class FollowThrough:
 
     def __init__(self, spec, reference, descriptions: Optional[Sequence[Mapping[str, Any]]] = None):
         if descriptions is None:
-            from .layers import describe
+            from ..layers import describe
             descriptions = [describe(layer) for layer in spec.layers]
         self.reference = reference
         self.names = [layer.name for layer in spec.layers]
@@ -183,7 +183,7 @@ class FollowThrough:
         used = used | x[1]
         if not used:
             return None                         # nothing of theirs: the exact value
-        from .layers.formula import evaluate
+        from ..layers.formula import evaluate
         description = part.description
         if "parameters" not in description:
             description = dict(description, parameters={})
