@@ -61,8 +61,6 @@ _APPROX = re.compile(r"≈ ?[-\u2212]?[0-9]{1,17}")
 #: ``6,9995``, ``-0,5``: a decimal comma.
 _COMMA = re.compile(r"[-\u2212]?[0-9]+,[0-9]+")
 
-_VOCABULARY = "\0vocabulary"          # where a Reference keeps its vocabulary, in its memo
-
 #: Names whose resolution a Reference remembers (a class's files share their names).
 _MEMO_SIZE = 100_000
 
@@ -92,6 +90,7 @@ class Reference:
     #: name → what resolve() gave (a path and unit, or the error): each distinct name,
     #: a misspelt one included, is looked up (and its "did you mean" searched) once.
     _memo: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _names: List[Any] = field(default_factory=list, repr=False, compare=False)   # [its Vocabulary]
 
     @classmethod
     def from_trace(cls, trace, source: str = "<spec>") -> "Reference":
@@ -138,11 +137,10 @@ class Reference:
     @property
     def vocabulary(self):
         """Every name of every quantity (rnntrace/grading/names.py), built once."""
-        found = self._memo.get(_VOCABULARY)
-        if found is None:
+        if not self._names:
             from .names import Vocabulary
-            found = self._memo[_VOCABULARY] = Vocabulary.of(self)
-        return found
+            self._names.append(Vocabulary.of(self))
+        return self._names[0]
 
     def canonical(self, path: str) -> str:
         """The one path of what ``path`` is by definition: ``y`` is the last layer's output."""
