@@ -91,7 +91,7 @@ def key_of(example, tmp_path):
     return path
 
 
-@pytest.mark.parametrize("example", ["lstm_example.yaml", "gru.yaml", "bidirectional.yaml", "jordan.yaml"])
+@pytest.mark.parametrize("example", EXAMPLES)
 def test_each_printed_name_answers_its_question_with_and_without_a_key(example, tmp_path):
     spec, reference = reference_of(example)
     key = load_key(str(key_of(example, tmp_path)), reference)
