@@ -142,7 +142,7 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     table = _AnswerRows(result.source, rows)
     style = "green" if result.status == "right" else "bold red"
     parts = [table]
-    for error in errors:
+    for error in dict.fromkeys(errors):      # a pasted step's copies share one message
         parts.append(Text(f"error: {error}", style="yellow"))
     for v in result.verdicts:
         if v.follows:
