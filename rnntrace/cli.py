@@ -166,6 +166,23 @@ def load(spec_arg: str):
         raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
 
 
+def _load_regular(spec_arg: str):
+    """As load(), reading the file as answer files are read (rnntrace/grading/files.py):
+    a regular file only, never through a symlink, never a FIFO or a device (docs/check.md)."""
+    if spec_arg == "-":
+        return load(spec_arg)
+    from .errors import MissingFileError
+    from .grading.files import read_regular
+    from .spec import spec_from_text
+    path = resolve_spec(spec_arg)
+    try:
+        text = read_regular(path, spec_arg, "spec")
+    except MissingFileError:
+        raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
+    allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
+    return spec_from_text(text, spec_arg, folder=Path(path).parent, allow_files=allowed)
+
+
 def _allow_file_option(f):
     """--allow-file PATH, on every command that loads a spec: where else than the spec's
     folder its ``inputs: {file: …}`` may be read (kept in the context for load())."""
@@ -616,7 +633,7 @@ def validate(specs):
     bad = 0
     for spec in specs:
         try:
-            s = load(spec)
+            s = _load_regular(spec)
         except RnntraceError as exc:
             if len(specs) == 1:
                 raise
@@ -667,8 +684,8 @@ def examples(name):
 @click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True, shell_complete=_complete_files)
 @click.option("--key", "key_path", metavar="KEY.yaml", default=None, shell_complete=_complete_files,
               help="Grade against this answer key (what `rnntrace answers` writes): its questions are "
-                   "the ones scored, an unanswered one is wrong, other answers are ignored, and its "
-                   "tolerance is used.")
+                   "the ones scored (each worth its 'points:', default 1), an unanswered one is wrong, "
+                   "other answers are listed as not graded, and its tolerance is used.")
 @click.option("--tolerance", type=NOT_NEGATIVE, default=None,
               help="Right means |yours − exact| ≤ TOLERANCE·max(1, |exact|). "
                    "Wins over the key's and a file's own 'tolerance'.  [default: 0.01]")
@@ -703,8 +720,10 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
 
     With one file, each answer gets a row; with several (a whole class) each file gets
     a row with its score and first answer that is not right, and a file that cannot be
-    read is reported in its row (scoring 0) without stopping the others. Exit code 0
-    when every answer is right, 1 when one is not, 2 when a file could not be read.
+    read is reported in its row (scoring 0) without stopping the others. Any name the
+    views print is an answer name (lstm.c, c, cell, z_f, σ(z_f), f, forget gate, y).
+    Exit code 0 when every answer is right, 1 when one is not (or a file of a class could
+    not be read), 2 when grading could not happen (a bad spec, key or option).
 
     \b
     Examples:
@@ -722,7 +741,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         raise RnntraceError("--explain writes the hints of one file; with several, use --format json "
                             "(each answer that is not right gets its hint)")
     spec_obj = load(spec)
-    from .answers import Policy, Reference, check_file, check_files, exit_code, load_key, report_to_dict, summary
+    from .grading.answers import Policy, Reference, check_file, check_files, exit_code, load_key
     from .render import check as show
     from .limits import check_held
     check_held(spec_obj, len(spec_obj.inputs), "A shorter sequence keeps it within the limit.")
@@ -732,7 +751,7 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
     one = len(answer_files) == 1
     follower = None
     if follow:
-        from .followthrough import FollowThrough
+        from .grading.followthrough import FollowThrough
         follower = FollowThrough(spec_obj, reference)
     policy = Policy(tolerance, key, trust_file_tolerance=(one and key is None) or trust_file_tolerance,
                     follow=follower)
@@ -747,22 +766,27 @@ def check(ctx, spec, answer_files, key_path, tolerance, trust_file_tolerance, fo
         def hints(v):
             return quantity_text(spec_obj, trace, v.t, v.quantity, precision) if v.t is not None else None
     if fmt == "json":
-        write(show.check_json(report_to_dict(results, spec, key=key_path, hints=hints)))
+        write(show.check_json(show.report_to_dict(results, spec, key=key_path, hints=hints)))
     elif fmt == "csv":
         write(show.check_csv(results))
     else:
         parts = show.answers_table(results[0], precision, hints) if one else \
-            show.class_table(results, summary(results), precision)
+            show.class_table(results, show.summary(results), precision)
         write_rich(parts)
+    if not one and key is None:   # nothing decides what was asked: a skipped question costs nothing
+        click.echo(f"Warning: without --key only the answers each file gives are graded, so a file that "
+                   f"skips a question loses nothing; make a key with: rnntrace answers {spec} --ask NAMES "
+                   f"> key.yaml, then add --key key.yaml", err=True)
     if not one and not trust_file_tolerance and key is None and tolerance is None:
         own = sum(r.own_tolerance is not None for r in results)
         if own:
             click.echo(f"Note: {own} file{'s set their' if own != 1 else ' sets its'} own tolerance, not used "
                        "(--trust-file-tolerance to use it; --tolerance to choose one)", err=True)
     code = exit_code(results)
-    if code == 2:
-        bad = sum(not r.readable for r in results)
-        click.echo(f"Error: {bad} of {len(results)} answer files could not be read (see their rows)", err=True)
+    bad = sum(not r.readable for r in results)
+    if bad:
+        click.echo(f"Note: {bad} of {len(results)} answer files could not be read, each scoring 0 "
+                   "(see their rows)", err=True)
     ctx.exit(code)
 
 

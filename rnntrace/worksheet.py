@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .answers import Reference
+from .grading.answers import Reference
 from .errors import BadValue, RnntraceError
 
 @dataclass(frozen=True, eq=False)
@@ -71,8 +71,8 @@ def resolve_ask(ask: Optional[Sequence[str]], spec, reference: Reference) -> Tup
             matches = [q for q in known if q != "x"]
         elif name in known:
             matches = [name]
-        else:
-            matches = [q for q in known if q.endswith("." + name)]
+        else:   # any name check accepts (docs/check.md, "Names"); one that several share asks each
+            matches = [q for q in reference.vocabulary.candidates(name) if q in known]
         if not matches:
             hint = reference.suggest(name)
             raise BadValue(f"unknown quantity {name!r}" +

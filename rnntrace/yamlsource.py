@@ -195,16 +195,20 @@ def read_named(name, label: str, what: str = "spec") -> str:
 
 # --------------------------------------------------------------------------- parsing
 
-def parse(text: str, source: str, within: str = "a spec") -> Document:
+def parse(text: str, source: str, within: str = "a spec", duplicates: Optional[list] = None) -> Document:
     """Read ``text`` safely into plain data and positions (see the module doc).
-    ``within`` names what is read, for messages: "a spec", "an answers file", "--inputs"."""
+    ``within`` names what is read, for messages: "a spec", "an answers file", "--inputs".
+    A key that appears twice in a mapping is an error, unless ``duplicates`` is a list:
+    then the first value is kept and each later one is appended to it as (path of the
+    mapping, key, (line, column) of the key, value), for the reader to judge (an answers
+    file makes both copies errors, docs/check.md)."""
     if len(text) > MAX_BYTES:
         raise SpecError(f"the text is longer than {MAX_BYTES:,} characters, the most rnntrace reads",
                         file=source)
     try:
         loader = _Loader(text)
         try:
-            return _Builder(source, within).build(loader)
+            return _Builder(source, within, duplicates).build(loader)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -248,10 +252,20 @@ class _Frame:
         self.key_place = None
 
 
+class _Repeated:
+    """A key met a second time in its mapping (kept aside when duplicates are collected)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+
 class _Builder:
-    def __init__(self, source: str, within: str = "a spec"):
+    def __init__(self, source: str, within: str = "a spec", duplicates: Optional[list] = None):
         self.source = source
         self.within = within
+        self.duplicates = duplicates
         self.stack: List[_Frame] = []
         self.anchors: Dict[str, Tuple[Any, Any, int]] = {}
         self.count = 0
@@ -384,8 +398,14 @@ class _Builder:
             if key == "<<":
                 raise self.error("merge keys (<<) are not supported; write the keys out", event.start_mark)
             if key in data:
-                raise self.error(f"the key {key!r} appears twice", event.start_mark, (key,))
+                if self.duplicates is None:
+                    raise self.error(f"the key {key!r} appears twice", event.start_mark, (key,))
+                key = _Repeated(key)
             top.key, top.key_place = key, place
+            return
+        if top.key.__class__ is _Repeated:
+            self.duplicates.append((self.path(), top.key.key, top.key_place, value))
+            top.key = top.key_place = None
             return
         data[top.key] = value
         top.place.parts[top.key] = (top.key_place, place)

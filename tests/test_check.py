@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from_text, check, judge,
+from rnntrace.grading.answers import (DEFAULT_TOLERANCE, Answer, Reference, answers_from_text, check, judge,
                               within)
 from rnntrace.cli import main
 from rnntrace.errors import SpecError
@@ -235,7 +235,7 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     write(tmp_path, "cat.yaml", "steps:\n  4: {y: 7\n")
     good, wrong, broken, missing = "ann.yaml", "bob.yaml", "cat.yaml", "dan.yaml"
     result = invoke("check", "lstm_example.yaml", good, wrong, broken, missing)
-    assert result.exit_code == 2
+    assert result.exit_code == 1   # graded: the unreadable files are rows scoring 0 (docs/check.md)
     out = result.stdout
     assert "ann.yaml" in out and "all right" in out
     assert "bob.yaml" in out and "50%" in out and "step 4 y: 8" in out
@@ -250,7 +250,7 @@ def test_a_malformed_file_among_good_ones_is_reported_in_its_row(tmp_path, monke
     assert report["files"][2]["error"].startswith("cat.yaml:3:1: YAML syntax error") and report["files"][2]["score"] == 0
     # the mean counts the two unreadable files as 0, as a gradebook does: (1 + 1/2 + 0 + 0)/4
     assert report["summary"] == {"files": 4, "all_right": 1, "with_wrong": 1, "unreadable": 2,
-                                 "answers": 3, "right": 2, "ignored": 0, "mean_score": 0.375}
+                                 "answers": 3, "right": 2, "ignored": 0, "not_graded": 0, "mean_score": 0.375}
     assert "mean score 38% counting 2 unreadable as 0" in " ".join(out.split())
     # without the unreadable ones, the class exits 1 (a wrong answer)
     assert invoke("check", "lstm_example.yaml", good, wrong).exit_code == 1
@@ -275,7 +275,7 @@ def test_a_class_of_500_in_one_call(tmp_path):
         (folder / name).write_text(text)
         paths.append(str(folder / name))
     result = invoke("check", "lstm_example.yaml", *paths, "--format", "csv")
-    assert result.exit_code == 2                          # some files were unreadable
+    assert result.exit_code == 1                          # some files were unreadable: rows scoring 0
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 500
     for row in rows:

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import Policy, Reference, answers_from_text, check, load_key
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check, load_key
 from rnntrace.cli import main
+from rnntrace.errors import SpecError
 
 from conftest import schema
 from conftest import sigmoid as sigma
@@ -138,17 +139,27 @@ def test_step_keys_are_plain_whole_numbers(lstm, key):
 
 
 def test_padded_copies_of_one_right_answer_buy_nothing(lstm):
-    # 400 copies of one right answer under keys that all read as "1" once stripped
-    keys = [" " * i + "1" for i in range(1, 201)] + ["1" + " " * i for i in range(1, 201)]
+    # 100 copies of one right answer under keys that all read as "1" once stripped
+    keys = [" " * i + "1" for i in range(1, 51)] + ["1" + " " * i for i in range(1, 51)]
     text = "steps:\n  1: {lstm.c: 3}\n" + "".join(f"  {json.dumps(k)}: {{lstm.c: 3}}\n" for k in keys)
     result = check(answers_from_text(text, lstm), lstm)
-    assert (result.right, result.total) == (1, 401)
+    assert (result.right, result.total) == (1, 101)
+    # 400 of them: past the limit of answers that cannot be read, the file is one error
+    keys = [" " * i + "1" for i in range(1, 201)] + ["1" + " " * i for i in range(1, 201)]
+    text = "steps:\n  1: {lstm.c: 3}\n" + "".join(f"  {json.dumps(k)}: {{lstm.c: 3}}\n" for k in keys)
+    with pytest.raises(SpecError, match="more than 200 answers cannot be read"):
+        answers_from_text(text, lstm)
 
 
-def test_the_same_quantity_twice_in_a_step_is_an_error_on_the_second(lstm):
-    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 3}\n", lstm)
-    (problem,) = answers.problems
-    assert "answered twice at step 1: also as 'lstm.c'" in str(problem.error)
+def test_the_same_quantity_twice_in_a_step_is_an_error_on_both(lstm):
+    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 4}\n  2: {c: 7}\n", lstm)
+    first, second = answers.problems
+    assert "answered twice at step 1: also as 'c' on line 2; neither is graded" in str(first.error)
+    assert "answered twice at step 1: also as 'lstm.c' on line 2; neither is graded" in str(second.error)
+    assert [(a.t, a.quantity) for a in answers.answers] == [(2, "lstm.c")]
+    # the same number under two names (a worksheet's y and lstm.h columns) counts once
+    answers = answers_from_text("steps:\n  1: {lstm.c: 3, c: 3, y: 0, lstm.h: 0}\n", lstm)
+    assert not answers.problems and [a.quantity for a in answers.answers] == ["lstm.c", "y"]
 
 
 # --------------------------------------------------------------------------- digits
@@ -256,10 +267,17 @@ def test_a_key_decides_what_is_scored(tmp_path, monkeypatch):
     assert lazy["tolerance"] == 0.001 and lazy["tolerance_from"] == "key"
     assert report["summary"]["ignored"] == 2 and report["key"] == "key.yaml"
     table = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml", "good.yaml")
-    assert "2 answers the key does not ask for ignored" in " ".join(table.stdout.split())
+    flat = " ".join(table.stdout.split())
+    assert "2 answers not graded (unknown names, or not asked by the key)" in flat
+    assert lazy["not_graded"] == [{"t": 1, "quantity": "x", "why": "not asked"},
+                                  {"t": 1, "quantity": "lstm.c_prev", "why": "not asked"}]
+    rows = list(csv.DictReader(io.StringIO(invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml",
+                                                   "good.yaml", "--format", "csv").stdout)))
+    assert rows[0]["not_graded"] == "2 answers not graded: step 1 x not asked, step 1 lstm.c_prev not asked"
+    assert rows[1]["not_graded"] == "" and rows[0]["percent"] == "25.0" and rows[1]["percent"] == "100.0"
     one = invoke("check", "lstm_example.yaml", "--key", "key.yaml", "lazy.yaml")
     out = " ".join(one.stdout.split())
-    assert "unanswered" in out and "2 answers the key does not ask for, ignored: step 1 x, step 1 lstm.c_prev" in out
+    assert "unanswered" in out and "2 answers not graded: step 1 x not asked, step 1 lstm.c_prev not asked" in out
     assert "(the key's tolerance)" in out
 
 

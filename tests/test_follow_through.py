@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
-from rnntrace.answers import Policy, Reference, answers_from_text, check
+from rnntrace.grading.answers import Policy, Reference, answers_from_text, check
 from rnntrace.cli import main
-from rnntrace.followthrough import FollowThrough
+from rnntrace.grading.followthrough import FollowThrough
 from rnntrace.spec import load_spec
 
 from conftest import schema
@@ -52,7 +52,8 @@ def test_elman_memory_carries_the_students_h(tmp_path):
     assert verdicts(by) == {(1, "hidden.h"): "wrong", (2, "hidden.h"): "follows", (2, "hidden.h_prev"): "follows",
                             (2, "hidden.z"): "follows", (3, "hidden.h"): "follows"}
     assert by[(2, "hidden.h_prev")].follows == "your hidden.h at step 1"
-    assert by[(2, "hidden.z")].follows == "your hidden.h_prev at step 2"   # z reads the memory they wrote
+    # z reads the memory, which is their h at step 1, never their answer for h_prev itself
+    assert by[(2, "hidden.z")].follows == "your hidden.h at step 1"
     assert by[(3, "hidden.h")].recomputed == (11.0,) and by[(3, "hidden.h")].exact == (7.0,)
     assert by[(3, "hidden.h")].right
 

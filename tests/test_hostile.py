@@ -122,7 +122,7 @@ def test_a_submissions_folder_named_like_markup_is_shown_as_written(tmp_path, mo
     files = [write(folder, "a].yaml", key), write(folder, "x].yaml", key), folder / "x][red]missing.yaml"]
     monkeypatch.chdir(tmp_path)
     result = run_cli(["check", spec, *[f.relative_to(tmp_path) for f in files]])
-    assert result.exit_code == 2, result.output      # the missing file: exit 2, its own row
+    assert result.exit_code == 1, result.output      # the missing file: its own row, scoring 0
     shown = result.stdout   # the folder may head the table ("in [/"), its files in the rows
     assert ("[/a].yaml" in shown or ("[/" in shown and "a].yaml" in shown)) and "x][red]missing.yaml" in shown
     assert "2 all right" in result.output

@@ -93,7 +93,7 @@ def test_a_long_name_in_an_answers_file_keeps_the_message_short(tmp_path, monkey
     if text.startswith("k"):              # a key of the file itself: the file cannot be used
         assert result.exit_code == 2
         assert len(result.stderr) < 200 and result.stderr.count("\n") == 1
-        assert "…" in result.stderr
+        assert "kkkk" not in result.stderr     # not an answers file's key: named by its place only
     else:                                 # one answer's: an error in its row, said in a short line
         assert result.exit_code == 1
         error = " ".join(result.stdout.split()).split("error: ", 1)[1].split(" mine.yaml: 0 of")[0]

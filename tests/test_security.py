@@ -183,7 +183,11 @@ def test_an_endless_file_is_refused(monkeypatch):
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1 << 16)
-    assert "the most rnntrace reads" in refused(Path("/dev/zero"))
+    # validate reads only regular files: a device is refused before anything is read
+    assert "/dev/zero: expected a spec file, found a device" in refused(Path("/dev/zero"))
+    # run reads what it is given, and stops at the limit
+    result = CliRunner().invoke(main, ["run", "/dev/zero"])
+    assert result.exit_code == 2 and "the most rnntrace reads" in result.stderr
 
 
 def test_endless_standard_input_is_refused(monkeypatch):
@@ -240,7 +244,8 @@ def test_an_endless_answers_file_is_refused(monkeypatch, examples):
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1 << 16)
     result = CliRunner().invoke(main, ["check", str(examples / "lstm_example.yaml"), "/dev/zero"])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "/dev/zero: the file is larger than 65,536 bytes, the most rnntrace reads" in result.output
+    # refused before anything is read: an answers file is a regular file (docs/check.md)
+    assert result.output == "Error: /dev/zero: expected an answers file, found a device\n"
 
 
 def test_an_endless_csv_inputs_file_is_refused(tmp_path):

@@ -38,12 +38,18 @@ def plural(n: int, word: str) -> str:
 class Quantity(NamedTuple):
     """One quantity of a record: ``path`` into it, a plain-text and a LaTeX name, and
     ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]), ``memory``
-    (what was read), ``state`` (a cell or hidden value) or ``output``."""
+    (what was read), ``state`` (a cell or hidden value) or ``output``.
+
+    What people call it besides (rnntrace/grading/names.py, docs/check.md): ``short``
+    names (``f`` for σ(z_f), ``c``) and the lecture's ``words`` (``forget gate``,
+    ``cell``, ``output``)."""
 
     path: str
     label: str
     latex: str
     kind: str
+    short: Tuple[str, ...] = ()
+    words: Tuple[str, ...] = ()
 
 
 def value(record, path: str) -> Array:
@@ -114,9 +120,10 @@ def gate_quantities(layer, gate: str, info: GateInfo, state: bool = False) -> Li
     the activation is a value, not a gate in [0, 1])."""
     _, z, a = gate_names(layer, info)
     zl = f"z_{{{info.index}}}" if info.index else "z"
+    short = (info.symbol or info.index,) if info.symbol or info.index else ()
     return [Quantity(f"gates.{gate}.z", z, f"${zl}$", "pre"),
             Quantity(f"gates.{gate}.a", a, f"${gate_symbol(layer, info, LATEX_SYMBOLS)}({zl})$",
-                     "state" if state else "gate")]
+                     "state" if state else "gate", short, (info.words,))]
 
 
 def read_blocks(f, kind: str, names: Sequence[str], keys, extra=lambda block: set(),
@@ -206,6 +213,10 @@ def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tu
     rows = []
     for q in quantities:
         row: Dict[str, Any] = {"path": q.path, "label": q.label, "latex": q.latex, "kind": q.kind}
+        if q.short:
+            row["short"] = list(q.short)
+        if q.words:
+            row["words"] = list(q.words)
         if q.path in formulas:
             row["formula"], row["compute"] = formulas[q.path]
         rows.append(row)

@@ -161,7 +161,7 @@ def quantities(layer) -> List[Quantity]:
         for q in part.home.quantities(part):
             rows.append(Quantity(f"{side}.{q.path}", f"{arrow} {q.label}",
                                  f"${tex}$ {q.latex}", q.kind if q.kind != "output" else "state"))
-    rows.append(Quantity("h", f"h ({layer.merge})", "$h$", "output"))
+    rows.append(Quantity("h", f"h ({layer.merge})", "$h$", "output", words=("output",)))
     return rows
 
 
@@ -198,7 +198,7 @@ def describe(layer) -> Dict:
             "heading": heading(layer), "units": units(layer), "output": "h", "merge": layer.merge,
             "forward": parts["forward"], "backward": parts["backward"], "memory": [], "parameters": {},
             "quantities": [{"path": "h", "label": f"h ({layer.merge})", "latex": "h", "kind": "output",
-                            "formula": MERGE_FORMULAS[layer.merge],
+                            "words": ["output"], "formula": MERGE_FORMULAS[layer.merge],
                             "compute": {"op": "merge", "how": layer.merge, "of": outputs}}]}
 
 

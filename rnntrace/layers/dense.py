@@ -134,7 +134,7 @@ def _function(name: str, z: str = "z", out: str = "y") -> str:
 def quantities(layer) -> List[Quantity]:
     return [Quantity("z", "z", "$z$", "pre"),
             Quantity("y", "y" if layer.activation == "linear" else
-                     f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output")]
+                     f"y = {FUNCTION_SYMBOLS[layer.activation]}(z)", "$y$", "output", words=("output",))]
 
 
 def heading(layer) -> str:

@@ -108,9 +108,10 @@ def head(layer) -> None:
 
 def quantities(layer) -> List[Quantity]:
     f = FUNCTION_SYMBOLS[layer.activation]
-    return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"),
+    return [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory", words=("memory read",)),
             Quantity("z", "z", "$z$", "pre"),
-            Quantity("h", "h" if layer.activation == "linear" else f"h = {f}(z)", "$h$", "output")]
+            Quantity("h", "h" if layer.activation == "linear" else f"h = {f}(z)", "$h$", "output",
+                     words=("output", "hidden state"))]
 
 
 def heading(layer) -> str:

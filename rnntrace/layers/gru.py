@@ -264,10 +264,10 @@ def head(layer) -> None:
 # --------------------------------------------------------------------------- the description
 
 def quantities(layer) -> List[Quantity]:
-    rows = [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory")]
+    rows = [Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory", words=("memory read",))]
     for gate in BLOCKS:
         rows += gate_quantities(layer, gate, GATES[gate], state=gate == "candidate")
-    rows.append(Quantity("h", "h", "$h$", "output"))
+    rows.append(Quantity("h", "h", "$h$", "output", words=("output", "hidden state")))
     return rows
 
 

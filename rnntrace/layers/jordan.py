@@ -138,11 +138,11 @@ def logits(record) -> Array:
 # --------------------------------------------------------------------------- the description
 
 def quantities(layer) -> List[Quantity]:
-    return [Quantity("y_prev", "y_prev", r"$y_{t-1}$", "memory"),
+    return [Quantity("y_prev", "y_prev", r"$y_{t-1}$", "memory", words=("memory read",)),
             Quantity("z", "z", "$z$", "pre"),
-            Quantity("h", "h", "$h$", "state"),
+            Quantity("h", "h", "$h$", "state", words=("hidden state",)),
             Quantity("z_out", "z_out", r"$z_{\mathrm{out}}$", "pre"),
-            Quantity("y", "y", "$y$", "output")]
+            Quantity("y", "y", "$y$", "output", words=("output",))]
 
 
 def heading(layer) -> str:

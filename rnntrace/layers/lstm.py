@@ -373,15 +373,15 @@ def quantities(layer) -> List[Quantity]:
     """The lecture's order: cell input, input gate, forget gate, the cell, output gate, output."""
     rows: List[Quantity] = []
     if _recurrent(layer):
-        rows.append(Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory"))
+        rows.append(Quantity("h_prev", "h_prev", r"$h_{t-1}$", "memory", words=("memory read",)))
     for gate in _blocks(layer)[:-1]:
         rows += gate_quantities(layer, gate, GATES[gate], state=gate == "cell_input")
     rows += [Quantity("c_prev", "c_prev", r"$c_{t-1}$", "memory"),
-             Quantity("c", "c", "$c$", "state")]
+             Quantity("c", "c", "$c$", "state", words=("cell", "cell state"))]
     rows += gate_quantities(layer, "output_gate", GATES["output_gate"])
     if layer.projection is not None:
         rows.append(Quantity("m", "m", "$m$", "state"))
-    rows.append(Quantity("h", "h", "$h$", "output"))
+    rows.append(Quantity("h", "h", "$h$", "output", words=("output", "hidden state")))
     return rows
 
 

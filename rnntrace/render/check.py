@@ -1,7 +1,8 @@
 """How the verdicts of ``rnntrace check`` are shown: a rich table per answers file,
 one row per student for a class, JSON (``rnntrace.check/1``) and CSV for gradebooks.
 
-The verdicts come from :mod:`rnntrace.answers`; nothing is computed here.
+The verdicts come from :mod:`rnntrace.grading.answers`; nothing is judged here, only
+shaped: the rich tables, the JSON object (``rnntrace.check/1``, docs/check.md) and CSV.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import csv
 import io
 import math
 import os
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .json import dumps
 from .numbers import DEFAULT_PRECISION, apart, general, percent, plain_list, rough
@@ -17,10 +18,24 @@ from .numbers import DEFAULT_PRECISION, apart, general, percent, plain_list, rou
 RIGHT, WRONG = "right", "WRONG"
 
 
+def not_graded_text(result, limit: Optional[int] = 3) -> str:
+    """``2 answers not graded: step 2 'outpt' unknown, step 3 lstm.c not asked``:
+    what a file gave that its score does not count (empty when nothing)."""
+    rows = result.not_graded
+    if not rows:
+        return ""
+    shown = rows if limit is None else rows[:limit]
+    parts = [(f"step {t} " if t is not None else "") + (f"'{q}'" if why == "unknown" else q) + f" {why}"
+             for t, q, why in shown]
+    more = f" and {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
+    n = len(rows)
+    return f"{n} answer{'s' if n != 1 else ''} not graded: {', '.join(parts)}{more}"
+
+
 def verdict_word(v) -> str:
     """``right``, ``WRONG``, ``WRONG: unit 2``, ``right (follows from your lstm.c at step 2)``."""
     if v.status == "error":
-        return "error"
+        return "error" if v.graded else "error, not graded"
     if v.status == "unanswered":
         return "unanswered"
     if v.right:
@@ -127,18 +142,14 @@ def answers_table(result, precision: int = DEFAULT_PRECISION, hints: Optional[Ca
     table = _AnswerRows(result.source, rows)
     style = "green" if result.status == "right" else "bold red"
     parts = [table]
-    for error in errors:
+    for error in dict.fromkeys(errors):      # a pasted step's copies share one message
         parts.append(Text(f"error: {error}", style="yellow"))
     for v in result.verdicts:
         if v.follows:
             parts.append(Text(f"step {v.t} {v.quantity}: right (follows from {v.follows}, "
                               f"recomputed: {plain_list(v.recomputed or (), precision)})", style="green"))
-    if result.ignored:
-        listed = ", ".join(f"step {t} {q}" if t is not None else q for t, q in result.ignored[:6])
-        more = f" and {len(result.ignored) - 6} more" if len(result.ignored) > 6 else ""
-        n = len(result.ignored)
-        parts.append(Text(f"{n} answer{'s' if n != 1 else ''} the key does not ask for, ignored: "
-                          f"{listed}{more}", style="dim"))
+    if result.not_graded:
+        parts.append(Text(not_graded_text(result, 6), style="yellow"))
     parts.append(Text(file_summary(result), style=style))
     parts.append(Text(rule(result), style="dim"))
     if result.own_tolerance is not None and result.tolerance_from != "file":
@@ -241,7 +252,9 @@ def class_table(results, summary, precision: int = DEFAULT_PRECISION) -> List:
             continue
         first = r.first_wrong
         note = Text(verdict_line(first, precision), style="red") if first else Text("all right", style="green")
-        rows.append((name, f"{r.right}/{r.total} {percent(r.score)}", tol, note))
+        if r.not_graded:    # a file whose answers were not all counted says so in its row
+            note.append_text(Text(f"; {not_graded_text(r, 2)}", style="yellow"))
+        rows.append((name, f"{_points(r)} {percent(r.score)}", tol, note))
     parts = [_ClassRows(title, rows), Text(class_summary(summary))]
     if any(r.tolerance_from == "file" for r in results):
         parts.append(Text("* the file's own tolerance (--trust-file-tolerance)", style="dim"))
@@ -255,9 +268,9 @@ def class_summary(summary) -> str:
         text += f"; mean score {percent(summary['mean_score'])}"
         if summary["unreadable"]:
             text += f" counting {summary['unreadable']} unreadable as 0"
-    if summary.get("ignored"):
-        n = summary["ignored"]
-        text += f"; {n} answer{'s' if n != 1 else ''} the key does not ask for ignored"
+    if summary.get("not_graded"):
+        n = summary["not_graded"]
+        text += f"; {n} answer{'s' if n != 1 else ''} not graded (unknown names, or not asked by the key)"
     return text
 
 
@@ -265,12 +278,28 @@ def check_json(report: dict, indent: Optional[int] = None) -> str:
     return dumps(report, indent)
 
 
+#: The gradebook's columns, in this order (docs/check.md, "--format csv"): a new column
+#: may be added at the end, none is renamed, moved or removed.
 CSV_COLUMNS = ("file", "status", "right", "total", "score", "tolerance", "tolerance_from", "first_wrong_step",
-               "first_wrong_quantity", "first_wrong_yours", "first_wrong_exact", "ignored", "error")
+               "first_wrong_quantity", "first_wrong_yours", "first_wrong_exact", "ignored", "error",
+               "points", "max_points", "percent", "not_graded")
+
+
+def _number(value: float) -> str:
+    """A number for a spreadsheet: whole numbers plainly (2, not 2.0), never -0.0."""
+    value = float(value) + 0.0                 # -0.0 + 0.0 is 0.0
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _csv_values(values) -> str:
-    return " ".join("" if v is None else (v if isinstance(v, str) else repr(float(v))) for v in values)
+    return " ".join("" if v is None else (v if isinstance(v, str) else repr(float(v) + 0.0)) for v in values)
+
+
+def _points(result) -> str:
+    """``5/6``, or ``7.5/10`` points when a key gives them."""
+    if result.points == result.right and result.max_points == result.total:
+        return f"{result.right}/{result.total}"
+    return f"{_number(result.points)}/{_number(result.max_points)}"
 
 
 def check_csv(results: Iterable) -> str:
@@ -283,9 +312,63 @@ def check_csv(results: Iterable) -> str:
     for r in results:
         first = r.first_wrong
         writer.writerow([csv_cell(r.source), r.status, r.right if r.readable else "", r.total if r.readable else "",
-                         repr(r.score) if r.readable else "0",
-                         repr(r.tolerance) if math.isfinite(r.tolerance) else "", r.tolerance_from,
+                         repr(round(r.score, 4) + 0.0) if r.readable else "0",
+                         repr(r.tolerance + 0.0) if math.isfinite(r.tolerance) else "", r.tolerance_from,
                          first.t if first and first.t is not None else "", csv_cell(first.quantity) if first else "",
                          _csv_values(first.yours) if first else "", _csv_values(first.exact) if first else "",
-                         len(r.ignored), csv_cell(r.error or "")])
+                         len(r.ignored), csv_cell(r.error or ""),
+                         _number(r.points), _number(r.max_points) if r.readable else "",
+                         f"{100 * r.score:.1f}", csv_cell(not_graded_text(r, None))])
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- JSON: rnntrace.check/1
+
+def _json_number(value):
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
+def verdict_to_dict(v: Verdict, hint: Optional[str] = None) -> Dict[str, Any]:
+    data = {"t": v.t, "quantity": v.quantity, "status": v.status, "yours": list(v.yours),
+            "exact": list(v.exact), "difference": v.difference, "allowed": v.allowed, "right": v.right,
+            "wrong_units": list(v.wrong_units), "follows": v.follows,
+            "recomputed": None if v.recomputed is None else list(v.recomputed), "error": v.error,
+            "graded": v.graded}
+    if hint is not None:
+        data["hint"] = hint
+    return data
+
+
+def result_to_dict(r: FileResult, hints: Optional[Callable] = None) -> Dict[str, Any]:
+    first = r.first_wrong
+
+    def verdict(v):
+        return verdict_to_dict(v, hints(v) if hints is not None and not v.right else None)
+
+    return {"file": r.source, "status": r.status, "error": r.error,
+            "tolerance": _json_number(r.tolerance), "tolerance_from": r.tolerance_from,
+            "right": r.right, "total": r.total, "points": r.points, "max_points": r.max_points, "score": r.score,
+            "first_wrong": None if first is None else verdict(first),
+            "answers": [verdict(v) for v in r.verdicts],
+            "ignored": [{"t": t, "quantity": q} for t, q in r.ignored],
+            "not_graded": [{"t": t, "quantity": q, "why": why} for t, q, why in r.not_graded]}
+
+
+def summary(results: Sequence[FileResult]) -> Dict[str, Any]:
+    """The class: its mean counts a file that cannot be read as 0, as a gradebook does."""
+    readable = [r for r in results if r.readable]
+    return {"files": len(results), "all_right": sum(r.status == "right" for r in results),
+            "with_wrong": sum(r.status == "wrong" for r in results),
+            "unreadable": len(results) - len(readable),
+            "answers": sum(r.total for r in readable), "right": sum(r.right for r in readable),
+            "ignored": sum(len(r.ignored) for r in readable),
+            "not_graded": sum(len(r.not_graded) for r in readable),
+            "mean_score": sum(r.score for r in results) / len(results) if results else None}
+
+
+def report_to_dict(results: Sequence[FileResult], spec_source: str, *, key: Optional[str] = None,
+                   hints: Optional[Callable] = None) -> Dict[str, Any]:
+    """The ``rnntrace.check/1`` object that ``check --format json`` prints."""
+    from ..grading.answers import FORMAT
+    return {"format": FORMAT, "spec": spec_source, "key": key,
+            "files": [result_to_dict(r, hints) for r in results], "summary": summary(results)}

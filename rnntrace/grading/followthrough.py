@@ -11,6 +11,11 @@ Each operand is the student's own value where they gave one (unit by unit, the e
 value for units they left out) and the exact value otherwise; the formula is then
 evaluated by ``rnntrace.layers.formula.evaluate``. Nothing here knows a layer type.
 
+Which of the student's values may stand in a recomputation is decided by the caller
+(``rnntrace.grading.answers``): only answers to asked quantities, each graded itself. Here, a
+memory read is always what the student wrote at the step before (their answer for the
+memory read itself is never used) and the network's input x is always the spec's.
+
     the lecture's LSTM cell, the student's c at step 2 being 8 instead of 7:
     c at step 3 = 2·0 + 8·1 = 8 follows from "your lstm.c at step 2".
 """
@@ -65,7 +70,7 @@ class FollowThrough:
 
     def __init__(self, spec, reference, descriptions: Optional[Sequence[Mapping[str, Any]]] = None):
         if descriptions is None:
-            from .layers import describe
+            from ..layers import describe
             descriptions = [describe(layer) for layer in spec.layers]
         self.reference = reference
         self.names = [layer.name for layer in spec.layers]
@@ -81,6 +86,19 @@ class FollowThrough:
         self.output = f"{self.names[-1]}.{last['output']}"
         self._memo: Dict[Tuple[int, str], Any] = {}
         self._for: Any = None
+
+    def canonical(self, path: str) -> str:
+        """The one path of what ``path`` is by definition (``y`` is the last layer's output)."""
+        return self.reference.canonical(path)
+
+    def source(self, path: str) -> bool:
+        """Whether the student's answer for ``path`` may stand in a recomputation: not
+        an input x (the spec's own) and not a memory read (that is their earlier answer
+        to what was written to it; docs/check.md, "Follow-through")."""
+        if path == "x":
+            return False
+        found = self._locate(path)
+        return found is None or found[1] not in found[0].memory
 
     # ------------------------------------------------------------------ values
 
@@ -116,7 +134,7 @@ class FollowThrough:
             return None
         base = self._recompute(mine, t, path)
         value, used = (exact, frozenset()) if base is None else base
-        given = self._given(mine, t, path)
+        given = self._given(mine, t, path) if self.source(path) else None
         if given:
             value = value.copy()
             for u, v in given.items():
@@ -165,7 +183,7 @@ class FollowThrough:
         used = used | x[1]
         if not used:
             return None                         # nothing of theirs: the exact value
-        from .layers.formula import evaluate
+        from ..layers.formula import evaluate
         description = part.description
         if "parameters" not in description:
             description = dict(description, parameters={})
