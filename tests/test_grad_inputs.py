@@ -37,7 +37,7 @@ def memories(layer):
     elif kind == "lstm":
         yield ("c",), ("initial", "c"), layer["size"]
         yield ("h",), ("initial", "h"), layer["size"]
-    elif kind in ("elman", "gru"):
+    elif kind in ("elman", "gru", "indrnn"):
         yield ("h",), ("initial",), layer["size"]
     elif kind == "jordan":
         yield ("y",), ("initial",), layer["output"]["size"]

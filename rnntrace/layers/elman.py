@@ -1,7 +1,7 @@
 """Elman layer: the memory holds the hidden values of the last step.
 
 forward    z_t = W·x_t + U·h_{t−1} + b,    h_t = f(z_t)   (f(clip(z_t)) with ``clip: c``)
-backward   dh_t = dh_out_t + dh_next        (dh_next = Uᵀ·dz_{t+1}: back through the memory)
+backward   derived from the formulas (autodiff.py): dh_t = dh_out_t + Uᵀ·dz_{t+1},
            dz_t = dh_t∘f′(z_t) (∘[|z_t| ≤ c] with clip),   dx_t = Wᵀ·dz_t
            dW = Σ_t dz_t·x_tᵀ,  dU = Σ_t dz_t·h_{t−1}ᵀ,  db = Σ_t dz_t
 """
@@ -13,8 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_derivative, clip_operand,
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand,
                    clip_text, derivative_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "elman"
@@ -90,14 +89,9 @@ def step(layer, x: Array, h_prev: Array):
 
 
 def backward(layer, records, d_out, xs):
-    def step_back(t, dh_next):
-        dh = d_out[t] + dh_next
-        dz = dh * clip_derivative(layer, layer.activation, records[t].z)
-        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dz": dz}
-        return dz, layer.W.T @ dz, values, None, layer.U.T @ dz
-
-    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
-    return affine_gradients(dzs, xs, [r.h_prev for r in records]), dxs, shown, {"h": dh0}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs)
 
 
 def head(layer) -> None:

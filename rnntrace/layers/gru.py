@@ -325,6 +325,8 @@ def describe(layer) -> Dict:
                 (" + b_h" if block.b_h is not None else "")
             formulas[f"gates.{gate}.z"] = (text, affine(*block_terms(gate, block, "h_prev")))
         function = layer.activation if gate == "candidate" else layer.gate_activation
+        if layer.clip is not None:   # what the function reads: z cut to [−clip, clip]
+            a = a.replace(f"({z})", f"(clip({z}))")
         formulas[f"gates.{gate}.a"] = (a, apply(function, clip_operand(layer, f"gates.{gate}.z")))
     formulas["h"] = ("(1 − u)·n + u·h_prev",
                      total(product(one_minus("gates.update_gate.a"), "gates.candidate.a"),

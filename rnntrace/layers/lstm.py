@@ -431,6 +431,8 @@ def describe(layer) -> Dict:
         formulas[f"gates.{gate}.z"] = (_sum_text(layer, gate),
                                        affine(*block_terms(gate, layer.blocks[gate], "h_prev",
                                                            _cell_read(layer, gate))))
+        if layer.clip is not None:   # what the function reads: z cut to [−clip, clip]
+            a = a.replace(f"({z})", f"(clip({z}))")
         formulas[f"gates.{gate}.a"] = (a, apply(_function(layer, gate), clip_operand(layer, f"gates.{gate}.z")))
     if layer.coupled:
         formulas["c"] = ("g·i + c_prev·(1 − i)", total(product("gates.cell_input.a", "gates.input_gate.a"),
