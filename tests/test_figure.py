@@ -111,7 +111,7 @@ def test_labels_fit_their_boxes(name):
         for n in fig["nodes"]:
             if n["kind"] == "op":
                 continue
-            assert n["w"] >= len(n["label"]) * 7.8 + 8, (name, n["id"], n["label"], n["w"])
+            assert n["w"] >= len(n["label"]) * 8.5 + 8, (name, n["id"], n["label"], n["w"])
             path = n.get("path")
             if path and path != "x":
                 layer, _, rest = path.partition(".")

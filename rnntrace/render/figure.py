@@ -45,6 +45,7 @@ OP = 28            # diameter of an operator node
 #: Average advance of a 13 px glyph: monospace digits 0.6 em, the labels' sans-serif ≈ 0.62 em.
 CHAR = 8.0
 SMALL_CHAR = 6.8   # 11 px unit names
+LABEL_CHAR = 9.0   # 13 px bold labels
 
 #: The kinds of quantity, as docs/layers.md names them, and their names in the legend.
 KINDS = (("pre", "pre-activation"), ("gate", "gate"), ("state", "value"), ("output", "output"),
@@ -256,7 +257,7 @@ def _sizes(g: _Graph, sizes: Dict[str, int], widths: Dict[str, int], names: Dict
         digits = widths.get(key, 6)
         unit_names = names.get(key, [])
         name_w = max([_text_w(u, SMALL_CHAR) for u in unit_names[:MAX_ROWS]] + [0])
-        w = max(_text_w(n["label"]) + 2 * PAD, name_w + (6 if name_w else 0) + digits * CHAR + 2 * PAD, 56)
+        w = max(_text_w(n["label"], LABEL_CHAR) + 2 * PAD, name_w + (6 if name_w else 0) + digits * CHAR + 2 * PAD, 56)
         n["w"] = CELL * math.ceil(w / CELL)
         n["h"] = CELL * math.ceil((HEAD + LINE * _rows(size) + 4) / CELL)
         n["size"] = size
@@ -680,12 +681,13 @@ def unrolled_layout(descriptions: Sequence[Dict[str, Any]], columns: int, sizes:
                 direction = "backward" if rid.endswith(".backward") else "forward"
             rows.append((rid, path, label, direction))
     digits = max([widths.get(p, 6) for _, p, _, _ in rows[1:]] + [6])
-    col_w = CELL * math.ceil(max(digits * CHAR + 2 * PAD, x_width * CHAR + 2 * PAD, 64) / CELL)
+    col_w = CELL * math.ceil(max(digits * CHAR + 2 * PAD, x_width * LABEL_CHAR + 2 * PAD, 64) / CELL)
     nodes: Dict[str, Dict[str, Any]] = {}
     order: List[str] = []
     edges: List[Dict[str, Any]] = []
-    heights = [CELL * math.ceil((HEAD + LINE * _rows(min(sizes.get(p, 1), 3)) + 4) / CELL) for _, p, _, _ in rows]
-    label_w = CELL * math.ceil(max(_text_w(l) for _, _, l, _ in rows) / CELL) + 16
+    heights = [CELL * math.ceil((HEAD + LINE * (min(sizes.get(p, 1), 3) + (sizes.get(p, 1) > 3)) + 4) / CELL)
+               for _, p, _, _ in rows]
+    label_w = CELL * math.ceil(max(_text_w(l, LABEL_CHAR) for _, _, l, _ in rows) / CELL) + 16
     # rows from the bottom; a bidirectional layer's two directions side by side would need
     # the input's arrow to pass one of them, so each row is its own line
     y = MARGIN + sum(heights) + ROW_GAP * (len(rows) - 1)
