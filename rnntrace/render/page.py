@@ -28,8 +28,47 @@ from .numbers import DEFAULT_PRECISION, result
 PLAIN_LIMIT = 150_000
 
 
+#: The page's script, in the order its modules are joined into the one <script>:
+#: numbers as text, the engine (both also run under Node, tests/test_page_node.py), the
+#: drawing of a layer, the charts, and the page itself (state, table, practice, popup).
+#: Each module is one plain script defining one name (``rnnFormat``, ``rnnEngine``, …).
+SCRIPT_MODULES = ("format.js", "engine.js", "figure.js", "charts.js", "page.js")
+
+
 def _asset(name: str) -> str:
     return resources.files("rnntrace.render").joinpath(f"page_assets/{name}").read_text("utf-8")
+
+
+#: The activation functions as the page's engine takes them, where the one table
+#: (rnntrace/layers/activations.py) does not write them itself.
+_JS_FUNCTIONS = """{
+"linear": {params: {}, f: (z) => z},
+"sigmoid": {params: {}, f: (z) => { const e = Math.exp(-Math.abs(z)); const d = 1 + e; return z >= 0 ? 1 / d : e / d; }},
+"tanh": {params: {}, f: (z) => Math.tanh(z)},
+"relu": {params: {}, f: (z) => (Number.isNaN(z) ? z : Math.max(z, 0))},
+"hard_sigmoid": {params: {}, f: (z) => Math.min(Math.max(0.2 * z + 0.5, 0), 1)}
+}"""
+
+
+def module(name: str) -> str:
+    """One module of the page's script as the page holds it: the engine with the
+    activation functions written in (the page's Content-Security-Policy allows no eval)."""
+    text = _asset(name)
+    if "/*ACTIVATION_TABLE*/ {}" in text:
+        try:
+            from ..layers.activations import js_functions
+        except ImportError:
+            table = _JS_FUNCTIONS
+        else:
+            table = js_functions()
+        text = text.replace("/*ACTIVATION_TABLE*/ {}", table)
+    return text
+
+
+def script() -> str:
+    """The page's modules joined into the one offline script (no loader: each module
+    is a plain script; the later ones use the names the earlier ones define)."""
+    return "\n".join(module(name) for name in SCRIPT_MODULES)
 
 
 # --------------------------------------------------------------------------- explain lines → quantities
@@ -262,6 +301,6 @@ def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
         text = base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
         encoding = "gzip+base64"
     parts = {"title": html.escape(data["title"]), "style": _asset("page.css"),
-             "data": text, "encoding": encoding, "script": _asset("page.js")}
+             "data": text, "encoding": encoding, "script": script()}
     # one pass, so that a title holding "{{script}}" stays text
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))

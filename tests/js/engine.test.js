@@ -1,0 +1,63 @@
+// The page's engine (rnntrace/render/page_assets/engine.js) under Node, against a corpus
+// that tests/test_page_node.py writes from Python's engine: every bundled example, random
+// networks of every type and variant, and examples with edited weights and inputs.
+// Run by that test: RNNTRACE_MODULES=<folder of the modules and corpus.json> node --test tests/js/
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert");
+const fs = require("node:fs");
+const path = require("node:path");
+
+// the modules as the page holds them (page.py writes the activation functions in)
+const modules = process.env.RNNTRACE_MODULES;
+const rnnEngine = require(path.join(modules, "engine.js"));
+const corpus = JSON.parse(fs.readFileSync(path.join(modules, "corpus.json"), "utf-8"));
+
+// layer name → Map(weight name → array), as the page holds them
+function paramsOf(plain) {
+  const out = new Map();
+  for (const layer of Object.keys(plain)) out.set(layer, new Map(Object.entries(plain[layer])));
+  return out;
+}
+
+function flatten(obj, prefix, out) {
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (Array.isArray(v)) out.set(prefix + k, v);
+    else if (v && typeof v === "object") flatten(v, prefix + k + ".", out);
+  }
+  return out;
+}
+
+function close(got, want, where) {
+  assert.strictEqual(got.length, want.length, where);
+  want.forEach((b, i) => {
+    const a = got[i];
+    if (b === null) { assert.ok(a === null || !Number.isFinite(a), where); return; }   // past float64 in Python
+    assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${where}[${i}]: ${a} ≠ ${b}`);
+  });
+}
+
+test("the corpus is not empty", () => assert.ok(corpus.cases.length > 0));
+
+for (const c of corpus.cases) {
+  test(`engine: ${c.name}`, () => {
+    const steps = rnnEngine.run(c.layers, c.inputs, paramsOf(c.params));
+    assert.strictEqual(steps.length, c.steps.length);
+    let compared = 0;
+    c.steps.forEach((want, t) => {
+      close(steps[t].y, want.y, `${c.name} step ${t + 1} y`);
+      c.layers.forEach((desc, i) => {
+        const record = flatten(want.layers[desc.name], "", new Map());
+        for (const [p, vector] of record) {
+          if (p === "label") continue;
+          const got = steps[t].layers[i].get(p);
+          assert.ok(got !== undefined, `${c.name} step ${t + 1}: no ${desc.name}.${p}`);
+          close(got, vector, `${c.name} step ${t + 1} ${desc.name}.${p}`);
+          compared += vector.length;
+        }
+      });
+    });
+    assert.ok(compared > 0);
+  });
+}
