@@ -946,7 +946,7 @@ def figure_svg(trace, step: int = 1, precision: int = DEFAULT_PRECISION, source:
     for kind, name in KINDS:
         parts.append(f'<rect class="box role-{kind}" x="{lx}" y="{y}" width="22" height="14" rx="3"/>'
                      f'<text x="{lx + 28}" y="{y + 12}">{_esc(name)}</text>')
-        lx += 40 + _text_w(name, 7.6)
+        lx += 46 + _text_w(name, 7.6)
     parts.append(f'<circle class="op" cx="{lx + 9}" cy="{y + 7}" r="9"/><text class="opl" x="{lx + 9}" y="{y + 12}" '
                  f'text-anchor="middle">×</text><text x="{lx + 24}" y="{y + 12}">operation</text>')
     y += 22

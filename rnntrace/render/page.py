@@ -236,6 +236,8 @@ def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
                     "memory": memory},
         "practice": None,
     }
+    from .figure import page_figures
+    page["figures"] = page_figures(page, precision)     # the layouts the page draws (render/figure.py)
     if ask is not None:
         page["practice"] = _practice(trace, data, page, ask, tolerance, precision)
     return page

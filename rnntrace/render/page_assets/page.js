@@ -414,6 +414,15 @@ rnntraceData().then(function (D) {
   const pageApi = {
     data: D, T: T, el: el, svg: svg, show: show, numberAttrs: numberAttrs, isMasked: isMasked,
     quantities: (desc) => allQuantities(desc, ""), go: (t) => go(t),
+    weight: (layer, name) => state.params.get(layer).get(name),
+    editWeight: (layer, name) => {      // the weight's editor, next to the drawing
+      const input = document.querySelector(`input[data-param^="${CSS.escape(layer + "." + name)}["]`);
+      if (!input) return;
+      const details = input.closest("details");
+      if (details) details.open = true;
+      input.scrollIntoView({ block: "nearest" });
+      input.focus();
+    },
   };
 
   function drawCharts() {
@@ -432,6 +441,7 @@ rnntraceData().then(function (D) {
           `|yours − exact| ≤ ${D.practice.tolerance}·max(1, |exact|). The exact values are in this file: it is for practice, not for exams.`),
         el("p", { id: "score", "aria-live": "polite" })));
     }
+    app.append(rnnFigure.intro(pageApi), rnnFigure.legend(pageApi));
     stepLabel = el("span", { id: "step-label", "aria-live": "polite" });
     slider = el("input", { type: "range", id: "slider", min: "1", max: String(T), value: "1", "aria-label": "step", step: "1" });
     slider.addEventListener("input", () => go(parseInt(slider.value, 10)));
@@ -477,6 +487,7 @@ rnntraceData().then(function (D) {
     const focused = document.activeElement;
     const refocus = focused && focused.dataset && focused.dataset.path && !focused.classList.contains("blank") ? focused.dataset.path + "|" + focused.dataset.unit : null;
     stepView.textContent = "";
+    stepView.append(rnnFigure.unrolled(pageApi, state.steps, t));
     // the input at this step, editable
     const xs = el("section", { "class": "input", "aria-label": "input" }, el("h2", { text: `input at step ${t}` }));
     const token = D.trace.steps[t - 1].token;
