@@ -140,3 +140,106 @@ def test_a_click_lights_what_a_number_was_computed_from(browser, pages):
     # + → c, × → + twice, and the four arrows into the two × nodes
     assert page.eval_on_selector_all("svg.fig .edge.lit", "els => els.length") == 7
     context.close()
+
+
+def open_page(browser, path, width=1280, hash_=""):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.resolve().as_uri() + hash_)
+    page.wait_for_selector("body[data-ready=true]")
+    return context, page, errors
+
+
+def shown(page, path):
+    return float(page.get_attribute(f'svg.fig text.num[data-path="{path}"]', "data-value"))
+
+
+def test_the_link_remembers_the_step_and_the_edits(browser, pages):
+    # z_i = 100·x2 + b_i; with b_i edited to 5, at step 3 (x = [2, 0, 0]) z_i = 5 and at
+    # step 4 (x = [1, 0, 1]) still 5; "a" (practice answers) is kept as it came
+    context, page, errors = open_page(browser, pages["lstm_example.yaml"],
+                                      hash_="#t=3&w=lstm.input_gate.b%5B0%5D%3A5&a=kept")
+    assert page.inner_text("#step-label") == "Step 3 of 5"
+    assert page.is_visible("#edited")
+    assert shown(page, "lstm.gates.input_gate.z") == 5.0
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#step-label") == "Step 4 of 5"
+    assert page.evaluate("location.hash") == "#t=4&w=lstm.input_gate.b%5B0%5D%3A5&a=kept"
+    page.click("#reset")
+    assert page.evaluate("location.hash") == "#t=4&a=kept"
+    assert shown(page, "lstm.gates.input_gate.z") == -10.0
+    assert errors == []
+    context.close()
+
+
+def test_a_weight_is_edited_beside_the_drawing(browser, pages):
+    context, page, errors = open_page(browser, pages["lstm_example.yaml"])
+    page.click('svg.fig text.wlabel:text-is("W_i")')
+    entry = page.locator('.weight-edit input[data-weight="lstm.input_gate.W[0][1]"]')
+    assert entry.input_value() == "100"
+    entry.fill("50")
+    entry.press("Enter")
+    # step 1, x = [3, 1, 0]: z_i = 50·1 − 10 = 40; the list of weights below says 50 too
+    assert shown(page, "lstm.gates.input_gate.z") == 40.0
+    assert page.input_value('input[data-param="lstm.input_gate.W[0][1]"]') == "50"
+    assert page.evaluate("document.activeElement.dataset.weight") == "lstm.input_gate.W[0][1]"
+    assert errors == []
+    context.close()
+
+
+def test_the_popup_follows_the_step(browser, pages):
+    context, page, errors = open_page(browser, pages["lstm_example.yaml"])
+    page.click('svg.fig text.num[data-path="lstm.c"]')
+    assert page.inner_text("#popup-title") == "lstm.c at step 1"
+    page.keyboard.press("ArrowRight")
+    assert page.inner_text("#popup-title") == "lstm.c at step 2"
+    assert "7" in page.inner_text("#popup-body")          # the lecture's cell at step 2
+    assert errors == []
+    context.close()
+
+
+def test_charts_share_one_step_axis_and_show_values(browser, pages):
+    context, page, errors = open_page(browser, pages["lstm_two_layer.yaml"])
+    lefts = page.eval_on_selector_all("table.chart td.pic", "els => els.map(e => e.getBoundingClientRect().left)")
+    assert len(set(round(x, 1) for x in lefts)) == 1
+    assert page.locator("table.chart").first.locator("tr.axis-row .axis-labels span").all_inner_texts() == \
+        ["1", "2", "3", "4"]
+    # hovering over step 3 of lower's c shows both units' values, as the trace has them
+    spark = page.locator("table.chart").first.locator("tr", has=page.locator('th:text-is("c")')).locator("svg.spark")
+    spark.evaluate("e => e.scrollIntoView({block: 'center'})")
+    box = spark.bounding_box()
+    spark.hover(position={"x": box["width"] * (4 + 2 / 3 * 592) / 600, "y": box["height"] / 2})
+    reading = page.locator("table.chart").first.locator("td.range.reading").inner_text()
+    trace = run(load_spec(str(EXAMPLES / "lstm_two_layer.yaml")))
+    from rnntrace.render.numbers import show
+    c = trace[2].layers["lower"].c
+    assert reading == f"step 3: 1 {show(c[0])}, 2 {show(c[1])}"
+    assert "units:" in page.inner_text("table.chart caption")
+    assert errors == []
+    context.close()
+
+
+def test_long_runs_get_round_ticks(browser, pages):
+    context, page, errors = open_page(browser, pages["toy_w999.yaml"])
+    ticks = page.evaluate("() => rnnCharts.ticks(1000)")
+    assert ticks[0] == 1 and ticks[-1] == 1000 and len(ticks) <= 12
+    assert all(t % 100 == 0 for t in ticks[1:-1])
+    assert errors == []
+    context.close()
+
+
+def test_practice_gives_nothing_away(browser, tmp_path):
+    """With c and y asked, neither h(c) (which is c for a linear h) nor the unrolled
+    view's outputs show a number."""
+    from rnntrace.render.page import page_html as html
+    path = tmp_path / "practice.html"
+    path.write_text(html(run(load_spec(str(EXAMPLES / "lstm_example.yaml"))), ask=["c", "y"]), encoding="utf-8")
+    context, page, errors = open_page(browser, path)
+    hc = page.locator('svg.fig [data-node="lstm.h(c)"] text:not(.label)').all_text_contents()
+    assert hc == ["?"]
+    outputs = page.locator("svg.unrolled .kind-output text:not(.label)").all_text_contents()
+    assert outputs and set(outputs) == {"?"}
+    assert errors == []
+    context.close()

@@ -15,7 +15,7 @@
 //   rnnFigure.legend(page) → an Element: what the colours and shapes mean
 //   page: page.data, page.el, page.svg, page.show, page.numberAttrs, page.isMasked,
 //         page.go(t), and (optional) page.weight(layerName, weightName) → its current
-//         value, page.editWeight(layerName, weightName) → shows its editor
+//         value, page.editor(paramName, label) → an entry that edits it (docs/page.md)
 // A number drawn with numberAttrs opens its popup on a click or Enter (the page listens
 // on the document); clicking or focusing a number here also lights what it was
 // computed from: the arrows into its box and the boxes they come from (through ×, +).
@@ -23,6 +23,58 @@
 const rnnFigure = (function () {
   const MAX_ROWS = 4, HEAD = 20, LINE = 16, PAD = 8;
   let uid = 0;
+  // The weight whose editor is open beside the drawing ({layer, name}), and the entry
+  // to focus again once an edit has redrawn the step.
+  let open = null, refocus = null;
+
+  function setOpen(page, layer, name) {
+    open = { layer, name };
+    const sec = document.querySelector(`[data-figure-layer="${CSS.escape(layer)}"]`);
+    if (sec) {
+      const old = sec.querySelector(".weight-edit");
+      const panel = weightPanel(page, layer);
+      if (old) old.replaceWith(panel); else sec.append(panel);
+      const first = panel.querySelector("input");
+      if (first) first.focus();
+    }
+  }
+
+  // The open weight's entries, next to the drawing: edit one, press Enter, and the
+  // page recomputes (the same entries as the weights' list further down).
+  function weightPanel(page, layer) {
+    const el = page.el;
+    if (!open || open.layer !== layer || !page.editor) return el("div", { "class": "weight-edit", hidden: true });
+    const full = `${layer}.${open.name}`;
+    const w = page.weight(layer, open.name);
+    const rows = Array.isArray(w[0]) ? w : [w];
+    const table = el("table", { "class": "matrix" });
+    rows.forEach((row, i) => {
+      const tr = el("tr");
+      row.forEach((_, j) => {
+        const name = Array.isArray(w[0]) ? `${full}[${i}][${j}]` : `${full}[${j}]`;
+        const input = page.editor(name, `${name} (beside the drawing)`);
+        input.removeAttribute("data-param");       // the list below holds the page's own entries
+        input.dataset.weight = name;
+        input.addEventListener("focus", () => { refocus = name; });
+        input.addEventListener("change", () => {
+          const twin = document.querySelector(`input[data-param="${CSS.escape(name)}"]`);
+          if (twin) twin.value = input.value;
+        }, { capture: true });
+        tr.append(el("td", {}, input));
+      });
+      table.append(tr);
+    });
+    const close = el("button", { type: "button", "class": "close-weight", "aria-label": "close the weight's editor", text: "×",
+      onclick: () => { open = null; refocus = null; const p = document.querySelector(".weight-edit:not([hidden])"); if (p) p.hidden = true; } });
+    const panel = el("div", { "class": "weight-edit", role: "group", "aria-label": `edit ${full}` },
+      el("p", {}, el("strong", { text: full }), " — change an entry and press Enter; every number is recomputed (reset: the button at the top). ", close),
+      el("div", { "class": "scroll" }, table));
+    if (refocus) {
+      const again = refocus;
+      setTimeout(() => { const n = panel.querySelector(`input[data-weight="${CSS.escape(again)}"]`); if (n && document.body.contains(n)) n.focus(); }, 0);
+    }
+    return panel;
+  }
 
   function subscript(n) { return String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[+d]); }
 
@@ -79,7 +131,7 @@ const rnnFigure = (function () {
       const hit = S("path", { d: pathD(e.points), "class": "hit" });
       if (e.weight && layerName) {
         hit.append(S("title", {}, weightText(page, layerName, e.weight)));
-        hit.addEventListener("click", () => page.editWeight && page.editWeight(layerName, e.weight));
+        hit.addEventListener("click", () => setOpen(page, layerName, e.weight));
       } else if (e.kind === "copy") {
         hit.append(S("title", {}, "copied into memory: read at the next step"));
       }
@@ -92,7 +144,7 @@ const rnnFigure = (function () {
           label.setAttribute("role", "button");
           label.setAttribute("aria-label", `weight ${layerName}.${e.weight}: edit it`);
           label.append(S("title", {}, weightText(page, layerName, e.weight)));
-          const go = () => page.editWeight && page.editWeight(layerName, e.weight);
+          const go = () => setOpen(page, layerName, e.weight);
           label.addEventListener("click", go);
           label.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
         }
@@ -151,6 +203,11 @@ const rnnFigure = (function () {
         const ty = HEAD + LINE * u + 12;
         if (v.length > 1 && n.units && n.units[u] !== undefined) g.append(S("text", { x: PAD, y: ty, "class": "unit" }, n.units[u]));
         if (!n.path || n.apply) {          // h(c): computed in the drawing, not a quantity of the trace
+          const of = byId[n.of];
+          if (of && page.isMasked(of.path === "x" ? xPath : of.path)) {   // practice: it would give c away
+            g.append(S("text", { x: n.w - PAD, y: ty, "text-anchor": "end", "class": "asked" }, "?"));
+            return;
+          }
           g.append(S("text", { x: n.w - PAD, y: ty, "text-anchor": "end", "class": "derived" }, page.show(value)));
           return;
         }
@@ -173,9 +230,10 @@ const rnnFigure = (function () {
     };
     root.addEventListener("click", lightFrom);
     root.addEventListener("focusin", lightFrom);
-    const wrap = el("div", { "class": "diagram" }, el("div", { "class": "figure-box" }, root));
+    const wrap = el("div", { "class": "diagram", "data-figure-layer": desc.name }, el("div", { "class": "figure-box" }, root));
     if ((desc.memory || []).length || desc.forward)
       wrap.append(el("p", { "class": "note", text: "Dashed: copied into memory for the next step. Click a number to light up what it was computed from; hover over an arrow for its weight, click the weight's name to edit it." }));
+    wrap.append(weightPanel(page, desc.name));
     return wrap;
   }
 
@@ -216,7 +274,9 @@ const rnnFigure = (function () {
         "data-step": String(step), tabindex: "0", role: "button", "aria-label": `go to step ${step}` });
       g.append(S("rect", { width: n.w, height: n.h, rx: 4 }));
       g.append(S("text", { x: PAD, y: 15, "class": "label" }, head));
-      (v || []).slice(0, 3).forEach((value, u) => g.append(S("text", { x: n.w - PAD, y: HEAD + LINE * u + 12, "text-anchor": "end", "class": "derived" }, page.show(value))));
+      const hidden = n.path !== "x" && page.isMasked(n.path);     // practice: asked, not shown
+      (v || []).slice(0, 3).forEach((value, u) => g.append(S("text", { x: n.w - PAD, y: HEAD + LINE * u + 12, "text-anchor": "end",
+        "class": hidden ? "asked" : "derived" }, hidden ? "?" : page.show(value))));
       if (v && v.length > 3) g.append(S("text", { x: PAD, y: HEAD + LINE * 3 + 12, "class": "unit" }, `+${v.length - 3}`));
       g.addEventListener("click", () => page.go(step));
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); page.go(step); } });

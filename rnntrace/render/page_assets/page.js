@@ -101,6 +101,7 @@ rnntraceData().then(function (D) {
     drawStep();
     drawCharts();
     document.getElementById("edited").hidden = false;
+    hashWrite();
   }
 
   function reset() {
@@ -115,6 +116,73 @@ rnntraceData().then(function (D) {
     document.getElementById("edited").hidden = true;
     drawStep();
     drawCharts();
+    hashWrite();
+  }
+
+  // ------------------------------------------------------------------ the link (URL hash)
+
+  // The page's state in its address, so that a link shows the same step with the same
+  // edits: "#t=3&w=lstm.input_gate.W%5B0%5D%5B1%5D%3A5" — key=value pairs joined by
+  // "&", each value URI-encoded; t: the step; w: the edited weights and inputs as
+  // "<data-param>:<value>" joined by ","; a key the page does not use here (practice
+  // answers) is kept as it is.
+  function hashRead() {
+    const out = new Map();
+    for (const part of location.hash.replace(/^#/, "").split("&")) {
+      if (!part) continue;
+      const eq = part.indexOf("=");
+      try { out.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1))); } catch (e) { /* not ours */ }
+    }
+    return out;
+  }
+
+  function edits() {   // every weight or input that differs from the run's
+    const out = [];
+    for (const [layer, weights] of ORIGINAL_PARAMS) for (const [name, w] of weights) {
+      const now = state.params.get(layer).get(name);
+      const walk = (a, b, idx) => {
+        if (Array.isArray(a)) a.forEach((v, i) => walk(v, b[i], idx + `[${i}]`));
+        else if (!Object.is(a, b)) out.push(`${layer}.${name}${idx}:${pyShort(b)}`);
+      };
+      walk(w, now, "");
+    }
+    D.inputs.forEach((row, i) => row.forEach((v, j) => {
+      if (!Object.is(v, state.inputs[i][j])) out.push(`inputs[${i}][${j}]:${pyShort(state.inputs[i][j])}`);
+    }));
+    return out;
+  }
+
+  function hashWrite() {
+    const h = hashRead();
+    h.set("t", String(state.t));
+    const w = state.edited ? edits() : [];
+    if (w.length) h.set("w", w.join(",")); else h.delete("w");
+    const text = "#" + [...h].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+    if (text !== location.hash) {
+      try { history.replaceState(null, "", text); } catch (e) { /* a page without history */ }
+    }
+  }
+
+  function hashApply() {   // at load: the step and the edits of the link
+    const h = hashRead();
+    let edited = false;
+    for (const item of (h.get("w") || "").split(",")) {
+      const colon = item.lastIndexOf(":");
+      if (colon < 0) continue;
+      const name = item.slice(0, colon), v = Number(item.slice(colon + 1).replace(MINUS, "-"));
+      if (!Number.isFinite(v)) continue;
+      try { if (typeof paramValue(name) !== "number") continue; } catch (e) { continue; }
+      setParam(name, v);
+      edited = true;
+    }
+    if (edited) {
+      for (const input of document.querySelectorAll("input[data-param]")) input.value = pyShort(paramValue(input.dataset.param));
+      state.steps = runNetwork(state.inputs, state.params);
+      state.edited = true;
+      document.getElementById("edited").hidden = false;
+    }
+    const t = parseInt(h.get("t") || "", 10);
+    if (Number.isFinite(t)) state.t = Math.min(T, Math.max(1, t));
   }
 
   // ------------------------------------------------------------------ DOM helpers
@@ -415,14 +483,7 @@ rnntraceData().then(function (D) {
     data: D, T: T, el: el, svg: svg, show: show, numberAttrs: numberAttrs, isMasked: isMasked,
     quantities: (desc) => allQuantities(desc, ""), go: (t) => go(t),
     weight: (layer, name) => state.params.get(layer).get(name),
-    editWeight: (layer, name) => {      // the weight's editor, next to the drawing
-      const input = document.querySelector(`input[data-param^="${CSS.escape(layer + "." + name)}["]`);
-      if (!input) return;
-      const details = input.closest("details");
-      if (details) details.open = true;
-      input.scrollIntoView({ block: "nearest" });
-      input.focus();
-    },
+    editor: (name, label) => editor(name, label),
   };
 
   function drawCharts() {
@@ -443,6 +504,7 @@ rnntraceData().then(function (D) {
     }
     app.append(rnnFigure.intro(pageApi), rnnFigure.legend(pageApi));
     stepLabel = el("span", { id: "step-label", "aria-live": "polite" });
+    stepLabel.style.minWidth = `${9 + 2 * String(T).length}ch`;   // "Step t of T" never pushes the buttons
     slider = el("input", { type: "range", id: "slider", min: "1", max: String(T), value: "1", "aria-label": "step", step: "1" });
     slider.addEventListener("input", () => go(parseInt(slider.value, 10)));
     const btn = (text, label, f) => el("button", { type: "button", "aria-label": label, onclick: f, text });
@@ -466,6 +528,7 @@ rnntraceData().then(function (D) {
         el("button", { type: "button", id: "popup-close", "aria-label": "close", onclick: closePopup, text: "×" })),
       el("div", { id: "popup-body" }));
     document.body.append(popup);
+    hashApply();
     drawStep();
     drawCharts();
     drawScore();
@@ -475,8 +538,17 @@ rnntraceData().then(function (D) {
     t = Math.min(T, Math.max(1, t));
     if (t === state.t && stepView.childElementCount) return;
     state.t = t;
+    // an open popup follows the step: the same quantity and unit at step t
+    const popup = document.getElementById("popup");
+    const shown = popup && !popup.hidden && state.opener ? state.opener.dataset : null;
+    const follow = shown ? { path: shown.path, unit: shown.unit } : null;
     drawStep();
     moveMarkers();
+    hashWrite();
+    if (follow) {
+      const same = [...stepView.querySelectorAll(".num")].find((n) => n.dataset.path === follow.path && n.dataset.unit === follow.unit);
+      if (same) { const back = document.activeElement; openPopup(same); if (back && back !== document.body) back.focus(); }
+    }
   }
 
   function drawStep() {
