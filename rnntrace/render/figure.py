@@ -803,6 +803,13 @@ def _measure(data: Dict[str, Any], precision: int) -> Tuple[Dict[str, int], Dict
         for p in _all_paths(d, d["name"] + "."):
             if len(names.get(p, [])) != sizes.get(p) or d.get("units") == [str(i + 1) for i in range(len(d.get("units") or []))]:
                 names[p] = [str(i + 1) for i in range(sizes.get(p, 1))] if sizes.get(p, 1) > 1 else []
+        # the lecture's memory nodes a₁, a₂ of a plain recurrent layer (Elman, Jordan)
+        for side in [d] + [d[k] for k in ("forward", "backward") if k in d]:
+            if side.get("type") in ("elman", "jordan"):
+                prefix = d["name"] + "." + ("" if side is d else ("forward." if side is d.get("forward") else "backward."))
+                for m in side.get("memory", ()):
+                    if sizes.get(prefix + m["read"], 1) > 1:
+                        names[prefix + m["read"]] = [f"a{_sub(i + 1)}" for i in range(sizes[prefix + m["read"]])]
     return sizes, widths, names
 
 
@@ -1003,7 +1010,7 @@ def figure_svg(trace, step: int = 1, precision: int = DEFAULT_PRECISION, source:
                 parts.append(f'<text class="num" x="{n["x"] + n["w"] - PAD:g}" y="{n["y"] + HEAD + LINE * u + 12:g}" '
                              f'text-anchor="end">{_esc(text)}</text>')
             if len(v) > 3:
-                parts.append(f'<text class="unit" x="{n["x"] + PAD:g}" y="{n["y"] + HEAD + LINE * 3 + 12:g}">+{len(v) - 3}</text>')
+                parts.append(f'<text class="unit" x="{n["x"] + PAD:g}" y="{n["y"] + HEAD + LINE * 3 + 12:g}">+{len(v) - 3} more</text>')
         parts.append("</g>")
         y += un["height"]
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{y:g}" viewBox="0 0 {width:g} {y:g}" '

@@ -277,7 +277,7 @@ const rnnFigure = (function () {
       const hidden = n.path !== "x" && page.isMasked(n.path);     // practice: asked, not shown
       (v || []).slice(0, 3).forEach((value, u) => g.append(S("text", { x: n.w - PAD, y: HEAD + LINE * u + 12, "text-anchor": "end",
         "class": hidden ? "asked" : "derived" }, hidden ? "?" : page.show(value))));
-      if (v && v.length > 3) g.append(S("text", { x: PAD, y: HEAD + LINE * 3 + 12, "class": "unit" }, `+${v.length - 3}`));
+      if (v && v.length > 3) g.append(S("text", { x: PAD, y: HEAD + LINE * 3 + 12, "class": "unit" }, `+${v.length - 3} more`));
       g.addEventListener("click", () => page.go(step));
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); page.go(step); } });
       root.append(g);
