@@ -125,6 +125,31 @@ CASES = [
          per_item=CLASS_SIZE - 1, per_item_target_ms=5.0, requires="check",
          exit_codes=(0, 1, 2)),   # 1: some answers are wrong; 2: one file is unreadable
 ]
+
+# The page at scale (docs/page.md): an 8-unit LSTM with 4 inputs at T = 5, 1,000 and
+# 10,000 steps, the page's generation against its own `run --format json` (targets:
+# 2× the time, 1.5× the memory). What the browser does with these pages (opening,
+# an edit, a step, bytes per step) is measured by bench/page_browser.py.
+PAGE_STEPS = (5, 1_000, 10_000)
+CASES += [Case(f"page-{steps}", f"page of an 8-unit LSTM, 4 inputs, {steps:,} steps, against its run --format json",
+               ["{rnntrace}", "page", f"{{tmp}}/page{steps}.yaml", "-o", f"{{tmp}}/page{steps}.html"],
+               ["{rnntrace}", "run", f"{{tmp}}/page{steps}.yaml", "--format", "json"],
+               target=2.0, memory_target=1.5, requires="page") for steps in PAGE_STEPS]
+
+
+def generate_page_specs(tmp: Path) -> None:
+    """page<T>.yaml: an 8-unit LSTM with 4 inputs and random weights, T steps of inputs."""
+    rng = np.random.default_rng(11)
+    lines = ["layers:", "  - name: lstm", "    type: lstm", "    size: 8"]
+    for block in ("cell_input", "input_gate", "forget_gate", "output_gate"):
+        lines += [f"    {block}:", f"      W: {json.dumps(rng.normal(0, 0.5, (8, 4)).tolist())}",
+                  f"      U: {json.dumps(rng.normal(0, 0.5, (8, 8)).tolist())}",
+                  f"      b: {json.dumps(rng.normal(0, 0.5, 8).tolist())}"]
+    for steps in PAGE_STEPS:
+        np.save(tmp / f"page{steps}.npy", rng.normal(0, 1, (steps, 4)))
+        (tmp / f"page{steps}.yaml").write_text(f"inputs: {{file: page{steps}.npy}}\n" + "\n".join(lines) + "\n")
+
+
 CASE_BY_NAME = {case.name: case for case in CASES}
 
 
@@ -133,6 +158,7 @@ CASE_BY_NAME = {case.name: case for case in CASES}
 def generate(tmp: Path) -> None:
     """Every input file the cases use."""
     shutil.copy(ROOT / "examples" / "lstm_example.yaml", tmp / "lstm_example.yaml")
+    generate_page_specs(tmp)
 
     # The long LSTM: random weights, stored for the baseline (npz) and in the spec (YAML).
     rng = np.random.default_rng(7)

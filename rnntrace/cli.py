@@ -523,6 +523,16 @@ def run(spec, fmt, explain, steps, layer_names, precision, panels, export_path, 
              export_kind, width, indent)
 
 
+def _check_explain(spec_obj, steps, precision):
+    """--explain's size, estimated from its first step before the run (rnntrace/limits.py)."""
+    from . import engine
+    from .limits import check_explain
+    from .render.explain import as_text, step_lines
+    first = next(engine.iter_steps(spec_obj, spec_obj.inputs[:1]))
+    size = sum(len(as_text(lines).encode("utf-8")) + 1 for _, lines in step_lines(spec_obj, first, precision=precision))
+    check_explain(steps, size)
+
+
 def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, export_path, export_kind,
          width, indent, to_file=False):
     from . import engine
@@ -553,6 +563,11 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
     kept = total if chosen_steps is None or whole else len(chosen_steps)
     check_held(spec_obj, kept, "--format jsonl streams the trace one step at a time; --steps A:B "
                "keeps only those steps" + (" (without a bidirectional layer)" if whole else "") + ".")
+    if explain:
+        _check_explain(spec_obj, total if chosen_steps is None else len(chosen_steps), precision)
+    if export_kind == "html":     # the page holds every step
+        from .limits import check_page, numbers_per_step
+        check_page(total, numbers_per_step(spec_obj))
     if kept < total:   # only the chosen steps are kept; each is computed as in the whole run
         trace = _chosen_run(spec_obj, chosen_steps, watch)
     else:
@@ -1035,10 +1050,16 @@ def page(spec, output, ask, tolerance, inputs_text, precision, dtype, figure_pat
     """
     if tolerance is not None and ask is None:
         raise RnntraceError("--tolerance marks the blanks of --ask; it needs --ask")
+    if (output is None or output == "-") and sys.stdout.isatty():
+        # a page is a file for a browser: on a terminal it is pages of markup
+        raise click.UsageError("the page is HTML for a browser, not for the terminal: use -o FILE.html "
+                               "(or redirect: > FILE.html)")
     spec_obj = load(spec)
     if inputs_text is not None:
         from .yamlsource import parse
         spec_obj = spec_obj.with_inputs(parse(inputs_text, "--inputs", "--inputs"))
+    from .limits import check_page, numbers_per_step
+    check_page(len(spec_obj.inputs), numbers_per_step(spec_obj))     # before the run
     trace = watch_finite().run(_in_dtype(spec_obj, dtype))
     if figure_path is not None:
         if figure_step > len(trace):

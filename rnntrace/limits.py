@@ -67,3 +67,36 @@ def check_surface(points: int, steps: int) -> None:
         raise RnntraceError(f"{points:,} points × {steps:,} steps are {points * steps:,} steps to run forward "
                             f"and backward; the limit is {MAX_SURFACE_STEPS:,} (fewer points in --range, "
                             "or a shorter sequence)")
+
+
+#: Most bytes of the interactive page's data. Its reader is a browser: one script
+#: string of about 500 million characters is as much as Chromium holds at all, and long
+#: before that the page takes minutes to open. 100 MB is about 110,000 steps of an
+#: 8-unit LSTM (docs/page.md: about 0.9 KB a step).
+MAX_PAGE_BYTES = 100_000_000
+
+#: Bytes a stored number takes in the page (float64, base64 and gzip: 10.7 at most).
+PAGE_BYTES_PER_NUMBER = 11
+
+#: Most bytes of the arithmetic ``--explain`` writes (the table view, Markdown): past
+#: this it is nothing a person reads, and a terminal or an editor stalls on it.
+MAX_EXPLAIN_BYTES = 50_000_000
+
+
+def check_page(steps: int, per_step: int) -> None:
+    """Refuse a page whose data would pass MAX_PAGE_BYTES: ``steps`` steps of
+    ``per_step`` numbers, estimated before the data is made."""
+    size = steps * per_step * PAGE_BYTES_PER_NUMBER
+    if size > MAX_PAGE_BYTES:
+        raise RnntraceError(f"a page of {steps:,} steps of {per_step:,} numbers is about {size / 1e6:,.0f} MB; "
+                            f"the limit is {MAX_PAGE_BYTES / 1e6:,.0f} MB, past which a browser cannot open it "
+                            "(a shorter sequence with --inputs; run --format jsonl streams every number)")
+
+
+def check_explain(steps: int, first_step_bytes: int) -> None:
+    """Refuse an ``--explain`` of ``steps`` steps whose first step's arithmetic takes
+    ``first_step_bytes``, when the whole would pass MAX_EXPLAIN_BYTES."""
+    size = steps * first_step_bytes
+    if size > MAX_EXPLAIN_BYTES:
+        raise RnntraceError(f"--explain of {steps:,} steps writes about {size / 1e6:,.0f} MB of arithmetic; "
+                            f"the limit is {MAX_EXPLAIN_BYTES / 1e6:,.0f} MB (--steps A:B explains only those steps)")

@@ -118,7 +118,7 @@ def test_no_arrow_crosses_a_box_in_chromium(browser, pages, width):
         figures = page.evaluate(READ)
         assert figures, f"{name}: no figure drawn"
         # step 1 and the last step: the numbers change, the boxes must still hold them
-        for t in (1, len(page.evaluate("() => window.rnntrace.data.trace.steps"))):
+        for t in (1, int(page.get_attribute("#slider", "max"))):
             page.evaluate(f"() => window.rnntrace.go({t})")
             for figure in page.evaluate(READ):
                 problems += [f"{name} at {width} px, step {t}: {p}" for p in problems_in(figure, width)]
@@ -241,5 +241,23 @@ def test_practice_gives_nothing_away(browser, tmp_path):
     assert hc == ["?"]
     outputs = page.locator("svg.unrolled .kind-output text:not(.label)").all_text_contents()
     assert outputs and set(outputs) == {"?"}
+    assert errors == []
+    context.close()
+
+
+def test_practice_answers_travel_in_the_link(browser, tmp_path):
+    from rnntrace.render.page import page_html as html
+    path = tmp_path / "practice.html"
+    path.write_text(html(run(load_spec(str(EXAMPLES / "lstm_example.yaml"))), ask=["c"]), encoding="utf-8")
+    context, page, errors = open_page(browser, path)
+    blank = page.locator('input.blank[data-path="lstm.c"]').first
+    blank.fill("3")                 # the lecture's cell at step 1
+    blank.press("Enter")
+    link = page.evaluate("location.hash")
+    assert link.startswith("#t=1&a=") or "&a=" in link
+    context.close()
+    context, page, errors = open_page(browser, path, hash_=link)    # a new browser context: nothing kept
+    assert page.input_value('input.blank[data-path="lstm.c"]') == "3"
+    assert page.inner_text("#score").startswith("Score: 1 of")
     assert errors == []
     context.close()

@@ -276,7 +276,7 @@ def test_blanks_are_marked_with_checks_rule(browser, tmp_path):
     assert page.locator('[data-path="lstm.h"][data-value]').count() == 0
     assert page.locator('[data-path="lstm.c_prev"][data-value]').count() == 0
     assert page.locator('table.chart th', has_text=re.compile(r"^(c|h)$")).count() == 0
-    assert page.inner_text("#score") == "Score: 0 of 10 blanks right (0 answered)"
+    assert page.inner_text("#score") == "Score: 0 of 10 right (0 answered)"
     page.evaluate("window.rnntrace.go(4)")
     c = page.locator('input.blank[data-path="lstm.c"]')
     y = page.locator('input.blank[data-path="y"]')
@@ -292,8 +292,31 @@ def test_blanks_are_marked_with_checks_rule(browser, tmp_path):
     wrong = page.locator(".verdict.wrong")
     assert wrong.inner_text() == "wrong"
     hint = page.locator(".hint:visible")
-    assert hint.inner_text() == "hint: h = h(c)·o = 6.9995·1 = ?"
-    assert page.inner_text("#score") == "Score: 1 of 10 blanks right (2 answered)"
+    assert hint.inner_text() == "hint: h = h(c)·o = ?·1 = ?"   # c·1 would say it
+    assert page.inner_text("#score") == "Score: 1 of 10 right (2 answered)"
+    # what does not read as a number is said so and not counted; a decimal comma and the
+    # typographic minus read as the number they write
+    y.fill("abc")
+    y.press("Enter")
+    assert page.locator(f"#{y.get_attribute('aria-describedby')}").inner_text() == "not a number"
+    assert page.inner_text("#score") == "Score: 1 of 10 right (1 answered)"
+    y.fill("6,9995")                                  # exact 6.9995…: right
+    y.press("Enter")
+    assert y.get_attribute("aria-invalid") == "false"
+    assert page.inner_text("#score") == "Score: 2 of 10 right (2 answered)"
+    assert y.get_attribute("inputmode") == "text"
+    # a reload keeps the answers (in this browser); "clear my answers" forgets them
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("#score") == "Score: 2 of 10 right (2 answered)"
+    page.evaluate("window.rnntrace.go(4)")
+    assert page.locator('input.blank[data-path="lstm.c"]').input_value() == "7"
+    page.click("#clear-answers")
+    assert page.inner_text("#score") == "Score: 0 of 10 right (0 answered)"
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("#score") == "Score: 0 of 10 right (0 answered)"
+    page.evaluate("window.rnntrace.go(4)")
     # the rule's edge at step 1: exact 0.00013619…, allowed 0.01 (absolute below 1)
     page.locator("button[aria-label='first step']").click()   # keys typed in a blank stay there
     assert p.step_label() == "Step 1 of 5"
@@ -376,9 +399,12 @@ def test_editing_weights_and_inputs_recomputes_like_python(browser, tmp_path, na
     for t in range(1, len(steps) + 1):
         page.evaluate(f"window.rnntrace.go({t})")
         close_enough(p.numbers(), steps, t)
-    # the popup says the arithmetic is the original's
-    page.locator("table.values button.num").first.click()
-    assert "original weights and inputs" in page.inner_text("#popup .note")
+    # the popup's arithmetic is the edited network's (its value ends the line)
+    button = page.locator("table.values button.num").first
+    button.click()
+    assert "so is the arithmetic below" in page.inner_text("#popup .note")
+    assert re.search(rf"(= |\[|, ){re.escape(result(float(button.get_attribute('data-value'))))}(\]|,|$| →| \()",
+                     page.inner_text("#popup pre.arith")), page.inner_text("#popup pre.arith")
     page.keyboard.press("Escape")
     # reset: the exact trace again
     page.click("#reset")

@@ -13,7 +13,7 @@ from conftest import EXAMPLES
 
 import rnntrace
 from rnntrace.render.numbers import result
-from rnntrace.render.page import _hint, page_data, page_html
+from rnntrace.render.page import _hint, explain_data, page_data, page_html, page_trace
 from rnntrace.trace import flatten
 
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
@@ -53,7 +53,7 @@ def test_each_example_page_is_small_self_contained_and_embeds_the_exact_trace(na
     assert "default-src 'none'" in html
     data = embedded(html)
     # the trace is the --format json trace, number for number
-    assert data["trace"] == json.loads(cli("run", name, "--format", "json").stdout)
+    assert page_trace(data) == json.loads(cli("run", name, "--format", "json").stdout)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
@@ -62,9 +62,9 @@ def test_every_quantity_gets_the_line_that_computes_it(name):
     passes through, that quantity's own value as --explain writes it."""
     trace = rnntrace.run(rnntrace.load_spec(str(EXAMPLES / name)))
     data = page_data(trace)
-    explain = data["explain"]
+    explain = explain_data(trace)
     checked = 0
-    for t, step in enumerate(data["trace"]["steps"][:12], start=1):
+    for t, step in enumerate(page_trace(data)["steps"][:12], start=1):
         for i, desc in enumerate(data["layers"]):
             where = explain["where_steps"][i].get(str(t)) or explain["where"][i]
             flat = flatten({"layers": {"L": step["layers"][desc["name"]]}})
@@ -99,7 +99,7 @@ def test_page_to_stdout_to_a_file_and_from_stdin_are_the_same(tmp_path):
     assert (tmp_path / "a.html").read_text(encoding="utf-8") == out.stdout.rstrip("\n") + "\n" or \
         (tmp_path / "a.html").read_text(encoding="utf-8") == out.stdout.rstrip("\n")
     piped = cli("page", "-", stdin=(EXAMPLES / "lstm_example.yaml").read_text())
-    assert embedded(piped.stdout)["trace"] == embedded(out.stdout)["trace"]
+    assert page_trace(embedded(piped.stdout)) == page_trace(embedded(out.stdout))
     assert embedded(piped.stdout)["source"] == "<stdin>"
 
 
@@ -149,7 +149,7 @@ def test_notebook_html_is_the_page_in_an_iframe():
 def test_a_float32_page_holds_the_float32_trace():
     html = cli("page", "lstm_example.yaml", "--dtype", "float32").stdout
     data = embedded(html)
-    assert data["trace"] == json.loads(cli("run", "lstm_example.yaml", "--dtype", "float32", "--format", "json").stdout)
+    assert page_trace(data) == json.loads(cli("run", "lstm_example.yaml", "--dtype", "float32", "--format", "json").stdout)
     assert data["trace"]["dtype"] == "float32"
     # the same as run --export writes
     assert "float64 (the run itself was in float32)" in html
@@ -181,4 +181,80 @@ def test_input_files_outside_the_spec_folder_need_allow_file(tmp_path):
     assert refused.returncode == 2 and "outside the spec's folder" in refused.stderr and refused.stdout == ""
     allowed = cli("page", str(spec), "--allow-file", str(tmp_path / "data"), cwd=tmp_path)
     assert allowed.returncode == 0, allowed.stderr
-    assert [s["x"] for s in embedded(allowed.stdout)["trace"]["steps"]] == [[1.0], [2.0], [3.0]]
+    assert [s["x"] for s in page_trace(embedded(allowed.stdout))["steps"]] == [[1.0], [2.0], [3.0]]
+
+
+def test_the_page_is_not_poured_into_a_terminal(tmp_path):
+    """Without -o, on a terminal, page refuses (exit 2, one line naming -o); piped it writes."""
+    import os
+    import pty
+    main, side = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "rnntrace", "page", "lstm_example.yaml"], stdout=side,
+                              stderr=subprocess.PIPE, text=True, cwd=EXAMPLES)
+        os.close(side)
+        written = b""
+        try:
+            while True:
+                chunk = os.read(main, 65536)
+                if not chunk:
+                    break
+                written += chunk
+        except OSError:        # the terminal's other side is closed: all read
+            pass
+    finally:
+        os.close(main)
+    assert done.returncode == 2
+    assert "use -o FILE.html" in done.stderr and len(done.stderr.strip().splitlines()) <= 3, done.stderr
+    assert b"<html" not in written
+    assert cli("page", "lstm_example.yaml").stdout.startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_no_hint_holds_the_value_it_asks_for(name):
+    """With every quantity asked, no hint (softmax and merges included) writes the asked
+    value in any of the forms the arithmetic writes numbers in; a line's other numbers stay."""
+    from rnntrace.render.numbers import plain, show
+    trace = rnntrace.run(rnntrace.load_spec(str(EXAMPLES / name)))
+    practice = page_data(trace, ask=["all"])["practice"]
+    steps = trace.to_dict()["steps"]
+    checked = seen = 0
+    for path, per_step in practice["hints"].items():
+        for t, hints in per_step.items():
+            values = flatten(steps[int(t) - 1]).get(path) if path != "y" else steps[int(t) - 1]["y"]
+            for v, hint in zip(values, hints):
+                seen += bool(hint)
+                if not hint or v is None or float(v).is_integer():
+                    continue
+                assert "?" in hint, hint
+                for form in (result(v), plain(v), show(v)):
+                    assert not re.search(rf"(?<![\d.]){re.escape(form)}(?![\d.e])", hint), (path, t, hint, form)
+                checked += 1
+    assert seen > 0
+
+
+def test_a_page_or_an_explain_past_its_bound_is_refused_before_the_run(tmp_path):
+    """The page's data and --explain's text are estimated before anything runs and
+    refused past rnntrace/limits.py's bounds (exit 2, one line, no file written)."""
+    import numpy as np
+    from rnntrace.limits import MAX_EXPLAIN_BYTES, MAX_PAGE_BYTES, PAGE_BYTES_PER_NUMBER
+    # an Elman unit with one input records 5 numbers a step (x, h_prev, z, h, y)
+    steps = MAX_PAGE_BYTES // (5 * PAGE_BYTES_PER_NUMBER) + 1
+    np.save(tmp_path / "long.npy", np.ones((steps, 1)))
+    (tmp_path / "long.yaml").write_text("inputs: {file: long.npy}\nlayers:\n"
+                                        "  - {type: elman, size: 1, W: 1, U: 0.5, b: 0}\n")
+    for args in (["page", "long.yaml", "-o", "p.html"], ["run", "long.yaml", "--export", "p.html"]):
+        done = cli(*args, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "MB; the limit is 100 MB" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "p.html").exists()
+    # one step short of the bound is a page
+    assert steps - 1 <= MAX_PAGE_BYTES // (5 * PAGE_BYTES_PER_NUMBER)
+    # --explain: the first step's arithmetic times the steps
+    done = cli("run", "long.yaml", "--explain", "--steps", "1:2", cwd=tmp_path)
+    assert done.returncode == 0 and "z = " in done.stdout, done.stderr
+    np.save(tmp_path / "mid.npy", np.ones((1_000_000, 1)))   # about 70 bytes a step
+    (tmp_path / "mid.yaml").write_text((tmp_path / "long.yaml").read_text().replace("long.npy", "mid.npy"))
+    done = cli("run", "mid.yaml", "--explain", "--format", "markdown", cwd=tmp_path)
+    assert done.returncode == 2 and f"the limit is {MAX_EXPLAIN_BYTES // 1_000_000} MB" in done.stderr, done.stderr
+    assert done.stdout == ""

@@ -15,6 +15,8 @@ from test_page import random_spec
 
 import rnntrace
 from rnntrace.layers import describe
+from rnntrace.layers.base import FUNCTION_SYMBOLS
+from rnntrace.render.explain import record_lines
 from rnntrace.render.page import SCRIPT_MODULES, module
 
 HERE = Path(__file__).parent
@@ -29,8 +31,24 @@ def _case(name, spec, params_from=None):
     params = {}
     for layer in ran.layers:
         params[layer.name] = _flat_params(describe(layer))
+    trace = rnntrace.run(ran)
     return {"name": name, "layers": layers, "inputs": ran.inputs.tolist(), "params": params,
-            "steps": rnntrace.run(ran).to_dict()["steps"]}
+            "steps": trace.to_dict()["steps"], "explain": _explain(trace),
+            "labels": [layer.type == "dense" and layer.labels is not None for layer in ran.layers],
+            "dtype": trace.to_dict().get("dtype", "float64")}
+
+
+def _explain(trace):
+    """Per step, per layer, the lines ``run --explain`` writes, as (lhs, rest) pairs."""
+    out = []
+    for step in trace:
+        x, per_layer = step.x, []
+        for layer in trace.spec.layers:
+            record = step.layers[layer.name]
+            per_layer.append([list(line) for line in record_lines(layer, record, x, 4)])
+            x = record.output
+        out.append(per_layer)
+    return out
 
 
 def _flat_params(desc, prefix="", out=None):
@@ -71,7 +89,7 @@ def corpus():
     for kind in KINDS:
         for seed in range(8):
             cases.append(_case(f"random {kind} {seed}", random_spec(kind, seed)))
-    return {"cases": cases}
+    return {"cases": cases, "symbols": FUNCTION_SYMBOLS}
 
 
 def test_the_page_engine_agrees_with_python_under_node(tmp_path):
@@ -86,4 +104,4 @@ def test_the_page_engine_agrees_with_python_under_node(tmp_path):
     done = subprocess.run([node, "--test", str(HERE / "js")], capture_output=True, text=True,
                           env=dict(os.environ, RNNTRACE_MODULES=str(tmp_path)))
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert f"# pass {len(data['cases']) + 1}" in done.stdout, done.stdout[-2000:]
+    assert f"# pass {2 * len(data['cases']) + 1}" in done.stdout, done.stdout[-2000:]

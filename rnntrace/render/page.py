@@ -17,11 +17,14 @@ What a memory quantity reads is said in a line of its own: ``<read> = <written> 
 """
 from __future__ import annotations
 
+import math
 import re
 from importlib import resources
 from typing import Any, Dict, List, Optional, Sequence
 
-from .numbers import DEFAULT_PRECISION, result
+import numpy as np
+
+from .numbers import DEFAULT_PRECISION, plain, result, show
 
 #: Data up to this many characters is embedded as plain JSON, readable in the file;
 #: more (a long sequence) is embedded gzipped, so that the page stays small.
@@ -32,7 +35,7 @@ PLAIN_LIMIT = 150_000
 #: numbers as text, the engine (both also run under Node, tests/test_page_node.py), the
 #: drawing of a layer, the charts, and the page itself (state, table, practice, popup).
 #: Each module is one plain script defining one name (``rnnFormat``, ``rnnEngine``, …).
-SCRIPT_MODULES = ("format.js", "engine.js", "figure.js", "charts.js", "page.js")
+SCRIPT_MODULES = ("format.js", "engine.js", "arith.js", "figure.js", "charts.js", "page.js")
 
 
 def _asset(name: str) -> str:
@@ -174,24 +177,209 @@ def _lookup(record: Dict[str, Any], path: str):
 
 
 def _hint(line: str, value: Optional[float], precision: int) -> str:
-    """The line of arithmetic with the asked value left out: ``h = h(c)·o = 6.9995·1 = ?``."""
-    if value is None:
+    """The line of arithmetic with the asked value left out: ``h = h(c)·o = 6.9995·1 = ?``.
+
+    The value never shows: its result is cut (with what follows it: an activation's
+    arrow, a label); a line for a whole vector (softmax, a concat merge), where every unit
+    is listed, keeps only its formula (``y = softmax(z) = ?``); and a number elsewhere in
+    the line written as the value is (an operand times 1, a merge of equal halves) becomes
+    ``?`` too. A whole number is left in operands, where 1 is the bias's input."""
+    if value is None or " = " not in line:
         return line
+    lhs, _, rhs = line.partition(" = ")
+    whole = rhs.find(" = [")
+    if whole >= 0 or rhs.startswith("["):
+        return f"{lhs} = {rhs[:max(whole, 0)]} = ?" if whole > 0 else f"{lhs} = ?"
     shown = re.escape(result(value, precision))
-    match = re.search(rf" = {shown}(?=$| →| \()", line[line.find(" = ") + 3:] if " = " in line else line)
-    if match is None:
-        return line
-    start = line.find(" = ") + 3 + match.start()
-    return line[:start] + " = ?"
+    match = re.search(rf" = {shown}(?=$| →| \()", rhs)
+    if match is not None:
+        rhs = rhs[:match.start()] + " = ?"
+    elif re.fullmatch(rf"{shown}(?: →.*| \(.*)?", rhs):
+        rhs = "?"
+    if not float(value).is_integer():
+        for form in {plain(value, precision), show(value, precision)}:
+            rhs = re.sub(rf"(?<![\d.]){re.escape(form)}(?![\d.e])", "?", rhs)
+    return f"{lhs} = {rhs}"
 
 
 # --------------------------------------------------------------------------- the data block
+
+# --------------------------------------------------------------------------- the values, stored once
+
+def _walk(value: Any, prefix: str, out: Dict[str, Any]) -> None:
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if isinstance(item, dict):
+            _walk(item, path + ".", out)
+        else:
+            out[path] = item
+
+
+def _same(a, b) -> bool:
+    """Bit for bit (None for a value past float64's range, as the JSON trace writes it)."""
+    return len(a) == len(b) and all((x is None and y is None) or (x is not None and y is not None and
+                                    np.float64(x).tobytes() == np.float64(y).tobytes()) for x, y in zip(a, b))
+
+
+def _copies(descriptions, names, inputs) -> Dict[str, Any]:
+    """What each value may be a copy of: a memory read is what was written one step
+    before (one step after, for a backward direction; its initial value at the first
+    step it runs), x is the step's input, y is the last layer's output."""
+    out: Dict[str, Any] = {"x": ["input"]}
+    last = descriptions[-1]
+    out["y"] = ["copy", f"layers.{names[-1]}.{last['output']}", 0, None]
+
+    def walk(desc, prefix, dt):
+        for side, step in (("forward", -1), ("backward", 1)):
+            if side in desc:
+                walk(desc[side], f"{prefix}{side}.", step)
+        for m in desc.get("memory", ()):
+            out[prefix + m["read"]] = ["copy", prefix + m["written"], dt, list(m["initial"])]
+
+    for name, desc in zip(names, descriptions):
+        walk(desc, f"layers.{name}.", -1)
+    return out
+
+
+def pack_steps(steps: List[Dict[str, Any]], descriptions, names, inputs) -> Optional[Dict[str, Any]]:
+    """The trace's steps with each value stored once: the vectors that are not copies of
+    another (memory reads, x, y: checked bit for bit) as one block of little-endian
+    float64 (NaN for JSON's null), base64; texts (a word, a label) as lists over the steps.
+    :func:`unpack_steps` gives back the steps exactly. None when the steps do not share
+    one layout (then the page holds them as they are)."""
+    import base64
+    if not steps:
+        return None
+    first: Dict[str, Any] = {}
+    _walk(steps[0], "", first)
+    layout = [k for k in first if k != "t"]
+    copies = _copies(descriptions, names, inputs)
+    columns, texts = [], {}
+    flats = []
+    for step in steps:
+        flat: Dict[str, Any] = {}
+        _walk(step, "", flat)
+        if list(flat) != list(first):
+            return None
+        flats.append(flat)
+    index = {k: i for i, k in enumerate(layout)}
+    for key in layout:
+        value = first[key]
+        if not isinstance(value, list):
+            texts[key] = [f[key] for f in flats]
+            continue
+        how = copies.get(key)
+        if how is not None and how[0] == "input":
+            ok = all(_same(f[key], list(inputs[t])) for t, f in enumerate(flats))
+        elif how is not None and how[1] in index:
+            _, source, dt, initial = how
+            ok = True
+            for t, f in enumerate(flats):
+                u = t + dt
+                want = flats[u][source] if 0 <= u < len(flats) else initial
+                if want is None or not _same(f[key], want):
+                    ok = False
+                    break
+        else:
+            ok = False
+        columns.append([key, len(value), how if ok else None])
+    stored = [c[0] for c in columns if c[2] is None]
+    block = np.array([[v if v is not None else np.nan for key in stored for v in f[key]] for f in flats],
+                     dtype="<f8")
+    return {"count": len(steps), "keys": layout, "columns": columns, "texts": texts,
+            "values": base64.b64encode(block.tobytes()).decode("ascii")}
+
+
+def unpack_steps(packed: Dict[str, Any], inputs) -> List[Dict[str, Any]]:
+    """The steps of the trace from :func:`pack_steps`: as ``run --format json`` writes them."""
+    import base64
+    stored = [c for c in packed["columns"] if c[2] is None]
+    width = sum(c[1] for c in stored)
+    block = np.frombuffer(base64.b64decode(packed["values"]), dtype="<f8").reshape(packed["count"], width)
+    flats: List[Dict[str, Any]] = [{} for _ in range(packed["count"])]
+    for t, flat in enumerate(flats):
+        at = 0
+        for key, size, _ in stored:
+            flat[key] = [None if not math.isfinite(v) else float(v) for v in block[t, at:at + size]]
+            at += size
+        for key, values in packed["texts"].items():
+            flat[key] = values[t]
+    for key, size, how in packed["columns"]:
+        if how is None:
+            continue
+        for t, flat in enumerate(flats):
+            if how[0] == "input":
+                flat[key] = [float(v) for v in inputs[t]]
+            else:
+                u = t + how[2]
+                flat[key] = list(flats[u][how[1]]) if 0 <= u < len(flats) else list(how[3])
+    steps = []
+    for t, flat in enumerate(flats):
+        step: Dict[str, Any] = {"t": t + 1}
+        for key in packed["keys"]:
+            *parents, leaf = key.split(".")
+            node = step
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = flat[key]
+        steps.append(step)
+    return steps
+
 
 def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[float] = None,
               precision: int = DEFAULT_PRECISION, source: Optional[str] = None) -> Dict[str, Any]:
     """Everything the page shows, as plain data (JSON-ready)."""
     from ..layers import describe
-    from .explain import as_text, legend, record_lines
+    from ..layers.base import FUNCTION_SYMBOLS
+    from ..limits import check_page, numbers_per_step
+    from .explain import legend
+    spec = trace.spec
+    check_page(len(trace), numbers_per_step(spec))      # before the data is made
+    data = trace.to_dict()
+    descriptions = [describe(layer) for layer in spec.layers]
+    page: Dict[str, Any] = {
+        "title": spec.title or source or "rnntrace",
+        "source": source or spec.source,
+        "precision": precision,
+        "inputs": spec.inputs.tolist(),
+        "tokens": list(spec.tokens) if spec.tokens else None,
+        "lexicon": (list(spec.lexicon.words) + (["other"] if spec.lexicon.other else []))
+        if spec.lexicon is not None else None,
+        "layers": descriptions,
+        "trace": {k: v for k, v in data.items() if k != "steps"},
+        "steps": None,
+        "legend": [legend(layer) for layer in spec.layers],
+        "symbols": dict(FUNCTION_SYMBOLS),
+        "practice": None,
+    }
+    packed = pack_steps(data["steps"], descriptions, [layer.name for layer in spec.layers], page["inputs"])
+    if packed is None:
+        page["trace"]["steps"] = data["steps"]
+    page["steps"] = packed
+    from .figure import page_figures      # the layouts the page draws (render/figure.py)
+    page["figures"] = page_figures({**page, "trace": data}, precision)
+    if ask is not None:
+        page["practice"] = _practice(trace, data, page, ask, tolerance, precision)
+    return page
+
+
+def page_trace(page: Dict[str, Any]) -> Dict[str, Any]:
+    """The ``rnntrace.trace/1`` document a page's data holds, exactly as ``run --format
+    json`` writes it."""
+    out = dict(page["trace"])
+    if page.get("steps") is not None:
+        out["steps"] = unpack_steps(page["steps"], page["inputs"])
+    return out
+
+
+def explain_data(trace, precision: int = DEFAULT_PRECISION) -> Dict[str, Any]:
+    """The arithmetic of ``run --explain`` for every step, laid out by quantity: made in
+    Python only for the hints of practice (the page writes its own from the formulas).
+    ``lines[t − 1][i]``: layer i's lines at step t; ``where[i]``: path → its line's index
+    per unit (``where_steps[i]`` for steps laid out otherwise); ``memory[t − 1][i]``:
+    what each memory read."""
+    from ..layers import describe
+    from .explain import as_text, record_lines
     spec = trace.spec
     data = trace.to_dict()
     descriptions = [describe(layer) for layer in spec.layers]
@@ -220,27 +408,8 @@ def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
             x = record.output
         explain_steps.append(per_layer)
         memory.append(per_memory)
-    page: Dict[str, Any] = {
-        "title": spec.title or source or "rnntrace",
-        "source": source or spec.source,
-        "precision": precision,
-        "inputs": spec.inputs.tolist(),
-        "tokens": list(spec.tokens) if spec.tokens else None,
-        "lexicon": (list(spec.lexicon.words) + (["other"] if spec.lexicon.other else []))
-        if spec.lexicon is not None else None,
-        "layers": descriptions,
-        "trace": data,
-        "explain": {"legend": [legend(layer) for layer in spec.layers],
-                    "lines": explain_steps, "where": where_by_layer,
-                    "where_steps": [{str(t): w for t, w in ws.items()} for ws in where_steps],
-                    "memory": memory},
-        "practice": None,
-    }
-    from .figure import page_figures
-    page["figures"] = page_figures(page, precision)     # the layouts the page draws (render/figure.py)
-    if ask is not None:
-        page["practice"] = _practice(trace, data, page, ask, tolerance, precision)
-    return page
+    return {"lines": explain_steps, "where": where_by_layer,
+            "where_steps": [{str(t): w for t, w in ws.items()} for ws in where_steps], "memory": memory}
 
 
 def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
@@ -249,6 +418,7 @@ def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
     reference = Reference.from_trace(trace, page["source"])
     asked = resolve_ask(list(ask), trace.spec, reference)
     names = [layer.name for layer in trace.spec.layers]
+    explain = explain_data(trace, precision)
     hints: Dict[str, Dict[str, List[str]]] = {}
     for path in asked:
         layer, _, inner = path.partition(".")
@@ -257,9 +427,9 @@ def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
             values = reference.steps[t - 1][path]
             texts = []
             for u, v in enumerate(values):
-                line = _line_for(page, t, layer, inner, u) if layer in names else None
+                line = _line_for(page, explain, t, layer, inner, u) if layer in names else None
                 if path == "y":
-                    line = _line_for(page, t, names[-1], page["layers"][-1]["output"], u)
+                    line = _line_for(page, explain, t, names[-1], page["layers"][-1]["output"], u)
                 texts.append(_hint(line, v, precision) if line else "")
             per_step[str(t)] = texts
         hints[path] = per_step
@@ -267,10 +437,9 @@ def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
             "hints": hints}
 
 
-def _line_for(page, t: int, layer_name: str, path: str, u: int) -> Optional[str]:
+def _line_for(page, explain, t: int, layer_name: str, path: str, u: int) -> Optional[str]:
     names = [d["name"] for d in page["layers"]]
     i = names.index(layer_name)
-    explain = page["explain"]
     where = explain["where_steps"][i].get(str(t)) or explain["where"][i]
     index = (where.get(path) or [None] * (u + 1))
     k = index[u] if u < len(index) else None
@@ -300,7 +469,7 @@ def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
         # its own DecompressionStream.
         import base64
         import gzip
-        text = base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+        text = base64.b64encode(gzip.compress(text.encode("utf-8"), 6, mtime=0)).decode("ascii")
         encoding = "gzip+base64"
     parts = {"title": html.escape(data["title"]), "style": _asset("page.css"),
              "data": text, "encoding": encoding, "script": script()}

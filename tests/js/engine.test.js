@@ -11,6 +11,7 @@ const path = require("node:path");
 // the modules as the page holds them (page.py writes the activation functions in)
 const modules = process.env.RNNTRACE_MODULES;
 const rnnEngine = require(path.join(modules, "engine.js"));
+const rnnArith = require(path.join(modules, "arith.js"));
 const corpus = JSON.parse(fs.readFileSync(path.join(modules, "corpus.json"), "utf-8"));
 
 // layer name → Map(weight name → array), as the page holds them
@@ -59,5 +60,25 @@ for (const c of corpus.cases) {
       });
     });
     assert.ok(compared > 0);
+  });
+}
+
+// The arithmetic written in the page from the formulas is the text of `run --explain`,
+// for the run's own weights and for edited ones (Python wrote the edited network's).
+for (const c of corpus.cases) {
+  test(`arithmetic: ${c.name}`, () => {
+    const params = paramsOf(c.params);
+    c.steps.forEach((want, t) => {
+      let x = want.x;
+      c.layers.forEach((desc, i) => {
+        // as the page holds a run's values: views into one Float64Array
+        const record = new Map([...flatten(want.layers[desc.name], "", new Map())].map(([k, v]) =>
+          [k, v.includes(null) ? v : Float64Array.from(v)]));
+        const opts = { precision: 4, dtype: c.dtype, symbols: corpus.symbols, labels: c.labels[i], params: params.get(desc.name) };
+        const got = rnnArith.lines(desc, record, x, opts).map((l) => [l.lhs, l.rhs]);
+        assert.deepStrictEqual(got, c.explain[t][i], `${c.name} step ${t + 1} ${desc.name}`);
+        x = record.get(desc.output);
+      });
+    });
   });
 }

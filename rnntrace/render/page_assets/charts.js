@@ -107,7 +107,7 @@ const rnnCharts = (function () {
         pic.append(hover);
         const value = el("td", { "class": "range" }, `${show(lo)} … ${show(hi)}`);
         const valueAt = (k) => {   // the values of step k, with the units' names when several
-          const v = s[k - 1] || [];
+          const v = Array.from(s[k - 1] || []);
           const names = desc.units && desc.units.length === v.length ? desc.units : null;
           return `step ${k}: ` + v.map((a, u) => (v.length > 1 ? (names ? names[u] : u + 1) + " " : "") + (a === null ? "overflow" : show(a))).join(", ");
         };

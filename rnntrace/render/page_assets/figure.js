@@ -267,7 +267,7 @@ const rnnFigure = (function () {
         const name = n.path.split(".")[0];
         v = s.layers[layerIndex[name]].get(n.path.slice(name.length + 1));
       }
-      const tokens = D.trace.steps[step - 1].token;
+      const tokens = D.tokens ? D.tokens[step - 1] : null;
       const head = n.row === "x" ? (tokens !== undefined && tokens !== null ? tokens : "x" + subscript(step))
         : (n.role === "output" ? "y" + subscript(step) : "t = " + step);
       const g = S("g", { "class": `node kind-${n.role} step-node${step === t ? " current" : ""}`, transform: `translate(${n.x} ${n.y})`,

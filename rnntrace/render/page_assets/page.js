@@ -16,7 +16,77 @@ async function rnntraceData() {
   return JSON.parse(await new Response(stream).text());
 }
 rnntraceData().then(function (D) {
-  const T = D.trace.steps.length;
+  // The run's steps as the page holds them (docs/page.md, "The values"): per step x, y,
+  // the word, each layer's record (Map path → vector) and label. A vector is a view into
+  // one Float64Array (no copy); one that holds a value past float64's range (JSON's null)
+  // is a plain array with null there.
+  function decodeSteps() {
+    if (!D.steps) {      // the steps as the trace writes them
+      return D.trace.steps.map((s) => {
+        const flat = new Map();
+        flattenInto(s, "", flat);
+        return stepOf(flat, s.token);
+      });
+    }
+    const P_ = D.steps;
+    const text = atob(P_.values);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const all = new Float64Array(bytes.buffer);
+    const stored = P_.columns.filter((c) => c[2] === null);
+    const width = stored.reduce((n, c) => n + c[1], 0);
+    const flats = [];
+    for (let t = 0; t < P_.count; t++) {
+      const flat = new Map();
+      let at = t * width;
+      for (const [key, size] of stored) {
+        let v = all.subarray(at, at + size);
+        for (let j = 0; j < size; j++) if (!Number.isFinite(v[j])) { v = Array.from(v, (a) => (Number.isFinite(a) ? a : null)); break; }
+        flat.set(key, v);
+        at += size;
+      }
+      for (const key of Object.keys(P_.texts)) flat.set(key, P_.texts[key][t]);
+      flats.push(flat);
+    }
+    for (const [key, , how] of P_.columns) {
+      if (how === null) continue;
+      flats.forEach((flat, t) => {
+        if (how[0] === "input") { flat.set(key, D.inputs[t]); return; }
+        const u = t + how[2];
+        flat.set(key, u >= 0 && u < flats.length ? flats[u].get(how[1]) : how[3]);
+      });
+    }
+    return flats.map((flat) => stepOf(flat, flat.get("token")));
+  }
+
+  function flattenInto(obj, prefix, out) {
+    for (const k of Object.keys(obj)) {
+      const v = obj[k];
+      if (v && typeof v === "object" && !Array.isArray(v)) flattenInto(v, prefix + k + ".", out);
+      else out.set(prefix + k, v);
+    }
+  }
+
+  // "layers.<name>.<path>" → each layer's Map of its own paths
+  function stepOf(flat, token) {
+    const layers = D.layers.map(() => new Map());
+    const labels = D.layers.map(() => null);
+    const index = new Map(D.layers.map((d, i) => [d.name, i]));
+    for (const [key, v] of flat) {
+      if (!key.startsWith("layers.")) continue;
+      const rest = key.slice(7);
+      const dot = rest.indexOf(".");
+      const i = index.get(rest.slice(0, dot));
+      if (i === undefined) continue;
+      const path = rest.slice(dot + 1);
+      if (path === "label") labels[i] = v;
+      else layers[i].set(path, v);
+    }
+    return { x: flat.get("x"), y: flat.get("y"), token: token === undefined ? null : token, layers, labels };
+  }
+
+  const PY = decodeSteps();
+  const T = PY.length;
   const P = D.precision;
   const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -32,8 +102,7 @@ rnntraceData().then(function (D) {
   }
 
   function hasLabel(desc) {
-    const rec = D.trace.steps[0].layers[desc.name];
-    return rec && typeof rec.label === "string";
+    return typeof PY[0].labels[D.layers.indexOf(desc)] === "string";
   }
 
   function runNetwork(inputs, params) {
@@ -42,22 +111,9 @@ rnntraceData().then(function (D) {
     return steps;
   }
 
-  // The Python trace as the same shape: path → vector.
-  function flatten(obj, prefix, out) {
-    for (const k of Object.keys(obj)) {
-      const v = obj[k];
-      if (Array.isArray(v)) out.set(prefix + k, v);
-      else if (v && typeof v === "object") flatten(v, prefix + k + ".", out);
-    }
-    return out;
-  }
-
+  // The run's own steps (fresh records, so that an edit's steps never share them)
   function pythonSteps() {
-    return D.trace.steps.map((s) => ({
-      x: s.x, y: s.y, token: s.token,
-      layers: D.layers.map((d) => flatten(s.layers[d.name], "", new Map())),
-      labels: D.layers.map((d) => (s.layers[d.name].label === undefined ? null : s.layers[d.name].label)),
-    }));
+    return PY.map((s) => ({ x: s.x, y: s.y, token: s.token, layers: s.layers.map((r) => new Map(r)), labels: s.labels.slice() }));
   }
 
   const ORIGINAL_PARAMS = rnnEngine.params(D.layers);
@@ -73,7 +129,7 @@ rnntraceData().then(function (D) {
     edited: false,
     params: copyParams(ORIGINAL_PARAMS),
     inputs: copy(D.inputs),
-    answers: {},          // practice: "path|t|unit" → {text, right}
+    answers: new Map(),   // practice: "path|t|unit" → {text, right, tries}
     opener: null,
   };
   const asked = new Set(D.practice ? D.practice.ask : []);
@@ -124,8 +180,8 @@ rnntraceData().then(function (D) {
   // The page's state in its address, so that a link shows the same step with the same
   // edits: "#t=3&w=lstm.input_gate.W%5B0%5D%5B1%5D%3A5" — key=value pairs joined by
   // "&", each value URI-encoded; t: the step; w: the edited weights and inputs as
-  // "<data-param>:<value>" joined by ","; a key the page does not use here (practice
-  // answers) is kept as it is.
+  // "<data-param>:<value>" joined by ","; a: practice answers, as the browser keeps them
+  // (JSON of [key, {text, right, tries}] pairs); any other key is kept as it is.
   function hashRead() {
     const out = new Map();
     for (const part of location.hash.replace(/^#/, "").split("&")) {
@@ -157,6 +213,9 @@ rnntraceData().then(function (D) {
     h.set("t", String(state.t));
     const w = state.edited ? edits() : [];
     if (w.length) h.set("w", w.join(",")); else h.delete("w");
+    if (D.practice) {      // the practice answers, as the browser keeps them (saveAnswers)
+      if (state.answers.size) h.set("a", JSON.stringify([...state.answers])); else h.delete("a");
+    }
     const text = "#" + [...h].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
     if (text !== location.hash) {
       try { history.replaceState(null, "", text); } catch (e) { /* a page without history */ }
@@ -180,6 +239,13 @@ rnntraceData().then(function (D) {
       state.steps = runNetwork(state.inputs, state.params);
       state.edited = true;
       document.getElementById("edited").hidden = false;
+    }
+    if (D.practice && h.get("a")) {     // a link's answers come before the ones this browser kept
+      try {
+        const given = JSON.parse(h.get("a"));
+        if (Array.isArray(given)) state.answers = new Map(given.filter((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string"
+          && e[1] && typeof e[1].text === "string"));
+      } catch (e) { /* not answers */ }
     }
     const t = parseInt(h.get("t") || "", 10);
     if (Number.isFinite(t)) state.t = Math.min(T, Math.max(1, t));
@@ -221,12 +287,38 @@ rnntraceData().then(function (D) {
 
   // ------------------------------------------------------------------ practice
 
+  // Answers are kept in this browser (localStorage, per page: its title, source, asked
+  // quantities and steps), so that a reload keeps them; "clear" forgets them.
+  const STORE = D.practice ? "rnntrace-practice|" + JSON.stringify([D.title, D.source, D.practice.ask, T]) : null;
+
+  function loadAnswers() {
+    try {
+      const saved = STORE && window.localStorage ? JSON.parse(window.localStorage.getItem(STORE) || "[]") : [];
+      return new Map(Array.isArray(saved) ? saved : []);
+    } catch (e) { return new Map(); }     // storage refused (a private window) or unreadable: start afresh
+  }
+
+  function saveAnswers() {
+    try { if (STORE && window.localStorage) window.localStorage.setItem(STORE, JSON.stringify([...state.answers])); } catch (e) { /* kept for this visit only */ }
+    hashWrite();
+  }
+
+  function clearAnswers() {
+    state.answers = new Map();
+    try { if (STORE && window.localStorage) window.localStorage.removeItem(STORE); } catch (e) { /* nothing kept */ }
+    drawStep();
+    drawScore();
+    hashWrite();
+  }
+
   function blank(path, t, unit, exact) {
     const key = `${path}|${t}|${unit}`;
-    const saved = state.answers[key];
+    const saved = state.answers.get(key);
     const label = `${path}${unit === null ? "" : "[" + (unit + 1) + "]"} at step ${t}`;
     const status = el("span", { "class": "verdict", "aria-live": "polite", id: "v-" + key.replace(/[^\w-]/g, "_") });
-    const input = el("input", { "class": "blank", type: "text", inputmode: "decimal", autocomplete: "off",
+    // inputmode text: a phone's decimal keypad often has no minus, and answers can be −5
+    const input = el("input", { "class": "blank", type: "text", inputmode: "text", autocomplete: "off", autocapitalize: "off",
+      spellcheck: "false", pattern: "\\s*[+\\-\u2212]?[0-9]*[.,]?[0-9]*([eE][+\\-]?[0-9]+)?\\s*",
       "aria-label": "your value for " + label, "data-path": path, "data-t": String(t),
       "data-unit": unit === null ? null : String(unit + 1), "aria-describedby": status.id, size: "7" });
     const hintBox = el("span", { "class": "hint", hidden: true });
@@ -245,15 +337,26 @@ rnntraceData().then(function (D) {
     const mark = () => {
       const text = input.value.trim();
       if (text === "") return;
-      const yours = Number(text.replace(MINUS, "-"));
+      const yours = rnnFormat.read(text);
+      if (yours === null) {          // not counted: neither right nor wrong
+        state.answers.delete(key);
+        status.textContent = "not a number";
+        status.className = "verdict unread";
+        input.setAttribute("aria-invalid", "true");
+        hintBox.hidden = true;
+        saveAnswers();
+        drawScore();
+        return;
+      }
       let right = false;
-      if (Number.isFinite(yours) && exact !== null) {
+      if (exact !== null) {
         // check's rule: |yours − exact| ≤ tolerance·max(1, |exact|)
         right = Math.abs(yours - exact) <= D.practice.tolerance * Math.max(1, Math.abs(exact));
       }
-      const before = state.answers[key];
-      state.answers[key] = { text: text, right: right, tries: (before ? before.tries : 0) + (right ? 0 : 1) };
-      apply(state.answers[key]);
+      const before = state.answers.get(key);
+      state.answers.set(key, { text: text, right: right, tries: (before ? before.tries : 0) + (right ? 0 : 1) });
+      apply(state.answers.get(key));
+      saveAnswers();
       drawScore();
     };
     input.addEventListener("change", mark);
@@ -265,7 +368,7 @@ rnntraceData().then(function (D) {
   function blanksTotal() {
     let n = 0;
     for (const path of asked) {
-      const v = valueAt(D.trace.steps[0], path);
+      const v = valueAt(PY[0], path);
       n += T * (v ? v.length : 0);
     }
     return n;
@@ -274,40 +377,43 @@ rnntraceData().then(function (D) {
   function drawScore() {
     const box = document.getElementById("score");
     if (!box) return;
-    const answers = Object.values(state.answers);
+    const answers = [...state.answers.values()];
     const right = answers.filter((a) => a.right).length;
-    box.textContent = `Score: ${right} of ${blanksTotal()} blanks right (${answers.length} answered)`;
+    box.textContent = `Score: ${right} of ${blanksTotal()} right (${answers.length} answered)`;
   }
 
-  function valueAt(stepDict, fullPath) {   // a path of the trace JSON in one step
-    if (fullPath === "y") return stepDict.y;
-    const [layer, ...rest] = fullPath.split(".");
-    let cur = stepDict.layers[layer];
-    for (const part of rest) { if (!cur) return null; cur = cur[part]; }
-    return cur;
+  function valueAt(step, fullPath) {   // a trace path ("y", "lstm.c") in one step
+    if (fullPath === "y") return step.y;
+    const dot = fullPath.indexOf(".");
+    const i = D.layers.findIndex((d) => d.name === fullPath.slice(0, dot));
+    return i < 0 ? null : step.layers[i].get(fullPath.slice(dot + 1)) || null;
   }
+
 
   // A number or, in practice mode, a blank.
   function cell(path, t, unit, v) {
     if (isMasked(path) && !isAsked(path)) return el("span", { "class": "asked", title: "asked elsewhere on this sheet", text: "?" });
-    if (isAsked(path)) return blank(path, t, unit, D.trace.steps[t - 1] ? valueAt(D.trace.steps[t - 1], path)[unit === null ? 0 : unit] : null);
+    if (isAsked(path)) return blank(path, t, unit, PY[t - 1] ? valueAt(PY[t - 1], path)[unit === null ? 0 : unit] : null);
     return numButton(path, t, unit, v);
   }
 
   // ------------------------------------------------------------------ the explanation popup
 
-  function whereOf(i, t) {
-    const steps = D.explain.where_steps[i] || {};
-    return steps[String(t)] || D.explain.where[i];
-  }
-
+  // The arithmetic of a quantity at step t, written here from the formulas and the
+  // values shown (rnnArith): the edited network's after an edit, else `run --explain`'s.
   function explainText(layerIndex, path, t, unit) {
     const u = unit === null ? 0 : unit;
-    const index = (whereOf(layerIndex, t) || {})[path];
-    if (index && index[u] !== null && index[u] !== undefined) return D.explain.lines[t - 1][layerIndex][index[u]];
-    const mem = D.explain.memory[t - 1][layerIndex][path];
-    if (mem) return mem[u];
-    return null;
+    const step = state.steps[t - 1];
+    const desc = D.layers[layerIndex];
+    const record = step.layers[layerIndex];
+    const x = layerIndex === 0 ? step.x : step.layers[layerIndex - 1].get(D.layers[layerIndex - 1].output);
+    const opts = { precision: P, dtype: state.edited ? "float64" : (D.trace.dtype || "float64"), symbols: D.symbols,
+                   labels: hasLabel(desc), params: state.params.get(desc.name) };
+    const key = `${path}|${u}`;
+    const line = rnnArith.lines(desc, record, x, opts).find((l) => l.at.includes(key));
+    if (line) return rnnArith.text(line);
+    const mem = rnnArith.memory(desc, record, t, T, P).get(path);
+    return mem ? mem[u] : null;
   }
 
   function describeNumber(node) {
@@ -316,7 +422,7 @@ rnntraceData().then(function (D) {
     const unit = node.dataset.unit ? parseInt(node.dataset.unit, 10) - 1 : null;
     let layerIndex = null, inner = null, title = path, lines = [], formula = null;
     if (path === "x") {
-      const token = D.trace.steps[t - 1].token;
+      const token = PY[t - 1].token;
       lines.push(`x${unit === null ? "" : "[" + (unit + 1) + "]"} is input ${unit === null ? "" : unit + 1 + " "}of step ${t}, as the spec gives it (inputs[${t - 1}]${unit === null ? "" : "[" + unit + "]"})` +
                  (token !== undefined && token !== null ? `; the word ${token} encoded 1-of-N` : ""));
     } else if (path === "y") {
@@ -357,21 +463,21 @@ rnntraceData().then(function (D) {
     if (state.edited) {
       const original = originalValue(info.path, info.t, info.unit);
       body.append(el("p", { "class": "note" },
-        `Recomputed with your changes: ${show(Number(value))}. The arithmetic below was written by rnntrace for the ` +
-        `original weights and inputs (where ${info.path} = ${original === null ? "overflow" : show(original)}).`));
+        `Recomputed with your changes: ${show(Number(value))}, and so is the arithmetic below ` +
+        `(with the original weights and inputs, ${info.path} = ${original === null ? "overflow" : show(original)}).`));
     }
     if (info.formula) body.append(el("p", { "class": "formula" }, "formula: ", el("code", { text: info.formula })));
     if (info.lines.length) body.append(el("pre", { "class": "arith", text: info.lines.join("\n") }));
-    if (info.layerIndex !== null && info.layerIndex >= 0 && D.explain.legend[info.layerIndex])
-      body.append(el("p", { "class": "legend", text: D.explain.legend[info.layerIndex] }));
+    if (info.layerIndex !== null && info.layerIndex >= 0 && D.legend[info.layerIndex])
+      body.append(el("p", { "class": "legend", text: D.legend[info.layerIndex] }));
     state.opener = node;
     box.hidden = false;
     document.getElementById("popup-close").focus();
   }
 
   function originalValue(path, t, unit) {
-    const v = valueAt(D.trace.steps[t - 1], path === "x" ? "x" : path);
-    if (path === "x") return D.trace.steps[t - 1].x[unit || 0];
+    if (path === "x") return PY[t - 1].x[unit || 0];
+    const v = valueAt(PY[t - 1], path);
     return v ? v[unit === null ? 0 : unit] : null;
   }
 
@@ -500,7 +606,9 @@ rnntraceData().then(function (D) {
       app.append(el("section", { "class": "practice", "aria-label": "practice" },
         el("p", {}, `Practice: fill in ${D.practice.ask.join(", ")} at every step. An answer is right when ` +
           `|yours − exact| ≤ ${D.practice.tolerance}·max(1, |exact|). The exact values are in this file: it is for practice, not for exams.`),
-        el("p", { id: "score", "aria-live": "polite" })));
+        el("p", { "class": "score-line" }, el("span", { id: "score", "aria-live": "polite" }), " ",
+          el("button", { type: "button", id: "clear-answers", onclick: clearAnswers, text: "clear my answers" }))));
+      state.answers = loadAnswers();
     }
     app.append(rnnFigure.intro(pageApi), rnnFigure.legend(pageApi));
     stepLabel = el("span", { id: "step-label", "aria-live": "polite" });
@@ -562,7 +670,7 @@ rnntraceData().then(function (D) {
     stepView.append(rnnFigure.unrolled(pageApi, state.steps, t));
     // the input at this step, editable
     const xs = el("section", { "class": "input", "aria-label": "input" }, el("h2", { text: `input at step ${t}` }));
-    const token = D.trace.steps[t - 1].token;
+    const token = PY[t - 1].token;
     if (token !== undefined && token !== null) {
       const changed = state.inputs[t - 1].some((v, j) => v !== D.inputs[t - 1][j]);
       xs.append(el("p", { "class": "word" }, "word ", el("strong", { text: token }), changed ? " (its 1-of-N input edited)" : null));
