@@ -188,3 +188,27 @@ def test_page_figure_step_out_of_range(tmp_path):
     assert done.returncode == 2
     assert "--step" in done.stderr and "1 to 5" in done.stderr
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_a_clipped_pre_activation_and_an_unknown_operand_are_drawn():
+    """A layer's clip ({"clip": c, "of": z}) is a node between z and its function; an
+    operand this drawing does not know still gets a node fed by what it reads."""
+    from rnntrace.render.figure import layer_layout
+    desc = {"name": "l", "type": "elman", "memory": [{"read": "h_prev", "written": "h", "initial": [0.0]}],
+            "quantities": [
+                {"path": "h_prev", "label": "h_prev", "kind": "memory"},
+                {"path": "z", "label": "z", "kind": "pre", "formula": "W·x + U·h_prev",
+                 "compute": {"op": "affine", "terms": [{"weight": "W", "of": "x"}, {"weight": "U", "of": "h_prev"}]}},
+                {"path": "h", "label": "h", "kind": "output", "formula": "tanh(clip(z))",
+                 "compute": {"op": "apply", "function": "tanh", "of": {"clip": 3.0, "of": "z"}}},
+                {"path": "q", "label": "q", "kind": "state", "compute": {"op": "sum", "terms": [{"novel": "h"}]}}]}
+    fig = layer_layout(desc, {"x": 2, "l.z": 1, "l.h": 1}, {}, {})
+    nodes = {n["id"]: n for n in fig["nodes"]}
+    clip = [n for n in fig["nodes"] if n["label"] == "±c"]
+    assert len(clip) == 1 and clip[0]["title"] == "clip to [−3, 3]"
+    flows = {(e["from"], e["to"]) for e in fig["edges"] if e["kind"] == "flow"}
+    assert ("l.z", clip[0]["id"]) in flows and (clip[0]["id"], "l.h") in flows
+    unknown = [n for n in fig["nodes"] if n["label"] == "f"]
+    assert len(unknown) == 1 and ("l.h", unknown[0]["id"]) in flows and (unknown[0]["id"], "l.q") in flows
+    assert check_layout(fig, "clip") == []
+    assert nodes["l.h"]["y"] < clip[0]["y"] < nodes["l.z"]["y"]

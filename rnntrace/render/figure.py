@@ -149,13 +149,25 @@ def _build(g: _Graph, desc: Dict[str, Any], layer: str, prefix: str, arrow: str,
             of_label = labels.get(op["of"], "v") if isinstance(op["of"], str) else "v"
             bare = of_label.lstrip("→← ")
             m = re.search(r"(\w+)\(" + re.escape(bare) + r"\)", formula)
-            name = m.group(1) if m else op["apply"]
+            name = m.group(1) if m else _function_name(op["apply"])
             nid = g.node(f"{layer}.{prefix}{name}({bare})", kind="box", role="state",
-                         label=f"{arrow}{name}({bare})", title=f"{name} = {op['apply']}",
+                         label=f"{arrow}{name}({bare})", title=f"{name} = {_function_name(op['apply'])}",
                          apply=op["apply"], of=src)
             g.edge(src, nid)
             return nid
-        raise ValueError(f"unknown operand {op!r}")
+        if "clip" in op and "of" in op:
+            # a layer's clip: the pre-activation cut to [−c, c] before its function
+            src = operand(op["of"], target_label, formula)
+            c = op["clip"]
+            nid = g.op("clip", f"clip to [−{c:g}, {c:g}]" if isinstance(c, (int, float)) else "clip", layer)
+            g.nodes[nid]["label"] = "±c"
+            g.edge(src, nid)
+            return nid
+        # an operand this drawing does not know: one node fed by everything it reads
+        nid = g.op("f", json_text(op), layer)
+        for r in _refs(op):
+            g.edge(ref(r), nid)
+        return nid
 
     def terms(items: Sequence[Dict[str, Any]], target: str, target_label: str, formula: str) -> None:
         for term in items:
@@ -209,6 +221,16 @@ def _build(g: _Graph, desc: Dict[str, Any], layer: str, prefix: str, arrow: str,
         w, r = ref(m["written"]), ref(m["read"])
         if w in g.nodes and r in g.nodes:
             g.edge(w, r, kind="copy", text=None)
+
+
+def _function_name(f: Any) -> str:
+    """"tanh", or {"leaky_relu": {"alpha": 0.1}} (a function with parameters) → its name."""
+    return next(iter(f)) if isinstance(f, dict) and f else str(f)
+
+
+def json_text(value: Any) -> str:
+    import json
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _refs(c: Any, out: Optional[List[str]] = None) -> List[str]:
@@ -885,7 +907,10 @@ def _fn_values(node, record_of) -> Optional[List[Optional[float]]]:
     src = record_of(node["of"])
     if src is None or any(v is None for v in src):
         return None
-    return [float(v) for v in activate(node["apply"], np.array(src, dtype=float))]
+    try:
+        return [float(v) for v in activate(node["apply"], np.array(src, dtype=float))]
+    except (KeyError, TypeError, ValueError):     # a function this version cannot apply here
+        return None
 
 
 def _svg_layer(fig: Dict[str, Any], values, precision: int, dx: float, dy: float, uid: str) -> List[str]:

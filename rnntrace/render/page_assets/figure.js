@@ -169,6 +169,7 @@ const rnnFigure = (function () {
       if (n.path === "x") return x;
       if (n.apply) {
         const of = byId[n.of];
+        if (!of || !of.path) return null;        // f of an operation (a clipped value): not shown
         const v = of.path === "x" ? x : record.get(of.path.slice(desc.name.length + 1));
         if (!v || v.some((a) => a === null)) return null;
         try { return rnnEngine.activate(n.apply, v); } catch (err) { return null; }
@@ -204,7 +205,7 @@ const rnnFigure = (function () {
         if (v.length > 1 && n.units && n.units[u] !== undefined) g.append(S("text", { x: PAD, y: ty, "class": "unit" }, n.units[u]));
         if (!n.path || n.apply) {          // h(c): computed in the drawing, not a quantity of the trace
           const of = byId[n.of];
-          if (of && page.isMasked(of.path === "x" ? xPath : of.path)) {   // practice: it would give c away
+          if (of && of.path && page.isMasked(of.path === "x" ? xPath : of.path)) {   // practice: it would give c away
             g.append(S("text", { x: n.w - PAD, y: ty, "text-anchor": "end", "class": "asked" }, "?"));
             return;
           }
