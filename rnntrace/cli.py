@@ -1026,7 +1026,7 @@ def answers(spec, ask, steps):
 @click.option("--figure", "figure_path", default=None, metavar="FILE.svg",
               help="Write the drawing of one step (every layer, then the steps unrolled) as a "
                    "standalone SVG for slides, instead of the page unless -o is given too.")
-@click.option("--step", "figure_step", type=click.IntRange(min=1), default=1, metavar="T",
+@click.option("--step", "figure_step", type=click.IntRange(min=1), default=None, metavar="T",
               help="The step --figure draws (from 1).  [default: 1]")
 @precision_option("Decimals shown (display only; every number keeps its exact value).")
 @_dtype_option
@@ -1061,7 +1061,10 @@ def page(spec, output, ask, tolerance, inputs_text, precision, dtype, figure_pat
     from .limits import check_page, numbers_per_step
     check_page(len(spec_obj.inputs), numbers_per_step(spec_obj))     # before the run
     trace = watch_finite().run(_in_dtype(spec_obj, dtype))
+    if figure_step is not None and figure_path is None:
+        raise RnntraceError("--step chooses the step --figure draws; it needs --figure FILE.svg")
     if figure_path is not None:
+        figure_step = figure_step or 1
         if figure_step > len(trace):
             raise click.BadParameter(f"{figure_step}: the run has steps 1 to {len(trace)}", param_hint="'--step'")
         from .render.figure import figure_svg

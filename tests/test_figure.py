@@ -212,3 +212,9 @@ def test_a_clipped_pre_activation_and_an_unknown_operand_are_drawn():
     assert len(unknown) == 1 and ("l.h", unknown[0]["id"]) in flows and (unknown[0]["id"], "l.q") in flows
     assert check_layout(fig, "clip") == []
     assert nodes["l.h"]["y"] < clip[0]["y"] < nodes["l.z"]["y"]
+
+
+def test_page_step_needs_figure():
+    done = cli("page", "lstm_example.yaml", "--step", "2")
+    assert done.returncode == 2 and "--step" in done.stderr and "--figure" in done.stderr
+    assert done.stdout == ""
