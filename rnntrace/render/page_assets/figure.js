@@ -124,6 +124,7 @@ const rnnFigure = (function () {
     const S = page.svg;
     const g = S("g", { "class": "edges" });
     fig.edges.forEach((e, k) => {
+      if (!e) return;
       const cls = e.kind === "copy" ? "copy" : "flow";
       const ge = S("g", { "class": `edge ${cls}`, "data-edge": String(k), "data-from": e.from, "data-to": e.to });
       ge.append(S("path", { d: pathD(e.points), "class": "line", "marker-end": `url(#arrow-${e.kind === "copy" ? "c" : "f"}${id})` }));
@@ -242,11 +243,19 @@ const rnnFigure = (function () {
   function unrolled(page, steps, t) {
     const S = page.svg, el = page.el, D = page.data;
     const un = D.figures.unrolled;
-    const T = steps.length, cols = un.columns;
+    const T = steps.length;
+    // as many columns as the screen holds at 80 % of their size or more (a phone: two or three)
+    const first = un.nodes.filter((n) => n.column === 0)[0];
+    const second = un.nodes.filter((n) => n.column === 1)[0];
+    const pitch = second ? second.x - first.x : first.w;
+    const room = (document.getElementById("app") || document.body).clientWidth || 1000;
+    const fits = Math.floor((room / 0.8 - first.x - first.w - 40) / pitch) + 1;
+    const cols = Math.max(Math.min(2, un.columns), Math.min(un.columns, fits));
+    const width = cols === un.columns ? un.width : first.x + (cols - 1) * pitch + first.w + 40;
     let t0 = t - Math.floor(cols / 2);
     t0 = Math.max(1, Math.min(t0, T - cols + 1));
     const id = "u" + (uid++);
-    const root = S("svg", { viewBox: `0 0 ${un.width} ${un.height}`, width: un.width, height: un.height, "class": "net unrolled",
+    const root = S("svg", { viewBox: `0 0 ${width} ${un.height}`, width: width, height: un.height, "class": "net unrolled",
       role: "group", "aria-label": `the network over steps ${t0} to ${t0 + cols - 1}, step ${t} lit` });
     root.append(arrowDefs(page, id));
     // the current step's column, lit
@@ -255,11 +264,13 @@ const rnnFigure = (function () {
       const top = Math.min(...col.map((n) => n.y)) - 8, bottom = Math.max(...col.map((n) => n.y + n.h)) + 8;
       root.append(S("rect", { "class": "now", x: col[0].x - 8, y: top, width: col[0].w + 16, height: bottom - top, rx: 6 }));
     }
-    drawEdges(page, root, un, id, null);
+    const shown = (nid) => +nid.slice(nid.lastIndexOf("@") + 1) < cols;
+    drawEdges(page, root, { nodes: un.nodes, edges: un.edges.map((e) => (shown(e.from) && shown(e.to) ? e : null)) }, id, null);
     for (const row of un.rows) root.append(S("text", { x: row.x, y: row.y + 5, "class": "label rowlabel" }, row.label));
     const layerIndex = {};
     D.layers.forEach((d, i) => { layerIndex[d.name] = i; });
     for (const n of un.nodes) {
+      if (n.column >= cols) continue;
       const step = t0 + n.column;
       const s = steps[step - 1];
       let v;
