@@ -156,7 +156,8 @@ def assert_engine_agrees(page, steps, rel=1e-12):
     """window.rnntrace.run() (the descriptions' formulas evaluated in JavaScript) against
     a rnntrace.trace/1 document's steps: every quantity of every layer at every step."""
     js = page.evaluate("() => { const d = window.rnntrace.data; return window.rnntrace.run().map(s => "
-                       "({y: s.y, layers: Object.fromEntries(d.layers.map((l, i) => [l.name, s.layers[i]]))})) }")
+                       "({y: s.y, layers: d.layers.map((l, i) => [l.name, s.layers[i]])})) }")
+    js = [{"y": s["y"], "layers": dict(s["layers"])} for s in js]     # pairs: "__proto__" survives
     assert len(js) == len(steps)
     compared = 0
     for mine, theirs in zip(js, steps):
@@ -594,4 +595,36 @@ def test_words_and_titles_are_shown_as_text(browser, tmp_path):
     assert p.page.inner_text("h1") == hostile
     assert p.page.inner_text(".word strong") == hostile
     assert p.page.locator("b").count() == 0
+    p.close()
+
+
+def test_any_layer_name_works_even_the_names_of_javascripts_own_objects(browser, tmp_path):
+    """Layers named __proto__ and constructor: drawn, recomputed like Python after an
+    edit, and their popups written (the page keeps names in Maps, never as object keys)."""
+    spec = rnntrace.spec_from_dict({"inputs": [[1, 0], [0, 1], [1, 1]], "layers": [
+        {"name": "__proto__", "type": "elman", "size": 2, "W": [[1, 0.5], [0.25, -1]], "U": [[0.5, 0], [0, 0.5]],
+         "b": [0, 0.1], "activation": "tanh"},
+        {"name": "constructor", "type": "dense", "size": 2, "W": [[1, 2], [3, 4]], "b": [0, 1],
+         "activation": "softmax", "labels": ["yes", "no"]}]})
+    trace = rnntrace.run(spec)
+    p = Page(browser, write_page(tmp_path, "p.html", page_html(trace)))
+    page = p.page
+    steps = trace.to_dict()["steps"]
+    assert_shown_match(p.numbers(), steps, 1)
+    assert_engine_agrees(page, steps)
+    page.locator('table.values button.num[data-path="__proto__.h"]').first.click()
+    assert "tanh(" in page.inner_text("#popup pre.arith")
+    page.keyboard.press("Escape")
+    for summary in page.locator("details.weights summary").all():
+        summary.click()
+    box = page.locator('input[data-param="__proto__.W[0][1]"]')
+    box.fill("-2")
+    box.press("Enter")
+    spec.layers[0].W[0, 1] = -2.0
+    edited = rnntrace.run(spec).to_dict()["steps"]
+    for t in (1, 2, 3):
+        page.evaluate(f"window.rnntrace.go({t})")
+        close_enough(p.numbers(), edited, t)
+    page.locator('table.values button.num[data-path="constructor.y"]').first.click()
+    assert "softmax(z) = [" in page.inner_text("#popup pre.arith")
     p.close()

@@ -694,9 +694,10 @@ def unrolled_layout(descriptions: Sequence[Dict[str, Any]], columns: int, sizes:
     for a backward direction). Node ids are ``<row>@<column>``; which step a column shows
     is the drawer's choice (:func:`window`)."""
     rows: List[Tuple[str, str, str, Optional[str]]] = [("x", "x", "x", None)]
-    recurrent: Dict[str, int] = {}
-    for d in descriptions:
+    row_layer: List[Optional[int]] = [None]
+    for li, d in enumerate(descriptions):
         for rid, path, label in _output_paths(d):
+            row_layer.append(li)
             direction = None
             sub = d.get(rid.rsplit(".", 1)[-1]) if rid != d["name"] else d
             if sub is not None and sub.get("memory"):
@@ -725,7 +726,7 @@ def unrolled_layout(descriptions: Sequence[Dict[str, Any]], columns: int, sizes:
             nid = f"{rid}@{c}"
             size = min(sizes.get(path, 1), 3)
             nodes[nid] = {"id": nid, "kind": "box", "role": "input" if r == 0 else "state", "label": "",
-                          "row": rid, "column": c, "path": path, "size": size,
+                          "row": rid, "column": c, "path": path, "size": size, "layer": row_layer[r],
                           "w": col_w, "h": heights[r], "cx": cx, "cy": cy, "x": cx - col_w / 2, "y": cy - heights[r] / 2}
             order.append(nid)
     # the last row is the network's output y
@@ -755,7 +756,7 @@ def unrolled_layout(descriptions: Sequence[Dict[str, Any]], columns: int, sizes:
             "rows": [{"id": rid, "path": path, "label": label, "direction": direction,
                       "x": MARGIN, "y": (math.floor(row_cy[r] / CELL) + 0.5) * CELL}
                      for r, (rid, path, label, direction) in enumerate(rows)],
-            "nodes": [{k: nodes[n][k] for k in ("id", "kind", "role", "label", "row", "column", "path", "size",
+            "nodes": [{k: nodes[n][k] for k in ("id", "kind", "role", "label", "row", "column", "path", "size", "layer",
                                                 "x", "y", "w", "h")} for n in order],
             "edges": [{"from": e["from"], "to": e["to"], "kind": e["kind"], "points": e["points"]} for e in edges]}
 

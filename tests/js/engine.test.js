@@ -82,3 +82,22 @@ for (const c of corpus.cases) {
     });
   });
 }
+
+// The charts are drawn at their pixel width: each pixel column's lowest and highest value.
+const rnnCharts = require(path.join(modules, "charts.js"));
+test("charts: a long series is reduced to each pixel column's lowest and highest value", () => {
+  const T = 10000, W = 600;
+  const values = Array.from({ length: T }, (_, k) => Math.sin(k / 37) * (k % 7 === 0 ? 2 : 1));
+  values[5000] = null;
+  const cols = rnnCharts.columns(values, T, W);
+  assert.ok(cols.length <= W + 1 && cols.length >= W - 9, String(cols.length));   // 4 px margins
+  // every value lies in its column's span, and each span's ends are values of that column
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  assert.strictEqual(Math.min(...cols.map((c) => c[1])), lo);
+  assert.strictEqual(Math.max(...cols.map((c) => c[2])), hi);
+  // the same, several units at once
+  const both = rnnCharts.columnsOfUnits(values.map((v) => [v, v === null ? null : -v]), 2, T, W);
+  assert.deepStrictEqual(both[0], cols);
+  assert.deepStrictEqual(both[1].map((c) => [c[0], -c[2], -c[1]]), cols);
+});

@@ -61,6 +61,28 @@ const rnnCharts = (function () {
       el("td", { "class": "pic" }, pic, labels));
   }
 
+  // columns() of every unit at once: one pass over the steps, no array per unit
+  function columnsOfUnits(s, units, T, width) {
+    const out = [];
+    for (let u = 0; u < units; u++) out.push([]);
+    const lo = new Float64Array(units), hi = new Float64Array(units), any = new Uint8Array(units);
+    let col = -1;
+    const flush = () => { for (let u = 0; u < units; u++) if (any[u]) out[u].push([col * W / width, lo[u], hi[u]]); any.fill(0); };
+    for (let k = 0; k < s.length; k++) {
+      const c = Math.round(sx(k + 1, T) * width / W);
+      if (c !== col) { if (col >= 0) flush(); col = c; }
+      const v = s[k];
+      if (!v) continue;
+      for (let u = 0; u < units; u++) {
+        const a = v[u];
+        if (a === null || !Number.isFinite(a)) continue;
+        if (!any[u]) { lo[u] = hi[u] = a; any[u] = 1; } else { if (a < lo[u]) lo[u] = a; if (a > hi[u]) hi[u] = a; }
+      }
+    }
+    if (col >= 0) flush();
+    return out;
+  }
+
   function draw(page, box, series, t) {
     const { el, svg, show, data, T } = page;
     box.textContent = "";
@@ -76,30 +98,29 @@ const rnnCharts = (function () {
         const s = series(i, q.path);
         const units = s.length ? (s[0] || []).length : 0;
         most = Math.max(most, units);
-        const perUnit = [];
+        const perUnit = columnsOfUnits(s, units, T, W);
         let lo = Infinity, hi = -Infinity;
-        for (let u = 0; u < units; u++) {
-          const cols = columns(s.map((v) => (v ? v[u] : null)), T, W);
-          perUnit.push(cols);
-          for (const [, a, b] of cols) { if (a < lo) lo = a; if (b > hi) hi = b; }
-        }
+        for (const cols of perUnit) for (const [, a, b] of cols) { if (a < lo) lo = a; if (b > hi) hi = b; }
         if (q.kind === "gate") { lo = 0; hi = 1; }
         if (!(lo < hi)) { lo = (Number.isFinite(lo) ? lo : 0) - 1; hi = lo + 2; }
         const sy = (v) => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
         const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "class": "spark", role: "img", tabindex: "0",
                                  "aria-label": `${desc.name}.${q.path} over ${T} steps, from ${show(lo)} to ${show(hi)}` });
+        const r1 = (v) => Math.round(v * 10) / 10;    // a tenth of a pixel is all a chart shows
         perUnit.forEach((cols, u) => {
-          const pts = [];
-          for (const [x, a, b] of cols) {
-            pts.push(`${x.toFixed(1)},${sy(a).toFixed(1)}`);
-            if (b !== a) pts.push(`${x.toFixed(1)},${sy(b).toFixed(1)}`);
+          // a line through the columns, each column's span as a vertical stroke
+          let d = "";
+          for (let k = 0; k < cols.length; k++) {
+            const [x, a, b] = cols[k];
+            d += (k ? "L" : "M") + r1(x) + " " + r1(sy(a));
+            if (b !== a) d += "V" + r1(sy(b));
           }
-          pic.append(svg("polyline", { points: pts.join(" "), "class": `series s${u % 6}` }));
+          pic.append(svg("path", { d: d, "class": `series s${u % 6}` }));
           if (dots) {
             // a dot per step: a zero-length stroke with round caps stays round in the stretched chart
-            let d = "";
-            s.forEach((v, k) => { const a = v ? v[u] : null; if (a !== null && Number.isFinite(a)) d += `M${sx(k + 1, T).toFixed(1)} ${sy(a).toFixed(1)}h0`; });
-            pic.append(svg("path", { d, "class": `dots s${u % 6}` }));
+            let dd = "";
+            s.forEach((v, k) => { const a = v ? v[u] : null; if (a !== null && Number.isFinite(a)) dd += `M${r1(sx(k + 1, T))} ${r1(sy(a))}h0`; });
+            pic.append(svg("path", { d: dd, "class": `dots s${u % 6}` }));
           }
         });
         pic.append(svg("line", { "class": "marker", x1: sx(t, T), x2: sx(t, T), y1: 0, y2: H }));
@@ -147,6 +168,6 @@ const rnnCharts = (function () {
     for (const m of box.querySelectorAll("line.marker")) { m.setAttribute("x1", x); m.setAttribute("x2", x); }
   }
 
-  return { draw, mark, columns, ticks };
+  return { draw, mark, columns, columnsOfUnits, ticks };
 })();
 if (typeof module === "object" && module.exports) module.exports = rnnCharts;

@@ -22,9 +22,11 @@ const rnnEngine = (function () {
   }
 
   // A function by its canonical name: "tanh", or "leaky_relu(alpha=0.1)" with the
-  // parameters that differ from their defaults.
-  function activate(name, z) {
-    if (name === "softmax") return softmax(z);
+  // parameters that differ from their defaults; parsed once per name.
+  const parsed = new Map();
+  function elementwise(name) {
+    let g = parsed.get(name);
+    if (g !== undefined) return g;
     const m = /^(\w+)(?:\((.*)\))?$/.exec(name);
     const f = m && Object.prototype.hasOwnProperty.call(ACTIVATIONS, m[1]) ? ACTIVATIONS[m[1]] : null;
     if (!f) throw new Error("unknown activation " + name);
@@ -34,7 +36,17 @@ const rnnEngine = (function () {
       values[k] = Number(v);
     }
     const args = Object.keys(f.params).map((k) => values[k]);
-    return z.map((v) => f.f(v, ...args));
+    g = args.length ? (v) => f.f(v, ...args) : f.f;
+    parsed.set(name, g);
+    return g;
+  }
+
+  function activate(name, z) {
+    if (name === "softmax") return softmax(z);
+    const g = elementwise(name);
+    const out = new Array(z.length);
+    for (let i = 0; i < z.length; i++) out[i] = g(z[i]);
+    return out;
   }
 
   // An operand: a path computed earlier in this step (or "x", or a memory read),
@@ -58,11 +70,23 @@ const rnnEngine = (function () {
     throw new Error("unknown operand " + JSON.stringify(op));
   }
 
+  // Σ_j W[i][j]·v[j], summed in j's order as numpy's row by row (the tests hold it to 1e-12)
   function matvec(W, v) {
-    return W.map((row) => { let s = 0; for (let j = 0; j < row.length; j++) s += row[j] * v[j]; return s; });
+    const out = new Array(W.length);
+    for (let i = 0; i < W.length; i++) {
+      const row = W[i];
+      let s = 0;
+      for (let j = 0; j < row.length; j++) s += row[j] * v[j];
+      out[i] = s;
+    }
+    return out;
   }
 
-  function add(a, b) { return a === null ? b.slice() : a.map((v, i) => v + b[i]); }
+  function add(a, b) {
+    if (a === null) return Array.from(b);
+    for (let i = 0; i < a.length; i++) a[i] += b[i];     // a is always this sum's own array
+    return a;
+  }
 
   // Σ of an affine op's terms: W·v, P∘v (elementwise), a bias, or gate ∘ (Σ inner terms).
   function affine(terms, env, weight) {

@@ -267,8 +267,6 @@ const rnnFigure = (function () {
     const shown = (nid) => +nid.slice(nid.lastIndexOf("@") + 1) < cols;
     drawEdges(page, root, { nodes: un.nodes, edges: un.edges.map((e) => (shown(e.from) && shown(e.to) ? e : null)) }, id, null);
     for (const row of un.rows) root.append(S("text", { x: row.x, y: row.y + 5, "class": "label rowlabel" }, row.label));
-    const layerIndex = {};
-    D.layers.forEach((d, i) => { layerIndex[d.name] = i; });
     for (const n of un.nodes) {
       if (n.column >= cols) continue;
       const step = t0 + n.column;
@@ -276,8 +274,7 @@ const rnnFigure = (function () {
       let v;
       if (n.path === "x") v = s.x;
       else {
-        const name = n.path.split(".")[0];
-        v = s.layers[layerIndex[name]].get(n.path.slice(name.length + 1));
+        v = s.layers[n.layer].get(n.path.slice(D.layers[n.layer].name.length + 1));
       }
       const tokens = D.tokens ? D.tokens[step - 1] : null;
       const head = n.row === "x" ? (tokens !== undefined && tokens !== null ? tokens : "x" + subscript(step))
