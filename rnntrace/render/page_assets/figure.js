@@ -113,8 +113,8 @@ const rnnFigure = (function () {
 
   function arrowDefs(page, id) {
     const S = page.svg;
-    const mk = (name, cls) => S("marker", { id: name, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7",
-      orient: "auto-start-reverse", markerUnits: "strokeWidth" }, S("path", { d: "M 0 0 L 10 5 L 0 10 z", "class": cls }));
+    const mk = (name, cls) => S("marker", { id: name, viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "9", markerHeight: "9",
+      orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" }, S("path", { d: "M 0 0 L 10 5 L 0 10 z", "class": cls }));
     return S("defs", {}, mk(`arrow-f${id}`, "arrowhead"), mk(`arrow-c${id}`, "arrowhead copyhead"));
   }
 
