@@ -1131,10 +1131,15 @@ def answers(spec, ask, steps):
               help="Practice: right means |yours − exact| ≤ TOLERANCE·max(1, |exact|).  [default: 0.01]")
 @click.option("--inputs", "inputs_text", metavar="YAML",
               help="Run on these inputs instead of the spec's: '[[1, 0], [0, 1]]', or words with a lexicon.")
+@click.option("--figure", "figure_path", default=None, metavar="FILE.svg",
+              help="Write the drawing of one step (every layer, then the steps unrolled) as a "
+                   "standalone SVG for slides, instead of the page unless -o is given too.")
+@click.option("--step", "figure_step", type=click.IntRange(min=1), default=None, metavar="T",
+              help="The step --figure draws (from 1).  [default: 1]")
 @precision_option("Decimals shown (display only; every number keeps its exact value).")
 @_dtype_option
 @_allow_file_option
-def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
+def page(spec, output, ask, tolerance, inputs_text, precision, dtype, figure_path, figure_step):
     """Write SPEC's run as one interactive HTML page: step through time, click any
     number for its arithmetic, edit a weight or an input and see what changes.
 
@@ -1149,6 +1154,7 @@ def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
       rnntrace page lstm_example.yaml --ask c,y -o practice.html
       rnntrace page slot_filling.yaml --inputs 'leave Taipei' -o leave.html
       rnntrace new gru --random --seed 7 | rnntrace page - --ask h > gru.html
+      rnntrace page lstm_example.yaml --figure lstm.svg --step 4
     """
     if tolerance is not None and ask is None:
         raise RnntraceError("--tolerance marks the blanks of --ask; it needs --ask")
@@ -1163,6 +1169,20 @@ def page(spec, output, ask, tolerance, inputs_text, precision, dtype):
     from .limits import check_page, numbers_per_step
     check_page(len(spec_obj.inputs), numbers_per_step(spec_obj))     # before the run
     trace = watch_finite().run(_in_dtype(spec_obj, dtype))
+    if figure_step is not None and figure_path is None:
+        raise RnntraceError("--step chooses the step --figure draws; it needs --figure FILE.svg")
+    if figure_path is not None:
+        figure_step = figure_step or 1
+        if figure_step > len(trace):
+            raise click.BadParameter(f"{figure_step}: the run has steps 1 to {len(trace)}", param_hint="'--step'")
+        from .render.figure import figure_svg
+        picture = figure_svg(trace, figure_step, precision, source=spec_obj.source)
+        if figure_path == "-":
+            write(picture)
+        else:
+            save(figure_path, picture, figure_path)
+        if output is None:
+            return
     from .render.page import page_html
     names = None if ask is None else list(ask)
     text = checked("ask", lambda: page_html(trace, ask=names, tolerance=tolerance, precision=precision,

@@ -340,6 +340,8 @@ def page_data(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
     if packed is None:
         page["trace"]["steps"] = data["steps"]
     page["steps"] = packed
+    from .figure import page_figures      # the layouts the page draws (render/figure.py)
+    page["figures"] = page_figures({**page, "trace": data}, precision)
     if ask is not None:
         page["practice"] = _practice(trace, data, page, ask, tolerance, precision)
     return page

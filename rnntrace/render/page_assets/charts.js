@@ -5,6 +5,7 @@
 //     page: as for rnnFigure (figure.js), plus page.go(t) (show step t) and page.T
 //   rnnCharts.mark(box, t)                 moves every chart's marker to step t
 //   rnnCharts.columns(values, T, W)        the min/max of each of W pixel columns
+//   rnnCharts.ticks(T)                     the steps the step axis marks
 // A chart is drawn at its pixel width: a long run's T values are reduced to the lowest
 // and highest value in each pixel column (what a line through all of them would
 // cover), so drawing and editing cost W points per line whatever T is.
@@ -34,6 +35,32 @@ const rnnCharts = (function () {
     return out;
   }
 
+  // Steps worth a tick: every step up to 20, else a round spacing (1, 2, 5 × 10^k)
+  // giving at most about 10 ticks, always with the first and the last step.
+  function ticks(T) {
+    if (T <= 20) return Array.from({ length: T }, (_, k) => k + 1);
+    const raw = T / 10, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * p).find((v) => v >= raw);
+    const out = [1];
+    for (let t = step; t < T; t += step) if (t - out[out.length - 1] >= step / 2) out.push(t);
+    if (T - out[out.length - 1] < step / 2) out.pop();
+    out.push(T);
+    return out;
+  }
+
+  // The step axis, under every layer's charts (the same columns, so the same x for a step).
+  function axis(page, T) {
+    const { el, svg } = page;
+    const pic = svg("svg", { viewBox: `0 0 ${W} 8`, preserveAspectRatio: "none", "class": "axis", "aria-hidden": "true" });
+    const labels = el("div", { "class": "axis-labels", "aria-hidden": "true" });
+    for (const t of ticks(T)) {
+      pic.append(svg("line", { x1: sx(t, T), x2: sx(t, T), y1: 0, y2: 8, "class": "tick" }));
+      labels.append(el("span", { style: `left: ${(sx(t, T) / W * 100).toFixed(3)}%`, text: String(t) }));
+    }
+    return el("tr", { "class": "axis-row" }, el("th", { scope: "row", text: "step" }), el("td", { "class": "range" }),
+      el("td", { "class": "pic" }, pic, labels));
+  }
+
   // columns() of every unit at once: one pass over the steps, no array per unit
   function columnsOfUnits(s, units, T, width) {
     const out = [];
@@ -60,20 +87,24 @@ const rnnCharts = (function () {
     const { el, svg, show, data, T } = page;
     box.textContent = "";
     box.append(el("h2", { text: "Every quantity over time" }),
-      el("p", { "class": "note", text: "Gates on 0 … 1, other rows between their own lowest and highest value; the line marks the current step. Click a chart to go to a step." }));
+      el("p", { "class": "note", text: "One row per quantity, steps from left to right on one axis for every layer; gates on 0 … 1, other rows between their own lowest and highest value (written beside them). A dot is a step; the orange line is the current step. Hover over a chart, or focus it, for its values; click to go to a step." }));
+    const dots = T <= 60;
     data.layers.forEach((desc, i) => {
       const rows = page.quantities(desc).filter((q) => q.kind !== "memory" && !page.isMasked(`${desc.name}.${q.path}`));
-      const table = el("table", { "class": "chart" }, el("caption", { text: desc.name }));
+      const caption = el("caption", {}, el("span", { text: desc.name }));
+      const table = el("table", { "class": "chart" }, caption);
+      let most = 0;
       for (const q of rows) {
         const s = series(i, q.path);
         const units = s.length ? (s[0] || []).length : 0;
+        most = Math.max(most, units);
         const perUnit = columnsOfUnits(s, units, T, W);
         let lo = Infinity, hi = -Infinity;
         for (const cols of perUnit) for (const [, a, b] of cols) { if (a < lo) lo = a; if (b > hi) hi = b; }
         if (q.kind === "gate") { lo = 0; hi = 1; }
         if (!(lo < hi)) { lo = (Number.isFinite(lo) ? lo : 0) - 1; hi = lo + 2; }
         const sy = (v) => H - 4 - ((v - lo) / (hi - lo)) * (H - 8);
-        const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "class": "spark", role: "img",
+        const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "class": "spark", role: "img", tabindex: "0",
                                  "aria-label": `${desc.name}.${q.path} over ${T} steps, from ${show(lo)} to ${show(hi)}` });
         const r1 = (v) => Math.round(v * 10) / 10;    // a tenth of a pixel is all a chart shows
         perUnit.forEach((cols, u) => {
@@ -85,24 +116,58 @@ const rnnCharts = (function () {
             if (b !== a) d += "V" + r1(sy(b));
           }
           pic.append(svg("path", { d: d, "class": `series s${u % 6}` }));
+          if (dots) {
+            // a dot per step: a zero-length stroke with round caps stays round in the stretched chart
+            let dd = "";
+            s.forEach((v, k) => { const a = v ? v[u] : null; if (a !== null && Number.isFinite(a)) dd += `M${r1(sx(k + 1, T))} ${r1(sy(a))}h0`; });
+            pic.append(svg("path", { d: dd, "class": `dots s${u % 6}` }));
+          }
         });
         pic.append(svg("line", { "class": "marker", x1: sx(t, T), x2: sx(t, T), y1: 0, y2: H }));
-        pic.addEventListener("click", (e) => {
-          const r = pic.getBoundingClientRect();
-          page.go(Math.round(((e.clientX - r.left) / r.width) * (T - 1)) + 1);
-        });
-        table.append(el("tr", {}, el("th", { scope: "row", text: q.label }), el("td", { "class": "range", text: `${show(lo)} … ${show(hi)}` }), el("td", { "class": "pic" }, pic)));
+        const hover = svg("line", { "class": "hover", x1: 0, x2: 0, y1: 0, y2: H, visibility: "hidden" });
+        pic.append(hover);
+        const value = el("td", { "class": "range" }, `${show(lo)} … ${show(hi)}`);
+        const valueAt = (k) => {   // the values of step k, with the units' names when several
+          const v = Array.from(s[k - 1] || []);
+          const names = desc.units && desc.units.length === v.length ? desc.units : null;
+          return `step ${k}: ` + v.map((a, u) => (v.length > 1 ? (names ? names[u] : u + 1) + " " : "") + (a === null ? "overflow" : show(a))).join(", ");
+        };
+        const stepAt = (e) => { const r = pic.getBoundingClientRect(); return Math.min(T, Math.max(1, Math.round(((e.clientX - r.left) / r.width * W - LEFT) / (W - 2 * LEFT) * (T - 1)) + 1)); };
+        const showStep = (k) => {
+          value.textContent = valueAt(k);
+          value.classList.add("reading");
+          hover.setAttribute("x1", sx(k, T)); hover.setAttribute("x2", sx(k, T)); hover.setAttribute("visibility", "visible");
+        };
+        const hide = () => { value.textContent = `${show(lo)} … ${show(hi)}`; value.classList.remove("reading"); hover.setAttribute("visibility", "hidden"); };
+        pic.addEventListener("mousemove", (e) => showStep(T === 1 ? 1 : stepAt(e)));
+        pic.addEventListener("mouseleave", hide);
+        pic.addEventListener("focus", () => showStep(+(box.dataset.current || t)));
+        pic.addEventListener("blur", hide);
+        pic.addEventListener("keydown", (e) => { if (e.key === "Enter") page.go(+(box.dataset.current || t)); });
+        pic.addEventListener("click", (e) => page.go(T === 1 ? 1 : stepAt(e)));
+        table.append(el("tr", {}, el("th", { scope: "row", text: q.label }), value, el("td", { "class": "pic" }, pic)));
       }
+      if (most > 1) {      // the legend of units: which colour is which unit
+        const legend = el("span", { "class": "units" }, " units: ");
+        for (let u = 0; u < most; u++) {
+          const name = desc.units && desc.units.length === most ? desc.units[u] : String(u + 1);
+          legend.append(el("span", { "class": `unit-key k${u % 6}` }, el("span", { "class": "chip", "aria-hidden": "true" }), name), " ");
+        }
+        caption.append(legend);
+      }
+      table.append(axis(page, T));
       box.append(el("div", { "class": "scroll" }, table));
     });
     box.dataset.steps = String(T);
+    box.dataset.current = String(t);
   }
 
   function mark(box, t) {
+    box.dataset.current = String(t);
     const x = sx(t, +box.dataset.steps);
     for (const m of box.querySelectorAll("line.marker")) { m.setAttribute("x1", x); m.setAttribute("x2", x); }
   }
 
-  return { draw, mark, columns, columnsOfUnits };
+  return { draw, mark, columns, columnsOfUnits, ticks };
 })();
 if (typeof module === "object" && module.exports) module.exports = rnnCharts;

@@ -157,6 +157,7 @@ rnntraceData().then(function (D) {
     drawStep();
     drawCharts();
     document.getElementById("edited").hidden = false;
+    hashWrite();
   }
 
   function reset() {
@@ -171,6 +172,83 @@ rnntraceData().then(function (D) {
     document.getElementById("edited").hidden = true;
     drawStep();
     drawCharts();
+    hashWrite();
+  }
+
+  // ------------------------------------------------------------------ the link (URL hash)
+
+  // The page's state in its address, so that a link shows the same step with the same
+  // edits: "#t=3&w=lstm.input_gate.W%5B0%5D%5B1%5D%3A5" — key=value pairs joined by
+  // "&", each value URI-encoded; t: the step; w: the edited weights and inputs as
+  // "<data-param>:<value>" joined by ","; a: practice answers, as the browser keeps them
+  // (JSON of [key, {text, right, tries}] pairs); any other key is kept as it is.
+  function hashRead() {
+    const out = new Map();
+    for (const part of location.hash.replace(/^#/, "").split("&")) {
+      if (!part) continue;
+      const eq = part.indexOf("=");
+      try { out.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1))); } catch (e) { /* not ours */ }
+    }
+    return out;
+  }
+
+  function edits() {   // every weight or input that differs from the run's
+    const out = [];
+    for (const [layer, weights] of ORIGINAL_PARAMS) for (const [name, w] of weights) {
+      const now = state.params.get(layer).get(name);
+      const walk = (a, b, idx) => {
+        if (Array.isArray(a)) a.forEach((v, i) => walk(v, b[i], idx + `[${i}]`));
+        else if (!Object.is(a, b)) out.push(`${layer}.${name}${idx}:${pyShort(b)}`);
+      };
+      walk(w, now, "");
+    }
+    D.inputs.forEach((row, i) => row.forEach((v, j) => {
+      if (!Object.is(v, state.inputs[i][j])) out.push(`inputs[${i}][${j}]:${pyShort(state.inputs[i][j])}`);
+    }));
+    return out;
+  }
+
+  function hashWrite() {
+    const h = hashRead();
+    h.set("t", String(state.t));
+    const w = state.edited ? edits() : [];
+    if (w.length) h.set("w", w.join(",")); else h.delete("w");
+    if (D.practice) {      // the practice answers, as the browser keeps them (saveAnswers)
+      if (state.answers.size) h.set("a", JSON.stringify([...state.answers])); else h.delete("a");
+    }
+    const text = "#" + [...h].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+    if (text !== location.hash) {
+      try { history.replaceState(null, "", text); } catch (e) { /* a page without history */ }
+    }
+  }
+
+  function hashApply() {   // at load: the step and the edits of the link
+    const h = hashRead();
+    let edited = false;
+    for (const item of (h.get("w") || "").split(",")) {
+      const colon = item.lastIndexOf(":");
+      if (colon < 0) continue;
+      const name = item.slice(0, colon), v = Number(item.slice(colon + 1).replace(MINUS, "-"));
+      if (!Number.isFinite(v)) continue;
+      try { if (typeof paramValue(name) !== "number") continue; } catch (e) { continue; }
+      setParam(name, v);
+      edited = true;
+    }
+    if (edited) {
+      for (const input of document.querySelectorAll("input[data-param]")) input.value = pyShort(paramValue(input.dataset.param));
+      state.steps = runNetwork(state.inputs, state.params);
+      state.edited = true;
+      document.getElementById("edited").hidden = false;
+    }
+    if (D.practice && h.get("a")) {     // a link's answers come before the ones this browser kept
+      try {
+        const given = JSON.parse(h.get("a"));
+        if (Array.isArray(given)) state.answers = new Map(given.filter((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === "string"
+          && e[1] && typeof e[1].text === "string"));
+      } catch (e) { /* not answers */ }
+    }
+    const t = parseInt(h.get("t") || "", 10);
+    if (Number.isFinite(t)) state.t = Math.min(T, Math.max(1, t));
   }
 
   // ------------------------------------------------------------------ DOM helpers
@@ -222,6 +300,7 @@ rnntraceData().then(function (D) {
 
   function saveAnswers() {
     try { if (STORE && window.localStorage) window.localStorage.setItem(STORE, JSON.stringify([...state.answers])); } catch (e) { /* kept for this visit only */ }
+    hashWrite();
   }
 
   function clearAnswers() {
@@ -229,6 +308,7 @@ rnntraceData().then(function (D) {
     try { if (STORE && window.localStorage) window.localStorage.removeItem(STORE); } catch (e) { /* nothing kept */ }
     drawStep();
     drawScore();
+    hashWrite();
   }
 
   function blank(path, t, unit, exact) {
@@ -508,6 +588,8 @@ rnntraceData().then(function (D) {
   const pageApi = {
     data: D, T: T, el: el, svg: svg, show: show, numberAttrs: numberAttrs, isMasked: isMasked,
     quantities: (desc) => allQuantities(desc, ""), go: (t) => go(t),
+    weight: (layer, name) => state.params.get(layer).get(name),
+    editor: (name, label) => editor(name, label),
   };
 
   function drawCharts() {
@@ -528,7 +610,9 @@ rnntraceData().then(function (D) {
           el("button", { type: "button", id: "clear-answers", onclick: clearAnswers, text: "clear my answers" }))));
       state.answers = loadAnswers();
     }
+    app.append(rnnFigure.intro(pageApi), rnnFigure.legend(pageApi));
     stepLabel = el("span", { id: "step-label", "aria-live": "polite" });
+    stepLabel.style.minWidth = `${9 + 2 * String(T).length}ch`;   // "Step t of T" never pushes the buttons
     slider = el("input", { type: "range", id: "slider", min: "1", max: String(T), value: "1", "aria-label": "step", step: "1" });
     slider.addEventListener("input", () => go(parseInt(slider.value, 10)));
     const btn = (text, label, f) => el("button", { type: "button", "aria-label": label, onclick: f, text });
@@ -552,6 +636,7 @@ rnntraceData().then(function (D) {
         el("button", { type: "button", id: "popup-close", "aria-label": "close", onclick: closePopup, text: "×" })),
       el("div", { id: "popup-body" }));
     document.body.append(popup);
+    hashApply();
     drawStep();
     drawCharts();
     drawScore();
@@ -561,8 +646,17 @@ rnntraceData().then(function (D) {
     t = Math.min(T, Math.max(1, t));
     if (t === state.t && stepView.childElementCount) return;
     state.t = t;
+    // an open popup follows the step: the same quantity and unit at step t
+    const popup = document.getElementById("popup");
+    const shown = popup && !popup.hidden && state.opener ? state.opener.dataset : null;
+    const follow = shown ? { path: shown.path, unit: shown.unit } : null;
     drawStep();
     moveMarkers();
+    hashWrite();
+    if (follow) {
+      const same = [...stepView.querySelectorAll(".num")].find((n) => n.dataset.path === follow.path && n.dataset.unit === follow.unit);
+      if (same) { const back = document.activeElement; openPopup(same); if (back && back !== document.body) back.focus(); }
+    }
   }
 
   function drawStep() {
@@ -573,6 +667,7 @@ rnntraceData().then(function (D) {
     const focused = document.activeElement;
     const refocus = focused && focused.dataset && focused.dataset.path && !focused.classList.contains("blank") ? focused.dataset.path + "|" + focused.dataset.unit : null;
     stepView.textContent = "";
+    stepView.append(rnnFigure.unrolled(pageApi, state.steps, t));
     // the input at this step, editable
     const xs = el("section", { "class": "input", "aria-label": "input" }, el("h2", { text: `input at step ${t}` }));
     const token = PY[t - 1].token;
