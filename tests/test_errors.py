@@ -137,7 +137,7 @@ def test_unknown_layer_key(tmp_path):
 def test_unknown_layer_type(tmp_path):
     rest = at(fails(tmp_path, "inputs: [1]\nlayers:\n  - {type: lstn, size: 1}\n"), 3, 12, "layers[0].type")
     assert rest == ("unknown layer type 'lstn'; expected one of elman, jordan, lstm, gru, indrnn, "
-                    "dense, bidirectional (did you mean 'lstm'?)")
+                    "dense, bidirectional, embedding (did you mean 'lstm'?)")
 
 
 def test_unknown_activation(tmp_path):

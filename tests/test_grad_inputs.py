@@ -154,12 +154,13 @@ def test_variants_match_finite_differences_with_a_loss_and_with_upstream(name):
 
 
 def upstream_for(rng, spec_data, steps, every_key=True):
-    """Random upstream gradients for every layer of a spec dict: its output (h or y) at
-    every step but one, and an LSTM's c at some steps."""
+    """Random upstream gradients for every layer of a spec dict: its output (h, y, an
+    embedding's e: the field its home names OUTPUT) at every step but one, and an LSTM's
+    c at some steps."""
     spec = spec_from_dict(spec_data)
     given = {}
     for layer, raw in zip(spec.layers, spec_data["layers"]):
-        key = "y" if layer.type in ("dense", "jordan") else "h"
+        key = layer.home.OUTPUT
         given[layer.name] = {key: [None if t == 1 else vec(rng, layer.output_size, 1.0) for t in range(steps)]}
         if layer.type == "lstm" and every_key:
             given[layer.name]["c"] = [vec(rng, layer.size, 1.0) if t % 2 == 0 else None for t in range(steps)]
