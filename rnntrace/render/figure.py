@@ -214,6 +214,9 @@ def _build(g: _Graph, desc: Dict[str, Any], layer: str, prefix: str, arrow: str,
         elif op == "merge":
             for o in c["of"]:
                 g.edge(ref(o), nid, text=None)
+        elif op == "lookup":
+            # an embedding: the row of the table E that the word (or id) x picks
+            g.edge(operand(c["of"], label, formula), nid, weight=prefix + c["table"], text=c["table"])
         else:       # a formula this drawing does not know: an arrow from everything it reads
             for r in _refs(c):
                 g.edge(ref(r), nid)
@@ -242,7 +245,7 @@ def _refs(c: Any, out: Optional[List[str]] = None) -> List[str]:
             _refs(v, out)
     elif isinstance(c, dict):
         for k, v in c.items():
-            if k not in ("weight", "bias", "op", "function", "how", "apply", "elementwise"):
+            if k not in ("weight", "bias", "op", "function", "how", "apply", "elementwise", "table", "ids"):
                 _refs(v, out)
     return out
 
@@ -701,7 +704,10 @@ def unrolled_layout(descriptions: Sequence[Dict[str, Any]], columns: int, sizes:
             direction = None
             sub = d.get(rid.rsplit(".", 1)[-1]) if rid != d["name"] else d
             if sub is not None and sub.get("memory"):
-                direction = "backward" if rid.endswith(".backward") else "forward"
+                # a backward direction, or a layer with direction: reverse, carries its
+                # memory from step t+1 to step t: its arrows point left
+                direction = ("backward" if rid.endswith(".backward") or sub.get("direction") == "reverse"
+                             else "forward")
             rows.append((rid, path, label, direction))
     digits = max([widths.get(p, 6) for _, p, _, _ in rows[1:]] + [6])
     col_w = CELL * math.ceil(max(digits * CHAR + 2 * PAD, x_width * LABEL_CHAR + 2 * PAD, 64) / CELL)
