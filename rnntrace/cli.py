@@ -536,12 +536,8 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
                        "a shorter sequence (--inputs) keeps it within the limit.")
     watch = watch_finite()
     if fmt == "jsonl":
-        from .render.json import trace_jsonl
-        out = sys.stdout
-        for line in trace_jsonl(spec_obj, watch.steps(engine.iter_steps(spec_obj))):
-            out.write(line)
-            out.write("\n")
-        out.flush()
+        from .render.json import write_jsonl
+        write_jsonl(spec_obj, watch.steps(engine.iter_steps(spec_obj)), sys.stdout)
         return
     if fmt == "json":
         from .render.json import trace_json
