@@ -82,61 +82,66 @@ def _writer(spec, fast: Optional[bool]):
 # --------------------------------------------------------------------------- the plan
 
 class _Plan:
-    """The text of a step's line with a slot for every value, and a function that
-    gathers the step's vectors in the order of those slots.
+    """A step's line as a template with a slot for each vector and text, and functions
+    that pick the step's vectors and texts in the order of those slots.
 
     Built from one step's :func:`~rnntrace.trace.step_to_dict` (so the fields and their
     order are the trace format's, whatever layers the spec has); it holds for every
     step of the run because each layer's record has the same fields at every step (a
-    dense layer's ``label`` is there for every step or for none). ``gather`` is made
-    as Python source from the paths of the vectors (``s.layers['lstm'].gates['input_gate'].z``;
-    names written with ``repr``), so that a step costs one call and no walk of its
-    records."""
+    dense layer's ``label`` is there for every step or for none). The functions are
+    made as Python source from the vectors' paths (``s.layers['lstm'].gates['input_gate'].z``,
+    every name written with ``repr``), so that a step costs one call and no walk of its
+    records; ``build`` makes the step's whole dict with the vectors as they are (for orjson).
+    """
 
-    def __init__(self, step, number_slot: str, separators=(", ", ": "), quote=None):
-        self.count = 0                # numbers in a line
-        self.strings: List[str] = []  # the sources of the text fields (token, labels)
-        self.order: List[tuple] = []  # the slots after t: ("n", how many numbers) or ("s", 1)
+    def __init__(self, step, separators=(", ", ": "), quote=None):
+        self.sizes: List[int] = []    # the length of each vector
+        self.kinds: List[str] = []    # each slot after t: "v" (a vector) or "s" (a text)
         vectors: List[str] = []
+        strings: List[str] = []
         item, key = separators
         quote = quote or (lambda text: dumps(text))
 
-        def text(value, source: str) -> str:
+        def walk(value, source: str):
+            """(the template's text, the dict's source) of one field."""
             if isinstance(value, dict):
-                parts = []
+                parts, items = [], []
                 for name, item_value in value.items():
                     inner = f"{source}[{name!r}]" if source.endswith(("layers", "gates")) else \
                         f"{source}.{name}"
-                    parts.append(quote(name).replace("%", "%%") + key + text(item_value, inner))
-                return "{" + item.join(parts) + "}"
+                    text, code = walk(item_value, inner)
+                    parts.append(quote(name).replace("%", "%%") + key + text)
+                    items.append(f"{name!r}: {code}")
+                return "{" + item.join(parts) + "}", "{" + ", ".join(items) + "}"
             if isinstance(value, list):
                 vectors.append(source)
-                self.count += len(value)
-                if self.order and self.order[-1][0] == "n":
-                    self.order[-1] = ("n", self.order[-1][1] + len(value))
-                else:
-                    self.order.append(("n", len(value)))
-                return "[" + item.join([number_slot] * len(value)) + "]"
+                self.sizes.append(len(value))
+                self.kinds.append("v")
+                return "%s", source
             if isinstance(value, str):
-                self.strings.append(source)
-                self.order.append(("s", 1))
-                return "%s"
+                strings.append(source)
+                self.kinds.append("s")
+                return "%s", source
             if isinstance(value, int) and source == "s.t":
-                return "%d"
+                return "%d", source
             raise TypeError(f"a trace field that is not a number, a vector or a text: {source}")
 
-        data = step_to_dict(step)
-        parts = []
-        for name, value in data.items():
-            source = "s.layers" if name == "layers" else f"s.{name}"
-            parts.append(quote(name) + key + text(value, source))
-        self.template = "{" + item.join(parts) + "}"
+        self.template, code = walk(step_to_dict(step), "s")
+        self.build: Callable = eval("lambda s: " + code, {})   # noqa: S307
         self.gather: Callable = eval(f"lambda s: ({''.join(v + ', ' for v in vectors)})", {})   # noqa: S307
-        self.texts: Callable = eval(f"lambda s: ({''.join(v + ', ' for v in self.strings)})", {})   # noqa: S307
+        self.texts: Callable = eval(f"lambda s: ({''.join(v + ', ' for v in strings)})", {})   # noqa: S307
+        self.strings = len(strings)
 
 
 class _PlainLines:
-    """json.dumps' own text: byte for byte what ``dumps(step_to_dict(step))`` writes."""
+    """json.dumps' own text: byte for byte what ``dumps(step_to_dict(step))`` writes.
+
+    A vector's text is ``repr`` of its list of floats, which is json.dumps' text of it
+    ("[0.5, -1.25]"). A vector that is another vector of the same step (an LSTM's
+    output h is the network's y) or of the step before (c_prev is the last step's c)
+    is the same array object; its text is made once and written again. Which slots
+    are which is learnt from the first two steps and checked at every step with
+    ``is`` (a step where it does not hold has every vector written afresh)."""
 
     binary = False
 
@@ -146,47 +151,91 @@ class _PlainLines:
         self.concatenate = np.concatenate
         self.plan: Optional[_Plan] = None
         self.planned = spec.dtype == "float64"   # a float32 run writes float32 texts field by field
+        self.previous = None    # the last step's (vectors, texts), when it was planned
+        self.same: List[tuple] = []    # (k, j): vector k of a step is its vector j (j < k)
+        self.carried: Optional[List[tuple]] = None   # (k, j): vector k is the last step's vector j
+        self.fresh: List[int] = []     # the vectors that are neither
 
     def header(self) -> str:
         return dumps(header_dict(self.spec))
+
+    def _learn(self, vectors, previous) -> None:
+        count = len(vectors)
+        self.same = [(k, j) for k in range(count) for j in range(k) if vectors[k] is vectors[j]]
+        self.same = [(k, j) for k, j in self.same if j == min(i for m, i in self.same if m == k)]
+        linked = {k for k, _ in self.same}
+        if previous is None:   # the first step: what repeats from step to step is learnt at the second
+            return
+        self.carried = [(k, next(j for j in range(count) if vectors[k] is previous[j])) for k in range(count)
+                        if k not in linked and any(vectors[k] is old for old in previous)]
+        linked |= {k for k, _ in self.carried}
+        self.fresh = [k for k in range(count) if k not in linked]
 
     def line(self, step) -> str:
         plan = self.plan
         if plan is None:
             if not self.planned:
                 return dumps(step_to_dict(step))
-            plan = self.plan = _Plan(step, "%r")
-        values = self.concatenate(plan.gather(step)).tolist()   # the one conversion to Python floats
+            plan = self.plan = _Plan(step)
+        vectors = plan.gather(step)
+        previous = self.previous
+        if self.carried is None or previous is None or \
+                not all(vectors[k] is previous[0][j] for k, j in self.carried) or \
+                not all(vectors[k] is vectors[j] for k, j in self.same):
+            if previous is not None and self.carried is None:
+                self._learn(vectors, previous[0])   # the second step: what repeats
+            fresh = range(len(vectors))
+            carried: List[tuple] = []
+            same: List[tuple] = []
+        else:
+            fresh, carried, same = self.fresh, self.carried, self.same
+        # The one conversion to Python floats of the step's new numbers.
+        values = self.concatenate([vectors[k] for k in fresh]).tolist()
         # A sum is finite only if every entry is (inf and NaN carry through addition); a sum
         # that overflows with finite entries only takes the field-by-field path.
-        if len(values) != plan.count or not _finite(sum(values)):
+        total = sum(values)
+        if total - total != 0.0:   # inf − inf and NaN − NaN are NaN
+            self.previous = None
             return dumps(step_to_dict(step))
+        texts: List[Any] = [None] * len(vectors)
+        sizes = plan.sizes
+        start = 0
+        for k in fresh:
+            end = start + sizes[k]
+            texts[k] = repr(values[start:end])
+            start = end
+        for k, j in carried:
+            texts[k] = previous[1][j]
+        for k, j in same:
+            texts[k] = texts[j]
+        if self.carried is None and previous is None:
+            self._learn(vectors, None)
+        self.previous = (vectors, texts)
         if plan.strings:
-            texts = plan.texts(step)
-            if None in texts:
+            words = plan.texts(step)
+            if None in words:
+                self.previous = None
                 return dumps(step_to_dict(step))
-            texts = [dumps(text) for text in texts]
-            return plan.template % (step.t, *_interleave(plan, values, texts))
-        return plan.template % (step.t, *values)
+            texts = _interleave(plan, texts, [dumps(word) for word in words])
+        return plan.template % (step.t, *texts)
 
 
 class _FastLines:
-    """orjson's text: each step's numbers serialised by orjson in one call from the
-    float64 vector, split at the commas (a number's text holds none) into the plan's
-    slots. orjson writes a value that is not finite as null, as the trace format does."""
+    """orjson's text: the step's dict made in one call with its vectors as numpy arrays,
+    which orjson writes itself (a value that is not finite as null, as the trace
+    format does)."""
 
     binary = True
 
     def __init__(self, spec, orjson):
-        import numpy as np
         self.spec = spec
         self.orjson = orjson
-        self.concatenate = np.concatenate
+        self.option = orjson.OPT_SERIALIZE_NUMPY
         self.plan: Optional[_Plan] = None
         self.planned = spec.dtype == "float64"
 
     def _dumps(self, data) -> bytes:
-        line = self.orjson.dumps(data)
+        line = self.orjson.dumps(data, option=self.option)
         if line.isascii() and b"\x7f" not in line:
             return line
         from ..safetext import json_text
@@ -200,33 +249,23 @@ class _FastLines:
         if plan is None:
             if not self.planned:   # float32: the shortest float32 texts, as Python floats
                 return self._dumps(step_to_dict(step))
-            plan = self.plan = _Plan(step, "%s", (",", ":"), quote=lambda text: self._dumps(text).decode())
-            plan.bytes_template = plan.template.encode()
-        vector = self.concatenate(plan.gather(step))
-        if len(vector) != plan.count:
+            plan = self.plan = _Plan(step)
+        if plan.strings and None in plan.texts(step):
             return self._dumps(step_to_dict(step))
-        numbers = self.orjson.dumps(vector, option=self.orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
-        if plan.strings:
-            texts = plan.texts(step)
-            if None in texts:
-                return self._dumps(step_to_dict(step))
-            texts = [self._dumps(text) for text in texts]
-            return plan.bytes_template % (step.t, *_interleave(plan, numbers, texts))
-        return plan.bytes_template % (step.t, *numbers)
+        try:
+            return self._dumps(plan.build(step))
+        except TypeError:   # a vector orjson does not take as it is (not contiguous)
+            return self._dumps(step_to_dict(step))
 
 
-def _finite(total: float) -> bool:
-    return total - total == 0.0   # inf − inf and NaN − NaN are NaN
-
-
-def _interleave(plan: _Plan, numbers: list, texts) -> list:
-    """The values in the order of the template's slots after t, when some are texts."""
+def _interleave(plan: _Plan, vectors: list, texts: list) -> list:
+    """The slots' values in the template's order when some are texts."""
     out: list = []
-    n = t = 0
-    for kind, length in plan.order:
-        if kind == "n":
-            out.extend(numbers[n:n + length])
-            n += length
+    v = t = 0
+    for kind in plan.kinds:
+        if kind == "v":
+            out.append(vectors[v])
+            v += 1
         else:
             out.append(texts[t])
             t += 1
