@@ -9,7 +9,6 @@ import errno
 import os
 import sys
 import warnings
-from pathlib import Path
 
 import click
 
@@ -213,7 +212,8 @@ def write_rich(parts) -> None:
 def save(path: str, text: str, label: str) -> None:
     """Write ``text`` to the file ``path``; ``label`` names it in an error."""
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
     except OSError as exc:
         raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
@@ -228,9 +228,9 @@ class _OutputFile:
 
     def __enter__(self):
         import tempfile
-        folder = Path(self.path).parent
+        folder = os.path.dirname(self.path) or "."
         try:
-            handle, self.temporary = tempfile.mkstemp(prefix=f".{Path(self.path).name}.", dir=folder)
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", dir=folder)
         except OSError as exc:
             raise RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}") from None
         self.file = os.fdopen(handle, "w", encoding="utf-8")
@@ -496,7 +496,7 @@ def run(spec, fmt, explain, steps, layer_names, precision, panels, export_path, 
     """
     export_kind = None
     if export_path is not None:
-        suffix = Path(export_path).suffix.lower()
+        suffix = os.path.splitext(export_path)[1].lower()
         export_kind = {".svg": "svg", ".html": "html", ".htm": "html"}.get(suffix)
         if export_kind is None:
             raise RnntraceError(f"--export {export_path}: expected a file ending in .svg or .html")
@@ -577,7 +577,7 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
         save(export_path, page_html(whole_run, precision=precision, source=spec_obj.source),
              f"--export {export_path}")
     elif export_kind is not None:
-        content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
+        content = export_text(drawn, export_kind, title=trace.spec.title or os.path.basename(spec))
         save(export_path, content, f"--export {export_path}")
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -860,7 +860,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
                    "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
-    comment = f"Imported from {Path(weights).name}: weights as the model holds them."
+    comment = f"Imported from {os.path.basename(weights)}: weights as the model holds them."
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(spec, comment=comment)
@@ -906,7 +906,7 @@ def import_keras(model, inputs_text, labels, title, output):
                                   labels=_label_list(labels))
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
-    comment = "\n".join([f"Imported from {Path(source.path).name}{made}: weights as the model holds them."]
+    comment = "\n".join([f"Imported from {os.path.basename(source.path)}{made}: weights as the model holds them."]
                         + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."

@@ -8,13 +8,15 @@ row per unit of the layer and one column per input, so a layer computes z = W·x
 from __future__ import annotations
 
 import math
-from pathlib import Path as FilePath
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import numpy as np
 
 from .errors import close_name, describe_value, quoted, shorten
 from .yamlsource import Document, as_number
+
+if TYPE_CHECKING:   # for annotations only: pathlib is not imported on the way to a run
+    from pathlib import Path as FilePath
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "hard_sigmoid")
 OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)

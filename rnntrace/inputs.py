@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path as FilePath
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -146,7 +145,7 @@ def read_file(r: Reader, value: dict, path) -> Array:
     shown = shorten(name, 60)   # the name as written (a message shows it as text)
     folder = os.path.realpath(r.folder if r.folder is not None else os.getcwd())
     file = os.path.join(folder, name)   # an absolute name stays as it is
-    suffix = FilePath(name).suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()
     if suffix not in (".npy", ".csv"):
         raise r.error(f"{shown}: expected a .npy or .csv file of numbers", path)
     real = os.path.realpath(file)
