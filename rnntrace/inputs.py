@@ -304,7 +304,9 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
         fields = line.split(",")
         row = [_csv_number(field) for field in fields]
         if None in row:   # not a row of numbers
-            names = all(value is None for value in row)
+            # A header is names; a field Python would read as a number ('1_000', '１２', 'nan')
+            # is not a name but a number written otherwise than inline YAML writes one.
+            names = all(value is None for value in row) and not any(_numeric(f) for f in fields)
             if names and not rows and not header:
                 header = True   # the one header line of column names
                 continue
@@ -330,6 +332,15 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
                           f"{MAX_INPUT_VALUES:,}", path)
         rows.append(row)
     return np.array(rows, dtype=np.float64)
+
+
+def _numeric(field: str) -> bool:
+    """Whether Python's float() reads ``field`` (digits of any script, ``_`` between them)."""
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_number(field: str) -> Optional[float]:
