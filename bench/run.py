@@ -133,6 +133,9 @@ CASES = [
          ["{rnntrace}", "run", "{tmp}/long8.yaml", "--format", "jsonl"],
          ["{python}", str(HERE / "lstm_loop.py"), "--orjson", "{tmp}/weights8.npz", "{tmp}/inputs.npy"],
          requires_module="orjson", verify=_verifies("jsonl-orjson")),
+    Case("import-keras", "import-keras of a small .keras model (an LSTM and a Dense layer), against `import keras`",
+         ["{rnntrace}", "import-keras", "{tmp}/model.keras", "--inputs", "[[1, 0], [0, 1]]"],
+         ["{python}", "-c", "import keras"], target=0.5, requires="import-keras", requires_module="keras"),
     Case("yaml-20k", f"validate the same spec with its {LONG_STEPS:,} steps inline in YAML, "
          "against yaml.load with libyaml",
          ["{rnntrace}", "validate", "{tmp}/long_inline.yaml"],
@@ -179,6 +182,11 @@ def generate(tmp: Path) -> None:
     (tmp / "long_inline.yaml").write_text("inputs:\n" + rows + "\n" + layers)
     n = LONG_UNITS
 
+    # A small Keras model for import-keras (made only where Keras is installed).
+    if importlib.util.find_spec("keras") is not None:
+        subprocess.run([PYTHON, "-c", KERAS_MODEL, str(tmp / "model.keras")], env=clean_env(),
+                       capture_output=True)
+
     # Backpropagation through time: the first GRAD_STEPS steps of the long LSTM, a
     # squared-error target for every step, clipping and one update step.
     np.save(tmp / "grad_inputs.npy", xs[:GRAD_STEPS])
@@ -196,6 +204,15 @@ def generate(tmp: Path) -> None:
         if i == CLASS_SIZE - 1:
             text = "steps: [this is not\n"
         (answers / f"student{i:03d}.yaml").write_text(text)
+
+
+KERAS_MODEL = """
+import sys
+import keras
+model = keras.Sequential([keras.Input(shape=(None, 2)), keras.layers.LSTM(3, return_sequences=True),
+                          keras.layers.Dense(2)])
+model.save(sys.argv[1])
+"""
 
 
 def _lstm_yaml(W, U, b) -> str:
@@ -221,6 +238,7 @@ def clean_env() -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPROFILEIMPORTTIME")}
     env["NO_COLOR"] = "1"
+    env.setdefault("KERAS_BACKEND", "torch")   # import-keras's baseline: Keras as the tests run it
     env["COLUMNS"] = "100"
     return env
 
@@ -338,7 +356,7 @@ def print_table(rows, runs: int) -> None:
         ratio = t["command"] / t["baseline"]
         mratio = m["command"] / m["baseline"]
         flag = lambda r, target: "" if target is None else ("ok" if r <= target else "OVER")  # noqa: E731
-        target = f"{case.target:.1f}" if case.target else "-"
+        target = f"{case.target:.2f}" if case.target else "-"
         mtarget = f"{case.memory_target:.1f}" if case.memory_target else "-"
         print(f"{case.name:<14} {t['command'] * 1000:>8.1f}ms {t['baseline'] * 1000:>8.1f}ms {ratio:>6.2f}x "
               f"{target:>6} {m['command'] / 1024:>8.1f} {m['baseline'] / 1024:>8.1f} {mratio:>5.2f}x "
