@@ -32,7 +32,7 @@ def trace_json(trace, indent=None) -> str:
     return dumps(trace.to_dict(), indent)
 
 
-def trace_jsonl(spec, steps: Iterable, fast: Optional[bool] = False) -> Iterator[str]:
+def trace_jsonl(spec, steps: Iterable, fast: Optional[bool] = None) -> Iterator[str]:
     """A header line, then one line per step, produced as the steps are. ``fast``: with
     orjson (None: when it is installed); the lines are the same JSON either way."""
     writer = _writer(spec, fast)
