@@ -7,45 +7,53 @@ resolves a spec's name before it loads anything heavy.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from .errors import RnntraceError, close_name
 
+if TYPE_CHECKING:   # pathlib is not imported on the way to a run (it imports urllib and ipaddress)
+    from pathlib import Path
 
-def examples_dir() -> Path:
-    """The bundled examples: installed as rnntrace.examples, or beside the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples", here.parent / "examples"):
-        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+
+def _examples_folder() -> str:
+    """The bundled examples' folder: installed as rnntrace.examples, or beside the package."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    for candidate in (os.path.join(here, "examples"), os.path.join(os.path.dirname(here), "examples")):
+        if os.path.isdir(candidate) and any(n.endswith(".yaml") for n in os.listdir(candidate)):
             return candidate
-    return here / "examples"
+    return os.path.join(here, "examples")
 
 
-def find_example(name: str) -> Optional[Path]:
-    """The bundled example called ``name`` (with or without .yaml), or None."""
+def examples_dir() -> "Path":
+    """The bundled examples' folder as a Path."""
+    from pathlib import Path
+    return Path(_examples_folder())
+
+
+def find_example(name: str) -> Optional[str]:
+    """The file of the bundled example called ``name`` (with or without .yaml), or None."""
     if os.sep in name or "/" in name:
         return None
-    folder = examples_dir()
-    for candidate in (folder / name, folder / f"{name}.yaml"):
-        if candidate.suffix == ".yaml" and candidate.is_file():
+    folder = _examples_folder()
+    for candidate in (os.path.join(folder, name), os.path.join(folder, f"{name}.yaml")):
+        if candidate.endswith(".yaml") and os.path.isfile(candidate):
             return candidate
     return None
 
 
 def resolve_spec(name: str) -> str:
     """A path, ``-``, or the name of a bundled example (with or without .yaml)."""
-    if name == "-" or Path(name).exists():
+    if name == "-" or os.path.exists(name):
         return name
     found = find_example(name)
-    return name if found is None else str(found)   # the loader reports a missing file
+    return name if found is None else found   # the loader reports a missing file
 
 
 def _close_example(name: str) -> Optional[str]:
     """The bundled example a mistyped ``name`` most likely meant, or None."""
     # compared without ".yaml", which would make every name look close
     names = {p.stem: p.name for p in examples_dir().glob("*.yaml")}
-    stem = close_name(Path(name).stem, names)
+    stem = close_name(os.path.splitext(os.path.basename(name))[0], names)
     return None if stem is None else names[stem]
 
 
@@ -62,7 +70,8 @@ def example_text(name: str) -> str:
     """The text of the bundled example ``name`` (with or without .yaml), to copy and edit."""
     found = find_example(name)
     if found is not None:
-        return found.read_text(encoding="utf-8")
+        with open(found, encoding="utf-8") as file:
+            return file.read()
     meant = _close_example(name)
     hint = f" (did you mean '{meant}'?)" if meant is not None else " (`rnntrace examples` lists them)"
     raise RnntraceError(f"{name}: no bundled example of that name{hint}")

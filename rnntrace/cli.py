@@ -9,7 +9,6 @@ import errno
 import os
 import sys
 import warnings
-from pathlib import Path
 
 import click
 
@@ -180,7 +179,7 @@ def _load_regular(spec_arg: str):
     except MissingFileError:
         raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
     allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
-    return spec_from_text(text, spec_arg, folder=Path(path).parent, allow_files=allowed)
+    return spec_from_text(text, spec_arg, folder=os.path.dirname(os.fspath(path)) or ".", allow_files=allowed)
 
 
 def _allow_file_option(f):
@@ -231,7 +230,8 @@ def write_rich(parts) -> None:
 def save(path: str, text: str, label: str) -> None:
     """Write ``text`` to the file ``path``; ``label`` names it in an error."""
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
     except OSError as exc:
         raise RnntraceError(f"{label}: cannot write: {exc.strerror or exc}") from None
 
@@ -246,9 +246,9 @@ class _OutputFile:
 
     def __enter__(self):
         import tempfile
-        folder = Path(self.path).parent
+        folder = os.path.dirname(self.path) or "."
         try:
-            handle, self.temporary = tempfile.mkstemp(prefix=f".{Path(self.path).name}.", dir=folder)
+            handle, self.temporary = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", dir=folder)
         except OSError as exc:
             raise RnntraceError(f"-o {self.path}: cannot write: {exc.strerror or exc}") from None
         self.file = os.fdopen(handle, "w", encoding="utf-8")
@@ -512,7 +512,7 @@ def run(spec, fmt, explain, steps, layer_names, precision, panels, export_path, 
     """
     export_kind = None
     if export_path is not None:
-        suffix = Path(export_path).suffix.lower()
+        suffix = os.path.splitext(export_path)[1].lower()
         export_kind = {".svg": "svg", ".html": "html", ".htm": "html"}.get(suffix)
         if export_kind is None:
             raise RnntraceError(f"--export {export_path}: expected a file ending in .svg or .html")
@@ -601,7 +601,7 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
         save(export_path, page_html(whole_run, precision=precision, source=spec_obj.source),
              f"--export {export_path}")
     elif export_kind is not None:
-        content = export_text(drawn, export_kind, title=trace.spec.title or Path(spec).name)
+        content = export_text(drawn, export_kind, title=trace.spec.title or os.path.basename(spec))
         save(export_path, content, f"--export {export_path}")
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -910,7 +910,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
         # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
                    "assumed tanh (--nonlinearity relu if the model uses ReLU)", err=True)
-    comment = f"Imported from {visible(Path(weights).name)}: weights as the model holds them."
+    comment = f"Imported from {visible(os.path.basename(weights))}: weights as the model holds them."
     if low:
         comment += (f"\nThe file stores weights in {' and '.join(low)}; each is widened to float64 exactly, "
                     "and the spec computes in float64.")
@@ -966,8 +966,8 @@ def import_keras(model, inputs_text, labels, output_number, title, output):
                                   labels=_label_list(labels), output=output_number)
     spec_from_dict(spec, source=source.path)     # what is written is a valid spec
     made = f" (Keras {source.version})" if source.version else ""
-    comment = "\n".join([f"Imported from {visible(Path(source.path).name)}{visible(made)}: weights as the model "
-                          "holds them."]
+    comment = "\n".join([f"Imported from {visible(os.path.basename(source.path))}{visible(made)}: weights as the "
+                          "model holds them."]
                         + notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
@@ -1006,6 +1006,7 @@ def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
           --inputs 'arrive Taipei on November' --labels dest,time,other | rnntrace run -
     """
     from .convert import spec_to_yaml
+    from .safetext import visible
     from .convert_onnx import import_onnx as read_onnx
     from .spec import spec_from_dict
     from .yamlsource import read_named
@@ -1019,7 +1020,8 @@ def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
             raise RnntraceError(f"{lexicon_file}: no words (expected one word per line)")
     imported = read_onnx(model, inputs=inputs, lexicon=lexicon, labels=_label_list(labels), title=title)
     spec_from_dict(imported.spec, source=model)     # what is written is a valid spec
-    comment = "\n".join([f"Imported from {Path(model).name}: weights as the model holds them."] + imported.notes)
+    comment = "\n".join([f"Imported from {visible(os.path.basename(model))}: weights as the model holds them."]
+                        + imported.notes)
     if inputs is None:
         comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
     text = spec_to_yaml(imported.spec, comment=comment)

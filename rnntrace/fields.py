@@ -8,14 +8,16 @@ row per unit of the layer and one column per input, so a layer computes z = W·x
 from __future__ import annotations
 
 import math
-from pathlib import Path as FilePath
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import numpy as np
 
 from .layers import activations as activation_table
 from .errors import close_name, describe_value, quoted, shorten
 from .yamlsource import Document, as_number
+
+if TYPE_CHECKING:   # for annotations only: pathlib is not imported on the way to a run
+    from pathlib import Path as FilePath
 
 #: The activation functions a recurrent layer or gate may apply, and those of a dense
 #: layer (softmax too): from the one table, rnntrace/layers/activations.py.

@@ -4,8 +4,8 @@ lexicon, or a NumPy or CSV file of numbers (see docs/spec.md, "Inputs").
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from pathlib import Path as FilePath
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -145,7 +145,7 @@ def read_file(r: Reader, value: dict, path) -> Array:
     shown = shorten(name, 60)   # the name as written (a message shows it as text)
     folder = os.path.realpath(r.folder if r.folder is not None else os.getcwd())
     file = os.path.join(folder, name)   # an absolute name stays as it is
-    suffix = FilePath(name).suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()
     if suffix not in (".npy", ".csv"):
         raise r.error(f"{shown}: expected a .npy or .csv file of numbers", path)
     real = os.path.realpath(file)
@@ -185,11 +185,7 @@ def read_file(r: Reader, value: dict, path) -> Array:
                       f"dimensions {tuple(array.shape)}", path)
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise r.error(f"{shown}: expected a non-empty list of time steps, found shape {tuple(array.shape)}", path)
-    bad = np.argwhere(~np.isfinite(array))
-    if len(bad):
-        t, j = bad[0]
-        what = "NaN" if np.isnan(array[t, j]) else "infinity"
-        raise r.error(f"{shown}: step {t + 1}, input {j + 1}: expected a finite number, found {what}", path)
+    _check_finite(r, array, shown, path)
     return array
 
 
@@ -205,17 +201,86 @@ def _relative(path: str, folder: str) -> str:
 
 
 def _read_npy(r: Reader, stream, name: str, path) -> Array:
+    """The array of a .npy file, its header read first (shape and type before any data).
+
+    An array of float64, the engine's own type, is memory-mapped rather than read: its
+    rows are read from the file as the run reaches them (:class:`MappedInputs`), so that
+    ``--format jsonl`` runs in constant memory whatever the file's length, and such a file
+    may hold up to MAX_MAPPED_VALUES numbers. Any other type is read whole and converted,
+    up to MAX_INPUT_VALUES numbers."""
     major, _ = np.lib.format.read_magic(stream)
     read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-    shape, _, dtype = read_header(stream)   # only the header: shape and type before any data
+    shape, fortran, dtype = read_header(stream)
     count = int(np.prod(shape, dtype=object))   # exact: a header may claim any shape
     if dtype.kind not in "iuf":
         found = "Python objects (never loaded: no pickle)" if dtype.kind == "O" else f"the type {dtype}"
         raise r.error(f"{name}: expected an array of numbers, found {found}", path)
-    if count > MAX_INPUT_VALUES:
-        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,}", path)
+    mapped = dtype == np.float64 and dtype.isnative and not fortran and count > 0
+    limit = MAX_MAPPED_VALUES if mapped else MAX_INPUT_VALUES
+    if count > limit:
+        raise r.error(f"{name}: {count:,} numbers; input files are limited to {MAX_INPUT_VALUES:,} "
+                      f"({MAX_MAPPED_VALUES:,} in a .npy file of float64)", path)
+    if mapped:
+        offset = stream.tell()
+        size = os.fstat(stream.fileno()).st_size
+        if size < offset + count * 8:
+            raise EOFError(f"the file ends before its {count:,} numbers")
+        array = np.memmap(stream, dtype=np.float64, mode="r", offset=offset, shape=tuple(shape))
+        return array.view(MappedInputs)
     stream.seek(0)
     return np.asarray(np.load(stream, allow_pickle=False), dtype=np.float64)
+
+
+#: A .npy file of float64 is memory-mapped and may hold this many numbers (800 MB).
+MAX_MAPPED_VALUES = 100_000_000
+_CHUNK_BYTES = 1 << 22   # the rows of a mapped file are checked and let go 4 MB at a time
+
+
+class MappedInputs(np.memmap):
+    """A memory-mapped array of inputs whose rows, read one after another (``for x in
+    inputs``, as the engine reads them), are let go of once passed: every 4 MB the pages
+    already read are given back (madvise DONTNEED; they are read again from the file if
+    asked for), so that a long run's memory stays flat. Each row is a plain ndarray view."""
+
+    def __iter__(self):
+        rows = self.view(np.ndarray)
+        mm = getattr(self, "_mmap", None)
+        if mm is None or rows.ndim != 2 or not rows.flags.c_contiguous or not hasattr(mm, "madvise"):
+            yield from rows
+            return
+        start = rows.ctypes.data - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data
+        every = max(1, _CHUNK_BYTES // max(1, rows.strides[0]))
+        for first in range(0, len(rows), every):
+            yield from rows[first:first + every]
+            _let_go(mm, start + (first + every) * rows.strides[0])
+
+
+def _let_go(mm, end: int) -> None:
+    """Give back the pages of ``mm`` before byte ``end`` (they stay in the file)."""
+    import mmap
+    end -= end % mmap.PAGESIZE
+    if end > 0:
+        try:
+            mm.madvise(mmap.MADV_DONTNEED, 0, min(end, len(mm) - len(mm) % mmap.PAGESIZE))
+        except (OSError, ValueError):
+            pass
+
+
+def _check_finite(r: Reader, array: Array, shown: str, path) -> None:
+    """Every entry finite, checked a few rows at a time (a mapped file is read once and let go)."""
+    rows = array.view(np.ndarray)
+    mm = getattr(array, "_mmap", None)
+    step = max(1, _CHUNK_BYTES // max(1, rows[:1].nbytes))
+    for first in range(0, len(rows), step):
+        chunk = rows[first:first + step]
+        bad = np.argwhere(~np.isfinite(chunk))
+        if len(bad):
+            t, j = bad[0]
+            what = "NaN" if np.isnan(chunk[t, j]) else "infinity"
+            raise r.error(f"{shown}: step {first + t + 1}, input {j + 1}: expected a finite number, found {what}",
+                          path)
+        if mm is not None and hasattr(mm, "madvise"):
+            _let_go(mm, chunk.ctypes.data + chunk.nbytes - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data)
 
 
 def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
@@ -239,7 +304,9 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
         fields = line.split(",")
         row = [_csv_number(field) for field in fields]
         if None in row:   # not a row of numbers
-            names = all(value is None for value in row)
+            # A header is names; a field Python would read as a number ('1_000', '１２', 'nan')
+            # is not a name but a number written otherwise than inline YAML writes one.
+            names = all(value is None for value in row) and not any(_numeric(f) for f in fields)
             if names and not rows and not header:
                 header = True   # the one header line of column names
                 continue
@@ -265,6 +332,15 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
                           f"{MAX_INPUT_VALUES:,}", path)
         rows.append(row)
     return np.array(rows, dtype=np.float64)
+
+
+def _numeric(field: str) -> bool:
+    """Whether Python's float() reads ``field`` (digits of any script, ``_`` between them)."""
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_number(field: str) -> Optional[float]:

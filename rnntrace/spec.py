@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from pathlib import Path as FilePath
-from typing import Any, List, Mapping, Optional, Sequence, Union
+import os
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
 from .errors import close_name, describe_value, quoted
 from .fields import ACTIVATIONS, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader, whole
@@ -17,6 +17,9 @@ from .inputs import MAX_INPUT_VALUES, Lexicon, read_inputs, read_lexicon
 from .layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
 from .model import LOSS_ALIASES, LOSSES, Spec, Train, parameter_count
 from .yamlsource import MAX_BYTES, Document, parse, read_named, read_text
+
+if TYPE_CHECKING:   # for annotations only: pathlib is not imported on the way to a run
+    from pathlib import Path as FilePath
 
 __all__ = ["load_spec", "spec_from_text", "spec_from_dict", "build_spec", "Spec", "Lexicon", "Train",
            "parameter_count", "ACTIVATIONS", "OUTPUT_ACTIVATIONS", "LAYER_TYPES", "RECURRENT_TYPES",
@@ -41,7 +44,8 @@ def load_spec(source: Union[str, FilePath, io.IOBase], *, name: Optional[str] = 
     else:
         label = name or ("<stdin>" if str(source) == "-" else str(source))
         text = read_named(source, label, "spec")
-    folder = FilePath(source).parent if isinstance(source, (str, FilePath)) and str(source) != "-" else None
+    folder = (os.path.dirname(os.fspath(source)) or ".") \
+        if isinstance(source, (str, os.PathLike)) and str(source) != "-" else None
     return spec_from_text(text, label, folder=folder, allow_files=allow_files)
 
 

@@ -84,4 +84,7 @@ def parse_range(text: str):
     import numpy as np
     if not (np.isfinite(a) and np.isfinite(b)) or n < 2 or n > MAX_POINTS:
         raise BadValue(f"expected finite A and B and N from 2 to {MAX_POINTS}; found {text!r}")
+    if not np.isfinite(b - a):   # the values would be spaced by more than float64 holds
+        raise BadValue(f"expected A and B less than 1.8e308 apart (B − A is beyond float64's range); "
+                       f"found {text!r}")
     return np.linspace(a, b, n)

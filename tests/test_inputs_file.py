@@ -265,3 +265,56 @@ def test_a_csv_error_quotes_only_the_start_of_a_field(tmp_path):
     message = error_of(run_cli(["validate", str(write_spec(tmp_path, "inputs: {file: x.csv}"))]))
     assert "line 2, column 1: expected a number, found 'root:x:0:0:root:/roo'…" in message
     assert "/bin/bash" not in message
+
+
+@pytest.mark.parametrize("first", ["1_000", "１", "٣", "1_0,2", "nan"])
+def test_a_first_line_python_reads_as_numbers_is_refused_not_taken_for_a_header(tmp_path, first):
+    # The README: CSV numbers are written as inline YAML writes them, so not 1_000 or
+    # fullwidth/Arabic-Indic digits, which float() would read; such a line is not a
+    # header of names either (it would be skipped silently and the steps shifted).
+    (tmp_path / "x.csv").write_text(f"{first}\n1,1\n", encoding="utf-8")
+    result = run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.csv}")), "--format", "json"])
+    assert result.exit_code == 2
+    assert "x.csv: line 1, column 1: expected a number, found " in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_header_of_names_is_still_skipped(tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,1\n1,1\n2,2\n", encoding="utf-8")
+    assert outputs(run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.csv}")),
+                            "--format", "json"])) == BASIC_OUTPUTS
+
+
+def test_a_float64_npy_is_memory_mapped_and_gives_the_same_steps(tmp_path):
+    from rnntrace.inputs import MappedInputs
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
+    spec = load_spec(str(write_spec(tmp_path, "inputs: {file: x.npy}")))
+    assert isinstance(spec.inputs, MappedInputs)
+    assert [type(x) for x in spec.inputs] == [np.ndarray] * 3   # rows as plain arrays
+    assert outputs(run_cli(["run", str(tmp_path / "spec.yaml"), "--format", "json"])) == BASIC_OUTPUTS
+    np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float32))   # read whole, converted
+    assert not isinstance(load_spec(str(tmp_path / "spec.yaml")).inputs, MappedInputs)
+    assert outputs(run_cli(["run", str(tmp_path / "spec.yaml"), "--format", "json"])) == BASIC_OUTPUTS
+
+
+def test_a_mapped_file_is_checked_for_finiteness_chunk_by_chunk(tmp_path, monkeypatch):
+    import rnntrace.inputs
+    monkeypatch.setattr(rnntrace.inputs, "_CHUNK_BYTES", 64)   # 4 rows of 2 float64 a chunk
+    values = np.ones((50, 2))
+    values[37, 1] = np.inf
+    np.save(tmp_path / "x.npy", values)
+    result = run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.npy}")), "--format", "jsonl"])
+    assert result.exit_code == 2
+    assert "x.npy: step 38, input 2: expected a finite number, found infinity" in result.output
+    values[37, 1] = 1.0
+    np.save(tmp_path / "x.npy", values)
+    lines = run_cli(["run", str(tmp_path / "spec.yaml"), "--format", "jsonl"]).output.splitlines()
+    assert len(lines) == 51 and json.loads(lines[-1])["x"] == [1.0, 1.0]
+
+
+def test_a_truncated_npy_is_refused(tmp_path):
+    np.save(tmp_path / "x.npy", np.ones((100, 2)))
+    raw = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(raw[:-8])
+    result = run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.npy}")), "--format", "jsonl"])
+    assert result.exit_code == 2 and "x.npy: cannot read it as npy numbers" in result.output

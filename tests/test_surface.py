@@ -13,6 +13,7 @@ import rnntrace
 from rnntrace.cli import main
 from rnntrace.engine.surface import sweep
 from rnntrace.errors import RnntraceError
+from rnntrace.errors import BadValue
 from rnntrace.surface_options import parse_param, parse_range
 
 from conftest import EXAMPLES
@@ -214,3 +215,14 @@ def test_the_help_examples_run_as_written(command):
                 args[i] = args[i].rsplit(":", 1)[0] + ":3"
         result = invoke(*args[1:])
         assert result.exit_code == 0, (example, result.output)
+
+
+@pytest.mark.parametrize("text", ["1e308:-1e308:3", "-1.7e308:1.7e308:5"])
+def test_a_range_wider_than_float64_is_a_clear_error(text):
+    # B − A overflows to ±inf: linspace would sweep nan and −inf with numpy's warnings.
+    with pytest.raises(BadValue, match="less than 1.8e308 apart"):
+        parse_range(text)
+    result = invoke("surface", "toy_w999.yaml", "--param", "hidden.U", "--range", text)
+    assert result.exit_code == 2
+    assert "less than 1.8e308 apart" in result.output and "Warning" not in result.output
+    assert "Traceback" not in result.output

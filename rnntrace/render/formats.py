@@ -40,12 +40,8 @@ class Format:
 
 
 def _jsonl(out: Output) -> None:
-    from .json import trace_jsonl
-    stream = sys.stdout
-    for line in trace_jsonl(out.spec, out.steps):
-        stream.write(line)
-        stream.write("\n")
-    stream.flush()
+    from .json import write_jsonl
+    write_jsonl(out.spec, out.steps, sys.stdout)
 
 
 def _json(out: Output) -> str:
