@@ -143,3 +143,14 @@ def test_the_command_writes_the_same_lines_with_or_without_orjson(tmp_path, monk
         [dumps(step_to_dict(step)) for step in engine.iter_steps(load_spec(spec))]
     assert [bits(strict(line)) for line in fast] == [bits(strict(line)) for line in plain]
     assert fast != plain   # orjson's own spelling: no spaces
+
+
+def test_a_layer_name_written_as_code_stays_a_name():
+    """The plan's functions are Python source made from the trace's field paths: a layer
+    named like code enters it only through repr, and comes out as the name."""
+    from rnntrace.spec import spec_from_dict
+    name = "a']); __import__(\"os\").system(\"false\"); (['"
+    spec = spec_from_dict({"inputs": [[1], [2]],
+                           "layers": [{"name": name, "type": "elman", "size": 1, "W": 1, "U": 1}]})
+    lines = list(trace_jsonl(spec, engine.iter_steps(spec), fast=False))
+    assert [list(json.loads(line)["layers"]) for line in lines[1:]] == [[name], [name]]

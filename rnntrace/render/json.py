@@ -89,7 +89,7 @@ class _Plan:
     order are the trace format's, whatever layers the spec has); it holds for every
     step of the run because each layer's record has the same fields at every step (a
     dense layer's ``label`` is there for every step or for none). The functions are
-    made as Python source from the vectors' paths (``s.layers['lstm'].gates['input_gate'].z``,
+    made as Python source from the vectors' paths (``getattr(s.layers['lstm'].gates['input_gate'], 'z')``,
     every name written with ``repr``), so that a step costs one call and no walk of its
     records; ``build`` makes the step's whole dict with the vectors as they are (for orjson).
     """
@@ -107,8 +107,10 @@ class _Plan:
             if isinstance(value, dict):
                 parts, items = [], []
                 for name, item_value in value.items():
-                    inner = f"{source}[{name!r}]" if source.endswith(("layers", "gates")) else \
-                        f"{source}.{name}"
+                    # every name enters the source only through repr: a layer's name is the
+                    # spec author's text, and a record's fields are read with getattr
+                    inner = f"{source}[{name!r}]" if source.endswith(("'layers')", "'gates')")) else \
+                        f"getattr({source}, {name!r})"
                     text, code = walk(item_value, inner)
                     parts.append(quote(name).replace("%", "%%") + key + text)
                     items.append(f"{name!r}: {code}")
@@ -122,7 +124,7 @@ class _Plan:
                 strings.append(source)
                 self.kinds.append("s")
                 return "%s", source
-            if isinstance(value, int) and source == "s.t":
+            if isinstance(value, int) and source == "getattr(s, 't')":
                 return "%d", source
             raise TypeError(f"a trace field that is not a number, a vector or a text: {source}")
 
