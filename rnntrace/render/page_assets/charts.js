@@ -106,15 +106,18 @@ const rnnCharts = (function () {
         const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "class": "spark", role: "img", tabindex: "0",
                                  "aria-label": `${desc.name}.${q.path} over ${T} steps, from ${show(lo)} to ${show(hi)}` });
         const r1 = (v) => Math.round(v * 10) / 10;    // a tenth of a pixel is all a chart shows
+        // in tenths of a unit, drawn scaled by 0.1: whole numbers are written many times
+        // faster than fractions, and a tenth of a pixel is all a chart shows
+        const r10 = (v) => Math.round(v * 10);
         perUnit.forEach((cols, u) => {
           // a line through the columns, each column's span as a vertical stroke
           let d = "";
           for (let k = 0; k < cols.length; k++) {
             const [x, a, b] = cols[k];
-            d += (k ? "L" : "M") + r1(x) + " " + r1(sy(a));
-            if (b !== a) d += "V" + r1(sy(b));
+            d += (k ? "L" : "M") + r10(x) + " " + r10(sy(a));
+            if (b !== a) d += "V" + r10(sy(b));
           }
-          pic.append(svg("path", { d: d, "class": `series s${u % 6}` }));
+          pic.append(svg("path", { d: d, transform: "scale(0.1)", "class": `series s${u % 6}` }));
           if (dots) {
             // a dot per step: a zero-length stroke with round caps stays round in the stretched chart
             let dd = "";
