@@ -306,8 +306,9 @@ rnntraceData().then(function (D) {
 
   // A shown number: focusable, clickable, carrying its path, step, unit and exact value.
   function numberAttrs(path, t, unit, v) {
+    const exact = pyRepr(v);
     return { "class": "num", "data-path": path, "data-t": String(t), "data-unit": unit === null ? null : String(unit + 1),
-             "data-value": pyRepr(v), "title": v === null ? "overflow" : pyRepr(v) };
+             "data-value": exact, "title": v === null ? "overflow" : exact };
   }
 
   function numButton(path, t, unit, v) {
