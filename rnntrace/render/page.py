@@ -228,7 +228,9 @@ def _copies(descriptions, names, inputs) -> Dict[str, Any]:
 def pack_steps(steps: List[Dict[str, Any]], descriptions, names, inputs) -> Optional[Dict[str, Any]]:
     """The trace's steps with each value stored once: the vectors that are not copies of
     another (memory reads, x, y: checked bit for bit) as one block of little-endian
-    float64 (NaN for JSON's null), base64; texts (a word, a label) as lists over the steps.
+    float64 (NaN for JSON's null) in byte planes (every number's first byte, then every
+    number's second byte, …: the sign and exponent bytes repeat, so gzip packs them
+    where it cannot pack whole numbers; docs/page.md), base64; texts (a word, a label) as lists over the steps.
     :func:`unpack_steps` gives back the steps exactly. None when the steps do not share
     one layout (then the page holds them as they are)."""
     import base64
@@ -271,7 +273,7 @@ def pack_steps(steps: List[Dict[str, Any]], descriptions, names, inputs) -> Opti
     block = np.array([[v if v is not None else np.nan for key in stored for v in f[key]] for f in flats],
                      dtype="<f8")
     return {"count": len(steps), "keys": layout, "columns": columns, "texts": texts,
-            "values": base64.b64encode(block.tobytes()).decode("ascii")}
+            "values": base64.b64encode(block.view(np.uint8).reshape(-1, 8).T.tobytes()).decode("ascii")}
 
 
 def unpack_steps(packed: Dict[str, Any], inputs) -> List[Dict[str, Any]]:
@@ -279,7 +281,8 @@ def unpack_steps(packed: Dict[str, Any], inputs) -> List[Dict[str, Any]]:
     import base64
     stored = [c for c in packed["columns"] if c[2] is None]
     width = sum(c[1] for c in stored)
-    block = np.frombuffer(base64.b64decode(packed["values"]), dtype="<f8").reshape(packed["count"], width)
+    planes = np.frombuffer(base64.b64decode(packed["values"]), dtype=np.uint8).reshape(8, -1)
+    block = np.ascontiguousarray(planes.T).view("<f8").reshape(packed["count"], width)
     flats: List[Dict[str, Any]] = [{} for _ in range(packed["count"])]
     for t, flat in enumerate(flats):
         at = 0

@@ -97,7 +97,8 @@ test("charts: a long series is reduced to each pixel column's lowest and highest
   assert.strictEqual(Math.min(...cols.map((c) => c[1])), lo);
   assert.strictEqual(Math.max(...cols.map((c) => c[2])), hi);
   // the same, several units at once
-  const both = rnnCharts.columnsOfUnits(values.map((v) => [v, v === null ? null : -v]), 2, T, W);
+  const flat = Float64Array.from(values.flatMap((v) => (v === null ? [NaN, NaN] : [v, -v])));
+  const both = rnnCharts.columnsOfUnits(flat, 2, T, W);
   assert.deepStrictEqual(both[0], cols);
   assert.deepStrictEqual(both[1].map((c) => [c[0], -c[2], -c[1]]), cols);
 });

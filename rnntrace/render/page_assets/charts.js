@@ -1,7 +1,8 @@
 // rnntrace page, module "charts": every quantity over time, one small chart per row.
 // Interface (the rest of the page reaches the charts only through it):
 //   rnnCharts.draw(page, box, series, t)   fills box with the charts
-//     series(layerIndex, path) → an array over the steps of vectors (the values shown)
+//     series(layerIndex, path) → {size, data}: the values shown, step after step, in one
+//       Float64Array of T × size (NaN where a value is past float64's range)
 //     page: as for rnnFigure (figure.js), plus page.go(t) (show step t) and page.T
 //   rnnCharts.mark(box, t)                 moves every chart's marker to step t
 //   rnnCharts.columns(values, T, W)        the min/max of each of W pixel columns
@@ -61,21 +62,20 @@ const rnnCharts = (function () {
       el("td", { "class": "pic" }, pic, labels));
   }
 
-  // columns() of every unit at once: one pass over the steps, no array per unit
-  function columnsOfUnits(s, units, T, width) {
+  // columns() of every unit at once, from a series stored step after step (data: T ×
+  // units numbers, NaN where a step has none): one pass, no array per step or unit.
+  function columnsOfUnits(data, units, T, width) {
     const out = [];
     for (let u = 0; u < units; u++) out.push([]);
     const lo = new Float64Array(units), hi = new Float64Array(units), any = new Uint8Array(units);
     let col = -1;
     const flush = () => { for (let u = 0; u < units; u++) if (any[u]) out[u].push([col * W / width, lo[u], hi[u]]); any.fill(0); };
-    for (let k = 0; k < s.length; k++) {
+    for (let k = 0, at = 0; k < T; k++, at += units) {
       const c = Math.round(sx(k + 1, T) * width / W);
       if (c !== col) { if (col >= 0) flush(); col = c; }
-      const v = s[k];
-      if (!v) continue;
       for (let u = 0; u < units; u++) {
-        const a = v[u];
-        if (a === null || !Number.isFinite(a)) continue;
+        const a = data[at + u];
+        if (!Number.isFinite(a)) continue;
         if (!any[u]) { lo[u] = hi[u] = a; any[u] = 1; } else { if (a < lo[u]) lo[u] = a; if (a > hi[u]) hi[u] = a; }
       }
     }
@@ -95,8 +95,7 @@ const rnnCharts = (function () {
       const table = el("table", { "class": "chart" }, caption);
       let most = 0;
       for (const q of rows) {
-        const s = series(i, q.path);
-        const units = s.length ? (s[0] || []).length : 0;
+        const { size: units, data: s } = series(i, q.path);
         most = Math.max(most, units);
         const perUnit = columnsOfUnits(s, units, T, W);
         let lo = Infinity, hi = -Infinity;
@@ -107,19 +106,22 @@ const rnnCharts = (function () {
         const pic = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", "class": "spark", role: "img", tabindex: "0",
                                  "aria-label": `${desc.name}.${q.path} over ${T} steps, from ${show(lo)} to ${show(hi)}` });
         const r1 = (v) => Math.round(v * 10) / 10;    // a tenth of a pixel is all a chart shows
+        // in tenths of a unit, drawn scaled by 0.1: whole numbers are written many times
+        // faster than fractions, and a tenth of a pixel is all a chart shows
+        const r10 = (v) => Math.round(v * 10);
         perUnit.forEach((cols, u) => {
           // a line through the columns, each column's span as a vertical stroke
           let d = "";
           for (let k = 0; k < cols.length; k++) {
             const [x, a, b] = cols[k];
-            d += (k ? "L" : "M") + r1(x) + " " + r1(sy(a));
-            if (b !== a) d += "V" + r1(sy(b));
+            d += (k ? "L" : "M") + r10(x) + " " + r10(sy(a));
+            if (b !== a) d += "V" + r10(sy(b));
           }
-          pic.append(svg("path", { d: d, "class": `series s${u % 6}` }));
+          pic.append(svg("path", { d: d, transform: "scale(0.1)", "class": `series s${u % 6}` }));
           if (dots) {
             // a dot per step: a zero-length stroke with round caps stays round in the stretched chart
             let dd = "";
-            s.forEach((v, k) => { const a = v ? v[u] : null; if (a !== null && Number.isFinite(a)) dd += `M${r1(sx(k + 1, T))} ${r1(sy(a))}h0`; });
+            for (let k = 0; k < T; k++) { const a = s[k * units + u]; if (Number.isFinite(a)) dd += `M${r1(sx(k + 1, T))} ${r1(sy(a))}h0`; }
             pic.append(svg("path", { d: dd, "class": `dots s${u % 6}` }));
           }
         });
@@ -128,9 +130,9 @@ const rnnCharts = (function () {
         pic.append(hover);
         const value = el("td", { "class": "range" }, `${show(lo)} … ${show(hi)}`);
         const valueAt = (k) => {   // the values of step k, with the units' names when several
-          const v = Array.from(s[k - 1] || []);
+          const v = Array.from(s.subarray((k - 1) * units, k * units));
           const names = desc.units && desc.units.length === v.length ? desc.units : null;
-          return `step ${k}: ` + v.map((a, u) => (v.length > 1 ? (names ? names[u] : u + 1) + " " : "") + (a === null ? "overflow" : show(a))).join(", ");
+          return `step ${k}: ` + v.map((a, u) => (v.length > 1 ? (names ? names[u] : u + 1) + " " : "") + (Number.isFinite(a) ? show(a) : "overflow")).join(", ");
         };
         const stepAt = (e) => { const r = pic.getBoundingClientRect(); return Math.min(T, Math.max(1, Math.round(((e.clientX - r.left) / r.width * W - LEFT) / (W - 2 * LEFT) * (T - 1)) + 1)); };
         const showStep = (k) => {

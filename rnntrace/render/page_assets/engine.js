@@ -3,7 +3,9 @@
 // `compute` formulas are evaluated in order, step by step, in float64 (JavaScript numbers
 // are IEEE-754 doubles, as numpy's are). It runs in the page and under Node, where
 // tests/test_page_node.py holds it equal to Python's engine.
-//   rnnEngine.run(layers, inputs, params) → per step {x, y, layers: [path → vector]}
+//   rnnEngine.run(layers, inputs, params) → per step {x, y, layers: [Record]}, a Record
+//     being a step's path → vector (get(path), iterable as a Map), and .columns: per
+//     layer path → {size, data: Float64Array of T × size}
 //     layers: the descriptions (data.layers); params: layer name → weight name → array
 //   rnnEngine.params(layers) → the descriptions' own weights, in that shape
 //   rnnEngine.compute(c, env, weight), rnnEngine.activate(name, z, args)
@@ -119,7 +121,7 @@ const rnnEngine = (function () {
       }
       case "merge": {
         const [a, b] = c.of.map((p) => operand(p, env));
-        if (c.how === "concat") return a.concat(b);
+        if (c.how === "concat") return Array.from(a).concat(Array.from(b));
         if (c.how === "sum") return a.map((v, i) => v + b[i]);
         if (c.how === "mul") return a.map((v, i) => v * b[i]);
         return a.map((v, i) => (v + b[i]) / 2);   // mean, ave
@@ -133,9 +135,48 @@ const rnnEngine = (function () {
     }
   }
 
-  // One layer over a whole sequence: a record (a Map, path → vector; a Map so that any
-  // name works, "__proto__" too) per step.
+  // A layer's values over the whole run: per quantity path one Float64Array of T × size
+  // numbers, step after step ({size, data}). An edit recomputes every step (a weight
+  // reaches all of them), so the run keeps no Map and no array per step: each step's
+  // vectors are copied into the columns, and the temporaries die young.
+  function store(cols, T, path, t, v) {
+    let c = cols.get(path);
+    if (c === undefined) { c = { size: v.length, data: new Float64Array(T * v.length) }; cols.set(path, c); }
+    c.data.set(v, t * c.size);
+  }
+
+  // The same columns with the steps in the reverse order (a backward direction's run)
+  function reversed(cols, T) {
+    const out = new Map();
+    for (const [path, c] of cols) {
+      const data = new Float64Array(c.data.length);
+      for (let t = 0; t < T; t++) data.set(c.data.subarray((T - 1 - t) * c.size, (T - t) * c.size), t * c.size);
+      out.set(path, { size: c.size, data: data });
+    }
+    return out;
+  }
+
+  // A step's record, as the page reads it: path → the vector at step t, a view into the
+  // columns (no copy); iterable as [path, vector] pairs, like a Map. With `nulls`, a
+  // vector holding a value past float64's range is given as an array with null there
+  // (the JSON trace's null; the run's own values, docs/page.md).
+  class Record {
+    constructor(cols, t, nulls) { this.cols = cols; this.t = t; this.nulls = !!nulls; }
+    get(path) {
+      const c = this.cols.get(path);
+      if (c === undefined) return undefined;
+      const v = c.data.subarray(this.t * c.size, (this.t + 1) * c.size);
+      if (this.nulls) for (let j = 0; j < v.length; j++) if (!Number.isFinite(v[j])) return Array.from(v, (a) => (Number.isFinite(a) ? a : null));
+      return v;
+    }
+    has(path) { return this.cols.has(path); }
+    keys() { return this.cols.keys(); }
+    *[Symbol.iterator]() { for (const p of this.cols.keys()) yield [p, this.get(p)]; }
+  }
+
+  // One layer over a whole sequence (xs: a vector per step): its columns (above).
   function runLayer(desc, xs, params, prefix) {
+    const T = xs.length;
     const weight = (name) => {
       const w = params.get(prefix + name);
       if (w === undefined) throw new Error("no weight " + prefix + name);
@@ -143,29 +184,39 @@ const rnnEngine = (function () {
     };
     if (desc.forward && desc.backward) {
       const f = runLayer(desc.forward, xs, params, prefix + "forward.");
-      const b = runLayer(desc.backward, xs.slice().reverse(), params, prefix + "backward.").reverse();
-      return xs.map((x, t) => {
-        const env = new Map();
-        for (const [k, v] of f[t]) env.set("forward." + k, v);
-        for (const [k, v] of b[t]) env.set("backward." + k, v);
-        for (const q of desc.quantities) if (q.compute) env.set(q.path, compute(q.compute, env, weight));
-        return env;
-      });
+      const b = reversed(runLayer(desc.backward, xs.slice().reverse(), params, prefix + "backward."), T);
+      const cols = new Map();
+      for (const [k, c] of f) cols.set("forward." + k, c);
+      for (const [k, c] of b) cols.set("backward." + k, c);
+      const env = new Map();
+      for (let t = 0; t < T; t++) {
+        env.clear();
+        for (const [k, c] of cols) env.set(k, c.data.subarray(t * c.size, (t + 1) * c.size));
+        for (const q of desc.quantities) if (q.compute) {
+          const v = compute(q.compute, env, weight);
+          env.set(q.path, v);
+          store(cols, T, q.path, t, v);
+        }
+      }
+      return cols;
     }
     if (desc.direction === "reverse")   // reads x_T … x_1; its record of x_t is kept at t
-      return runLayer(Object.assign({}, desc, { direction: "forward" }), xs.slice().reverse(), params, prefix)
-        .reverse();
-    const memory = (desc.memory || []).map((m) => m.initial.slice());
-    const records = [];
-    for (const x of xs) {
-      const env = new Map([["x", x]]);
-      (desc.memory || []).forEach((m, i) => { env.set(m.read, memory[i]); });
-      for (const q of desc.quantities) if (q.compute) env.set(q.path, compute(q.compute, env, weight));
-      (desc.memory || []).forEach((m, i) => { memory[i] = env.get(m.written); });
+      return reversed(runLayer(Object.assign({}, desc, { direction: "forward" }), xs.slice().reverse(), params, prefix), T);
+    const mem = desc.memory || [];
+    const memory = mem.map((m) => m.initial.slice());
+    const computed = desc.quantities.filter((q) => q.compute);
+    const cols = new Map();
+    const env = new Map();
+    for (let t = 0; t < T; t++) {
+      env.clear();
+      env.set("x", xs[t]);
+      for (let i = 0; i < mem.length; i++) env.set(mem[i].read, memory[i]);
+      for (const q of computed) env.set(q.path, compute(q.compute, env, weight));
+      for (let i = 0; i < mem.length; i++) memory[i] = env.get(mem[i].written);
       env.delete("x");
-      records.push(env);
+      for (const [k, v] of env) store(cols, T, k, t, v);
     }
-    return records;
+    return cols;
   }
 
   // Each layer's weights by the names the spec and grad give them ("<block>.W", a
@@ -183,18 +234,23 @@ const rnnEngine = (function () {
     return out;
   }
 
-  // The whole network: per step, per layer, a Map path → vector; and each step's output y.
+  // The whole network: per step {x, y, layers: [Record]} (each layer's values kept as
+  // columns, above), and `columns`: per layer its Map path → {size, data}.
   function run(layers, inputs, ps) {
+    const T = inputs.length;
     let xs = inputs;
-    const out = [];
+    const all = [];
     for (const desc of layers) {
-      const records = runLayer(desc, xs, ps.get(desc.name), "");
-      out.push(records);
-      xs = records.map((r) => r.get(desc.output));
+      const cols = runLayer(desc, xs, ps.get(desc.name), "");
+      all.push(cols);
+      const out = cols.get(desc.output);
+      xs = Array.from({ length: T }, (_, t) => out.data.subarray(t * out.size, (t + 1) * out.size));
     }
-    return inputs.map((x, t) => ({ x: x, layers: layers.map((d, i) => out[i][t]), y: xs[t] }));
+    const steps = inputs.map((x, t) => ({ x: x, layers: all.map((c) => new Record(c, t)), y: xs[t] }));
+    steps.columns = all;
+    return steps;
   }
 
-  return { ACTIVATIONS, activate, compute, run, params };
+  return { ACTIVATIONS, activate, compute, run, params, Record };
 })();
 if (typeof module === "object" && module.exports) module.exports = rnnEngine;

@@ -50,6 +50,9 @@ const rnnFormat = (function () {
   function fixed(v, P) {
     const text = v.toFixed(P);
     if (Math.abs(v) >= 1e21 || P >= 100) return text;
+    // a tie is an exact …5000…: then rounding at one digit more is exact and ends in 5
+    // (most numbers stop here, without writing out 100 digits)
+    if (Math.abs(v).toFixed(P + 1).slice(-1) !== "5") return text;
     const all = Math.abs(v).toFixed(100);          // exact: a float64's fraction ends within 100 digits here
     const dot = all.indexOf(".");
     const digits = all.slice(0, dot) + all.slice(dot + 1);

@@ -17,9 +17,10 @@ async function rnntraceData() {
 }
 rnntraceData().then(function (D) {
   // The run's steps as the page holds them (docs/page.md, "The values"): per step x, y,
-  // the word, each layer's record (Map path → vector) and label. A vector is a view into
-  // one Float64Array (no copy); one that holds a value past float64's range (JSON's null)
-  // is a plain array with null there.
+  // the word, each layer's record and label. A long run's values are kept as columns,
+  // one Float64Array per quantity (T × size, as the page's engine keeps an edit's run),
+  // and a record gives a step's vectors as views into them (rnnEngine.Record); a vector
+  // holding a value past float64's range (JSON's null) is a plain array with null there.
   function decodeSteps() {
     if (!D.steps) {      // the steps as the trace writes them
       return D.trace.steps.map((s) => {
@@ -28,35 +29,60 @@ rnntraceData().then(function (D) {
         return stepOf(flat, s.token);
       });
     }
-    const P_ = D.steps;
+    const P_ = D.steps, n = P_.count;
+    // base64 → byte planes (every number's first byte, then every second byte, …) →
+    // little-endian float64, with plain loops
     const text = atob(P_.values);
+    const N = text.length >> 3;
     const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    for (let b = 0, i = 0; b < 8; b++) for (let k = 0; k < N; k++, i++) bytes[k * 8 + b] = text.charCodeAt(i);
     const all = new Float64Array(bytes.buffer);
-    const stored = P_.columns.filter((c) => c[2] === null);
-    const width = stored.reduce((n, c) => n + c[1], 0);
-    const flats = [];
-    for (let t = 0; t < P_.count; t++) {
-      const flat = new Map();
-      let at = t * width;
-      for (const [key, size] of stored) {
-        let v = all.subarray(at, at + size);
-        for (let j = 0; j < size; j++) if (!Number.isFinite(v[j])) { v = Array.from(v, (a) => (Number.isFinite(a) ? a : null)); break; }
-        flat.set(key, v);
-        at += size;
-      }
-      for (const key of Object.keys(P_.texts)) flat.set(key, P_.texts[key][t]);
-      flats.push(flat);
+    const width = P_.columns.reduce((w, c) => w + (c[2] === null ? c[1] : 0), 0);
+    const cols = new Map();      // "layers.lstm.c" → {size, data}
+    const fill = (size, f) => {  // a column from f(t, j), NaN for null
+      const data = new Float64Array(n * size);
+      for (let t = 0, at = 0; t < n; t++) for (let j = 0; j < size; j++, at++) { const v = f(t, j); data[at] = v === null ? NaN : v; }
+      return { size: size, data: data };
+    };
+    let off = 0;
+    for (const [key, size, how] of P_.columns) {
+      if (how !== null) continue;
+      const o = off;
+      cols.set(key, fill(size, (t, j) => all[t * width + o + j]));
+      off += size;
     }
-    for (const [key, , how] of P_.columns) {
+    for (const [key, size, how] of P_.columns) {
       if (how === null) continue;
-      flats.forEach((flat, t) => {
-        if (how[0] === "input") { flat.set(key, D.inputs[t]); return; }
+      if (how[0] === "input") { cols.set(key, fill(size, (t, j) => D.inputs[t][j])); continue; }
+      const src = cols.get(how[1]);
+      cols.set(key, fill(size, (t, j) => {
         const u = t + how[2];
-        flat.set(key, u >= 0 && u < flats.length ? flats[u].get(how[1]) : how[3]);
-      });
+        return u >= 0 && u < n && src ? src.data[u * size + j] : how[3][j];
+      }));
     }
-    return flats.map((flat) => stepOf(flat, flat.get("token")));
+    const layerCols = D.layers.map(() => new Map());
+    const index = new Map(D.layers.map((d, i) => [d.name, i]));
+    for (const [key, c] of cols) {
+      if (!key.startsWith("layers.")) continue;
+      const rest = key.slice(7), dot = rest.indexOf(".");
+      const i = index.get(rest.slice(0, dot));
+      if (i !== undefined) layerCols[i].set(rest.slice(dot + 1), c);
+    }
+    const whole = new Map([["x", cols.get("x")], ["y", cols.get("y")]]);
+    const texts = Object.keys(P_.texts);
+    const steps = [];
+    for (let t = 0; t < n; t++) {
+      const own = new rnnEngine.Record(whole, t, true);
+      const labels = D.layers.map((d) => {
+        const k = `layers.${d.name}.label`;
+        return texts.includes(k) ? P_.texts[k][t] : null;
+      });
+      const token = P_.texts.token ? P_.texts.token[t] : null;
+      steps.push({ x: own.get("x"), y: own.get("y"), token: token === undefined ? null : token,
+                   layers: layerCols.map((c) => new rnnEngine.Record(c, t, true)), labels: labels });
+    }
+    steps.columns = layerCols;
+    return steps;
   }
 
   function flattenInto(obj, prefix, out) {
@@ -111,9 +137,11 @@ rnntraceData().then(function (D) {
     return steps;
   }
 
-  // The run's own steps (fresh records, so that an edit's steps never share them)
+  // The run's own steps (records are read, never written: they are shared)
   function pythonSteps() {
-    return PY.map((s) => ({ x: s.x, y: s.y, token: s.token, layers: s.layers.map((r) => new Map(r)), labels: s.labels.slice() }));
+    const out = PY.map((s) => ({ x: s.x, y: s.y, token: s.token, layers: s.layers, labels: s.labels }));
+    out.columns = PY.columns;
+    return out;
   }
 
   const ORIGINAL_PARAMS = rnnEngine.params(D.layers);
@@ -129,6 +157,7 @@ rnntraceData().then(function (D) {
     edited: false,
     params: copyParams(ORIGINAL_PARAMS),
     inputs: copy(D.inputs),
+    inputsSet: new Set(),   // "i,j" of every input ever edited (for the link)
     answers: new Map(),   // practice: "path|t|unit" → {text, right, tries}
     opener: null,
   };
@@ -163,6 +192,7 @@ rnntraceData().then(function (D) {
   function reset() {
     state.params = copyParams(ORIGINAL_PARAMS);
     state.inputs = copy(D.inputs);
+    state.inputsSet = new Set();
     state.steps = pythonSteps();
     state.edited = false;
     for (const el of document.querySelectorAll("input[data-param]")) {
@@ -202,9 +232,11 @@ rnntraceData().then(function (D) {
       };
       walk(w, now, "");
     }
-    D.inputs.forEach((row, i) => row.forEach((v, j) => {
-      if (!Object.is(v, state.inputs[i][j])) out.push(`inputs[${i}][${j}]:${pyShort(state.inputs[i][j])}`);
-    }));
+    // the inputs ever set (a long run's inputs are not walked), in the spec's order
+    const set = [...state.inputsSet].map((k) => k.split(",").map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const [i, j] of set) {
+      if (!Object.is(D.inputs[i][j], state.inputs[i][j])) out.push(`inputs[${i}][${j}]:${pyShort(state.inputs[i][j])}`);
+    }
     return out;
   }
 
@@ -274,8 +306,9 @@ rnntraceData().then(function (D) {
 
   // A shown number: focusable, clickable, carrying its path, step, unit and exact value.
   function numberAttrs(path, t, unit, v) {
+    const exact = pyRepr(v);
     return { "class": "num", "data-path": path, "data-t": String(t), "data-unit": unit === null ? null : String(unit + 1),
-             "data-value": pyRepr(v), "title": v === null ? "overflow" : pyRepr(v) };
+             "data-value": exact, "title": v === null ? "overflow" : exact };
   }
 
   function numButton(path, t, unit, v) {
@@ -536,6 +569,7 @@ rnntraceData().then(function (D) {
     if (name.startsWith("inputs[")) {
       const idx = name.match(/\d+/g).map(Number);
       state.inputs[idx[0]][idx[1]] = value;
+      state.inputsSet.add(`${idx[0]},${idx[1]}`);
       return;
     }
     const m = /^(.*?)((\[\d+\])*)$/.exec(name);
@@ -592,8 +626,23 @@ rnntraceData().then(function (D) {
     editor: (name, label) => editor(name, label),
   };
 
+  // A quantity over the run, {size, data: Float64Array of T × size}: the steps' own
+  // column when they are kept as columns (a long run, an edit), else gathered.
+  function series(i, path) {
+    const c = state.steps.columns ? state.steps.columns[i].get(path) : undefined;
+    if (c !== undefined) return c;
+    const first = state.steps.length ? state.steps[0].layers[i].get(path) : null;
+    const size = first ? first.length : 0;
+    const data = new Float64Array(T * size);
+    state.steps.forEach((s, t) => {
+      const v = s.layers[i].get(path) || [];
+      for (let j = 0; j < size; j++) data[t * size + j] = v[j] === null || v[j] === undefined ? NaN : v[j];
+    });
+    return { size: size, data: data };
+  }
+
   function drawCharts() {
-    rnnCharts.draw(pageApi, chartBox, (i, path) => state.steps.map((s) => s.layers[i].get(path)), state.t);
+    rnnCharts.draw(pageApi, chartBox, series, state.t);
   }
 
   function moveMarkers() { rnnCharts.mark(chartBox, state.t); }
@@ -732,8 +781,8 @@ rnntraceData().then(function (D) {
   // For tests and scripts: the page's engine and state, read-only in spirit.
   window.rnntrace = {
     // per step {x, y, layers: [{path: vector}]}: the page's engine on the spec's inputs and weights
-    run: () => runNetwork(D.inputs, ORIGINAL_PARAMS).map((s) => ({ x: s.x, y: s.y, labels: s.labels,
-      layers: s.layers.map((r) => Object.fromEntries(r)) })),
+    run: () => runNetwork(D.inputs, ORIGINAL_PARAMS).map((s) => ({ x: Array.from(s.x), y: Array.from(s.y), labels: s.labels,
+      layers: s.layers.map((r) => Object.fromEntries([...r].map(([k, v]) => [k, Array.from(v)]))) })),
     data: D,
     go: go,
     step: () => state.t,
