@@ -180,34 +180,12 @@ def legend(layer) -> str:
     return "z = Σ x·W + 1·b"
 
 
-def dense_lines(layer, record, x, w, terms, z_name: str = "z", input_name: str = "x") -> List[tuple]:
-    """z = Σ x·W + 1·b and y = f(z), one line per unit (a softmax: one line for y):
-    a dense layer's, and a Jordan layer's output."""
-    lines = []
-    size = layer.size
-    labels = layer.labels
-    for u in range(size):
-        s = w.suffix(size, u, labels)
-        parts = terms.products(x, layer.W[u], input_name) + terms.bias(layer.b, u)
-        z, y = record.z[u], record.y[u]
-        if layer.activation == "softmax":
-            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}"))
-        elif layer.activation == "linear":
-            lines.append((f"y{s}", f"{w.total(parts)} = {w.result(y)}"))
-        else:
-            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}" +
-                          w.activation(layer.activation, z, y, name=f"y{s}")))
-    if layer.activation == "softmax":
-        rhs = f"softmax({z_name}) = [" + ", ".join(w.result(v) for v in record.y) + "]"
-        if record.label is not None:
-            rhs += f" → {w.most_likely(labels, record.y)}"
-        lines.append(("y", rhs))
-    return lines
-
-
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x))
-    return w.with_note(dense_lines(layer, record, x, w, terms), terms)
+    """The arithmetic of the step, written from the formulas of :func:`describe`: one
+    line per unit, and a softmax's on a line of its own."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
+    return w.with_note(lines, terms)
 
 
 GRAD_ROWS = {"dy": "dL/dy", "dz": "dL/dz"}

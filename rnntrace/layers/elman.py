@@ -152,21 +152,6 @@ def legend(layer) -> str:
     return "z = Σ x·W + Σ h_prev·U + 1·b: the memory h_prev is one more input"
 
 
-def hidden_lines(layer, record, x, memory, memory_name: str, w, terms) -> List[tuple]:
-    """``z = Σ x·W + Σ memory·U + 1·b → h``, one line per unit: the hidden layer of an
-    Elman network (memory h_prev) and of a Jordan network (its last output)."""
-    lines = []
-    size = layer.size
-    for u in range(size):
-        s = w.suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(memory, layer.U[u], memory_name) + \
-            terms.bias(layer.b, u)
-        z, h = record.z[u], record.h[u]
-        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
-                      w.activation(layer.activation, z, h, name=f"h{s}", clip=getattr(layer, "clip", None))))
-    return lines
-
-
 def explain(layer, record, x, w) -> List[tuple]:
     """The arithmetic of the step, written from the formulas of :func:`describe`, and
     what the memory keeps."""

@@ -197,10 +197,10 @@ def legend(layer) -> str:
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x) + layer.output.size)
-    lines = elman.hidden_lines(layer, record, x, record.y_prev, "y", w, terms)
-    lines += dense.dense_lines(layer.output, dense.DenseRecord(z=record.z_out, y=record.y), record.h, w, terms,
-                               z_name="z_out", input_name="h")
+    """The arithmetic of the step, written from the formulas of :func:`describe` (the
+    hidden layer, then the output layer), and what the memory keeps."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← y = {w.vector(record.y)}"))
     return w.with_note(lines, terms)
 

@@ -126,8 +126,17 @@ def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
     one unit after another: each weighted sum with its terms and the activation that
     reads it on the same line (``z_i = 3·0 + 1·100 + 1·(−10) = 90 → σ(90) = 1``), and each
     sum of products with its words and numbers (``c = g·i + c_prev·f = 1·1 + 0·0 = 1``).
+
+    A weighted sum that reads a quantity of the same step through a matrix (a Jordan
+    layer's output W_o·h, an LSTM's projection W_hr·m) needs all of its units first: it
+    starts a new stage, written after the units of the one before. The stage that makes
+    the layer's output names its units by the labels of the layer that makes it
+    (``y[yes]``). A function that mixes its units (softmax) gets a line of its own after
+    its stage (``y = softmax(z) = [0.1, 0.9] → no``); a linear function on a sum that
+    reads no memory is that sum, and the line is named after its value (``y = 1·2 = 2``).
     The home adds only what is its own (a memory line); ``Terms`` says what was left out."""
     from ..layers import describe
+    from ..layers.activations import function as activation_function
     from ..layers.base import value as record_value
     desc = describe(layer)
     params = layer.parameters()
@@ -138,30 +147,77 @@ def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
         values[q["path"]] = record_value(record, q["path"])
     for m in desc["memory"]:
         values.setdefault(m["read"], record_value(record, m["read"]))
-    # an activation shares the line of the weighted sum it reads
-    reader = {}
+    memory_read = {m["read"] for m in desc["memory"]}
+    # an activation shares the line of the weighted sum it reads, unless it mixes units
+    reader, mixing = {}, []
     for q in rows:
         if q["compute"]["op"] == "apply":
             of, clip = _unclip(q["compute"]["of"])
             if isinstance(of, str) and of in by_path and by_path[of].get("compute", {}).get("op") == "affine":
-                reader[of] = (q, clip)
-    memory_read = {m["read"] for m in desc["memory"]}
+                if activation_function(q["compute"]["function"]).elementwise:
+                    reader[of] = (q, clip)
+                else:
+                    mixing.append(q)
     wide = len(x) + sum(len(values[m]) for m in memory_read
                         if any(_reads_by_weight(q["compute"], m) for q in rows))
     terms = w.terms(wide)
-    size = len(values[desc["output"]])
+    head = layer.home.head(layer) or layer
+    labels = getattr(head, "labels", None)
     lines: List[Line] = []
-    for u in range(size):
-        s = w.suffix(size, u)
-        for q in rows:
-            op = q["compute"]["op"]
-            if op == "affine":
-                lines.append((f"{q['label']}{s}", _affine_text(q, values, params, terms, u, w) +
-                              _activation_text(reader.get(q["path"]), q, values, u, s, w)))
-            elif op == "sum":
-                parts = " + ".join(_product_text(t, values, u, w) for t in q["compute"]["terms"])
-                lines.append((f"{q['path']}{s}", f"{q['formula']} = {parts} = {w.result(values[q['path']][u])}"))
+    for stage in _stages(rows, memory_read):
+        paths = {q["path"] for q in stage}
+        size = len(values[stage[0]["path"]])
+        stage_labels = labels if desc["output"] in paths and labels and len(labels) == size else None
+        for u in range(size):
+            s = w.suffix(size, u, stage_labels)
+            for q in stage:
+                op = q["compute"]["op"]
+                if op == "affine":
+                    read = reader.get(q["path"])
+                    text = _affine_text(q, values, params, terms, u, w)
+                    if read is not None and read[0]["kind"] == "output" and read[0]["compute"]["function"] == \
+                            "linear" and not any(_reads(q["compute"], m) for m in memory_read):
+                        lines.append((f"{read[0]['path']}{s}", text))   # y = Σ x·W + 1·b = y
+                    else:
+                        lines.append((f"{q['label']}{s}", text + _activation_text(read, q, values, u, s, w)))
+                elif op == "sum":
+                    parts = " + ".join(_product_text(t, values, u, w) for t in q["compute"]["terms"])
+                    lines.append((f"{q['path']}{s}", f"{q['formula']} = {parts} = {w.result(values[q['path']][u])}"))
+        for q in mixing:
+            if q["path"] in paths:
+                a = values[q["path"]]
+                rhs = f"{q['compute']['function']}({by_path[q['compute']['of']]['label']}) = [" + \
+                    ", ".join(w.result(v) for v in a) + "]"
+                if getattr(record, "label", None) is not None:
+                    rhs += f" → {w.most_likely(labels, a)}"
+                lines.append((q["path"], rhs))
     return lines, terms
+
+
+def _stages(rows, memory_read) -> List[list]:
+    """The computed quantities split where a weighted sum reads, through a matrix, a
+    quantity of this step (not x, not a memory): that sum needs every unit before it."""
+    stages: List[list] = [[]]
+    done = set()
+    for q in rows:
+        if q["compute"]["op"] == "affine" and stages[-1] and any(
+                not t.get("elementwise") and isinstance(t.get("of"), str) and t["of"] in done
+                for t in q["compute"]["terms"]):
+            stages.append([])
+        stages[-1].append(q)
+        done.add(q["path"])
+    return stages
+
+
+def _reads(node, path) -> bool:
+    """Whether a formula reads ``path`` anywhere (as an operand, not as a weight's name)."""
+    if isinstance(node, str):
+        return node == path
+    if isinstance(node, dict):
+        return any(_reads(v, path) for k, v in node.items() if k not in ("weight", "bias", "function"))
+    if isinstance(node, list):
+        return any(_reads(v, path) for v in node)
+    return False
 
 
 def _reads_by_weight(formula, path) -> bool:
@@ -221,7 +277,8 @@ def _activation_text(read, q, values, u: int, s: str, w: Writer) -> str:
         return w.activation(function, z, a, symbol, clip=clip)
     if a_row["kind"] == "output":
         return w.activation(function, z, a, name=f"{a_row['path']}{s}", clip=clip)
-    short = q["label"][2:] if q["label"].startswith("z_") else a_row["path"]
+    # a gate's short name (z_n → n), else the value's own path with its unit (h[2])
+    short = q["label"][2:] if q["label"].startswith("z_") else f"{a_row['path']}{s}"
     return w.activation(function, z, a, symbol, name=short, clip=clip)
 
 
