@@ -193,3 +193,25 @@ def test_projected_lstm_shows_every_unit_before_the_projection():
     for k, row in enumerate(([0.5, -0.2, 1.0], [0.1, 0.2, 0.3])):
         rhs = dict(lines)[f"h[{k + 1}]"]
         assert float(rhs.rsplit("= ", 1)[1]) == pytest.approx(sum(w * v for w, v in zip(row, m)), abs=1e-15)
+
+
+def test_legends_say_which_terms_each_sum_has(examples):
+    """The legend is read from the formulas, so it names only the weights a spec gives:
+    gru_reset_before.yaml's gates have no U (their sums are x·W and b only), a Jordan
+    layer's output sum is written too, and the lecture's LSTM, without U, says so."""
+    from rnntrace.layers import legend
+    gru = rnntrace.load_spec(EXAMPLES / "gru_reset_before.yaml").layers[0]
+    assert all("U" not in gru.blocks[b].parameters() for b in ("reset_gate", "update_gate"))
+    assert legend(gru) == "z_r, z_u = Σ x·W + 1·b; z_n = Σ x·W + Σ (r·h_prev)·U + 1·b"
+    jordan = rnntrace.load_spec(EXAMPLES / "jordan.yaml").layers[0]
+    assert legend(jordan) == ("z = Σ x·W + Σ y_prev·U + 1·b: the last output y_prev is one more input; "
+                              "z_out = Σ h·W_o + 1·b_o")
+    lstm = rnntrace.load_spec(EXAMPLES / "lstm_example.yaml").layers[0]
+    assert legend(lstm) == "z, z_i, z_f, z_o = Σ x·W + 1·b"
+    spec = rnntrace.spec_from_dict({"inputs": [[1.0]], "layers": [
+        {"type": "indrnn", "size": 2, "W": [[1], [2]], "u": [0.5, 0.5]},
+        {"type": "gru", "size": 1, **{b: {"W": [[1, 1]], "U": [[1]], "b": [0], "b_h": [0]}
+                                      for b in ("reset_gate", "update_gate", "candidate")}}]})
+    assert legend(spec.layers[0]) == "z = Σ x·W + h_prev·u + 1·b: each unit reads only its own last value"
+    assert legend(spec.layers[1]) == ("z_r, z_u = Σ x·W + Σ h_prev·U + 1·b + 1·b_h; "
+                                      "z_n = Σ x·W + 1·b + r·(Σ h_prev·U + 1·b_h)")

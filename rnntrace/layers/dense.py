@@ -177,7 +177,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + 1·b"
+    from ..render.arithmetic import legend as derived
+    return derived(layer)
 
 
 def explain(layer, record, x, w) -> List[tuple]:

@@ -149,7 +149,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + Σ h_prev·U + 1·b: the memory h_prev is one more input"
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "the memory h_prev is one more input")
 
 
 def explain(layer, record, x, w) -> List[tuple]:

@@ -348,9 +348,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    if layer.reset_after:
-        return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + 1·b + r·(Σ h_prev·U + 1·b_h)"
-    return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + Σ (r·h_prev)·U + 1·b (+ 1·b_h)"
+    from ..render.arithmetic import legend as derived
+    return derived(layer)
 
 
 def explain(layer, record, x, w) -> List[tuple]:

@@ -164,7 +164,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + h_prev·u + 1·b: each unit reads only its own last value"
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "each unit reads only its own last value")
 
 
 def explain(layer, record, x, w) -> List[tuple]:

@@ -193,7 +193,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + Σ y_prev·U + 1·b: the last output y_prev is one more input"
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "the last output y_prev is one more input")
 
 
 def explain(layer, record, x, w) -> List[tuple]:

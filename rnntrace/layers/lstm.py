@@ -475,12 +475,10 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    text = "each block: z = Σ x·W (+ Σ h_prev·U) (+ c_prev·P) + 1·b"
-    if layer.peephole == "c":
-        text += "; the output gate's peephole reads the new c"
-    if layer.coupled:
-        text += "; coupled: f = 1 − i"
-    return text
+    """The blocks' sums as the formulas have them; a coupled forget gate has no sum and
+    is said in words."""
+    from ..render.arithmetic import legend as derived
+    return derived(layer, after="coupled: f = 1 − i" if layer.coupled else "")
 
 
 def explain(layer, record, x, w) -> List[tuple]:

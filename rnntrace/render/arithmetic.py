@@ -294,3 +294,58 @@ def _product_text(term, values, u: int, w: Writer) -> str:
             v = w.operand(values[item["of"]][u])
             out.append(v if item["apply"] == "linear" else f"{FUNCTION_SYMBOLS[item['apply']]}({v})")
     return "·".join(out)
+
+
+# --------------------------------------------------------------------------- the legend
+
+def legend(layer, note: str = "", after: str = "") -> str:
+    """What the arithmetic's weighted sums add up, read from the layer's ``compute``
+    formulas (docs/layers.md): ``z = Σ x·W + Σ h_prev·U + 1·b`` (a weight matrix times
+    a vector is a Σ of input·weight; a peephole or IndRNN's u, one weight per unit, is a
+    single product; a bias is 1·b). Sums with the same terms share one entry
+    (``z_r, z_u = …``). A weight's symbol is the one the formula's words use (W_o for a
+    Jordan layer's output). ``note`` (the home's words) follows the first entry, ``after``
+    the last."""
+    from ..layers import describe
+    desc = describe(layer)
+    short = {q["path"]: (q.get("short") or [q["path"]])[0] for q in desc["quantities"]}
+    groups: dict = {}
+    for q in desc["quantities"]:
+        compute = q.get("compute")
+        if compute and compute["op"] == "affine":
+            text = " + ".join(_legend_terms(compute["terms"], _top_level(q["formula"]), short))
+            groups.setdefault(text, []).append(q["label"])
+    entries = [f"{', '.join(labels)} = {text}" for text, labels in groups.items()]
+    if note and entries:
+        entries[0] += f": {note}"
+    return "; ".join(entries) + (f"; {after}" if after else "")
+
+
+def _top_level(text: str) -> List[str]:
+    """``W·x + b + r∘(U·h_prev + b_h)`` → its terms outside brackets."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and text.startswith(" + ", k):
+            parts.append(text[start:k])
+            start = k + 3
+    return parts + [text[start:]]
+
+
+def _legend_terms(terms, words: List[str], short) -> List[str]:
+    out = []
+    for term, word in zip(terms, words):
+        symbol = word.split("·", 1)[0].split("∘", 1)[0].strip()
+        if "gated" in term:
+            inner = word[word.index("(") + 1:word.rindex(")")]
+            out.append(f"{short.get(term['gated'], term['gated'])}·({' + '.join(_legend_terms(term['terms'], _top_level(inner), short))})")
+        elif "bias" in term:
+            out.append(f"1·{symbol}")
+        else:
+            of = term["of"]
+            v = short.get(of, of) if isinstance(of, str) and of != "x" and "." in of else of
+            if isinstance(of, dict):   # a product read through a weight: (r·h_prev)
+                v = "(" + "·".join(short.get(p, p) for p in of["product"]) + ")"
+            out.append(f"{v}·{symbol}" if term.get("elementwise") else f"Σ {v}·{symbol}")
+    return out
