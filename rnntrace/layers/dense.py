@@ -16,7 +16,7 @@ from .activations import activate, back
 from .backward import affine_gradients, through_time
 from ..errors import describe_value
 from ..fields import OUTPUT_ACTIVATIONS
-from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural, weight
 
 TYPE = "dense"
 TITLE = "dense"
@@ -193,7 +193,6 @@ GRAD_ROWS = {"dy": "dL/dy", "dz": "dL/dz"}
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    prime = derivative_text(layer.activation, "z", "y")
-    return [f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}",
-            f"{name}: dL/dW += dL/dz·xᵀ, dL/db += dL/dz; the layer below gets Wᵀ·dL/dz"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand, clip_text,
-                   derivative_text, description, plural, read_clip, weight, zeros)
+                   description, plural, read_clip, weight, zeros)
 
 TYPE = "indrnn"
 TITLE = "IndRNN"
@@ -182,10 +182,6 @@ GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the me
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    cut = "" if layer.clip is None else f" ∘ [|z| ≤ {layer.clip:g}]"
-    return [f"{name}: dL/dh = (from the output) + u∘dL/dz({later}) = {v(d['dh_out'])} + "
-            f"{v(d['dh_next'])} = {v(d['dh'])}",
-            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')}{cut} with "
-            f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
-            f"{name}: dL/dW += dL/dz·xᵀ, dL/du += dL/dz∘h_prev (h_prev = {v(fwd.h_prev)}), dL/db += dL/dz"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

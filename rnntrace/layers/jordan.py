@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import dense, elman
+from . import dense
 from .activations import activate, back, derivative
 from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural,
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
 
 TYPE = "jordan"
@@ -211,10 +211,6 @@ GRAD_ROWS = {"dy_out": "dL/dy from the loss/above", "dy_next": "dL/dy through th
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    return [f"{name}: dL/dy = (from the loss/above) + Uᵀ·dL/dz({later}) = {v(d['dy_out'])} + "
-            f"{v(d['dy_next'])} = {v(d['dy'])}   (the output is the memory)",
-            f"{name}: dL/dz_out = dL/dy ∘ f_o′, f_o′ = {derivative_text(layer.output.activation, 'z_out', 'y')}"
-            f" with y = {v(fwd.y)}: {v(d['dz_out'])}",
-            f"{name}: dL/dh = W_oᵀ·dL/dz_out = {v(d['dh'])};  dL/dz = dL/dh ∘ "
-            f"{derivative_text(layer.activation, 'z', 'h')} (h = {v(fwd.h)}) = {v(d['dz'])}"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -349,3 +349,75 @@ def _legend_terms(terms, words: List[str], short) -> List[str]:
                 v = "(" + "·".join(short.get(p, p) for p in of["product"]) + ")"
             out.append(f"{v}·{symbol}" if term.get("elementwise") else f"Σ {v}·{symbol}")
     return out
+
+
+# --------------------------------------------------------------------------- the chain rule
+
+def chain_lines(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
+    """``grad --explain``'s chain rule for one step, read from the layer's ``compute``
+    formulas and each operation's backward rule (layers/autodiff.py), last quantity
+    first: a memory's gradient from the output and through the sums that read it at
+    ``later`` (``Uᵀ·dL/dz``, ``u∘dL/dz``); an activation's f′; a weighted sum's weight
+    gradients and, for a quantity of the same step it read through a matrix (a Jordan
+    layer's h), that quantity's gradient. The numbers are those the backward pass kept
+    (``bwd.values``: ``dz``, ``dh_out``, ``dh_next``, ``dh``). For layers whose formulas are
+    weighted sums and activations (elman, jordan, indrnn, dense)."""
+    from ..layers import describe
+    from ..layers.activations import derivative_text, function as activation_function
+    from ..layers.base import value as record_value
+    desc = describe(layer)
+    d = bwd.values
+    by_path = {q["path"]: q for q in desc["quantities"]}
+    computed = [q for q in desc["quantities"] if "compute" in q]
+    written = {m["written"]: m["read"] for m in desc["memory"]}
+    reads = set(written.values())
+
+    def label(path):
+        return by_path[path]["label"] if path in by_path and " " not in by_path[path]["label"] else path
+
+    def weights(q):   # (term, the weight's symbol as the formula's words write it)
+        return [(t, w.split("·", 1)[0].split("∘", 1)[0].strip())
+                for t, w in zip(q["compute"]["terms"], _top_level(q["formula"]))]
+
+    lines = []
+    for q in reversed(computed):
+        path, compute = q["path"], q["compute"]
+        if path in written:
+            read = written[path]
+            through = " + ".join(
+                f"{symbol}∘dL/d{label(r['path'])}({later})" if t.get("elementwise")
+                else f"{symbol}ᵀ·dL/d{label(r['path'])}({later})"
+                for r in computed if r["compute"]["op"] == "affine"
+                for t, symbol in weights(r) if t.get("of") == read)
+            lines.append(f"{name}: dL/d{path} = (from the output) + {through or '0'} = {v(d[f'd{path}_out'])} + "
+                         f"{v(d[f'd{path}_next'])} = {v(d[f'd{path}'])}")
+        elif path == desc["output"] and f"d{path}" in d:
+            lines.append(f"{name}: dL/d{path} = (from the loss/above) = {v(d[f'd{path}'])}")
+        if compute["op"] == "apply":
+            of, clip = _unclip(compute["of"])
+            z = label(of)
+            cut = "" if clip is None else f" ∘ [|{z}| ≤ {clip:g}]"
+            a = f"{v(record_value(fwd, path))}: dL/d{z} = {v(d[f'd{of}'])}"
+            if activation_function(compute["function"]).elementwise:
+                prime = derivative_text(compute["function"], z, path)
+                lines.append(f"{name}: dL/d{z} = dL/d{path} ∘ f′({z}), f′ = {prime}{cut} with {path} = {a}")
+            else:   # softmax mixes its units: its Jacobian, diag(y) − y·yᵀ, applied to dL/dy
+                lines.append(f"{name}: dL/d{z} = {path}∘(dL/d{path} − dL/d{path}·{path}) (the {compute['function']} "
+                             f"Jacobian) with {path} = {a}")
+        elif compute["op"] == "affine":
+            z = label(path)
+            parts = []
+            for t, symbol in weights(q):
+                if "bias" in t:
+                    parts.append(f"dL/d{symbol} += dL/d{z}")
+                    continue
+                of = t["of"]
+                shown = f" ({of} = {v(record_value(fwd, of))})" if of in reads else ""
+                parts.append(f"dL/d{symbol} += dL/d{z}∘{of}{shown}" if t.get("elementwise")
+                             else f"dL/d{symbol} += dL/d{z}·{of}ᵀ{shown}")
+            lines.append(f"{name}: " + ", ".join(parts))
+            for t, symbol in weights(q):
+                of = t.get("of")
+                if isinstance(of, str) and of in by_path and of not in reads and f"d{of}" in d:
+                    lines.append(f"{name}: dL/d{of} = {symbol}ᵀ·dL/d{z} = {v(d[f'd{of}'])}")
+    return lines
