@@ -30,8 +30,10 @@ Array = np.ndarray
 class _Step:
     """One step's values (by path, with "x") and the gradients flowing back through it."""
 
-    def __init__(self, values: Dict[str, Array], params: Mapping[str, Array], grads: Dict[str, Array]):
+    def __init__(self, values: Dict[str, Array], params: Mapping[str, Array], grads: Dict[str, Array],
+                 outer: Dict[str, List]):
         self.values, self.params, self.grads = values, params, grads
+        self.outer = outer   # weight → [(dz_t, v_t)]: dW = Σ_t dz_t·v_tᵀ, one product at the end
         self.d: Dict[str, Array] = {}
 
     # ------------------------------------------------------------------ forward values of operands
@@ -108,7 +110,7 @@ class _Step:
                     self.grad(term["weight"], g * v)
                     self.operand_back(term["of"], W * g)
                 else:
-                    self.grad(term["weight"], np.outer(g, v))
+                    self.outer.setdefault(term["weight"], []).append((g, v))
                     self.operand_back(term["of"], W.T @ g)
 
     def formula_back(self, formula: Mapping[str, Any], g: Array, own: Array) -> None:
@@ -134,13 +136,20 @@ class _Step:
             raise ValueError(f"no backward rule for {op!r}")
 
 
-def _values(description, record, x) -> Dict[str, Array]:
+def _readers(description):
+    """(path, its parts) of every quantity and memory read of a record, split once."""
+    paths = [q["path"] for q in description["quantities"]]
+    paths += [m["read"] for m in description["memory"] if m["read"] not in paths]
+    return [(path, path.split(".")) for path in paths]
+
+
+def _values(readers, record, x) -> Dict[str, Array]:
     values: Dict[str, Array] = {"x": x}
-    for q in description["quantities"]:
-        values[q["path"]] = record_value(record, q["path"])
-    for m in description["memory"]:
-        if m["read"] not in values:
-            values[m["read"]] = record_value(record, m["read"])
+    for path, parts in readers:
+        current = record
+        for part in parts:   # records are dataclasses, their gates dicts (base.value)
+            current = current[part] if isinstance(current, dict) else getattr(current, part)
+        values[path] = current
     return values
 
 
@@ -154,6 +163,8 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
     params = layer.parameters()
     dtype = next(iter(params.values())).dtype
     grads = {k: np.zeros_like(v) for k, v in params.items()}
+    outer: Dict[str, List] = {}
+    readers = _readers(desc)
     computed = [q for q in desc["quantities"] if "compute" in q]
     memory = desc["memory"]
     output = desc["output"]
@@ -162,7 +173,7 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
     dxs: List[Array] = [None] * T
     shown: List[Any] = [None] * T
     for t in range(T - 1, -1, -1):
-        step = _Step(_values(desc, records[t], np.asarray(xs[t])), params, grads)
+        step = _Step(_values(readers, records[t], np.asarray(xs[t])), params, grads, outer)
         rows: Dict[str, Array] = {}
         step.add(output, d_out[t])
         for m in memory:
@@ -192,5 +203,7 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
         dxs[t] = step.d.get("x", np.zeros(layer.input_size, dtype=dtype))
         carry = {m["read"]: step.d.get(m["read"], np.zeros(len(m["initial"]), dtype=dtype)) for m in memory}
         shown[t] = (rows, gates or None)
+    for name, pairs in outer.items():   # dW = Σ_t dz_t·v_tᵀ = DZᵀ·V
+        grads[name] = grads[name] + np.asarray([g for g, _ in pairs]).T @ np.asarray([v for _, v in pairs])
     initial = {m["written"]: carry[m["read"]] for m in memory}
     return grads, dxs, shown, initial
