@@ -166,6 +166,8 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
     outer: Dict[str, List] = {}
     readers = _readers(desc)
     computed = [q for q in desc["quantities"] if "compute" in q]
+    order = getattr(layer.home, "GRAD_ROWS", None)
+    blocks = list(dict.fromkeys(q["path"].split(".")[1] for q in computed if q["path"].startswith("gates.")))
     memory = desc["memory"]
     output = desc["output"]
     T = len(records)
@@ -183,9 +185,10 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
             rows[f"d{w}_next"] = carry[m["read"]]
             step.add(w, carry[m["read"]])
             given = (upstream or {}).get(w)
-            if given is not None and given[t] is not None:
-                rows[f"d{w}_up"] = given[t]
-                step.add(w, given[t])
+            if given is not None:   # shown at every step once given (zero where none is)
+                rows[f"d{w}_up"] = given[t] if given[t] is not None else np.zeros(len(m["initial"]), dtype=dtype)
+                if given[t] is not None:
+                    step.add(w, given[t])
         gates: Dict[str, Dict[str, Array]] = {}
         for q in reversed(computed):
             g = step.d.get(q["path"])
@@ -195,11 +198,16 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
             if path.startswith("gates."):
                 _, block, part = path.split(".")
                 gates.setdefault(block, {})["d" + part] = g
-            elif q["kind"] == "pre":
-                rows[f"d{path}"] = g
-            elif any(m["written"] == path for m in memory):
+            else:
                 rows[f"d{path}"] = g
             step.formula_back(q["compute"], g, step.values[path])
+        if order is not None:   # the rows the home's grad view names, in its order
+            rows = {k: rows[k] for k in order if k in rows}
+        # every block shows both rows, zero where nothing flowed back (a GRU's reset gate
+        # without U_n, when it resets before U)
+        gates = {block: {part: gates.get(block, {}).get(part, np.zeros(len(step.values[f"gates.{block}.a"]),
+                                                                        dtype=dtype)) for part in ("da", "dz")}
+                 for block in blocks}
         dxs[t] = step.d.get("x", np.zeros(layer.input_size, dtype=dtype))
         carry = {m["read"]: step.d.get(m["read"], np.zeros(len(m["initial"]), dtype=dtype)) for m in memory}
         shown[t] = (rows, gates or None)
