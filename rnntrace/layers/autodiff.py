@@ -34,12 +34,20 @@ class _Step:
                  outer: Dict[str, List]):
         self.values, self.params, self.grads = values, params, grads
         self.outer = outer   # weight → [(dz_t, v_t)]: dW = Σ_t dz_t·v_tᵀ, one product at the end
+        self.cache: Dict[int, Array] = {}
         self.d: Dict[str, Array] = {}
 
     # ------------------------------------------------------------------ forward values of operands
     def val(self, op: Any) -> Array:
         if isinstance(op, str):
             return self.values[op]
+        key = id(op)   # an operand (a product, an applied function) is worked out once a step
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = value = self._val(op)
+        return value
+
+    def _val(self, op: Any) -> Array:
         if "one_minus" in op:
             return 1.0 - self.val(op["one_minus"])
         if "product" in op:
@@ -89,8 +97,7 @@ class _Step:
                         others = others * v
                 self.operand_back(item, others)
         elif "apply" in op:
-            inner = self.val(op["of"])
-            self.operand_back(op["of"], back(op["apply"], inner, activate(op["apply"], inner), g))
+            self.operand_back(op["of"], back(op["apply"], self.val(op["of"]), self.val(op), g))
         elif "clip" in op:
             v = self.val(op["of"])
             self.operand_back(op["of"], g * (np.abs(v) <= op["clip"]))
@@ -205,9 +212,13 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
             rows = {k: rows[k] for k in order if k in rows}
         # every block shows both rows, zero where nothing flowed back (a GRU's reset gate
         # without U_n, when it resets before U)
-        gates = {block: {part: gates.get(block, {}).get(part, np.zeros(len(step.values[f"gates.{block}.a"]),
-                                                                        dtype=dtype)) for part in ("da", "dz")}
-                 for block in blocks}
+        for block in blocks:
+            shown_block = gates.setdefault(block, {})
+            if len(shown_block) < 2:
+                zero = np.zeros(len(step.values[f"gates.{block}.a"]), dtype=dtype)
+                for part in ("da", "dz"):
+                    shown_block.setdefault(part, zero)
+        gates = {block: {"da": gates[block]["da"], "dz": gates[block]["dz"]} for block in blocks}
         dxs[t] = step.d.get("x", np.zeros(layer.input_size, dtype=dtype))
         carry = {m["read"]: step.d.get(m["read"], np.zeros(len(m["initial"]), dtype=dtype)) for m in memory}
         shown[t] = (rows, gates or None)
