@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand,
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_operand,
                    clip_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "elman"
@@ -83,9 +83,9 @@ def initial_state(layer) -> Array:
 
 
 def step(layer, x: Array, h_prev: Array):
-    z = layer.W @ x + layer.U @ h_prev + layer.b
-    h = clip_activate(layer, layer.activation, z)
-    return ElmanRecord(h_prev=h_prev, z=z, h=h), h
+    """One step, compiled once per layer from :func:`describe`'s formulas (compiled.py)."""
+    from .compiled import step as compiled
+    return compiled(layer, x, h_prev)
 
 
 def backward(layer, records, d_out, xs):

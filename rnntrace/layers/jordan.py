@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from . import dense
-from .activations import activate, back, derivative
+from .activations import back, derivative
 from .backward import affine_gradients, through_time
 from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
@@ -98,10 +98,9 @@ def initial_state(layer) -> Array:
 
 
 def step(layer, x: Array, y_prev: Array):
-    z = layer.W @ x + layer.U @ y_prev + layer.b
-    h = activate(layer.activation, z)
-    out = dense.forward(layer.output, h)
-    return JordanRecord(y_prev=y_prev, z=z, h=h, z_out=out.z, y=out.y), out.y
+    """One step, compiled once per layer from :func:`describe`'s formulas (compiled.py)."""
+    from .compiled import step as compiled
+    return compiled(layer, x, y_prev)
 
 
 def backward(layer, records, d_out, xs, dz_loss=None):
