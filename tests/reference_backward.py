@@ -6,9 +6,17 @@ import numpy as np
 
 from rnntrace.layers.activations import activate, derivative
 from rnntrace.layers.backward import affine_gradients, through_time
-from rnntrace.layers.base import clip_derivative, zeros
+from rnntrace.layers.base import zeros
 from rnntrace.layers.gru import BLOCKS as GRU_BLOCKS, recurrent_input
 from rnntrace.layers.lstm import _blocks, _function
+
+
+def clip_derivative(layer, function: str, z):
+    """d f(clip(z)) / dz."""
+    c = layer.clip
+    if c is None:
+        return derivative(function, z)
+    return derivative(function, np.clip(z, -c, c)) * (np.abs(z) <= c)
 
 
 def _forget(layer, gates):
