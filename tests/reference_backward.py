@@ -1,10 +1,10 @@
-"""The LSTM's and GRU's backward passes as they were written by hand, each chain-rule
+"""The LSTM's, GRU's, Jordan's and dense layer's backward passes as they were written by hand, each chain-rule
 step spelled out (the derivations stand in the docstrings of rnntrace/layers/lstm.py and
 gru.py): an implementation independent of rnntrace/layers/autodiff.py, which the homes
 now use, for tests/test_autodiff.py to hold the derived one against."""
 import numpy as np
 
-from rnntrace.layers.activations import activate, derivative
+from rnntrace.layers.activations import activate, back, derivative
 from rnntrace.layers.backward import affine_gradients, through_time
 from rnntrace.layers.base import zeros
 from rnntrace.layers.gru import BLOCKS as GRU_BLOCKS, recurrent_input
@@ -148,3 +148,40 @@ def gru_backward(layer, records, d_out, xs):
         if block.b_h is not None:
             grads[f"{name}.b_h"] = drec.sum(axis=0)
     return grads, dxs, shown, {"h": dh0}
+
+
+def jordan_backward(layer, records, d_out, xs, dz_loss=None):
+    out = layer.output
+
+    def step_back(t, dy_next):
+        rec = records[t]
+        dy = d_out[t] + dy_next
+        if dz_loss is not None and dz_loss[t] is not None:
+            # the loss gave f_o′ times its own dy_out, worked out from z_out (see engine.losses)
+            dz_out = dz_loss[t] + back(out.activation, rec.z_out, rec.y, dy_next)
+        else:
+            dz_out = back(out.activation, rec.z_out, rec.y, dy)
+        dh = out.W.T @ dz_out
+        dz = dh * derivative(layer.activation, rec.z)
+        values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
+        return (dz, dz_out), layer.W.T @ dz, values, None, layer.U.T @ dz
+
+    dzs, dxs, shown, dy0 = through_time(len(records), zeros(layer, out.size), step_back)
+    grads = affine_gradients([dz for dz, _ in dzs], xs, [r.y_prev for r in records])
+    grads.update(affine_gradients([dz_out for _, dz_out in dzs], [r.h for r in records], prefix="output."))
+    return grads, dxs, shown, {"y": dy0}
+
+
+def dense_backward(layer, records, d_out, xs, dz_loss=None):
+    """dW, db and each dx_t from each dy_t. ``dz_loss[t]``, when given, is dL/dz_t
+    itself, which the loss worked out from z (see engine.losses)."""
+    def step_back(t, _):
+        dy = d_out[t]
+        if dz_loss is not None and dz_loss[t] is not None:
+            dz = dz_loss[t]
+        else:
+            dz = back(layer.activation, records[t].z, records[t].y, dy)
+        return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
+
+    dzs, dxs, shown, _ = through_time(len(records), None, step_back)
+    return affine_gradients(dzs, xs), dxs, shown, {}

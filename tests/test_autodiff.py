@@ -1,6 +1,6 @@
 """Backpropagation derived from the descriptions (rnntrace/layers/autodiff.py: each
-compute operation's backward rule, chained through time) against the LSTM's and GRU's
-backward written out by hand (tests/reference_backward.py) and against finite
+compute operation's backward rule, chained through time) against the LSTM's, GRU's, Jordan's
+and dense layer's backward written out by hand (tests/reference_backward.py) and against finite
 differences, on every random network of every type."""
 import zlib
 
@@ -10,12 +10,12 @@ import pytest
 from rnntrace.engine import run_layer
 from rnntrace.layers import autodiff, composite
 
-from reference_backward import gru_backward, lstm_backward
+from reference_backward import dense_backward, gru_backward, jordan_backward, lstm_backward
 from test_grad_fd import NETWORKS, numeric_gradients
 from test_grad_networks import build, network
 
 #: the hand-written backward passes, by layer type
-BY_HAND = {"lstm": lstm_backward, "gru": gru_backward}
+BY_HAND = {"lstm": lstm_backward, "gru": gru_backward, "jordan": jordan_backward, "dense": dense_backward}
 
 
 def one_direction_layers(spec):
@@ -40,7 +40,7 @@ def test_derived_backward_equals_the_hand_written_one(name):
         theirs = BY_HAND[layer.type](layer, records, d_out, xs)
         ours = autodiff.backward(layer, records, d_out, xs)
         for (mine, gates), (hand, hand_gates) in zip(ours[2], theirs[2]):   # what the views show
-            assert list(mine) == list(hand) and list(gates) == list(hand_gates)
+            assert list(mine) == list(hand) and list(gates or {}) == list(hand_gates or {})
             for k in hand:
                 np.testing.assert_allclose(mine[k], hand[k], rtol=1e-12, atol=1e-13)
         assert set(ours[0]) == set(theirs[0])

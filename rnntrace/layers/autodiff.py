@@ -160,11 +160,15 @@ def _values(readers, record, x) -> Dict[str, Array]:
     return values
 
 
-def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence[Optional[Array]]]] = None):
+def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence[Optional[Array]]]] = None,
+             dz_loss: Optional[Sequence[Optional[Array]]] = None):
     """(gradients keyed as ``layer.parameters()``, dL/dx_t per step, what each step shows,
     dL/d(initial value) per memory) of a one-direction layer, from its description.
     A step shows, for each memory written (h): dh_out (from the output), dh_next (through
-    the memory), dh; and dL/d of each weighted sum (``dz``; ``gates`` {block: {da, dz}})."""
+    the memory), dh; and dL/d of each weighted sum (``dz``; ``gates`` {block: {da, dz}}).
+    ``dz_loss[t]``, when given, is dL/d(the softmax's input) that the loss worked out
+    itself (engine.losses): the output's own dL/dy then is not sent through the softmax,
+    only what reaches it through the memory."""
     from . import describe
     desc = describe(layer)
     params = layer.parameters()
@@ -185,9 +189,12 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
         step = _Step(_values(readers, records[t], np.asarray(xs[t])), params, grads, outer)
         rows: Dict[str, Array] = {}
         step.add(output, d_out[t])
+        loss_dz = None if dz_loss is None else dz_loss[t]
+        through = np.zeros(len(step.values[output]), dtype=dtype)   # what reaches the output but d_out
         for m in memory:
             w = m["written"]
             if w == output:
+                through = carry[m["read"]]
                 rows[f"d{w}_out"] = d_out[t]
             rows[f"d{w}_next"] = carry[m["read"]]
             step.add(w, carry[m["read"]])
@@ -207,6 +214,10 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
                 gates.setdefault(block, {})["d" + part] = g
             else:
                 rows[f"d{path}"] = g
+            if path == output and loss_dz is not None:   # the loss gave dL/dz at the softmax
+                step.formula_back(q["compute"], through, step.values[path])
+                step.add(q["compute"]["of"], loss_dz)
+                continue
             step.formula_back(q["compute"], g, step.values[path])
         if order is not None:   # the rows the home's grad view names, in its order
             rows = {k: rows[k] for k in order if k in rows}

@@ -1,7 +1,8 @@
 """Dense (fully connected) layer, no memory.
 
 forward    z = W·x + b,  y = f(z)      (f linear, sigmoid, tanh, relu, hard_sigmoid or softmax)
-backward   dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
            dW = Σ_t dz_t·x_tᵀ,  db = Σ_t dz_t
 """
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, back
-from .backward import affine_gradients, through_time
+from .activations import activate
 from ..errors import describe_value
 from ..fields import OUTPUT_ACTIVATIONS
 from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural, weight
@@ -101,18 +101,11 @@ def step(layer, x: Array, state: None):
 
 
 def backward(layer, records, d_out, xs, dz_loss=None):
-    """dW, db and each dx_t from each dy_t. ``dz_loss[t]``, when given, is dL/dz_t
-    itself, which the loss worked out from z (see engine.losses)."""
-    def step_back(t, _):
-        dy = d_out[t]
-        if dz_loss is not None and dz_loss[t] is not None:
-            dz = dz_loss[t]
-        else:
-            dz = back(layer.activation, records[t].z, records[t].y, dy)
-        return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
-
-    dzs, dxs, shown, _ = through_time(len(records), None, step_back)
-    return affine_gradients(dzs, xs), dxs, shown, {}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py).
+    ``dz_loss[t]``, when given, is dL/dz at the softmax itself, which the loss worked out
+    from z (see engine.losses)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs, dz_loss=dz_loss)
 
 
 def head(layer) -> Dense:

@@ -2,7 +2,8 @@
 
 forward    z_t = W·x_t + U·y_{t−1} + b,    h_t = f(z_t)
            z_out_t = W_o·h_t + b_o,        y_t = f_o(z_out_t)
-backward   dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the output is the memory)
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the output is the memory)
            dz_out_t = dy_t∘f_o′(z_out_t),  dh_t = W_oᵀ·dz_out_t
            dz_t = dh_t∘f′(z_t),  dx_t = Wᵀ·dz_t
            dW, dU (with y_{t−1}), db from dz_t;  dW_o (with h_t), db_o from dz_out_t
@@ -16,8 +17,6 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from . import dense
-from .activations import back, derivative
-from .backward import affine_gradients, through_time
 from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
 
@@ -104,25 +103,11 @@ def step(layer, x: Array, y_prev: Array):
 
 
 def backward(layer, records, d_out, xs, dz_loss=None):
-    out = layer.output
-
-    def step_back(t, dy_next):
-        rec = records[t]
-        dy = d_out[t] + dy_next
-        if dz_loss is not None and dz_loss[t] is not None:
-            # the loss gave f_o′ times its own dy_out, worked out from z_out (see engine.losses)
-            dz_out = dz_loss[t] + back(out.activation, rec.z_out, rec.y, dy_next)
-        else:
-            dz_out = back(out.activation, rec.z_out, rec.y, dy)
-        dh = out.W.T @ dz_out
-        dz = dh * derivative(layer.activation, rec.z)
-        values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
-        return (dz, dz_out), layer.W.T @ dz, values, None, layer.U.T @ dz
-
-    dzs, dxs, shown, dy0 = through_time(len(records), zeros(layer, out.size), step_back)
-    grads = affine_gradients([dz for dz, _ in dzs], xs, [r.y_prev for r in records])
-    grads.update(affine_gradients([dz_out for _, dz_out in dzs], [r.h for r in records], prefix="output."))
-    return grads, dxs, shown, {"y": dy0}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py).
+    ``dz_loss[t]``, when given, is dL/dz at the softmax itself, which the loss worked out
+    from z (see engine.losses)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs, dz_loss=dz_loss)
 
 
 def head(layer) -> dense.Dense:
