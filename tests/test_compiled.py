@@ -81,3 +81,32 @@ def test_the_stacked_step_is_the_separate_products_to_a_few_ulps(name):
         assert_close_in_ulps(record.h, h, ("h", step.t))
         if c is not None:
             assert_close_in_ulps(record.c, c, ("c", step.t))
+
+
+@pytest.mark.parametrize("kind", ["elman", "elman_clip", "indrnn", "jordan"])
+def test_steps_compiled_from_the_formulas_equal_numpy_to_the_last_bit(kind):
+    """Elman, IndRNN and Jordan step through closures compiled from their descriptions
+    (rnntrace/layers/compiled.py); each sum adds its terms in the formula's order, so the
+    records equal W·x + U·h_prev + b written here in numpy exactly."""
+    from test_grad_networks import elman, indrnn, jordan
+    rng = np.random.default_rng(zlib.crc32(kind.encode()))
+    make = {"elman": elman, "elman_clip": lambda r, n: elman(r, n, clip=0.3), "indrnn": indrnn,
+            "jordan": jordan}[kind]
+    spec = spec_from_dict(network(rng, [make], n_in=3, steps=6))
+    layer = spec.layers[0]
+    records = [step.layers[layer.name] for step in run(spec)]
+    memory = layer.initial if layer.initial is not None else np.zeros(len(records[0].output))
+    for x, rec in zip(spec.inputs, records):
+        if kind == "indrnn":
+            z = layer.W @ x + layer.u * memory + layer.b
+        else:
+            z = layer.W @ x + layer.U @ memory + layer.b
+        h = A.activate(layer.activation, z if layer.clip is None else np.clip(z, -layer.clip, layer.clip)) \
+            if kind != "jordan" else A.activate(layer.activation, z)
+        assert np.array_equal(rec.z, z) and np.array_equal(rec.h, h)
+        memory = h
+        if kind == "jordan":
+            z_out = layer.output.W @ h + layer.output.b
+            y = A.activate(layer.output.activation, z_out)
+            assert np.array_equal(rec.z_out, z_out) and np.array_equal(rec.y, y)
+            memory = y

@@ -171,3 +171,47 @@ def test_cli_explain(examples):
     assert "3·0 + 1·100 + 0·0 + 1·(−10) = 90" in result.stdout
     assert "4·1 + 3·1 = 7" in result.stdout
     assert "Step 3 of 5" not in result.stdout
+
+
+def test_projected_lstm_shows_every_unit_before_the_projection():
+    """An LSTM with a projection (P = 2 outputs of 3 units): the three units' gates, c
+    and m come first, then h = W_hr·m, each h[k] a sum over all three m worked out by
+    hand from the m printed above it."""
+    block = {"W": [[0.1, 0.2], [0.3, -0.1], [0.2, 0.2]], "U": [[0.1, 0.2], [0.3, -0.1], [0.2, 0.2]],
+             "b": [0.1, 0, -0.1]}
+    spec = rnntrace.spec_from_dict({
+        "inputs": [[1.0, 0.5]],
+        "layers": [{"type": "lstm", "size": 3, "projection": [[0.5, -0.2, 1.0], [0.1, 0.2, 0.3]],
+                    **{b: block for b in ("cell_input", "input_gate", "forget_gate", "output_gate")}}]})
+    lines = step_lines(spec, rnntrace.run(spec)[0], precision=17)[0][1]
+    names = [lhs for lhs, _ in lines]
+    assert names == [f"{q}[{u}]" for u in (1, 2, 3) for q in ("z", "z_i", "z_f", "c", "z_o", "m")] + ["h[1]", "h[2]"]
+    m = []
+    for u, zu in ((1, 1 * 0.1 + 0.5 * 0.2 + 0.1), (2, 1 * 0.3 + 0.5 * -0.1), (3, 1 * 0.2 + 0.5 * 0.2 - 0.1)):
+        s = sigmoid(zu)
+        m.append(math.tanh(math.tanh(zu) * s) * s)   # c = g·i (c_prev = 0), m = tanh(c)·o
+    for k, row in enumerate(([0.5, -0.2, 1.0], [0.1, 0.2, 0.3])):
+        rhs = dict(lines)[f"h[{k + 1}]"]
+        assert float(rhs.rsplit("= ", 1)[1]) == pytest.approx(sum(w * v for w, v in zip(row, m)), abs=1e-15)
+
+
+def test_legends_say_which_terms_each_sum_has(examples):
+    """The legend is read from the formulas, so it names only the weights a spec gives:
+    gru_reset_before.yaml's gates have no U (their sums are x·W and b only), a Jordan
+    layer's output sum is written too, and the lecture's LSTM, without U, says so."""
+    from rnntrace.layers import legend
+    gru = rnntrace.load_spec(EXAMPLES / "gru_reset_before.yaml").layers[0]
+    assert all("U" not in gru.blocks[b].parameters() for b in ("reset_gate", "update_gate"))
+    assert legend(gru) == "z_r, z_u = Σ x·W + 1·b; z_n = Σ x·W + Σ (r·h_prev)·U + 1·b"
+    jordan = rnntrace.load_spec(EXAMPLES / "jordan.yaml").layers[0]
+    assert legend(jordan) == ("z = Σ x·W + Σ y_prev·U + 1·b: the last output y_prev is one more input; "
+                              "z_out = Σ h·W_o + 1·b_o")
+    lstm = rnntrace.load_spec(EXAMPLES / "lstm_example.yaml").layers[0]
+    assert legend(lstm) == "z, z_i, z_f, z_o = Σ x·W + 1·b"
+    spec = rnntrace.spec_from_dict({"inputs": [[1.0]], "layers": [
+        {"type": "indrnn", "size": 2, "W": [[1], [2]], "u": [0.5, 0.5]},
+        {"type": "gru", "size": 1, **{b: {"W": [[1, 1]], "U": [[1]], "b": [0], "b_h": [0]}
+                                      for b in ("reset_gate", "update_gate", "candidate")}}]})
+    assert legend(spec.layers[0]) == "z = Σ x·W + h_prev·u + 1·b: each unit reads only its own last value"
+    assert legend(spec.layers[1]) == ("z_r, z_u = Σ x·W + Σ h_prev·U + 1·b + 1·b_h; "
+                                      "z_n = Σ x·W + 1·b + r·(Σ h_prev·U + 1·b_h)")

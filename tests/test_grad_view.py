@@ -123,3 +123,28 @@ def test_gru_chain_rule_names_only_the_terms_the_layer_has():
     assert "dL/dr = dL/dz_n ∘ (0) = [0]" in out
     assert "to step t−1: dL/dh ∘ u\n" in out
 
+
+
+def test_a_jordan_layers_chain_rule_is_read_from_its_formulas():
+    """Jordan: y = tanh(W_o·h + b_o), h = tanh(W·x + U·y_prev + b), one step, target 0:
+    dL/dy = y; dL/dz_out = y·(1 − y²); dL/dh = W_oᵀ·dL/dz_out; every sum's weights named
+    as its formula writes them (W_o, b_o), numbers worked out here with math."""
+    import math
+    import numpy as np
+    spec = rnntrace.spec_from_dict({"inputs": [[1.0]], "train": {"targets": [[0.0]], "loss": "squared_error"},
+                                    "layers": [{"type": "jordan", "size": 2, "W": [[0.5], [-1.0]], "U": [[1.0], [1.0]],
+                                                "b": [0.0, 0.25], "output": {"size": 1, "activation": "tanh",
+                                                                             "W": [[2.0, 3.0]], "b": [0.1]}}]})
+    h = [math.tanh(0.5), math.tanh(-0.75)]
+    y = math.tanh(2 * h[0] + 3 * h[1] + 0.1)
+    dz_out = y * (1 - y * y)
+    result = backprop(spec)
+    out = Console(file=io.StringIO(), width=400, no_color=True)
+    for part in view.render(result, rnntrace.run(spec), precision=12, explain=True):
+        out.print(part)
+    text = out.file.getvalue()
+    assert "jordan: dL/dW_o += dL/dz_out·hᵀ, dL/db_o += dL/dz_out" in text
+    assert "jordan: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·y_prevᵀ (y_prev = [0]), dL/db += dL/dz" in text
+    line = re.search(r"jordan: dL/dh = W_oᵀ·dL/dz_out = \[(.*?)\]", text).group(1)
+    assert np.allclose([float(v.replace("−", "-")) for v in line.split(", ")], [2 * dz_out, 3 * dz_out], atol=1e-11)
+    assert "jordan: dL/dz_out = dL/dy ∘ f′(z_out), f′ = 1 − y² with y = [" in text

@@ -30,14 +30,24 @@ Array = np.ndarray
 class _Step:
     """One step's values (by path, with "x") and the gradients flowing back through it."""
 
-    def __init__(self, values: Dict[str, Array], params: Mapping[str, Array], grads: Dict[str, Array]):
+    def __init__(self, values: Dict[str, Array], params: Mapping[str, Array], grads: Dict[str, Array],
+                 outer: Dict[str, List]):
         self.values, self.params, self.grads = values, params, grads
+        self.outer = outer   # weight → [(dz_t, v_t)]: dW = Σ_t dz_t·v_tᵀ, one product at the end
+        self.cache: Dict[int, Array] = {}
         self.d: Dict[str, Array] = {}
 
     # ------------------------------------------------------------------ forward values of operands
     def val(self, op: Any) -> Array:
         if isinstance(op, str):
             return self.values[op]
+        key = id(op)   # an operand (a product, an applied function) is worked out once a step
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = value = self._val(op)
+        return value
+
+    def _val(self, op: Any) -> Array:
         if "one_minus" in op:
             return 1.0 - self.val(op["one_minus"])
         if "product" in op:
@@ -87,8 +97,7 @@ class _Step:
                         others = others * v
                 self.operand_back(item, others)
         elif "apply" in op:
-            inner = self.val(op["of"])
-            self.operand_back(op["of"], back(op["apply"], inner, activate(op["apply"], inner), g))
+            self.operand_back(op["of"], back(op["apply"], self.val(op["of"]), self.val(op), g))
         elif "clip" in op:
             v = self.val(op["of"])
             self.operand_back(op["of"], g * (np.abs(v) <= op["clip"]))
@@ -108,7 +117,7 @@ class _Step:
                     self.grad(term["weight"], g * v)
                     self.operand_back(term["of"], W * g)
                 else:
-                    self.grad(term["weight"], np.outer(g, v))
+                    self.outer.setdefault(term["weight"], []).append((g, v))
                     self.operand_back(term["of"], W.T @ g)
 
     def formula_back(self, formula: Mapping[str, Any], g: Array, own: Array) -> None:
@@ -134,27 +143,42 @@ class _Step:
             raise ValueError(f"no backward rule for {op!r}")
 
 
-def _values(description, record, x) -> Dict[str, Array]:
+def _readers(description):
+    """(path, its parts) of every quantity and memory read of a record, split once."""
+    paths = [q["path"] for q in description["quantities"]]
+    paths += [m["read"] for m in description["memory"] if m["read"] not in paths]
+    return [(path, path.split(".")) for path in paths]
+
+
+def _values(readers, record, x) -> Dict[str, Array]:
     values: Dict[str, Array] = {"x": x}
-    for q in description["quantities"]:
-        values[q["path"]] = record_value(record, q["path"])
-    for m in description["memory"]:
-        if m["read"] not in values:
-            values[m["read"]] = record_value(record, m["read"])
+    for path, parts in readers:
+        current = record
+        for part in parts:   # records are dataclasses, their gates dicts (base.value)
+            current = current[part] if isinstance(current, dict) else getattr(current, part)
+        values[path] = current
     return values
 
 
-def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence[Optional[Array]]]] = None):
+def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence[Optional[Array]]]] = None,
+             dz_loss: Optional[Sequence[Optional[Array]]] = None):
     """(gradients keyed as ``layer.parameters()``, dL/dx_t per step, what each step shows,
     dL/d(initial value) per memory) of a one-direction layer, from its description.
     A step shows, for each memory written (h): dh_out (from the output), dh_next (through
-    the memory), dh; and dL/d of each weighted sum (``dz``; ``gates`` {block: {da, dz}})."""
+    the memory), dh; and dL/d of each weighted sum (``dz``; ``gates`` {block: {da, dz}}).
+    ``dz_loss[t]``, when given, is dL/d(the softmax's input) that the loss worked out
+    itself (engine.losses): the output's own dL/dy then is not sent through the softmax,
+    only what reaches it through the memory."""
     from . import describe
     desc = describe(layer)
     params = layer.parameters()
     dtype = next(iter(params.values())).dtype
     grads = {k: np.zeros_like(v) for k, v in params.items()}
+    outer: Dict[str, List] = {}
+    readers = _readers(desc)
     computed = [q for q in desc["quantities"] if "compute" in q]
+    order = getattr(layer.home, "GRAD_ROWS", None)
+    blocks = list(dict.fromkeys(q["path"].split(".")[1] for q in computed if q["path"].startswith("gates.")))
     memory = desc["memory"]
     output = desc["output"]
     T = len(records)
@@ -162,19 +186,23 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
     dxs: List[Array] = [None] * T
     shown: List[Any] = [None] * T
     for t in range(T - 1, -1, -1):
-        step = _Step(_values(desc, records[t], np.asarray(xs[t])), params, grads)
+        step = _Step(_values(readers, records[t], np.asarray(xs[t])), params, grads, outer)
         rows: Dict[str, Array] = {}
         step.add(output, d_out[t])
+        loss_dz = None if dz_loss is None else dz_loss[t]
+        through = np.zeros(len(step.values[output]), dtype=dtype)   # what reaches the output but d_out
         for m in memory:
             w = m["written"]
             if w == output:
+                through = carry[m["read"]]
                 rows[f"d{w}_out"] = d_out[t]
             rows[f"d{w}_next"] = carry[m["read"]]
             step.add(w, carry[m["read"]])
             given = (upstream or {}).get(w)
-            if given is not None and given[t] is not None:
-                rows[f"d{w}_up"] = given[t]
-                step.add(w, given[t])
+            if given is not None:   # shown at every step once given (zero where none is)
+                rows[f"d{w}_up"] = given[t] if given[t] is not None else np.zeros(len(m["initial"]), dtype=dtype)
+                if given[t] is not None:
+                    step.add(w, given[t])
         gates: Dict[str, Dict[str, Array]] = {}
         for q in reversed(computed):
             g = step.d.get(q["path"])
@@ -184,13 +212,28 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
             if path.startswith("gates."):
                 _, block, part = path.split(".")
                 gates.setdefault(block, {})["d" + part] = g
-            elif q["kind"] == "pre":
+            else:
                 rows[f"d{path}"] = g
-            elif any(m["written"] == path for m in memory):
-                rows[f"d{path}"] = g
+            if path == output and loss_dz is not None:   # the loss gave dL/dz at the softmax
+                step.formula_back(q["compute"], through, step.values[path])
+                step.add(q["compute"]["of"], loss_dz)
+                continue
             step.formula_back(q["compute"], g, step.values[path])
+        if order is not None:   # the rows the home's grad view names, in its order
+            rows = {k: rows[k] for k in order if k in rows}
+        # every block shows both rows, zero where nothing flowed back (a GRU's reset gate
+        # without U_n, when it resets before U)
+        for block in blocks:
+            shown_block = gates.setdefault(block, {})
+            if len(shown_block) < 2:
+                zero = np.zeros(len(step.values[f"gates.{block}.a"]), dtype=dtype)
+                for part in ("da", "dz"):
+                    shown_block.setdefault(part, zero)
+        gates = {block: {"da": gates[block]["da"], "dz": gates[block]["dz"]} for block in blocks}
         dxs[t] = step.d.get("x", np.zeros(layer.input_size, dtype=dtype))
         carry = {m["read"]: step.d.get(m["read"], np.zeros(len(m["initial"]), dtype=dtype)) for m in memory}
         shown[t] = (rows, gates or None)
+    for name, pairs in outer.items():   # dW = Σ_t dz_t·v_tᵀ = DZᵀ·V
+        grads[name] = grads[name] + np.asarray([g for g, _ in pairs]).T @ np.asarray([v for _, v in pairs])
     initial = {m["written"]: carry[m["read"]] for m in memory}
     return grads, dxs, shown, initial

@@ -241,25 +241,6 @@ def read_clip(f) -> Optional[float]:
     return f.r.positive(f.data["clip"], f.path + ("clip",), "clip threshold (pre-activations are cut to [−c, c])")
 
 
-def clipped(layer, z: Array) -> Array:
-    """z cut to [−c, c] for a layer with ``clip``; z itself otherwise."""
-    c = getattr(layer, "clip", None)
-    return z if c is None else np.clip(z, -c, c)
-
-
-def clip_activate(layer, function: str, z: Array) -> Array:
-    c = layer.clip
-    return activate(function, z if c is None else np.clip(z, -c, c))
-
-
-def clip_derivative(layer, function: str, z: Array) -> Array:
-    """d f(clip(z)) / dz."""
-    c = layer.clip
-    if c is None:
-        return derivative(function, z)
-    return derivative(function, np.clip(z, -c, c)) * (np.abs(z) <= c)
-
-
 def clip_operand(layer, path: Any) -> Any:
     """The operand an activation reads in a ``compute`` formula: ``{"clip": c, "of": path}``
     for a layer with ``clip``."""

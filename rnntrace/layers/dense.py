@@ -1,7 +1,8 @@
 """Dense (fully connected) layer, no memory.
 
 forward    z = W·x + b,  y = f(z)      (f linear, sigmoid, tanh, relu, hard_sigmoid or softmax)
-backward   dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dz = dy∘f′(z)  (softmax: dz = y∘(dy − dy·y)),  dx = Wᵀ·dz
            dW = Σ_t dz_t·x_tᵀ,  db = Σ_t dz_t
 """
 from __future__ import annotations
@@ -12,11 +13,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, back
-from .backward import affine_gradients, through_time
+from .activations import activate
 from ..errors import describe_value
 from ..fields import OUTPUT_ACTIVATIONS
-from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural, weight
+from .base import FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural, weight
 
 TYPE = "dense"
 TITLE = "dense"
@@ -101,18 +101,11 @@ def step(layer, x: Array, state: None):
 
 
 def backward(layer, records, d_out, xs, dz_loss=None):
-    """dW, db and each dx_t from each dy_t. ``dz_loss[t]``, when given, is dL/dz_t
-    itself, which the loss worked out from z (see engine.losses)."""
-    def step_back(t, _):
-        dy = d_out[t]
-        if dz_loss is not None and dz_loss[t] is not None:
-            dz = dz_loss[t]
-        else:
-            dz = back(layer.activation, records[t].z, records[t].y, dy)
-        return dz, layer.W.T @ dz, {"dy": dy, "dz": dz}, None, None
-
-    dzs, dxs, shown, _ = through_time(len(records), None, step_back)
-    return affine_gradients(dzs, xs), dxs, shown, {}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py).
+    ``dz_loss[t]``, when given, is dL/dz at the softmax itself, which the loss worked out
+    from z (see engine.losses)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs, dz_loss=dz_loss)
 
 
 def head(layer) -> Dense:
@@ -177,44 +170,22 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + 1·b"
-
-
-def dense_lines(layer, record, x, w, terms, z_name: str = "z", input_name: str = "x") -> List[tuple]:
-    """z = Σ x·W + 1·b and y = f(z), one line per unit (a softmax: one line for y):
-    a dense layer's, and a Jordan layer's output."""
-    lines = []
-    size = layer.size
-    labels = layer.labels
-    for u in range(size):
-        s = w.suffix(size, u, labels)
-        parts = terms.products(x, layer.W[u], input_name) + terms.bias(layer.b, u)
-        z, y = record.z[u], record.y[u]
-        if layer.activation == "softmax":
-            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}"))
-        elif layer.activation == "linear":
-            lines.append((f"y{s}", f"{w.total(parts)} = {w.result(y)}"))
-        else:
-            lines.append((f"{z_name}{s}", f"{w.total(parts)} = {w.result(z)}" +
-                          w.activation(layer.activation, z, y, name=f"y{s}")))
-    if layer.activation == "softmax":
-        rhs = f"softmax({z_name}) = [" + ", ".join(w.result(v) for v in record.y) + "]"
-        if record.label is not None:
-            rhs += f" → {w.most_likely(labels, record.y)}"
-        lines.append(("y", rhs))
-    return lines
+    from ..render.arithmetic import legend as derived
+    return derived(layer)
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x))
-    return w.with_note(dense_lines(layer, record, x, w, terms), terms)
+    """The arithmetic of the step, written from the formulas of :func:`describe`: one
+    line per unit, and a softmax's on a line of its own."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
+    return w.with_note(lines, terms)
 
 
 GRAD_ROWS = {"dy": "dL/dy", "dz": "dL/dz"}
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    prime = derivative_text(layer.activation, "z", "y")
-    return [f"{name}: dL/dz = dL/dy ∘ f′(z), f′ = {prime}: {v(d['dy'])} → dL/dz = {v(d['dz'])}",
-            f"{name}: dL/dW += dL/dz·xᵀ, dL/db += dL/dz; the layer below gets Wᵀ·dL/dz"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand,
-                   clip_text, derivative_text, description, plural, read_clip, weight, zeros)
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_operand,
+                   clip_text, description, plural, read_clip, weight, zeros)
 
 TYPE = "elman"
 TITLE = "Elman"
@@ -83,9 +83,9 @@ def initial_state(layer) -> Array:
 
 
 def step(layer, x: Array, h_prev: Array):
-    z = layer.W @ x + layer.U @ h_prev + layer.b
-    h = clip_activate(layer, layer.activation, z)
-    return ElmanRecord(h_prev=h_prev, z=z, h=h), h
+    """One step, compiled once per layer from :func:`describe`'s formulas (compiled.py)."""
+    from .compiled import step as compiled
+    return compiled(layer, x, h_prev)
 
 
 def backward(layer, records, d_out, xs):
@@ -149,22 +149,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + Σ h_prev·U + 1·b: the memory h_prev is one more input"
-
-
-def hidden_lines(layer, record, x, memory, memory_name: str, w, terms) -> List[tuple]:
-    """``z = Σ x·W + Σ memory·U + 1·b → h``, one line per unit: the hidden layer of an
-    Elman network (memory h_prev) and of a Jordan network (its last output)."""
-    lines = []
-    size = layer.size
-    for u in range(size):
-        s = w.suffix(size, u)
-        parts = terms.products(x, layer.W[u]) + terms.products(memory, layer.U[u], memory_name) + \
-            terms.bias(layer.b, u)
-        z, h = record.z[u], record.h[u]
-        lines.append((f"z{s}", f"{w.total(parts)} = {w.result(z)}" +
-                      w.activation(layer.activation, z, h, name=f"h{s}", clip=getattr(layer, "clip", None))))
-    return lines
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "the memory h_prev is one more input")
 
 
 def explain(layer, record, x, w) -> List[tuple]:
@@ -181,14 +167,6 @@ GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the me
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    return [f"{name}: dL/dh = (from the output) + Uᵀ·dL/dz({later}) = {v(d['dh_out'])} + "
-            f"{v(d['dh_next'])} = {v(d['dh'])}",
-            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')}"
-            f"{_clip_factor(layer)} with h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
-            f"{name}: dL/dW += dL/dz·xᵀ, dL/dU += dL/dz·h_prevᵀ (h_prev = {v(fwd.h_prev)}), "
-            "dL/db += dL/dz"]
-
-
-def _clip_factor(layer) -> str:
-    return "" if layer.clip is None else f" ∘ [|z| ≤ {layer.clip:g}]"
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

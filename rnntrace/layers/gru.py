@@ -4,7 +4,8 @@ forward    r = σ(W_r·x + b_r + U_r·h_{t−1} + b_hr)
            u = σ(W_u·x + b_u + U_u·h_{t−1} + b_hu)
            q = U_n·h_{t−1} + b_hn,   n = tanh(W_n·x + b_n + r∘q)
            h_t = (1 − u)∘n + u∘h_{t−1}
-backward   dh_t = dh_out_t + dh_next
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dh_t = dh_out_t + dh_next
            da_n = dh_t∘(1 − u),  da_u = dh_t∘(h_{t−1} − n),  dz_n = da_n∘tanh′(z_n)
            da_r = dz_n∘q,  dq = dz_n∘r,  dz_r = da_r∘σ′(z_r),  dz_u = da_u∘σ′(z_u)
            dx_t = W_rᵀ·dz_r + W_uᵀ·dz_u + W_nᵀ·dz_n
@@ -31,8 +32,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 from .activations import activate
-from .backward import affine_gradients, through_time
-from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms, clip_derivative,
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms,
                    clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
                    gate_quantities, one_minus, plural, product, read_blocks, total, weight, zeros)
 
@@ -201,60 +201,9 @@ def compile_step(layer):
 
 
 def backward(layer, records, d_out, xs):
-    blocks = layer.blocks
-    cand = blocks["candidate"]
-    after = layer.reset_after
-
-    def step_back(t, dh_next):
-        rec = records[t]
-        gates = rec.gates
-        r, u, n = (gates[name].a for name in BLOCKS)
-        dh = d_out[t] + dh_next
-        da = {"update_gate": dh * (rec.h_prev - n), "candidate": dh * (1.0 - u)}
-        dz_n = da["candidate"] * clip_derivative(layer, layer.activation, gates["candidate"].z)
-        dh_prev = dh * u
-        if after:
-            da["reset_gate"] = dz_n * recurrent_input(cand, rec.h_prev)
-            drec = dz_n * r                  # dq: the gradient of q = U_n·h + b_hn
-            if cand.U is not None:
-                dh_prev = dh_prev + cand.U.T @ drec
-        else:
-            drec = dz_n                      # of U_n·(r∘h) + b_hn
-            if cand.U is not None:
-                drh = cand.U.T @ dz_n        # d(r∘h_prev)
-                da["reset_gate"] = drh * rec.h_prev
-                dh_prev = dh_prev + drh * r
-            else:
-                da["reset_gate"] = zeros(layer, layer.size)
-        dz = {name: da[name] * clip_derivative(layer, layer.gate_activation, gates[name].z) for name in BLOCKS[:2]}
-        dz["candidate"] = dz_n
-        dx = 0.0
-        for name in BLOCKS[:2]:
-            dx = dx + blocks[name].W.T @ dz[name]
-            if blocks[name].U is not None:
-                dh_prev = dh_prev + blocks[name].U.T @ dz[name]
-        dx = dx + cand.W.T @ dz_n
-        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh}
-        shown = {name: {"da": da[name], "dz": dz[name]} for name in BLOCKS}
-        return (dz, drec), dx, values, shown, dh_prev
-
-    dzs, dxs, shown, dh0 = through_time(len(records), zeros(layer, layer.size), step_back)
-    X = np.asarray(xs)
-    H = np.asarray([r.h_prev for r in records])
-    # what the candidate's U multiplies: h_prev, or r∘h_prev when the reset comes first
-    RH = H if after else np.asarray([r.gates["reset_gate"].a * r.h_prev for r in records])
-    grads = {}
-    for name in BLOCKS:
-        block = blocks[name]
-        dz = np.asarray([d[name] for d, _ in dzs])
-        grads.update(affine_gradients(dz, X, prefix=f"{name}."))
-        # the candidate's recurrent part sits inside r∘(U_n·h + b_hn): its gradient is dq
-        drec = np.asarray([dq for _, dq in dzs]) if name == "candidate" else dz
-        if block.U is not None:
-            grads[f"{name}.U"] = drec.T @ (RH if name == "candidate" else H)
-        if block.b_h is not None:
-            grads[f"{name}.b_h"] = drec.sum(axis=0)
-    return grads, dxs, shown, {"h": dh0}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs)
 
 
 def head(layer) -> None:
@@ -348,9 +297,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    if layer.reset_after:
-        return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + 1·b + r·(Σ h_prev·U + 1·b_h)"
-    return "gates: z = Σ x·W + Σ h_prev·U + 1·b (+ 1·b_h); candidate: Σ x·W + Σ (r·h_prev)·U + 1·b (+ 1·b_h)"
+    from ..render.arithmetic import legend as derived
+    return derived(layer)
 
 
 def explain(layer, record, x, w) -> List[tuple]:

@@ -16,8 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_activate, clip_operand, clip_text,
-                   derivative_text, description, plural, read_clip, weight, zeros)
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_operand, clip_text,
+                   description, plural, read_clip, weight, zeros)
 
 TYPE = "indrnn"
 TITLE = "IndRNN"
@@ -100,9 +100,9 @@ def initial_state(layer) -> Array:
 
 
 def step(layer, x: Array, h_prev: Array):
-    z = layer.W @ x + layer.u * h_prev + layer.b
-    h = clip_activate(layer, layer.activation, z)
-    return IndRNNRecord(h_prev=h_prev, z=z, h=h), h
+    """One step, compiled once per layer from :func:`describe`'s formulas (compiled.py)."""
+    from .compiled import step as compiled
+    return compiled(layer, x, h_prev)
 
 
 def backward(layer, records, d_out, xs):
@@ -164,7 +164,8 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + h_prev·u + 1·b: each unit reads only its own last value"
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "each unit reads only its own last value")
 
 
 def explain(layer, record, x, w) -> List[tuple]:
@@ -181,10 +182,6 @@ GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the me
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    cut = "" if layer.clip is None else f" ∘ [|z| ≤ {layer.clip:g}]"
-    return [f"{name}: dL/dh = (from the output) + u∘dL/dz({later}) = {v(d['dh_out'])} + "
-            f"{v(d['dh_next'])} = {v(d['dh'])}",
-            f"{name}: dL/dz = dL/dh ∘ f′(z), f′ = {derivative_text(layer.activation, 'z', 'h')}{cut} with "
-            f"h = {v(fwd.h)}: dL/dz = {v(d['dz'])}",
-            f"{name}: dL/dW += dL/dz·xᵀ, dL/du += dL/dz∘h_prev (h_prev = {v(fwd.h_prev)}), dL/db += dL/dz"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -2,7 +2,8 @@
 
 forward    z_t = W·x_t + U·y_{t−1} + b,    h_t = f(z_t)
            z_out_t = W_o·h_t + b_o,        y_t = f_o(z_out_t)
-backward   dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the output is the memory)
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dy_t = dy_out_t + dy_next        (dy_next = Uᵀ·dz_{t+1}: the output is the memory)
            dz_out_t = dy_t∘f_o′(z_out_t),  dh_t = W_oᵀ·dz_out_t
            dz_t = dh_t∘f′(z_t),  dx_t = Wᵀ·dz_t
            dW, dU (with y_{t−1}), db from dz_t;  dW_o (with h_t), db_o from dz_out_t
@@ -15,10 +16,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import dense, elman
-from .activations import activate, back, derivative
-from .backward import affine_gradients, through_time
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, derivative_text, description, plural,
+from . import dense
+from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
 
 TYPE = "jordan"
@@ -98,32 +97,17 @@ def initial_state(layer) -> Array:
 
 
 def step(layer, x: Array, y_prev: Array):
-    z = layer.W @ x + layer.U @ y_prev + layer.b
-    h = activate(layer.activation, z)
-    out = dense.forward(layer.output, h)
-    return JordanRecord(y_prev=y_prev, z=z, h=h, z_out=out.z, y=out.y), out.y
+    """One step, compiled once per layer from :func:`describe`'s formulas (compiled.py)."""
+    from .compiled import step as compiled
+    return compiled(layer, x, y_prev)
 
 
 def backward(layer, records, d_out, xs, dz_loss=None):
-    out = layer.output
-
-    def step_back(t, dy_next):
-        rec = records[t]
-        dy = d_out[t] + dy_next
-        if dz_loss is not None and dz_loss[t] is not None:
-            # the loss gave f_o′ times its own dy_out, worked out from z_out (see engine.losses)
-            dz_out = dz_loss[t] + back(out.activation, rec.z_out, rec.y, dy_next)
-        else:
-            dz_out = back(out.activation, rec.z_out, rec.y, dy)
-        dh = out.W.T @ dz_out
-        dz = dh * derivative(layer.activation, rec.z)
-        values = {"dy_out": d_out[t], "dy_next": dy_next, "dy": dy, "dz_out": dz_out, "dh": dh, "dz": dz}
-        return (dz, dz_out), layer.W.T @ dz, values, None, layer.U.T @ dz
-
-    dzs, dxs, shown, dy0 = through_time(len(records), zeros(layer, out.size), step_back)
-    grads = affine_gradients([dz for dz, _ in dzs], xs, [r.y_prev for r in records])
-    grads.update(affine_gradients([dz_out for _, dz_out in dzs], [r.h for r in records], prefix="output."))
-    return grads, dxs, shown, {"y": dy0}
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py).
+    ``dz_loss[t]``, when given, is dL/dz at the softmax itself, which the loss worked out
+    from z (see engine.losses)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs, dz_loss=dz_loss)
 
 
 def head(layer) -> dense.Dense:
@@ -193,14 +177,15 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "z = Σ x·W + Σ y_prev·U + 1·b: the last output y_prev is one more input"
+    from ..render.arithmetic import legend as derived
+    return derived(layer, "the last output y_prev is one more input")
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    terms = w.terms(len(x) + layer.output.size)
-    lines = elman.hidden_lines(layer, record, x, record.y_prev, "y", w, terms)
-    lines += dense.dense_lines(layer.output, dense.DenseRecord(z=record.z_out, y=record.y), record.h, w, terms,
-                               z_name="z_out", input_name="h")
+    """The arithmetic of the step, written from the formulas of :func:`describe` (the
+    hidden layer, then the output layer), and what the memory keeps."""
+    from ..render.arithmetic import formula_lines
+    lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← y = {w.vector(record.y)}"))
     return w.with_note(lines, terms)
 
@@ -210,10 +195,6 @@ GRAD_ROWS = {"dy_out": "dL/dy from the loss/above", "dy_next": "dL/dy through th
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    return [f"{name}: dL/dy = (from the loss/above) + Uᵀ·dL/dz({later}) = {v(d['dy_out'])} + "
-            f"{v(d['dy_next'])} = {v(d['dy'])}   (the output is the memory)",
-            f"{name}: dL/dz_out = dL/dy ∘ f_o′, f_o′ = {derivative_text(layer.output.activation, 'z_out', 'y')}"
-            f" with y = {v(fwd.y)}: {v(d['dz_out'])}",
-            f"{name}: dL/dh = W_oᵀ·dL/dz_out = {v(d['dh'])};  dL/dz = dL/dh ∘ "
-            f"{derivative_text(layer.activation, 'z', 'h')} (h = {v(fwd.h)}) = {v(d['dz'])}"]
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -6,7 +6,8 @@ cell input goes through g, the three gates through the gate activation σ:
 
 forward    c_t = g(z_g)·σ(z_i) + c_{t−1}·σ(z_f)
            h_t = h(c_t)·σ(z_o)
-backward   dh_t = dh_out_t + dh_next                (dh_next = Σ_k U_kᵀ·dz_k at t + 1)
+backward   (derived from the formulas by autodiff.py; the chain rule it works out is)
+           dh_t = dh_out_t + dh_next                (dh_next = Σ_k U_kᵀ·dz_k at t + 1)
            da_o = dh_t∘h(c_t)
            dc_t = dh_t∘o∘h′(c_t) + dc_next (+ dc_up_t)   (dc_next = dc_{t+1}∘f_{t+1} + Σ_k P_k∘dz_k at t + 1;
                                                        dc_up_t: a gradient given for c_t, train.upstream)
@@ -35,9 +36,8 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .activations import activate, derivative
-from .backward import affine_gradients, through_time
-from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_derivative, clip_operand,
+from .activations import activate
+from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_operand,
                    clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
                    gate_symbol, one_minus, plural, product, read_blocks, read_clip, total, weight, zeros)
 
@@ -209,11 +209,6 @@ def _blocks(layer) -> Tuple[str, ...]:
     return tuple(b for b in BLOCKS if b in layer.blocks)
 
 
-def _forget(layer, gates) -> Array:
-    """f: the forget gate's activation, or 1 − i when coupled."""
-    return 1.0 - gates["input_gate"].a if layer.coupled else gates["forget_gate"].a
-
-
 def step(layer, x: Array, state):
     """One step: (record, (c, h)). The step is compiled once per layer (:func:`compile_step`)."""
     compiled = _COMPILED.get(layer)
@@ -291,72 +286,11 @@ def compile_step(layer):
 
 
 def backward(layer, records, d_out, xs, upstream=None):
-    """``upstream``: {"c": a gradient per step (None for none)} arriving at the cell c_t
+    """BPTT derived from :func:`describe`'s formulas (rnntrace/layers/autodiff.py).
+    ``upstream``: {"c": a gradient per step (None for none)} arriving at the cell c_t
     from outside the layer, added to what flows back (train.upstream)."""
-    blocks = layer.blocks
-    dc_up = (upstream or {}).get("c")
-    late = layer.peephole == "c"
-    P_o = blocks["output_gate"].P
-    blocks_used = _blocks(layer)
-
-    def step_back(t, carry):
-        dh_next, dc_next = carry
-        rec = records[t]
-        gates = rec.gates
-        g, i, o = gates["cell_input"].a, gates["input_gate"].a, gates["output_gate"].a
-        f = _forget(layer, gates)
-        dh = d_out[t] + dh_next
-        dm = dh if layer.projection is None else layer.projection.T @ dh   # through h = W_hr·m
-        hc = activate(layer.cell_activation, rec.c)
-        da = {"output_gate": dm * hc}
-        dz = {"output_gate": da["output_gate"] * clip_derivative(layer, layer.gate_activation,
-                                                                 gates["output_gate"].z)}
-        dc = dm * o * derivative(layer.cell_activation, rec.c) + dc_next
-        if late:   # z_o read c_t of this step through its peephole
-            dc = dc + P_o * dz["output_gate"]
-        if dc_up is not None and dc_up[t] is not None:
-            dc = dc + dc_up[t]
-        if layer.coupled:   # c = g·i + c_prev·(1 − i)
-            da.update({"cell_input": dc * i, "input_gate": dc * (g - rec.c_prev)})
-        else:
-            da.update({"cell_input": dc * i, "input_gate": dc * g, "forget_gate": dc * rec.c_prev})
-        for name in blocks_used[:-1]:
-            dz[name] = da[name] * clip_derivative(layer, _function(layer, name), gates[name].z)
-        dx = 0.0
-        dh_prev = zeros(layer, layer.output_size)
-        dc_prev = dc * f
-        for name in blocks_used:
-            block = blocks[name]
-            dx = dx + block.W.T @ dz[name]
-            if block.U is not None:
-                dh_prev = dh_prev + block.U.T @ dz[name]
-            if block.P is not None and not (late and name == "output_gate"):
-                dc_prev = dc_prev + block.P * dz[name]
-        values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dc_next": dc_next, "dc": dc}
-        if layer.projection is not None:
-            values = {"dh_out": d_out[t], "dh_next": dh_next, "dh": dh, "dm": dm, "dc_next": dc_next, "dc": dc}
-        if dc_up is not None:
-            values = {**values, "dc_up": dc_up[t] if dc_up[t] is not None else zero}
-            values["dc"] = values.pop("dc")   # after the terms it sums
-        shown = {name: {"da": da[name], "dz": dz[name]} for name in blocks_used}
-        return dz, dx, values, shown, (dh_prev, dc_prev)
-
-    zero = zeros(layer, layer.size)
-    dzs, dxs, shown, (dh0, dc0) = through_time(len(records), (zeros(layer, layer.output_size), zero), step_back)
-    X = np.asarray(xs)
-    h_prev = [r.h_prev for r in records]
-    c_prev = np.asarray([r.c_prev for r in records])
-    grads = {}
-    for name in blocks_used:
-        block = blocks[name]
-        dz = np.asarray([d[name] for d in dzs])
-        grads.update(affine_gradients(dz, X, h_prev if block.U is not None else None, prefix=f"{name}."))
-        if block.P is not None:
-            cells = np.asarray([r.c for r in records]) if late and name == "output_gate" else c_prev
-            grads[f"{name}.P"] = np.sum(dz * cells, axis=0)
-    if layer.projection is not None:   # dW_hr = Σ_t dh_t·m_tᵀ
-        grads["projection"] = np.asarray([v["dh"] for v, _ in shown]).T @ np.asarray([r.m for r in records])
-    return grads, dxs, shown, {"c": dc0, "h": dh0}
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs, upstream)
 
 
 def head(layer) -> None:
@@ -475,12 +409,10 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    text = "each block: z = Σ x·W (+ Σ h_prev·U) (+ c_prev·P) + 1·b"
-    if layer.peephole == "c":
-        text += "; the output gate's peephole reads the new c"
-    if layer.coupled:
-        text += "; coupled: f = 1 − i"
-    return text
+    """The blocks' sums as the formulas have them; a coupled forget gate has no sum and
+    is said in words."""
+    from ..render.arithmetic import legend as derived
+    return derived(layer, after="coupled: f = 1 − i" if layer.coupled else "")
 
 
 def explain(layer, record, x, w) -> List[tuple]:
