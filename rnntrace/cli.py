@@ -1044,7 +1044,7 @@ def _sheet(spec, ask, steps=None, worked=None):
     spec_obj = load(spec)
     from . import engine
     from .limits import check_held
-    from .worksheet import build_sheet
+    from .sheet import build_sheet
     check_held(spec_obj, len(spec_obj.inputs), "A sheet is for a short sequence.")
     total = len(spec_obj.inputs)
     chosen = None if steps is None else checked("steps", lambda: steps.within(total))

@@ -30,10 +30,10 @@ PROBE = textwrap.dedent("""
 """)
 
 #: Modules for the terminal view, answers checking and gradients: never for json output.
-HEAVY = ("rich", "rnntrace.answers", "rnntrace.grading", "rnntrace.gradients", "rnntrace.engine.bptt", "rnntrace.engine.surface",
+HEAVY = ("rich", "rnntrace.grading", "rnntrace.gradients", "rnntrace.engine.bptt", "rnntrace.engine.surface",
          "rnntrace.render.table", "rnntrace.render.panels", "rnntrace.render.terminal", "rnntrace.render.view",
          "rnntrace.render.chart", "rnntrace.render.explain", "rnntrace.render.check", "rnntrace.render.grad",
-         "rnntrace.render.surface", "rnntrace.surface_options", "rnntrace.worksheet", "rnntrace.convert", "rnntrace.convert_keras", "torch", "keras")
+         "rnntrace.render.surface", "rnntrace.surface_options", "rnntrace.sheet", "rnntrace.convert", "rnntrace.convert_keras", "torch", "keras")
 
 
 def imported(args, tmp_path):

@@ -126,7 +126,7 @@ class Vocabulary:
 
     @classmethod
     def of(cls, reference) -> "Vocabulary":
-        """The vocabulary of a :class:`rnntrace.answers.Reference` (its trace's spec)."""
+        """The vocabulary of a :class:`rnntrace.grading.answers.Reference` (its trace's spec)."""
         spec = getattr(getattr(reference, "trace", None), "spec", None)
         layers = []
         if spec is not None:

@@ -400,8 +400,8 @@ def explain_data(trace, precision: int = DEFAULT_PRECISION) -> Dict[str, Any]:
 
 
 def _practice(trace, data, page, ask, tolerance, precision) -> Dict[str, Any]:
-    from ..answers import DEFAULT_TOLERANCE, Reference
-    from ..worksheet import resolve_ask
+    from ..grading.answers import DEFAULT_TOLERANCE, Reference
+    from ..sheet import resolve_ask
     reference = Reference.from_trace(trace, page["source"])
     asked = resolve_ask(list(ask), trace.spec, reference)
     names = [layer.name for layer in trace.spec.layers]

@@ -1,5 +1,5 @@
 """Exercise sheets and answer keys (Markdown, LaTeX) and answers files (YAML in the
-format ``rnntrace check`` reads), from a :class:`rnntrace.worksheet.Sheet`.
+format ``rnntrace check`` reads), from a :class:`rnntrace.sheet.Sheet`.
 Numbers are only formatted here; the sheet holds them."""
 from __future__ import annotations
 
