@@ -5,14 +5,15 @@ may stick out of its box; the drawing fits the width of the screen. Clicking a n
 lights what it was computed from."""
 import pytest
 
-from conftest import EXAMPLES, require_program
+from conftest import EXAMPLES
 
 from rnntrace.engine import run
 from rnntrace.render.page import page_html
 from rnntrace.spec import load_spec
 
+from test_page import browser  # noqa: F401 (a fixture: Debian's Chromium, one per module)
+
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
-ARGS = ["--no-sandbox", "--disable-gpu"]
 TOL = 0.75     # px: rounding of the scaled drawing
 
 #: In the page: per figure, its boxes (client rectangles) and its arrows (points of
@@ -38,16 +39,6 @@ READ = """() => [...document.querySelectorAll('svg.fig, svg.unrolled')].map((svg
   const r = svg.getBoundingClientRect();
   return {label: svg.getAttribute('aria-label'), boxes, edges, right: r.right, left: r.left};
 })"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = require_program("chromium", "apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
