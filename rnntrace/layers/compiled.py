@@ -23,13 +23,19 @@ Values = Dict[str, Array]
 _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def once(layer, make: Callable[[Any], Callable]) -> Callable:
+    """The layer's compiled step, made by ``make(layer)`` the first time it is asked for
+    and kept while the layer lives (layers are frozen: their weights do not change)."""
+    run = _COMPILED.get(layer)
+    if run is None:
+        run = _COMPILED[layer] = make(layer)
+    return run
+
+
 def step(layer, x: Array, memory: Array):
     """One step of a layer whose record fields are its quantity paths and whose memory is
     one quantity: (record, new memory)."""
-    run = _COMPILED.get(layer)
-    if run is None:
-        run = _COMPILED[layer] = compile_step(layer)
-    return run(x, memory)
+    return once(layer, compile_step)(x, memory)
 
 
 def _operand(op: Any) -> Callable[[Values], Array]:

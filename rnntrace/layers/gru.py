@@ -25,12 +25,12 @@ backward   dz_n as above;  d(r∘h) = U_nᵀ·dz_n,  da_r = d(r∘h)∘h_{t−1}
 from __future__ import annotations
 
 import sys
-import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from .compiled import once
 from .activations import activate
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms,
                    clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
@@ -140,13 +140,7 @@ def recurrent_input(block, h) -> Array:
 
 def step(layer, x: Array, h_prev: Array):
     """One step: (record, h). The step is compiled once per layer (:func:`compile_step`)."""
-    compiled = _COMPILED.get(layer)
-    if compiled is None:
-        compiled = _COMPILED[layer] = compile_step(layer)
-    return compiled(x, h_prev)
-
-
-_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+    return once(layer, compile_step)(x, h_prev)
 
 
 def compile_step(layer):

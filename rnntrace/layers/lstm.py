@@ -30,12 +30,12 @@ With ``clip: c`` every block's z is cut to [−c, c] before its activation (ONNX
 from __future__ import annotations
 
 import sys
-import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
+from .compiled import once
 from .activations import activate
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_operand,
                    clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
@@ -211,13 +211,7 @@ def _blocks(layer) -> Tuple[str, ...]:
 
 def step(layer, x: Array, state):
     """One step: (record, (c, h)). The step is compiled once per layer (:func:`compile_step`)."""
-    compiled = _COMPILED.get(layer)
-    if compiled is None:
-        compiled = _COMPILED[layer] = compile_step(layer)
-    return compiled(x, state)
-
-
-_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+    return once(layer, compile_step)(x, state)
 
 
 def compile_step(layer):
