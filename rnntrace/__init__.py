@@ -5,7 +5,7 @@ every number it computes.
     >>> trace = rnntrace.run(rnntrace.load_spec("examples/lstm_example.yaml"))
     >>> trace[3].y        # the output at step 4
 """
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["load_spec", "run", "iter_steps", "Trace", "Spec", "SpecError", "RnntraceError", "__version__"]
 
