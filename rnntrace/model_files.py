@@ -263,15 +263,21 @@ class H5:
                 return None
             if link is None:
                 return None
-            if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
-                kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
-                raise ConvertError(f"{self.shown}: {what}: {part!r} is {kind}; a model file is read through "
-                                   "its own objects only")
+            self._refuse_link(link, f"{what}: {part!r}")
             try:
                 node = node[part]
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise ConvertError(f"{self.shown}: {what}: cannot be read ({str(exc)[:100]})") from None
         return node
+
+    def _refuse_link(self, link: Any, where: str) -> None:
+        """A soft or external link is refused: a model file is read through its own
+        objects only (an external link could point at any file on the machine)."""
+        h5py = self.h5py
+        if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
+            kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
+            raise ConvertError(f"{self.shown}: {where} is {kind}; a model file is read through its own "
+                               "objects only")
 
     def attribute(self, obj: Any, name: str, what: str, text: bool = True) -> Any:
         """An attribute read after its declared shape and type are checked: one string
@@ -374,10 +380,7 @@ class H5:
                 except (OSError, ValueError, KeyError, TypeError):
                     continue
                 path = f"{where}/{name}"
-                if isinstance(link, (h5py.SoftLink, h5py.ExternalLink)):
-                    kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
-                    raise ConvertError(f"{self.shown}: {path} is {kind}; a model file is read through its own "
-                                       "objects only")
+                self._refuse_link(link, path)
                 try:
                     child = group[name]
                 except (OSError, ValueError, KeyError, TypeError):
