@@ -99,6 +99,24 @@ def _numbers(value) -> list:
     return [value]
 
 
+def _jsonl_cases(units: int) -> List[Case]:
+    """An LSTM of ``units`` units over LONG_STEPS steps as JSON lines, with the plain
+    writer and with orjson, each against the numpy loop with its gates in one stacked
+    product, writing with json.dumps."""
+    loop = ["{python}", str(HERE / "lstm_loop.py"), f"{{tmp}}/weights{units}.npz", "{tmp}/inputs.npy"]
+    spec = f"{{tmp}}/long{units}.yaml"
+    return [
+        Case(f"jsonl-{units}", f"{LONG_STEPS:,}-step LSTM ({units} units, {LONG_INPUTS} inputs from a .npy) as "
+             "jsonl with the plain json writer, against bench/lstm_loop.py (gates in one stacked product, "
+             "json.dumps)",
+             ["{python}", str(HERE / "no_orjson.py"), "run", spec, "--format", "jsonl"], loop,
+             target=1.0, memory_target=1.3, verify=_verifies(f"jsonl-{units}")),
+        Case(f"jsonl-{units}-fast", "the same with orjson installed (rnntrace[fast]), against the same json.dumps "
+             "loop", ["{rnntrace}", "run", spec, "--format", "jsonl"], loop,
+             target=0.6, memory_target=1.3, requires_module="orjson", verify=_verifies(f"jsonl-{units}-fast")),
+    ]
+
+
 CASES = [
     Case("startup-json", "run lstm_example.yaml --format json, against importing numpy, yaml, click",
          ["{rnntrace}", "run", "{tmp}/lstm_example.yaml", "--format", "json"],
@@ -111,24 +129,7 @@ CASES = [
          ["{rnntrace}", "run", "{tmp}/lstm_example.yaml", "--format", "json"], target=1.3, requires="page"),
     Case("help", "rnntrace --help, against importing click",
          ["{rnntrace}", "--help"], ["{python}", "-c", "import click"]),
-    Case("jsonl-8", f"{LONG_STEPS:,}-step LSTM (8 units, {LONG_INPUTS} inputs from a .npy) as jsonl "
-         "with the plain json writer, against bench/lstm_loop.py (gates in one stacked product, json.dumps)",
-         ["{python}", str(HERE / "no_orjson.py"), "run", "{tmp}/long8.yaml", "--format", "jsonl"],
-         ["{python}", str(HERE / "lstm_loop.py"), "{tmp}/weights8.npz", "{tmp}/inputs.npy"],
-         target=1.0, memory_target=1.3, verify=_verifies("jsonl-8")),
-    Case("jsonl-8-fast", f"the same with orjson installed (rnntrace[fast]), against the same json.dumps loop",
-         ["{rnntrace}", "run", "{tmp}/long8.yaml", "--format", "jsonl"],
-         ["{python}", str(HERE / "lstm_loop.py"), "{tmp}/weights8.npz", "{tmp}/inputs.npy"],
-         target=0.6, memory_target=1.3, requires_module="orjson", verify=_verifies("jsonl-8-fast")),
-    Case("jsonl-64", f"{LONG_STEPS:,}-step LSTM (64 units, {LONG_INPUTS} inputs from a .npy) as jsonl "
-         "with the plain json writer, against bench/lstm_loop.py (gates in one stacked product, json.dumps)",
-         ["{python}", str(HERE / "no_orjson.py"), "run", "{tmp}/long64.yaml", "--format", "jsonl"],
-         ["{python}", str(HERE / "lstm_loop.py"), "{tmp}/weights64.npz", "{tmp}/inputs.npy"],
-         target=1.0, memory_target=1.3, verify=_verifies("jsonl-64")),
-    Case("jsonl-64-fast", f"the same with orjson installed (rnntrace[fast]), against the same json.dumps loop",
-         ["{rnntrace}", "run", "{tmp}/long64.yaml", "--format", "jsonl"],
-         ["{python}", str(HERE / "lstm_loop.py"), "{tmp}/weights64.npz", "{tmp}/inputs.npy"],
-         target=0.6, memory_target=1.3, requires_module="orjson", verify=_verifies("jsonl-64-fast")),
+    *(case for units in (8, 64) for case in _jsonl_cases(units)),
     Case("jsonl-orjson", f"jsonl-8-fast against the loop written with orjson (bench/lstm_loop.py --orjson)",
          ["{rnntrace}", "run", "{tmp}/long8.yaml", "--format", "jsonl"],
          ["{python}", str(HERE / "lstm_loop.py"), "--orjson", "{tmp}/weights8.npz", "{tmp}/inputs.npy"],
