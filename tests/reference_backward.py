@@ -7,8 +7,10 @@ import numpy as np
 from rnntrace.layers.activations import activate, back, derivative
 from rnntrace.layers.backward import affine_gradients, through_time
 from rnntrace.layers.base import zeros
-from rnntrace.layers.gru import BLOCKS as GRU_BLOCKS, recurrent_input
+from rnntrace.layers.gru import BLOCKS as GRU_BLOCKS
 from rnntrace.layers.lstm import _blocks, _function
+
+from reference_step import recurrent_input
 
 
 def clip_derivative(layer, function: str, z):

@@ -30,8 +30,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .compiled import once
-from .activations import activate
+from . import compiled
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms,
                    clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
                    gate_quantities, one_minus, plural, product, read_blocks, total, weight, zeros)
@@ -128,70 +127,10 @@ def initial_state(layer) -> Array:
     return zeros(layer, layer.size) if layer.initial is None else layer.initial
 
 
-def recurrent_input(block, h) -> Array:
-    """U·h + b_h (zero where the spec gave neither)."""
-    out = np.zeros(block.b.shape, dtype=block.b.dtype)
-    if block.U is not None:
-        out = out + block.U @ h
-    if block.b_h is not None:
-        out = out + block.b_h
-    return out
-
-
 def step(layer, x: Array, h_prev: Array):
-    """One step: (record, h). The step is compiled once per layer (:func:`compile_step`)."""
-    return once(layer, compile_step)(x, h_prev)
-
-
-def compile_step(layer):
-    """The step as one closure over stacked weights: the three blocks' W in one matrix
-    (one product W·x for all), and U·h_prev + b_h of the blocks that read h_prev (the
-    gates', and the candidate's when the reset gate acts after U) in one product. Each z
-    is (W·x + b) + (U·h_prev + b_h), the candidate's (W·x + b) + r∘(U·h_prev + b_h) or
-    (W·x + b) + (U·(r∘h_prev) + b_h), as the separate products gave; a stacked product
-    may differ from them by a few ulps (see lstm.compile_step)."""
-    blocks = layer.blocks
-    size = layer.size
-    at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(BLOCKS)}
-    W = np.concatenate([blocks[n].W for n in BLOCKS])
-    B = np.concatenate([blocks[n].b for n in BLOCKS])
-    after = layer.reset_after
-    reads_h = BLOCKS if after else BLOCKS[:2]            # the blocks whose U multiplies h_prev itself
-    with_U = [n for n in reads_h if blocks[n].U is not None]
-    U = np.concatenate([blocks[n].U for n in with_U]) if with_U else None
-    U_at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(with_U)}
-    b_h = [(at[n], blocks[n].b_h) for n in reads_h if blocks[n].b_h is not None]
-    reach = slice(0, len(reads_h) * size)
-    cand = blocks["candidate"]
-    c = layer.clip
-    gate_act, act = layer.gate_activation, layer.activation
-    ru, n_at, r_at, u_at = slice(0, 2 * size), at["candidate"], at["reset_gate"], at["update_gate"]
-
-    def run(x, h_prev):
-        WX = W @ x + B
-        R = np.zeros(reach.stop, dtype=B.dtype)          # U·h_prev + b_h, 0 where a block has neither
-        if U is not None:
-            UH = U @ h_prev
-            for n, s in U_at.items():
-                R[at[n]] = R[at[n]] + UH[s]
-        for s, bh in b_h:
-            R[s] = R[s] + bh
-        Z = np.empty_like(WX)
-        Z[ru] = WX[ru] + R[ru]
-        A = np.empty_like(WX)
-        A[ru] = activate(gate_act, Z[ru] if c is None else np.clip(Z[ru], -c, c))
-        r, u = A[r_at], A[u_at]
-        if after:
-            Z[n_at] = WX[n_at] + r * R[n_at]
-        else:
-            Z[n_at] = WX[n_at] + recurrent_input(cand, r * h_prev)
-        A[n_at] = activate(act, Z[n_at] if c is None else np.clip(Z[n_at], -c, c))
-        n = A[n_at]
-        h = (1.0 - u) * n + u * h_prev
-        gates = {name: Gate(z=Z[at[name]], a=A[at[name]]) for name in BLOCKS}
-        return GRURecord(h_prev=h_prev, gates=gates, h=h), h
-
-    return run
+    """One step: (record, h), compiled once per layer from :func:`describe`'s formulas
+    (compiled.py: one product W·x for all blocks, one U·h_prev, one call per activation)."""
+    return compiled.step(layer, x, h_prev)
 
 
 def backward(layer, records, d_out, xs):

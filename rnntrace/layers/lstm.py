@@ -35,8 +35,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .compiled import once
-from .activations import activate
+from . import compiled
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_operand,
                    clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
                    gate_symbol, one_minus, plural, product, read_blocks, read_clip, total, weight, zeros)
@@ -210,73 +209,14 @@ def _blocks(layer) -> Tuple[str, ...]:
 
 
 def step(layer, x: Array, state):
-    """One step: (record, (c, h)). The step is compiled once per layer (:func:`compile_step`)."""
-    return once(layer, compile_step)(x, state)
+    """One step: (record, (c, h)), compiled once per layer from :func:`describe`'s formulas
+    (compiled.py: one product W·x for all blocks, one U·h_prev, one call per activation)."""
+    return compiled.step(layer, x, state)
 
 
-def compile_step(layer):
-    """The step as one closure over stacked weights: every block's W in one matrix, so
-    that one product W·x serves all gates, and the blocks' U in another (one product
-    U·h_prev); each block's z is then (W·x + b) + U·h_prev (+ P∘cell), in that order,
-    and each activation is applied once to the stacked z of the blocks that share it.
-
-    A stacked product sums each row as the separate one did, except that the BLAS
-    kernel may group the terms of a short row differently: z can differ from four
-    separate products by a few ulps (≤ 4e-15 absolute in tests/test_layers.py)."""
-    names = _blocks(layer)
-    blocks = [layer.blocks[n] for n in names]
-    size = layer.size
-    at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(names)}
-    W = np.concatenate([b.W for b in blocks])
-    B = np.concatenate([b.b for b in blocks])
-    with_U = [n for n in names if layer.blocks[n].U is not None]
-    U = np.concatenate([layer.blocks[n].U for n in with_U]) if with_U else None
-    U_at = {n: slice(k * size, (k + 1) * size) for k, n in enumerate(with_U)}
-    all_U = len(with_U) == len(names)
-    late = layer.peephole == "c"                 # the output gate waits for the new cell
-    peep = [(at[n], layer.blocks[n].P) for n in names
-            if layer.blocks[n].P is not None and not (late and n == "output_gate")]
-    P_o = layer.blocks["output_gate"].P if late else None
-    c = layer.clip
-    act, gate_act, cell_act = layer.activation, layer.gate_activation, layer.cell_activation
-    coupled = layer.coupled
-    projection = layer.projection
-    g_at, i_at, o_at = at["cell_input"], at["input_gate"], at["output_gate"]
-    f_at = None if coupled else at["forget_gate"]
-    # the gates' activations at once: from the input gate on (all of them, when no output
-    # gate waits for the new cell)
-    gates_at = slice(size, len(names) * size if not late else (len(names) - 1) * size)
-
-    def run(x, state):
-        c_prev, h_prev = state
-        Z = W @ x + B
-        if U is not None:
-            UH = U @ h_prev
-            if all_U:
-                Z = Z + UH
-            else:
-                for n, s in U_at.items():
-                    Z[at[n]] = Z[at[n]] + UH[s]
-        for s, P in peep:
-            Z[s] = Z[s] + P * c_prev
-        cut = Z if c is None else np.clip(Z, -c, c)
-        A = np.empty_like(Z)
-        A[g_at] = activate(act, cut[g_at])
-        A[gates_at] = activate(gate_act, cut[gates_at])
-        g, i = A[g_at], A[i_at]
-        f = 1.0 - i if coupled else A[f_at]
-        cell = g * i + c_prev * f
-        if late:
-            Z[o_at] = Z[o_at] + P_o * cell
-            A[o_at] = activate(gate_act, Z[o_at] if c is None else np.clip(Z[o_at], -c, c))
-        h = activate(cell_act, cell) * A[o_at]
-        gates = {n: Gate(z=Z[at[n]], a=A[at[n]]) for n in names}
-        if projection is not None:   # m = h(c)·o, h = W_hr·m
-            m, h = h, projection @ h
-            return ProjectedLSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=cell, h=h, m=m), (cell, h)
-        return LSTMRecord(c_prev=c_prev, h_prev=h_prev, gates=gates, c=cell, h=h), (cell, h)
-
-    return run
+def record_type(layer):
+    """The record of a step: with a projection it also holds m."""
+    return LSTMRecord if layer.projection is None else ProjectedLSTMRecord
 
 
 def backward(layer, records, d_out, xs, upstream=None):
