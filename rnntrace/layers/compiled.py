@@ -155,7 +155,7 @@ class _Writer:
         return name
 
     def emit(self, line: str, path: Optional[str] = None) -> None:
-        if path is not None and re.fullmatch(r"[\w.·]+", path):
+        if path is not None and re.fullmatch(r"[\w. ]+", path):   # a comment: what the line computes
             line += f"   # {path}"
         self.lines.append("    " + line)
 
@@ -194,7 +194,7 @@ class _Writer:
         if p.name is None:
             stacked = p.weights[0] if len(p.weights) == 1 else np.concatenate(p.weights)
             p.name = self.fresh("p")
-            self.emit(f"{p.name} = {self.bind(stacked, 'W')} @ {self.names[operand]}", f"W·{operand}")
+            self.emit(f"{p.name} = {self.bind(stacked, 'W')} @ {self.names[operand]}", f"the product of {operand}")
         return p.name
 
     def rows(self, operand: str, at: Tuple[int, int]) -> str:
@@ -393,7 +393,8 @@ def compile_step(layer) -> Callable:
     tail = f"    return {record}, " + (new if len(written) == 1 else f"({new})")
     source = "\n".join(["def step(x, memory):", head] + w.lines + [tail]) + "\n"
     filename = f"<rnntrace compiled step of {layer.type} layer {id(layer):x}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)   # for tracebacks
+    weakref.finalize(layer, linecache.cache.pop, filename, None)
     namespace = dict(w.bound, np=np)
     exec(compile(source, filename, "exec"), namespace)   # noqa: S102 — the text is the compiler's own
     run = namespace["step"]
