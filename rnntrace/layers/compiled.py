@@ -143,6 +143,7 @@ class _Writer:
         self.columns: Dict[int, _Column] = {}   # id(term) → its product rows
         self.stacks: Dict[str, Dict[str, Tuple[int, int]]] = {}   # Z → {path: (start, size)}
         self.stack_of: Dict[str, str] = {}      # path → the Z it is a slice of
+        self.lengths: Dict[str, int] = {}       # Z → its length
 
     def fresh(self, prefix: str) -> str:
         n = self.counts.get(prefix, 0)
@@ -241,7 +242,7 @@ class _Writer:
         spans = list(zip(members, offsets))
 
         def together(a, b, j) -> bool:   # may column j of a and of b (next in Z) be one operation?
-            (ma, oa), (mb, ob) = a, b
+            (ma, _), (mb, _) = a, b
             if j >= len(ma[1]) or j >= len(mb[1]):
                 return False
             ca, cb = ma[1][j], mb[1][j]
@@ -296,12 +297,70 @@ class _Writer:
             self.names[path] = self.fresh("v")
             self.emit(f"{self.names[path]} = {Z}[{lo}:{lo + size}]", path)
         self.stacks[Z] = {path: (lo, size) for (path, _, size), lo in spans}
+        self.lengths[Z] = at
         for (path, _, _), _ in spans:
             self.stack_of[path] = Z
 
 
 def _elementwise(name: str) -> bool:
     return parse(name)[0].elementwise
+
+
+def _sums(w: _Writer, here) -> None:
+    """The affine formulas of one stage: those whose first term reads the same product,
+    their rows next to each other, in one stacked vector; any other on its own."""
+    groups: List[list] = []
+    for path, formula in here:
+        if formula["op"] != "affine":
+            continue
+        cols = [w.column(t) for t in formula["terms"]]
+        first = cols[0]
+        last = groups[-1][-1][1][0] if groups else None
+        member = (path, cols, first.at[1] - first.at[0])
+        if (last is not None and first.kind == last.kind == "product" and first.operand == last.operand
+                and first.at[0] == last.at[1]):
+            groups[-1].append(member)
+        else:
+            groups.append([member])
+    for group in groups:
+        if len(group) > 1:
+            w.stacked_sum(group)
+        else:
+            path = group[0][0]
+            w.define(path, w.fold(dict(here)[path]["terms"]))
+
+
+def _activations(w: _Writer, here) -> None:
+    """The activations of one stage: the same elementwise function (and clip) on
+    neighbouring slices of one stacked vector is one call."""
+    runs: List[list] = []
+    for path, formula in here:
+        if formula["op"] != "apply":
+            continue
+        of, clip = formula["of"], None
+        if isinstance(of, dict) and "clip" in of and isinstance(of["of"], str):
+            of, clip = of["of"], float(of["clip"])
+        Z = w.stack_of.get(of) if isinstance(of, str) else None
+        key = (formula["function"], clip, Z)
+        if Z is not None and _elementwise(formula["function"]) and runs and runs[-1][0] == key and \
+                sum(w.stacks[Z][runs[-1][-1][1]]) == w.stacks[Z][of][0]:
+            runs[-1].append((path, of))
+        else:
+            runs.append([key, (path, of)])
+    for (function, clip, Z), *members in runs:
+        if len(members) == 1:
+            path, _ = members[0]
+            w.define(path, f"{w.function(function)}({w.operand(dict(here)[path]['of'])})")
+            continue
+        lo, hi = w.stacks[Z][members[0][1]][0], sum(w.stacks[Z][members[-1][1]])
+        arg = Z if (lo, hi) == (0, w.lengths[Z]) else f"{Z}[{lo}:{hi}]"
+        if clip is not None:
+            arg = f"np.clip({arg}, {w.bind(-clip)}, {w.bind(clip)})"
+        A = w.fresh("A")
+        w.emit(f"{A} = {w.function(function)}({arg})")
+        for path, of in members:
+            start, size = w.stacks[Z][of]
+            w.define(path, f"{A}[{start - lo}:{start - lo + size}]")
 
 
 def compile_step(layer) -> Callable:
@@ -313,6 +372,7 @@ def compile_step(layer) -> Callable:
     written = [m["written"] for m in desc["memory"]]
     formulas = [(q["path"], q["compute"]) for q in desc["quantities"] if "compute" in q]
 
+    # a formula's stage: one more than the latest of what it reads (x and the memory: 0)
     stage: Dict[str, int] = dict.fromkeys(["x"] + reads, 0)
     for path, formula in formulas:
         stage[path] = 1 + max((stage[p] for p in _reads(formula)), default=0)
@@ -328,58 +388,8 @@ def compile_step(layer) -> Callable:
 
     for level in range(1, max((stage[p] for p, _ in formulas), default=0) + 1):
         here = [(path, formula) for path, formula in formulas if stage[path] == level]
-        # affine formulas whose first term reads the same product, its rows next to each other: one Z
-        groups: List[list] = []
-        for path, formula in here:
-            if formula["op"] != "affine":
-                continue
-            cols = [w.column(t) for t in formula["terms"]]
-            size = cols[0].at[1] - cols[0].at[0] if cols[0].kind == "product" else 0
-            last = groups[-1][-1] if groups else None
-            if (last is not None and cols[0].kind == "product" and last[1][0].kind == "product"
-                    and last[1][0].operand == cols[0].operand and last[1][0].at[1] == cols[0].at[0]
-                    and size > 0):
-                groups[-1].append((path, cols, size))
-            else:
-                groups.append([(path, cols, size)])
-        for group in groups:
-            if len(group) > 1:
-                w.stacked_sum(group)
-            else:
-                path = group[0][0]
-                w.define(path, w.fold(dict(here)[path]["terms"]))
-        # activations of the same function (and clip) on adjacent slices of one Z: one call
-        runs: List[list] = []
-        for path, formula in here:
-            if formula["op"] != "apply":
-                continue
-            of, clip = formula["of"], None
-            if isinstance(of, dict) and "clip" in of and isinstance(of["of"], str):
-                of, clip = of["of"], float(of["clip"])
-            Z = w.stack_of.get(of) if isinstance(of, str) else None
-            key = (formula["function"], clip, Z)
-            if Z is not None and _elementwise(formula["function"]) and runs and runs[-1][0] == key and \
-                    sum(w.stacks[Z][runs[-1][-1][1]]) == w.stacks[Z][of][0]:
-                runs[-1].append((path, of))
-            else:
-                runs.append([key, (path, of)])
-        for key, *members in runs:
-            function, clip, Z = key
-            if len(members) == 1:
-                path, _ = members[0]
-                w.define(path, f"{w.function(function)}({w.operand(dict(here)[path]['of'])})")
-                continue
-            lo = w.stacks[Z][members[0][1]][0]
-            hi = sum(w.stacks[Z][members[-1][1]])
-            whole = (lo, hi) == (0, sum(w.stacks[Z][list(w.stacks[Z])[-1]]))
-            arg = Z if whole else f"{Z}[{lo}:{hi}]"
-            if clip is not None:
-                arg = f"np.clip({arg}, {w.bind(-clip)}, {w.bind(clip)})"
-            A = w.fresh("A")
-            w.emit(f"{A} = {w.function(function)}({arg})")
-            for path, of in members:
-                start, size = w.stacks[Z][of]
-                w.define(path, f"{A}[{start - lo}:{start - lo + size}]")
+        _sums(w, here)
+        _activations(w, here)
         for path, formula in here:   # everything else, one expression each
             if formula["op"] == "sum":
                 w.define(path, " + ".join(w.operand(t) for t in formula["terms"]))
