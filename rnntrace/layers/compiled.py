@@ -26,16 +26,17 @@ names are the compiler's own (v3, Z0, W1): nothing of a spec reaches the text, w
 functions and constants are bound as values.
 
 The numbers: each sum adds its terms in the formula's order, as a hand-written
-``W @ x + U @ h_prev + b`` does, so a layer whose products are not stacked (Elman,
-Jordan, IndRNN) gives the same numbers to the last bit. A stacked product sums each
-row as a separate one would, but the BLAS kernel may group a short row's terms
-differently: z can differ from separate products by a few ulps (tests/test_compiled.py).
+``W @ x + U @ h_prev + b`` does, so a layer whose every product serves one term gives
+the same numbers as that line to the last bit. A row of a stacked product is the same
+dot product as in a separate one, but the BLAS kernel may group its terms differently
+for a taller matrix: z can differ from separate products by a few ulps
+(tests/test_compiled.py holds the stacked steps to them).
 
 The record is the home's ``Record`` (or ``record_type(layer)``, when the home has
-several) with a field per quantity path; paths ``gates.<key>.z``/``.a`` become the
-mapping ``gates`` of :class:`~rnntrace.layers.base.Gate`. The memory is the quantities
+several) with a field per quantity path; three-part paths ``<field>.<key>.z`` and
+``.a`` become a mapping {key: :class:`~rnntrace.layers.base.Gate` (z, a)} in that field. The memory is the quantities
 the description's ``memory`` writes back: one array for one memory, a tuple in the
-description's order for several (an LSTM's ``(c, h)``).
+description's order for several (``(c, h)``).
 """
 from __future__ import annotations
 
@@ -422,12 +423,12 @@ def _record(layer, w: _Writer, paths: List[str]) -> str:
         if len(parts) == 3:
             nested.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = w.names[path]
     args = []
-    gate = w.bind(Gate, "G")
+    pair = w.bind(Gate, "G")   # a z and its activation a
     for f in fields(cls):
         if f.name in w.names:
             args.append(f"{f.name}={w.names[f.name]}")
         elif f.name in nested:
-            items = ", ".join(f"{key!r}: {gate}(" + ", ".join(f"{k}={v}" for k, v in attrs.items()
+            items = ", ".join(f"{key!r}: {pair}(" + ", ".join(f"{k}={v}" for k, v in attrs.items()
                                                               if k.isidentifier()) + ")"
                               for key, attrs in nested[f.name].items())
             args.append(f"{f.name}={{{items}}}")
