@@ -1,7 +1,9 @@
-"""The compiled steps (one stacked product W·x for all of a gated layer's blocks, one for
-U·h_prev): against the separate products z_k = (W_k·x + b_k) + U_k·h_prev of each block,
-written here in numpy. A stacked product may group a row's terms differently in the BLAS
-kernel, so z may differ by a few ulps; everything else is the same arithmetic."""
+"""The steps compiled from the descriptions' formulas (rnntrace/layers/compiled.py): one
+stacked product per operand for all of a gated layer's blocks, held against the separate
+products z_k = (W_k·x + b_k) + U_k·h_prev of each block written here in numpy (a stacked
+product may group a row's terms differently in the BLAS kernel, so z may differ by a few
+ulps), against the hand-written stacked steps they replace (tests/reference_step.py), and
+what the compiler makes of each variant."""
 import dataclasses
 import re
 import zlib
