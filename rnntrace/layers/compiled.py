@@ -5,7 +5,8 @@ per layer, so that a step runs the closures in order and reads no formula.
 Each weighted sum adds its terms in the formula's order (W·x, then U·h_prev, then b),
 as a hand-written ``W @ x + U @ h_prev + b`` does, so the numbers are the same to the
 last bit. The record is the home's ``Record`` with a field per quantity path; the
-memory is the one quantity written back (``h``, a Jordan layer's ``y``).
+memory is the one quantity written back (``h``, a Jordan layer's ``y``), or none (an
+embedding, whose lookup also fills the record's field that its ``row`` names).
 """
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def _sum(parts: List[Callable[[Values], Array]]) -> Callable[[Values], Array]:
     return total
 
 
-def _formula(formula: Mapping[str, Any], params: Mapping[str, Array]) -> Callable[[Values], Array]:
+def _formula(formula: Mapping[str, Any], params: Mapping[str, Array], layer_name: str = "") -> Callable[[Values], Array]:
     op = formula["op"]
     if op == "affine":
         return _sum(_terms(formula["terms"], params))
@@ -114,18 +115,41 @@ def _formula(formula: Mapping[str, Any], params: Mapping[str, Array]) -> Callabl
         return lambda v: activate(function, inner(v))
     if op == "sum":
         return _sum([_operand(term) for term in formula["terms"]])
+    if op == "lookup":   # e = Eᵀ·x: the row x picks, read exactly (base.row_lookup)
+        return _lookup(formula, params, layer_name)
     raise ValueError(f"no compiled form for {op!r}")
+
+
+def _lookup(formula, params, layer_name: str) -> Callable[[Values], Array]:
+    from .base import row_lookup, row_read
+    table, of, ids, row = params[formula["table"]], _operand(formula["of"]), formula["ids"], formula["row"]
+    rows = len(table)
+
+    def lookup(v):
+        x = of(v)
+        v[row] = k = row_read(x, ids, rows, layer_name)   # the record keeps which row was read
+        return row_lookup(table, x, k)
+    return lookup
 
 
 def compile_step(layer) -> Callable[[Array, Array], Tuple[Any, Array]]:
     from . import describe
     desc = describe(layer)
     params = layer.parameters()
-    (memory,) = desc["memory"]
-    read, written = memory["read"], memory["written"]
-    steps = [(q["path"], _formula(q["compute"], params)) for q in desc["quantities"] if "compute" in q]
+    steps = [(q["path"], _formula(q["compute"], params, layer.name)) for q in desc["quantities"] if "compute" in q]
     record = layer.home.Record
     names = [f.name for f in fields(record)]
+    if not desc["memory"]:   # a layer without memory (an embedding): its state stays None
+
+        def run_alone(x, previous):
+            values = {"x": x}
+            for path, compute in steps:
+                values[path] = compute(values)
+            return record(*[values[name] for name in names]), None
+
+        return run_alone
+    (memory,) = desc["memory"]
+    read, written = memory["read"], memory["written"]
 
     def run(x, previous):
         values = {"x": x, read: previous}
