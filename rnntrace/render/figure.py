@@ -1030,9 +1030,9 @@ def figure_svg(trace, step: int = 1, precision: int = DEFAULT_PRECISION, source:
             parts.append(f'<text class="label" x="{row["x"]:g}" y="{row["y"] + 5:g}">{_esc(row["label"])}</text>')
         for n in un["nodes"]:
             t = t0 + n["column"]
-            head = (tokens[t - 1] if tokens else f"x{_sub(t)}") if n["row"] == "x" else f"t = {t}"
-            if n["role"] == "output":
-                head = f"y{_sub(t)}"
+            # a box is named by what it holds at step t: x₂ (or its word), e₂, h₂, the output y₂
+            head = (tokens[t - 1] if tokens else f"x{_sub(t)}") if n["row"] == "x" else \
+                f"{'y' if n['role'] == 'output' else n['path'].rsplit('.', 1)[-1]}{_sub(t)}"
             parts.append(f'<rect class="box role-{n["role"]}" x="{n["x"]:g}" y="{n["y"]:g}" width="{n["w"]:g}" '
                          f'height="{n["h"]:g}" rx="4"/>'
                          f'<text class="label" x="{n["x"] + PAD:g}" y="{n["y"] + 15:g}">{_esc(head)}</text>')

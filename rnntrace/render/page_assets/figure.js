@@ -278,7 +278,7 @@ const rnnFigure = (function () {
       }
       const tokens = D.tokens ? D.tokens[step - 1] : null;
       const head = n.row === "x" ? (tokens !== undefined && tokens !== null ? tokens : "x" + subscript(step))
-        : (n.role === "output" ? "y" + subscript(step) : "t = " + step);
+        : (n.role === "output" ? "y" : n.path.slice(n.path.lastIndexOf(".") + 1)) + subscript(step);   // e₂, h₂, y₂
       const g = S("g", { "class": `node kind-${n.role} step-node${step === t ? " current" : ""}`, transform: `translate(${n.x} ${n.y})`,
         "data-step": String(step), tabindex: "0", role: "button", "aria-label": `go to step ${step}` });
       g.append(S("rect", { width: n.w, height: n.h, rx: 4 }));
