@@ -22,7 +22,7 @@ from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_operand
 TYPE = "indrnn"
 TITLE = "IndRNN"
 RECURRENT = True
-KEYS = {"name", "type", "size", "W", "u", "b", "activation", "initial", "clip"}
+KEYS = {"name", "type", "size", "direction", "W", "u", "b", "activation", "initial", "clip"}
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
@@ -40,7 +40,7 @@ SCHEMA = {
                    "b": {"$ref": "#/$defs/b"},
                    "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."},
                    "initial": {"$ref": "#/$defs/optional_vector"},
-                   "clip": {"$ref": "#/$defs/clip"}}}
+                   "clip": {"$ref": "#/$defs/clip"}, "direction": {"$ref": "#/$defs/direction"}}}
 
 Array = np.ndarray
 
@@ -58,6 +58,7 @@ class IndRNN:
     activation: str = "relu"
     initial: Optional[Array] = None   # h_0
     clip: Optional[float] = None      # z cut to [−clip, clip] before f
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (spec.py reads it, docs/spec.md)
     type = "indrnn"
 
     @property
