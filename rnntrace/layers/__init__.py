@@ -82,6 +82,18 @@ class CompositeHome(Protocol):
     def grad_explain(self, layer, name, fwd, bwd, v, later): ...
 
 
+def _as_it_is(layer, lexicon):
+    """A layer that does not name anything by the lexicon's words: unchanged."""
+    return layer
+
+
+#: What a home (either kind) may define or leave out, with what stands in for a member it
+#: leaves out: ``with_lexicon(layer, lexicon)``, the first layer given the spec's lexicon
+#: (an embedding names its rows by the words). Filled in when the registry loads the home,
+#: so that callers call it on every home and test no home for it.
+OPTIONAL = {"with_lexicon": _as_it_is}
+
+
 def _members(protocol) -> list:
     return list(protocol.__annotations__) + [n for n, v in vars(protocol).items()
                                              if callable(v) and not n.startswith("_")]
@@ -100,6 +112,9 @@ def _checked(name: str, home):
         members = [m for m in _members(protocol) if not hasattr(home, m)]
         raise TypeError(f"the home of layer type '{name}' lacks {', '.join(members) or 'part of its interface'} "
                         f"({protocol.__name__}, docs/layers.md)")
+    for member, default in OPTIONAL.items():
+        if not hasattr(home, member):
+            setattr(home, member, default)
     _COMPOSITE[name] = composite
     return home
 

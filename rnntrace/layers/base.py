@@ -241,11 +241,13 @@ def numbers(array) -> Any:
 
 
 def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tuple[str, Dict]],
-                memory: Sequence[Tuple[str, str, Any]], heading: str, units: Sequence[str],
+                memory: Sequence[Tuple], heading: str, units: Sequence[str],
                 output: str) -> Dict[str, Any]:
     """The plain-data description of a layer (docs/layers.md): every quantity in the
     order it is computed and shown, with its formula in words and as ``compute``.
-    ``memory``: (read, written, initial value) for each memory the layer keeps."""
+    ``memory``: (read, written, initial value) for each memory the layer keeps, and, when
+    the lecture names the memory's units by a symbol of their own (an Elman or Jordan
+    layer's a₁, a₂), that symbol fourth."""
     rows = []
     for q in quantities:
         row: Dict[str, Any] = {"path": q.path, "label": q.label, "latex": q.latex, "kind": q.kind}
@@ -258,8 +260,8 @@ def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tu
         rows.append(row)
     return {"type": layer.type, "name": layer.name, "size": layer.output_size,
             "input_size": layer.input_size, "heading": heading, "units": list(units), "output": output,
-            "memory": [{"read": read, "written": written, "initial": numbers(initial)}
-                       for read, written, initial in memory],
+            "memory": [dict({"read": m[0], "written": m[1], "initial": numbers(m[2])},
+                            **({"symbol": m[3]} if len(m) > 3 else {})) for m in memory],
             "parameters": {k: numbers(v) for k, v in layer.parameters().items()},
             "quantities": rows}
 

@@ -102,7 +102,8 @@ def _sum(parts: List[Callable[[Values], Array]]) -> Callable[[Values], Array]:
     return total
 
 
-def _formula(formula: Mapping[str, Any], params: Mapping[str, Array], layer_name: str = "") -> Callable[[Values], Array]:
+def _formula(formula: Mapping[str, Any], params: Mapping[str, Array],
+             layer_name: str = "") -> Callable[[Values], Array]:
     op = formula["op"]
     if op == "affine":
         return _sum(_terms(formula["terms"], params))

@@ -27,6 +27,9 @@ KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initi
 ASK = ("h", "y")
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
+#: The lecture's name for the units of the memory (a₁, a₂ in its figures): the
+#: description's memory carries it as ``symbol``, and the page's figures use it.
+MEMORY_SYMBOL = "a"
 #: The record field that is the layer's output.
 OUTPUT = "y"
 
@@ -157,7 +160,7 @@ def describe(layer) -> Dict:
                 "h": (f"{layer.activation}(z)", apply(layer.activation, "z")),
                 "z_out": ("W_o·h + b_o", affine(weight("output.W", "h"), bias("output.b"))),
                 "y": (f"{out}(z_out)", apply(out, "z_out"))}
-    return description(layer, quantities(layer), formulas, [("y_prev", "y", initial_state(layer))],
+    return description(layer, quantities(layer), formulas, [("y_prev", "y", initial_state(layer), MEMORY_SYMBOL)],
                        heading(layer), units(layer), "y")
 
 

@@ -832,13 +832,13 @@ def _measure(data: Dict[str, Any], precision: int) -> Tuple[Dict[str, int], Dict
         for p in _all_paths(d, d["name"] + "."):
             if len(names.get(p, [])) != sizes.get(p) or d.get("units") == [str(i + 1) for i in range(len(d.get("units") or []))]:
                 names[p] = [str(i + 1) for i in range(sizes.get(p, 1))] if sizes.get(p, 1) > 1 else []
-        # the lecture's memory nodes a₁, a₂ of a plain recurrent layer (Elman, Jordan)
+        # a memory whose units the lecture names by a symbol (an Elman or Jordan layer's
+        # a₁, a₂): the description's memory says which
         for side in [d] + [d[k] for k in ("forward", "backward") if k in d]:
-            if side.get("type") in ("elman", "jordan"):
-                prefix = d["name"] + "." + ("" if side is d else ("forward." if side is d.get("forward") else "backward."))
-                for m in side.get("memory", ()):
-                    if sizes.get(prefix + m["read"], 1) > 1:
-                        names[prefix + m["read"]] = [f"a{_sub(i + 1)}" for i in range(sizes[prefix + m["read"]])]
+            prefix = d["name"] + "." + ("" if side is d else ("forward." if side is d.get("forward") else "backward."))
+            for m in side.get("memory", ()):
+                if m.get("symbol") and sizes.get(prefix + m["read"], 1) > 1:
+                    names[prefix + m["read"]] = [f"{m['symbol']}{_sub(i + 1)}" for i in range(sizes[prefix + m["read"]])]
     return sizes, widths, names
 
 
