@@ -34,6 +34,7 @@ class LayerHome(Protocol):
     TITLE: str
     RECURRENT: bool
     KEYS: set
+    SCHEMA: dict      # what the JSON Schemas need beyond KEYS and Record (rnntrace/schemas/generate.py)
     ASK: tuple
     SUMMARY: tuple
     OUTPUT: str
@@ -66,6 +67,7 @@ class CompositeHome(Protocol):
 
     TYPE: str
     KEYS: set
+    SCHEMA: dict
     OUTPUT: str
     DIRECTIONS: tuple
     Layer: type
@@ -148,11 +150,12 @@ def home(layer):
 
 
 def composite(layer) -> bool:
-    """Whether a layer is made of other layers and reads the whole sequence first
-    (its home is a :class:`CompositeHome`: bidirectional)."""
-    if layer.type not in _COMPOSITE:
-        TYPES[layer.type]
-    return _COMPOSITE[layer.type]
+    """Whether a layer (or a type, by name) is made of other layers and reads the whole
+    sequence first (its home is a :class:`CompositeHome`: bidirectional)."""
+    kind = layer if isinstance(layer, str) else layer.type
+    if kind not in _COMPOSITE:
+        TYPES[kind]
+    return _COMPOSITE[kind]
 
 
 def need(layer, name: str, what: str):

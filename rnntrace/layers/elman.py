@@ -28,6 +28,10 @@ SUMMARY = ()
 MEMORY_SYMBOL = "a"
 #: The record field that is the layer's output.
 OUTPUT = "h"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {"description": "Elman layer: h = f(W·x + U·h_prev + b); the memory holds h.",
+          "required": ["type", "size", "W", "U"]}
 
 Array = np.ndarray
 

@@ -36,6 +36,17 @@ ASK = ("e",)
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "e"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "Embedding layer: e = Eᵀ·x, the row of the table E for the word whose 1-of-N vector is x (or for "
+                   "the id x); no memory.",
+    "required": ["type", "size", "E"],
+    "keys": {"E": {"$ref": "#/$defs/matrix",
+                   "description": "The table: one row per word (V rows), one column per dimension (size)."},
+             "words": {"$ref": "#/$defs/labels",
+                       "description": "The word of each row of E (default: the spec's lexicon, or the ids 0 … V − 1)."}},
+    "fields": {"id": "the row read (the word's id), when x is 1-of-N or an id"}}
 
 Array = np.ndarray
 
@@ -66,7 +77,7 @@ class Embedding:
 
 @dataclass(frozen=True, eq=False)
 class EmbeddingRecord:
-    """One step: which row was read (None when x is not exactly 1-of-N) and the row."""
+    """One step of an embedding: the row of E read (its id, none when x is not 1-of-N) and that row e."""
 
     id: Optional[int]
     e: Array

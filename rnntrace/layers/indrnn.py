@@ -28,19 +28,13 @@ ASK = ("h",)
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "h"
-#: Its block of the spec's JSON Schema (rnntrace/schemas/generate.py writes it in).
-SCHEMA = {
-    "type": "object",
-    "description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev + b), one recurrent weight per unit; "
-                   "the memory holds h.",
-    "required": ["type", "size", "W", "u"], "additionalProperties": False,
-    "properties": {"name": {"$ref": "#/$defs/name"}, "type": {"const": "indrnn"}, "size": {"$ref": "#/$defs/size"},
-                   "W": {"$ref": "#/$defs/matrix"},
-                   "u": {"$ref": "#/$defs/b", "description": "The recurrent weights, one per unit."},
-                   "b": {"$ref": "#/$defs/b"},
-                   "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."},
-                   "initial": {"$ref": "#/$defs/optional_vector"},
-                   "clip": {"$ref": "#/$defs/clip"}, "direction": {"$ref": "#/$defs/direction"}}}
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {"description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev + b), one recurrent weight per unit; "
+                         "the memory holds h.",
+          "required": ["type", "size", "W", "u"],
+          "keys": {"u": {"$ref": "#/$defs/b", "description": "The recurrent weights, one per unit."},
+                   "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."}}}
 
 Array = np.ndarray
 
