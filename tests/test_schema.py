@@ -252,3 +252,20 @@ def test_the_trace_of_every_layer_type_fits_the_schema(name, text):
 def test_every_layer_type_has_a_trace_above():
     from rnntrace.layers import LAYER_TYPES
     assert set(LAYER_TYPES) <= set(_starter_traces())
+
+
+def test_the_names_upstream_may_give_are_those_rnntrace_takes_for_every_type():
+    # generated from the homes' Records; rnntrace reads them from the descriptions (spec.upstream_keys)
+    import jsonschema
+    from rnntrace.spec import spec_from_text, upstream_keys
+    allowed = schema("spec.json")["$defs"]["upstream_layer"]["propertyNames"]["enum"]
+    taken = set()
+    for text in _starter_traces().values():
+        for layer in spec_from_text(text).layers:
+            taken.update(upstream_keys(layer))
+    assert taken == set(allowed)
+    data = {"lexicon": ["to", "Taipei"], "inputs": "to Taipei",
+            "layers": [{"type": "embedding", "size": 2, "E": [[1, 2], [3, 4]]}],
+            "train": {"upstream": {"embedding": {"e": [[1, 0], None]}}}}
+    rnntrace.spec_from_dict(data)   # rnntrace takes it, and so does the schema
+    jsonschema.Draft202012Validator(schema("spec.json")).validate(data)

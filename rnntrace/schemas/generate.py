@@ -142,6 +142,19 @@ def _first_line(text: Any) -> str:
     return " ".join((text or "").strip().split("\n\n")[0].split())
 
 
+def upstream_names(homes) -> List[str]:
+    """What train.upstream may name in a layer (spec.upstream_keys): its output, and each
+    memory it writes, which its Record keeps beside the value read (c beside c_prev)."""
+    import dataclasses
+    names: List[str] = []
+    for _, home in homes:
+        fields = [f.name for f in dataclasses.fields(home.Record)]
+        for name in [home.OUTPUT] + [f for f in fields if f"{f}_prev" in fields]:
+            if name not in names:
+                names.append(name)
+    return names
+
+
 def _refs(types) -> List[Dict[str, str]]:
     return [{"$ref": f"#/$defs/{t}"} for t in types]
 
@@ -165,6 +178,7 @@ def parts() -> List[Tuple[str, Tuple[str, ...], Any]]:
         ("spec.json", ("$defs", "layer", "properties", "type", "description"),
          f"The layer's type; its keys are those of its block (docs/spec.md): {', '.join(LAYER_TYPES)}."),
         ("spec.json", ("$defs", "layer", "properties", "type", "enum"), list(LAYER_TYPES)),
+        ("spec.json", ("$defs", "upstream_layer", "propertyNames", "enum"), upstream_names(homes)),
         ("spec.json", ("$defs", "recurrent", "properties", "type", "enum"), list(RECURRENT_TYPES)),
         ("trace.json", ("$defs", "layer", "properties", "type", "enum"), list(LAYER_TYPES)),
         ("trace.json", ("$defs", "layer", "if"), {"properties": {"type": {"enum": composites}}}),
