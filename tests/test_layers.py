@@ -152,6 +152,10 @@ def test_no_module_outside_the_homes_tests_a_layer_type_by_its_name():
         named = {t for t in LAYER_TYPES if re.search(rf"""["']{t}["']""", text)}
         if named or re.search(r"""hasattr\s*\(\s*[^)]*\bhome\b""", text):
             found[rel] = named
+    for path in sorted((PACKAGE / "render" / "page_assets").glob("*.js")):   # the page's script too
+        named = {t for t in LAYER_TYPES if re.search(rf"""["'`]{t}["'`]""", path.read_text(encoding="utf-8"))}
+        if named:
+            found[path.name] = named
     for rel, named in NAMED_TYPES_LEFT.items():
         assert found.get(rel) == named, f"gone from {rel}: take it off NAMED_TYPES_LEFT"
         found.pop(rel)

@@ -65,6 +65,10 @@ ASK = ("c", "h")
 SUMMARY = ('c',)
 #: The record field that is the layer's output.
 OUTPUT = "h"
+#: How to read an LSTM unit's figure: the page says it once above the figures.
+READING = ("In an LSTM unit the four inputs z, z_i, z_f, z_o come from below; the input gate σ(z_i) multiplies g(z) "
+           "into the cell, the forget gate σ(z_f) multiplies the old cell c_prev, and the output gate σ(z_o) "
+           "multiplies h(c) into the output.")
 #: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
 #: writes its block, and its record in trace.json, from this, the KEYS and the Record).
 SCHEMA = {
@@ -426,8 +430,10 @@ def describe(layer) -> Dict:
         formulas["m"] = formulas["h"]
         formulas["h"] = ("W_hr·m", affine(weight("projection", "m")))
     c0, h0 = initial_state(layer)
-    return description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
-                       heading(layer), units(layer), "h")
+    about = description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
+                        heading(layer), units(layer), "h")
+    about["reading"] = READING   # the page's words on how to read the unit's figure
+    return about
 
 
 # --------------------------------------------------------------------------- what the views write
