@@ -358,6 +358,17 @@ def spec_from_state_dict(model: Any, *, source: str = "<state_dict>", **options:
     return spec_from_dict(spec_data_from_state_dict(model, **options), source=source)
 
 
+def unrecorded_nonlinearity(spec) -> List[str]:
+    """The names of the layers of an imported spec whose nonlinearity the state_dict does
+    not record: those made from an nn.RNN (tanh or ReLU, imported as Elman layers, alone
+    or as a bidirectional layer's directions), for import-torch's note."""
+    from .layers import composite
+    rnn = KINDS["rnn"]
+    return [layer.name for layer in spec.layers
+            if (any(getattr(layer, side).type == rnn for side, *_ in layer.home.DIRECTIONS)
+                if composite(layer) else layer.type == rnn)]
+
+
 def spec_data_from_state_dict(model: Any, *, inputs: Any = None, title: Optional[str] = None,
                               names: Optional[Sequence[str]] = None, kind: Any = None,
                               nonlinearity: Any = None, activation: Any = None,

@@ -87,8 +87,8 @@ def build_spec(doc: Document, folder: Optional[FilePath] = None,
         why = f"; {size_in} = the number of inputs" if i == 0 else \
             f"; {size_in} = the output size of layers[{i - 1}]"
         layer = _layer(r, item, ("layers", i), name, size_in, LAYER_TYPES, why)
-        if i == 0 and lexicon is not None and hasattr(layer.home, "with_lexicon"):
-            layer = layer.home.with_lexicon(layer, lexicon)   # an embedding's rows named by the words
+        if i == 0 and lexicon is not None:   # an embedding's rows named by the words (layers.OPTIONAL)
+            layer = layer.home.with_lexicon(layer, lexicon)
         layers.append(layer)
         size_in = layer.output_size
 

@@ -55,19 +55,12 @@ class Trace:
         data["steps"] = [step_to_dict(step) for step in self.steps]
         return data
 
-    def to_html(self, **options) -> str:
-        """The interactive page of this run (what ``rnntrace page`` writes); ``options``
-        as :func:`rnntrace.render.page.page_html` takes them (``ask``, ``tolerance``, ``precision``)."""
-        from .render.page import page_html
-        return page_html(self, **options)
-
-    def _repr_html_(self) -> str:
-        # In a notebook: the page inside an iframe of its own, so that several traces
-        # on one notebook page keep their own ids, styles and scripts.
-        import html
-        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" title="rnntrace page" '
-                'style="width: 100%; height: 720px; border: 1px solid #c9d1d9; border-radius: 6px;" '
-                'sandbox="allow-scripts"></iframe>')
+    def __getattr__(self, name: str):
+        # The page is a view: the engine's trace does not draw it (docs/python.md).
+        if name == "to_html":
+            raise AttributeError("rnntrace.page_html(trace) writes a trace's interactive page "
+                                 "(in a notebook, a trace shows as it by itself)")
+        raise AttributeError(f"'Trace' object has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- to plain data

@@ -1,4 +1,4 @@
-"""The LSTM's, GRU's, Jordan's and dense layer's backward passes as they were written by hand, each chain-rule
+"""The LSTM's, GRU's, Jordan's, dense and embedding layers' backward passes as they were written by hand, each chain-rule
 step spelled out (the derivations stand in the docstrings of rnntrace/layers/lstm.py and
 gru.py): an implementation independent of rnntrace/layers/autodiff.py, which the homes
 now use, for tests/test_autodiff.py to hold the derived one against."""
@@ -187,3 +187,27 @@ def dense_backward(layer, records, d_out, xs, dz_loss=None):
 
     dzs, dxs, shown, _ = through_time(len(records), None, step_back)
     return affine_gradients(dzs, xs), dxs, shown, {}
+
+
+def embedding_step(layer, x):
+    """The embedding's forward step as it was written by hand: the row k that x picks
+    (an id read as it is, or the one 1 of a 1-of-N vector) and e = E[k], read exactly;
+    Eᵀ·x when x is not 1-of-N."""
+    if layer.ids:
+        k = int(x[0])
+    else:
+        hot = np.flatnonzero(x)
+        k = int(hot[0]) if len(hot) == 1 and x[hot[0]] == 1 else None
+    return k, (layer.E[k].copy() if k is not None else layer.E.T @ x)
+
+
+def embedding_backward(layer, records, d_out, xs):
+    """dE = Σ_t x_t·de_tᵀ (for an id, x_t its 1-of-N vector); dx_t = E·de_t (an id: 0)."""
+    def one_hot(record):
+        x = zeros(layer, layer.vocabulary)
+        x[record.id] = 1
+        return x
+    X = np.asarray([one_hot(r) for r in records]) if layer.ids else np.asarray(xs)
+    DE = np.asarray(d_out)
+    dxs = [zeros(layer, 1) if layer.ids else layer.E @ de for de in d_out]
+    return {"E": X.T @ DE}, dxs, [({"de": de}, None) for de in d_out], {}

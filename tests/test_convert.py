@@ -469,3 +469,19 @@ def test_a_module_with_other_layers_is_refused(torch):
     model = torch.nn.Sequential(torch.nn.LayerNorm(4), torch.nn.LSTM(4, 2))
     with pytest.raises(ConvertError, match=r"0 \(LayerNorm\): no spec equivalent"):
         spec_from_state_dict(model)
+
+
+def test_the_layers_whose_nonlinearity_a_state_dict_does_not_record_are_the_nn_rnn_ones():
+    # import-torch's note: an nn.RNN may be tanh or ReLU, and its state_dict does not say
+    from rnntrace.convert import unrecorded_nonlinearity
+    rnn = {"rnn.weight_ih_l0": np.ones((2, 1)), "rnn.weight_hh_l0": np.eye(2),
+           "rnn.weight_ih_l0_reverse": np.ones((2, 1)), "rnn.weight_hh_l0_reverse": np.eye(2)}
+    lstm = {"lstm.weight_ih_l0": np.ones((8, 4)), "lstm.weight_hh_l0": np.ones((8, 2))}
+    gru = {"gru.weight_ih_l0": np.ones((6, 2)), "gru.weight_hh_l0": np.ones((6, 2)),
+           "rnn2.weight_ih_l0": np.ones((2, 2)), "rnn2.weight_hh_l0": np.eye(2)}
+    spec = spec_from_state_dict(dict(rnn, **lstm), inputs=[[1.0]])
+    assert [layer.type for layer in spec.layers] == ["bidirectional", "lstm"]
+    assert unrecorded_nonlinearity(spec) == [spec.layers[0].name]
+    spec = spec_from_state_dict(gru, inputs=[[1.0, 0.0]])
+    assert [layer.type for layer in spec.layers] == ["gru", "elman"]
+    assert unrecorded_nonlinearity(spec) == [spec.layers[1].name]

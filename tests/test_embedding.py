@@ -111,3 +111,82 @@ def test_bad_ids_and_tables_are_refused_with_a_message():
         spec_from_dict(spec([[1, 0]], lexicon=False))
     result = CliRunner().invoke(main, ["run", "-"], input=yaml.safe_dump(spec([1.5], lexicon=False)))
     assert result.exit_code == 2 and "found 1.5" in result.output and "Traceback" not in result.output
+
+
+def _same_bits(a, b):
+    """Equal as float64 bit patterns: −0.0 is not 0.0, and nan is nan."""
+    return np.asarray(a, dtype=np.float64).tobytes() == np.asarray(b, dtype=np.float64).tobytes()
+
+
+@pytest.mark.parametrize("ids", [False, True])
+def test_the_step_derived_from_the_lookup_reads_the_row_exactly_as_the_hand_written_one(ids):
+    # The home's step is compiled from its description (layers/compiled.py); the step as
+    # it was written by hand (tests/reference_backward.py) reads E[k]. A product with the
+    # 1-of-N vector would add 0·E[j]: −0.0 would become 0.0 and 0·inf nan.
+    from reference_backward import embedding_step
+    table = E.copy()
+    table[0, 1], table[2, 0], table[3, 2], table[4, 1] = -0.0, np.inf, np.nan, -np.inf
+    import dataclasses
+    built = spec_from_dict(spec([[k] for k in range(5)] if ids else np.eye(5).tolist(), lexicon=False)).layers[0]
+    layer = dataclasses.replace(built, E=table)   # a spec refuses inf and nan: put them in afterwards
+    assert layer.ids is ids and describe(layer)["quantities"][0]["compute"]["op"] == "lookup"
+    for k in range(5):
+        x = np.array([float(k)]) if ids else np.eye(5)[k]
+        record, state = layer.home.step(layer, x, None)
+        row, e = embedding_step(layer, x)
+        assert state is None and record.id == row == k
+        assert _same_bits(record.e, e) and _same_bits(record.e, table[k])
+    assert np.signbit(layer.home.step(layer, np.eye(5)[0] if not ids else np.array([0.0]), None)[0].e[1])
+    if not ids:   # not 1-of-N: the weighted sum of rows, Eᵀ·x, and no row
+        x = np.array([0.5, 0.0, 0.0, 0.0, 0.25])
+        with np.errstate(invalid="ignore"):   # 0·inf
+            record, _ = layer.home.step(layer, x, None)
+            assert record.id is None and _same_bits(record.e, table.T @ x)
+
+
+@pytest.mark.parametrize("lexicon", [True, False])
+def test_the_derived_backward_equals_the_hand_written_one(lexicon):
+    from reference_backward import embedding_backward
+    ids = [2, 0, 3, 2, 2]
+    data = spec(" ".join(WORDS[k] for k in ids) if lexicon else ids, lexicon, RNG.normal(size=(5, 2)).tolist())
+    s = spec_from_dict(data)
+    layer = s.layers[0]
+    trace = engine.run(s)
+    records = [step.layers["embedding"] for step in trace]
+    xs = list(s.inputs)
+    d_out = [RNG.normal(size=3) for _ in ids]
+    grads, dxs, shown, initial = layer.home.backward(layer, records, d_out, xs)
+    want, want_dxs, want_shown, want_initial = embedding_backward(layer, records, d_out, xs)
+    # row 2 is read three times: its gradient is a sum, added in another order than X.T @ DE's
+    np.testing.assert_allclose(grads["E"], want["E"], rtol=1e-15, atol=0)
+    for k in (0, 3):
+        assert _same_bits(grads["E"][k], d_out[ids.index(k)])
+    assert not grads["E"][[1, 4]].any() and initial == want_initial == {}
+    for dx, want_dx, (rows, gates), (want_rows, _) in zip(dxs, want_dxs, shown, want_shown):
+        assert _same_bits(dx, want_dx) and gates is None and list(rows) == ["de"]
+        assert _same_bits(rows["de"], want_rows["de"])
+    assert [len(dx) for dx in dxs] == [1 if not lexicon else 5] * len(ids)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 2.5])
+def test_an_id_that_is_no_row_is_an_error_not_a_traceback(bad):
+    # int(nan) and int(inf) would raise a ValueError and an OverflowError of their own
+    layer = spec_from_dict(spec([0], lexicon=False)).layers[0]
+    with pytest.raises(RnntraceError, match=f"layer 'embedding': expected a word id, a whole number from 0 to 4, "
+                                            f"found {bad:g}"):
+        layer.home.step(layer, np.array([bad]), None)
+
+
+def test_the_legend_and_arithmetic_of_ids_say_E_of_x():
+    result = CliRunner().invoke(main, ["run", "-", "--explain", "--width", "120"],
+                                input=yaml.safe_dump(spec([3], lexicon=False)))
+    assert result.exit_code == 0, result.output
+    assert "e = E[x]: x is a word's id, so e is the row of E for that word (a linear layer without bias)" \
+        in result.output
+    assert "x = id 3: the 1-of-N vector of id 3 has its 1 at position 4 of 5" in result.output
+    assert f"e = E[x] = the row of E for id 3 = [{', '.join(f'{v:.4f}'.replace('-', '−') for v in E[3])}]" \
+        in result.output
+    mixed = CliRunner().invoke(main, ["run", "-", "--explain", "--width", "120"],
+                               input=yaml.safe_dump(spec([[0.5, 0, 0, 0, 0.5]], lexicon=False)))
+    assert "(x is not 1-of-N: a weighted sum of rows of E)" in mixed.output
+    assert "e = Eᵀ·x: x is 1-of-N, so e is the row of E for x's word (a linear layer without bias)" in mixed.output

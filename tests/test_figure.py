@@ -218,3 +218,34 @@ def test_page_step_needs_figure():
     done = cli("page", "lstm_example.yaml", "--step", "2")
     assert done.returncode == 2 and "--step" in done.stderr and "--figure" in done.stderr
     assert done.stdout == ""
+
+
+def test_the_unrolled_view_names_each_box_by_what_it_holds(tmp_path):
+    # not "t = 3": the lower layer's box of step 3 holds its h₃, the network's output y₃
+    out = tmp_path / "two.svg"
+    done = cli("page", "lstm_two_layer.yaml", "--figure", str(out), "--step", "3")
+    assert done.returncode == 0, done.stderr
+    texts = [t.text for t in ET.fromstring(out.read_text("utf-8")).iter("{http://www.w3.org/2000/svg}text")]
+    T = len(run(load_spec(str(EXAMPLES / "lstm_two_layer.yaml"))))
+    assert not [t for t in texts if t and t.startswith("t = ")]
+    for t in range(1, T + 1):
+        sub = str(t).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+        assert texts.count(f"h{sub}") == 1 and texts.count(f"y{sub}") == 1, (t, texts)
+
+
+def test_memory_units_are_named_by_the_symbol_the_description_gives():
+    # the lecture's a₁, a₂ for an Elman layer's memory: its home says so in its description,
+    # the figure tests no type name; an IndRNN's memory has no such symbol
+    from rnntrace.render.figure import _measure
+    from rnntrace.spec import spec_from_dict
+    data = trace_data(run(load_spec(str(EXAMPLES / "elman.yaml"))))
+    (memory,) = data["layers"][0]["memory"]
+    assert memory["symbol"] == "a"
+    name = data["layers"][0]["name"]
+    size = len(memory["initial"])
+    assert _measure(data, 4)[2][f"{name}.h_prev"] == ["a₁", "a₂", "a₃"][:size] and size > 1
+    indrnn = spec_from_dict({"inputs": [[1.0]], "layers": [{"type": "indrnn", "size": 2, "W": [[1], [2]],
+                                                            "u": [0.5, 0.5]}]})
+    data = trace_data(run(indrnn))
+    assert "symbol" not in data["layers"][0]["memory"][0]
+    assert _measure(data, 4)[2]["indrnn.h_prev"] == ["1", "2"]

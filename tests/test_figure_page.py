@@ -252,3 +252,28 @@ def test_practice_answers_travel_in_the_link(browser, tmp_path):
     assert page.inner_text("#score").startswith("Score: 1 of")
     assert errors == []
     context.close()
+
+
+def test_the_page_says_how_to_read_a_unit_in_the_words_its_home_gives(browser, tmp_path):
+    # the LSTM's home gives the words (its description's reading), the page tests no type
+    from rnntrace.layers import describe
+    from rnntrace.layers.lstm import READING
+    from rnntrace.spec import spec_from_dict
+    lstm = {"type": "lstm", "size": 1, "cell_input": {"W": 1}, "input_gate": {"W": 1}, "forget_gate": {"W": 1},
+            "output_gate": {"W": 1}}
+    elman = {"type": "elman", "size": 1, "W": 1, "U": 1}
+    seen = {}
+    for name, layers in {"lstm inside": [{"type": "bidirectional", "forward": lstm, "backward": lstm}],
+                         "none": [elman]}.items():
+        spec = spec_from_dict({"inputs": [1, 2], "layers": layers})
+        path = tmp_path / f"{name}.html"
+        path.write_text(page_html(run(spec)), encoding="utf-8")
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(path.resolve().as_uri())
+        page.wait_for_selector("body[data-ready=true]")
+        seen[name] = page.locator("section.intro p").all_text_contents()
+        context.close()
+    assert seen["lstm inside"].count(READING) == 1 and READING not in seen["none"]
+    assert len(seen["lstm inside"]) == len(seen["none"]) + 1
+    assert "reading" not in describe(spec_from_dict({"inputs": [1], "layers": [elman]}).layers[0])

@@ -132,3 +132,47 @@ def test_the_registry_checks_each_home_against_its_protocol():
     spec = spec_from_dict({"inputs": [[1]], "layers": [{"type": "bidirectional", "forward": {
         "type": "elman", "size": 1, "W": 1, "U": 1}, "backward": {"type": "indrnn", "size": 1, "W": 1, "u": 1}}]})
     assert composite(spec.layers[0]) and not composite(spec.layers[0].forward)
+
+
+#: Modules that still test a layer type by its name, each with what it should call instead:
+#: cli.py's import-torch note, rnntrace.convert.unrecorded_nonlinearity(spec).
+NAMED_TYPES_LEFT = {"cli.py": {"elman"}}
+
+
+def test_no_module_outside_the_homes_tests_a_layer_type_by_its_name():
+    # The registry, the homes, the framework importers and the starters may name types;
+    # every other module asks the home (layers.composite, an optional member filled in by
+    # the registry, a field of the description): spec.py once asked hasattr(home,
+    # "with_lexicon") and the figure `type in ("elman", "jordan")` for the a₁, a₂ names.
+    from rnntrace.layers import LAYER_TYPES
+    found = {}
+    for rel, text in modules():
+        if rel.startswith("layers/") or rel.startswith("schemas/"):
+            continue
+        named = {t for t in LAYER_TYPES if re.search(rf"""["']{t}["']""", text)}
+        if named or re.search(r"""hasattr\s*\(\s*[^)]*\bhome\b""", text):
+            found[rel] = named
+    for path in sorted((PACKAGE / "render" / "page_assets").glob("*.js")):   # the page's script too
+        named = {t for t in LAYER_TYPES if re.search(rf"""["'`]{t}["'`]""", path.read_text(encoding="utf-8"))}
+        if named:
+            found[path.name] = named
+    for rel, named in NAMED_TYPES_LEFT.items():
+        assert found.get(rel) == named, f"gone from {rel}: take it off NAMED_TYPES_LEFT"
+        found.pop(rel)
+    assert found == {}
+
+
+def test_an_optional_member_a_home_leaves_out_is_filled_in_by_the_registry():
+    # with_lexicon: the embedding names its rows by the lexicon's words; any other first
+    # layer, composite or not, is given the lexicon and stays as it is
+    from rnntrace.layers import OPTIONAL
+    assert TYPES["embedding"].with_lexicon is not OPTIONAL["with_lexicon"]
+    for kind in ("elman", "bidirectional"):
+        assert TYPES[kind].with_lexicon is OPTIONAL["with_lexicon"]
+    elman = {"type": "elman", "size": 1, "W": [[1, 2]], "U": 1}
+    for layer in (elman, {"type": "bidirectional", "forward": elman, "backward": elman}):
+        spec = spec_from_dict({"lexicon": ["yes", "no"], "inputs": "yes no", "layers": [layer]})
+        assert spec.layers[0].type == layer["type"]
+    spec = spec_from_dict({"lexicon": ["yes", "no"], "inputs": "yes no",
+                           "layers": [{"type": "embedding", "size": 1, "E": [[1], [2]]}]})
+    assert spec.layers[0].words == ("yes", "no")

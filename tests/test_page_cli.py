@@ -135,15 +135,35 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
 
 
 def test_notebook_html_is_the_page_in_an_iframe():
+    from rnntrace.render.page import notebook_html
     trace = rnntrace.run(rnntrace.load_spec(str(EXAMPLES / "bidirectional.yaml")))
-    page = trace.to_html()
+    page = rnntrace.page_html(trace)
     assert page == page_html(trace)
-    frame = trace._repr_html_()
+    frame = notebook_html(trace)
     assert frame.startswith("<iframe srcdoc=\"") and frame.endswith("</iframe>")
     inside = re.search(r'srcdoc="([^"]*)"', frame).group(1)
     import html
     assert html.unescape(inside) == page
     assert "<script" not in inside        # escaped: the notebook's page runs none of it itself
+    with pytest.raises(AttributeError, match=r"rnntrace.page_html\(trace\)"):
+        trace.to_html()
+
+
+def test_in_ipython_a_trace_shows_as_its_page():
+    # The trace does not draw itself (the engine imports no view): `import rnntrace` in a
+    # running IPython gives its HTML formatter the Trace class by name.
+    pytest.importorskip("IPython")
+    script = ("from IPython.core.interactiveshell import InteractiveShell\n"
+              "shell = InteractiveShell.instance()\n"
+              "import rnntrace, sys\n"
+              "assert 'rnntrace.render.page' not in sys.modules and 'numpy' not in sys.modules\n"
+              "trace = rnntrace.run(rnntrace.load_spec('lstm_example.yaml'))\n"
+              "data, _ = shell.display_formatter.format(trace)\n"
+              "from rnntrace.render.page import notebook_html\n"
+              "assert data['text/html'] == notebook_html(trace), data.keys()\n"
+              "print('shown')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=EXAMPLES)
+    assert done.returncode == 0 and done.stdout.strip() == "shown", done.stderr
 
 
 def test_a_float32_page_holds_the_float32_trace():

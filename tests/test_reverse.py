@@ -170,3 +170,47 @@ def test_the_description_of_a_reverse_layer_computes_what_the_engine_computes(ki
     steps = run([describe(spec.layers[0])], list(spec.inputs))[0]
     for step, values in zip(trace, steps):
         np.testing.assert_allclose(values["h"], step.layers[kind].h, rtol=0, atol=1e-14)
+
+
+def test_an_indrnn_layer_read_backwards_is_the_formula_run_on_the_reversed_sequence():
+    # h_t = relu(W·x_t + u∘h_{t+1} + b), h_{T+1} = initial: the formula of Li et al. 2018
+    # run over x_T … x_1, each h kept at the t of the x it read
+    W, u, b = RNG.normal(size=(H, N_IN)), RNG.normal(size=H), RNG.normal(size=H)
+    xs = RNG.normal(size=(T, N_IN))
+    layer = {"type": "indrnn", "size": H, "W": W.tolist(), "u": u.tolist(), "b": b.tolist(),
+             "initial": [0.4, 0.1], "direction": "reverse"}
+    data = {"inputs": xs.tolist(), "layers": [layer],
+            "train": {"targets": RNG.normal(size=(T, H)).tolist(), "loss": "squared_error"}}
+    spec = spec_from_dict(data)
+    trace = engine.run(spec)
+    h, expected = np.array([0.4, 0.1]), []
+    for x in xs[::-1]:
+        h = np.maximum(W @ x + u * h + b, 0.0)
+        expected.append(h)
+    expected = expected[::-1]
+    assert spec.layers[0].direction == "reverse"
+    for t, step in enumerate(trace):
+        np.testing.assert_allclose(step.layers["indrnn"].h, expected[t], rtol=0, atol=1e-15)
+        memory = expected[t + 1] if t + 1 < T else np.array([0.4, 0.1])
+        np.testing.assert_allclose(step.layers["indrnn"].h_prev, memory, rtol=0, atol=1e-15)
+    # the description says so, and computes the same
+    from rnntrace.layers import describe
+    from rnntrace.layers.formula import run
+    assert describe(spec.layers[0])["direction"] == "reverse"
+    for step, values in zip(trace, run([describe(spec.layers[0])], list(spec.inputs))[0]):
+        np.testing.assert_allclose(values["h"], step.layers["indrnn"].h, rtol=0, atol=1e-15)
+    # gradients by finite differences of the loss in u
+    grads = backprop(spec)
+    eps = 1e-6
+    for k in range(H):
+        up, down = u.copy(), u.copy()
+        up[k] += eps
+        down[k] -= eps
+        numeric = (backprop(spec_from_dict(dict(data, layers=[dict(layer, u=up.tolist())]))).loss -
+                   backprop(spec_from_dict(dict(data, layers=[dict(layer, u=down.tolist())]))).loss) / (2 * eps)
+        assert abs(grads.gradients["indrnn.u"][k] - numeric) < 1e-7
+    # and the view says it reads backwards
+    import yaml
+    result = CliRunner().invoke(main, ["run", "-", "--explain"], input=yaml.safe_dump(dict(data, train=None)))
+    assert result.exit_code == 0, result.output
+    assert "reverse, reads x_T … x_1" in result.output and "step t has read x_T … x_t" in result.output

@@ -180,7 +180,7 @@ def lstm_trace(examples):
     lambda t: t.pop("format"),
     lambda t: t.update(format="rnntrace.trace/2"),
     lambda t: t["steps"][0]["layers"]["lstm"].pop("c"),
-    lambda t: t["steps"][0]["layers"]["lstm"]["gates"].pop("forget_gate"),
+    lambda t: t["steps"][0]["layers"]["lstm"]["gates"].pop("input_gate"),   # (a coupled LSTM has no forget gate)
     lambda t: t["steps"][0]["layers"]["lstm"]["gates"]["input_gate"].update(a=[]),
     lambda t: t["steps"][0]["layers"]["lstm"].update(cell=[1.0]),
     lambda t: t["steps"][0].update(t=0),
@@ -190,7 +190,7 @@ def lstm_trace(examples):
     lambda t: t["layers"][0].update(merge="concat"),
     lambda t: t.update(steps=[]),
     lambda t: t.update(extra=1),
-], ids=["no format", "format 2", "no c", "no forget gate", "empty activation", "unknown field",
+], ids=["no format", "format 2", "no c", "no input gate", "empty activation", "unknown field",
         "t from 0", "text for a number", "null input", "size 0", "merge on lstm", "no steps", "extra key"])
 def test_a_corrupted_trace_does_not_fit(lstm_trace, corrupt):
     validator("trace.json").validate(lstm_trace)
@@ -208,3 +208,64 @@ def test_every_merge_the_spec_allows_fits_the_trace_schema(merge):
     result = cli("run", "-", "--format", "json", input=json.dumps(spec))    # JSON is YAML
     assert result.exit_code == 0, result.stderr
     validator("trace.json").validate(strict_json(result.stdout))
+
+
+def _starter_traces():
+    """What `rnntrace new TYPE` prints, for every type of the registry, and the variants
+    whose records differ (a coupled LSTM has no forget gate, a projected one an m; an
+    embedding of ids; reverse directions)."""
+    from rnntrace.layers import LAYER_TYPES
+    printed = {kind: CliRunner().invoke(main, ["new", kind]) for kind in LAYER_TYPES}
+    specs = {kind: done.stdout for kind, done in printed.items() if done.exit_code == 0}
+    specs["dense"] = "inputs: [[1, 0]]\nlayers:\n  - {type: dense, size: 2, W: 1, activation: softmax, labels: [a, b]}\n"
+    specs["embedding"] = ("lexicon: [to, Taipei]\ninputs: to Taipei\nlayers:\n"
+                          "  - {type: embedding, size: 2, E: [[1, 2], [3, 4]]}\n")
+    specs["lstm coupled"] = ("inputs: [[1, 0], [0, 1]]\nlayers:\n  - {type: lstm, size: 1, coupled: true, "
+                             "cell_input: {W: [1, 0]}, input_gate: {W: [0, 1]}, output_gate: {W: [1, 1]}}\n")
+    specs["lstm projection"] = ("inputs: [[1, 0], [0, 1]]\nlayers:\n  - {type: lstm, size: 2, projection: [[1, 1]], "
+                                "cell_input: {W: 1, U: 1}, input_gate: {W: 1, U: 1}, forget_gate: {W: 1, U: 1}, "
+                                "output_gate: {W: 1, U: 1}}\n")
+    specs["embedding ids"] = "inputs: [2, 0]\nlayers:\n  - {type: embedding, size: 2, E: [[1, 2], [3, 4], [5, 6]]}\n"
+    specs["indrnn reverse"] = ("inputs: [1, 2]\nlayers:\n  - {type: bidirectional, forward: {type: indrnn, size: 1, "
+                               "W: 1, u: 0.5}, backward: {type: indrnn, size: 1, W: 1, u: 0.5}}\n"
+                               "  - {type: indrnn, size: 1, W: [[1, 1]], u: 1, direction: reverse}\n")
+    return specs
+
+
+@pytest.mark.parametrize("name, text", list(_starter_traces().items()), ids=list(_starter_traces()))
+def test_the_trace_of_every_layer_type_fits_the_schema(name, text):
+    # the schema's records are generated from each home's Record (rnntrace.schemas.generate),
+    # so a type without a bundled example is covered from the registry
+    result = cli("run", "-", "--format", "json", input=text)
+    assert result.exit_code == 0, result.output
+    trace = strict_json(result.stdout)
+    validator("trace.json").validate(trace)
+    types = {t for layer in trace["layers"] for t in (layer["type"], layer.get("forward", {}).get("type"))}
+    assert name.split()[0] in types
+    records = [layer for step in trace["steps"] for layer in step["layers"].values()]
+    if name == "lstm coupled":
+        assert "forget_gate" not in records[0]["gates"]
+    if name == "lstm projection":
+        assert "m" in records[0]
+
+
+def test_every_layer_type_has_a_trace_above():
+    from rnntrace.layers import LAYER_TYPES
+    assert set(LAYER_TYPES) <= set(_starter_traces())
+
+
+def test_the_names_upstream_may_give_are_those_rnntrace_takes_for_every_type():
+    # generated from the homes' Records; rnntrace reads them from the descriptions (spec.upstream_keys)
+    import jsonschema
+    from rnntrace.spec import spec_from_text, upstream_keys
+    allowed = schema("spec.json")["$defs"]["upstream_layer"]["propertyNames"]["enum"]
+    taken = set()
+    for text in _starter_traces().values():
+        for layer in spec_from_text(text).layers:
+            taken.update(upstream_keys(layer))
+    assert taken == set(allowed)
+    data = {"lexicon": ["to", "Taipei"], "inputs": "to Taipei",
+            "layers": [{"type": "embedding", "size": 2, "E": [[1, 2], [3, 4]]}],
+            "train": {"upstream": {"embedding": {"e": [[1, 0], None]}}}}
+    rnntrace.spec_from_dict(data)   # rnntrace takes it, and so does the schema
+    jsonschema.Draft202012Validator(schema("spec.json")).validate(data)

@@ -260,3 +260,17 @@ def test_a_printed_starter_names_the_installed_schema(kind):
     installed = Path(rnntrace.__file__).parent / "schemas" / "spec.json"
     assert Path(unquote(urlparse(uri).path)).resolve() == installed.resolve()
     assert spec_from_text(text).layers                  # a comment: the spec is the same
+
+
+def test_each_type_s_block_is_generated_from_its_home_and_a_key_without_a_schema_is_an_error():
+    import types
+    from rnntrace.schemas.generate import spec_block
+    for name, home in HOMES.items():
+        assert schema("spec.json")["$defs"][name] == spec_block(name, home)
+    indrnn = HOMES["indrnn"]
+    grown = types.SimpleNamespace(KEYS=indrnn.KEYS | {"leak"}, SCHEMA=indrnn.SCHEMA)
+    with pytest.raises(ValueError, match="no schema for the keys leak"):
+        spec_block("indrnn", grown)
+    stray = types.SimpleNamespace(KEYS=indrnn.KEYS - {"u"}, SCHEMA=indrnn.SCHEMA)
+    with pytest.raises(ValueError, match="SCHEMA describes u, which KEYS does not have"):
+        spec_block("indrnn", stray)

@@ -34,6 +34,7 @@ class LayerHome(Protocol):
     TITLE: str
     RECURRENT: bool
     KEYS: set
+    SCHEMA: dict      # what the JSON Schemas need beyond KEYS and Record (rnntrace/schemas/generate.py)
     ASK: tuple
     SUMMARY: tuple
     OUTPUT: str
@@ -66,6 +67,7 @@ class CompositeHome(Protocol):
 
     TYPE: str
     KEYS: set
+    SCHEMA: dict
     OUTPUT: str
     DIRECTIONS: tuple
     Layer: type
@@ -80,6 +82,18 @@ class CompositeHome(Protocol):
     def legend(self, layer): ...
     def explain(self, layer, record, x, w): ...
     def grad_explain(self, layer, name, fwd, bwd, v, later): ...
+
+
+def _as_it_is(layer, lexicon):
+    """A layer that does not name anything by the lexicon's words: unchanged."""
+    return layer
+
+
+#: What a home (either kind) may define or leave out, with what stands in for a member it
+#: leaves out: ``with_lexicon(layer, lexicon)``, the first layer given the spec's lexicon
+#: (an embedding names its rows by the words). Filled in when the registry loads the home,
+#: so that callers call it on every home and test no home for it.
+OPTIONAL = {"with_lexicon": _as_it_is}
 
 
 def _members(protocol) -> list:
@@ -100,6 +114,9 @@ def _checked(name: str, home):
         members = [m for m in _members(protocol) if not hasattr(home, m)]
         raise TypeError(f"the home of layer type '{name}' lacks {', '.join(members) or 'part of its interface'} "
                         f"({protocol.__name__}, docs/layers.md)")
+    for member, default in OPTIONAL.items():
+        if not hasattr(home, member):
+            setattr(home, member, default)
     _COMPOSITE[name] = composite
     return home
 
@@ -133,11 +150,12 @@ def home(layer):
 
 
 def composite(layer) -> bool:
-    """Whether a layer is made of other layers and reads the whole sequence first
-    (its home is a :class:`CompositeHome`: bidirectional)."""
-    if layer.type not in _COMPOSITE:
-        TYPES[layer.type]
-    return _COMPOSITE[layer.type]
+    """Whether a layer (or a type, by name) is made of other layers and reads the whole
+    sequence first (its home is a :class:`CompositeHome`: bidirectional)."""
+    kind = layer if isinstance(layer, str) else layer.type
+    if kind not in _COMPOSITE:
+        TYPES[kind]
+    return _COMPOSITE[kind]
 
 
 def need(layer, name: str, what: str):

@@ -9,6 +9,7 @@ in micrograd, and BPTT is the chain rule through them, step by step from the las
     sum      s = Σ v_k                               dv_k += ds
     product  p = Π v_k                               dv_k += dp∘Π_{j≠k} v_j
     1 − v                                            dv −= d(1 − v)
+    lookup   e = Eᵀ·x (row k of E)                   dE += x·deᵀ (row k += de); dx += E·de (an id: none)
 
 A memory read at step t + 1 is the value written at t: its gradient is added to the
 written quantity's before step t is walked back. What step 1's reads receive is the
@@ -22,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .activations import activate, back
-from .base import value as record_value
+from .base import row_read, value as record_value
 
 Array = np.ndarray
 
@@ -130,14 +131,15 @@ class _Step:
         elif op == "sum":
             for term in formula["terms"]:
                 self.operand_back(term, g)
-        elif op == "lookup":   # e = Eᵀ·x: dE = x·gᵀ, dx = E·g; an id has no gradient (its row gets g)
-            table, x = self.params[formula["table"]], self.val(formula["of"])
-            if formula["ids"]:
-                d_table = np.zeros_like(table)
-                d_table[int(x[0])] = g
-                self.grad(formula["table"], d_table)
+        elif op == "lookup":   # e = Eᵀ·x: dE = x·gᵀ, dx = E·g; an id has no gradient
+            name, x = formula["table"], self.val(formula["of"])
+            table = self.params[name]
+            k = row_read(x, formula["ids"], len(table))
+            if k is not None:   # x picks row k: only that row of dE gets g, exactly
+                self.grads[name][k] += g
             else:
-                self.grad(formula["table"], np.outer(x, g))
+                self.grad(name, np.outer(x, g))
+            if not formula["ids"]:
                 self.operand_back(formula["of"], table @ g)
         else:
             raise ValueError(f"no backward rule for {op!r}")

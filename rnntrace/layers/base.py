@@ -9,6 +9,7 @@ terminal, and numbers are formatted only by the writer a view passes in.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
@@ -199,17 +200,54 @@ def block_terms(gate: str, block: Block, memory: Optional[str], cell: Optional[s
             bias(f"{gate}.b_h") if block.b_h is not None else None]
 
 
+def lookup(table: str, of: Any, ids: bool, row: str = "id") -> Dict[str, Any]:
+    """e = tableᵀ·x, the row of the table that x picks (an embedding): ``ids`` when x is
+    the row's number itself; ``row`` is the record's field that keeps which row was read."""
+    return {"op": "lookup", "table": table, "of": of, "ids": ids, "row": row}
+
+
+def row_read(x: Array, ids: bool, rows: int, layer: str = "") -> Optional[int]:
+    """The row a lookup reads: an id as it is (a whole number from 0 to rows − 1, else an
+    error naming the layer), or the one 1 of a 1-of-N vector; None when x is not 1-of-N
+    (its value is then the weighted sum of rows, tableᵀ·x)."""
+    if ids:
+        k = float(x[0])
+        if not (math.isfinite(k) and k == int(k) and 0 <= k < rows):
+            from ..errors import RnntraceError
+            raise RnntraceError(f"layer '{layer}': expected a word id, a whole number from 0 to {rows - 1}, "
+                                f"found {k:g}")
+        return int(k)
+    hot = np.flatnonzero(x)
+    return int(hot[0]) if len(hot) == 1 and x[hot[0]] == 1 else None
+
+
+def row_lookup(table: Array, x: Array, k: Optional[int]) -> Array:
+    """The value of a lookup: row k of the table read exactly (Eᵀ·x for a 1-of-N x would
+    add products with 0, turning a −0.0 into 0.0 and 0·inf into nan), or tableᵀ·x when x
+    is not 1-of-N."""
+    return table[k].copy() if k is not None else table.T @ x
+
+
+def row_name(words: Optional[Sequence[str]], k: Optional[int]) -> str:
+    """How row k of a lookup is named: its word, quoted, or its id."""
+    if k is None:
+        return "no single word"
+    return repr(words[k]) if words else f"id {k}"
+
+
 def numbers(array) -> Any:
     """An array as nested lists of floats, for a description's parameters and initial values."""
     return np.asarray(array, dtype=np.float64).tolist()
 
 
 def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tuple[str, Dict]],
-                memory: Sequence[Tuple[str, str, Any]], heading: str, units: Sequence[str],
+                memory: Sequence[Tuple], heading: str, units: Sequence[str],
                 output: str) -> Dict[str, Any]:
     """The plain-data description of a layer (docs/layers.md): every quantity in the
     order it is computed and shown, with its formula in words and as ``compute``.
-    ``memory``: (read, written, initial value) for each memory the layer keeps."""
+    ``memory``: (read, written, initial value) for each memory the layer keeps, and, when
+    the lecture names the memory's units by a symbol of their own (an Elman or Jordan
+    layer's a₁, a₂), that symbol fourth."""
     rows = []
     for q in quantities:
         row: Dict[str, Any] = {"path": q.path, "label": q.label, "latex": q.latex, "kind": q.kind}
@@ -222,8 +260,8 @@ def description(layer, quantities: Sequence[Quantity], formulas: Mapping[str, Tu
         rows.append(row)
     return {"type": layer.type, "name": layer.name, "size": layer.output_size,
             "input_size": layer.input_size, "heading": heading, "units": list(units), "output": output,
-            "memory": [{"read": read, "written": written, "initial": numbers(initial)}
-                       for read, written, initial in memory],
+            "memory": [dict({"read": m[0], "written": m[1], "initial": numbers(m[2])},
+                            **({"symbol": m[3]} if len(m) > 3 else {})) for m in memory],
             "parameters": {k: numbers(v) for k, v in layer.parameters().items()},
             "quantities": rows}
 

@@ -39,6 +39,18 @@ SUMMARY = ()
 OUTPUT = "h"
 #: The two directions: the attribute, its arrow, its LaTeX arrow.
 DIRECTIONS = (("forward", "→", r"\rightarrow"), ("backward", "←", r"\leftarrow"))
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "Bidirectional layer: forward reads x_1 … x_T, backward x_T … x_1 (its record at step t has read "
+                   "x_T … x_t); their outputs are merged at each step.",
+    "required": ["type", "forward", "backward"],
+    "keys": {"forward": {"$ref": "#/$defs/recurrent"}, "backward": {"$ref": "#/$defs/recurrent"},
+             "merge": {"description": "How the two outputs become one: concat (default, [h→; h←]), sum (h→ + h←), "
+                                      "mean or ave (Keras' name; (h→ + h←)/2), mul (h→∘h←). All but concat need both "
+                                      "directions of one size.",
+                       "enum": list(MERGES)}},
+    "fields": {"h": "the two directions merged (concat, sum, mean or ave, mul)"}}
 
 Array = np.ndarray
 

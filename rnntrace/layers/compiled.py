@@ -36,7 +36,9 @@ The record is the home's ``Record`` (or ``record_type(layer)``, when the home ha
 several) with a field per quantity path; three-part paths ``<field>.<key>.z`` and
 ``.a`` become a mapping {key: :class:`~rnntrace.layers.base.Gate` (z, a)} in that field. The memory is the quantities
 the description's ``memory`` writes back: one array for one memory, a tuple in the
-description's order for several (``(c, h)``).
+description's order for several (``(c, h)``), or None for a layer without memory (an
+embedding, whose lookup also fills the record's field that its ``row`` names: which row
+was read).
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import numpy as np
 
 from .activations import parse
-from .base import Gate
+from .base import Gate, row_lookup, row_read
 
 Array = np.ndarray
 
@@ -394,15 +396,22 @@ def compile_step(layer) -> Callable:
         for path, formula in here:   # everything else, one expression each
             if formula["op"] == "sum":
                 w.define(path, " + ".join(w.operand(t) for t in formula["terms"]))
+            elif formula["op"] == "lookup":   # e = Eᵀ·x: the row x picks, read exactly (base.row_lookup)
+                k = w.define(formula["row"], f"{w.bind(row_read, 'L')}({w.operand(formula['of'])}, "
+                             f"{w.bind(bool(formula['ids']))}, {w.bind(len(params[formula['table']]))}, "
+                             f"{w.bind(layer.name)})")
+                w.define(path, f"{w.bind(row_lookup, 'L')}({w.bind(params[formula['table']], 'W')}, "
+                               f"{w.operand(formula['of'])}, {k})")
             elif formula["op"] not in ("affine", "apply"):
                 raise ValueError(f"no compiled form for {formula['op']!r}")
 
-    record = _record(layer, w, [path for path, _ in formulas] + reads)
-    # one memory is its array, several a tuple in the description's order
-    head = "    " + ", ".join(w.names[r] for r in reads) + " = memory"
-    new = ", ".join(w.names[p] for p in written)
-    tail = f"    return {record}, " + (new if len(written) == 1 else f"({new})")
-    source = "\n".join(["def step(x, memory):", head] + w.lines + [tail]) + "\n"
+    rows = [f["row"] for _, f in formulas if f["op"] == "lookup"]
+    record = _record(layer, w, [path for path, _ in formulas] + reads + rows)
+    # one memory is its array, several a tuple in the description's order, none None
+    head = ["    " + ", ".join(w.names[r] for r in reads) + " = memory"] if reads else []
+    new = ", ".join(w.names[p] for p in written) or "None"
+    tail = f"    return {record}, " + (new if len(written) <= 1 else f"({new})")
+    source = "\n".join(["def step(x, memory):"] + head + w.lines + [tail]) + "\n"
     filename = f"<rnntrace compiled step of {layer.type} layer {id(layer):x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)   # for tracebacks
     weakref.finalize(layer, linecache.cache.pop, filename, None)

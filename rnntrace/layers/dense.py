@@ -28,6 +28,11 @@ ASK = ("y",)
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "y"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {"description": "Dense layer: y = f(W·x + b), no memory.", "required": ["type", "size", "W"],
+          "keys": {"activation": {"$ref": "#/$defs/output_activation"}},
+          "fields": {"label": "the most likely unit's label, when the layer has labels"}}
 
 Array = np.ndarray
 

@@ -23,8 +23,15 @@ KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initi
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
+#: The lecture's name for the units of the memory (a₁, a₂ in its figures): the
+#: description's memory carries it as ``symbol``, and the page's figures use it.
+MEMORY_SYMBOL = "a"
 #: The record field that is the layer's output.
 OUTPUT = "h"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {"description": "Elman layer: h = f(W·x + U·h_prev + b); the memory holds h.",
+          "required": ["type", "size", "W", "U"]}
 
 Array = np.ndarray
 
@@ -132,7 +139,7 @@ def describe(layer) -> Dict:
     formulas = {"z": ("W·x + U·h_prev + b", affine(weight("W", "x"), weight("U", "h_prev"), bias("b"))),
                 "h": (f"{layer.activation}({'clip(z)' if layer.clip is not None else 'z'})",
                       apply(layer.activation, clip_operand(layer, "z")))}
-    return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer))],
+    return description(layer, quantities(layer), formulas, [("h_prev", "h", initial_state(layer), MEMORY_SYMBOL)],
                        heading(layer), units(layer), "h")
 
 

@@ -5,8 +5,12 @@ the embedding (``size``), as Keras' ``Embedding``, PyTorch's ``nn.Embedding`` an
 ONNX ``Gather`` store it. It is the lecture's 1-of-N encoding followed by a linear
 layer without bias: with x the 1-of-N vector of word k,
 
-forward    e = Eᵀ·x = E[k]          (the row of E for word k)
+forward    e = Eᵀ·x = E[k]          (the row of E for word k, read exactly)
 backward   dE = Σ_t x_t·de_tᵀ       (de_t added to row k_t),   dx_t = E·de_t
+
+Both are derived from the description's one formula, ``lookup("E", "x", ids)``
+(compiled.py, autodiff.py), as are the ``--explain`` arithmetic and the legend
+(render/arithmetic.py).
 
 The input is either the 1-of-N vector of V numbers (the spec's ``lexicon`` makes it
 from words) or one whole number per step, the id k itself (0 … V − 1), which has no
@@ -20,8 +24,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..errors import RnntraceError, describe_value
-from .base import Quantity, description, plural, zeros
+from ..errors import describe_value
+from .base import Quantity, description, lookup, plural, row_name
 
 TYPE = "embedding"
 TITLE = "embedding"
@@ -32,6 +36,17 @@ ASK = ("e",)
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "e"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "Embedding layer: e = Eᵀ·x, the row of the table E for the word whose 1-of-N vector is x (or for "
+                   "the id x); no memory.",
+    "required": ["type", "size", "E"],
+    "keys": {"E": {"$ref": "#/$defs/matrix",
+                   "description": "The table: one row per word (V rows), one column per dimension (size)."},
+             "words": {"$ref": "#/$defs/labels",
+                       "description": "The word of each row of E (default: the spec's lexicon, or the ids 0 … V − 1)."}},
+    "fields": {"id": "the row read (the word's id), when x is 1-of-N or an id"}}
 
 Array = np.ndarray
 
@@ -62,7 +77,7 @@ class Embedding:
 
 @dataclass(frozen=True, eq=False)
 class EmbeddingRecord:
-    """One step: which row was read (None when x is not exactly 1-of-N) and the row."""
+    """One step of an embedding: the row of E read (its id, none when x is not 1-of-N) and that row e."""
 
     id: Optional[int]
     e: Array
@@ -123,37 +138,18 @@ def initial_state(layer) -> None:
     return None
 
 
-def _id(layer, x: Array) -> Optional[int]:
-    """The row x picks: an id read as it is, or the one 1 of a 1-of-N vector."""
-    if layer.ids:
-        k = float(x[0])
-        if not (k == int(k) and 0 <= k < layer.vocabulary):
-            raise RnntraceError(f"layer '{layer.name}': expected a word id, a whole number from 0 to "
-                                f"{layer.vocabulary - 1}, found {k:g}")
-        return int(k)
-    hot = np.flatnonzero(x)
-    return int(hot[0]) if len(hot) == 1 and x[hot[0]] == 1 else None
-
-
 def step(layer, x: Array, state: None):
-    k = _id(layer, x)
-    # e = Eᵀ·x; for a 1-of-N x that is exactly row k (the other products are 0)
-    e = layer.E[k].copy() if layer.ids else layer.E.T @ x
-    return EmbeddingRecord(id=k, e=e), None
-
-
-def one_hot(layer, record) -> Array:
-    x = zeros(layer, layer.vocabulary)
-    x[record.id] = 1
-    return x
+    """One step, compiled once per layer from :func:`describe`'s lookup (compiled.py):
+    the row k that x picks, e = E[k] read exactly (base.row_lookup); a bad id is an error."""
+    from .compiled import step as compiled
+    return compiled(layer, x, state)
 
 
 def backward(layer, records, d_out, xs):
-    """dE = Σ_t x_t·de_tᵀ; dx_t = E·de_t (an id has no gradient: 0)."""
-    X = np.asarray([one_hot(layer, r) for r in records]) if layer.ids else np.asarray(xs)
-    DE = np.asarray(d_out)
-    dxs = [zeros(layer, 1) if layer.ids else layer.E @ de for de in d_out]
-    return {"E": X.T @ DE}, dxs, [({"de": de}, None) for de in d_out], {}
+    """dE = Σ_t x_t·de_tᵀ (row k_t gets de_t), dx_t = E·de_t (an id has no gradient),
+    derived from :func:`describe`'s lookup (autodiff.py)."""
+    from .autodiff import backward as derived
+    return derived(layer, records, d_out, xs)
 
 
 def head(layer) -> None:
@@ -189,8 +185,7 @@ def units(layer) -> List[str]:
 
 def describe(layer) -> Dict:
     text = "E[x] (the row of E for the id x)" if layer.ids else "Eᵀ·x (x is 1-of-N: the row of E for its word)"
-    about = description(layer, quantities(layer),
-                        {"e": (text, {"op": "lookup", "table": "E", "of": "x", "ids": layer.ids})},
+    about = description(layer, quantities(layer), {"e": (text, lookup("E", "x", layer.ids))},
                         [], heading(layer), units(layer), "e")
     if layer.words is not None:
         about["words"] = list(layer.words)
@@ -201,9 +196,7 @@ def describe(layer) -> Dict:
 
 def word(layer, k: Optional[int]) -> str:
     """How row k is named: its word, quoted, or its id."""
-    if k is None:
-        return "no single word"
-    return repr(layer.words[k]) if layer.words else f"id {k}"
+    return row_name(layer.words, k)
 
 
 def panel_rows(layer, record, cells) -> List[tuple]:
@@ -211,19 +204,14 @@ def panel_rows(layer, record, cells) -> List[tuple]:
 
 
 def legend(layer) -> str:
-    return "e = Eᵀ·x: x is 1-of-N, so e is the row of E for x's word (a linear layer without bias)"
+    from ..render.arithmetic import legend as derived
+    return f"{derived(layer)} (a linear layer without bias)"
 
 
 def explain(layer, record, x, w) -> List[tuple]:
-    name = word(layer, record.id)
-    if layer.ids:
-        first = ("x", f"id {record.id}: the 1-of-N vector of {name} has its 1 at position {record.id + 1} "
-                      f"of {layer.vocabulary}")
-    elif record.id is None:
-        return [("e", f"Eᵀ·x = {w.vector(record.e)} (x is not 1-of-N: a weighted sum of rows of E)")]
-    else:
-        first = ("x", f"the 1-of-N vector of {name} (1 at position {record.id + 1} of {layer.vocabulary})")
-    return [first, ("e", f"Eᵀ·x = the row of E for {name} = {w.vector(record.e)}")]
+    """Which word x is and the row of E it picks, written from :func:`describe`'s lookup."""
+    from ..render.arithmetic import formula_lines
+    return formula_lines(layer, record, x, w)[0]
 
 
 GRAD_ROWS = {"de": "dL/de"}

@@ -64,10 +64,11 @@ def compute(formula: Mapping[str, Any], values: Mapping[str, Array], parameters:
         for term in formula["terms"][1:]:
             out = out + operand(term, values, parameters)
         return out
-    if op == "lookup":   # the row of a table: E[x] for an id, Eᵀ·x for a 1-of-N x
+    if op == "lookup":   # the row of a table: E[x] for an id, Eᵀ·x for a 1-of-N x (its row, exactly)
+        from .base import row_lookup, row_read
         table = np.asarray(parameters[formula["table"]], dtype=np.float64)
         x = operand(formula["of"], values, parameters)
-        return table[int(x[0])].copy() if formula["ids"] else table.T @ x
+        return row_lookup(table, x, row_read(x, formula["ids"], len(table)))
     if op == "merge":
         f, b = (operand(path, values, parameters) for path in formula["of"])
         how = formula["how"]

@@ -56,6 +56,31 @@ ASK = ("h",)
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "h"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "GRU layer: r and u gates and the candidate n; h = (1 − u)·n + u·h_prev. By default PyTorch's "
+                   "n = act(W_n·x + b_n + r∘(U_n·h_prev + b_h)).",
+    "required": ["type", "size"],
+    "anyOf": [{"required": list(BLOCKS)}, {"required": ["packed"]}],
+    "keys": {
+        "activation": {"$ref": "#/$defs/activation", "description": "On the candidate n (default tanh)."},
+        "gate_activation": {"$ref": "#/$defs/activation",
+                            "description": "σ, on the reset and update gates (default sigmoid)."},
+        "reset_after": {"type": "boolean", "description": "true (default): the reset gate multiplies U_n·h_prev + b_h "
+                        "(PyTorch, Keras' reset_after=True). false: it multiplies the memory before the product, "
+                        "n = act(W_n·x + U_n·(r∘h_prev) + b_n + b_h) (Cho et al. 2014, Keras 2's default, d2l.ai, "
+                        "TF Lite)."},
+        **{block: {"$ref": "#/$defs/gru_block"} for block in BLOCKS},
+        "packed": {"$ref": "#/$defs/packed"}},
+    "defs": {"gru_block": {
+        "type": "object", "description": "A block: z = W·x + U·h_prev + b (+ b_h). U may be left out.",
+        "required": ["W"], "additionalProperties": False,
+        "properties": {"W": {"$ref": "#/$defs/matrix"}, "U": {"$ref": "#/$defs/optional_matrix"},
+                       "b": {"$ref": "#/$defs/b"},
+                       "b_h": {"$ref": "#/$defs/optional_vector", "description": "PyTorch's second (recurrent) bias: "
+                               "in the gates it adds to b; in the candidate the reset gate multiplies it "
+                               "(reset_after: true)."}}}}}
 
 Array = np.ndarray
 

@@ -22,25 +22,19 @@ from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, clip_operand
 TYPE = "indrnn"
 TITLE = "IndRNN"
 RECURRENT = True
-KEYS = {"name", "type", "size", "W", "u", "b", "activation", "initial", "clip"}
+KEYS = {"name", "type", "size", "direction", "W", "u", "b", "activation", "initial", "clip"}
 ASK = ("h",)
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
 #: The record field that is the layer's output.
 OUTPUT = "h"
-#: Its block of the spec's JSON Schema (rnntrace/schemas/generate.py writes it in).
-SCHEMA = {
-    "type": "object",
-    "description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev + b), one recurrent weight per unit; "
-                   "the memory holds h.",
-    "required": ["type", "size", "W", "u"], "additionalProperties": False,
-    "properties": {"name": {"$ref": "#/$defs/name"}, "type": {"const": "indrnn"}, "size": {"$ref": "#/$defs/size"},
-                   "W": {"$ref": "#/$defs/matrix"},
-                   "u": {"$ref": "#/$defs/b", "description": "The recurrent weights, one per unit."},
-                   "b": {"$ref": "#/$defs/b"},
-                   "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."},
-                   "initial": {"$ref": "#/$defs/optional_vector"},
-                   "clip": {"$ref": "#/$defs/clip"}}}
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {"description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev + b), one recurrent weight per unit; "
+                         "the memory holds h.",
+          "required": ["type", "size", "W", "u"],
+          "keys": {"u": {"$ref": "#/$defs/b", "description": "The recurrent weights, one per unit."},
+                   "activation": {"$ref": "#/$defs/activation", "description": "f (default relu)."}}}
 
 Array = np.ndarray
 
@@ -58,6 +52,7 @@ class IndRNN:
     activation: str = "relu"
     initial: Optional[Array] = None   # h_0
     clip: Optional[float] = None      # z cut to [−clip, clip] before f
+    direction: str = "forward"       # or "reverse": reads x_T … x_1 (spec.py reads it, docs/spec.md)
     type = "indrnn"
 
     @property

@@ -27,8 +27,24 @@ KEYS = {"name", "type", "size", "direction", "W", "U", "b", "activation", "initi
 ASK = ("h", "y")
 #: The outputs-over-time table lists these before the output.
 SUMMARY = ()
+#: The lecture's name for the units of the memory (a₁, a₂ in its figures): the
+#: description's memory carries it as ``symbol``, and the page's figures use it.
+MEMORY_SYMBOL = "a"
 #: The record field that is the layer's output.
 OUTPUT = "y"
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "Jordan layer: h = f(W·x + U·y_prev + b), y = f_out(W_out·h + b_out); the memory holds the "
+                   "output y of the last step.",
+    "required": ["type", "size", "W", "U", "output"],
+    "keys": {"output": {"$ref": "#/$defs/jordan_output"}},
+    "defs": {"jordan_output": {
+        "type": "object",
+        "description": "The Jordan layer's output, a dense layer on h: y = f_out(W·h + b); its size is the memory's.",
+        "required": ["size", "W"], "additionalProperties": False,
+        "properties": {"size": {"$ref": "#/$defs/size"}, "W": {"$ref": "#/$defs/matrix"}, "b": {"$ref": "#/$defs/b"},
+                       "activation": {"$ref": "#/$defs/output_activation"}, "labels": {"$ref": "#/$defs/labels"}}}}}
 
 Array = np.ndarray
 
@@ -157,7 +173,7 @@ def describe(layer) -> Dict:
                 "h": (f"{layer.activation}(z)", apply(layer.activation, "z")),
                 "z_out": ("W_o·h + b_o", affine(weight("output.W", "h"), bias("output.b"))),
                 "y": (f"{out}(z_out)", apply(out, "z_out"))}
-    return description(layer, quantities(layer), formulas, [("y_prev", "y", initial_state(layer))],
+    return description(layer, quantities(layer), formulas, [("y_prev", "y", initial_state(layer), MEMORY_SYMBOL)],
                        heading(layer), units(layer), "y")
 
 

@@ -64,6 +64,62 @@ ASK = ("c", "h")
 SUMMARY = ('c',)
 #: The record field that is the layer's output.
 OUTPUT = "h"
+#: How to read an LSTM unit's figure: the page says it once above the figures.
+READING = ("In an LSTM unit the four inputs z, z_i, z_f, z_o come from below; the input gate σ(z_i) multiplies g(z) "
+           "into the cell, the forget gate σ(z_f) multiplies the old cell c_prev, and the output gate σ(z_o) "
+           "multiplies h(c) into the output.")
+#: What the spec's JSON Schema says of this type beyond its KEYS (rnntrace/schemas/generate.py
+#: writes its block, and its record in trace.json, from this, the KEYS and the Record).
+SCHEMA = {
+    "description": "LSTM layer: each block computes z = W·x + U·h_prev + P∘c_prev + b; c = g(z)·σ(z_i) + "
+                   "c_prev·σ(z_f), h = h(c)·σ(z_o).",
+    "required": ["type", "size"],
+    "anyOf": [{"required": ["cell_input", "input_gate", "forget_gate", "output_gate"]}, {"required": ["packed"]},
+              {"required": ["coupled", "cell_input", "input_gate", "output_gate"],
+               "properties": {"coupled": {"const": True}}}],
+    "keys": {
+        "projection": {"$ref": "#/$defs/matrix", "description": "W_hr, one row per output (P × size): h = "
+                       "W_hr·(h(c)·o), PyTorch's proj_size; U then reads the P outputs."},
+        "activation": {"$ref": "#/$defs/activation", "description": "g, on the cell input (default tanh)."},
+        "cell_activation": {"$ref": "#/$defs/activation", "description": "h, on the cell value (default tanh)."},
+        "gate_activation": {"$ref": "#/$defs/activation", "description": "σ, on the three gates (default sigmoid)."},
+        "cell_input": {"$ref": "#/$defs/lstm_cell_input"},
+        "input_gate": {"$ref": "#/$defs/lstm_gate"},
+        "forget_gate": {"$ref": "#/$defs/lstm_gate"},
+        "output_gate": {"$ref": "#/$defs/lstm_output_gate"},
+        "packed": {"$ref": "#/$defs/packed"},
+        "initial": {"$ref": "#/$defs/lstm_initial"},
+        "coupled": {"type": "boolean", "description": "true: the forget gate is 1 − i and has no block (ONNX "
+                    "input_forget, TF Lite's CIFG)."}},
+    "defs": {
+        "lstm_cell_input": {
+            "type": "object", "description": "The cell input z = W·x + U·h_prev + b, through g (activation). No peephole.",
+            "required": ["W"], "additionalProperties": False,
+            "properties": {"W": {"$ref": "#/$defs/matrix"}, "U": {"$ref": "#/$defs/optional_matrix"},
+                           "b": {"$ref": "#/$defs/b"}}},
+        "lstm_gate": {
+            "type": "object", "description": "A gate: z = W·x + U·h_prev + P∘c_prev + b, through σ (gate_activation). "
+                                             "U and the peephole P may be left out.",
+            "required": ["W"], "additionalProperties": False,
+            "properties": {"W": {"$ref": "#/$defs/matrix"}, "U": {"$ref": "#/$defs/optional_matrix"},
+                           "P": {"$ref": "#/$defs/optional_vector"}, "b": {"$ref": "#/$defs/b"}}},
+        "lstm_output_gate": {
+            "type": "object", "description": "The output gate: z_o = W·x + U·h_prev + P∘c + b, c being the cell before "
+                                             "the step (c_prev, default) or, with peephole: c, the new cell.",
+            "required": ["W"], "additionalProperties": False,
+            "properties": {"W": {"$ref": "#/$defs/matrix"}, "U": {"$ref": "#/$defs/optional_matrix"},
+                           "P": {"$ref": "#/$defs/optional_vector"}, "b": {"$ref": "#/$defs/b"},
+                           "peephole": {"description": "Which cell the peephole P reads: c_prev (default, as every gate "
+                                                       "in the lecture's figure) or c, the new cell (Gers & Schmidhuber "
+                                                       "2000, Graves 2013, TensorFlow's peephole LSTM). Needs P.",
+                                        "enum": list(PEEPHOLES)}},
+            "if": {"required": ["peephole"]}, "then": {"required": ["P"]}},
+        "lstm_initial": {
+            "description": "The memory before step 1 (default 0): the cell c and the output h.",
+            "type": ["object", "null"], "additionalProperties": False,
+            "properties": {"c": {"$ref": "#/$defs/optional_vector"}, "h": {"$ref": "#/$defs/optional_vector"}}}},
+    # coupled: f = 1 − i, and the record has no forget_gate block
+    "optional_blocks": ["forget_gate"]}
 
 Array = np.ndarray
 
@@ -314,8 +370,10 @@ def describe(layer) -> Dict:
         formulas["m"] = formulas["h"]
         formulas["h"] = ("W_hr·m", affine(weight("projection", "m")))
     c0, h0 = initial_state(layer)
-    return description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
-                       heading(layer), units(layer), "h")
+    about = description(layer, quantities(layer), formulas, [("c_prev", "c", c0), ("h_prev", "h", h0)],
+                        heading(layer), units(layer), "h")
+    about["reading"] = READING   # the page's words on how to read the unit's figure
+    return about
 
 
 # --------------------------------------------------------------------------- what the views write

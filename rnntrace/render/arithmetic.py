@@ -164,7 +164,12 @@ def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
     head = layer.home.head(layer) or layer
     labels = getattr(head, "labels", None)
     lines: List[Line] = []
-    for stage in _stages(rows, memory_read):
+    for q in rows:
+        if q["compute"]["op"] == "lookup":
+            lines += _lookup_lines(q, desc, params, values, record, w)
+    for stage in _stages([q for q in rows if q["compute"]["op"] != "lookup"], memory_read):
+        if not stage:   # nothing but a lookup
+            continue
         paths = {q["path"] for q in stage}
         size = len(values[stage[0]["path"]])
         stage_labels = labels if desc["output"] in paths and labels and len(labels) == size else None
@@ -192,6 +197,27 @@ def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
                     rhs += f" → {w.most_likely(labels, a)}"
                 lines.append((q["path"], rhs))
     return lines, terms
+
+
+def _lookup_lines(q, desc, params, values, record, w: Writer) -> List[Line]:
+    """An embedding's row: which word x is the 1-of-N vector of (or the id of), and the
+    row of the table it picks (``e = Eᵀ·x = the row of E for 'Taipei' = [...]``); when x is
+    not 1-of-N, the weighted sum of rows that Eᵀ·x then is."""
+    from ..layers.base import row_name, value as record_value
+    c, path = q["compute"], q["path"]
+    table, k = c["table"], record_value(record, c["row"])
+    product = _lookup_words(q)
+    if k is None:
+        return [(path, f"{product} = {w.vector(values[path])} (x is not 1-of-N: a weighted sum of rows of {table})")]
+    name, where = row_name(desc.get("words"), k), f"1 at position {k + 1} of {len(params[table])}"
+    first = f"id {k}: the 1-of-N vector of {name} has its {where}" if c["ids"] else \
+        f"the 1-of-N vector of {name} ({where})"
+    return [("x", first), (path, f"{product} = the row of {table} for {name} = {w.vector(values[path])}")]
+
+
+def _lookup_words(q) -> str:
+    """``Eᵀ·x`` (x 1-of-N) or ``E[x]`` (x an id): the formula's words before their gloss."""
+    return q["formula"].split(" (", 1)[0]
 
 
 def _stages(rows, memory_read) -> List[list]:
@@ -315,6 +341,12 @@ def legend(layer, note: str = "", after: str = "") -> str:
         if compute and compute["op"] == "affine":
             text = " + ".join(_legend_terms(compute["terms"], _top_level(q["formula"]), short))
             groups.setdefault(text, []).append(q["label"])
+        elif compute and compute["op"] == "lookup":   # an embedding's row
+            p, table = q["path"], compute["table"]
+            text = f"{_lookup_words(q)}: " + (f"x is a word's id, so {p} is the row of {table} for that word"
+                                              if compute["ids"] else f"x is 1-of-N, so {p} is the row of {table} "
+                                              "for x's word")
+            groups.setdefault(text, []).append(p)
     entries = [f"{', '.join(labels)} = {text}" for text, labels in groups.items()]
     if note and entries:
         entries[0] += f": {note}"

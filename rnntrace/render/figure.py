@@ -832,13 +832,13 @@ def _measure(data: Dict[str, Any], precision: int) -> Tuple[Dict[str, int], Dict
         for p in _all_paths(d, d["name"] + "."):
             if len(names.get(p, [])) != sizes.get(p) or d.get("units") == [str(i + 1) for i in range(len(d.get("units") or []))]:
                 names[p] = [str(i + 1) for i in range(sizes.get(p, 1))] if sizes.get(p, 1) > 1 else []
-        # the lecture's memory nodes a₁, a₂ of a plain recurrent layer (Elman, Jordan)
+        # a memory whose units the lecture names by a symbol (an Elman or Jordan layer's
+        # a₁, a₂): the description's memory says which
         for side in [d] + [d[k] for k in ("forward", "backward") if k in d]:
-            if side.get("type") in ("elman", "jordan"):
-                prefix = d["name"] + "." + ("" if side is d else ("forward." if side is d.get("forward") else "backward."))
-                for m in side.get("memory", ()):
-                    if sizes.get(prefix + m["read"], 1) > 1:
-                        names[prefix + m["read"]] = [f"a{_sub(i + 1)}" for i in range(sizes[prefix + m["read"]])]
+            prefix = d["name"] + "." + ("" if side is d else ("forward." if side is d.get("forward") else "backward."))
+            for m in side.get("memory", ()):
+                if m.get("symbol") and sizes.get(prefix + m["read"], 1) > 1:
+                    names[prefix + m["read"]] = [f"{m['symbol']}{_sub(i + 1)}" for i in range(sizes[prefix + m["read"]])]
     return sizes, widths, names
 
 
@@ -1030,9 +1030,9 @@ def figure_svg(trace, step: int = 1, precision: int = DEFAULT_PRECISION, source:
             parts.append(f'<text class="label" x="{row["x"]:g}" y="{row["y"] + 5:g}">{_esc(row["label"])}</text>')
         for n in un["nodes"]:
             t = t0 + n["column"]
-            head = (tokens[t - 1] if tokens else f"x{_sub(t)}") if n["row"] == "x" else f"t = {t}"
-            if n["role"] == "output":
-                head = f"y{_sub(t)}"
+            # a box is named by what it holds at step t: x₂ (or its word), e₂, h₂, the output y₂
+            head = (tokens[t - 1] if tokens else f"x{_sub(t)}") if n["row"] == "x" else \
+                f"{'y' if n['role'] == 'output' else n['path'].rsplit('.', 1)[-1]}{_sub(t)}"
             parts.append(f'<rect class="box role-{n["role"]}" x="{n["x"]:g}" y="{n["y"]:g}" width="{n["w"]:g}" '
                          f'height="{n["h"]:g}" rx="4"/>'
                          f'<text class="label" x="{n["x"] + PAD:g}" y="{n["y"] + 15:g}">{_esc(head)}</text>')

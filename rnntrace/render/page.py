@@ -462,3 +462,13 @@ def page_html(trace, ask: Optional[Sequence[str]] = None, tolerance: Optional[fl
              "data": text, "encoding": encoding, "script": script()}
     # one pass, so that a title holding "{{script}}" stays text
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))
+
+
+def notebook_html(trace, **options) -> str:
+    """A trace in a notebook (Jupyter's text/html, rnntrace/__init__.py registers it): the
+    page inside an iframe of its own, so that several traces on one notebook page keep
+    their own ids, styles and scripts. ``options`` as :func:`page_html` takes them."""
+    import html
+    return (f'<iframe srcdoc="{html.escape(page_html(trace, **options), quote=True)}" title="rnntrace page" '
+            'style="width: 100%; height: 720px; border: 1px solid #c9d1d9; border-radius: 6px;" '
+            'sandbox="allow-scripts"></iframe>')

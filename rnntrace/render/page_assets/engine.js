@@ -129,6 +129,9 @@ const rnnEngine = (function () {
       case "lookup": {   // an embedding: the row of E for the id x, or Eᵀ·x for a 1-of-N x
         const table = weight(c.table), x = operand(c.of, env);
         if (c.ids) return Array.from(table[Math.round(x[0])]);
+        // a 1-of-N x picks its row, read exactly (a product would add 0·E[j]: −0 → 0, 0·∞ → NaN)
+        const hot = x.reduce((found, v, k) => (v === 0 ? found : found === -1 && v === 1 ? k : -2), -1);
+        if (hot >= 0) return Array.from(table[hot]);
         return table[0].map((_, j) => table.reduce((s, row, k) => s + row[j] * x[k], 0));
       }
       default: throw new Error("unknown op " + c.op);

@@ -278,7 +278,7 @@ const rnnFigure = (function () {
       }
       const tokens = D.tokens ? D.tokens[step - 1] : null;
       const head = n.row === "x" ? (tokens !== undefined && tokens !== null ? tokens : "x" + subscript(step))
-        : (n.role === "output" ? "y" + subscript(step) : "t = " + step);
+        : (n.role === "output" ? "y" : n.path.slice(n.path.lastIndexOf(".") + 1)) + subscript(step);   // e₂, h₂, y₂
       const g = S("g", { "class": `node kind-${n.role} step-node${step === t ? " current" : ""}`, transform: `translate(${n.x} ${n.y})`,
         "data-step": String(step), tabindex: "0", role: "button", "aria-label": `go to step ${step}` });
       g.append(S("rect", { width: n.w, height: n.h, rx: 4 }));
@@ -319,16 +319,16 @@ const rnnFigure = (function () {
   // What the page is and how to read it, in a few lines.
   function intro(page) {
     const D = page.data, el = page.el;
-    const kinds = D.layers.map((d) => d.type);
-    const lstm = kinds.includes("lstm") || D.layers.some((d) => d.forward && d.forward.type === "lstm");
+    // a layer's own words on how to read its figure (an LSTM's), once each
+    const readings = [...new Set(D.layers.flatMap((d) => [d, d.forward, d.backward]).filter((d) => d && d.reading)
+      .map((d) => d.reading))];
     const lines = [
       `This page runs the network one step at a time and shows every number it computes. ` +
       `At the top, the network over time: each column is one step, from the input x at the bottom to the output y, ` +
       `with the same weights at every step. Below, each layer at the current step, drawn as the lecture draws it: ` +
       `the input at the bottom, a box for each quantity, arrows from what a formula reads to what it computes.`,
     ];
-    if (lstm) lines.push("In an LSTM unit the four inputs z, z_i, z_f, z_o come from below; the input gate σ(z_i) multiplies g(z) into the cell, " +
-      "the forget gate σ(z_f) multiplies the old cell c_prev, and the output gate σ(z_o) multiplies h(c) into the output.");
+    lines.push(...readings);
     lines.push("Step with the buttons or the ← → keys. Click a number for its arithmetic and to light up what it was computed from; " +
       "click a weight's name on an arrow to change it and see what changes.");
     return el("section", { "class": "intro", "aria-label": "how to read this page" }, ...lines.map((t) => el("p", { text: t })));
