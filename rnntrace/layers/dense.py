@@ -165,8 +165,9 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = _function(layer.activation)
-    return [("output", f"z → {f}", cells.pair(record.z, record.y))]
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells)
 
 
 def legend(layer) -> str:

@@ -143,9 +143,10 @@ def _function(name: str) -> str:
 
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    return [("memory read", "h_prev", cells.single(record.h_prev)),
-            ("hidden", f"z → {_function(layer.activation)}", cells.pair(record.z, record.h)),
-            ("write back", "memory ← h", cells.single(record.h))]
+    """The rows read from :func:`describe` (render/panels.derived_rows); h's row is the
+    lecture's hidden layer."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"h": "hidden"})
 
 
 def legend(layer) -> str:

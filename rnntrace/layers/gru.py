@@ -281,13 +281,9 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    rows = [("memory read", "h_prev", cells.single(record.h_prev))]
-    for gate in BLOCKS:
-        what, z, a = gate_names(layer, GATES[gate])
-        g = record.gates[gate]
-        rows.append((what, f"{z} → {a}", cells.pair(g.z, g.a)))
-    rows.append(("output", "h = (1−u)·n + u·h_prev", cells.single(record.h)))
-    return rows
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells)
 
 
 def legend(layer) -> str:

@@ -157,10 +157,10 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = "h" if layer.activation == "linear" else f"{FUNCTION_SYMBOLS[layer.activation]}(z)"
-    return [("memory read", "h_prev", cells.single(record.h_prev)),
-            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
-            ("write back", "memory ← h", cells.single(record.h))]
+    """The rows read from :func:`describe` (render/panels.derived_rows); h's row is the
+    hidden layer's."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"h": "hidden"})
 
 
 def legend(layer) -> str:

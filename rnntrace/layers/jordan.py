@@ -168,12 +168,9 @@ def _function(name: str, z: str = "z", out: str = "h") -> str:
 
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = _function(layer.activation)
-    fo = _function(layer.output.activation, "z_out", "y")
-    return [("memory read", "y_prev", cells.single(record.y_prev)),
-            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
-            ("output", f"z_out → {fo}", cells.pair(record.z_out, record.y)),
-            ("write back", "memory ← y", cells.single(record.y))]
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"h": "hidden"})
 
 
 def legend(layer) -> str:

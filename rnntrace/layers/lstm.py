@@ -380,26 +380,13 @@ def describe(layer) -> Dict:
 
 # --------------------------------------------------------------------------- what the views write
 
-def _gate_row(layer, record, gate: str, cells) -> tuple:
-    what, z, a = gate_names(layer, GATES[gate])
-    g = record.gates[gate]
-    return (what, f"{z} → {a}", cells.pair(g.z, g.a))
-
-
 def panel_rows(layer, record, cells) -> List[tuple]:
-    rows = []
-    if _recurrent(layer):
-        rows.append(("memory read", "h_prev", cells.single(record.h_prev)))
-    rows += [_gate_row(layer, record, g, cells) for g in _blocks(layer)[:-1]]
-    rows.append(("cell", "c_prev → c", cells.pair(record.c_prev, record.c)))
-    rows.append(_gate_row(layer, record, "output_gate", cells))
-    output = "h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"]))
-    if layer.projection is not None:   # P < size values: the first P columns
-        rows.append(("output", f"m = {output}", cells.single(record.m)))
-        rows.append(("projection", "h = W_hr·m", cells.single(record.h) + [""] * (layer.size - len(record.h))))
-        return rows
-    rows.append(("output", f"h = {output}", cells.single(record.h)))
-    return rows
+    """The rows read from :func:`describe` (render/panels.derived_rows), in the lecture's
+    order of the unit; with a projection, m is the output before it (P < size values of
+    h fill the first P columns)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"m": "output", "h": "projection"} if layer.projection is not None
+                        else None)
 
 
 def legend(layer) -> str:

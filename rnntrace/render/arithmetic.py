@@ -351,6 +351,15 @@ def _legend_terms(terms, words: List[str], short) -> List[str]:
     return out
 
 
+# --------------------------------------------------------------------------- symbols
+
+def symbol(desc_or_paths, path: str) -> str:
+    """How the views name a quantity: its label when that is one symbol (``σ(z_i)``,
+    ``g(z)``, ``c_prev``), else its path (``h`` for ``h = tanh(z)``)."""
+    q = desc_or_paths.get(path)
+    return q["label"] if q is not None and " " not in q["label"] else path
+
+
 # --------------------------------------------------------------------------- the chain rule
 
 class _Text(NamedTuple):
@@ -434,8 +443,7 @@ class _Chain:
         self.symbols: dict = {}   # id(an applied function inside a product) → its symbol in the words
 
     def label(self, path: str) -> str:
-        q = self.by_path.get(path)
-        return q["label"] if q is not None and " " not in q["label"] else path
+        return symbol(self.by_path, path)
 
     def name(self, op) -> _Text:
         """An operand in symbols and with its value at this step."""
@@ -515,18 +523,23 @@ class _Chain:
         if compute["op"] == "apply":
             return self.operand(compute["of"], up.times(_Text(f"f′({self.name(compute['of']).sym})", None)))
         if compute["op"] == "sum":
-            for term, word in zip(compute["terms"], _top_level(q["formula"])):
-                factors = _top_level_split(word, "·")
-                items = term["product"] if isinstance(term, dict) and "product" in term else [term]
-                if len(factors) == len(items):
-                    for item, factor in zip(items, factors):
-                        if isinstance(item, dict) and "apply" in item and "(" in factor:
-                            self.symbols[id(item)] = factor.split("(", 1)[0]
+            self.formula_symbols_of(q)
             out = []
             for term in compute["terms"]:
                 out += self.operand(term, up)
             return out
         raise ValueError(f"no chain rule for {compute['op']!r}")
+
+    def formula_symbols_of(self, q) -> None:
+        """The symbol a sum's words give each function applied inside a product: ``h``
+        for the cell activation in ``h(c)·o``."""
+        for term, word in zip(q["compute"]["terms"], _top_level(q["formula"])):
+            factors = _top_level_split(word, "·")
+            items = term["product"] if isinstance(term, dict) and "product" in term else [term]
+            if len(factors) == len(items):
+                for item, factor in zip(items, factors):
+                    if isinstance(item, dict) and "apply" in item and "(" in factor:
+                        self.symbols[id(item)] = factor.split("(", 1)[0]
 
     def weights(self, q, up: _Text, reads) -> List[str]:
         """What a weighted sum adds to its weights' gradients, named as its formula writes them."""

@@ -48,6 +48,68 @@ def layer_rows(layer, record, precision: int = DEFAULT_PRECISION) -> List[Row]:
     return need(layer, "panel_rows", "the table view")(layer, record, Cells(precision))
 
 
+def derived_rows(layer, record, cells: Cells, words: Optional[Dict[str, str]] = None) -> List[Row]:
+    """A layer's rows read from its description (docs/layers.md), in the order of its
+    quantities: a memory read alone (``memory read  h_prev``); a weighted sum with the
+    activation that reads it (``input gate  z_i → σ(z_i)``, ``hidden  z → tanh(z)``, a
+    linear one named by its value, ``z → h``); a state beside the memory it was read
+    from (``cell  c_prev → c``); any other formula as its words write it, the words
+    ``--explain`` writes too (``output  h = h(c)·o``, ``h = (1 − u)·n + u·h_prev``);
+    and, when the memory written was shown only as an activation, what it keeps
+    (``write back  memory ← h``). Each row is named by the lecture's word for it
+    (the quantity's first ``words``, ``memory read`` for a memory); ``words`` gives the
+    home's own where that is not the one (``{"h": "hidden"}``)."""
+    from ..layers import describe
+    from ..layers.base import FUNCTION_SYMBOLS, value
+    from .arithmetic import _unclip, symbol
+    desc = describe(layer)
+    quantities = desc["quantities"]
+    by_path = {q["path"]: q for q in quantities}
+    words = words or {}
+    written = {m["written"]: m["read"] for m in desc["memory"]}
+    kept = {m["read"] for m in desc["memory"] if by_path.get(m["written"], {}).get("kind") == "state"}
+
+    def what(q) -> str:
+        if q["path"] in words:
+            return words[q["path"]]
+        return (q.get("words") or ["memory read" if q["kind"] == "memory" else q["kind"]])[0]
+
+    # each weighted sum with the activation (unit by unit) that reads it
+    applies = {}
+    for q in quantities:
+        compute = q.get("compute", {})
+        if compute.get("op") == "apply":   # softmax too: each unit's z beside its share
+            of, _ = _unclip(compute["of"])
+            if isinstance(of, str) and by_path.get(of, {}).get("compute", {}).get("op") == "affine":
+                applies[of] = q
+    shown_as_activation = set()
+    rows: List[Row] = []
+    for q in quantities:
+        path = q["path"]
+        if path in shown_as_activation or path in kept:
+            continue
+        if q["kind"] == "memory":
+            rows.append((what(q), path, cells.single(value(record, path))))
+        elif path in applies:
+            a = applies[path]
+            label = a["label"]
+            if " " in label or not label.endswith(")"):   # h = tanh(z), or h for a linear one
+                function = a["compute"]["function"]
+                label = a["path"] if function == "linear" else f"{FUNCTION_SYMBOLS[function]}({q['label']})"
+            rows.append((what(a), f"{q['label']} → {label}", cells.pair(value(record, path), value(record, a["path"]))))
+            shown_as_activation.add(a["path"])
+        elif written.get(path) in kept:
+            read = written[path]
+            rows.append((what(q), f"{read} → {symbol(by_path, path)}",
+                         cells.pair(value(record, read), value(record, path))))
+        else:
+            rows.append((what(q), f"{path} = {q['formula']}", cells.single(value(record, path))))
+    for path in written:
+        if path in shown_as_activation:
+            rows.append(("write back", f"memory ← {path}", cells.single(value(record, path))))
+    return rows
+
+
 def unit_headers(layer, count: int) -> Optional[List[str]]:
     """Column headers for the units: the labels, ``unit 1``, ``unit 2``, …, or None for
     a single unit (its heading says "1 unit": a header row would only say "value")."""
