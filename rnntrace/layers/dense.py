@@ -120,10 +120,6 @@ def logits(record) -> Array:
 
 # --------------------------------------------------------------------------- the description
 
-def _function(name: str, z: str = "z", out: str = "y") -> str:
-    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
-
-
 def quantities(layer) -> List[Quantity]:
     return [Quantity("z", "z", "$z$", "pre"),
             Quantity("y", "y" if layer.activation == "linear" else

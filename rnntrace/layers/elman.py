@@ -138,10 +138,6 @@ def describe(layer) -> Dict:
 
 # --------------------------------------------------------------------------- what the views write
 
-def _function(name: str) -> str:
-    return "h" if name == "linear" else f"{FUNCTION_SYMBOLS[name]}(z)"
-
-
 def panel_rows(layer, record, cells) -> List[tuple]:
     """The rows read from :func:`describe` (render/panels.derived_rows); h's row is the
     lecture's hidden layer."""

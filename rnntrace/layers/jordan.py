@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from . import dense
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
+from .base import (Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
 
 TYPE = "jordan"
@@ -162,10 +162,6 @@ def describe(layer) -> Dict:
 
 
 # --------------------------------------------------------------------------- what the views write
-
-def _function(name: str, z: str = "z", out: str = "h") -> str:
-    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
-
 
 def panel_rows(layer, record, cells) -> List[tuple]:
     """The rows read from :func:`describe` (render/panels.derived_rows)."""
