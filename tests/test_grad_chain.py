@@ -184,3 +184,31 @@ def test_a_wrong_backward_rule_is_caught():
             test_each_term_is_the_formulas_own_derivative("gru")
     finally:
         autodiff._Step.operand_back = original
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_the_backward_tables_name_every_row_from_the_description(name):
+    """Each row of a backward record has a name read from the description, and each
+    block's two rows are named by the symbols the panels print (dL/dσ(z_i), dL/dz_i)."""
+    from rnntrace.render.arithmetic import gradient_names
+    for layer, fwd, bwd, _ in records(name):
+        desc = describe(layer)
+        names = gradient_names(desc)
+        assert set(bwd.values) <= set(names), (set(bwd.values) - set(names))
+        labels = {q["path"]: q["label"] for q in desc["quantities"]}
+        for block in bwd.gates or {}:
+            assert names[("gate", block)] == (labels[f"gates.{block}.a"], labels[f"gates.{block}.z"])
+
+
+def test_a_quantity_read_through_a_matrix_names_its_weight():
+    from rnntrace.render.arithmetic import gradient_names
+    names = {}
+    for network in ("lstm-projection", "elman-jordan"):
+        for layer, _, _, _ in records(network):
+            names[layer.type] = gradient_names(describe(layer))
+    assert names["lstm"]["dm"] == "dL/dm = W_hrᵀ·dL/dh"
+    assert names["lstm"]["dc_up"] == "dL/dc given (upstream)"
+    assert names["lstm"][("gate", "forget_gate")] == ("σ(z_f)", "z_f")
+    assert names["jordan"]["dh"] == "dL/dh = W_oᵀ·dL/dz_out"
+    assert names["jordan"]["dy_out"] == "dL/dy from the output"
+    assert names["elman"]["dz"] == "dL/dz"          # read by its activation, not through a matrix

@@ -177,10 +177,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     return w.with_note(lines, terms)
 
 
-GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
-             "dz": "dL/dz"}
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     """The chain rule of a step, read from the formulas of :func:`describe`."""
     from ..render.arithmetic import chain_lines

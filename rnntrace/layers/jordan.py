@@ -183,10 +183,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     return w.with_note(lines, terms)
 
 
-GRAD_ROWS = {"dy_out": "dL/dy from the loss/above", "dy_next": "dL/dy through the memory", "dy": "dL/dy",
-             "dz_out": "dL/dz_out", "dh": "dL/dh", "dz": "dL/dz"}
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     """The chain rule of a step, read from the formulas of :func:`describe`."""
     from ..render.arithmetic import chain_lines

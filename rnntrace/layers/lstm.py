@@ -403,17 +403,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     return w.with_note(lines, terms)
 
 
-GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
-             "dm": "dL/dm = W_hrᵀ·dL/dh",
-             "dc_next": "dL/dc through the memory", "dc_up": "dL/dc given (upstream)", "dc": "dL/dc"}
-
-
-def gate_labels(layer, gate: str) -> Tuple[str, str]:
-    """How the backward tables name a block's dL/da and dL/dz rows: (a, z)."""
-    _, z, a = gate_names(layer, GATES[gate])
-    return a, z
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     """The chain rule of a step, read from the formulas of :func:`describe`."""
     from ..render.arithmetic import chain_lines

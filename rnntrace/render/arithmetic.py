@@ -360,6 +360,37 @@ def symbol(desc_or_paths, path: str) -> str:
     return q["label"] if q is not None and " " not in q["label"] else path
 
 
+def gradient_names(desc) -> dict:
+    """How the backward tables name each row of a step's backward record (layers/autodiff.py,
+    ``shown_rows``), read from the description: ``dL/dh from the output``, ``dL/dh
+    through the memory``, ``dL/dc given (upstream)``, ``dL/dc``; a quantity that only a
+    weighted sum of the same step reads through a matrix says so (``dL/dm = W_hrᵀ·dL/dh``,
+    a Jordan layer's ``dL/dh = W_oᵀ·dL/dz_out``); each block's ``(dL/dσ(z_i), dL/dz_i)``
+    under ``("gate", block)``."""
+    by_path = {q["path"]: q for q in desc["quantities"]}
+    computed = [q for q in desc["quantities"] if "compute" in q]
+    names: dict = {}
+    for q in computed:
+        path = q["path"]
+        name = symbol(by_path, path)
+        if path.startswith("gates."):
+            block = path.split(".")[1]
+            names[("gate", block)] = (symbol(by_path, f"gates.{block}.a"), symbol(by_path, f"gates.{block}.z"))
+            continue
+        names[f"d{path}_out"] = f"dL/d{name} from the output"
+        names[f"d{path}_next"] = f"dL/d{name} through the memory"
+        names[f"d{path}_up"] = f"dL/d{name} given (upstream)"
+        readers = [r for r in computed if _reads(r["compute"], path)]
+        names[f"d{path}"] = f"dL/d{name}"
+        if len(readers) == 1 and readers[0]["compute"]["op"] == "affine":
+            r = readers[0]
+            words = [(t, w) for t, w in zip(r["compute"]["terms"], _top_level(r["formula"]))
+                     if t.get("of") == path and not t.get("elementwise")]
+            if len(words) == 1:
+                names[f"d{path}"] += f" = {_weight_symbol(words[0][1], r['label'])}ᵀ·dL/d{symbol(by_path, r['path'])}"
+    return names
+
+
 # --------------------------------------------------------------------------- the chain rule
 
 class _Text(NamedTuple):

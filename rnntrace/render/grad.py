@@ -45,13 +45,17 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 # --------------------------------------------------------------------------- the backward tables
 
 def _rows(layer, record, precision: int) -> List[tuple]:
+    """The rows of a layer's backward table, named from its description
+    (render/arithmetic.gradient_names)."""
+    from ..layers import describe
+    from .arithmetic import gradient_names
+    labels = gradient_names(describe(layer))
     rows = []
-    labels = getattr(layer.home, "GRAD_ROWS", {})
     for key, value in record.values.items():
         rows.append((labels.get(key, f"dL/d{key}"), [compact(v, precision) for v in value]))
     if record.gates:
         for gate, parts in record.gates.items():
-            a, z = layer.home.gate_labels(layer, gate)
+            a, z = labels[("gate", gate)]
             rows.append((f"dL/d{a}", [compact(v, precision) for v in parts["da"]]))
             rows.append((f"dL/d{z}", [compact(v, precision) for v in parts["dz"]]))
     return rows
