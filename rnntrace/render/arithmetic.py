@@ -423,7 +423,8 @@ def _replay(desc, layer, fwd, recorded, seeds):
     on the values of the forward record, each formula starting from the gradient the
     backward pass kept for it: every gradient a formula hands to an operand, in order,
     as (formula's path, operand, array). The numbers are the backward pass's: the same
-    operations on the same arrays."""
+    operations on the same arrays. The record does not keep x: it stands as zeros, read
+    only by the weight gradients W·x hands back, which are not replayed."""
     from ..layers.autodiff import _Step, _readers, _values
     from ..layers.base import zeros
 
@@ -617,6 +618,8 @@ def _top_level_split(text: str, sep: str) -> List[str]:
 
 
 class _Walk(NamedTuple):
+    """One step's chain rule: the replayed backward step and what each formula handed back."""
+
     desc: dict
     step: Any            # the replayed step: values and what reached each operand
     chain: _Chain
@@ -629,9 +632,7 @@ def _walk(layer, fwd, bwd) -> _Walk:
     from ..layers import describe
     desc = describe(layer)
     d, gates = bwd.values, bwd.gates or {}
-    by_path = {q["path"]: q for q in desc["quantities"]}
-    computed = [q for q in desc["quantities"] if "compute" in q]
-    written = {m["written"]: m["read"] for m in desc["memory"]}
+    written = {m["written"] for m in desc["memory"]}
     output = desc["output"]
 
     def recorded(path):
