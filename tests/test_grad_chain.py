@@ -212,3 +212,18 @@ def test_a_quantity_read_through_a_matrix_names_its_weight():
     assert names["jordan"]["dh"] == "dL/dh = W_oᵀ·dL/dz_out"
     assert names["jordan"]["dy_out"] == "dL/dy from the output"
     assert names["elman"]["dz"] == "dL/dz"          # read by its activation, not through a matrix
+
+
+def test_a_reverse_layers_memory_gradient_comes_from_the_step_before():
+    """direction: reverse reads x_T … x_1: h_t is read at step t − 1, so that is where its
+    gradient through the memory comes from. h_t = x_t + 0.5·h_{t+1}, target at step 1:
+    dL/dh_1 = 2.75 − 1 = 1.75, dL/dh_2 = 0.5·1.75, dL/dh_3 = 0.25·1.75."""
+    from click.testing import CliRunner
+    from rnntrace.cli import main
+    spec = ("inputs: [1, 2, 3]\nlayers:\n  - {name: rnn, type: elman, size: 1, direction: reverse, "
+            "activation: linear, W: 1, U: 0.5, b: 0}\ntrain: {targets: [[1], null, null], loss: squared_error}\n")
+    result = CliRunner().invoke(main, ["grad", "-", "--explain"], input=spec, env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    assert "rnn: dL/dh = (from the output) + Uᵀ·dL/dz(step t−1) = [0] + [0.875] = [0.875]" in result.stdout
+    assert "rnn: dL/dh = (from the output) + Uᵀ·dL/dz(step t−1) = [0] + [0.4375] = [0.4375]" in result.stdout
+    assert "step t+1" not in result.stdout

@@ -217,11 +217,13 @@ def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
                  f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
 
 
-def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Hanging]:
+def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: Optional[str] = None) -> List[Hanging]:
     """The chain rule for one layer at step t, as its home writes it. ``later`` is the
-    step whose gradient comes back through the memory: t+1, or t−1 for the backward
-    direction of a bidirectional layer (it read x_T … x_1)."""
+    step whose gradient comes back through the memory: t+1, or t−1 for a layer that
+    reads x_T … x_1 (``direction: reverse``, a bidirectional layer's backward direction)."""
     from ..layers import need
+    if later is None:
+        later = "step t−1" if getattr(layer, "direction", "forward") == "reverse" else "step t+1"
     write = need(layer, "grad_explain", "grad --explain")
     lines = write(layer, name, fwd, bwd, lambda a: vector_compact(a, precision), later)
     out = [Hanging(line) for line in lines]
