@@ -5,6 +5,7 @@ q a quantity, "dL/dq" is the gradient of the whole sequence's loss L with respec
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
@@ -44,12 +45,18 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 
 # --------------------------------------------------------------------------- the backward tables
 
+#: Each layer's backward rows' names (render/arithmetic.gradient_names).
+_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _rows(layer, record, precision: int) -> List[tuple]:
     """The rows of a layer's backward table, named from its description
     (render/arithmetic.gradient_names)."""
-    from ..layers import describe
-    from .arithmetic import gradient_names
-    labels = gradient_names(describe(layer))
+    labels = _NAMES.get(layer)
+    if labels is None:   # read once per layer: the description does not change from step to step
+        from ..layers import describe
+        from .arithmetic import gradient_names
+        labels = _NAMES[layer] = gradient_names(describe(layer))
     rows = []
     for key, value in record.values.items():
         rows.append((labels.get(key, f"dL/d{key}"), [compact(v, precision) for v in value]))

@@ -11,6 +11,7 @@ A layer with more units than fit the width is split into several tables of units
 """
 from __future__ import annotations
 
+import weakref
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from rich import box
@@ -59,13 +60,27 @@ def derived_rows(layer, record, cells: Cells, words: Optional[Dict[str, str]] = 
     (``write back  memory ← h``). Each row is named by the lecture's word for it
     (the quantity's first ``words``, ``memory read`` for a memory); ``words`` gives the
     home's own where that is not the one (``{"h": "hidden"}``)."""
+    from ..layers.base import value
+    plans = _PLANS.setdefault(layer, {})
+    key = tuple(sorted((words or {}).items()))
+    plan = plans.get(key)
+    if plan is None:   # read once per layer: the description does not change from step to step
+        plan = plans[key] = _plan(layer, words or {})
+    return [(what, label, cells.pair(value(record, paths[0]), value(record, paths[1])) if len(paths) == 2
+             else cells.single(value(record, paths[0]))) for what, label, paths in plan]
+
+
+#: Each layer's rows as (what, label, the paths of its values), by the home's words.
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _plan(layer, words: Dict[str, str]) -> List[Tuple[str, str, Tuple[str, ...]]]:
     from ..layers import describe
-    from ..layers.base import FUNCTION_SYMBOLS, value
+    from ..layers.base import FUNCTION_SYMBOLS
     from .arithmetic import _unclip, symbol
     desc = describe(layer)
     quantities = desc["quantities"]
     by_path = {q["path"]: q for q in quantities}
-    words = words or {}
     written = {m["written"]: m["read"] for m in desc["memory"]}
     kept = {m["read"] for m in desc["memory"] if by_path.get(m["written"], {}).get("kind") == "state"}
 
@@ -83,31 +98,30 @@ def derived_rows(layer, record, cells: Cells, words: Optional[Dict[str, str]] = 
             if isinstance(of, str) and by_path.get(of, {}).get("compute", {}).get("op") == "affine":
                 applies[of] = q
     shown_as_activation = set()
-    rows: List[Row] = []
+    plan = []
     for q in quantities:
         path = q["path"]
         if path in shown_as_activation or path in kept:
             continue
         if q["kind"] == "memory":
-            rows.append((what(q), path, cells.single(value(record, path))))
+            plan.append((what(q), path, (path,)))
         elif path in applies:
             a = applies[path]
             label = a["label"]
             if " " in label or not label.endswith(")"):   # h = tanh(z), or h for a linear one
                 function = a["compute"]["function"]
                 label = a["path"] if function == "linear" else f"{FUNCTION_SYMBOLS[function]}({q['label']})"
-            rows.append((what(a), f"{q['label']} → {label}", cells.pair(value(record, path), value(record, a["path"]))))
+            plan.append((what(a), f"{q['label']} → {label}", (path, a["path"])))
             shown_as_activation.add(a["path"])
         elif written.get(path) in kept:
             read = written[path]
-            rows.append((what(q), f"{read} → {symbol(by_path, path)}",
-                         cells.pair(value(record, read), value(record, path))))
+            plan.append((what(q), f"{read} → {symbol(by_path, path)}", (read, path)))
         else:
-            rows.append((what(q), f"{path} = {q['formula']}", cells.single(value(record, path))))
+            plan.append((what(q), f"{path} = {q['formula']}", (path,)))
     for path in written:
         if path in shown_as_activation:
-            rows.append(("write back", f"memory ← {path}", cells.single(value(record, path))))
-    return rows
+            plan.append(("write back", f"memory ← {path}", (path,)))
+    return plan
 
 
 def unit_headers(layer, count: int) -> Optional[List[str]]:
