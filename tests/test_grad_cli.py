@@ -53,8 +53,8 @@ def test_grad_explain_writes_the_chain_rule():
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "dL/dy = y − ŷ" in out
-    assert "dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c)" in out
-    assert "dL/dσ(z_f) = dL/dc ∘ c_prev" in out
+    assert "dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + (dL/dc ∘ σ(z_f))(step t+1) =" in out
+    assert "dL/dσ(z_f) = dL/dc ∘ c_prev = [−1.0005] ∘ [6.9998] = [−7.0033]" in out
     assert "No target at this step" in out
 
 

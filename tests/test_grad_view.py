@@ -49,16 +49,22 @@ train: {targets: [null, 1]}
 def test_lstm_chain_rule_names_only_the_terms_the_layer_has():
     # the lecture's unit has no U and no peepholes: nothing comes back through h, nor a P
     out = grad("many_to_one.yaml", "--explain")
-    assert "U_k" not in out and "dL/dU" not in out
-    assert "peephole" not in out and "P_k" not in out and "dL/dP" not in out
-    assert "lstm: each block: dL/dW += dL/dz·xᵀ, dL/db += dL/dz" in out
-    # with U and a peephole, both terms are written
+    assert "U_" not in out and "dL/dU" not in out
+    assert "peephole" not in out and "P_" not in out and "dL/dP" not in out
+    assert "lstm: dL/dh = (from the output) = [−1.0005]" in out       # nothing reads h_prev
+    # each block's sum names its own weights (the cell input's z has no index)
+    for z in ("z", "z_i", "z_f", "z_o"):
+        k = z[1:]
+        assert f"lstm: dL/dW{k} += dL/d{z}·xᵀ, dL/db{k} += dL/d{z}\n" in out
+    # with U and a peephole, exactly the terms the layer has: U on the cell input and the
+    # input gate, a peephole on the input gate only
     result = CliRunner().invoke(main, ["grad", "-", "--explain"], input=PEEPHOLE_LSTM,
                                 env={"NO_COLOR": "1", "COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k(step t+1)" in result.stdout
-    assert "σ(z_f)(step t+1) + Σ_k P_k∘dL/dz_k(step t+1) =" in result.stdout
-    assert "dL/dU += dL/dz·h_prevᵀ, dL/dP += dL/dz∘c_prev" in result.stdout
+    assert "dL/dh = (from the output) + (Uᵀ·dL/dz + U_iᵀ·dL/dz_i)(step t+1) =" in result.stdout
+    assert "dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + (P_i∘dL/dz_i + dL/dc ∘ σ(z_f))(step t+1) =" in result.stdout
+    assert "dL/dU_i += dL/dz_i·h_prevᵀ (h_prev = [0]), dL/dP_i += dL/dz_i∘c_prev (c_prev = [0])" in result.stdout
+    assert "dL/dU_f" not in result.stdout and "dL/dP_f" not in result.stdout
 
 
 def test_long_lines_wrap_under_themselves_at_80_columns():
@@ -66,7 +72,7 @@ def test_long_lines_wrap_under_themselves_at_80_columns():
     lines = out.splitlines()
     assert all(len(line) <= 80 for line in lines)
     # an equation too long for one line goes on indented beyond its first line
-    first = next(i for i, line in enumerate(lines) if line.startswith("  lstm: dL/dc = dL/dh ∘ σ(z_o)"))
+    first = next(i for i, line in enumerate(lines) if line.startswith("  lstm: dL/dz_o = dL/dσ(z_o) ∘ f′(z_o)"))
     assert lines[first + 1].startswith("      ") and lines[first + 1].strip()
     no_target = next(i for i, line in enumerate(lines) if line.startswith("  No target at this step"))
     assert lines[no_target + 1].startswith("      through the memory")
@@ -116,12 +122,17 @@ def test_gru_chain_rule_names_only_the_terms_the_layer_has():
     # the bundled GRU gives every block a U and the candidate a b_hn: every term
     out = grad("-", "--explain", "--steps", "1", columns=200, input=GRU.format(
         reset="U: 0, ", update="U: 0, ", candidate="U: 1, b_h: 0.5, "))
-    assert "dL/dr = dL/dz_n ∘ (U_n·h_prev + b_hn) =" in out
-    assert "to step t−1: dL/dh ∘ u + U_nᵀ·(dL/dz_n ∘ r) + U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u" in out
+    assert "dL/dσ(z_r) = dL/dz_n ∘ (U_n·h_prev + b_hn) =" in out
+    assert ("dL/dh = (from the output) + (U_rᵀ·dL/dz_r + U_uᵀ·dL/dz_u + U_nᵀ·(dL/dz_n ∘ σ(z_r)) + "
+            "dL/dh ∘ σ(z_u))(step t+1) =") in out
+    assert "dL/dU_n += (dL/dz_n ∘ σ(z_r))·h_prevᵀ" in out and "dL/db_hn += dL/dz_n ∘ σ(z_r)" in out
+    # h = (1 − u)·n + u·h_prev reads u twice: two terms
+    assert "dL/dσ(z_u) = −dL/dh ∘ tanh(z_n) + dL/dh ∘ h_prev = " in out
     # without U, only the update gate carries the memory back; without b_hn, r scales nothing
     out = grad("-", "--explain", "--steps", "1", columns=200, input=GRU.format(reset="", update="", candidate=""))
-    assert "dL/dr = dL/dz_n ∘ (0) = [0]" in out
-    assert "to step t−1: dL/dh ∘ u\n" in out
+    assert "dL/dσ(z_r) = 0: nothing at this step reads σ(z_r)" in out
+    assert "dL/dh = (from the output) + (dL/dh ∘ σ(z_u))(step t+1) =" in out
+    assert "U_" not in out and "b_h" not in out
 
 
 

@@ -60,7 +60,7 @@ def lstm_trace():
 def test_lstm_panel_rows_follow_the_lecture(lstm_trace):
     text = draw(lstm_trace, steps=[1])
     order = ["cell input    z → g(z)", "input gate    z_i → σ(z_i)", "forget gate   z_f → σ(z_f)",
-             "cell          c_prev → c", "output gate   z_o → σ(z_o)", "output        h = h(c)·σ(z_o)"]
+             "cell          c_prev → c", "output gate   z_o → σ(z_o)", "output        h = h(c)·o"]
     places = [text.index(label) for label in order]
     assert places == sorted(places)
     flat = squeeze(text)
@@ -122,10 +122,25 @@ def test_jordan_memory_holds_the_output():
 
 def test_gru_shows_its_three_parts():
     text = draw(rnntrace.run(load("gru.yaml")), steps=[1])
-    for label in ("reset gate", "update gate", "candidate", "h = (1−u)·n + u·h_prev"):
+    for label in ("reset gate", "update gate", "candidate", "h = (1 − u)·n + u·h_prev"):
         assert label in text
     # x = [1, 1]: z_r = 2·1 − 1 = 1 → σ(1)
     assert f"1 → {sigmoid(1):.4f}" in squeeze(text)
+
+
+@pytest.mark.parametrize("example", ["lstm_example.yaml", "gru.yaml", "lstm_peephole_gers.yaml"])
+def test_a_panels_formula_row_says_what_explain_says(example):
+    """A row of a formula (an LSTM's or GRU's h) is written from the description's
+    formula, the same words the --explain arithmetic writes for it."""
+    from rnntrace.layers import describe
+    from rnntrace.render.explain import record_lines
+    spec = load(example)
+    trace = rnntrace.run(spec)
+    layer = spec.layers[0]
+    formula = next(q["formula"] for q in describe(layer)["quantities"] if q["path"] == "h")
+    assert f"output        h = {formula}" in draw(trace, steps=[1])
+    explained = record_lines(layer, trace[0].layers[layer.name], trace[0].x, 4)
+    assert any(lhs.startswith("h") and rhs.startswith(f"{formula} = ") for lhs, rhs in explained), explained
 
 
 def test_bidirectional_side_by_side_with_reading_direction():

@@ -145,6 +145,23 @@ class _Step:
             raise ValueError(f"no backward rule for {op!r}")
 
 
+def shown_rows(description) -> List[str]:
+    """The rows of a step's record in the order the grad view shows them: each quantity
+    but a gate's, from the last computed to the first, a memory written with what came
+    from the output, through the memory and given from outside before its total (an
+    LSTM: dh_out, dh_next, dh, dm, dc_next, dc_up, dc)."""
+    written = {m["written"] for m in description["memory"]}
+    order: List[str] = []
+    for q in reversed([q for q in description["quantities"] if "compute" in q]):
+        path = q["path"]
+        if path.startswith("gates."):
+            continue
+        if path in written:
+            order += [f"d{path}_out", f"d{path}_next", f"d{path}_up"]
+        order.append(f"d{path}")
+    return order
+
+
 def _readers(description):
     """(path, its parts) of every quantity and memory read of a record, split once."""
     paths = [q["path"] for q in description["quantities"]]
@@ -179,7 +196,7 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
     outer: Dict[str, List] = {}
     readers = _readers(desc)
     computed = [q for q in desc["quantities"] if "compute" in q]
-    order = getattr(layer.home, "GRAD_ROWS", None)
+    order = shown_rows(desc)
     blocks = list(dict.fromkeys(q["path"].split(".")[1] for q in computed if q["path"].startswith("gates.")))
     memory = desc["memory"]
     output = desc["output"]
@@ -221,8 +238,7 @@ def backward(layer, records, d_out, xs, upstream: Optional[Mapping[str, Sequence
                 step.add(q["compute"]["of"], loss_dz)
                 continue
             step.formula_back(q["compute"], g, step.values[path])
-        if order is not None:   # the rows the home's grad view names, in its order
-            rows = {k: rows[k] for k in order if k in rows}
+        rows = {k: rows[k] for k in order if k in rows}   # in the order the grad view shows them
         # every block shows both rows, zero where nothing flowed back (a GRU's reset gate
         # without U_n, when it resets before U)
         for block in blocks:

@@ -125,10 +125,6 @@ def logits(record) -> Array:
 
 # --------------------------------------------------------------------------- the description
 
-def _function(name: str, z: str = "z", out: str = "y") -> str:
-    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
-
-
 def quantities(layer) -> List[Quantity]:
     return [Quantity("z", "z", "$z$", "pre"),
             Quantity("y", "y" if layer.activation == "linear" else
@@ -170,8 +166,9 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = _function(layer.activation)
-    return [("output", f"z → {f}", cells.pair(record.z, record.y))]
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells)
 
 
 def legend(layer) -> str:
@@ -185,9 +182,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     from ..render.arithmetic import formula_lines
     lines, terms = formula_lines(layer, record, x, w)
     return w.with_note(lines, terms)
-
-
-GRAD_ROWS = {"dy": "dL/dy", "dz": "dL/dz"}
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:

@@ -306,13 +306,9 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    rows = [("memory read", "h_prev", cells.single(record.h_prev))]
-    for gate in BLOCKS:
-        what, z, a = gate_names(layer, GATES[gate])
-        g = record.gates[gate]
-        rows.append((what, f"{z} → {a}", cells.pair(g.z, g.a)))
-    rows.append(("output", "h = (1−u)·n + u·h_prev", cells.single(record.h)))
-    return rows
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells)
 
 
 def legend(layer) -> str:
@@ -327,47 +323,7 @@ def explain(layer, record, x, w) -> List[tuple]:
     return w.with_note(lines, terms)
 
 
-GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh"}
-
-
-def gate_labels(layer, gate: str) -> Tuple[str, str]:
-    _, z, a = gate_names(layer, GATES[gate])
-    return a, z
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    d = bwd.values
-    g = bwd.gates
-    fg = fwd.gates
-    blocks = layer.blocks
-    cand = blocks["candidate"]
-    if layer.reset_after:
-        # q = U_n·h_prev + b_hn, the part of the candidate that r scales: only the terms given
-        q = " + ".join(t for t, given in (("U_n·h_prev", cand.U is not None),
-                                          ("b_hn", cand.b_h is not None)) if given) or "0"
-        reset = f"dL/dr = dL/dz_n ∘ ({q})"
-        through = "U_nᵀ·(dL/dz_n ∘ r)"
-    else:
-        reset = "dL/dr = (U_nᵀ·dL/dz_n) ∘ h_prev" if cand.U is not None else "dL/dr = 0 (no U_n)"
-        through = "(U_nᵀ·dL/dz_n) ∘ r"
-    back = ["dL/dh ∘ u"] + [term for term, block in ((through, "candidate"),
-                                                      ("U_rᵀ·dL/dz_r", "reset_gate"),
-                                                      ("U_uᵀ·dL/dz_u", "update_gate"))
-                            if blocks[block].U is not None]
-    return [f"{name}: dL/dh = (from the output) + (through the memory, {later}) = {v(d['dh_out'])} + "
-            f"{v(d['dh_next'])} = {v(d['dh'])}",
-            f"{name}: h = (1 − u)∘n + u∘h_prev, so dL/dn = dL/dh ∘ (1 − u) = {v(g['candidate']['da'])}, "
-            f"dL/du = dL/dh ∘ (h_prev − n) = {v(g['update_gate']['da'])} (u = {v(fg['update_gate'].a)}, "
-            f"n = {v(fg['candidate'].a)}, h_prev = {v(fwd.h_prev)})",
-            f"{name}: dL/dz_n = dL/dn ∘ {derivative_text(layer.activation, 'z_n', 'n')}{_cut(layer, 'z_n')} = "
-            f"{v(g['candidate']['dz'])};  {reset} = {v(g['reset_gate']['da'])}",
-            f"{name}: dL/dz_r = dL/dr ∘ {derivative_text(layer.gate_activation, 'z_r', 'r')}{_cut(layer, 'z_r')} = "
-            f"{v(g['reset_gate']['dz'])};  dL/dz_u = dL/du ∘ "
-            f"{derivative_text(layer.gate_activation, 'z_u', 'u')}{_cut(layer, 'z_u')} "
-            f"= {v(g['update_gate']['dz'])}",
-            f"{name}: to step t−1: " + " + ".join(back)]
-
-
-def _cut(layer, z: str) -> str:
-    """``∘ [|z| ≤ c]``: where clip passes the gradient."""
-    return "" if layer.clip is None else f" ∘ [|{z}| ≤ {layer.clip:g}]"
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

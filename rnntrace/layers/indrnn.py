@@ -152,10 +152,10 @@ def describe(layer) -> Dict:
 # --------------------------------------------------------------------------- what the views write
 
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = "h" if layer.activation == "linear" else f"{FUNCTION_SYMBOLS[layer.activation]}(z)"
-    return [("memory read", "h_prev", cells.single(record.h_prev)),
-            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
-            ("write back", "memory ← h", cells.single(record.h))]
+    """The rows read from :func:`describe` (render/panels.derived_rows); h's row is the
+    hidden layer's."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"h": "hidden"})
 
 
 def legend(layer) -> str:
@@ -170,10 +170,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← h = {w.vector(record.h)}"))
     return w.with_note(lines, terms)
-
-
-GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
-             "dz": "dL/dz"}
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from . import dense
-from .base import (FUNCTION_SYMBOLS, Quantity, affine, apply, bias, description, plural,
+from .base import (Quantity, affine, apply, bias, description, plural,
                    weight, zeros)
 
 TYPE = "jordan"
@@ -179,17 +179,10 @@ def describe(layer) -> Dict:
 
 # --------------------------------------------------------------------------- what the views write
 
-def _function(name: str, z: str = "z", out: str = "h") -> str:
-    return out if name == "linear" else f"{FUNCTION_SYMBOLS[name]}({z})"
-
-
 def panel_rows(layer, record, cells) -> List[tuple]:
-    f = _function(layer.activation)
-    fo = _function(layer.output.activation, "z_out", "y")
-    return [("memory read", "y_prev", cells.single(record.y_prev)),
-            ("hidden", f"z → {f}", cells.pair(record.z, record.h)),
-            ("output", f"z_out → {fo}", cells.pair(record.z_out, record.y)),
-            ("write back", "memory ← y", cells.single(record.y))]
+    """The rows read from :func:`describe` (render/panels.derived_rows)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"h": "hidden"})
 
 
 def legend(layer) -> str:
@@ -204,10 +197,6 @@ def explain(layer, record, x, w) -> List[tuple]:
     lines, terms = formula_lines(layer, record, x, w)
     lines.append(("memory", f"← y = {w.vector(record.y)}"))
     return w.with_note(lines, terms)
-
-
-GRAD_ROWS = {"dy_out": "dL/dy from the loss/above", "dy_next": "dL/dy through the memory", "dy": "dL/dy",
-             "dz_out": "dL/dz_out", "dh": "dL/dh", "dz": "dL/dz"}
 
 
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:

@@ -438,26 +438,13 @@ def describe(layer) -> Dict:
 
 # --------------------------------------------------------------------------- what the views write
 
-def _gate_row(layer, record, gate: str, cells) -> tuple:
-    what, z, a = gate_names(layer, GATES[gate])
-    g = record.gates[gate]
-    return (what, f"{z} → {a}", cells.pair(g.z, g.a))
-
-
 def panel_rows(layer, record, cells) -> List[tuple]:
-    rows = []
-    if _recurrent(layer):
-        rows.append(("memory read", "h_prev", cells.single(record.h_prev)))
-    rows += [_gate_row(layer, record, g, cells) for g in _blocks(layer)[:-1]]
-    rows.append(("cell", "c_prev → c", cells.pair(record.c_prev, record.c)))
-    rows.append(_gate_row(layer, record, "output_gate", cells))
-    output = "h(c)·σ(z_o)".replace("σ", gate_symbol(layer, GATES["output_gate"]))
-    if layer.projection is not None:   # P < size values: the first P columns
-        rows.append(("output", f"m = {output}", cells.single(record.m)))
-        rows.append(("projection", "h = W_hr·m", cells.single(record.h) + [""] * (layer.size - len(record.h))))
-        return rows
-    rows.append(("output", f"h = {output}", cells.single(record.h)))
-    return rows
+    """The rows read from :func:`describe` (render/panels.derived_rows), in the lecture's
+    order of the unit; with a projection, m is the output before it (P < size values of
+    h fill the first P columns)."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells, {"m": "output", "h": "projection"} if layer.projection is not None
+                        else None)
 
 
 def legend(layer) -> str:
@@ -474,62 +461,7 @@ def explain(layer, record, x, w) -> List[tuple]:
     return w.with_note(lines, terms)
 
 
-GRAD_ROWS = {"dh_out": "dL/dh from the output", "dh_next": "dL/dh through the memory", "dh": "dL/dh",
-             "dm": "dL/dm = W_hrᵀ·dL/dh",
-             "dc_next": "dL/dc through the memory", "dc_up": "dL/dc given (upstream)", "dc": "dL/dc"}
-
-
-def gate_labels(layer, gate: str) -> Tuple[str, str]:
-    """How the backward tables name a block's dL/da and dL/dz rows: (a, z)."""
-    _, z, a = gate_names(layer, GATES[gate])
-    return a, z
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    lines = []
-    d = bwd.values
-    g = bwd.gates
-    fg = fwd.gates
-    # only the terms this layer has: U_k feeds h_prev into block k, a peephole P_k a cell
-    recurrent = _recurrent(layer)
-    peepholes = any(layer.blocks[b].P is not None and _cell_read(layer, b) == "c_prev" for b in _blocks(layer))
-    late = layer.peephole == "c"
-    if recurrent:
-        lines.append(f"{name}: dL/dh = (from the output) + Σ_k U_kᵀ·dL/dz_k({later}) = {v(d['dh_out'])} + "
-                     f"{v(d['dh_next'])} = {v(d['dh'])}")
-    else:
-        lines.append(f"{name}: dL/dh = (from the output) = {v(d['dh'])}   (the layer has no U)")
-    lines.append(f"{name}: dL/dσ(z_o) = dL/dh ∘ h(c) with c = {v(fwd.c)}: {v(g['output_gate']['da'])}")
-    peephole = f" + Σ_k P_k∘dL/dz_k({later})" if peepholes else ""
-    if late:
-        peephole += " + P_o∘dL/dz_o"
-        lines.append(f"{name}: dL/dz_o = dL/dσ(z_o) ∘ "
-                     f"{derivative_text(layer.gate_activation, 'z_o', 'a')} = {v(g['output_gate']['dz'])}"
-                     "   (first: z_o read the new c)")
-    given, given_value = (" + dL/dc given", f" + {v(d['dc_up'])}") if "dc_up" in d else ("", "")
-    forget = "(1 − σ(z_i))" if layer.coupled else "σ(z_f)"
-    lines.append(f"{name}: dL/dc = dL/dh ∘ σ(z_o) ∘ h′(c) + dL/dc({later})·{forget}({later}){peephole}{given} = "
-                 f"{v(d['dh'])} ∘ {v(fg['output_gate'].a)} ∘ h′(c) + {v(d['dc_next'])}{given_value} = "
-                 f"{v(d['dc'])}")
-    lines.append(f"{name}: dL/dg(z) = dL/dc ∘ σ(z_i) = {v(d['dc'])} ∘ {v(fg['input_gate'].a)} = "
-                 f"{v(g['cell_input']['da'])}")
-    if layer.coupled:   # i feeds c twice: g·i and c_prev·(1 − i)
-        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ (g(z) − c_prev) = {v(d['dc'])} ∘ ({v(fg['cell_input'].a)} − "
-                     f"{v(fwd.c_prev)}) = {v(g['input_gate']['da'])}")
-    else:
-        lines.append(f"{name}: dL/dσ(z_i) = dL/dc ∘ g(z) = {v(d['dc'])} ∘ {v(fg['cell_input'].a)} = "
-                     f"{v(g['input_gate']['da'])}")
-        lines.append(f"{name}: dL/dσ(z_f) = dL/dc ∘ c_prev = {v(d['dc'])} ∘ {v(fwd.c_prev)} = "
-                     f"{v(g['forget_gate']['da'])}")
-    for k in g:
-        if late and k == "output_gate":
-            continue
-        _, z, a = gate_names(layer, GATES[k])
-        cut = "" if layer.clip is None else f" ∘ [|{z}| ≤ {layer.clip:g}]"
-        lines.append(f"{name}: dL/d{z} = dL/d{a} ∘ {derivative_text(_function(layer, k), z, 'a')}{cut} "
-                     f"with a = {v(fg[k].a)}: {v(g[k]['dz'])}")
-    lines.append(f"{name}: each block: " + ", ".join(
-        ["dL/dW += dL/dz·xᵀ"] + (["dL/dU += dL/dz·h_prevᵀ"] if recurrent else [])
-        + (["dL/dP += dL/dz∘c_prev"] if peepholes else [])
-        + (["dL/dP_o += dL/dz_o∘c"] if late else []) + ["dL/db += dL/dz"]))
-    return lines
+    """The chain rule of a step, read from the formulas of :func:`describe`."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

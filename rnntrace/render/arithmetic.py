@@ -8,7 +8,7 @@ engine computed, so what is shown is never recomputed here.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -383,73 +383,414 @@ def _legend_terms(terms, words: List[str], short) -> List[str]:
     return out
 
 
+# --------------------------------------------------------------------------- symbols
+
+def symbol(desc_or_paths, path: str) -> str:
+    """How the views name a quantity: its label when that is one symbol (``σ(z_i)``,
+    ``g(z)``, ``c_prev``), else its path (``h`` for ``h = tanh(z)``)."""
+    q = desc_or_paths.get(path)
+    return q["label"] if q is not None and " " not in q["label"] else path
+
+
+def gradient_names(desc) -> dict:
+    """How the backward tables name each row of a step's backward record (layers/autodiff.py,
+    ``shown_rows``), read from the description: ``dL/dh from the output``, ``dL/dh
+    through the memory``, ``dL/dc given (upstream)``, ``dL/dc``; a quantity that only a
+    weighted sum of the same step reads through a matrix says so (``dL/dm = W_hrᵀ·dL/dh``,
+    a Jordan layer's ``dL/dh = W_oᵀ·dL/dz_out``); each block's ``(dL/dσ(z_i), dL/dz_i)``
+    under ``("gate", block)``."""
+    by_path = {q["path"]: q for q in desc["quantities"]}
+    computed = [q for q in desc["quantities"] if "compute" in q]
+    names: dict = {}
+    for q in computed:
+        path = q["path"]
+        name = symbol(by_path, path)
+        if path.startswith("gates."):
+            block = path.split(".")[1]
+            names[("gate", block)] = (symbol(by_path, f"gates.{block}.a"), symbol(by_path, f"gates.{block}.z"))
+            continue
+        names[f"d{path}_out"] = f"dL/d{name} from the output"
+        names[f"d{path}_next"] = f"dL/d{name} through the memory"
+        names[f"d{path}_up"] = f"dL/d{name} given (upstream)"
+        readers = [r for r in computed if _reads(r["compute"], path)]
+        names[f"d{path}"] = f"dL/d{name}"
+        if len(readers) == 1 and readers[0]["compute"]["op"] == "affine":
+            r = readers[0]
+            words = [(t, w) for t, w in zip(r["compute"]["terms"], _top_level(r["formula"]))
+                     if t.get("of") == path and not t.get("elementwise")]
+            if len(words) == 1:
+                names[f"d{path}"] += f" = {_weight_symbol(words[0][1], r['label'])}ᵀ·dL/d{symbol(by_path, r['path'])}"
+    return names
+
+
 # --------------------------------------------------------------------------- the chain rule
+
+class _Text(NamedTuple):
+    """A piece of the chain rule in symbols and, when it names only this step's values
+    and gradients, with their numbers (``num``; None where a weight matrix stands)."""
+
+    sym: str
+    num: Optional[str]
+
+    def times(self, other: "_Text") -> "_Text":
+        num = None if self.num is None or other.num is None else f"{self.num} ∘ {other.num}"
+        return _Text(f"{self.sym} ∘ {other.sym}", num)
+
+    def neg(self) -> "_Text":
+        return _Text(f"−{self.sym}", None if self.num is None else f"−{self.num}")
+
+
+class _Back(NamedTuple):
+    """One gradient a formula hands back to an operand (``path``), in the order the
+    backward pass adds it (layers/autodiff.py), and ``factor``: whether it names a value
+    of this step beside the gradient it starts from."""
+
+    path: str
+    text: _Text
+    factor: bool
+
+
+def _replay(desc, layer, fwd, recorded, seeds):
+    """The step walked back again with the backward pass's own rules (layers/autodiff.py),
+    on the values of the forward record, each formula starting from the gradient the
+    backward pass kept for it: every gradient a formula hands to an operand, in order,
+    as (formula's path, operand, array). The numbers are the backward pass's: the same
+    operations on the same arrays. The record does not keep x: it stands as zeros, read
+    only by the weight gradients W·x hands back, which are not replayed."""
+    from ..layers.autodiff import _Step, _readers, _values
+    from ..layers.base import zeros
+
+    class Replay(_Step):
+        source = None
+
+        def add(self, path, g):
+            log.append((self.source, path, g))
+            _Step.add(self, path, g)
+
+        def grad(self, name, g):   # weight gradients are summed by the backward pass only
+            pass
+
+    log: list = []
+    step = Replay(_values(_readers(desc), fwd, zeros(layer, layer.input_size)), layer.parameters(), {}, {})
+    for source, path, g in seeds:
+        step.source = source
+        step.add(path, g)
+    for q in reversed([q for q in desc["quantities"] if "compute" in q]):
+        g = recorded(q["path"])
+        g = step.d.get(q["path"]) if g is None else g
+        if g is None:
+            continue
+        step.source = q["path"]
+        step.formula_back(q["compute"], g, step.values[q["path"]])
+    return step, log
+
+
+def _weight_symbol(word: str, z_label: str) -> str:
+    """A weight's symbol as the formula's words write it (``U`` in ``U·h_prev``), with the
+    block's index of a gate's sum (U_i for z_i, b_hn for z_n's b_h); W_o, W_hr stay."""
+    symbol = word.split("·", 1)[0].split("∘", 1)[0].strip()
+    index = z_label[2:] if z_label.startswith("z_") else ""
+    if not index:
+        return symbol
+    if symbol == "b_h":
+        return f"b_h{index}"
+    return symbol if "_" in symbol else f"{symbol}_{index}"
+
+
+class _Chain:
+    """Writes, for one formula, what it hands back to each operand: the backward rules of
+    layers/autodiff.py in symbols (``U_iᵀ·dL/dz_i``, ``dL/dc∘σ(z_i)``, ``h′(c)``), in
+    the order autodiff applies them."""
+
+    def __init__(self, by_path, step, v):
+        self.by_path, self.step, self.v = by_path, step, v
+        self.symbols: dict = {}   # id(an applied function inside a product) → its symbol in the words
+
+    def label(self, path: str) -> str:
+        return symbol(self.by_path, path)
+
+    def name(self, op) -> _Text:
+        """An operand in symbols and with its value at this step."""
+        if isinstance(op, str):
+            return _Text(self.label(op), self.v(self.step.val(op)))
+        if "one_minus" in op:
+            inner = self.name(op["one_minus"])
+            return _Text(f"(1 − {inner.sym})", f"(1 − {inner.num})")
+        if "product" in op:
+            return _Text("(" + "∘".join(self.name(i).sym for i in op["product"]) + ")", self.v(self.step.val(op)))
+        if "apply" in op:
+            return _Text(f"{self._function(op)}({self.name(op['of']).sym})", self.v(self.step.val(op)))
+        if "clip" in op:
+            return _Text(f"clip({self.name(op['of']).sym})", self.v(self.step.val(op)))
+        raise ValueError(f"unknown operand {op!r}")
+
+    def _function(self, op) -> str:
+        return self.symbols.get(id(op)) or FUNCTION_SYMBOLS[op["apply"]]
+
+    def operand(self, op, up: _Text, factor: bool = False) -> List[_Back]:
+        if isinstance(op, str):
+            return [_Back(op, up, factor)]
+        if "one_minus" in op:
+            return self.operand(op["one_minus"], up.neg(), factor)
+        if "product" in op:
+            items = op["product"]
+            out = []
+            for k, item in enumerate(items):
+                text = up
+                for j, other in enumerate(items):
+                    if j != k:
+                        text = text.times(self.name(other))
+                out += self.operand(item, text, factor or len(items) > 1)
+            return out
+        if "apply" in op:
+            inner = self.name(op["of"]).sym
+            return self.operand(op["of"], up.times(_Text(f"{self._function(op)}′({inner})", f"{self._function(op)}′({inner})")),
+                                factor)
+        if "clip" in op:
+            inner = self.name(op["of"]).sym
+            return self.operand(op["of"], up.times(_Text(f"[|{inner}| ≤ {op['clip']:g}]", f"[|{inner}| ≤ {op['clip']:g}]")),
+                                factor)
+        raise ValueError(f"unknown operand {op!r}")
+
+    def terms(self, terms, words: List[str], z: str, up: _Text) -> List[_Back]:
+        out = []
+        for term, word in zip(terms, words):
+            if "gated" in term:
+                inner_words = _top_level(word[word.index("(") + 1:word.rindex(")")])
+                inner = " + ".join(self._inner_text(term["terms"], inner_words, z))
+                value = self.v(self.step.terms(term["terms"]))
+                out += self.operand(term["gated"], up.times(_Text(f"({inner})", value)), True)
+                out += self.terms(term["terms"], inner_words, z, up.times(self.name(term["gated"])))
+            elif "bias" in term:
+                continue
+            else:
+                symbol = _weight_symbol(word, z)
+                if term.get("elementwise"):
+                    out += self.operand(term["of"], _Text(f"{symbol}∘{up.sym}", None))
+                else:
+                    sym = f"{symbol}ᵀ·{up.sym}" if " " not in up.sym else f"{symbol}ᵀ·({up.sym})"
+                    text = _Text(sym if isinstance(term["of"], str) else f"({sym})", None)
+                    out += self.operand(term["of"], text)
+        return out
+
+    def _inner_text(self, terms, words, z) -> List[str]:
+        out = []
+        for term, word in zip(terms, words):
+            symbol = _weight_symbol(word, z)
+            out.append(symbol if "bias" in term else f"{symbol}·{self.name(term['of']).sym}")
+        return out
+
+    def formula(self, q, up: _Text) -> List[_Back]:
+        compute = q["compute"]
+        if compute["op"] == "affine":
+            return self.terms(compute["terms"], _top_level(q["formula"]), q["label"], up)
+        if compute["op"] == "apply":
+            return self.operand(compute["of"], up.times(_Text(f"f′({self.name(compute['of']).sym})", None)))
+        if compute["op"] == "sum":
+            self.formula_symbols_of(q)
+            out = []
+            for term in compute["terms"]:
+                out += self.operand(term, up)
+            return out
+        raise ValueError(f"no chain rule for {compute['op']!r}")
+
+    def formula_symbols_of(self, q) -> None:
+        """The symbol a sum's words give each function applied inside a product: ``h``
+        for the cell activation in ``h(c)·o``."""
+        for term, word in zip(q["compute"]["terms"], _top_level(q["formula"])):
+            factors = _top_level_split(word, "·")
+            items = term["product"] if isinstance(term, dict) and "product" in term else [term]
+            if len(factors) == len(items):
+                for item, factor in zip(items, factors):
+                    if isinstance(item, dict) and "apply" in item and "(" in factor:
+                        self.symbols[id(item)] = factor.split("(", 1)[0]
+
+    def weights(self, q, up: _Text, reads) -> List[str]:
+        """What a weighted sum adds to its weights' gradients, named as its formula writes them."""
+        def walk(terms, words, up_sym):
+            out = []
+            for term, word in zip(terms, words):
+                symbol = _weight_symbol(word, q["label"])
+                if "gated" in term:
+                    inner = _top_level(word[word.index("(") + 1:word.rindex(")")])
+                    out += walk(term["terms"], inner, f"{up_sym} ∘ {self.name(term['gated']).sym}")
+                elif "bias" in term:
+                    out.append(f"dL/d{symbol} += {up_sym}")
+                else:
+                    of = term["of"]
+                    shown = f" ({of} = {self.v(self.step.val(of))})" if isinstance(of, str) and of in reads else ""
+                    v = self.name(of).sym
+                    if term.get("elementwise"):
+                        out.append(f"dL/d{symbol} += {up_sym}∘{v}{shown}")
+                    else:
+                        left = f"({up_sym})" if " " in up_sym else up_sym
+                        out.append(f"dL/d{symbol} += {left}·{v}ᵀ{shown}")
+            return out
+        return walk(q["compute"]["terms"], _top_level(q["formula"]), up.sym)
+
+
+def _signed(terms) -> str:
+    """``a + −b`` written ``a − b``."""
+    out = ""
+    for k, term in enumerate(terms):
+        out += term if not k else f" − {term[1:]}" if term.startswith("−") else f" + {term}"
+    return out
+
+
+def _top_level_split(text: str, sep: str) -> List[str]:
+    """``h(c)·o`` → ``["h(c)", "o"]``: split at ``sep`` outside brackets."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and text.startswith(sep, k):
+            parts.append(text[start:k].strip())
+            start = k + len(sep)
+    return parts + [text[start:].strip()]
+
+
+class _Walk(NamedTuple):
+    """One step's chain rule: the replayed backward step and what each formula handed back."""
+
+    desc: dict
+    step: Any            # the replayed step: values and what reached each operand
+    chain: _Chain
+    handed: dict         # formula's path → [(_Back, array)] in the backward pass's order
+    log: list            # (source, operand, array) for every gradient added
+    total: Any           # path → dL/d(path) as the backward pass kept it
+
+
+def _walk(layer, fwd, bwd) -> _Walk:
+    from ..layers import describe
+    desc = describe(layer)
+    d, gates = bwd.values, bwd.gates or {}
+    written = {m["written"] for m in desc["memory"]}
+    output = desc["output"]
+
+    def recorded(path):
+        if path.startswith("gates."):
+            _, block, part = path.split(".")
+            return gates.get(block, {}).get("d" + part)
+        return d.get(f"d{path}")
+
+    # the gradients that start the step, in the backward pass's order: the output's own,
+    # then what each memory brings back from the later step (and one given from outside)
+    seeds = []
+    if f"d{output}_out" in d:
+        seeds.append(("output", output, d[f"d{output}_out"]))
+    elif output not in written and recorded(output) is not None:
+        seeds.append(("output", output, recorded(output)))
+    for w in written:
+        if f"d{w}_next" in d:
+            seeds.append(("memory", w, d[f"d{w}_next"]))
+        if f"d{w}_up" in d:
+            seeds.append(("given", w, d[f"d{w}_up"]))
+    step, log = _replay(desc, layer, fwd, recorded, seeds)
+
+    def total(path):
+        g = recorded(path)
+        return step.d.get(path) if g is None else g
+
+    return _Walk(desc, step, None, {}, log, total)
+
+
+def handed_back(layer, fwd, bwd, v=lambda a: "") -> dict:
+    """What each formula of a step hands back to each of its operands, as the chain rule
+    writes it: {formula's path: [(operand, symbols, array)]}, in the backward pass's order
+    (operands that are not quantities, such as x, included)."""
+    walk = _chain(layer, fwd, bwd, v)
+    return {path: [(t.path, t.text.sym, g) for t, g in items] for path, items in walk.handed.items()}
+
+
+def _chain(layer, fwd, bwd, v) -> _Walk:
+    walk = _walk(layer, fwd, bwd)
+    by_path = {q["path"]: q for q in walk.desc["quantities"]}
+    chain = _Chain(by_path, walk.step, v)
+    handed = {}
+    for q in reversed([q for q in walk.desc["quantities"] if "compute" in q]):
+        g = walk.total(q["path"])
+        texts = chain.formula(q, _Text(f"dL/d{chain.label(q['path'])}", v(g))) if g is not None else []
+        arrays = [(path, a) for source, path, a in walk.log if source == q["path"]]
+        if [t.path for t in texts] != [p for p, _ in arrays]:
+            raise ValueError(f"the chain rule of {q['path']} does not follow the backward pass")
+        handed[q["path"]] = list(zip(texts, (a for _, a in arrays)))
+    return walk._replace(chain=chain, handed=handed)
+
 
 def chain_lines(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
     """``grad --explain``'s chain rule for one step, read from the layer's ``compute``
-    formulas and each operation's backward rule (layers/autodiff.py), last quantity
-    first: a memory's gradient from the output and through the sums that read it at
-    ``later`` (``Uᵀ·dL/dz``, ``u∘dL/dz``); an activation's f′; a weighted sum's weight
-    gradients and, for a quantity of the same step it read through a matrix (a Jordan
-    layer's h), that quantity's gradient. The numbers are those the backward pass kept
-    (``bwd.values``: ``dz``, ``dh_out``, ``dh_next``, ``dh``). For layers whose formulas are
-    weighted sums and activations (elman, jordan, indrnn, dense)."""
-    from ..layers import describe
+    formulas (docs/layers.md) and each operation's backward rule (layers/autodiff.py),
+    last quantity first: for each quantity q, dL/dq as the sum of what reaches it —
+    from the output, from each formula of this step that reads q (``dL/dh ∘ σ(z_o) ∘ h′(c)``,
+    ``−dL/dh ∘ tanh(z_n)``, ``W_oᵀ·dL/dz_out``), through the memory from ``later``
+    (``(dL/dc ∘ σ(z_f) + P_i∘dL/dz_i)(step t+1)``) and a gradient given from outside —
+    each term with its number, then the total; an activation's f′ (softmax: its
+    Jacobian); each weighted sum's weight gradients, named as its formula writes them.
+
+    Every number is the backward pass's (``bwd``): totals as it kept them, and each term
+    as its own backward rules hand it over, replayed on this step's values."""
     from ..layers.activations import derivative_text, function as activation_function
-    from ..layers.base import value as record_value
-    desc = describe(layer)
+    walk = _chain(layer, fwd, bwd, v)
+    desc, step, chain, handed, log, total = walk
     d = bwd.values
-    by_path = {q["path"]: q for q in desc["quantities"]}
     computed = [q for q in desc["quantities"] if "compute" in q]
     written = {m["written"]: m["read"] for m in desc["memory"]}
     reads = set(written.values())
 
-    def label(path):
-        return by_path[path]["label"] if path in by_path and " " not in by_path[path]["label"] else path
-
-    def weights(q):   # (term, the weight's symbol as the formula's words write it)
-        return [(t, w.split("·", 1)[0].split("∘", 1)[0].strip())
-                for t, w in zip(q["compute"]["terms"], _top_level(q["formula"]))]
+    def memory_text(w) -> Optional[str]:
+        """What a memory read hands back at the later step, in symbols."""
+        r = written[w]
+        parts = [t.text.sym for q in computed for t in chain.formula(q, _Text(f"dL/d{chain.label(q['path'])}", None))
+                 if t.path == r]
+        if not parts:
+            return None
+        return (parts[0] if len(parts) == 1 and "∘" not in parts[0] else f"({' + '.join(parts)})") + f"({later})"
 
     lines = []
     for q in reversed(computed):
         path, compute = q["path"], q["compute"]
-        if path in written:
-            read = written[path]
-            through = " + ".join(
-                f"{symbol}∘dL/d{label(r['path'])}({later})" if t.get("elementwise")
-                else f"{symbol}ᵀ·dL/d{label(r['path'])}({later})"
-                for r in computed if r["compute"]["op"] == "affine"
-                for t, symbol in weights(r) if t.get("of") == read)
-            lines.append(f"{name}: dL/d{path} = (from the output) + {through or '0'} = {v(d[f'd{path}_out'])} + "
-                         f"{v(d[f'd{path}_next'])} = {v(d[f'd{path}'])}")
-        elif path == desc["output"] and f"d{path}" in d:
-            lines.append(f"{name}: dL/d{path} = (from the loss/above) = {v(d[f'd{path}'])}")
-        if compute["op"] == "apply":
-            of, clip = _unclip(compute["of"])
-            z = label(of)
-            cut = "" if clip is None else f" ∘ [|{z}| ≤ {clip:g}]"
-            a = f"{v(record_value(fwd, path))}: dL/d{z} = {v(d[f'd{of}'])}"
-            if activation_function(compute["function"]).elementwise:
-                prime = derivative_text(compute["function"], z, path)
-                lines.append(f"{name}: dL/d{z} = dL/d{path} ∘ f′({z}), f′ = {prime}{cut} with {path} = {a}")
+        dq = total(path)
+        if dq is None:
+            continue
+        shown = chain.label(path)
+        terms = []   # (symbols, the term's number, the term with this step's values or None)
+        if any(source == "output" and p == path for source, p, _ in log):
+            terms.append(("(from the output)" if path in written else "(from the loss/above)",
+                          v(next(g for source, p, g in log if source == "output" and p == path)), None))
+        into = [(t, g) for r in reversed(computed) for t, g in handed[r["path"]] if t.path == path]
+        readers = [r for r in computed if any(t.path == path for t, _ in handed[r["path"]])]
+        single_apply = (len(into) == 1 and not terms and path not in written and readers[0]["compute"]["op"] == "apply"
+                        and _unclip(readers[0]["compute"]["of"])[0] == path)
+        if single_apply:
+            a_path = readers[0]["path"]
+            function = readers[0]["compute"]["function"]
+            clip = _unclip(readers[0]["compute"]["of"])[1]
+            cut = "" if clip is None else f" ∘ [|{shown}| ≤ {clip:g}]"
+            a_name = chain.label(a_path)
+            with_a = f"{v(step.val(a_path))}: dL/d{shown} = {v(dq)}"
+            if activation_function(function).elementwise:
+                lines.append(f"{name}: dL/d{shown} = dL/d{a_name} ∘ f′({shown}), f′ = "
+                             f"{derivative_text(function, shown, a_name)}{cut} with {a_name} = {with_a}")
             else:   # softmax mixes its units: its Jacobian, diag(y) − y·yᵀ, applied to dL/dy
-                lines.append(f"{name}: dL/d{z} = {path}∘(dL/d{path} − dL/d{path}·{path}) (the {compute['function']} "
-                             f"Jacobian) with {path} = {a}")
-        elif compute["op"] == "affine":
-            z = label(path)
-            parts = []
-            for t, symbol in weights(q):
-                if "bias" in t:
-                    parts.append(f"dL/d{symbol} += dL/d{z}")
-                    continue
-                of = t["of"]
-                shown = f" ({of} = {v(record_value(fwd, of))})" if of in reads else ""
-                parts.append(f"dL/d{symbol} += dL/d{z}∘{of}{shown}" if t.get("elementwise")
-                             else f"dL/d{symbol} += dL/d{z}·{of}ᵀ{shown}")
-            lines.append(f"{name}: " + ", ".join(parts))
-            for t, symbol in weights(q):
-                of = t.get("of")
-                if isinstance(of, str) and of in by_path and of not in reads and f"d{of}" in d:
-                    lines.append(f"{name}: dL/d{of} = {symbol}ᵀ·dL/d{z} = {v(d[f'd{of}'])}")
+                lines.append(f"{name}: dL/d{shown} = {a_name}∘(dL/d{a_name} − dL/d{a_name}·{a_name}) (the {function} "
+                             f"Jacobian) with {a_name} = {with_a}")
+        else:
+            for t, g in into:
+                terms.append((t.text.sym, v(g), t.text.num if t.factor else None))
+            if path in written:
+                through = memory_text(path)
+                if through is not None:
+                    terms.append((through, v(d[f"d{path}_next"]), None))
+                if f"d{path}_up" in d:
+                    terms.append((f"dL/d{path} given", v(d[f"d{path}_up"]), None))
+            if not terms:
+                lines.append(f"{name}: dL/d{shown} = 0: nothing at this step reads {shown}")
+            elif len(terms) == 1:
+                sym, _, num = terms[0]
+                lines.append(f"{name}: dL/d{shown} = {sym} = " + (f"{num} = " if num else "") + v(dq))
+            else:
+                lines.append(f"{name}: dL/d{shown} = " + _signed(t[0] for t in terms) + " = "
+                             + " + ".join(t[1] for t in terms) + f" = {v(dq)}")
+        if compute["op"] == "affine":
+            lines.append(f"{name}: " + ", ".join(chain.weights(q, _Text(f"dL/d{shown}", None), reads)))
     return lines

@@ -5,6 +5,7 @@ q a quantity, "dL/dq" is the gradient of the whole sequence's loss L with respec
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
@@ -44,14 +45,24 @@ def gradients_json(result, indent: Optional[int] = None) -> str:
 
 # --------------------------------------------------------------------------- the backward tables
 
+#: Each layer's backward rows' names (render/arithmetic.gradient_names).
+_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _rows(layer, record, precision: int) -> List[tuple]:
+    """The rows of a layer's backward table, named from its description
+    (render/arithmetic.gradient_names)."""
+    labels = _NAMES.get(layer)
+    if labels is None:   # read once per layer: the description does not change from step to step
+        from ..layers import describe
+        from .arithmetic import gradient_names
+        labels = _NAMES[layer] = gradient_names(describe(layer))
     rows = []
-    labels = getattr(layer.home, "GRAD_ROWS", {})
     for key, value in record.values.items():
         rows.append((labels.get(key, f"dL/d{key}"), [compact(v, precision) for v in value]))
     if record.gates:
         for gate, parts in record.gates.items():
-            a, z = layer.home.gate_labels(layer, gate)
+            a, z = labels[("gate", gate)]
             rows.append((f"dL/d{a}", [compact(v, precision) for v in parts["da"]]))
             rows.append((f"dL/d{z}", [compact(v, precision) for v in parts["dz"]]))
     return rows
@@ -213,11 +224,13 @@ def explain_loss(result, step, trace_step, precision: int) -> List[Hanging]:
                  f"dL/dz = y − onehot({name}) (the output layer's dL/dz below)")]
 
 
-def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: str = "step t+1") -> List[Hanging]:
+def explain_layer(layer, name, fwd, bwd, precision: int, t: int, T: int, later: Optional[str] = None) -> List[Hanging]:
     """The chain rule for one layer at step t, as its home writes it. ``later`` is the
-    step whose gradient comes back through the memory: t+1, or t−1 for the backward
-    direction of a bidirectional layer (it read x_T … x_1)."""
+    step whose gradient comes back through the memory: t+1, or t−1 for a layer that
+    reads x_T … x_1 (``direction: reverse``, a bidirectional layer's backward direction)."""
     from ..layers import need
+    if later is None:
+        later = "step t−1" if getattr(layer, "direction", "forward") == "reverse" else "step t+1"
     write = need(layer, "grad_explain", "grad --explain")
     lines = write(layer, name, fwd, bwd, lambda a: vector_compact(a, precision), later)
     out = [Hanging(line) for line in lines]

@@ -11,6 +11,7 @@ A layer with more units than fit the width is split into several tables of units
 """
 from __future__ import annotations
 
+import weakref
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from rich import box
@@ -46,6 +47,81 @@ def layer_rows(layer, record, precision: int = DEFAULT_PRECISION) -> List[Row]:
     """The rows of one layer's table at one step, in the lecture's order (its home's)."""
     from ..layers import need
     return need(layer, "panel_rows", "the table view")(layer, record, Cells(precision))
+
+
+def derived_rows(layer, record, cells: Cells, words: Optional[Dict[str, str]] = None) -> List[Row]:
+    """A layer's rows read from its description (docs/layers.md), in the order of its
+    quantities: a memory read alone (``memory read  h_prev``); a weighted sum with the
+    activation that reads it (``input gate  z_i → σ(z_i)``, ``hidden  z → tanh(z)``, a
+    linear one named by its value, ``z → h``); a state beside the memory it was read
+    from (``cell  c_prev → c``); any other formula as its words write it, the words
+    ``--explain`` writes too (``output  h = h(c)·o``, ``h = (1 − u)·n + u·h_prev``);
+    and, when the memory written was shown only as an activation, what it keeps
+    (``write back  memory ← h``). Each row is named by the lecture's word for it
+    (the quantity's first ``words``, ``memory read`` for a memory); ``words`` gives the
+    home's own where that is not the one (``{"h": "hidden"}``)."""
+    from ..layers.base import value
+    plans = _PLANS.setdefault(layer, {})
+    key = tuple(sorted((words or {}).items()))
+    plan = plans.get(key)
+    if plan is None:   # read once per layer: the description does not change from step to step
+        plan = plans[key] = _plan(layer, words or {})
+    return [(what, label, cells.pair(value(record, paths[0]), value(record, paths[1])) if len(paths) == 2
+             else cells.single(value(record, paths[0]))) for what, label, paths in plan]
+
+
+#: Each layer's rows as (what, label, the paths of its values), by the home's words.
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _plan(layer, words: Dict[str, str]) -> List[Tuple[str, str, Tuple[str, ...]]]:
+    from ..layers import describe
+    from ..layers.base import FUNCTION_SYMBOLS
+    from .arithmetic import _unclip, symbol
+    desc = describe(layer)
+    quantities = desc["quantities"]
+    by_path = {q["path"]: q for q in quantities}
+    written = {m["written"]: m["read"] for m in desc["memory"]}
+    kept = {m["read"] for m in desc["memory"] if by_path.get(m["written"], {}).get("kind") == "state"}
+
+    def what(q) -> str:
+        if q["path"] in words:
+            return words[q["path"]]
+        return (q.get("words") or ["memory read" if q["kind"] == "memory" else q["kind"]])[0]
+
+    # each weighted sum with the activation (unit by unit) that reads it
+    applies = {}
+    for q in quantities:
+        compute = q.get("compute", {})
+        if compute.get("op") == "apply":   # softmax too: each unit's z beside its share
+            of, _ = _unclip(compute["of"])
+            if isinstance(of, str) and by_path.get(of, {}).get("compute", {}).get("op") == "affine":
+                applies[of] = q
+    shown_as_activation = set()
+    plan = []
+    for q in quantities:
+        path = q["path"]
+        if path in shown_as_activation or path in kept:
+            continue
+        if q["kind"] == "memory":
+            plan.append((what(q), path, (path,)))
+        elif path in applies:
+            a = applies[path]
+            label = a["label"]
+            if " " in label or not label.endswith(")"):   # h = tanh(z), or h for a linear one
+                function = a["compute"]["function"]
+                label = a["path"] if function == "linear" else f"{FUNCTION_SYMBOLS[function]}({q['label']})"
+            plan.append((what(a), f"{q['label']} → {label}", (path, a["path"])))
+            shown_as_activation.add(a["path"])
+        elif written.get(path) in kept:
+            read = written[path]
+            plan.append((what(q), f"{read} → {symbol(by_path, path)}", (read, path)))
+        else:
+            plan.append((what(q), f"{path} = {q['formula']}", (path,)))
+    for path in written:
+        if path in shown_as_activation:
+            plan.append(("write back", f"memory ← {path}", (path,)))
+    return plan
 
 
 def unit_headers(layer, count: int) -> Optional[List[str]]:
