@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .activations import activate, back
-from .base import row_read, value as record_value
+from .base import row_read
 
 Array = np.ndarray
 
