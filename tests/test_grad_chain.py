@@ -294,3 +294,28 @@ def test_an_id_has_no_gradient_and_x_not_1_of_N_reaches_every_row():
         assert fwd.id is None
         assert ls[1] == ("embedding: dL/dE += x·dL/deᵀ (x is not 1-of-N: each row of E by its weight in x), "
                          f"dL/dx = E·dL/de = {full(layer.E @ bwd.values['de'])}")
+
+
+def test_the_input_line_names_what_the_first_layer_hands_back_to_x():
+    """grad --explain's last line of a step says what dL/dx is made of, read from the
+    first layer's formulas: E·dL/de for an embedding of 1-of-N words, nothing for ids,
+    each block's Wᵀ·dL/dz for a GRU, each direction's for a bidirectional layer."""
+    import yaml
+    from click.testing import CliRunner
+    from rnntrace.cli import main
+
+    def said(data):
+        result = CliRunner().invoke(main, ["grad", "-", "--explain"], input=yaml.safe_dump(data),
+                                    env={"COLUMNS": "300", "NO_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        return [line.strip() for line in result.stdout.splitlines() if line.strip().startswith(
+            ("the first layer's", "nothing hands"))]
+
+    rng = np.random.default_rng(4)
+    assert said(words(rng))[0] == "the first layer's E·dL/de; x_3 = [0, 0, 1, 0]"
+    assert said(ids(rng))[0] == "nothing hands a gradient back to x (an id has none); x_3 = [3]"
+    assert said(network(rng, [lambda r, n: gru(r, n)], n_in=2, steps=2))[0].startswith(
+        "the first layer's W_rᵀ·dL/dz_r + W_uᵀ·dL/dz_u + W_nᵀ·dL/dz_n; x_2 = [")
+    both = {"type": "bidirectional", "forward": elman(rng, 2), "backward": indrnn(rng, 2)}
+    assert said(network(rng, [lambda r, n: both], n_in=2, steps=2))[0].startswith(
+        "the first layer's Wᵀ·dL/dz (→) + Wᵀ·dL/dz (←); x_2 = [")
