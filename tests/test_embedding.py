@@ -190,3 +190,20 @@ def test_the_legend_and_arithmetic_of_ids_say_E_of_x():
                                input=yaml.safe_dump(spec([[0.5, 0, 0, 0, 0.5]], lexicon=False)))
     assert "(x is not 1-of-N: a weighted sum of rows of E)" in mixed.output
     assert "e = Eᵀ·x: x is 1-of-N, so e is the row of E for x's word (a linear layer without bias)" in mixed.output
+
+
+def test_the_table_views_row_is_read_from_the_lookup():
+    """render/panels.derived_rows: the row of E this step read, named by its word (or id),
+    and its numbers; Eᵀ·x when x picks no single row."""
+    from rnntrace.render.panels import layer_rows
+    cases = [(spec("arrive Taipei"), ["e = E['arrive']", "e = E['Taipei']"], [2, 0]),
+             (spec([4, 1], lexicon=False), ["e = E[id 4]", "e = E[id 1]"], [4, 1]),
+             (spec([[0.5, 0, 0, 0, 0.25]], lexicon=False), ["e = Eᵀ·x"], None)]
+    for data, labels, rows in cases:
+        trace = engine.run(spec_from_dict(data))
+        for t, step in enumerate(trace):
+            layer = spec_from_dict(data).layers[0]
+            [(what, label, cells)] = layer_rows(layer, step.layers["embedding"], 4)
+            assert (what, label) == ("row of E", labels[t])
+            want = E[rows[t]] if rows else E.T @ np.array([0.5, 0, 0, 0, 0.25])
+            assert cells == [f"{v:.4f}".rstrip("0").rstrip(".").replace("-", "−") for v in want]

@@ -20,7 +20,7 @@ from rnntrace.layers.base import value as record_value
 from rnntrace.layers.formula import compute
 from rnntrace.render.arithmetic import chain_lines, handed_back
 
-from test_grad_networks import build, dense, elman, gru, indrnn, jordan, lstm, network
+from test_grad_networks import build, dense, elman, embedding, gru, indrnn, jordan, lstm, mat, network, vec
 
 EPS = 1e-6
 
@@ -36,6 +36,26 @@ def projected(rng, n_in, size=3, out=3, **kw):
     return layer
 
 
+WORDS = ["Taipei", "to", "arrive", "on"]
+
+
+def words(rng):
+    """Words of a lexicon read as 1-of-N vectors by an embedding (one word twice: its row
+    of dE gets two steps' dL/de), then an Elman layer."""
+    data = network(rng, [lambda r, n: embedding(r, len(WORDS), size=3), lambda r, n: elman(r, n),
+                         lambda r, n: dense(r, n)], n_in=len(WORDS), steps=3)
+    data["lexicon"], data["inputs"] = WORDS, "arrive Taipei arrive"
+    return data
+
+
+def ids(rng):
+    """Ids read by an embedding that names its rows: an id has no gradient."""
+    data = network(rng, [lambda r, n: indrnn(r, 3), lambda r, n: dense(r, n, activation="tanh")], n_in=3, steps=3)
+    data["layers"].insert(0, {"type": "embedding", "size": 3, "E": mat(rng, len(WORDS), 3), "words": WORDS})
+    data["inputs"] = [[2], [0], [3]]
+    return data
+
+
 NETWORKS = {
     "lstm": [lambda r, n: lstm(r, n), lambda r, n: dense(r, n)],
     "lstm-peephole": [lambda r, n: lstm(r, n, peephole=True)],
@@ -48,6 +68,10 @@ NETWORKS = {
     "gru-no-b_h-clip": [lambda r, n: gru(r, n, b_h=False, clip=0.5)],
     "elman-jordan": [lambda r, n: elman(r, n), lambda r, n: jordan(r, n)],
     "indrnn-softmax": [lambda r, n: indrnn(r, n), lambda r, n: dense(r, n, size=3, activation="softmax")],
+    "embedding-words": words,
+    "embedding-ids": ids,
+    # any x, not 1-of-N: e = Eᵀ·x, a weighted sum of rows
+    "embedding-any-x": [lambda r, n: embedding(r, n), lambda r, n: gru(r, n)],
 }
 
 
@@ -59,7 +83,8 @@ def full(a) -> str:
 def records(name, seed=3):
     rng = np.random.default_rng(seed)
     loss = "cross_entropy" if "softmax" in name else "squared_error"
-    spec = build(network(rng, NETWORKS[name], n_in=2, steps=3, loss=loss))
+    make = NETWORKS[name]
+    spec = build(make(rng) if callable(make) else network(rng, make, n_in=2, steps=3, loss=loss))
     trace = rnntrace.run(spec)
     backward = {step.t: step for step in backprop(spec, trace).steps}   # kept last step first
     for t, step in enumerate(trace, start=1):
@@ -91,8 +116,6 @@ def test_each_term_is_the_formulas_own_derivative(name):
         for reader, items in handed_back(layer, fwd, bwd).items():
             g_reader = recorded(bwd, reader)
             for operand in dict.fromkeys(p for p, _, _ in items):
-                if operand == "x":
-                    continue
                 said = sum(a for p, _, a in items if p == operand)
                 numeric = np.zeros(len(values[operand]))
                 for j in range(len(numeric)):
@@ -227,3 +250,72 @@ def test_a_reverse_layers_memory_gradient_comes_from_the_step_before():
     assert "rnn: dL/dh = (from the output) + Uᵀ·dL/dz(step t−1) = [0] + [0.875] = [0.875]" in result.stdout
     assert "rnn: dL/dh = (from the output) + Uᵀ·dL/dz(step t−1) = [0] + [0.4375] = [0.4375]" in result.stdout
     assert "step t+1" not in result.stdout
+
+
+def _lookups(name):
+    for layer, fwd, bwd, x in records(name):
+        if layer.type == "embedding":
+            lines = chain_lines(layer, layer.name, fwd, bwd, full, "step t+1")
+            yield layer, fwd, bwd, x, lines
+
+
+def test_a_lookup_adds_dL_de_to_the_row_read_and_hands_E_dL_de_to_x():
+    """e = Eᵀ·x = E[k]: dL/dE[k] += dL/de (no other row), dL/dx = E·dL/de, worked out here
+    with numpy and checked by finite differences of the whole network's loss."""
+    seen = []
+    for layer, fwd, bwd, x, lines in _lookups("embedding-words"):
+        de = bwd.values["de"]
+        word = WORDS[int(np.argmax(x))]
+        assert lines[0] == f"embedding: dL/de = (from the loss/above) = {full(de)}"
+        assert lines[1] == (f"embedding: dL/dE['{word}'] += dL/de (only the row read changes), "
+                            f"dL/dx = E·dL/de = {full(layer.E @ de)}")
+        seen.append(word)
+    assert seen == ["arrive", "Taipei", "arrive"]
+    # the numbers dL/dx are the network's: central differences of L in each entry of x_t
+    data = words(np.random.default_rng(3))
+    spec = build(data)
+    result = backprop(spec)
+    xs = np.asarray(spec.inputs, dtype=np.float64)
+    for t, step in enumerate(sorted(result.steps, key=lambda s: s.t)):
+        for j in range(xs.shape[1]):
+            sides = []
+            for sign in (1.0, -1.0):
+                moved = xs.copy()
+                moved[t, j] += sign * EPS
+                sides.append(backprop(build(dict(data, inputs=moved.tolist(), lexicon=None))).loss)
+            assert abs(step.dx[j] - (sides[0] - sides[1]) / (2 * EPS)) < 1e-7
+
+
+def test_an_id_has_no_gradient_and_x_not_1_of_N_reaches_every_row():
+    lines = [ls for *_, ls in _lookups("embedding-ids")]
+    assert [ls[1] for ls in lines] == [f"embedding: dL/dE['{w}'] += dL/de (only the row read changes); "
+                                       "x is an id: it has no gradient" for w in ("arrive", "Taipei", "on")]
+    for layer, fwd, bwd, x, ls in _lookups("embedding-any-x"):
+        assert fwd.id is None
+        assert ls[1] == ("embedding: dL/dE += x·dL/deᵀ (x is not 1-of-N: each row of E by its weight in x), "
+                         f"dL/dx = E·dL/de = {full(layer.E @ bwd.values['de'])}")
+
+
+def test_the_input_line_names_what_the_first_layer_hands_back_to_x():
+    """grad --explain's last line of a step says what dL/dx is made of, read from the
+    first layer's formulas: E·dL/de for an embedding of 1-of-N words, nothing for ids,
+    each block's Wᵀ·dL/dz for a GRU, each direction's for a bidirectional layer."""
+    import yaml
+    from click.testing import CliRunner
+    from rnntrace.cli import main
+
+    def said(data):
+        result = CliRunner().invoke(main, ["grad", "-", "--explain"], input=yaml.safe_dump(data),
+                                    env={"COLUMNS": "300", "NO_COLOR": "1"})
+        assert result.exit_code == 0, result.output
+        return [line.strip() for line in result.stdout.splitlines() if line.strip().startswith(
+            ("the first layer's", "nothing hands"))]
+
+    rng = np.random.default_rng(4)
+    assert said(words(rng))[0] == "the first layer's E·dL/de; x_3 = [0, 0, 1, 0]"
+    assert said(ids(rng))[0] == "nothing hands a gradient back to x (an id has none); x_3 = [3]"
+    assert said(network(rng, [lambda r, n: gru(r, n)], n_in=2, steps=2))[0].startswith(
+        "the first layer's W_rᵀ·dL/dz_r + W_uᵀ·dL/dz_u + W_nᵀ·dL/dz_n; x_2 = [")
+    both = {"type": "bidirectional", "forward": elman(rng, 2), "backward": indrnn(rng, 2)}
+    assert said(network(rng, [lambda r, n: both], n_in=2, steps=2))[0].startswith(
+        "the first layer's Wᵀ·dL/dz (→) + Wᵀ·dL/dz (←); x_2 = [")

@@ -4,8 +4,11 @@ A home (``rnntrace/layers/<type>.py``) holds everything its type is: the keys of
 spec block and their checks (``KEYS``, ``build``), its spec dataclass and its record
 (``Layer``, ``Record``), its step and backward step (``initial_state``, ``step``,
 ``backward``), and the description of its quantities that every view draws from
-(``quantities``, ``heading``, ``describe``, ``panel_rows``, ``explain``, ``legend``,
-``GRAD_ROWS``, ``grad_explain``, ``sheet_text``, …). docs/layers.md lists them.
+(``quantities``, ``heading``, ``describe``, ``sheet_text``, …); its views' entries
+hand over to what reads the description (``panel_rows`` to
+render/panels.derived_rows, ``explain`` and ``legend`` to render/arithmetic,
+``grad_explain`` to render/arithmetic.chain_lines), adding only words that cannot be
+derived. docs/layers.md lists them.
 
 To add a layer type, write its home and add it to :data:`TYPES`; the views find it
 here. A view that needs something a type does not provide says so through

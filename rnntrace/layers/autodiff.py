@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .activations import activate, back
-from .base import row_read, value as record_value
+from .base import row_read
 
 Array = np.ndarray
 
@@ -83,6 +83,10 @@ class _Step:
     def grad(self, name: str, g: Array) -> None:
         self.grads[name] = self.grads[name] + g
 
+    def grad_row(self, name: str, k: int, g: Array) -> None:
+        """Row k of a table's gradient gets g, exactly (a lookup's dE)."""
+        self.grads[name][k] += g
+
     def operand_back(self, op: Any, g: Array) -> None:
         if isinstance(op, str):
             self.add(op, g)
@@ -136,7 +140,7 @@ class _Step:
             table = self.params[name]
             k = row_read(x, formula["ids"], len(table))
             if k is not None:   # x picks row k: only that row of dE gets g, exactly
-                self.grads[name][k] += g
+                self.grad_row(name, k, g)
             else:
                 self.grad(name, np.outer(x, g))
             if not formula["ids"]:

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 
 import numpy as np
 
-from .activations import LATEX, SYMBOLS, activate, derivative, derivative_text, function_name  # noqa: F401
+from .activations import LATEX, SYMBOLS, function_name  # noqa: F401 (function_name: for the homes)
 
 Array = np.ndarray
 

@@ -9,8 +9,9 @@ forward    e = Eᵀ·x = E[k]          (the row of E for word k, read exactly)
 backward   dE = Σ_t x_t·de_tᵀ       (de_t added to row k_t),   dx_t = E·de_t
 
 Both are derived from the description's one formula, ``lookup("E", "x", ids)``
-(compiled.py, autodiff.py), as are the ``--explain`` arithmetic and the legend
-(render/arithmetic.py).
+(compiled.py, autodiff.py), as are the ``--explain`` arithmetic, the legend and
+``grad --explain``'s chain rule (render/arithmetic.py) and the table view's row
+(render/panels.py).
 
 The input is either the 1-of-N vector of V numbers (the spec's ``lexicon`` makes it
 from words) or one whole number per step, the id k itself (0 … V − 1), which has no
@@ -25,7 +26,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..errors import describe_value
-from .base import Quantity, description, lookup, plural, row_name
+from .base import Quantity, description, lookup, plural
 
 TYPE = "embedding"
 TITLE = "embedding"
@@ -194,13 +195,11 @@ def describe(layer) -> Dict:
 
 # --------------------------------------------------------------------------- what the views write
 
-def word(layer, k: Optional[int]) -> str:
-    """How row k is named: its word, quoted, or its id."""
-    return row_name(layer.words, k)
-
-
 def panel_rows(layer, record, cells) -> List[tuple]:
-    return [("row of E", f"e = E[{word(layer, record.id)}]", cells.single(record.e))]
+    """The row read from :func:`describe`'s lookup (render/panels.derived_rows):
+    ``row of E  e = E['Taipei']``."""
+    from ..render.panels import derived_rows
+    return derived_rows(layer, record, cells)
 
 
 def legend(layer) -> str:
@@ -214,10 +213,8 @@ def explain(layer, record, x, w) -> List[tuple]:
     return formula_lines(layer, record, x, w)[0]
 
 
-GRAD_ROWS = {"de": "dL/de"}
-
-
 def grad_explain(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
-    de = bwd.values["de"]
-    below = "an id has no gradient" if layer.ids else "the input gets E·dL/de"
-    return [f"{name}: dL/dE[{word(layer, fwd.id)}] += dL/de = {v(de)} (only the row read changes); {below}"]
+    """dL/de, then the row of dE it is added to and dL/dx = E·dL/de (an id has none),
+    read from :func:`describe`'s lookup (render/arithmetic.chain_lines)."""
+    from ..render.arithmetic import chain_lines
+    return chain_lines(layer, name, fwd, bwd, v, later)

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import compiled
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, bias, block_terms,
-                   clip_operand, clip_text, read_clip, derivative_text, description, function_name, gate_names,
+                   clip_operand, clip_text, read_clip, description, function_name, gate_names,
                    gate_quantities, one_minus, plural, product, read_blocks, total, weight, zeros)
 
 TYPE = "gru"

@@ -37,8 +37,8 @@ import numpy as np
 
 from . import compiled
 from .base import (Block, Gate, GateInfo, Quantity, affine, apply, block_terms, clip_operand,
-                   clip_text, derivative_text, description, function_name, gate_names, gate_quantities,
-                   gate_symbol, one_minus, plural, product, read_blocks, read_clip, total, weight, zeros)
+                   clip_text, description, function_name, gate_names, gate_quantities,
+                   one_minus, plural, product, read_blocks, read_clip, total, weight, zeros)
 
 TYPE = "lstm"
 TITLE = "LSTM"

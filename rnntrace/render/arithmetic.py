@@ -470,6 +470,9 @@ def _replay(desc, layer, fwd, recorded, seeds):
         def grad(self, name, g):   # weight gradients are summed by the backward pass only
             pass
 
+        def grad_row(self, name, k, g):
+            pass
+
     log: list = []
     step = Replay(_values(_readers(desc), fwd, zeros(layer, layer.input_size)), layer.parameters(), {}, {})
     for source, path, g in seeds:
@@ -592,7 +595,25 @@ class _Chain:
             for term in compute["terms"]:
                 out += self.operand(term, up)
             return out
+        if compute["op"] == "lookup":   # e = Eᵀ·x: dx = E·de; an id has no gradient
+            return [] if compute["ids"] else self.operand(compute["of"], _Text(f"{compute['table']}·{up.sym}", None))
         raise ValueError(f"no chain rule for {compute['op']!r}")
+
+    def lookup(self, q, fwd, words, handed, up: _Text) -> str:
+        """What a lookup adds to its table's gradient — only the row read, when x picks
+        one (``dL/dE['on'] += dL/de``) — and what it hands back to x (``dL/dx = E·dL/de``
+        with its number; an id has none)."""
+        from ..layers.base import row_name, value as record_value
+        compute = q["compute"]
+        table, k = compute["table"], record_value(fwd, compute["row"])
+        if k is None:   # not 1-of-N: every row by its weight in x
+            text = f"dL/d{table} += x·{up.sym}ᵀ (x is not 1-of-N: each row of {table} by its weight in x)"
+        else:
+            text = f"dL/d{table}[{row_name(words, k)}] += {up.sym} (only the row read changes)"
+        if compute["ids"]:
+            return f"{text}; x is an id: it has no gradient"
+        back = [(t, g) for t, g in handed if t.path == compute["of"]]
+        return f"{text}, " + ", ".join(f"dL/dx = {t.text.sym} = {self.v(g)}" for t, g in back)
 
     def formula_symbols_of(self, q) -> None:
         """The symbol a sum's words give each function applied inside a product: ``h``
@@ -793,4 +814,7 @@ def chain_lines(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
                              + " + ".join(t[1] for t in terms) + f" = {v(dq)}")
         if compute["op"] == "affine":
             lines.append(f"{name}: " + ", ".join(chain.weights(q, _Text(f"dL/d{shown}", None), reads)))
+        elif compute["op"] == "lookup":
+            lines.append(f"{name}: " + chain.lookup(q, fwd, desc.get("words"), handed[path],
+                                                   _Text(f"dL/d{shown}", None)))
     return lines

@@ -120,9 +120,25 @@ def backward_step(result, step, trace_step, precision: int, explain: bool):
     if step.dx is not None:
         parts.append(Hanging(f"dL/dx (the network's input x_{step.t}) = {vector_compact(step.dx, precision)}", 0))
         if explain:
-            parts.append(Hanging(f"the first layer's Wᵀ·dL/dz, summed over its blocks (and directions); "
-                                 f"x_{step.t} = {vector_compact(trace_step.x, precision)}"))
+            first = spec.layers[0]
+            terms = _to_input(first, trace_step.layers[first.name], step.layers[first.name])
+            said = f"the first layer's {' + '.join(terms)}" if terms else \
+                "nothing hands a gradient back to x (an id has none)"
+            parts.append(Hanging(f"{said}; x_{step.t} = {vector_compact(trace_step.x, precision)}"))
     return Group(*parts)
+
+
+def _to_input(layer, fwd, bwd) -> List[str]:
+    """What the layer's formulas hand back to its input x at one step, in symbols and in
+    the formulas' order (``Wᵀ·dL/dz``, ``E·dL/de``; render/arithmetic.handed_back), each
+    direction's marked (→, ←)."""
+    if bwd.parts is not None:
+        marks = {"forward": "→", "backward": "←"}
+        return [f"{term} ({marks.get(part, part)})" for part, _, _ in layer.home.DIRECTIONS
+                for term in _to_input(getattr(layer, part), getattr(fwd, part), bwd.parts[part])]
+    from .arithmetic import handed_back
+    handed = list(handed_back(layer, fwd, bwd).values())[::-1]   # kept last formula first
+    return list(dict.fromkeys(sym for items in handed for path, sym, _ in items if path == "x"))
 
 
 # --------------------------------------------------------------------------- initial state

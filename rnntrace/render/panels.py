@@ -59,22 +59,40 @@ def derived_rows(layer, record, cells: Cells, words: Optional[Dict[str, str]] = 
     and, when the memory written was shown only as an activation, what it keeps
     (``write back  memory ← h``). Each row is named by the lecture's word for it
     (the quantity's first ``words``, ``memory read`` for a memory); ``words`` gives the
-    home's own where that is not the one (``{"h": "hidden"}``)."""
+    home's own where that is not the one (``{"h": "hidden"}``). A lookup's row names
+    the row this step read (``row of E  e = E['Taipei']``; ``e = Eᵀ·x`` when x is not
+    1-of-N)."""
     from ..layers.base import value
     plans = _PLANS.setdefault(layer, {})
     key = tuple(sorted((words or {}).items()))
     plan = plans.get(key)
     if plan is None:   # read once per layer: the description does not change from step to step
         plan = plans[key] = _plan(layer, words or {})
-    return [(what, label, cells.pair(value(record, paths[0]), value(record, paths[1])) if len(paths) == 2
-             else cells.single(value(record, paths[0]))) for what, label, paths in plan]
+    return [(what, label if row is None else row(record),
+             cells.pair(value(record, paths[0]), value(record, paths[1])) if len(paths) == 2
+             else cells.single(value(record, paths[0]))) for what, label, paths, row in plan]
 
 
-#: Each layer's rows as (what, label, the paths of its values), by the home's words.
+#: Each layer's rows as (what, label, the paths of its values, None or the label of a
+#: lookup's row at a step), by the home's words.
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _plan(layer, words: Dict[str, str]) -> List[Tuple[str, str, Tuple[str, ...]]]:
+def _lookup_label(q, names):
+    """A lookup's label at one step: ``e = E['Taipei']`` (the row its record says it
+    read, named by the description's words), ``e = Eᵀ·x`` when it read no single row."""
+    from ..layers.base import row_name, value
+    from .arithmetic import _lookup_words
+    path, table, row = q["path"], q["compute"]["table"], q["compute"]["row"]
+    whole = f"{path} = {_lookup_words(q)}"
+
+    def label(record) -> str:
+        k = value(record, row)
+        return whole if k is None else f"{path} = {table}[{row_name(names, k)}]"
+    return label
+
+
+def _plan(layer, words: Dict[str, str]) -> List[tuple]:
     from ..layers import describe
     from ..layers.base import FUNCTION_SYMBOLS
     from .arithmetic import _unclip, symbol
@@ -87,6 +105,8 @@ def _plan(layer, words: Dict[str, str]) -> List[Tuple[str, str, Tuple[str, ...]]
     def what(q) -> str:
         if q["path"] in words:
             return words[q["path"]]
+        if not q.get("words") and q.get("compute", {}).get("op") == "lookup":
+            return f"row of {q['compute']['table']}"
         return (q.get("words") or ["memory read" if q["kind"] == "memory" else q["kind"]])[0]
 
     # each weighted sum with the activation (unit by unit) that reads it
@@ -104,23 +124,25 @@ def _plan(layer, words: Dict[str, str]) -> List[Tuple[str, str, Tuple[str, ...]]
         if path in shown_as_activation or path in kept:
             continue
         if q["kind"] == "memory":
-            plan.append((what(q), path, (path,)))
+            plan.append((what(q), path, (path,), None))
         elif path in applies:
             a = applies[path]
             label = a["label"]
             if " " in label or not label.endswith(")"):   # h = tanh(z), or h for a linear one
                 function = a["compute"]["function"]
                 label = a["path"] if function == "linear" else f"{FUNCTION_SYMBOLS[function]}({q['label']})"
-            plan.append((what(a), f"{q['label']} → {label}", (path, a["path"])))
+            plan.append((what(a), f"{q['label']} → {label}", (path, a["path"]), None))
             shown_as_activation.add(a["path"])
         elif written.get(path) in kept:
             read = written[path]
-            plan.append((what(q), f"{read} → {symbol(by_path, path)}", (read, path)))
+            plan.append((what(q), f"{read} → {symbol(by_path, path)}", (read, path), None))
+        elif q.get("compute", {}).get("op") == "lookup":
+            plan.append((what(q), "", (path,), _lookup_label(q, desc.get("words"))))
         else:
-            plan.append((what(q), f"{path} = {q['formula']}", (path,)))
+            plan.append((what(q), f"{path} = {q['formula']}", (path,), None))
     for path in written:
         if path in shown_as_activation:
-            plan.append(("write back", f"memory ← {path}", (path,)))
+            plan.append(("write back", f"memory ← {path}", (path,), None))
     return plan
 
 
