@@ -303,3 +303,24 @@ def test_a_step_with_one_memory_takes_and_gives_an_array_and_with_two_a_tuple():
     assert isinstance(memory, tuple) and memory[0] is record.c and memory[1] is record.h
     record, memory = compiled_step(second)(record.h, second.home.initial_state(second))
     assert memory is record.h
+
+
+@pytest.mark.parametrize("kind", ["elman", "lstm"])
+def test_an_overflow_in_a_compiled_step_is_said_once_not_as_a_python_warning(tmp_path, kind):
+    # The generated step is rnntrace.layers.compiled's code: the CLI's filter of its own
+    # RuntimeWarnings applies, and the user reads the one 'beyond the float64 range' line.
+    import subprocess
+    import sys
+    import yaml
+    layer = {"type": "elman", "size": 1, "W": [[1e300]], "U": [[1e300]], "b": [0], "activation": "linear"}
+    if kind == "lstm":
+        block = {"W": [[1e300]], "U": [[1e300]], "b": [0]}
+        layer = {"type": "lstm", "size": 1, "cell_input": block, "input_gate": block,
+                 "forget_gate": block, "output_gate": block}
+    spec = tmp_path / "big.yaml"
+    spec.write_text(yaml.safe_dump({"inputs": [[1e300], [1e300]], "layers": [layer]}))
+    done = subprocess.run([sys.executable, "-m", "rnntrace", "run", str(spec), "--format", "json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "beyond the float64 range" in done.stderr
+    assert "RuntimeWarning" not in done.stderr and "compiled step" not in done.stderr

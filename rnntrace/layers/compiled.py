@@ -415,7 +415,8 @@ def compile_step(layer) -> Callable:
     filename = f"<rnntrace compiled step of {layer.type} layer {id(layer):x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)   # for tracebacks
     weakref.finalize(layer, linecache.cache.pop, filename, None)
-    namespace = dict(w.bound, np=np)
+    # __name__: warnings from the step are this module's (the CLI silences rnntrace.*'s RuntimeWarnings)
+    namespace = dict(w.bound, np=np, __name__=__name__)
     exec(compile(source, filename, "exec"), namespace)   # noqa: S102 — the text is the compiler's own
     run = namespace["step"]
     run.source = source
