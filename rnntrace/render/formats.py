@@ -9,12 +9,13 @@ returns the text to write; a streaming writer writes its lines itself.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence
+
+# Both records are NamedTuples rather than dataclasses: a dataclass compiles its methods
+# when its module is imported, and this module is on every run's start-up path.
 
 
-@dataclass
-class Output:
+class Output(NamedTuple):
     """What a writer needs: the spec, the run (``trace`` for a whole run, ``steps`` an
     iterator of steps for a streaming one), the chosen steps' records and layers, and
     the view's options."""
@@ -29,8 +30,7 @@ class Output:
     indent: Optional[int] = None
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(NamedTuple):
     name: str
     help: str
     write: Optional[Callable[[Output], Optional[str]]]   # None: the table view, drawn by the CLI
