@@ -18,8 +18,7 @@ raising a new flag).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Mapping, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, NamedTuple, Tuple
 
 import numpy as np
 
@@ -27,9 +26,9 @@ import numpy as np
 RANGES = {"float64": "1.8e308", "float32": "3.4e38"}
 
 
-@dataclass(frozen=True)
-class NonFinite:
-    """The first value of a layer that is not finite."""
+class NonFinite(NamedTuple):
+    """The first value of a layer that is not finite. (A NamedTuple: a frozen dataclass
+    compiles six methods when the module is imported, on every run's start-up.)"""
 
     t: int            # 1-based step
     layer: str

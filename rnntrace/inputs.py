@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -17,9 +16,9 @@ from .yamlsource import is_number_text, plain_scalar, read_limited
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one."""
+class Lexicon(NamedTuple):
+    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one.
+    (A NamedTuple: a frozen dataclass compiles six methods at import, start-up time.)"""
 
     words: Tuple[str, ...]
     other: bool = False

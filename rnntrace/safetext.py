@@ -52,6 +52,8 @@ def visible(text, lines: bool = False) -> str:
     """``text`` with every control or invisible character written as its escape; with
     ``lines``, newlines are kept (a whole output of several lines)."""
     text = str(text)
+    if text.isprintable():   # no control, format or separator character at all: the usual case
+        return text
     hidden = _hidden(lines)
     return hidden.sub(_escape, text) if hidden.search(text) else text
 

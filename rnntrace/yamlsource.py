@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, BinaryIO, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -81,9 +80,10 @@ class Place:
         self.parts = parts
 
 
-@dataclass
-class Document:
-    """A loaded YAML document: its plain data and where each part of it stands."""
+class Document(NamedTuple):
+    """A loaded YAML document: its plain data and where each part of it stands. (A
+    NamedTuple: a dataclass compiles its methods when the module is imported, on every
+    run's start-up.)"""
 
     data: Any
     root: Optional[Union[Place, Position]]
