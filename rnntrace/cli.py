@@ -45,7 +45,41 @@ def _usage_line(exc: click.UsageError) -> click.UsageError:
     return line
 
 
-class _Group(click.Group):
+# --help and --version are made here as click makes them, with their texts given: click
+# looks its own texts up among gettext's translations, and the first lookup imports
+# ``locale`` (about 4 million instructions, near 1 ms of every run's start-up) for texts
+# that have no translation here.
+
+def _show_help(ctx, param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def _show_version(ctx, param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(f"rnntrace, version {__version__}", color=ctx.color)
+        ctx.exit()
+
+
+class _HelpText:
+    """A command whose ``--help`` (``-h``) is click's, its text given (above)."""
+
+    def get_help_option(self, ctx):
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option:
+            return None
+        if self._help_option is None:   # made once: click orders eager options by identity
+            self._help_option = click.Option(names, is_flag=True, expose_value=False, is_eager=True,
+                                             callback=_show_help, help="Show this message and exit.")
+        return self._help_option
+
+
+class Command(_HelpText, click.Command):
+    """A subcommand of rnntrace (each command in rnntrace/commands/ is made with this class)."""
+
+
+class _Group(_HelpText, click.Group):
     """Turns the tool's own errors and usage errors into one line on stderr and exit
     code 2, and ends quietly on a closed pipe (exit 0) or Ctrl-C (exit 130, as shells do)."""
 
@@ -224,7 +258,8 @@ def _short_help(name: str, limit: int = 45) -> str:
 
 
 @click.group(cls=_Group, commands=_Commands(), context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="rnntrace")
+@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
 def main():
     """Run a small recurrent neural network one time step at a time and show every
     number it computes.

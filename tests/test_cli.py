@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
+import rnntrace.cli
 from rnntrace.cli import main
 
 from conftest import sigmoid
@@ -326,6 +327,7 @@ def test_the_table_of_commands_is_the_commands_themselves():
     for name, (module, first) in COMMANDS.items():
         where, command = defined[name]
         assert where == module, name
+        assert isinstance(command, rnntrace.cli.Command), name   # its --help needs no gettext lookup
         assert main.commands[name] is command
         paragraph = command.help.split("\n\n")[0]
         assert " ".join(paragraph.split()) == first, name

@@ -87,6 +87,13 @@ def test_no_package_metadata_lookup_at_start(tmp_path, args):
     assert loaded(imported(args, tmp_path), ("pkg_resources", "importlib.metadata", "importlib_metadata")) == []
 
 
+@pytest.mark.parametrize("args", [["run", LSTM], ["run", LSTM, "--format", "json"], ["--version"]])
+def test_a_run_looks_up_no_translations(tmp_path, args):
+    # click looks its own texts (--help's, --version's) up with gettext, whose first lookup
+    # imports locale: about 1 ms of start-up. The command line gives those texts itself.
+    assert "locale" not in imported(args, tmp_path)
+
+
 def test_the_console_script_imports_only_the_command_line():
     # What pip writes for the entry point: it must not go through pkg_resources.
     import shutil

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import click
 
+from ..cli import Command
 from ..errors import RnntraceError
 from .common import (load, allow_file_option, write, watch_finite, write_rich, NOT_NEGATIVE, precision_option,
                      complete_files, complete_spec)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @click.argument("answer_files", metavar="ANSWERS...", nargs=-1, required=True, shell_complete=complete_files)
 @click.option("--key", "key_path", metavar="KEY.yaml", default=None, shell_complete=complete_files,

@@ -48,7 +48,7 @@ def allow_file_option(f):
     def keep(ctx, param, value):
         ctx.meta["rnntrace.allow_file"] = tuple(value)
     return click.option("--allow-file", "allow_file", multiple=True, metavar="PATH", expose_value=False,
-                        callback=keep, type=click.Path(),
+                        callback=keep, shell_complete=complete_files,
                         help="Let the spec read 'inputs: {file: …}' from PATH (a file or a folder) "
                              "as well as from its own folder (repeatable).")(f)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import click
 
 from ..bundled import example_text, listing
+from ..cli import Command
 from .common import write, complete_example
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("name", required=False, shell_complete=complete_example)
 def examples(name):
     """List the bundled example specs, one line each with what it shows; with NAME,

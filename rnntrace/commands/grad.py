@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..cli import Command
 from ..errors import RnntraceError
 from .common import (load, allow_file_option, write, watch_finite, write_rich, POSITIVE, WEIGHT, RANGE, precision_option,
                      steps_option, checked, complete_spec, dtype_option, in_dtype)
@@ -41,7 +42,7 @@ def _clip_options(f):
     return f
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people; json (rnntrace.grad/1) for other tools.")
@@ -91,7 +92,7 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
     write_rich(show.render(result, trace, precision, explain, chosen_steps))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @click.option("--param", type=WEIGHT, required=True, metavar="NAME[i,j]",
               help="The weight to sweep, e.g. hidden.U[0,0] (0-based; no index for a single weight).")

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from ..cli import Command
 from ..errors import RnntraceError
 from .common import write, save, complete_files
 
@@ -44,7 +45,7 @@ def _dense_activations():
     return DENSE_ACTIVATIONS
 
 
-@click.command("import-torch")
+@click.command("import-torch", cls=Command)
 @click.argument("weights", metavar="FILE.pt", shell_complete=complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
@@ -100,7 +101,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
 
 # --------------------------------------------------------------------------- import-keras
 
-@click.command("import-keras")
+@click.command("import-keras", cls=Command)
 @click.argument("model", metavar="MODEL.keras|MODEL.h5")
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
@@ -155,7 +156,7 @@ def import_keras(model, inputs_text, labels, output_number, title, output):
 
 # --------------------------------------------------------------------------- import-onnx
 
-@click.command("import-onnx")
+@click.command("import-onnx", cls=Command)
 @click.argument("model", metavar="MODEL.onnx", shell_complete=complete_files)
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON: one list per step '[[1, 0], [0, 1]]', ids "

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import click
 
+from ..cli import Command
 from .common import write, STARTER, complete_type
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("kind", metavar="TYPE", type=STARTER, shell_complete=complete_type)
 @click.option("--random", "randomly", is_flag=True,
               help="A fresh exercise: small integer weights and inputs that keep the hand "

@@ -6,12 +6,13 @@ import sys
 
 import click
 
+from ..cli import Command
 from ..errors import RnntraceError
 from .common import (load, allow_file_option, write, watch_finite, save, NOT_NEGATIVE, NAMES, precision_option, checked,
                      dtype_option, in_dtype)
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec")
 @click.option("-o", "--output", default=None, metavar="FILE.html",
               help="Write the page to FILE.html instead of standard output.")

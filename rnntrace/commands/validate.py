@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from ..cli import EXIT_USAGE, one_line
+from ..cli import Command, EXIT_USAGE, one_line
 from ..errors import RnntraceError
 from .common import load_regular, allow_file_option, write, complete_spec
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("specs", metavar="SPEC...", nargs=-1, required=True, shell_complete=complete_spec)
 @allow_file_option
 def validate(specs):

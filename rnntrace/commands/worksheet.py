@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..cli import Command
 from ..errors import RnntraceError
 from .common import (load, allow_file_option, write, STEPS, NAMES, precision_option, steps_option, checked, complete_spec)
 
@@ -33,7 +34,7 @@ _steps_option = steps_option("Ask for these steps only: 3, 2:4, or a list such a
                              "the last one asked are given; the ones after it are left out.")
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @_ask_option
 @click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
@@ -75,7 +76,7 @@ def worksheet(spec, ask, fmt, key, precision, steps, worked, standalone, check_h
         write(show.markdown(sheet, key=key, precision=precision, check_hint=check_hint))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @_ask_option
 @_steps_option
