@@ -326,7 +326,8 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
     width = 0
     header = False
     count = 0
-    for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+    text = raw.decode("utf-8")
+    for number, line in enumerate((text[1:] if text.startswith("\ufeff") else text).splitlines(), start=1):
         line = line.split("#", 1)[0]
         if not line.strip():
             continue

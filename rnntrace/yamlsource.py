@@ -139,13 +139,14 @@ def read_text(source: str, raw: bytes) -> str:
         raise SpecError(f"the file is larger than {MAX_BYTES:,} bytes, the most rnntrace reads",
                         file=source)
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")   # not the utf-8-sig codec: its module is start-up time
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SpecError(f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} "
                         f"(byte {exc.start:,} of the file is not text)",
                         file=source, line=line, column=column) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def read_limited(stream: BinaryIO, limit: int) -> bytes:

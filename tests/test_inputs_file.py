@@ -341,3 +341,12 @@ def test_a_npy_shortened_while_a_run_reads_it_ends_the_run_with_a_message(tmp_pa
     assert run.wait(timeout=60) == 2, error                # not -7 (SIGBUS)
     assert error.startswith("Error: x.npy: the file became shorter while it was read") and error.count("\n") == 1
     assert 1_000 <= len(lines) < 200_000 and json.loads(lines[-1])["t"] == len(lines)
+
+
+def test_a_csv_with_a_byte_order_mark_reads_the_same(tmp_path):
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf1,1\n1,1\n2,2\n")
+    assert outputs(run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.csv}")),
+                            "--format", "json"])) == BASIC_OUTPUTS
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf1,1\n1,\xff\n")
+    result = run_cli(["run", str(tmp_path / "spec.yaml"), "--format", "json"])
+    assert result.exit_code == 2 and "x.csv: not a text file: byte 9 is not UTF-8" in result.output
