@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from collections import namedtuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -16,12 +17,12 @@ from .yamlsource import is_number_text, plain_scalar, read_limited
 Array = np.ndarray
 
 
-class Lexicon(NamedTuple):
-    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one.
-    (A NamedTuple: a frozen dataclass compiles six methods at import, start-up time.)"""
+class Lexicon(namedtuple("Lexicon", "words other", defaults=(False,))):
+    """Words for 1-of-N input, in the order of their dimensions (a tuple), and whether
+    there is an 'other' one. (A namedtuple: a frozen dataclass compiles six methods when
+    the module is imported, start-up time of every run.)"""
 
-    words: Tuple[str, ...]
-    other: bool = False
+    __slots__ = ()
 
     @property
     def size(self) -> int:

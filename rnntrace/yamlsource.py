@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, BinaryIO, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from collections import namedtuple
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -80,14 +81,12 @@ class Place:
         self.parts = parts
 
 
-class Document(NamedTuple):
-    """A loaded YAML document: its plain data and where each part of it stands. (A
-    NamedTuple: a dataclass compiles its methods when the module is imported, on every
-    run's start-up.)"""
+class Document(namedtuple("Document", "data root file")):
+    """A loaded YAML document: its plain ``data``, where each part of it stands (``root``,
+    a Place or a (line, column) Position, or None) and its ``file``. (A namedtuple: a
+    dataclass compiles its methods when the module is imported, on every run's start-up.)"""
 
-    data: Any
-    root: Optional[Union[Place, Position]]
-    file: str
+    __slots__ = ()
 
     def error(self, message: str, path: Sequence[PathPart] = (), *, hint: Optional[str] = None,
               at_key: bool = False) -> SpecError:
