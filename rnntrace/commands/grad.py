@@ -6,8 +6,8 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import (load, allow_file_option, write, watch_finite, write_rich, POSITIVE, WEIGHT, RANGE, precision_option,
-                     steps_option, checked, complete_spec, dtype_option, in_dtype)
+from .common import (load, allow_file_option, write, watch_finite, write_rich, POSITIVE, WEIGHT, RANGE,
+                     precision_option, steps_option, checked, complete_spec, dtype_option, in_dtype)
 
 
 def _training(spec_obj, spec_arg, clip_norm, clip_value, no_clip, learning_rate, command):

@@ -8,8 +8,8 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import (load, allow_file_option, write, watch_finite, save, NOT_NEGATIVE, NAMES, precision_option, checked,
-                     dtype_option, in_dtype)
+from .common import (load, allow_file_option, write, watch_finite, save, NOT_NEGATIVE, NAMES,
+                     precision_option, checked, dtype_option, in_dtype)
 
 
 @click.command(cls=Command)

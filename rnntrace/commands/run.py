@@ -9,8 +9,8 @@ import click
 from ..cli import Command
 from ..errors import RnntraceError
 from ..render.formats import FORMATS as OUTPUT_FORMATS, help_text as output_formats_help
-from .common import (load, allow_file_option, write, watch_finite, save, OutputFile, precision_option, steps_option,
-                     checked, complete_files, complete_spec, dtype_option, in_dtype)
+from .common import (load, allow_file_option, write, watch_finite, save, OutputFile, precision_option,
+                     steps_option, checked, complete_files, complete_spec, dtype_option, in_dtype)
 
 
 @click.command(cls=Command)

@@ -6,7 +6,7 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import (load, allow_file_option, write, STEPS, NAMES, precision_option, steps_option, checked, complete_spec)
+from .common import load, allow_file_option, write, STEPS, NAMES, precision_option, steps_option, checked, complete_spec
 
 
 def _ask_option(f):
