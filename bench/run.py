@@ -3,6 +3,7 @@
     python bench/run.py                 every case, 7 rounds
     python bench/run.py --runs 15 startup
     python bench/run.py --list
+    python bench/run.py --instructions startup     # instructions executed, with valgrind
 
 Every input is generated in a temporary folder. Each round runs every case and its
 baseline one after the other, alternating which goes first, so that whatever else the
@@ -10,6 +11,13 @@ machine is doing falls on both; the table shows medians and their ratio. Time is
 child's CPU time, user + system (os.wait4 in bench/spawn.py), which other work on a
 shared machine moves far less than wall-clock time; peak memory is the child's own
 maximum resident set size.
+
+On a machine shared with other work CPU time still moves by several per cent from one
+run of the bench to the next. ``--instructions`` counts the instructions each command
+executes instead (valgrind's callgrind, with one BLAS thread, a fixed hash seed and no
+address randomisation): the same count on every run, so one round is enough and a
+change of 1% shows. It leaves out the kernel's time (page faults, reading files), which
+CPU time includes; use it to compare versions, CPU time for the README's table.
 
 Adding a case: write a ``Case`` into ``CASES`` below. ``command`` and ``baseline`` are
 argument lists in which ``{tmp}`` is the folder of generated inputs, ``{rnntrace}``
@@ -287,11 +295,30 @@ def expand(argv: List[str], tmp: Path) -> List[str]:
     return out
 
 
-def measure(argv: List[str], env: dict):
-    """(CPU seconds, peak resident kB, exit code) of one run, output discarded (see spawn.py)."""
+def measure(argv: List[str], env: dict, instructions: bool = False):
+    """(CPU seconds, peak resident kB, exit code) of one run, output discarded (see spawn.py);
+    with ``instructions``, (instructions executed, 0, exit code), counted by valgrind."""
+    if instructions:
+        return count_instructions(argv, env)
     done = subprocess.run([PYTHON, str(HERE / "spawn.py")] + argv, env=env, capture_output=True, check=True)
     result = json.loads(done.stdout)
     return result["cpu"], result["peak_kb"], result["code"]
+
+
+def count_instructions(argv: List[str], env: dict):
+    """The instructions ``argv`` executes, as valgrind's callgrind counts them: the same on
+    every run once BLAS keeps to one thread (its idle threads spin), hashes are seeded
+    alike and addresses are not randomised."""
+    if argv[0] != PYTHON and Path(argv[0]).read_bytes()[:2] == b"#!":   # a console script:
+        argv = [PYTHON] + argv                                          # run by this Python itself
+    env = dict(env, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    fixed = ["setarch", "-R"] if shutil.which("setarch") else []
+    done = subprocess.run(fixed + ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv,
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    found = [line.split()[-1] for line in done.stderr.splitlines() if "Collected :" in line]
+    if not found:
+        raise RuntimeError(f"valgrind counted nothing: {done.stderr[-300:]}")
+    return int(found[-1]), 0, done.returncode
 
 
 def has_command(name: str, env: dict) -> bool:
@@ -305,7 +332,13 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="rounds per case (default 7)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--keep", action="store_true", help="keep the folder of generated inputs")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions with valgrind instead of CPU time (the same on every run; "
+                             "slow: one round, name a few cases)")
     args = parser.parse_args(argv)
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
+    runs = 1 if args.instructions else args.runs
 
     cases = [c for c in CASES if not args.names or any(n in c.name for n in args.names)]
     if args.list:
@@ -329,8 +362,8 @@ def main(argv=None) -> int:
                 if problem:
                     rows.append((case, None, f"not comparable: {problem}"))
                     continue
-            rows.append((case, run_case(case, tmp, env, args.runs), ""))
-        print_table(rows, args.runs)
+            rows.append((case, run_case(case, tmp, env, runs, args.instructions), ""))
+        print_table(rows, runs, args.instructions)
     finally:
         if args.keep:
             print(f"inputs kept in {tmp}")
@@ -339,7 +372,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_case(case: Case, tmp: Path, env: dict, runs: int) -> dict:
+def run_case(case: Case, tmp: Path, env: dict, runs: int, instructions: bool = False) -> dict:
     command, baseline = expand(case.command, tmp), expand(case.baseline, tmp)
     measure(command, env)          # warm-up: bytecode caches and the file cache
     measure(baseline, env)
@@ -349,7 +382,7 @@ def run_case(case: Case, tmp: Path, env: dict, runs: int) -> dict:
     for i in range(runs):
         order = (("command", command), ("baseline", baseline))
         for key, argv in (order if i % 2 == 0 else order[::-1]):
-            seconds, kb, code = measure(argv, env)
+            seconds, kb, code = measure(argv, env, instructions)
             times[key].append(seconds)
             memory[key].append(kb)
             codes.add((key, code))
@@ -358,9 +391,12 @@ def run_case(case: Case, tmp: Path, env: dict, runs: int) -> dict:
             "codes": sorted(codes)}
 
 
-def print_table(rows, runs: int) -> None:
-    print(f"rnntrace bench: medians of {runs} alternating runs (CPU time, user + system); Python {sys.version.split()[0]}, "
-          f"numpy {np.__version__}, {os.cpu_count()} CPUs")
+def print_table(rows, runs: int, instructions: bool = False) -> None:
+    what = "instructions executed (valgrind)" if instructions else \
+        f"medians of {runs} alternating runs (CPU time, user + system)"
+    print(f"rnntrace bench: {what}; Python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs")
+    # CPU seconds shown in ms; instructions in millions ("M")
+    scale, unit = (1e-6, "M ") if instructions else (1000, "ms")
     header = f"{'case':<14} {'rnntrace':>10} {'baseline':>10} {'ratio':>7} {'target':>7} " \
              f"{'peak MB':>8} {'base MB':>8} {'ratio':>6} {'target':>6}"
     print(header)
@@ -372,22 +408,26 @@ def print_table(rows, runs: int) -> None:
         t, m = result["time"], result["memory"]
         bad = [f"{key} exited {code}" for key, code in result["codes"] if code not in case.exit_codes]
         if case.per_item:
-            per = (t["command"] - t["baseline"]) / case.per_item * 1000
-            ok = "" if case.per_item_target_ms is None else \
+            per = (t["command"] - t["baseline"]) / case.per_item * scale
+            ok = "" if case.per_item_target_ms is None or instructions else \
                 ("ok" if per < case.per_item_target_ms else "OVER")
-            print(f"{case.name:<14} {t['command'] * 1000:>8.1f}ms {t['baseline'] * 1000:>8.1f}ms "
-                  f"{per:>5.2f}ms/file (target < {case.per_item_target_ms} ms) {ok}")
+            print(f"{case.name:<14} {t['command'] * scale:>8.1f}{unit} {t['baseline'] * scale:>8.1f}{unit} "
+                  f"{per:>5.2f}{unit.strip()}/file (target < {case.per_item_target_ms} ms) {ok}")
             if bad:
                 print(f"{'':<14} warning: {', '.join(bad)}")
             continue
         ratio = t["command"] / t["baseline"]
-        mratio = m["command"] / m["baseline"]
         flag = lambda r, target: "" if target is None else ("ok" if r <= target else "OVER")  # noqa: E731
         target = f"{case.target:.2f}" if case.target else "-"
         mtarget = f"{case.memory_target:.1f}" if case.memory_target else "-"
-        print(f"{case.name:<14} {t['command'] * 1000:>8.1f}ms {t['baseline'] * 1000:>8.1f}ms {ratio:>6.2f}x "
-              f"{target:>6} {m['command'] / 1024:>8.1f} {m['baseline'] / 1024:>8.1f} {mratio:>5.2f}x "
-              f"{mtarget:>6}  {flag(ratio, case.target)} {flag(mratio, case.memory_target)}".rstrip())
+        if instructions:   # no memory, and the time targets are for CPU time
+            memory, flags = f"{'-':>8} {'-':>8} {'-':>6} {'-':>6}", ""
+        else:
+            mratio = m["command"] / m["baseline"]
+            memory = f"{m['command'] / 1024:>8.1f} {m['baseline'] / 1024:>8.1f} {mratio:>5.2f}x {mtarget:>6}"
+            flags = f"{flag(ratio, case.target)} {flag(mratio, case.memory_target)}"
+        print(f"{case.name:<14} {t['command'] * scale:>8.1f}{unit} {t['baseline'] * scale:>8.1f}{unit} {ratio:>6.2f}x "
+              f"{target:>6} {memory}  {flags}".rstrip())
         if bad:
             print(f"{'':<14} warning: {', '.join(bad)}")
 

@@ -18,7 +18,7 @@ raising a new flag).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Dict, Iterable, Iterator, List, Mapping, Tuple
 
 import numpy as np
@@ -27,15 +27,14 @@ import numpy as np
 RANGES = {"float64": "1.8e308", "float32": "3.4e38"}
 
 
-@dataclass(frozen=True)
-class NonFinite:
-    """The first value of a layer that is not finite."""
+class NonFinite(namedtuple("NonFinite", "t layer quantity value dtype", defaults=("float64",))):
+    """The first value of a layer that is not finite: step ``t`` (from 1), the ``layer``,
+    the ``quantity`` path as answers files write it ("big.z", "lstm.gates.<block>.a"), the
+    ``value`` (inf, -inf or nan) and the ``dtype`` the run computed in (float32 ends at
+    about ±3.4e38). (A namedtuple: a frozen dataclass compiles six methods when the module
+    is imported, on every run's start-up.)"""
 
-    t: int            # 1-based step
-    layer: str
-    quantity: str     # a quantity path as in answers files: "big.z", "lstm.gates.<block>.a"
-    value: float      # inf, -inf or nan
-    dtype: str = "float64"   # what the run computed in: float32 ends at about ±3.4e38
+    __slots__ = ()
 
     @property
     def value_text(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -17,12 +17,12 @@ from .yamlsource import is_number_text, plain_scalar, read_limited
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """Words for 1-of-N input, in the order of their dimensions, and the 'other' one."""
+class Lexicon(namedtuple("Lexicon", "words other", defaults=(False,))):
+    """Words for 1-of-N input, in the order of their dimensions (a tuple), and whether
+    there is an 'other' one. (A namedtuple: a frozen dataclass compiles six methods when
+    the module is imported, start-up time of every run.)"""
 
-    words: Tuple[str, ...]
-    other: bool = False
+    __slots__ = ()
 
     @property
     def size(self) -> int:
@@ -203,11 +203,11 @@ def _relative(path: str, folder: str) -> str:
 def _read_npy(r: Reader, stream, name: str, path) -> Array:
     """The array of a .npy file, its header read first (shape and type before any data).
 
-    An array of float64, the engine's own type, is memory-mapped rather than read: its
-    rows are read from the file as the run reaches them (:class:`MappedInputs`), so that
-    ``--format jsonl`` runs in constant memory whatever the file's length, and such a file
-    may hold up to MAX_MAPPED_VALUES numbers. Any other type is read whole and converted,
-    up to MAX_INPUT_VALUES numbers."""
+    An array of float64, the engine's own type, is memory-mapped rather than read whole:
+    its rows are read from the file as the run reaches them (:class:`MappedInputs`), so
+    that ``--format jsonl`` runs in constant memory whatever the file's length, and such
+    a file may hold up to MAX_MAPPED_VALUES numbers. Any other type is read whole and
+    converted, up to MAX_INPUT_VALUES numbers."""
     major, _ = np.lib.format.read_magic(stream)
     read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
     shape, fortran, dtype = read_header(stream)
@@ -225,62 +225,92 @@ def _read_npy(r: Reader, stream, name: str, path) -> Array:
         size = os.fstat(stream.fileno()).st_size
         if size < offset + count * 8:
             raise EOFError(f"the file ends before its {count:,} numbers")
-        array = np.memmap(stream, dtype=np.float64, mode="r", offset=offset, shape=tuple(shape))
-        return array.view(MappedInputs)
+        array = np.memmap(stream, dtype=np.float64, mode="r", offset=offset, shape=tuple(shape)).view(MappedInputs)
+        array._source = _Source(os.dup(stream.fileno()), offset, name)
+        return array
     stream.seek(0)
     return np.asarray(np.load(stream, allow_pickle=False), dtype=np.float64)
 
 
 #: A .npy file of float64 is memory-mapped and may hold this many numbers (800 MB).
 MAX_MAPPED_VALUES = 100_000_000
-_CHUNK_BYTES = 1 << 22   # the rows of a mapped file are checked and let go 4 MB at a time
+_CHUNK_BYTES = 1 << 22   # the rows of a mapped file are read 4 MB at a time
+
+
+class _Source:
+    """Where a mapped array's numbers are in its file: a descriptor of its own (the same
+    file is read even if the name now points elsewhere; closed when the arrays that read
+    it are gone), the byte where the numbers start, and the file's name as the spec wrote
+    it, for messages."""
+
+    def __init__(self, fd: int, offset: int, name: str):
+        import weakref
+        self.fd, self.offset, self.name = fd, offset, name
+        weakref.finalize(self, os.close, fd)
+
+    def read(self, first: int, count: int) -> bytes:
+        """``count`` bytes from byte ``first`` of the numbers; a file shortened since it
+        was opened is an error naming it, not a crash."""
+        data = os.pread(self.fd, count, self.offset + first)
+        if len(data) < count:
+            from .errors import RnntraceError
+            raise RnntraceError(f"{self.name}: the file became shorter while it was read (its numbers "
+                                f"end {first + len(data):,} bytes in, where {first + count:,} were "
+                                "expected); run again once nothing writes to it")
+        return data
 
 
 class MappedInputs(np.memmap):
     """A memory-mapped array of inputs whose rows, read one after another (``for x in
-    inputs``, as the engine reads them), are let go of once passed: every 4 MB the pages
-    already read are given back (madvise DONTNEED; they are read again from the file if
-    asked for), so that a long run's memory stays flat. Each row is a plain ndarray view."""
+    inputs``, as the engine reads them), are copied out of the file 4 MB at a time with
+    ``pread``, never read through the mapping: memory stays flat (a block is let go once
+    its rows are), and a file shortened while the run reads it is an error naming it
+    (exit 2), where reading a mapped page past the file's new end would kill the process
+    with SIGBUS. Each row is a plain ndarray. The mapping serves the rest (the shape, a
+    slice, a whole copy)."""
+
+    _source: Optional[_Source] = None
+
+    def __array_finalize__(self, obj):
+        super().__array_finalize__(obj)
+        self._source = getattr(obj, "_source", None)
 
     def __iter__(self):
+        for block in self.blocks():
+            yield from block
+
+    def blocks(self, rows_per_block: Optional[int] = None):
+        """The rows in consecutive blocks of about 4 MB, each a new plain 2-D array."""
         rows = self.view(np.ndarray)
-        mm = getattr(self, "_mmap", None)
-        if mm is None or rows.ndim != 2 or not rows.flags.c_contiguous or not hasattr(mm, "madvise"):
-            yield from rows
+        source, mm = self._source, getattr(self, "_mmap", None)
+        if source is None or mm is None or rows.ndim != 2 or not rows.flags.c_contiguous:
+            yield rows
             return
-        start = rows.ctypes.data - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data
-        every = max(1, _CHUNK_BYTES // max(1, rows.strides[0]))
-        for first in range(0, len(rows), every):
-            yield from rows[first:first + every]
-            _let_go(mm, start + (first + every) * rows.strides[0])
-
-
-def _let_go(mm, end: int) -> None:
-    """Give back the pages of ``mm`` before byte ``end`` (they stay in the file)."""
-    import mmap
-    end -= end % mmap.PAGESIZE
-    if end > 0:
-        try:
-            mm.madvise(mmap.MADV_DONTNEED, 0, min(end, len(mm) - len(mm) % mmap.PAGESIZE))
-        except (OSError, ValueError):
-            pass
+        import mmap
+        # where this array (perhaps a slice of the mapped one) starts among the numbers
+        mapped_from = self.offset - self.offset % mmap.ALLOCATIONGRANULARITY
+        first = rows.ctypes.data - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data + mapped_from - source.offset
+        width = rows.strides[0]
+        every = rows_per_block or max(1, _CHUNK_BYTES // max(1, width))
+        for start in range(0, len(rows), every):
+            count = min(every, len(rows) - start)
+            data = source.read(first + start * width, count * width)
+            yield np.frombuffer(data, dtype=np.float64).reshape(count, rows.shape[1])
 
 
 def _check_finite(r: Reader, array: Array, shown: str, path) -> None:
-    """Every entry finite, checked a few rows at a time (a mapped file is read once and let go)."""
-    rows = array.view(np.ndarray)
-    mm = getattr(array, "_mmap", None)
-    step = max(1, _CHUNK_BYTES // max(1, rows[:1].nbytes))
-    for first in range(0, len(rows), step):
-        chunk = rows[first:first + step]
+    """Every entry finite, checked a block of rows at a time (a mapped file is read as
+    the run reads it, a block at a time)."""
+    blocks = array.blocks() if isinstance(array, MappedInputs) else (array,)
+    first = 0
+    for chunk in blocks:
         bad = np.argwhere(~np.isfinite(chunk))
         if len(bad):
             t, j = bad[0]
             what = "NaN" if np.isnan(chunk[t, j]) else "infinity"
             raise r.error(f"{shown}: step {first + t + 1}, input {j + 1}: expected a finite number, found {what}",
                           path)
-        if mm is not None and hasattr(mm, "madvise"):
-            _let_go(mm, chunk.ctypes.data + chunk.nbytes - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data)
+        first += len(chunk)
 
 
 def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
@@ -297,7 +327,8 @@ def _read_csv(r: Reader, stream, name: str, path, inside: bool = True) -> Array:
     width = 0
     header = False
     count = 0
-    for number, line in enumerate(raw.decode("utf-8-sig").splitlines(), start=1):
+    text = raw.decode("utf-8")
+    for number, line in enumerate((text[1:] if text.startswith("\ufeff") else text).splitlines(), start=1):
         line = line.split("#", 1)[0]
         if not line.strip():
             continue

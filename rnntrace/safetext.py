@@ -20,9 +20,12 @@ a class). Such a string must never act on the terminal or the reader's tools:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-                     "\ufff9-\ufffb]")
+# The characters written as escapes: C0 and C1 controls, DEL, and the invisible ones that
+# reorder or hide text (bidirectional marks and isolates, zero-width characters, BOM).
+_HIDDEN_CHARS = ("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                 "\ufff9-\ufffb]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,19 +38,24 @@ def _escape(match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-_HIDDEN_BUT_NEWLINE = re.compile(_HIDDEN.pattern.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
+@lru_cache(maxsize=None)
+def _hidden(lines: bool, json: bool = False):
+    """The pattern of the hidden characters (without newline for ``lines``, without C0 for
+    JSON), compiled when first used: each is a few hundred µs of start-up, and a run
+    needs one or two of the three."""
+    if json:
+        return re.compile(_HIDDEN_CHARS.replace("\x00-\x1f", ""))
+    return re.compile(_HIDDEN_CHARS.replace("\x00-\x1f", "\x00-\x09\x0b-\x1f") if lines else _HIDDEN_CHARS)
 
 
 def visible(text, lines: bool = False) -> str:
     """``text`` with every control or invisible character written as its escape; with
     ``lines``, newlines are kept (a whole output of several lines)."""
     text = str(text)
-    hidden = _HIDDEN_BUT_NEWLINE if lines else _HIDDEN
+    if text.isprintable():   # no control, format or separator character at all: the usual case
+        return text
+    hidden = _hidden(lines)
     return hidden.sub(_escape, text) if hidden.search(text) else text
-
-
-_JSON_HIDDEN = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
-                          "\ufeff\ufff9-\ufffb]")
 
 
 def json_text(text: str) -> str:
@@ -56,7 +64,8 @@ def json_text(text: str) -> str:
     escape, which reads back as the same string."""
     if text.isascii() and "\x7f" not in text:   # the usual case, a line of numbers: no scan
         return text
-    return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_HIDDEN.search(text) else text
+    hidden = _hidden(False, json=True)
+    return hidden.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if hidden.search(text) else text
 
 
 def rich_text(text, style=None):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
@@ -81,13 +81,12 @@ class Place:
         self.parts = parts
 
 
-@dataclass
-class Document:
-    """A loaded YAML document: its plain data and where each part of it stands."""
+class Document(namedtuple("Document", "data root file")):
+    """A loaded YAML document: its plain ``data``, where each part of it stands (``root``,
+    a Place or a (line, column) Position, or None) and its ``file``. (A namedtuple: a
+    dataclass compiles its methods when the module is imported, on every run's start-up.)"""
 
-    data: Any
-    root: Optional[Union[Place, Position]]
-    file: str
+    __slots__ = ()
 
     def error(self, message: str, path: Sequence[PathPart] = (), *, hint: Optional[str] = None,
               at_key: bool = False) -> SpecError:
@@ -139,13 +138,14 @@ def read_text(source: str, raw: bytes) -> str:
         raise SpecError(f"the file is larger than {MAX_BYTES:,} bytes, the most rnntrace reads",
                         file=source)
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")   # not the utf-8-sig codec: its module is start-up time
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SpecError(f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} "
                         f"(byte {exc.start:,} of the file is not text)",
                         file=source, line=line, column=column) from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def read_limited(stream: BinaryIO, limit: int) -> bytes:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import rnntrace
 import rnntrace.bundled
+import rnntrace.cli
 from rnntrace.cli import main
 
 from conftest import sigmoid
@@ -305,3 +306,49 @@ def test_every_command_has_help_with_an_example(path):
     for name in path:
         command = command.commands[name]
     assert (command.help or "").strip(), "the command needs a description"
+
+
+# --------------------------------------------------------------------------- commands loaded when called
+
+def test_the_table_of_commands_is_the_commands_themselves():
+    # `rnntrace --help` lists COMMANDS without importing a command's module: each row
+    # must name the module that defines the command and carry its help's first paragraph.
+    import importlib
+    import pkgutil
+    import rnntrace.commands
+    from rnntrace.cli import COMMANDS
+    defined = {}
+    for info in pkgutil.iter_modules(rnntrace.commands.__path__):
+        module = importlib.import_module(f"rnntrace.commands.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value.callback.__module__ == module.__name__:
+                defined[value.name] = (info.name, value)
+    assert sorted(defined) == sorted(COMMANDS)           # no command left out of the table, none made up
+    for name, (module, first) in COMMANDS.items():
+        where, command = defined[name]
+        assert where == module, name
+        assert isinstance(command, rnntrace.cli.Command), name   # its --help needs no gettext lookup
+        assert main.commands[name] is command
+        paragraph = command.help.split("\n\n")[0]
+        assert " ".join(paragraph.split()) == first, name
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_help_lists_every_command_as_click_would(width):
+    # The same lines click writes from the commands themselves (their short help cut to the width).
+    group = click.Group("rnntrace", commands={name: main.commands[name] for name in main.commands})
+    with click.Context(group, terminal_width=width, max_content_width=width) as ctx:
+        formatter = ctx.make_formatter()
+        group.format_commands(ctx, formatter)
+        expected = formatter.getvalue()
+    with click.Context(main, terminal_width=width, max_content_width=width) as ctx:
+        formatter = ctx.make_formatter()
+        main.format_commands(ctx, formatter)
+        assert formatter.getvalue() == expected
+    assert all(f"  {name} " in expected for name in main.commands)
+
+
+def test_a_misspelt_command_gets_the_close_name():
+    result = invoke("rnu")
+    assert result.exit_code == 2
+    assert "No such command 'rnu'. Did you mean 'run'?" in result.stderr

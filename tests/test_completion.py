@@ -59,6 +59,13 @@ def test_types_examples_and_files_of_the_other_arguments(folder, monkeypatch):
     assert offered(["import-torch", "m"], folder, monkeypatch) == [("file", "m")]
 
 
+def test_command_names_complete_from_the_table(folder, monkeypatch):
+    from rnntrace.cli import COMMANDS
+    assert offered([""], folder, monkeypatch) == [("plain", name) for name in sorted(COMMANDS)]
+    assert offered(["im"], folder, monkeypatch) == [("plain", n) for n in ("import-keras", "import-onnx", "import-torch")]
+    assert offered(["--v"], folder, monkeypatch) == [("plain", "--version")]
+
+
 def _press_tab(line, cwd, expect, timeout=20.0):
     """Type ``line`` and Tab in an interactive bash with rnntrace's completion loaded;
     the text bash shows once ``expect`` appears (or at the timeout)."""

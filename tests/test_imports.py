@@ -70,10 +70,28 @@ def test_help_and_version_import_neither_numpy_nor_rich(tmp_path, args):
     assert loaded(modules, ("numpy", "rich", "yaml")) == []
 
 
+@pytest.mark.parametrize("args, modules", [
+    (["--help"], []), (["--version"], []), (["run", "--help"], ["run"]),
+    (["run", LSTM], ["run"]), (["run", LSTM, "--format", "json"], ["run"]),
+    (["validate", LSTM], ["validate"]), (["grad", "--help"], ["grad"])])
+def test_a_command_imports_its_own_module_only(tmp_path, args, modules):
+    # Subcommands are loaded when called (rnntrace/cli.py, COMMANDS): `run` builds
+    # neither grad, check nor page, and --help lists them all without building one.
+    expected = ["rnntrace.commands"] + [f"rnntrace.commands.{m}" for m in ["common"] * bool(modules) + modules]
+    assert loaded(imported(args, tmp_path), ("rnntrace.commands",)) == sorted(expected if modules else [])
+
+
 @pytest.mark.parametrize("args", [["--version"], ["run", LSTM, "--format", "json"]])
 def test_no_package_metadata_lookup_at_start(tmp_path, args):
     # importlib.metadata and pkg_resources scan every installed package: tens of ms.
     assert loaded(imported(args, tmp_path), ("pkg_resources", "importlib.metadata", "importlib_metadata")) == []
+
+
+@pytest.mark.parametrize("args", [["run", LSTM], ["run", LSTM, "--format", "json"], ["--version"]])
+def test_a_run_looks_up_no_translations(tmp_path, args):
+    # click looks its own texts (--help's, --version's) up with gettext, whose first lookup
+    # imports locale: about 1 ms of start-up. The command line gives those texts itself.
+    assert "locale" not in imported(args, tmp_path)
 
 
 def test_the_console_script_imports_only_the_command_line():

@@ -318,3 +318,35 @@ def test_a_truncated_npy_is_refused(tmp_path):
     (tmp_path / "x.npy").write_bytes(raw[:-8])
     result = run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.npy}")), "--format", "jsonl"])
     assert result.exit_code == 2 and "x.npy: cannot read it as npy numbers" in result.output
+
+
+def test_a_npy_shortened_while_a_run_reads_it_ends_the_run_with_a_message(tmp_path):
+    # Reading a mapped page past a file's new end kills the process with SIGBUS: the rows
+    # are copied out of the file with pread instead, and a short read is an error (exit 2).
+    import subprocess
+    import sys
+    from conftest import ROOT
+    np.save(tmp_path / "x.npy", np.full((200_000, 2), 0.5))
+    spec = write_spec(tmp_path, "inputs: {file: x.npy}",
+                      layers="layers:\n  - {name: hidden, type: elman, size: 2, activation: tanh, W: 0.5, U: 0.5}\n")
+    code = ("import sys, rnntrace.inputs\nrnntrace.inputs._CHUNK_BYTES = 1 << 16   # 4,096 rows a block\n"
+            "from rnntrace.cli import main\nsys.argv[0] = 'rnntrace'\nmain()")
+    run = subprocess.Popen([sys.executable, "-c", code, "run", str(spec), "--format", "jsonl"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path),
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert b'rnntrace.trace/1' in run.stdout.readline()   # the run has begun (orjson or json)
+    os.truncate(tmp_path / "x.npy", 128 + 16 * 1_000)     # the header and 1,000 of the 200,000 rows
+    lines = run.stdout.read().splitlines()
+    error = run.stderr.read().decode()
+    assert run.wait(timeout=60) == 2, error                # not -7 (SIGBUS)
+    assert error.startswith("Error: x.npy: the file became shorter while it was read") and error.count("\n") == 1
+    assert 1_000 <= len(lines) < 200_000 and json.loads(lines[-1])["t"] == len(lines)
+
+
+def test_a_csv_with_a_byte_order_mark_reads_the_same(tmp_path):
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf1,1\n1,1\n2,2\n")
+    assert outputs(run_cli(["run", str(write_spec(tmp_path, "inputs: {file: x.csv}")),
+                            "--format", "json"])) == BASIC_OUTPUTS
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf1,1\n1,\xff\n")
+    result = run_cli(["run", str(tmp_path / "spec.yaml"), "--format", "json"])
+    assert result.exit_code == 2 and "x.csv: not a text file: byte 9 is not UTF-8" in result.output

@@ -154,3 +154,30 @@ def test_a_layer_name_written_as_code_stays_a_name():
                            "layers": [{"name": name, "type": "elman", "size": 1, "W": 1, "U": 1}]})
     lines = list(trace_jsonl(spec, engine.iter_steps(spec), fast=False))
     assert [list(json.loads(line)["layers"]) for line in lines[1:]] == [[name], [name]]
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_long_lines_are_written_in_batches_of_bounded_size(tmp_path, fast):
+    # A streaming run holds one batch of lines at a time: with 17 kB lines (64 units), 256
+    # lines a batch held 4 MB three times over (the lines, their join, its encoding).
+    from rnntrace.render import json as writer
+    rng = np.random.default_rng(3)
+    n, m = 64, 8
+    blocks = "\n".join(f"    {b}: {{W: {json.dumps(rng.normal(0, .5, (n, m)).tolist())}, "
+                       f"U: {json.dumps(rng.normal(0, .1, (n, n)).tolist())}, b: {json.dumps(rng.normal(0, .5, n).tolist())}}}"
+                       for b in ("cell_input", "input_gate", "forget_gate", "output_gate"))
+    spec = parse_spec(f"inputs: {json.dumps(rng.normal(0, 1, (60, m)).tolist())}\n"
+                      f"layers:\n  - name: lstm\n    type: lstm\n    size: {n}\n{blocks}\n", "long")
+    writes = []
+
+    class Stream(io.TextIOWrapper):
+        def write(self, text):
+            writes.append(len(text))
+            return super().write(text)
+
+    stream = Stream(io.BytesIO(), encoding="utf-8")
+    stream.buffer.write = lambda data: writes.append(len(data)) or len(data)
+    writer.write_jsonl(spec, engine.iter_steps(spec), stream, fast=fast)
+    longest = max(len(line) for line in trace_jsonl(spec, engine.iter_steps(spec), fast=fast))
+    assert longest > 15_000 and len(writes) > 3
+    assert max(writes) <= writer.BATCH_CHARS + longest + 1

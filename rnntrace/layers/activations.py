@@ -18,9 +18,9 @@ Python numbers, which numpy applies in the array's type.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+from collections import namedtuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -112,31 +112,27 @@ def _scaled_tanh_prime(z: Array, alpha: float = 1.0, beta: float = 1.0) -> Array
 
 # --------------------------------------------------------------------------- the table
 
-@dataclass(frozen=True)
-class Function:
-    """One activation function. ``forward(z, **params)`` and ``derivative(z, **params)``
-    compute; ``prime(z, a, p)`` writes f′ with the step's own names (``a(1 − a)``);
-    ``text``/``tex`` define it (``{alpha}`` stands for a parameter's value); ``js`` is a
-    JavaScript expression in one number ``z`` and the parameters by name (``None`` for
-    softmax, which mixes its units); ``approaches`` are the values it only approaches
-    (σ: 0 and 1), so that a view can say when rounding reached one."""
+def _approaches_nothing(params: Mapping[str, float]) -> Tuple[float, ...]:
+    return ()
 
-    name: str
-    forward: Callable[..., Array]
-    derivative: Optional[Callable[..., Array]]
-    symbol: str
-    latex: str
-    text: str
-    tex: str
-    prime: Callable[[str, str, Mapping[str, str]], str]
-    js: Optional[str]
-    params: Tuple[Tuple[str, float], ...] = ()
-    torch: Optional[str] = None
-    keras: Optional[str] = None      # the name in Keras 3
-    keras2: Optional[str] = None     # the name in Keras 2
-    onnx: Optional[str] = None       # the ONNX operator (and recurrent activation) name
-    elementwise: bool = True
-    approaches: Callable[[Mapping[str, float]], Tuple[float, ...]] = field(default=lambda p: ())
+
+class Function(namedtuple("Function", "name forward derivative symbol latex text tex prime js params torch "
+                                       "keras keras2 onnx elementwise approaches",
+                           defaults=((), None, None, None, None, True, _approaches_nothing))):
+    """One activation function. ``forward(z, **params)`` and ``derivative(z, **params)``
+    compute (``derivative`` None for softmax); ``symbol`` and ``latex`` name it in formulas;
+    ``prime(z, a, p)`` writes f′ with the step's own names (``a(1 − a)``); ``text``/``tex``
+    define it (``{alpha}`` stands for a parameter's value); ``js`` is a JavaScript
+    expression in one number ``z`` and the parameters by name (``None`` for softmax,
+    which mixes its units); ``params`` are (name, default) pairs; ``torch``, ``keras``
+    (Keras 3), ``keras2`` and ``onnx`` are its names there (ONNX's operator and recurrent
+    activation name); ``elementwise`` whether it works unit by unit; ``approaches`` gives
+    the values it only approaches (σ: 0 and 1), so that a view can say when rounding
+    reached one. (A namedtuple: a frozen dataclass of 16 fields compiles six methods when
+    the module is imported, and typing.NamedTuple checks each field's type; both are
+    start-up time of every run.)"""
+
+    __slots__ = ()
 
     @property
     def defaults(self) -> Dict[str, float]:

@@ -9,34 +9,30 @@ returns the text to write; a streaming writer writes its lines itself.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence
+from collections import namedtuple
+from typing import Dict
+
+# Both records are plain namedtuples: a dataclass compiles its methods when its module is
+# imported, and typing.NamedTuple costs twice what namedtuple does; this module is on
+# every run's start-up path.
 
 
-@dataclass
-class Output:
+class Output(namedtuple("Output", "spec trace steps records layers precision explain indent",
+                        defaults=(None, None, None, None, 4, False, None))):
     """What a writer needs: the spec, the run (``trace`` for a whole run, ``steps`` an
-    iterator of steps for a streaming one), the chosen steps' records and layers, and
-    the view's options."""
+    iterator of steps for a streaming one), the chosen steps' ``records`` and ``layers``
+    (None: all), and the view's options (``precision``, ``explain``, ``indent``)."""
 
-    spec: Any
-    trace: Any = None
-    steps: Any = None
-    records: Optional[Sequence[Any]] = None
-    layers: Optional[Sequence[str]] = None
-    precision: int = 4
-    explain: bool = False
-    indent: Optional[int] = None
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Format:
-    name: str
-    help: str
-    write: Optional[Callable[[Output], Optional[str]]]   # None: the table view, drawn by the CLI
-    streams: bool = False      # the trace a step at a time, in constant memory
-    explain: bool = False      # takes --explain
-    exact: bool = False        # always the whole exact trace: no --steps, --layer, --explain, …
+class Format(namedtuple("Format", "name help write streams explain exact", defaults=(False, False, False))):
+    """An output format: its ``name`` and ``help``; ``write`` (an Output → the text, or
+    None for the table view, which the command line draws); whether it ``streams`` the
+    trace a step at a time in constant memory, takes ``explain``, and is always the whole
+    ``exact`` trace (no --steps, --layer, --explain, …)."""
+
+    __slots__ = ()
 
 
 def _jsonl(out: Output) -> None:

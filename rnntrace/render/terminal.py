@@ -19,15 +19,28 @@ class _TextConsole(Console):
     its visible form (safetext.visible: ``\\x1b``), in the terminal and in an export,
     whichever view put it there. Only the styles rich adds itself reach the terminal."""
 
+    _drawing = False   # inside the outermost render: the segments it yields are made visible there
+
     def render(self, renderable, options=None):
+        # rich renders nested renderables (a panel's table, a table's cells) through this
+        # same method: only the outermost call looks at each segment, once.
+        if self._drawing:
+            return super().render(renderable, options)
+        return self._visible(super().render(renderable, options))
+
+    def _visible(self, segments):
         from rich.segment import Segment
         from ..safetext import visible
-        for segment in super().render(renderable, options):
-            if segment.control is None and segment.text:
-                shown = visible(segment.text, lines=True)   # the same object when all is text
-                if shown is not segment.text:
-                    segment = Segment(shown, segment.style)
-            yield segment
+        self._drawing = True
+        try:
+            for segment in segments:
+                if segment.control is None and segment.text:
+                    shown = visible(segment.text, lines=True)   # the same object when all is text
+                    if shown is not segment.text:
+                        segment = Segment(shown, segment.style)
+                yield segment
+        finally:
+            self._drawing = False
 
 
 def draw(parts: Iterable, width: Optional[int] = None, stream=None,
