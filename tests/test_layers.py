@@ -134,16 +134,12 @@ def test_the_registry_checks_each_home_against_its_protocol():
     assert composite(spec.layers[0]) and not composite(spec.layers[0].forward)
 
 
-#: Modules that still test a layer type by its name, each with what it should call instead:
-#: cli.py's import-torch note, rnntrace.convert.unrecorded_nonlinearity(spec).
-NAMED_TYPES_LEFT = {"cli.py": {"elman"}}
-
-
 def test_no_module_outside_the_homes_tests_a_layer_type_by_its_name():
     # The registry, the homes, the framework importers and the starters may name types;
     # every other module asks the home (layers.composite, an optional member filled in by
     # the registry, a field of the description): spec.py once asked hasattr(home,
-    # "with_lexicon") and the figure `type in ("elman", "jordan")` for the a₁, a₂ names.
+    # "with_lexicon"), the figure `type in ("elman", "jordan")` for the a₁, a₂ names and
+    # import-torch `"elman" in …` for its nonlinearity note (convert.unrecorded_nonlinearity).
     from rnntrace.layers import LAYER_TYPES
     found = {}
     for rel, text in modules():
@@ -156,9 +152,6 @@ def test_no_module_outside_the_homes_tests_a_layer_type_by_its_name():
         named = {t for t in LAYER_TYPES if re.search(rf"""["'`]{t}["'`]""", path.read_text(encoding="utf-8"))}
         if named:
             found[path.name] = named
-    for rel, named in NAMED_TYPES_LEFT.items():
-        assert found.get(rel) == named, f"gone from {rel}: take it off NAMED_TYPES_LEFT"
-        found.pop(rel)
     assert found == {}
 
 

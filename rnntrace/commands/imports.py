@@ -73,15 +73,14 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax \\
           --labels dest,time,other | rnntrace run -
     """
-    from ..convert import load_torch_file, spec_from_state_dict, spec_to_yaml
+    from ..convert import load_torch_file, spec_from_state_dict, spec_to_yaml, unrecorded_nonlinearity
     from ..safetext import visible
     inputs = _imported_inputs(inputs_text)
     state, low = load_torch_file(weights)
     spec = spec_from_state_dict(state, source=weights, inputs=inputs, title=title,   # valid, or an error
                                 nonlinearity=nonlinearity or "tanh", activation=activation,
                                 labels=_label_list(labels))
-    rnns = [layer.name for layer in spec.layers
-            if "elman" in (layer.type, getattr(getattr(layer, "forward", None), "type", None))]
+    rnns = unrecorded_nonlinearity(spec)
     if rnns and nonlinearity is None:
         # A state_dict holds tensors only: nothing in it says whether nn.RNN used tanh or ReLU.
         click.echo(f"Note: {', '.join(rnns)}: an nn.RNN's state_dict does not record its nonlinearity; "
