@@ -252,9 +252,29 @@ class _Commands(MutableMapping):
 
 def _short_help(name: str, limit: int = 45) -> str:
     """A command's line in ``--help`` (and in zsh's and fish's completion): its help's
-    first paragraph from the table, shortened to ``limit`` characters as click shortens it."""
-    from click.utils import make_default_short_help
-    return make_default_short_help(COMMANDS[name][1], limit)
+    first paragraph from the table, shortened to ``limit`` characters as click shortens a
+    command's help (``Command.get_short_help_str``; its helper is private to click and
+    leaves in click 9): whole words up to the first sentence's full stop, else as many
+    words as fit with "..." after them. tests/test_cli.py holds the two equal."""
+    words = COMMANDS[name][1].split()
+    total = 0
+    for i, word in enumerate(words):
+        total += len(word) + (i > 0)
+        if total > limit:
+            break
+        if word.endswith("."):
+            return " ".join(words[:i + 1])
+        if total == limit and i != len(words) - 1:
+            break
+    else:
+        return " ".join(words)
+    total += len("...")
+    while i > 0:
+        total -= len(words[i]) + 1
+        if total <= limit:
+            break
+        i -= 1
+    return " ".join(words[:i]) + "..."
 
 
 @click.group(cls=_Group, commands=_Commands(), context_settings={"help_option_names": ["-h", "--help"]})

@@ -48,6 +48,18 @@ def require_program(name, install):
     return path
 
 
+def require_module(name, why):
+    """A Python module of the test extra (IPython for the notebook test); in CI its
+    absence is a failure, since .ci/run installs '.[test]', elsewhere a skip."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if in_ci():
+            pytest.fail(f"{name} is not installed, but .ci/run installs it with '.[test]' ({why})")
+        pytest.skip(f"{name} is not installed (pip install -e '.[test]'; {why})", allow_module_level=True)
+
+
 def require_torch():
     """PyTorch for the parity tests; in CI its absence is a failure, not a skip."""
     try:

@@ -348,6 +348,16 @@ def test_help_lists_every_command_as_click_would(width):
     assert all(f"  {name} " in expected for name in main.commands)
 
 
+@pytest.mark.parametrize("limit", [8, 12, 20, 27, 33, 45, 60, 200])
+def test_a_commands_short_help_is_cut_as_click_cuts_it(limit):
+    # rnntrace.cli shortens the table's paragraphs itself (click's helper is private and
+    # leaves in click 9): at every width, a full stop, "...", or the whole paragraph
+    # where click would put them.
+    from rnntrace.cli import _short_help
+    for name in main.commands:
+        assert _short_help(name, limit) == main.commands[name].get_short_help_str(limit), (name, limit)
+
+
 def test_a_misspelt_command_gets_the_close_name():
     result = invoke("rnu")
     assert result.exit_code == 2

@@ -14,8 +14,9 @@ from rnntrace.convert_onnx import import_onnx, output_value
 from rnntrace.spec import spec_from_dict
 
 from onnx_models import compare, random_model
+from conftest import require_module
 
-onnx = pytest.importorskip("onnx")
+onnx = require_module("onnx", "ONNX models")
 
 #: Every activation an ONNX recurrent operator may name.
 ACTIVATIONS = ("Sigmoid", "Tanh", "Relu", "HardSigmoid", "LeakyRelu", "ThresholdedRelu", "ScaledTanh", "Affine",
@@ -67,7 +68,7 @@ def test_random_models_agree_with_onnxruntime_in_float32(op):
     """Every attribute onnxruntime's CPU operators take (layout 0 only): directions,
     activations, biases, initial states, peepholes, sequence_lens, linear_before_reset,
     clip and input_forget."""
-    ort = pytest.importorskip("onnxruntime")
+    ort = require_module("onnxruntime", "the ONNX comparisons")
     rng = np.random.default_rng({"LSTM": 1, "GRU": 2, "RNN": 3}[op])
     seen = set()
     for _ in range(16):
@@ -140,7 +141,7 @@ class Tagger:
 @pytest.mark.parametrize("cell,bidirectional", [("LSTM", False), ("LSTM", True), ("GRU", False), ("RNN", True)])
 def test_a_torch_onnx_export_of_a_tagger_agrees_word_by_word_with_onnxruntime(torch, tmp_path, cell,
                                                                                bidirectional):
-    ort = pytest.importorskip("onnxruntime")
+    ort = require_module("onnxruntime", "the ONNX comparisons")
     model = Tagger.make(torch, bidirectional, cell)
     ids = torch.tensor([[3], [0], [6], [2], [2]])
     proto = export(torch, model, ids, tmp_path / "tagger.onnx")
@@ -262,7 +263,7 @@ def test_float32_runs_stay_within_the_ulps_docs_spec_md_states(torch):
     rounding; over these networks it stays within 512 ulps and 1e-6 of onnxruntime's and
     PyTorch's float32 outputs (bounded activations: unbounded ones carry their rounding
     into values that grow without limit)."""
-    ort = pytest.importorskip("onnxruntime")
+    ort = require_module("onnxruntime", "the ONNX comparisons")
     worst_ulps = worst = 0.0
     for op, seed in (("LSTM", 1), ("GRU", 2), ("RNN", 3)):
         rng = np.random.default_rng(seed)
@@ -296,7 +297,7 @@ def test_batch_major_plumbing_as_tf2onnx_writes_it_agrees_with_onnxruntime():
     LSTM, Y squeezed and transposed back, a Dense as MatMul + Add, a softmax; and the
     last step's state taken through Y_h into a second dense head."""
     from onnx import TensorProto, helper, numpy_helper
-    ort = pytest.importorskip("onnxruntime")
+    ort = require_module("onnxruntime", "the ONNX comparisons")
     rng = np.random.default_rng(21)
     H, F, T = 3, 2, 5
     weights = {"W": rng.uniform(-1, 1, (1, 4 * H, F)), "R": rng.uniform(-1, 1, (1, 4 * H, H)),

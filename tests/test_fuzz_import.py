@@ -20,8 +20,9 @@ from click.testing import CliRunner
 
 from rnntrace.cli import main
 from test_import_hostile import config, keras_file, legacy_file
+from conftest import require_module
 
-h5py = pytest.importorskip("h5py")
+h5py = require_module("h5py", "Keras model files")
 
 SEED = 21
 MUTANTS = 120
@@ -122,7 +123,7 @@ def test_mutated_keras_files_never_crash(tmp_path):
 
 def test_mutated_archives_never_crash(tmp_path):
     """Bytes changed in a .keras archive and in a PyTorch file (its pickle and its zip)."""
-    torch = pytest.importorskip("torch")
+    torch = require_module("torch", "PyTorch files")
     rng = random.Random(SEED + 1)
     runner = CliRunner()
     base = tmp_path / "base.pt"

@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from rnntrace.cli import main
+from conftest import require_module
 
-h5py = pytest.importorskip("h5py")
+h5py = require_module("h5py", "Keras model files")
 
 
 def config(units=2, layer=None, inputs=2, **extra):

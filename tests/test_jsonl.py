@@ -23,8 +23,9 @@ from rnntrace.spec import load_spec
 from rnntrace.trace import header_dict, step_to_dict
 
 from test_properties import specs, to_yaml
+from conftest import require_module
 
-orjson = pytest.importorskip("orjson")
+orjson = require_module("orjson", "the fast JSON-lines writer")
 
 EXAMPLES = sorted(examples_dir().glob("*.yaml"))
 

@@ -11,6 +11,7 @@ import pytest
 from rnntrace.engine import run
 from rnntrace.layers import activations as A
 from rnntrace.spec import spec_from_dict
+from conftest import require_module
 
 T, N_IN, H = 5, 3, 4
 
@@ -30,7 +31,7 @@ def outputs(spec_data):
 def onnx_run(op, weights, attrs, xs, evaluator, hidden=H):
     """Y of one ONNX recurrent operator over xs (batch 1): ``evaluator`` "reference"
     (float64) or "ort" (onnxruntime, float32)."""
-    onnx = pytest.importorskip("onnx")
+    onnx = require_module("onnx", "ONNX models")
     from onnx import TensorProto, helper, numpy_helper
     dtype = np.float64 if evaluator == "reference" else np.float32
     elem = TensorProto.DOUBLE if evaluator == "reference" else TensorProto.FLOAT
@@ -48,7 +49,7 @@ def onnx_run(op, weights, attrs, xs, evaluator, hidden=H):
         from onnx.reference import ReferenceEvaluator
         (y,) = ReferenceEvaluator(model).run(None, {"X": x})
     else:
-        ort = pytest.importorskip("onnxruntime")
+        ort = require_module("onnxruntime", "the ONNX comparisons")
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         (y,) = session.run(None, {"X": x})
     return np.asarray(y, dtype=np.float64)[:, 0, 0, :]

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, require_module
 
 import rnntrace
 from rnntrace.render.numbers import result
@@ -152,7 +152,7 @@ def test_notebook_html_is_the_page_in_an_iframe():
 def test_in_ipython_a_trace_shows_as_its_page():
     # The trace does not draw itself (the engine imports no view): `import rnntrace` in a
     # running IPython gives its HTML formatter the Trace class by name.
-    pytest.importorskip("IPython")
+    require_module("IPython", "a trace shown in a notebook")
     script = ("from IPython.core.interactiveshell import InteractiveShell\n"
               "shell = InteractiveShell.instance()\n"
               "import rnntrace, sys\n"
