@@ -358,6 +358,28 @@ def test_a_commands_short_help_is_cut_as_click_cuts_it(limit):
         assert _short_help(name, limit) == main.commands[name].get_short_help_str(limit), (name, limit)
 
 
+@pytest.mark.parametrize("args, meant", [
+    (["run", "lstm_example.yaml", "--format", "jsonn"], "json"),
+    (["run", "lstm_example.yaml", "--dtype", "flot32"], "float32"),
+    (["worksheet", "lstm_example.yaml", "--format", "latx"], "latex"),
+    (["import-torch", "x.pt", "--activation", "softmx"], "softmax"),
+])
+def test_a_misspelt_choice_gets_the_close_name(args, meant):
+    result = invoke(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "is not one of" in result.stderr and f"; did you mean '{meant}'?" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_choice_of_every_command_offers_the_close_name():
+    # one parameter type for a fixed list of names: rnntrace's Choice, not click's
+    from rnntrace.commands.common import Choice
+    for name in main.commands:
+        for param in main.commands[name].params:
+            if isinstance(param.type, click.Choice):
+                assert isinstance(param.type, Choice), (name, param.name)
+
+
 def test_a_misspelt_command_gets_the_close_name():
     result = invoke("rnu")
     assert result.exit_code == 2

@@ -5,7 +5,7 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import (load, allow_file_option, write, watch_finite, write_rich, NOT_NEGATIVE, precision_option,
+from .common import (Choice, load, allow_file_option, write, watch_finite, write_rich, NOT_NEGATIVE, precision_option,
                      complete_files, complete_spec)
 
 
@@ -28,7 +28,7 @@ from .common import (load, allow_file_option, write, watch_finite, write_rich, N
 @click.option("--explain", is_flag=True,
               help="Under each answer that is not right, the exact arithmetic of that quantity at "
                    "that step, as `run --explain` writes it.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+@click.option("--format", "fmt", type=Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="table for people; json (rnntrace.check/1) for an autograder; "
                                       "csv (one row per file) for a gradebook.")
 @precision_option("Decimals shown in the table (display only; a wrong answer gets as many as it "

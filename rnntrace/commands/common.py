@@ -148,6 +148,21 @@ def _umask() -> int:
 # has) is checked by the library, whose BadValue `checked` turns into the same kind of
 # usage error: "Invalid value for '--steps': …", exit code 2.
 
+class Choice(click.Choice):
+    """click's Choice, with the close name for a typo, as everywhere else: "'jsonn' is not
+    one of …; did you mean 'json'?"."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            from ..errors import close_name
+            close = close_name(value, self.choices)
+            if close is not None:
+                error.message = f"{error.message.rstrip('.')}; did you mean {close!r}?"
+            raise
+
+
 class _Number(click.ParamType):
     """A finite number, above 0 (``positive``) or at least 0."""
 
@@ -307,7 +322,7 @@ def complete_type(ctx, param, incomplete):
 
 
 def dtype_option(f):
-    return click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+    return click.option("--dtype", type=Choice(["float64", "float32"]), default="float64",
                         show_default=True,
                         help="Compute in float64 (an exact reference) or in float32, as PyTorch and Keras "
                              "do by default, to reproduce their rounding.")(f)

@@ -6,7 +6,7 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import (load, allow_file_option, write, watch_finite, write_rich, POSITIVE, WEIGHT, RANGE,
+from .common import (Choice, load, allow_file_option, write, watch_finite, write_rich, POSITIVE, WEIGHT, RANGE,
                      precision_option, steps_option, checked, complete_spec, dtype_option, in_dtype)
 
 
@@ -44,7 +44,7 @@ def _clip_options(f):
 
 @click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=Choice(["table", "json"]), default="table", show_default=True,
               help="table for people; json (rnntrace.grad/1) for other tools.")
 @click.option("--explain", is_flag=True, help="Write out the chain rule for every quantity shown.")
 @_clip_options
@@ -100,9 +100,9 @@ def grad(spec, fmt, explain, learning_rate, clip_norm, clip_value, no_clip, step
               help="N values from A to B, e.g. 0.9:1.1:41.")
 @click.option("--param2", type=WEIGHT, default=None, metavar="NAME[i,j]", help="A second weight: a 2-D map.")
 @click.option("--range2", "values2", type=RANGE, default=None, metavar="A:B:N", help="The second weight's values.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="table draws the surface; json (rnntrace.surface/1) and csv give the numbers.")
-@click.option("--scale", type=click.Choice(["auto", "linear", "log"]), default="auto", show_default=True,
+@click.option("--scale", type=Choice(["auto", "linear", "log"]), default="auto", show_default=True,
               help="How the loss is drawn; auto takes log when it spans more than 1000×.")
 @_clip_options
 @precision_option("Decimals shown in tables (display only).")

@@ -8,7 +8,7 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import write, save, complete_files
+from .common import Choice, write, save, complete_files
 
 
 def _imported_inputs(text):
@@ -29,7 +29,7 @@ def _label_list(text):
 
 # --------------------------------------------------------------------------- import-torch
 
-class _TableChoice(click.Choice):
+class _TableChoice(Choice):
     """A Choice whose names come from a table, read when first needed (not at start-up)."""
 
     def __init__(self, load):
@@ -50,7 +50,7 @@ def _dense_activations():
 @click.option("--inputs", "inputs_text", default=None, metavar="SEQUENCE",
               help="The input sequence in YAML or JSON, one list per step: '[[1, 0], [0, 1]]'. "
                    "Default: one step of zeros, to be replaced.")
-@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default=None,
+@click.option("--nonlinearity", type=Choice(["tanh", "relu"]), default=None,
               help="nn.RNN's nonlinearity (a state_dict does not record it).  [default: tanh, said on stderr]")
 @click.option("--activation", type=_TableChoice(_dense_activations),
               default="linear", show_default=True, help="What follows the last nn.Linear.")

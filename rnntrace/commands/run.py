@@ -9,14 +9,14 @@ import click
 from ..cli import Command
 from ..errors import RnntraceError
 from ..render.formats import FORMATS as OUTPUT_FORMATS, help_text as output_formats_help
-from .common import (load, allow_file_option, write, watch_finite, save, OutputFile, precision_option,
+from .common import (Choice, load, allow_file_option, write, watch_finite, save, OutputFile, precision_option,
                      steps_option, checked, complete_files, complete_spec, dtype_option, in_dtype)
 
 
 @click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(list(OUTPUT_FORMATS)), help=output_formats_help())
+              type=Choice(list(OUTPUT_FORMATS)), help=output_formats_help())
 @click.option("--explain", is_flag=True,
               help="Write out each step's arithmetic the way the lecture does (in the table view, "
                    "where it implies --panels, and in --format markdown).")

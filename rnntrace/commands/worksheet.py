@@ -6,7 +6,7 @@ import click
 
 from ..cli import Command
 from ..errors import RnntraceError
-from .common import load, allow_file_option, write, STEPS, NAMES, precision_option, steps_option, checked, complete_spec
+from .common import Choice, load, allow_file_option, write, STEPS, NAMES, precision_option, steps_option, checked, complete_spec
 
 
 def _ask_option(f):
@@ -37,7 +37,7 @@ _steps_option = steps_option("Ask for these steps only: 3, 2:4, or a list such a
 @click.command(cls=Command)
 @click.argument("spec", shell_complete=complete_spec)
 @_ask_option
-@click.option("--format", "fmt", type=click.Choice(["markdown", "latex"]), default="markdown",
+@click.option("--format", "fmt", type=Choice(["markdown", "latex"]), default="markdown",
               show_default=True, help="Markdown, or LaTeX: a fragment to paste into a document "
                                       "(--standalone: a whole one).")
 @click.option("--key", is_flag=True, help="The answer key: the blanks filled with the exact values.")
