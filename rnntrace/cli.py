@@ -291,6 +291,6 @@ def main():
       rnntrace examples                             the bundled example specs
       rnntrace new lstm > my.yaml                   a starter spec to edit
       rnntrace check lstm_example.yaml mine.yaml    mark answers done by hand
-      rnntrace grad many_to_one.yaml --explain      backpropagation in time
+      rnntrace grad many_to_one.yaml --explain      backpropagation through time
       rnntrace page lstm_example.yaml -o lstm.html  a page to click through
     """
