@@ -117,13 +117,6 @@ class KerasModel:
 
 # --------------------------------------------------------------------------- configuration values
 
-def _text(conf: Mapping[str, Any], key: str, where: str, default: Optional[str] = None) -> Optional[str]:
-    value = conf.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise ConvertError(f"{where}: {key}: expected text, found {_shown(value)}")
-    return value
-
-
 def _flag(conf: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
     value = conf.get(key, default)
     if value is None:

@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from .errors import close_name, describe_value, quoted, shorten
-from .fields import MAX_WEIGHTS, Reader, shape_text
+from .fields import MAX_WEIGHTS, Reader
 from .yamlsource import is_number_text, plain_scalar, read_limited
 
 Array = np.ndarray

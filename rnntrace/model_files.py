@@ -25,7 +25,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, Sequence, Tuple
 
 import numpy as np
 

@@ -5,12 +5,37 @@ now use, for tests/test_autodiff.py to hold the derived one against."""
 import numpy as np
 
 from rnntrace.layers.activations import activate, back, derivative
-from rnntrace.layers.backward import affine_gradients, through_time
 from rnntrace.layers.base import zeros
 from rnntrace.layers.gru import BLOCKS as GRU_BLOCKS
 from rnntrace.layers.lstm import _blocks, _function
 
 from reference_step import recurrent_input
+
+
+# A recurrent layer unrolled over T steps is walked from t = T down to 1; each block computes
+# z_t = W·x_t + U·m_t + b, so dW = Σ_t dz_t·x_tᵀ = DZᵀ·X, dU = DZᵀ·M, db = Σ_t dz_t.
+
+def through_time(T, carry, step):
+    """Run ``step(t, carry)`` for t = T − 1 … 0 (0-based), starting from ``carry``
+    (what flows back through the memory: zero after the last step) and handing each
+    step's carry to the step before. Returns every step's dz, dL/dx_t and
+    (values, gates), in the order of the steps, and the carry step 1 gives: the
+    gradient of the memory's initial value."""
+    dzs, dxs, shown = [None] * T, [None] * T, [None] * T
+    for t in range(T - 1, -1, -1):
+        dzs[t], dxs[t], values, gates, carry = step(t, carry)
+        shown[t] = (values, gates)
+    return dzs, dxs, shown, carry
+
+
+def affine_gradients(dzs, xs, memories=None, prefix=""):
+    """dW, dU (with the memories read) and db of z_t = W·x_t + U·m_t + b, from every dz_t."""
+    DZ = np.asarray(dzs)
+    grads = {f"{prefix}W": DZ.T @ np.asarray(xs)}
+    if memories is not None:
+        grads[f"{prefix}U"] = DZ.T @ np.asarray(memories)
+    grads[f"{prefix}b"] = DZ.sum(axis=0)
+    return grads
 
 
 def clip_derivative(layer, function: str, z):

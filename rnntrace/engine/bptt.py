@@ -7,8 +7,8 @@ the chain rule runs from the last step to the first, and each layer from the top
 and hands dL/d(its input at t) to the layer below.
 
 Each layer type's backward pass sits beside its forward step, in its home
-(rnntrace/layers/<type>.py), under the same equations; the shared pieces are in
-rnntrace.layers.backward. Here: the loss at the output and the walk down the layers.
+(rnntrace/layers/<type>.py), under the same equations, derived by
+rnntrace.layers.autodiff. Here: the loss at the output and the walk down the layers.
 
 Besides the weights' gradients the walk gives dL/dx_t (what the first layer hands
 down: the gradient of the network's input at every step) and, for every recurrent

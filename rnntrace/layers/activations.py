@@ -368,13 +368,6 @@ def approaches(name: str) -> Tuple[float, ...]:
     return f.approaches(dict(values))
 
 
-def js_table() -> Dict[str, Dict[str, Any]]:
-    """The table as the page reads it: per function its parameters (defaults), its JS
-    expression in ``z`` and the parameters, whether it works unit by unit, its symbol."""
-    return {n: {"params": f.defaults, "js": f.js, "elementwise": f.elementwise, "symbol": f.symbol}
-            for n, f in TABLE.items()}
-
-
 def js_functions() -> str:
     """The table's elementwise functions as a JavaScript object literal, for the page's
     script (its Content-Security-Policy allows no eval, so the source is written in):

@@ -897,8 +897,6 @@ text { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 13px
 .head { fill: #6f42c1; } .headf { fill: #5b6470; }
 """
 
-_SWATCH = {"pre": "#7a4b00", "gate": "#1f7a3a", "state": "#0b5cad", "output": "#b3261e", "memory": "#6f42c1"}
-
 
 def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

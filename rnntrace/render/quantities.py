@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import List, Optional
 
 from ..layers import heading as layer_heading, quantities
-from ..layers.base import FUNCTION_SYMBOLS, LATEX_SYMBOLS, Quantity, function_name, value
+from ..layers.base import Quantity, value
 
-__all__ = ["FUNCTION_SYMBOLS", "LATEX_SYMBOLS", "Quantity", "function_name", "value", "layer_quantities",
-           "unit_names", "heading"]
+__all__ = ["Quantity", "value", "layer_quantities", "unit_names", "heading"]
 
 
 def layer_quantities(layer) -> List[Quantity]:

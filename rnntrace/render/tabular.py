@@ -16,7 +16,7 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 
 from .quantities import Quantity, heading, layer_quantities, value
-from .tex import escape, math_text
+from .tex import math_text
 from .winners import most_likely
 
 

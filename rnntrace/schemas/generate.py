@@ -1,7 +1,7 @@
 """The parts of the JSON Schemas that come from the registry of layer types and the
 table of activation functions (rnntrace/layers/__init__.py, rnntrace/layers/activations.py):
 written into the checked-in files by ``python -m rnntrace.schemas.generate``, and
-tests/test_schema_generated.py checks that the files hold what is generated.
+tests/test_activations.py checks that the files hold what is generated.
 
 Only the values named in :func:`parts` are rewritten, in place: every layer type's block
 of spec.json (from its home's ``KEYS`` and ``SCHEMA``) and its record in trace.json

@@ -70,8 +70,6 @@ def _elman_lines(rng, size: int, size_in: int, indent: str = "    ") -> List[str
             f"{indent}W: {_matrix(W, col)}", f"{indent}U: {_matrix(U, col)}", f"{indent}b: {_row(b)}"]
 
 
-#: Each LSTM and GRU gate reads the two control inputs a, b (x = [value, a, b]).
-CONTROLS = (-1, 0, 1)
 #: How often a draw may be repeated before the exercise is taken as it is (never
 #: reached in practice: a few draws suffice).
 DRAWS = 10_000
