@@ -324,3 +324,26 @@ def test_an_overflow_in_a_compiled_step_is_said_once_not_as_a_python_warning(tmp
     assert done.returncode == 0, done.stderr
     assert "beyond the float64 range" in done.stderr
     assert "RuntimeWarning" not in done.stderr and "compiled step" not in done.stderr
+
+
+@pytest.mark.parametrize("example", ["packed_pytorch.yaml", "elman.yaml"])
+def test_a_weight_changed_in_place_after_a_run_is_an_error_not_stale_numbers(example):
+    # The compiled step holds stacked copies of the weights: an edit in place would leave
+    # it computing with the old ones. Once a layer has run its arrays are read-only; a
+    # changed layer is a new one, and computes with the new weight.
+    spec = load_spec(EXAMPLES / example)
+    before = run(spec)[0].layers[spec.layers[0].name].output.copy()
+    layer = spec.layers[0]
+    name, value = next(iter(layer.parameters().items()))
+    with pytest.raises(ValueError, match="read-only"):
+        value[0] = value[0] + 1.0
+    changed = value.copy()
+    changed[0] = changed[0] + 1.0
+    if "." in name:   # a block's weight: lstm.blocks[block].W
+        block, key = name.split(".")
+        blocks = dict(layer.blocks, **{block: dataclasses.replace(layer.blocks[block], **{key: changed})})
+        new = dataclasses.replace(layer, blocks=blocks)
+    else:
+        new = dataclasses.replace(layer, **{name: changed})
+    after = run(dataclasses.replace(spec, layers=(new,) + spec.layers[1:]))[0].layers[layer.name].output
+    assert not np.array_equal(before, after)

@@ -10,6 +10,7 @@ own is blocked and recorded, and must not happen.
 
 One browser serves the whole module.
 """
+import dataclasses
 import json
 import math
 import re
@@ -620,8 +621,10 @@ def test_any_layer_name_works_even_the_names_of_javascripts_own_objects(browser,
     box = page.locator('input[data-param="__proto__.W[0][1]"]')
     box.fill("-2")
     box.press("Enter")
-    spec.layers[0].W[0, 1] = -2.0
-    edited = rnntrace.run(spec).to_dict()["steps"]
+    W = spec.layers[0].W.copy()   # a layer that has run keeps its weights: a changed one is new
+    W[0, 1] = -2.0
+    layers = (dataclasses.replace(spec.layers[0], W=W),) + spec.layers[1:]
+    edited = rnntrace.run(dataclasses.replace(spec, layers=layers)).to_dict()["steps"]
     for t in (1, 2, 3):
         page.evaluate(f"window.rnntrace.go({t})")
         close_enough(p.numbers(), edited, t)

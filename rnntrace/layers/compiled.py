@@ -61,9 +61,15 @@ _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def once(layer, make: Callable[[Any], Callable]) -> Callable:
     """The layer's compiled step, made by ``make(layer)`` the first time it is asked for
-    and kept while the layer lives (layers are frozen: their weights do not change)."""
+    and kept while the layer lives. Layers are frozen, and so are their weights from
+    then on: the step holds stacked copies of them, so an array changed in place would
+    leave it computing with the old values. Each array is made read-only instead, and
+    such an edit is an error ("assignment destination is read-only"); a changed layer is
+    a new one (``dataclasses.replace``, or the spec loaded again)."""
     run = _COMPILED.get(layer)
     if run is None:
+        for value in layer.parameters().values():
+            value.flags.writeable = False
         run = _COMPILED[layer] = make(layer)
     return run
 
