@@ -275,6 +275,10 @@ def clean_env() -> dict:
     env["NO_COLOR"] = "1"
     env.setdefault("KERAS_BACKEND", "torch")   # import-keras's baseline: Keras as the tests run it
     env["COLUMNS"] = "100"
+    # numpy's BLAS on one thread on both sides, as the command line runs it (rnntrace.cli):
+    # a baseline with the default threads would pay their start and spin, which rnntrace
+    # does not, and the ratio would flatter it
+    env.update(OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
 
 

@@ -22,6 +22,14 @@ import click
 from . import __version__
 from .errors import RnntraceError
 
+# An RNN step multiplies a few thousand numbers: BLAS threads gain nothing there, and
+# between products they spin, CPU time that a shared machine pays (a third of a short
+# run's). The command line runs numpy's BLAS on one thread unless the environment says
+# otherwise (set before numpy is imported, which happens in the commands); the library
+# leaves its caller's settings alone. docs/speed.md.
+for _threads in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 EXIT_WRONG = 1   # check: at least one answer is wrong
 EXIT_USAGE = 2   # bad input or usage
 EXIT_INTERRUPTED = 130   # Ctrl-C

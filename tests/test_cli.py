@@ -384,3 +384,20 @@ def test_a_misspelt_command_gets_the_close_name():
     result = invoke("rnu")
     assert result.exit_code == 2
     assert "No such command 'rnu'. Did you mean 'run'?" in result.stderr
+
+
+@pytest.mark.parametrize("given, used", [(None, "1"), ("3", "3")])
+def test_the_command_line_runs_blas_on_one_thread_unless_told(given, used):
+    # set before numpy is imported (numpy's BLAS reads it once, when it loads)
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    script = ("import sys, os, rnntrace.cli\n"
+              "assert 'numpy' not in sys.modules\n"
+              "print(os.environ['OPENBLAS_NUM_THREADS'])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == used
