@@ -401,3 +401,14 @@ def test_the_command_line_runs_blas_on_one_thread_unless_told(given, used):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == used
+
+
+def test_the_help_of_new_names_every_starter_the_registry_has():
+    # `new`'s help writes its types out for a reader; a type added to the registry with a
+    # starter (starters.TYPES) must appear there, in the command's help and in --help's table
+    from rnntrace.cli import COMMANDS
+    from rnntrace.starters import TYPES
+    said = " ".join(main.commands["new"].help.split("\n\n")[0].split())
+    assert said == COMMANDS["new"][1]
+    named = said.split(": ", 1)[1].rstrip(".").replace(" or ", ", ").split(", ")
+    assert sorted(named) == sorted(TYPES)
