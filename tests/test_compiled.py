@@ -347,3 +347,21 @@ def test_a_weight_changed_in_place_after_a_run_is_an_error_not_stale_numbers(exa
         new = dataclasses.replace(layer, **{name: changed})
     after = run(dataclasses.replace(spec, layers=(new,) + spec.layers[1:]))[0].layers[layer.name].output
     assert not np.array_equal(before, after)
+
+
+def test_nothing_a_spec_says_reaches_the_generated_source():
+    # Names, words and numbers are bound to the step as values: the exec'd text is the
+    # compiler's own, whatever a hostile spec holds.
+    hostile = "x'); __import__('os') or exit(3) #\""
+    spec = spec_from_dict({
+        "inputs": ["a'b", "c\"d"], "lexicon": ["a'b", "c\"d"],
+        "layers": [{"type": "embedding", "name": hostile + "e", "size": 2, "E": [[1, -0.0], [1e308, 2]]},
+                   {"type": "lstm", "name": hostile, "size": 1, "clip": 1e308,
+                    **{b: {"W": [[1, 2]], "U": [[0.5]], "b": [-0.0]}
+                       for b in ("cell_input", "input_gate", "forget_gate", "output_gate")}}]})
+    for layer in spec.layers:
+        source = compiled_step(layer).source
+        for said in (hostile, "a'b", 'c"d', "import", "exit", "1e+308", "e308"):
+            assert said not in source, (layer.name, said)
+    trace = run(spec)
+    assert trace[0].layers[spec.layers[0].name].e.tolist() == [1.0, -0.0]
