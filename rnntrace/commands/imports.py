@@ -27,6 +27,19 @@ def _label_list(text):
     return None if text is None else [x.strip() for x in text.split(",")]
 
 
+def _write_imported(spec, comment: str, zeros: bool, output) -> None:
+    """Every import's end: the spec as YAML under its comment (with a word on the stand-in
+    inputs when none were given), to standard output or the file ``-o`` names."""
+    from ..convert import spec_to_yaml
+    if zeros:
+        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
+    text = spec_to_yaml(spec, comment=comment)
+    if output is None:
+        write(text)
+        return
+    save(output, text, output)
+
+
 # --------------------------------------------------------------------------- import-torch
 
 class _TableChoice(Choice):
@@ -73,7 +86,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
       rnntrace import-torch tagger.pt --activation softmax \\
           --labels dest,time,other | rnntrace run -
     """
-    from ..convert import load_torch_file, spec_from_state_dict, spec_to_yaml, unrecorded_nonlinearity
+    from ..convert import load_torch_file, spec_from_state_dict, unrecorded_nonlinearity
     from ..safetext import visible
     inputs = _imported_inputs(inputs_text)
     state, low = load_torch_file(weights)
@@ -89,13 +102,7 @@ def import_torch(weights, inputs_text, nonlinearity, activation, labels, title, 
     if low:
         comment += (f"\nThe file stores weights in {' and '.join(low)}; each is widened to float64 exactly, "
                     "and the spec computes in float64.")
-    if inputs is None:
-        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
-    text = spec_to_yaml(spec, comment=comment)
-    if output is None:
-        write(text)
-        return
-    save(output, text, output)
+    _write_imported(spec, comment, inputs is None, output)
 
 
 # --------------------------------------------------------------------------- import-keras
@@ -131,7 +138,6 @@ def import_keras(model, inputs_text, labels, output_number, title, output):
       rnntrace import-keras tagger.h5 --labels dest,time,other | rnntrace run -
       rnntrace import-keras bi.keras --output-number 2 -o backward.yaml
     """
-    from ..convert import spec_to_yaml
     from ..convert_keras import load_keras_model, spec_from_keras
     from ..safetext import visible
     from ..spec import spec_from_dict
@@ -144,13 +150,7 @@ def import_keras(model, inputs_text, labels, output_number, title, output):
     comment = "\n".join([f"Imported from {visible(os.path.basename(source.path))}{visible(made)}: weights as the "
                           "model holds them."]
                         + notes)
-    if inputs is None:
-        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
-    text = spec_to_yaml(spec, comment=comment)
-    if output is None:
-        write(text)
-        return
-    save(output, text, output)
+    _write_imported(spec, comment, inputs is None, output)
 
 
 # --------------------------------------------------------------------------- import-onnx
@@ -180,7 +180,6 @@ def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
       rnntrace import-onnx tagger.onnx --lexicon words.txt \\
           --inputs 'arrive Taipei on November' --labels dest,time,other | rnntrace run -
     """
-    from ..convert import spec_to_yaml
     from ..safetext import visible
     from ..convert_onnx import import_onnx as read_onnx
     from ..spec import spec_from_dict
@@ -197,10 +196,4 @@ def import_onnx(model, inputs_text, lexicon_file, labels, title, output):
     spec_from_dict(imported.spec, source=model)     # what is written is a valid spec
     comment = "\n".join([f"Imported from {visible(os.path.basename(model))}: weights as the model holds them."]
                         + imported.notes)
-    if inputs is None:
-        comment += "\nThe inputs are one step of zeros: put the sequence to run in their place."
-    text = spec_to_yaml(imported.spec, comment=comment)
-    if output is None:
-        write(text)
-        return
-    save(output, text, output)
+    _write_imported(imported.spec, comment, inputs is None, output)
