@@ -136,6 +136,7 @@ SAMPLED = {
     "tests/test_grad_inputs.py::test_input_and_initial_state_gradients_match_finite_differences": 9,
     "tests/test_grad_inputs.py::test_upstream_gradients_match_finite_differences_of_their_sum": 9,
     "tests/test_float32.py::test_every_array_of_a_float32_run_and_backprop_is_float32": 6,
+    "tests/test_terminal.py::test_laid_out_text_draws_exactly_as_rich_wraps_it": 6,
 }
 SAMPLE_SEED = 19
 

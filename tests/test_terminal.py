@@ -1,10 +1,12 @@
 """render/terminal.py: whatever a view puts inside a panel or a table (however deeply
 nested), the drawing shows a control character as its escape, never raw; only rich's
 own styles are escape sequences."""
+import pytest
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from conftest import EXAMPLES
 from rnntrace.render.terminal import draw
 
 
@@ -27,3 +29,65 @@ def test_each_segment_is_looked_at_once_however_deep(monkeypatch):
     word = Text("deep")
     draw([Panel(Panel(Panel(word)))], width=30)
     assert seen.count("deep") == 1
+
+
+# Text the views lay out themselves is drawn without rich's wrapping when every line
+# fits (render/terminal._laid_out). The drawing must be exactly rich's: compared here,
+# byte for byte with colour on (every style is an escape sequence in the text), over
+# every bundled example at four widths in three views, and over text that is wide,
+# zero-width, combining, tabbed or holds control characters.
+
+ODD_SPEC = """\
+title: "日本語の題 \\x1b[31m red \\u200b zero-width\\ttab"
+lexicon: [東京, "naïve", "e\\u0301", "ｗｉｄｅ", word]
+inputs: [東京, "naïve", "e\\u0301", "ｗｉｄｅ", word]
+layers:
+  - {name: "層", type: elman, size: 2,
+     W: [[0.5, -1, 2, 0, 1], [1, 1, -1, 0.25, 3]], U: [[0.5, 0], [0, 0.5]], b: [0, 1]}
+  - {name: out, type: dense, size: 2, activation: softmax, labels: [はい, "no"],
+     W: [[1, -1], [-1, 1]], b: [0, 0]}
+"""
+
+
+def _drawings(trace):
+    import io
+    from rnntrace.render.terminal import _TextConsole
+    from rnntrace.render.view import View, terminal_view
+    out = []
+    for width in (40, 57, 80, 121):
+        for view in (View(), View(explain=True), View(chart_only=True)):
+            console = _TextConsole(file=io.StringIO(), width=width, color_system="truecolor", force_terminal=True,
+                                   highlight=False, soft_wrap=False, emoji=False, markup=False)
+            for part in terminal_view(trace, view):
+                console.print(part)
+            out.append(console.file.getvalue())
+    return out
+
+
+def _both_ways(monkeypatch, trace):
+    """The drawings of ``trace`` with laid-out text drawn as it is, and all of it wrapped
+    by rich; and whether texts were taken each way."""
+    from rnntrace.render import terminal
+    taken = []
+    real = terminal._laid_out
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: taken.append(real(text, options)) or taken[-1])
+    fast = _drawings(trace)
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)
+    return fast, _drawings(trace), set(taken)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_laid_out_text_draws_exactly_as_rich_wraps_it(monkeypatch, name):
+    from rnntrace import engine
+    from rnntrace.spec import load_spec
+    fast, wrapped, taken = _both_ways(monkeypatch, engine.run(load_spec(EXAMPLES / name)))
+    assert True in taken
+    assert fast == wrapped
+
+
+def test_laid_out_text_with_wide_zero_width_and_control_characters_draws_as_rich_wraps_it(monkeypatch):
+    from rnntrace import engine
+    from rnntrace.spec import spec_from_text
+    fast, wrapped, taken = _both_ways(monkeypatch, engine.run(spec_from_text(ODD_SPEC)))
+    assert taken == {True, False}
+    assert fast == wrapped

@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 from typing import Iterable, Optional, Tuple
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.text import Span, Text
 
 
 class _TextConsole(Console):
@@ -24,9 +26,11 @@ class _TextConsole(Console):
     def render(self, renderable, options=None):
         # rich renders nested renderables (a panel's table, a table's cells) through this
         # same method: only the outermost call looks at each segment, once.
-        if self._drawing:
-            return super().render(renderable, options)
-        return self._visible(super().render(renderable, options))
+        if type(renderable) is Text and _laid_out(renderable, options or self.options):
+            segments = _unwrapped(renderable, self)
+        else:
+            segments = super().render(renderable, options)
+        return segments if self._drawing else self._visible(segments)
 
     def _visible(self, segments):
         from rich.segment import Segment
@@ -41,6 +45,26 @@ class _TextConsole(Console):
                 yield segment
         finally:
             self._drawing = False
+
+
+def _laid_out(text: Text, options) -> bool:
+    """Whether rich's wrapping would leave ``text`` as it is: every line fits the width
+    (in characters and in terminal cells), no tab, no justification. The views lay out
+    their own text (a layer's rows, the outputs over time, the chart), and wrapping it
+    line by line was about half of drawing a run's panels."""
+    width = options.max_width
+    if width < 1 or "\t" in text.plain or (text.justify or options.justify or "default") != "default":
+        return False
+    return all(len(line) <= width and cell_len(line) <= width for line in text.plain.split("\n"))
+
+
+def _unwrapped(text: Text, console: Console):
+    """The segments ``Text.__rich_console__`` yields for a text that wrapping leaves as
+    it is: the text rendered with its own style under its spans (rich's ``Text.render``
+    leaves a text's own style to wrapping, which turns it into a span on each line)."""
+    if text.style:
+        text = Text(text.plain, spans=[Span(0, len(text), text.style), *text.spans], end=text.end)
+    return text.render(console, text.end)
 
 
 def draw(parts: Iterable, width: Optional[int] = None, stream=None,
