@@ -23,6 +23,8 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Tuple
 
 import numpy as np
 
+from .records import is_record, names
+
 
 RANGES = {"float64": "1.8e308", "float32": "3.4e38"}
 
@@ -50,7 +52,7 @@ class NonFinite(namedtuple("NonFinite", "t layer quantity value dtype", defaults
 def scan_record(prefix: str, record) -> Iterator[Tuple[str, float]]:
     """(quantity path, first non-finite entry) for each non-finite array of a record;
     a float32 entry stays a float32."""
-    for name in record.__dataclass_fields__:
+    for name in names(record):
         value = getattr(record, name)
         path = f"{prefix}.{name}"
         if isinstance(value, np.ndarray):
@@ -59,7 +61,7 @@ def scan_record(prefix: str, record) -> Iterator[Tuple[str, float]]:
         elif isinstance(value, Mapping):      # gates: name → Gate(z, a)
             for gate, item in value.items():
                 yield from scan_record(f"{path}.{gate}", item)
-        elif hasattr(value, "__dataclass_fields__"):   # a bidirectional layer's directions
+        elif is_record(value):   # a bidirectional layer's directions
             yield from scan_record(path, value)
 
 

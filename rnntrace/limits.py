@@ -38,10 +38,11 @@ def _count(value) -> int:
     import numpy as np
     if isinstance(value, np.ndarray):
         return int(value.size)
-    if isinstance(value, dict) or hasattr(value, "values") and not hasattr(value, "__dataclass_fields__"):
+    from .records import is_record, names
+    if is_record(value):
+        return sum(_count(getattr(value, name)) for name in names(value))
+    if isinstance(value, dict) or hasattr(value, "values"):
         return sum(_count(item) for item in value.values())
-    if hasattr(value, "__dataclass_fields__"):
-        return sum(_count(getattr(value, name)) for name in value.__dataclass_fields__)
     return 0
 
 

@@ -1,14 +1,14 @@
-"""The model a spec describes: its input sequence, its layers (each a frozen dataclass
-of float64 arrays, defined in its home in rnntrace.layers) and its training block.
+"""The model a spec describes: its input sequence, its layers (each a frozen record
+of float64 arrays, defined in its home in rnntrace.layers; rnntrace/records.py) and its training block.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Tuple
 
 import numpy as np
 
 from .inputs import Lexicon, read_inputs
+from .records import record, replace
 from .yamlsource import Document
 
 LOSSES = ("squared_error", "cross_entropy")
@@ -21,7 +21,7 @@ def parameter_count(layer) -> int:
     return int(sum(v.size for v in layer.parameters().values()))
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Train:
     """The training block: targets per step and the loss (or upstream gradients given
     directly), clipping and the learning rate."""
@@ -34,7 +34,7 @@ class Train:
     upstream: Optional[Mapping[str, Mapping[str, Tuple[Optional[Array], ...]]]] = None
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Spec:
     """A whole validated spec: the input sequence and the layers it runs through."""
 
@@ -45,7 +45,7 @@ class Spec:
     lexicon: Optional[Lexicon] = None
     train: Optional[Train] = None
     source: str = "<spec>"
-    document: Optional[Document] = field(default=None, repr=False, compare=False)
+    document: Optional[Document] = None
 
     @property
     def input_size(self) -> int:
@@ -77,6 +77,5 @@ class Spec:
         encoded, tokens = read_inputs(Reader(doc), doc.data["inputs"], self.lexicon, ("inputs",))
         if encoded.shape[1] != self.input_size:
             raise doc.error(f"expected steps of {self.input_size} numbers, found {encoded.shape[1]}", ("inputs",))
-        import dataclasses
-        return dataclasses.replace(self, inputs=encoded.astype(self.inputs.dtype, copy=False), tokens=tokens)
+        return replace(self, inputs=encoded.astype(self.inputs.dtype, copy=False), tokens=tokens)
 

@@ -6,7 +6,6 @@ one column per input, so a layer computes z = W·x + U·m + b.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
@@ -16,6 +15,7 @@ from .fields import ACTIVATIONS, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader
 from .inputs import MAX_INPUT_VALUES, Lexicon, read_inputs, read_lexicon
 from .layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
 from .model import LOSS_ALIASES, LOSSES, Spec, Train, parameter_count
+from .records import replace
 from .yamlsource import MAX_BYTES, Document, parse, read_named, read_text
 
 if TYPE_CHECKING:   # for annotations only: pathlib is not imported on the way to a run
@@ -142,7 +142,7 @@ def _layer(r: Reader, item, path, name: str, size_in: int, allow, why: str = "")
         if allow != LAYER_TYPES:
             raise r.error("a direction of a bidirectional layer has no 'direction' of its own: 'forward' "
                           "reads x_1 … x_T and 'backward' x_T … x_1", dpath, at_key=True)
-        layer = dataclasses.replace(layer, direction=r.choice(data["direction"], dpath, DIRECTIONS, "direction"))
+        layer = replace(layer, direction=r.choice(data["direction"], dpath, DIRECTIONS, "direction"))
     return layer
 
 

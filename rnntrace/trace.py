@@ -7,10 +7,11 @@ is the one place they become JSON-ready lists, in the field names of the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import numpy as np
+
+from .records import names, record
 
 FORMAT = "rnntrace.trace/1"
 Array = np.ndarray
@@ -20,7 +21,7 @@ Array = np.ndarray
 Record = Any
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Step:
     """One time step: its input, every layer's record and the network's output."""
 
@@ -31,12 +32,12 @@ class Step:
     token: Optional[str] = None
 
 
-@dataclass(eq=False)
 class Trace:
     """A run: the spec it came from and one :class:`Step` per time step."""
 
-    spec: Any
-    steps: List[Step] = field(default_factory=list)
+    def __init__(self, spec: Any, steps: Optional[List[Step]] = None):
+        self.spec = spec
+        self.steps: List[Step] = [] if steps is None else steps
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
@@ -109,7 +110,7 @@ def numbers(array: Array) -> List[Optional[float]]:
 
 def record_to_dict(record: Record) -> Dict[str, Any]:
     data: Dict[str, Any] = {}
-    for name in record.__dataclass_fields__:
+    for name in names(record):
         value = getattr(record, name)
         if type(value) is np.ndarray:
             data[name] = numbers(value)

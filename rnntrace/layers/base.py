@@ -10,7 +10,7 @@ terminal, and numbers are formatted only by the writer a view passes in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from ..records import record
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -56,7 +56,7 @@ class Quantity(NamedTuple):
 def value(record, path: str) -> Array:
     """The array at ``path`` (``c``, ``gates.<block>.a``, ``forward.h``) of a record.
 
-    Records are dataclasses and their ``gates`` plain dicts; the check is against
+    Records are records (rnntrace/records.py) and their ``gates`` plain dicts; the check is against
     ``dict`` itself, since ``isinstance(x, typing.Mapping)`` (an ABC) is ten times slower
     and the chart asks this for every quantity at every step."""
     current = record
@@ -69,7 +69,7 @@ def value(record, path: str) -> Array:
 # field-by-field == could only raise; these compare (and hash) by identity instead,
 # and each class is quicker to create at start-up.
 
-@dataclass(frozen=True, eq=False)
+@record
 class Gate:
     """A gate (or cell input): its input z and its activation a."""
 
@@ -77,7 +77,7 @@ class Gate:
     a: Array
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Block:
     """One weight set of a gated cell: z = W·x + U·h_prev (+ P∘c) + b (+ b_h)."""
 

@@ -18,7 +18,7 @@ them through ``layer.forward.home`` (set by the registry in rnntrace.layers).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -55,7 +55,7 @@ SCHEMA = {
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Bidirectional:
     """Two recurrent layers, one reading forwards and one backwards, merged at each step."""
 
@@ -85,7 +85,7 @@ class Bidirectional:
         return params
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class BidirectionalRecord:
     """One step of a bidirectional layer: both directions' records and the merged output."""
 

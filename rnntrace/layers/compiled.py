@@ -46,12 +46,12 @@ import functools
 import linecache
 import re
 import weakref
-from dataclasses import MISSING, fields
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from .activations import parse
+from ..records import names
 from .base import Gate, row_lookup, row_read
 
 Array = np.ndarray
@@ -440,14 +440,14 @@ def _record(layer, w: _Writer, paths: List[str]) -> str:
             nested.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = w.names[path]
     args = []
     pair = w.bind(Gate, "G")   # a z and its activation a
-    for f in fields(cls):
-        if f.name in w.names:
-            args.append(f"{f.name}={w.names[f.name]}")
-        elif f.name in nested:
+    for name in names(cls):
+        if name in w.names:
+            args.append(f"{name}={w.names[name]}")
+        elif name in nested:
             items = ", ".join(f"{key!r}: {pair}(" + ", ".join(f"{k}={v}" for k, v in attrs.items()
                                                               if k.isidentifier()) + ")"
-                              for key, attrs in nested[f.name].items())
-            args.append(f"{f.name}={{{items}}}")
-        elif f.default is MISSING and f.default_factory is MISSING:
-            raise ValueError(f"the record field {f.name!r} of {cls.__name__} has no formula")
+                              for key, attrs in nested[name].items())
+            args.append(f"{name}={{{items}}}")
+        elif name not in cls.__record_defaults__:
+            raise ValueError(f"the record field {name!r} of {cls.__name__} has no formula")
     return f"{w.bind(cls, 'R')}({', '.join(args)})"

@@ -8,7 +8,7 @@ backward   (derived from the formulas by autodiff.py; the chain rule it works ou
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -37,7 +37,7 @@ SCHEMA = {"description": "Dense layer: y = f(W·x + b), no memory.", "required":
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Dense:
     """A feed-forward layer: y = f(W·x + b), f linear, sigmoid, tanh, relu or softmax."""
 
@@ -58,7 +58,7 @@ class Dense:
         return {"W": self.W, "b": self.b}
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class DenseRecord:
     """One step of a dense layer: z, its activation y and the winning label."""
 

@@ -8,7 +8,7 @@ backward   derived from the formulas (autodiff.py): dh_t = dh_out_t + Uᵀ·dz_{
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -36,7 +36,7 @@ SCHEMA = {"description": "Elman layer: h = f(W·x + U·h_prev + b); the memory h
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Elman:
     """A simple recurrent layer whose memory holds its own last output: h = f(W·x + U·h_prev + b)."""
 
@@ -60,7 +60,7 @@ class Elman:
         return {"W": self.W, "U": self.U, "b": self.b}
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class ElmanRecord:
     """One step of an Elman layer: the memory read, z and the new h."""
 

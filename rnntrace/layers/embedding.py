@@ -20,7 +20,7 @@ gradient.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record, replace
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -52,7 +52,7 @@ SCHEMA = {
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Embedding:
     """A table E of V rows (one per word) and ``size`` columns: e = the row of the word read."""
 
@@ -76,7 +76,7 @@ class Embedding:
         return {"E": self.E}
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class EmbeddingRecord:
     """One step of an embedding: the row of E read (its id, none when x is not 1-of-N) and that row e."""
 
@@ -129,8 +129,7 @@ def with_lexicon(layer, lexicon):
     own and reads the lexicon's 1-of-N vectors."""
     if layer.words is not None or layer.ids or lexicon.size != layer.vocabulary:
         return layer
-    import dataclasses
-    return dataclasses.replace(layer, words=lexicon.words + (("other",) if lexicon.other else ()))
+    return replace(layer, words=lexicon.words + (("other",) if lexicon.other else ()))
 
 
 # --------------------------------------------------------------------------- the engine

@@ -25,7 +25,7 @@ backward   dz_n as above;  d(r∘h) = U_nᵀ·dz_n,  da_r = d(r∘h)∘h_{t−1}
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -85,7 +85,7 @@ SCHEMA = {
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class GRU:
     """A gated recurrent unit layer: reset, update and candidate blocks."""
 
@@ -111,7 +111,7 @@ class GRU:
                 for k, v in self.blocks[block].parameters().items()}
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class GRURecord:
     """One step of a GRU layer: the memory before, each block's z and a, the memory after."""
 

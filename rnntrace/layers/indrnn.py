@@ -11,7 +11,7 @@ This home is the worked example of docs/layers.md, "Adding a layer type".
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -39,7 +39,7 @@ SCHEMA = {"description": "IndRNN layer (Li et al. 2018): h = f(W·x + u∘h_prev
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class IndRNN:
     """A recurrent layer whose units each read only their own last output: h = f(W·x + u∘h_prev + b)."""
 
@@ -63,7 +63,7 @@ class IndRNN:
         return {"W": self.W, "u": self.u, "b": self.b}
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class IndRNNRecord:
     """One step of an IndRNN layer: the memory read, z and the new h."""
 

@@ -11,7 +11,7 @@ backward   (derived from the formulas by autodiff.py; the chain rule it works ou
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -49,7 +49,7 @@ SCHEMA = {
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class Jordan:
     """A hidden layer fed back by the network's output of the last step."""
 
@@ -75,7 +75,7 @@ class Jordan:
         return params
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class JordanRecord:
     """One step of a Jordan layer: the previous output read, the hidden z and h, the output z and y."""
 

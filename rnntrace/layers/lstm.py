@@ -30,7 +30,7 @@ With ``clip: c`` every block's z is cut to [−c, c] before its activation (ONNX
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from ..records import record
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
@@ -124,7 +124,7 @@ SCHEMA = {
 Array = np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class LSTM:
     """A long short-term memory layer: a cell input and three gates, each a :class:`Block`."""
 
@@ -159,7 +159,7 @@ class LSTM:
         return params
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class LSTMRecord:
     """One step of an LSTM layer: the memory before, each gate's z and a, the cell and output after."""
 
@@ -174,7 +174,7 @@ class LSTMRecord:
         return self.h
 
 
-@dataclass(frozen=True, eq=False)
+@record
 class ProjectedLSTMRecord(LSTMRecord):
     """A step of an LSTM with a projection: m = h(c)·o before h = W_hr·m."""
 

@@ -1,0 +1,118 @@
+"""Records: the frozen dataclasses on the way to a run (a spec, its layers and their
+blocks, a step and each layer's record at a step), made without compiling four methods
+a class when their modules are imported.
+
+``@dataclass(frozen=True)`` writes and compiles ``__init__``, ``__repr__``,
+``__setattr__`` and ``__delattr__`` for every class as its module is imported: ~0.6 ms
+a class. The fifteen or so classes a run imports cost more than everything else rnntrace
+adds to importing numpy, yaml and click (docs/speed.md). ``@record`` makes the same
+class for all that rnntrace and its users do with one:
+
+- made with the annotated fields in order, by position or keyword, defaults as written
+  (its ``__init__`` is compiled once, for the class: a record is made at every step);
+- frozen: setting or deleting an attribute raises ``dataclasses.FrozenInstanceError``;
+- compared and hashed by identity, as ``eq=False`` does: the fields hold arrays;
+- shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``;
+- ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work on it: the
+  ``__dataclass_fields__`` they read is made when it is first read, by
+  ``dataclasses.dataclass`` itself, so ``dataclasses`` is imported only then.
+
+rnntrace's own code reads the fields with :func:`names` and copies a record with
+:func:`replace`, neither of which imports ``dataclasses``.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+#: Defaults a record may not share between its instances (as dataclasses refuses them).
+_MUTABLE = (list, dict, set, bytearray)
+
+
+def record(cls: type) -> type:
+    """Make ``cls`` a frozen record of its annotated fields (those of a record it
+    extends first, as a dataclass orders them)."""
+    base = next((b for b in cls.__mro__[1:] if "__record_fields__" in b.__dict__), None)
+    types: Dict[str, Any] = dict(base.__record_types__) if base else {}
+    defaults: Dict[str, Any] = dict(base.__record_defaults__) if base else {}
+    for name, kind in cls.__dict__.get("__annotations__", {}).items():
+        if str(kind).startswith(("ClassVar", "typing.ClassVar")):
+            continue
+        types[name] = kind
+        if name in cls.__dict__:
+            default = cls.__dict__[name]
+            if isinstance(default, _MUTABLE):
+                raise ValueError(f"{cls.__name__}.{name}: a mutable default would be shared by every record")
+            defaults[name] = default
+        else:
+            defaults.pop(name, None)
+    cls.__record_fields__ = tuple(types)
+    cls.__record_types__ = types
+    cls.__record_defaults__ = defaults
+    cls.__init__ = _init(cls)
+    cls.__setattr__ = _frozen
+    cls.__delattr__ = _frozen
+    if "__repr__" not in cls.__dict__:
+        cls.__repr__ = _repr
+    cls.__dataclass_fields__ = _DataclassFields()
+    return cls
+
+
+def names(record_or_class) -> Tuple[str, ...]:
+    """The names of a record's fields, in order."""
+    return record_or_class.__record_fields__
+
+
+def is_record(value) -> bool:
+    return hasattr(value, "__record_fields__") and not isinstance(value, type)
+
+
+def replace(obj, **changes):
+    """A copy of the record ``obj`` with ``changes`` (as ``dataclasses.replace``)."""
+    fields = type(obj).__record_fields__
+    unknown = [name for name in changes if name not in fields]
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field {unknown[0]!r}")
+    values = {name: getattr(obj, name) for name in fields}
+    values.update(changes)
+    return type(obj)(**values)
+
+
+def _init(cls: type):
+    """``__init__(self, <field>, …, <field>=<default>, …)``, storing each field as it
+    comes. The text holds only the fields' names, which are identifiers of rnntrace's
+    own classes; the defaults are bound as values."""
+    fields, defaults = cls.__record_fields__, cls.__record_defaults__
+    params = ", ".join(f"{name}=__default_{name}" if name in defaults else name for name in fields)
+    body = "".join(f"    __fields[{name!r}] = {name}\n" for name in fields) or "    pass\n"
+    source = f"def __init__(__self, {params}):\n    __fields = __self.__dict__\n{body}"
+    namespace = {f"__default_{name}": value for name, value in defaults.items()}
+    exec(compile(source, f"<record {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 — field names only
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _frozen(self, name, *value):
+    from dataclasses import FrozenInstanceError
+    raise FrozenInstanceError(f"cannot assign to field {name!r}" if value else f"cannot delete field {name!r}")
+
+
+def _repr(self) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_fields__)
+    return f"{type(self).__qualname__}({shown})"
+
+
+class _DataclassFields:
+    """A record's ``__dataclass_fields__``, made the first time it is read (by
+    ``dataclasses.fields``, ``replace``, ``asdict`` or ``is_dataclass``): the fields
+    ``dataclasses.dataclass`` finds in a class of the same annotations and defaults."""
+
+    def __get__(self, obj, owner: type):
+        import dataclasses
+        namespace: Dict[str, Any] = {"__annotations__": dict(owner.__record_types__),
+                                     "__module__": owner.__module__, "__qualname__": owner.__qualname__}
+        namespace.update(owner.__record_defaults__)
+        shadow = dataclasses.dataclass(init=False, repr=False, eq=False)(type(owner.__name__, (), namespace))
+        fields = shadow.__dataclass_fields__
+        type.__setattr__(owner, "__dataclass_fields__", fields)   # made once for the class
+        return fields

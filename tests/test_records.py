@@ -1,0 +1,118 @@
+"""rnntrace/records.py: a record is what ``@dataclass(frozen=True, eq=False)`` makes, for
+everything rnntrace and its users do with one, held against a real dataclass of the same
+fields."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from typing import ClassVar, Optional
+
+import numpy as np
+import pytest
+
+from rnntrace import records
+from rnntrace.records import record
+
+
+@record
+class Point:
+    """A record of three fields, two with defaults."""
+
+    x: np.ndarray
+    label: str = "p"
+    weight: Optional[float] = None
+    kind: ClassVar[str] = "point"   # not a field
+    unit = "cm"                     # not annotated: not a field
+
+
+@record
+class Tagged(Point):
+    tag: str = "t"
+    label: str = "tagged"           # a field of the base, its default changed: it keeps its place
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PointDataclass:
+    x: np.ndarray
+    label: str = "p"
+    weight: Optional[float] = None
+    kind: ClassVar[str] = "point"
+    unit = "cm"
+
+
+def test_fields_defaults_and_order_are_a_dataclasses():
+    assert records.names(Point) == ("x", "label", "weight")
+    assert records.names(Tagged) == ("x", "label", "weight", "tag")
+    want = [(f.name, f.type, f.default) for f in dataclasses.fields(PointDataclass)]
+    assert [(f.name, f.type, f.default) for f in dataclasses.fields(Point)] == want
+    assert [(f.name, f.default) for f in dataclasses.fields(Tagged)] == [
+        ("x", dataclasses.MISSING), ("label", "tagged"), ("weight", None), ("tag", "t")]
+    assert dataclasses.is_dataclass(Point) and dataclasses.is_dataclass(Point(np.zeros(1)))
+
+
+def test_made_by_position_or_keyword_as_a_dataclass_is():
+    x = np.arange(2.0)
+    for args, kwargs in [((x,), {}), ((x, "q"), {}), ((x,), {"weight": 2.0}), ((), {"x": x, "label": "r"})]:
+        ours, theirs = Point(*args, **kwargs), PointDataclass(*args, **kwargs)
+        assert [getattr(ours, f) for f in records.names(Point)] == \
+            [getattr(theirs, f.name) for f in dataclasses.fields(theirs)]
+    assert Tagged(x).label == "tagged" and Tagged(x, "a", 1.0, "b").tag == "b"
+    for args, kwargs in [((), {}), ((x, "a", 1.0, "extra"), {}), ((x,), {"colour": 1}), ((x,), {"x": x})]:
+        with pytest.raises(TypeError):
+            Point(*args, **kwargs)
+        with pytest.raises(TypeError):
+            PointDataclass(*args, **kwargs)
+
+
+def test_frozen_compared_by_identity_and_shown_as_a_dataclass_is():
+    p = Point(np.zeros(2), "a")
+    for change in (lambda: setattr(p, "label", "b"), lambda: delattr(p, "label"), lambda: setattr(p, "new", 1)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            change()
+    assert p.label == "a" and not hasattr(p, "new")
+    q = Point(p.x, "a")
+    assert p != q and p == p and hash(p) != hash(q)      # eq=False: no field-by-field == on arrays
+    assert {p: 1}[p] == 1
+    assert repr(p) == repr(PointDataclass(p.x, "a")).replace("PointDataclass", "Point")
+
+
+def test_dataclasses_replace_and_asdict_work_and_so_does_records_replace():
+    p = Tagged(np.ones(1), weight=3.0)
+    for replace in (dataclasses.replace, records.replace):
+        r = replace(p, label="new")
+        assert type(r) is Tagged and (r.label, r.weight, r.tag) == ("new", 3.0, "t") and r.x is p.x
+        with pytest.raises((TypeError, ValueError)):
+            replace(p, colour="red")
+    assert dataclasses.asdict(p) == {"x": p.x, "label": "tagged", "weight": 3.0, "tag": "t"}
+
+
+def test_copied_and_pickled():
+    p = Point(np.arange(3.0), "c", 2.0)
+    for other in (copy.copy(p), copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
+        assert type(other) is Point and other.label == "c" and other.weight == 2.0
+        assert np.array_equal(other.x, p.x)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            other.label = "d"
+
+
+def test_a_mutable_default_is_refused_as_dataclasses_refuses_it():
+    with pytest.raises(ValueError, match="mutable default"):
+        @record
+        class Bad:
+            items: list = []
+
+
+def test_every_layer_record_and_spec_class_is_a_record():
+    # what a run imports is made without dataclasses (tests/test_imports.py), and what
+    # docs/python.md shows (dataclasses.replace on a spec and its layers) works on it
+    from rnntrace.layers import TYPES
+    from rnntrace.model import Spec, Train
+    from rnntrace.trace import Step
+    from rnntrace.layers.base import Block, Gate
+    classes = [Spec, Train, Step, Block, Gate]
+    for home in TYPES.values():
+        classes += [home.Layer, home.Record]
+    for cls in classes:
+        assert "__record_fields__" in cls.__dict__, cls
+        assert [f.name for f in dataclasses.fields(cls)] == list(records.names(cls))
