@@ -120,8 +120,10 @@ def _run(spec_obj, spec, fmt, explain, steps, layer_names, precision, panels, ex
     if form.exact:
         write(form.write(Output(spec_obj, trace=watch.run(spec_obj), indent=indent)))
         return
-    from ..render.selection import check_layers
-    chosen_layers = checked("layer_names", lambda: check_layers(spec_obj, layer_names))
+    chosen_layers = None
+    if layer_names:
+        from ..render.selection import check_layers
+        chosen_layers = checked("layer_names", lambda: check_layers(spec_obj, layer_names))
     chosen_steps = None if steps is None else checked("steps", lambda: steps.within(total))
     kept = total if chosen_steps is None or whole else len(chosen_steps)
     check_held(spec_obj, kept, "--format jsonl streams the trace one step at a time; --steps A:B "

@@ -15,6 +15,7 @@ import numpy as np
 from ..layers.activations import approaches
 from ..layers.base import FUNCTION_SYMBOLS
 from .numbers import DEFAULT_PRECISION, operand, plain, result, vector_show
+from .quantities import lookup_words, symbol, unclip
 
 Line = Tuple[str, str]   # (left-hand side, the rest: "terms = value → f(value) = value")
 
@@ -114,13 +115,6 @@ class Writer:
 
 # --------------------------------------------------------------------------- derived from the formulas
 
-def _unclip(op):
-    """(the operand an activation reads, its clip or None)."""
-    if isinstance(op, dict) and "clip" in op:
-        return op["of"], op["clip"]
-    return op, None
-
-
 def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
     """A step's arithmetic written from the layer's ``compute`` formulas (docs/layers.md),
     one unit after another: each weighted sum with its terms and the activation that
@@ -152,7 +146,7 @@ def formula_lines(layer, record, x, w: Writer) -> Tuple[List[Line], Terms]:
     reader, mixing = {}, []
     for q in rows:
         if q["compute"]["op"] == "apply":
-            of, clip = _unclip(q["compute"]["of"])
+            of, clip = unclip(q["compute"]["of"])
             if isinstance(of, str) and of in by_path and by_path[of].get("compute", {}).get("op") == "affine":
                 if activation_function(q["compute"]["function"]).elementwise:
                     reader[of] = (q, clip)
@@ -206,18 +200,13 @@ def _lookup_lines(q, desc, params, values, record, w: Writer) -> List[Line]:
     from ..layers.base import row_name, value as record_value
     c, path = q["compute"], q["path"]
     table, k = c["table"], record_value(record, c["row"])
-    product = _lookup_words(q)
+    product = lookup_words(q)
     if k is None:
         return [(path, f"{product} = {w.vector(values[path])} (x is not 1-of-N: a weighted sum of rows of {table})")]
     name, where = row_name(desc.get("words"), k), f"1 at position {k + 1} of {len(params[table])}"
     first = f"id {k}: the 1-of-N vector of {name} has its {where}" if c["ids"] else \
         f"the 1-of-N vector of {name} ({where})"
     return [("x", first), (path, f"{product} = the row of {table} for {name} = {w.vector(values[path])}")]
-
-
-def _lookup_words(q) -> str:
-    """``Eᵀ·x`` (x 1-of-N) or ``E[x]`` (x an id): the formula's words before their gloss."""
-    return q["formula"].split(" (", 1)[0]
 
 
 def _stages(rows, memory_read) -> List[list]:
@@ -343,7 +332,7 @@ def legend(layer, note: str = "", after: str = "") -> str:
             groups.setdefault(text, []).append(q["label"])
         elif compute and compute["op"] == "lookup":   # an embedding's row
             p, table = q["path"], compute["table"]
-            text = f"{_lookup_words(q)}: " + (f"x is a word's id, so {p} is the row of {table} for that word"
+            text = f"{lookup_words(q)}: " + (f"x is a word's id, so {p} is the row of {table} for that word"
                                               if compute["ids"] else f"x is 1-of-N, so {p} is the row of {table} "
                                               "for x's word")
             groups.setdefault(text, []).append(p)
@@ -384,13 +373,6 @@ def _legend_terms(terms, words: List[str], short) -> List[str]:
 
 
 # --------------------------------------------------------------------------- symbols
-
-def symbol(desc_or_paths, path: str) -> str:
-    """How the views name a quantity: its label when that is one symbol (``σ(z_i)``,
-    ``g(z)``, ``c_prev``), else its path (``h`` for ``h = tanh(z)``)."""
-    q = desc_or_paths.get(path)
-    return q["label"] if q is not None and " " not in q["label"] else path
-
 
 def gradient_names(desc) -> dict:
     """How the backward tables name each row of a step's backward record (layers/autodiff.py,
@@ -781,11 +763,11 @@ def chain_lines(layer, name: str, fwd, bwd, v, later: str) -> List[str]:
         into = [(t, g) for r in reversed(computed) for t, g in handed[r["path"]] if t.path == path]
         readers = [r for r in computed if any(t.path == path for t, _ in handed[r["path"]])]
         single_apply = (len(into) == 1 and not terms and path not in written and readers[0]["compute"]["op"] == "apply"
-                        and _unclip(readers[0]["compute"]["of"])[0] == path)
+                        and unclip(readers[0]["compute"]["of"])[0] == path)
         if single_apply:
             a_path = readers[0]["path"]
             function = readers[0]["compute"]["function"]
-            clip = _unclip(readers[0]["compute"]["of"])[1]
+            clip = unclip(readers[0]["compute"]["of"])[1]
             cut = "" if clip is None else f" ∘ [|{shown}| ≤ {clip:g}]"
             a_name = chain.label(a_path)
             with_a = f"{v(step.val(a_path))}: dL/d{shown} = {v(dq)}"

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from ..layers import composite
 from .numbers import DEFAULT_PRECISION, show, vector_show
-from .quantities import heading
+from .quantities import heading, lookup_words, symbol, unclip
 
 Row = Tuple[str, str, List[str]]   # (what, formula, one cell per unit)
 
@@ -82,9 +82,8 @@ def _lookup_label(q, names):
     """A lookup's label at one step: ``e = E['Taipei']`` (the row its record says it
     read, named by the description's words), ``e = Eᵀ·x`` when it read no single row."""
     from ..layers.base import row_name, value
-    from .arithmetic import _lookup_words
     path, table, row = q["path"], q["compute"]["table"], q["compute"]["row"]
-    whole = f"{path} = {_lookup_words(q)}"
+    whole = f"{path} = {lookup_words(q)}"
 
     def label(record) -> str:
         k = value(record, row)
@@ -95,7 +94,6 @@ def _lookup_label(q, names):
 def _plan(layer, words: Dict[str, str]) -> List[tuple]:
     from ..layers import describe
     from ..layers.base import FUNCTION_SYMBOLS
-    from .arithmetic import _unclip, symbol
     desc = describe(layer)
     quantities = desc["quantities"]
     by_path = {q["path"]: q for q in quantities}
@@ -114,7 +112,7 @@ def _plan(layer, words: Dict[str, str]) -> List[tuple]:
     for q in quantities:
         compute = q.get("compute", {})
         if compute.get("op") == "apply":   # softmax too: each unit's z beside its share
-            of, _ = _unclip(compute["of"])
+            of, _ = unclip(compute["of"])
             if isinstance(of, str) and by_path.get(of, {}).get("compute", {}).get("op") == "affine":
                 applies[of] = q
     shown_as_activation = set()

@@ -11,7 +11,7 @@ from typing import List, Optional
 from ..layers import heading as layer_heading, quantities
 from ..layers.base import Quantity, value
 
-__all__ = ["Quantity", "value", "layer_quantities", "unit_names", "heading"]
+__all__ = ["Quantity", "value", "layer_quantities", "unit_names", "heading", "symbol", "unclip", "lookup_words"]
 
 
 def layer_quantities(layer) -> List[Quantity]:
@@ -31,3 +31,22 @@ def unit_names(layer, size: Optional[int] = None) -> List[str]:
 def heading(layer) -> str:
     """``lstm: LSTM, 1 unit; g linear, h linear, gates σ = sigmoid``."""
     return layer_heading(layer)
+
+
+def symbol(desc_or_paths, path: str) -> str:
+    """How the views name a quantity: its label when that is one symbol (``σ(z_i)``,
+    ``g(z)``, ``c_prev``), else its path (``h`` for ``h = tanh(z)``)."""
+    q = desc_or_paths.get(path)
+    return q["label"] if q is not None and " " not in q["label"] else path
+
+
+def unclip(op):
+    """(the operand an activation reads, its clip or None)."""
+    if isinstance(op, dict) and "clip" in op:
+        return op["of"], op["clip"]
+    return op, None
+
+
+def lookup_words(q) -> str:
+    """``Eᵀ·x`` (x 1-of-N) or ``E[x]`` (x an id): the formula's words before their gloss."""
+    return q["formula"].split(" (", 1)[0]
