@@ -137,6 +137,7 @@ SAMPLED = {
     "tests/test_grad_inputs.py::test_upstream_gradients_match_finite_differences_of_their_sum": 9,
     "tests/test_float32.py::test_every_array_of_a_float32_run_and_backprop_is_float32": 6,
     "tests/test_terminal.py::test_laid_out_text_draws_exactly_as_rich_wraps_it": 6,
+    "tests/test_terminal.py::test_a_step_frame_draws_exactly_as_the_rich_panel_it_stands_for": 6,
 }
 SAMPLE_SEED = 19
 

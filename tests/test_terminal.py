@@ -1,6 +1,8 @@
 """render/terminal.py: whatever a view puts inside a panel or a table (however deeply
 nested), the drawing shows a control character as its escape, never raw; only rich's
 own styles are escape sequences."""
+import io
+
 import pytest
 from rich.panel import Panel
 from rich.table import Table
@@ -91,3 +93,46 @@ def test_laid_out_text_with_wide_zero_width_and_control_characters_draws_as_rich
     fast, wrapped, taken = _both_ways(monkeypatch, engine.run(spec_from_text(ODD_SPEC)))
     assert taken == {True, False}
     assert fast == wrapped
+
+
+class _AsciiFile(io.StringIO):
+    encoding = "ascii"   # a terminal without UTF-8: rich draws its boxes in ASCII
+
+
+def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
+    """Each step panel of ``trace`` (in the plain and the --explain view) drawn as a Frame
+    and as the rich Panel it stands for, with colour, and exported as HTML; and without
+    UTF-8, at 80 columns."""
+    import io
+    from rnntrace.render.panels import Frame
+    from rnntrace.render.terminal import _TextConsole
+    from rnntrace.render.view import View, terminal_view
+    steps = list(range(1, min(len(trace), 3) + 1))   # the first three steps
+    frames = [part for view in (View(steps=steps), View(steps=steps, explain=True))
+              for part in terminal_view(trace, view) if isinstance(part, Frame)]
+    assert frames
+    out = []
+    for width, file in [(width, io.StringIO) for width in widths] + [(80, _AsciiFile)]:
+        for drawn in (lambda frame: frame, lambda frame: frame.panel()):
+            console = _TextConsole(file=file(), width=width, color_system="truecolor", force_terminal=True,
+                                   record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
+            for frame in frames:
+                console.print(drawn(frame))
+            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True)))
+    return out[0::2], out[1::2]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_a_step_frame_draws_exactly_as_the_rich_panel_it_stands_for(name):
+    from rnntrace import engine
+    from rnntrace.spec import load_spec
+    frames, panels = _frames_both_ways(engine.run(load_spec(EXAMPLES / name)))
+    assert frames == panels
+
+
+def test_a_step_frame_of_wide_and_odd_text_draws_as_the_rich_panel():
+    from rnntrace import engine
+    from rnntrace.spec import spec_from_text
+    frames, panels = _frames_both_ways(engine.run(spec_from_text(ODD_SPEC)))
+    assert frames == panels
+    assert "+--" in frames[-1][0] and "╭" in frames[0][0]   # the ASCII box was drawn too

@@ -19,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -369,7 +370,7 @@ def input_line(step, precision: int) -> Text:
 
 
 def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, explain: bool = False,
-               layers: Optional[Sequence[str]] = None, columns: Optional[Dict[tuple, Columns]] = None) -> Panel:
+               layers: Optional[Sequence[str]] = None, columns: Optional[Dict[tuple, Columns]] = None) -> "Frame":
     """The panel of one time step: the input, then every (chosen) layer. Panels given the
     same ``columns`` (a dict, filled here) line their tables' columns up with each other."""
     parts: List = [input_line(step, precision)]
@@ -388,5 +389,44 @@ def step_panel(spec, step, total: int, precision: int = DEFAULT_PRECISION, expla
             from .winners import most_likely
             out.append(f"   → {most_likely(spec.layers[-1].labels, step.y)}", style="bold green")
         parts.append(out)
-    return Panel(Group(*parts), title=Text(f"Step {step.t} of {total}"), title_align="left",
-                 box=box.ROUNDED, padding=(0, 1))
+    return Frame(parts, f"Step {step.t} of {total}")
+
+
+class Frame:
+    """A step's panel: the parts in a rounded box titled at its top left, a space inside
+    each side. It draws exactly what rich's ``Panel(Group(*parts), title=…,
+    title_align="left", box=box.ROUNDED, padding=(0, 1))`` draws (``panel()``; a test
+    holds the two equal), laying each line out once where the Panel, through its
+    padding, crops and pads every line twice: that was half of drawing a panel."""
+
+    def __init__(self, parts: Sequence, title: str):
+        self.parts = list(parts)
+        self.title = title
+
+    def panel(self) -> Panel:
+        return Panel(Group(*self.parts), title=Text(self.title), title_align="left", box=box.ROUNDED, padding=(0, 1))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        title = f" {self.title} "
+        if options.height is not None or cell_len(title) > width - 4:   # as rich draws those
+            yield self.panel()
+            return
+        edge = box.ROUNDED.substitute(options, safe=console.safe_box)
+        inside = options.update(width=width - 4, height=None, highlight=False)
+        lines = console.render_lines(Group(*self.parts), inside, pad=True)
+        new_line = Segment.line()
+        yield Segment(edge.top_left + edge.top + title + edge.top * (width - 4 - cell_len(title)) + edge.top
+                      + edge.top_right)
+        yield new_line
+        left, right = Segment(edge.mid_left + " "), Segment(" " + edge.mid_right)
+        for line in lines:
+            yield left
+            yield from line
+            yield right
+            yield new_line
+        yield Segment(edge.get_bottom([width - 2]))
+        yield new_line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return self.panel().__rich_measure__(console, options)
