@@ -52,8 +52,8 @@ def visible(text, lines: bool = False) -> str:
     """``text`` with every control or invisible character written as its escape; with
     ``lines``, newlines are kept (a whole output of several lines)."""
     text = str(text)
-    if text.isprintable():   # no control, format or separator character at all: the usual case
-        return text
+    if text.isprintable() or lines and text.replace("\n", "").isprintable():
+        return text   # no control, format or separator character at all: the usual case
     hidden = _hidden(lines)
     return hidden.sub(_escape, text) if hidden.search(text) else text
 
@@ -80,21 +80,18 @@ def csv_cell(text) -> str:
     return ("'" if text.startswith(_FORMULA) else "") + visible(text)
 
 
-_MARKDOWN = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;"}
-_MARKDOWN_SPECIAL = re.compile(r"[\\|<>]")
+_MARKDOWN = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;"})
 
 
 def markdown(text) -> str:
     """Text for a Markdown line or table cell: never HTML, a new cell or a new row (a
     newline is already ``\\n`` from :func:`visible`)."""
-    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN[m.group()], visible(text))
+    return visible(text).translate(_MARKDOWN)
 
 
 def markdown_code(text) -> str:
     """Text as Markdown inline code (`` `name` ``) when it is safe there; otherwise as
     escaped text: a backtick would end the code early, a ``|`` the table cell."""
     text = visible(text)
-    return f"`{text}`" if not _CODE_UNSAFE.search(text) else markdown(text)
-
-
-_CODE_UNSAFE = re.compile(r"[`|]")   # inside code, < > & and \\ are shown as written
+    # inside code, < > & and \\ are shown as written
+    return f"`{text}`" if "`" not in text and "|" not in text else markdown(text)

@@ -75,7 +75,9 @@ def draw(parts: Iterable, width: Optional[int] = None, stream=None,
     buffer = io.StringIO()
     # emoji=False: a title or word such as ":x:" is shown as written (and rich's emoji
     # table, a few ms of start-up, is never imported); markup=False: so is "[red]".
-    console = _TextConsole(file=buffer, record=True, width=width or probe.width,
+    # height: the real one, read once (without it, every look at the console's width
+    # asks the operating system for the terminal's size, ~50 times a run)
+    console = _TextConsole(file=buffer, record=True, width=width or probe.width, height=probe.height,
                            color_system=probe.color_system, force_terminal=probe.is_terminal,
                            no_color=probe.no_color, highlight=highlight, soft_wrap=False, emoji=False,
                            markup=False)
