@@ -9,7 +9,8 @@ adds to importing numpy, yaml and click (docs/speed.md). ``@record`` makes the s
 class for all that rnntrace and its users do with one:
 
 - made with the annotated fields in order, by position or keyword, defaults as written
-  (its ``__init__`` is compiled once, for the class: a record is made at every step);
+  (its ``__init__`` is compiled for the class when the first one is made: a record is
+  made at every step, and a class a run never uses costs nothing);
 - frozen: setting or deleting an attribute raises ``dataclasses.FrozenInstanceError``;
 - compared and hashed by identity, as ``eq=False`` does: the fields hold arrays;
 - shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``;
@@ -48,7 +49,7 @@ def record(cls: type) -> type:
     cls.__record_fields__ = tuple(types)
     cls.__record_types__ = types
     cls.__record_defaults__ = defaults
-    cls.__init__ = _init(cls)
+    cls.__init__ = _first_init(cls)
     cls.__setattr__ = _frozen
     cls.__delattr__ = _frozen
     if "__repr__" not in cls.__dict__:
@@ -75,6 +76,16 @@ def replace(obj, **changes):
     values = {name: getattr(obj, name) for name in fields}
     values.update(changes)
     return type(obj)(**values)
+
+
+def _first_init(cls: type):
+    """The ``__init__`` a record class starts with: it compiles the class's own, puts it
+    in its place, and makes the record with it."""
+    def __init__(self, *args, **kwargs):
+        cls.__init__ = _init(cls)
+        cls.__init__(self, *args, **kwargs)
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _init(cls: type):

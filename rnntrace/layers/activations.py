@@ -244,7 +244,7 @@ ELEMENTWISE: Tuple[str, ...] = tuple(n for n, f in TABLE.items() if f.elementwis
 
 # --------------------------------------------------------------------------- names with parameters
 
-_NAME = re.compile(r"^([a-z_0-9]+)(?:\((.*)\))?$")
+_NAME = r"^([a-z_0-9]+)(?:\((.*)\))?$"   # name(key=value, …): compiled when a name has parameters
 
 
 def canonical(name: str, params: Optional[Mapping[str, float]] = None) -> str:
@@ -260,7 +260,9 @@ def canonical(name: str, params: Optional[Mapping[str, float]] = None) -> str:
 @lru_cache(maxsize=None)
 def parse(name: str) -> Tuple[Function, Tuple[Tuple[str, float], ...]]:
     """A canonical name's function and all its parameter values (defaults filled in)."""
-    match = _NAME.match(name)
+    if name in TABLE:   # a name without parameters, the usual case
+        return TABLE[name], tuple(TABLE[name].defaults.items())
+    match = re.match(_NAME, name)
     if not match or match.group(1) not in TABLE:
         raise KeyError(name)
     function = TABLE[match.group(1)]

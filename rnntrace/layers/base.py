@@ -10,11 +10,12 @@ terminal, and numbers are formatted only by the writer a view passes in.
 from __future__ import annotations
 
 import math
-from ..records import record
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from collections import namedtuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..records import record
 from .activations import LATEX, SYMBOLS, function_name  # noqa: F401 (function_name: for the homes)
 
 Array = np.ndarray
@@ -36,21 +37,17 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-class Quantity(NamedTuple):
-    """One quantity of a record: ``path`` into it, a plain-text and a LaTeX name, and
-    ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]), ``memory``
-    (what was read), ``state`` (a cell or hidden value) or ``output``.
+class Quantity(namedtuple("Quantity", "path label latex kind short words", defaults=((), ()))):
+    """One quantity of a record: ``path`` into it, a plain-text ``label`` and a ``latex``
+    name, and ``kind``: ``pre`` (a weighted sum z), ``gate`` (an activation in [0, 1]),
+    ``memory`` (what was read), ``state`` (a cell or hidden value) or ``output``.
 
     What people call it besides (rnntrace/grading/names.py, docs/check.md): ``short``
     names (``f`` for σ(z_f), ``c``) and the lecture's ``words`` (``forget gate``,
-    ``cell``, ``output``)."""
+    ``cell``, ``output``), tuples of strings. (A namedtuple: typing.NamedTuple compiles
+    each field's annotation when the module is imported, on every run's start-up.)"""
 
-    path: str
-    label: str
-    latex: str
-    kind: str
-    short: Tuple[str, ...] = ()
-    words: Tuple[str, ...] = ()
+    __slots__ = ()
 
 
 def value(record, path: str) -> Array:
@@ -92,15 +89,13 @@ class Block:
                                   ("b", self.b), ("b_h", self.b_h)) if v is not None}
 
 
-class GateInfo(NamedTuple):
-    """How a gated cell's block is written: its index letter (z_i, z_f; "" for the
-    LSTM's cell input z), its name in words, and the layer attribute naming its
-    activation function (``gate_activation``, ``activation``)."""
+class GateInfo(namedtuple("GateInfo", "index words function symbol", defaults=(None,))):
+    """How a gated cell's block is written: its ``index`` letter (z_i, z_f; "" for the
+    LSTM's cell input z), its name in ``words``, the layer attribute naming its activation
+    ``function`` (``gate_activation``, ``activation``), and a fixed ``symbol`` instead of
+    the function's (g for the cell input), or None."""
 
-    index: str
-    words: str
-    function: str
-    symbol: Optional[str] = None    # a fixed symbol instead of the function's (g for the cell input)
+    __slots__ = ()
 
 
 def gate_symbol(layer, info: GateInfo, symbols=FUNCTION_SYMBOLS) -> str:

@@ -6,7 +6,8 @@ line saying how to see the panels, so that 20,000 steps stay readable.
 """
 from __future__ import annotations
 
-from typing import List, NamedTuple, Optional, Sequence
+from collections import namedtuple
+from typing import List, Optional, Sequence
 
 from rich.text import Text
 
@@ -20,16 +21,15 @@ from .summary import summary_table
 CHART_OVER = 50
 
 
-class View(NamedTuple):
-    """What the table view shows (a named tuple: cheaper to define at start-up than a
-    frozen dataclass, and as immutable)."""
+class View(namedtuple("View", "precision explain steps layers panels chart_only",
+                      defaults=(DEFAULT_PRECISION, False, None, None, None, False))):
+    """What the table view shows: numbers to ``precision`` decimals, ``explain``ed or
+    not, the ``steps`` (1-based; None: every step) and ``layers`` (None: every layer),
+    ``panels`` (None: panels up to CHART_OVER steps) or the chart alone (``chart_only``).
+    (A namedtuple: immutable, and cheaper to define at start-up than a frozen dataclass
+    or a typing.NamedTuple, which compiles each field's annotation.)"""
 
-    precision: int = DEFAULT_PRECISION
-    explain: bool = False
-    steps: Optional[Sequence[int]] = None      # 1-based; None: every step
-    layers: Optional[Sequence[str]] = None     # None: every layer
-    panels: Optional[bool] = None              # None: panels up to CHART_OVER steps
-    chart_only: bool = False
+    __slots__ = ()
 
 
 def chosen_steps(trace, steps: Optional[Sequence[int]]):
