@@ -18,7 +18,6 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
-from rich.panel import Panel
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -403,7 +402,8 @@ class Frame:
         self.parts = list(parts)
         self.title = title
 
-    def panel(self) -> Panel:
+    def panel(self) -> "Panel":
+        from rich.panel import Panel   # for what a Frame leaves to rich, and the test
         return Panel(Group(*self.parts), title=Text(self.title), title_align="left", box=box.ROUNDED, padding=(0, 1))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
