@@ -35,7 +35,8 @@ def test_each_segment_is_looked_at_once_however_deep(monkeypatch):
 
 # Text the views lay out themselves is drawn without rich's wrapping when every line
 # fits (render/terminal._laid_out). The drawing must be exactly rich's: compared here,
-# byte for byte with colour on (every style is an escape sequence in the text), over
+# byte for byte with colour on (every style is an escape sequence in the text) and as
+# the HTML export records it, over
 # every bundled example at four widths in three views, and over text that is wide,
 # zero-width, combining, tabbed or holds control characters.
 
@@ -59,10 +60,10 @@ def _drawings(trace):
     for width in (40, 57, 80, 121):
         for view in (View(), View(explain=True), View(chart_only=True)):
             console = _TextConsole(file=io.StringIO(), width=width, color_system="truecolor", force_terminal=True,
-                                   highlight=False, soft_wrap=False, emoji=False, markup=False)
+                                   record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
             for part in terminal_view(trace, view):
                 console.print(part)
-            out.append(console.file.getvalue())
+            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True)))
     return out
 
 
@@ -136,3 +137,42 @@ def test_a_step_frame_of_wide_and_odd_text_draws_as_the_rich_panel():
     frames, panels = _frames_both_ways(engine.run(spec_from_text(ODD_SPEC)))
     assert frames == panels
     assert "+--" in frames[-1][0] and "╭" in frames[0][0]   # the ASCII box was drawn too
+
+
+def _text_cases():
+    plain = Text("a\tb")                       # a tab: rich's own way
+    pieces = Text("t = ")
+    pieces.append("1", style="bold")
+    pieces.append(" → ")
+    pieces.append("0.5", style="dim")
+    pieces.append("\nnext line", style="bold green")
+    pieces.append(" ")
+    pieces.append("", style="red")            # an empty span
+    overlapping = Text("overlapping styles")
+    overlapping.stylize("bold", 0, 11)
+    overlapping.stylize("italic", 5, 18)
+    backwards = Text("spans out of order")
+    backwards.stylize("red", 10, 18)
+    backwards.stylize("blue", 0, 5)
+    own = Text("a style of its own\nand a span", style="underline")
+    own.stylize("bold", 2, 7)
+    none = Text("none ", end="")
+    none.append("style", style="none")
+    return [Text(""), Text("plain"), plain, pieces, overlapping, backwards, own, none,
+            Text("trailing spaces   ", style="on blue")]
+
+
+@pytest.mark.parametrize("case", range(len(_text_cases())))
+def test_a_text_drawn_without_wrapping_gives_rich_s_own_segments(monkeypatch, case):
+    from rnntrace.render import terminal
+    text = _text_cases()[case]
+
+    def drawn():
+        console = terminal._TextConsole(file=io.StringIO(), width=40, color_system="truecolor", force_terminal=True,
+                                        record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
+        console.print(text)
+        return console.file.getvalue(), console.export_html(clear=False, inline_styles=True)
+
+    fast = drawn()
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)
+    assert fast == drawn()

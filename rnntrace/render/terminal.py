@@ -12,6 +12,8 @@ from typing import Iterable, Optional, Tuple
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Span, Text
 
 
@@ -62,9 +64,33 @@ def _unwrapped(text: Text, console: Console):
     """The segments ``Text.__rich_console__`` yields for a text that wrapping leaves as
     it is: the text rendered with its own style under its spans (rich's ``Text.render``
     leaves a text's own style to wrapping, which turns it into a span on each line)."""
+    spans = text.spans
+    if not text.style and all(a.end <= b.start for a, b in zip(spans, spans[1:])):
+        return _in_order(text, console)
     if text.style:
-        text = Text(text.plain, spans=[Span(0, len(text), text.style), *text.spans], end=text.end)
+        text = Text(text.plain, spans=[Span(0, len(text), text.style), *spans], end=text.end)
     return text.render(console, text.end)
+
+
+def _in_order(text: Text, console: Console):
+    """``Text.render`` of a text without a style of its own whose spans follow one
+    another, as a view's appends leave them: each span a segment in its style, the text
+    between spans a segment in the null style, where ``Text.render`` sorts the spans'
+    ends and combines the styles open at each."""
+    plain, null, at = text.plain, Style.null(), 0
+    if not text.spans:   # one segment, without a style (as Text.render)
+        yield Segment(plain)
+    for span in text.spans:
+        if span.start > at:
+            yield Segment(plain[at:span.start], null)
+        if span.end > span.start:
+            style = console.get_style(span.style, default=null)
+            yield Segment(plain[span.start:span.end], style.copy() if style.link else style)
+        at = max(at, span.end)
+    if text.spans and len(plain) > at:
+        yield Segment(plain[at:], null)
+    if text.end:
+        yield Segment(text.end)
 
 
 def draw(parts: Iterable, width: Optional[int] = None, stream=None,
