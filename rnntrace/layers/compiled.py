@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import linecache
-import re
 import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -165,7 +164,7 @@ class _Writer:
         return name
 
     def emit(self, line: str, path: Optional[str] = None) -> None:
-        if path is not None and re.fullmatch(r"[\w. ]+", path):   # a comment: what the line computes
+        if path and all(c.isalnum() or c in "_. " for c in path):   # a comment: what the line computes
             line += f"   # {path}"
         self.lines.append("    " + line)
 
