@@ -102,8 +102,8 @@ class _AsciiFile(io.StringIO):
 
 def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
     """Each step panel of ``trace`` (in the plain and the --explain view) drawn as a Frame
-    and as the rich Panel it stands for, with colour, and exported as HTML; and without
-    UTF-8, at 80 columns."""
+    and as the rich Panel it stands for, with colour, and exported as HTML and SVG; and
+    without UTF-8, at 80 columns."""
     import io
     from rnntrace.render.panels import Frame
     from rnntrace.render.terminal import _TextConsole
@@ -119,7 +119,8 @@ def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
                                    record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
             for frame in frames:
                 console.print(drawn(frame))
-            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True)))
+            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True),
+                        console.export_svg(clear=False, unique_id="x")))   # an SVG has a text per segment
     return out[0::2], out[1::2]
 
 
@@ -171,7 +172,8 @@ def test_a_text_drawn_without_wrapping_gives_rich_s_own_segments(monkeypatch, ca
         console = terminal._TextConsole(file=io.StringIO(), width=40, color_system="truecolor", force_terminal=True,
                                         record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
         console.print(text)
-        return console.file.getvalue(), console.export_html(clear=False, inline_styles=True)
+        return (console.file.getvalue(), console.export_html(clear=False, inline_styles=True),
+                console.export_svg(clear=False, unique_id="x"))
 
     fast = drawn()
     monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)

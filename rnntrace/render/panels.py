@@ -19,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -407,25 +408,34 @@ class Frame:
         return Panel(Group(*self.parts), title=Text(self.title), title_align="left", box=box.ROUNDED, padding=(0, 1))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # The segments rich's Panel yields, one for one (an SVG export draws each of them):
+        # its style and border style are "none", its title is " title " filled with the
+        # box's top to the width, and its padding puts a space in that style either side.
         width = options.max_width
-        title = f" {self.title} "
-        if options.height is not None or cell_len(title) > width - 4:   # as rich draws those
+        title = Text(f" {self.title} ", end="", no_wrap=True)
+        if options.height is not None or title.cell_len > width - 4:   # as rich draws those
             yield self.panel()
             return
+        none = Style.null()
         edge = box.ROUNDED.substitute(options, safe=console.safe_box)
-        inside = options.update(width=width - 4, height=None, highlight=False)
-        lines = console.render_lines(Group(*self.parts), inside, pad=True)
-        new_line = Segment.line()
-        yield Segment(edge.top_left + edge.top + title + edge.top * (width - 4 - cell_len(title)) + edge.top
-                      + edge.top_right)
+        inside = options.update(width=width - 2, height=None, highlight=False).update_width(width - 4)
+        lines = console.render_lines(Group(*self.parts), inside, style=none, pad=True)
+        fill = width - 4 - title.cell_len
+        new_line, space = Segment.line(), Segment(" ", none)
+        left, right = Segment(edge.mid_left, none), Segment(edge.mid_right, none)
+        yield Segment(edge.top_left + edge.top, none)
+        yield from console.render(Text.assemble(title, (edge.top * fill, none), no_wrap=True, end="") if fill
+                                  else title, inside)
+        yield Segment(edge.top + edge.top_right, none)
         yield new_line
-        left, right = Segment(edge.mid_left + " "), Segment(" " + edge.mid_right)
         for line in lines:
             yield left
+            yield space
             yield from line
+            yield space
             yield right
             yield new_line
-        yield Segment(edge.get_bottom([width - 2]))
+        yield Segment(edge.get_bottom([width - 2]), none)
         yield new_line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
