@@ -101,8 +101,8 @@ class _AsciiFile(io.StringIO):
 
 def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
     """Each step panel of ``trace`` (in the plain and the --explain view) drawn as a Frame
-    and as the rich Panel it stands for, with colour, and exported as HTML; and without
-    UTF-8, at 80 columns."""
+    and as the rich Panel it stands for, with colour, and exported as HTML and SVG; and
+    without UTF-8, at 80 columns."""
     import io
     from rnntrace.render.panels import Frame
     from rnntrace.render.terminal import _TextConsole
@@ -118,7 +118,10 @@ def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
                                    record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
             for frame in frames:
                 console.print(drawn(frame))
-            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True)))
+            # the SVG has an element per segment (and an id made from them all): the
+            # segments themselves must be the Panel's, not only the text they make
+            out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True),
+                        console.export_svg(clear=False)))
     return out[0::2], out[1::2]
 
 

@@ -19,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -412,20 +413,26 @@ class Frame:
         if options.height is not None or cell_len(title) > width - 4:   # as rich draws those
             yield self.panel()
             return
+        # the Panel's very segments, styles included (an SVG export draws one element per
+        # segment): its border and padding carry the null style, its title none
+        null = Style.null()
         edge = box.ROUNDED.substitute(options, safe=console.safe_box)
         inside = options.update(width=width - 4, height=None, highlight=False)
-        lines = console.render_lines(Group(*self.parts), inside, pad=True)
+        lines = console.render_lines(Group(*self.parts), inside, style=null, pad=True)
         new_line = Segment.line()
-        yield Segment(edge.top_left + edge.top + title + edge.top * (width - 4 - cell_len(title)) + edge.top
-                      + edge.top_right)
+        yield Segment(edge.top_left + edge.top, null)
+        yield Segment(title + edge.top * (width - 4 - cell_len(title)))
+        yield Segment(edge.top + edge.top_right, null)
         yield new_line
-        left, right = Segment(edge.mid_left + " "), Segment(" " + edge.mid_right)
+        left, right, space = Segment(edge.mid_left, null), Segment(edge.mid_right, null), Segment(" ", null)
         for line in lines:
             yield left
+            yield space
             yield from line
+            yield space
             yield right
             yield new_line
-        yield Segment(edge.get_bottom([width - 2]))
+        yield Segment(edge.get_bottom([width - 2]), null)
         yield new_line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
