@@ -139,3 +139,30 @@ def test_a_step_frame_of_wide_and_odd_text_draws_as_the_rich_panel():
     frames, panels = _frames_both_ways(engine.run(spec_from_text(ODD_SPEC)))
     assert frames == panels
     assert "+--" in frames[-1][0] and "╭" in frames[0][0]   # the ASCII box was drawn too
+
+
+def test_laid_out_text_whose_spans_rich_drops_at_line_breaks_draws_as_rich_wraps_it(monkeypatch):
+    # rich splits a text of several lines at its line breaks, and a span that covers
+    # nothing or only line breaks is gone from every line: its styles, and the segments
+    # an SVG export draws one by one, are the plain text's
+    from rich.text import Span
+    from rnntrace.render import terminal
+    texts = [Text("ab\ncd\n\n", spans=[Span(5, 6, "underline")]),
+             Text("x\n\ny", style="bold on blue", spans=[Span(3, 3, "reverse")]),
+             Text("ab\ncd", spans=[Span(1, 1, "bold"), Span(2, 3, "on red")]),
+             Text("ab\ncd", spans=[Span(1, 4, "underline")]), Text("one line", spans=[Span(2, 2, "bold")])]
+
+    def drawn():
+        console = terminal._TextConsole(file=io.StringIO(), width=20, color_system="truecolor", force_terminal=True,
+                                        record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
+        for text in texts:
+            console.print(text)
+            console.print(Panel(text))
+        return console.file.getvalue(), console.export_svg(clear=False)
+
+    taken = []
+    real = terminal._laid_out
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: taken.append(real(text, options)) or taken[-1])
+    fast = drawn()
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)
+    assert True in taken and fast == drawn()
