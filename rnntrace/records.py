@@ -15,7 +15,8 @@ class for all that rnntrace and its users do with one:
   is refused when the class is made;
 - frozen: setting or deleting an attribute raises ``dataclasses.FrozenInstanceError``;
 - compared and hashed by identity, as ``eq=False`` does: the fields hold arrays;
-- shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``, matched
+- shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``, but for
+  the fields a class names in ``__record_hidden__`` (as ``field(repr=False)``), matched
   by position in a ``case`` and copied by ``copy.replace`` (Python 3.13 on);
 - ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work on it: the
   ``__dataclass_fields__`` they read is made when it is first read, by
@@ -61,6 +62,7 @@ def record(cls: type) -> type:
     cls.__record_fields__ = tuple(types)
     cls.__record_types__ = types
     cls.__record_defaults__ = defaults
+    cls.__record_shown__ = tuple(name for name in types if name not in getattr(cls, "__record_hidden__", ()))
     cls.__init__ = _first_init(cls)
     cls.__match_args__ = cls.__record_fields__
     cls.__replace__ = replace   # copy.replace, Python 3.13 on
@@ -123,7 +125,7 @@ def _frozen(self, name, *value):
 
 
 def _repr(self) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_fields__)
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_shown__)
     return f"{type(self).__qualname__}({shown})"
 
 
@@ -137,6 +139,10 @@ class _DataclassFields:
         namespace: Dict[str, Any] = {"__annotations__": dict(owner.__record_types__),
                                      "__module__": owner.__module__, "__qualname__": owner.__qualname__}
         namespace.update(owner.__record_defaults__)
+        for name in owner.__record_fields__:
+            if name not in owner.__record_shown__:   # as field(repr=False, compare=False)
+                namespace[name] = dataclasses.field(default=namespace.get(name, dataclasses.MISSING),
+                                                    repr=False, compare=False)
         shadow = dataclasses.dataclass(init=False, repr=False, eq=False)(type(owner.__name__, (), namespace))
         fields = shadow.__dataclass_fields__
         type.__setattr__(owner, "__dataclass_fields__", fields)   # made once for the class

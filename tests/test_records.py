@@ -165,3 +165,14 @@ def test_matched_by_position_and_copy_replace_as_a_dataclass():
     assert type(r) is Tagged and (r.label, r.tag) == ("q", "u")
     if hasattr(copy, "replace"):
         assert copy.replace(p, tag="v").tag == "v"
+
+
+def test_a_spec_is_shown_without_its_document_as_the_dataclass_showed_it():
+    # Spec.document was field(repr=False, compare=False): the YAML's data and places
+    from rnntrace.spec import load_spec
+    from conftest import EXAMPLES
+    spec = load_spec(EXAMPLES / "elman.yaml")
+    assert spec.document is not None and "document" not in repr(spec)
+    assert repr(spec).endswith(f"source={spec.source!r})")
+    shown = {f.name: (f.repr, f.compare) for f in dataclasses.fields(spec)}
+    assert shown["document"] == (False, False) and shown["source"] == (True, True)
