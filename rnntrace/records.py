@@ -22,8 +22,9 @@ class for all that rnntrace and its users do with one:
   ``__dataclass_fields__`` they read is made when it is first read, by
   ``dataclasses.dataclass`` itself, so ``dataclasses`` is imported only then.
 
-rnntrace's own code reads the fields with :func:`names` and copies a record with
-:func:`replace`, neither of which imports ``dataclasses``.
+The code on the way to a run reads the fields with :func:`names` and copies a record
+with :func:`replace`, neither of which imports ``dataclasses``; what runs off that way
+(the float32 cast, the backward pass, the schemas) uses ``dataclasses`` on records.
 """
 from __future__ import annotations
 
