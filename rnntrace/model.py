@@ -47,6 +47,8 @@ class Spec:
     source: str = "<spec>"
     document: Optional[Document] = None
 
+    __record_hidden__ = ("document",)   # not in its repr: the YAML's data and places
+
     @property
     def input_size(self) -> int:
         return int(self.inputs.shape[1])

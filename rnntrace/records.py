@@ -9,24 +9,29 @@ adds to importing numpy, yaml and click (docs/speed.md). ``@record`` makes the s
 class for all that rnntrace and its users do with one:
 
 - made with the annotated fields in order, by position or keyword, defaults as written
-  (its ``__init__`` is compiled for the class when the first one is made: a record is
-  made at every step, and a class a run never uses costs nothing);
+  or inherited (its ``__init__`` is compiled for the class when the first one is made: a
+  record is made at every step, and a class a run never uses costs nothing); a field
+  without a default after one with, a ``dataclasses.field()`` or an unhashable default
+  is refused when the class is made;
 - frozen: setting or deleting an attribute raises ``dataclasses.FrozenInstanceError``;
 - compared and hashed by identity, as ``eq=False`` does: the fields hold arrays;
-- shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``;
+- shown as a dataclass shows itself, ``Spec(inputs=array(…), layers=(…), …)``, but for
+  the fields a class names in ``__record_hidden__`` (as ``field(repr=False)``), matched
+  by position in a ``case`` and copied by ``copy.replace`` (Python 3.13 on);
 - ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` work on it: the
   ``__dataclass_fields__`` they read is made when it is first read, by
   ``dataclasses.dataclass`` itself, so ``dataclasses`` is imported only then.
 
-rnntrace's own code reads the fields with :func:`names` and copies a record with
-:func:`replace`, neither of which imports ``dataclasses``.
+The code on the way to a run reads the fields with :func:`names` and copies a record
+with :func:`replace`, neither of which imports ``dataclasses``; what runs off that way
+(the float32 cast, the backward pass, the schemas) uses ``dataclasses`` on records.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Dict, Tuple
 
-#: Defaults a record may not share between its instances (as dataclasses refuses them).
-_MUTABLE = (list, dict, set, bytearray)
+_MISSING = object()
 
 
 def record(cls: type) -> type:
@@ -39,17 +44,29 @@ def record(cls: type) -> type:
         if str(kind).startswith(("ClassVar", "typing.ClassVar")):
             continue
         types[name] = kind
-        if name in cls.__dict__:
-            default = cls.__dict__[name]
-            if isinstance(default, _MUTABLE):
-                raise ValueError(f"{cls.__name__}.{name}: a mutable default would be shared by every record")
-            defaults[name] = default
-        else:
+        default = getattr(cls, name, _MISSING)   # as a dataclass: a base's default too
+        if default is _MISSING:
             defaults.pop(name, None)
+            continue
+        dataclasses = sys.modules.get("dataclasses")   # no Field without it
+        if dataclasses is not None and isinstance(default, dataclasses.Field):
+            raise TypeError(f"{cls.__name__}.{name}: a record takes a plain default, not dataclasses.field()")
+        if type(default).__hash__ is None:   # a list, dict, set or array: as dataclasses refuses it
+            raise ValueError(f"{cls.__name__}.{name}: a mutable default would be shared by every record")
+        defaults[name] = default
+    after_default = False   # refused as dataclasses refuses it: now, not by the first __init__
+    for name in types:
+        if name in defaults:
+            after_default = True
+        elif after_default:
+            raise TypeError(f"non-default argument {name!r} follows default argument")
     cls.__record_fields__ = tuple(types)
     cls.__record_types__ = types
     cls.__record_defaults__ = defaults
+    cls.__record_shown__ = tuple(name for name in types if name not in getattr(cls, "__record_hidden__", ()))
     cls.__init__ = _first_init(cls)
+    cls.__match_args__ = cls.__record_fields__
+    cls.__replace__ = replace   # copy.replace, Python 3.13 on
     cls.__setattr__ = _frozen
     cls.__delattr__ = _frozen
     if "__repr__" not in cls.__dict__:
@@ -109,7 +126,7 @@ def _frozen(self, name, *value):
 
 
 def _repr(self) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_fields__)
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_shown__)
     return f"{type(self).__qualname__}({shown})"
 
 
@@ -123,6 +140,10 @@ class _DataclassFields:
         namespace: Dict[str, Any] = {"__annotations__": dict(owner.__record_types__),
                                      "__module__": owner.__module__, "__qualname__": owner.__qualname__}
         namespace.update(owner.__record_defaults__)
+        for name in owner.__record_fields__:
+            if name not in owner.__record_shown__:   # as field(repr=False, compare=False)
+                namespace[name] = dataclasses.field(default=namespace.get(name, dataclasses.MISSING),
+                                                    repr=False, compare=False)
         shadow = dataclasses.dataclass(init=False, repr=False, eq=False)(type(owner.__name__, (), namespace))
         fields = shadow.__dataclass_fields__
         type.__setattr__(owner, "__dataclass_fields__", fields)   # made once for the class

@@ -88,9 +88,6 @@ class Document(namedtuple("Document", "data root file")):
 
     __slots__ = ()
 
-    def __repr__(self) -> str:   # the data and its places can be long: a spec's repr shows this
-        return f"Document(file={self.file!r})"
-
     def error(self, message: str, path: Sequence[PathPart] = (), *, hint: Optional[str] = None,
               at_key: bool = False) -> SpecError:
         """A SpecError at ``path``, with the line and column of that place."""

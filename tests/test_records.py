@@ -116,3 +116,63 @@ def test_every_layer_record_and_spec_class_is_a_record():
     for cls in classes:
         assert "__record_fields__" in cls.__dict__, cls
         assert [f.name for f in dataclasses.fields(cls)] == list(records.names(cls))
+
+
+def test_fields_out_of_order_are_refused_when_the_class_is_made_as_dataclasses_refuses_them():
+    # not at the first record made, as a SyntaxError of the compiled __init__
+    for decorate in (record, dataclasses.dataclass(frozen=True, eq=False)):
+        with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+            @decorate
+            class Late:
+                a: int = 1
+                b: int
+
+
+def test_a_field_annotated_again_without_a_value_keeps_the_default_it_inherits():
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class AgainDataclass(PointDataclass):
+        label: str
+
+    @record
+    class Again(Point):
+        label: str
+
+    x = np.zeros(1)
+    assert Again(x).label == AgainDataclass(x).label == "p"
+    assert [f.default for f in dataclasses.fields(Again)] == [f.default for f in dataclasses.fields(AgainDataclass)]
+
+
+def test_a_dataclasses_field_or_an_unhashable_default_is_refused():
+    # a record has no field(): its Field would otherwise become every record's value
+    with pytest.raises(TypeError, match="dataclasses.field"):
+        @record
+        class WithField:
+            items: tuple = dataclasses.field(default=())
+    for default in (np.zeros(2), {"a": 1}):   # refused by dataclasses too (Python 3.11 on)
+        with pytest.raises(ValueError, match="mutable default"):
+            @record
+            class Bad:
+                x: object = default
+
+
+def test_matched_by_position_and_copy_replace_as_a_dataclass():
+    p = Tagged(np.ones(1), "q")
+    assert Tagged.__match_args__ == records.names(Tagged)
+    match p:
+        case Tagged(x, label, weight, tag):
+            assert (x is p.x, label, weight, tag) == (True, "q", None, "t")
+    r = Tagged.__replace__(p, tag="u")   # copy.replace (Python 3.13 on) calls this
+    assert type(r) is Tagged and (r.label, r.tag) == ("q", "u")
+    if hasattr(copy, "replace"):
+        assert copy.replace(p, tag="v").tag == "v"
+
+
+def test_a_spec_is_shown_without_its_document_as_the_dataclass_showed_it():
+    # Spec.document was field(repr=False, compare=False): the YAML's data and places
+    from rnntrace.spec import load_spec
+    from conftest import EXAMPLES
+    spec = load_spec(EXAMPLES / "elman.yaml")
+    assert spec.document is not None and "document" not in repr(spec)
+    assert repr(spec).endswith(f"source={spec.source!r})")
+    shown = {f.name: (f.repr, f.compare) for f in dataclasses.fields(spec)}
+    assert shown["document"] == (False, False) and shown["source"] == (True, True)

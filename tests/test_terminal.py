@@ -119,8 +119,10 @@ def _frames_both_ways(trace, widths=(12, 40, 57, 80, 121)):
                                    record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
             for frame in frames:
                 console.print(drawn(frame))
+            # the SVG has an element per segment (and an id made from them all): the
+            # segments themselves must be the Panel's, not only the text they make
             out.append((console.file.getvalue(), console.export_html(clear=False, inline_styles=True),
-                        console.export_svg(clear=False, unique_id="x")))   # an SVG has a text per segment
+                        console.export_svg(clear=False)))
     return out[0::2], out[1::2]
 
 
@@ -178,3 +180,30 @@ def test_a_text_drawn_without_wrapping_gives_rich_s_own_segments(monkeypatch, ca
     fast = drawn()
     monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)
     assert fast == drawn()
+
+
+def test_laid_out_text_whose_spans_rich_drops_at_line_breaks_draws_as_rich_wraps_it(monkeypatch):
+    # rich splits a text of several lines at its line breaks, and a span that covers
+    # nothing or only line breaks is gone from every line: its styles, and the segments
+    # an SVG export draws one by one, are the plain text's
+    from rich.text import Span
+    from rnntrace.render import terminal
+    texts = [Text("ab\ncd\n\n", spans=[Span(5, 6, "underline")]),
+             Text("x\n\ny", style="bold on blue", spans=[Span(3, 3, "reverse")]),
+             Text("ab\ncd", spans=[Span(1, 1, "bold"), Span(2, 3, "on red")]),
+             Text("ab\ncd", spans=[Span(1, 4, "underline")]), Text("one line", spans=[Span(2, 2, "bold")])]
+
+    def drawn():
+        console = terminal._TextConsole(file=io.StringIO(), width=20, color_system="truecolor", force_terminal=True,
+                                        record=True, highlight=False, soft_wrap=False, emoji=False, markup=False)
+        for text in texts:
+            console.print(text)
+            console.print(Panel(text))
+        return console.file.getvalue(), console.export_svg(clear=False)
+
+    taken = []
+    real = terminal._laid_out
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: taken.append(real(text, options)) or taken[-1])
+    fast = drawn()
+    monkeypatch.setattr(terminal, "_laid_out", lambda text, options: False)
+    assert True in taken and fast == drawn()

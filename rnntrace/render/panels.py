@@ -408,26 +408,24 @@ class Frame:
         return Panel(Group(*self.parts), title=Text(self.title), title_align="left", box=box.ROUNDED, padding=(0, 1))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        # The segments rich's Panel yields, one for one (an SVG export draws each of them):
-        # its style and border style are "none", its title is " title " filled with the
-        # box's top to the width, and its padding puts a space in that style either side.
+        # The Panel's very segments, styles included (an SVG export draws one element per
+        # segment): its border and padding carry the null style ("none"), its title, the
+        # " title " filled with the box's top to the width, none.
         width = options.max_width
-        title = Text(f" {self.title} ", end="", no_wrap=True)
-        if options.height is not None or title.cell_len > width - 4:   # as rich draws those
+        title = f" {self.title} "
+        if options.height is not None or cell_len(title) > width - 4:   # as rich draws those
             yield self.panel()
             return
-        none = Style.null()
+        null = Style.null()
         edge = box.ROUNDED.substitute(options, safe=console.safe_box)
-        inside = options.update(width=width - 2, height=None, highlight=False).update_width(width - 4)
-        lines = console.render_lines(Group(*self.parts), inside, style=none, pad=True)
-        fill = width - 4 - title.cell_len
-        new_line, space = Segment.line(), Segment(" ", none)
-        left, right = Segment(edge.mid_left, none), Segment(edge.mid_right, none)
-        yield Segment(edge.top_left + edge.top, none)
-        yield from console.render(Text.assemble(title, (edge.top * fill, none), no_wrap=True, end="") if fill
-                                  else title, inside)
-        yield Segment(edge.top + edge.top_right, none)
+        inside = options.update(width=width - 4, height=None, highlight=False)
+        lines = console.render_lines(Group(*self.parts), inside, style=null, pad=True)
+        new_line = Segment.line()
+        yield Segment(edge.top_left + edge.top, null)
+        yield Segment(title + edge.top * (width - 4 - cell_len(title)))
+        yield Segment(edge.top + edge.top_right, null)
         yield new_line
+        left, right, space = Segment(edge.mid_left, null), Segment(edge.mid_right, null), Segment(" ", null)
         for line in lines:
             yield left
             yield space
@@ -435,7 +433,7 @@ class Frame:
             yield space
             yield right
             yield new_line
-        yield Segment(edge.get_bottom([width - 2]), none)
+        yield Segment(edge.get_bottom([width - 2]), null)
         yield new_line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:

@@ -51,13 +51,18 @@ class _TextConsole(Console):
 
 def _laid_out(text: Text, options) -> bool:
     """Whether rich's wrapping would leave ``text`` as it is: every line fits the width
-    (in characters and in terminal cells), no tab, no justification. The views lay out
-    their own text (a layer's rows, the outputs over time, the chart), and wrapping it
-    line by line was about half of drawing a run's panels."""
-    width = options.max_width
-    if width < 1 or "\t" in text.plain or (text.justify or options.justify or "default") != "default":
+    (in characters and in terminal cells), no tab, no justification, and, in a text of
+    several lines, no span that splitting it at its line breaks would drop (one that
+    covers nothing or only line breaks). The views lay out their own text (a layer's
+    rows, the outputs over time, the chart), and wrapping it line by line was about half
+    of drawing a run's panels."""
+    width, plain = options.max_width, text.plain
+    if width < 1 or "\t" in plain or (text.justify or options.justify or "default") != "default":
         return False
-    return all(len(line) <= width and cell_len(line) <= width for line in text.plain.split("\n"))
+    lines = plain.split("\n")
+    if len(lines) > 1 and any(not plain[span.start:span.end].strip("\n") for span in text.spans):
+        return False
+    return all(len(line) <= width and cell_len(line) <= width for line in lines)
 
 
 def _unwrapped(text: Text, console: Console):
