@@ -397,7 +397,7 @@ class Frame:
     each side. It draws exactly what rich's ``Panel(Group(*parts), title=…,
     title_align="left", box=box.ROUNDED, padding=(0, 1))`` draws (``panel()``; a test
     holds the two equal), laying each line out once where the Panel, through its
-    padding, crops and pads every line twice: that was half of drawing a panel."""
+    padding, crops and pads every line twice."""
 
     def __init__(self, parts: Sequence, title: str):
         self.parts = list(parts)

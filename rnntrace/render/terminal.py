@@ -54,8 +54,8 @@ def _laid_out(text: Text, options) -> bool:
     (in characters and in terminal cells), no tab, no justification, and, in a text of
     several lines, no span that splitting it at its line breaks would drop (one that
     covers nothing or only line breaks). The views lay out their own text (a layer's
-    rows, the outputs over time, the chart), and wrapping it line by line was about half
-    of drawing a run's panels."""
+    rows, the outputs over time, the chart), and wrapping it line by line was about 40% of
+    drawing a run's panels."""
     width, plain = options.max_width, text.plain
     if width < 1 or "\t" in plain or (text.justify or options.justify or "default") != "default":
         return False
