@@ -27,6 +27,8 @@ OUTPUT_ACTIVATIONS = activation_table.NAMES
 #: layers together: 10,000,000 float64 numbers are 80 MB. A scalar broadcasts, so a
 #: few characters could otherwise ask for any amount of memory.
 MAX_WEIGHTS = 10_000_000
+#: Input files hold at most this many numbers (as many as a YAML spec may).
+MAX_INPUT_VALUES = 5_000_000
 
 Array = np.ndarray
 

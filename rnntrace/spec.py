@@ -11,8 +11,8 @@ import os
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Union
 
 from .errors import close_name, describe_value, quoted
-from .fields import ACTIVATIONS, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader, whole
-from .inputs import MAX_INPUT_VALUES, Lexicon, read_inputs, read_lexicon
+from .fields import ACTIVATIONS, MAX_INPUT_VALUES, MAX_WEIGHTS, OUTPUT_ACTIVATIONS, Fields, Reader, whole
+from .inputs import Lexicon, read_inputs, read_lexicon
 from .layers import LAYER_TYPES, RECURRENT_TYPES, TYPES
 from .model import LOSS_ALIASES, LOSSES, Spec, Train, parameter_count
 from .records import replace

@@ -277,8 +277,8 @@ def test_csv_numbers_as_yaml_writes_them_are_read(tmp_path):
 
 
 def test_csv_files_are_limited_by_count(tmp_path, monkeypatch):
-    import rnntrace.inputs
-    monkeypatch.setattr(rnntrace.inputs, "MAX_INPUT_VALUES", 10)
+    import rnntrace.inputfiles
+    monkeypatch.setattr(rnntrace.inputfiles, "MAX_INPUT_VALUES", 10)
     (tmp_path / "x.csv").write_text("1\n" * 11)
     spec = write(tmp_path, "s.yaml", "inputs: {file: x.csv}\nlayers:\n  - {type: dense, size: 1, W: 1}\n")
     assert "more than 10 numbers; input files are limited to 10" in refused(run_cli(["validate", spec]))

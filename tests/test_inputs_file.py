@@ -286,7 +286,7 @@ def test_a_header_of_names_is_still_skipped(tmp_path):
 
 
 def test_a_float64_npy_is_memory_mapped_and_gives_the_same_steps(tmp_path):
-    from rnntrace.inputs import MappedInputs
+    from rnntrace.inputfiles import MappedInputs
     np.save(tmp_path / "x.npy", np.array(BASIC_INPUTS, dtype=np.float64))
     spec = load_spec(str(write_spec(tmp_path, "inputs: {file: x.npy}")))
     assert isinstance(spec.inputs, MappedInputs)
@@ -298,8 +298,8 @@ def test_a_float64_npy_is_memory_mapped_and_gives_the_same_steps(tmp_path):
 
 
 def test_a_mapped_file_is_checked_for_finiteness_chunk_by_chunk(tmp_path, monkeypatch):
-    import rnntrace.inputs
-    monkeypatch.setattr(rnntrace.inputs, "_CHUNK_BYTES", 64)   # 4 rows of 2 float64 a chunk
+    import rnntrace.inputfiles
+    monkeypatch.setattr(rnntrace.inputfiles, "_CHUNK_BYTES", 64)   # 4 rows of 2 float64 a chunk
     values = np.ones((50, 2))
     values[37, 1] = np.inf
     np.save(tmp_path / "x.npy", values)
@@ -329,7 +329,7 @@ def test_a_npy_shortened_while_a_run_reads_it_ends_the_run_with_a_message(tmp_pa
     np.save(tmp_path / "x.npy", np.full((200_000, 2), 0.5))
     spec = write_spec(tmp_path, "inputs: {file: x.npy}",
                       layers="layers:\n  - {name: hidden, type: elman, size: 2, activation: tanh, W: 0.5, U: 0.5}\n")
-    code = ("import sys, rnntrace.inputs\nrnntrace.inputs._CHUNK_BYTES = 1 << 16   # 4,096 rows a block\n"
+    code = ("import sys, rnntrace.inputfiles\nrnntrace.inputfiles._CHUNK_BYTES = 1 << 16   # 4,096 rows a block\n"
             "from rnntrace.cli import main\nsys.argv[0] = 'rnntrace'\nmain()")
     run = subprocess.Popen([sys.executable, "-c", code, "run", str(spec), "--format", "jsonl"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(tmp_path),

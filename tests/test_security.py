@@ -263,8 +263,8 @@ def test_an_endless_csv_inputs_file_is_refused(tmp_path):
 
 
 def test_a_large_csv_inputs_file_is_refused_by_its_bytes(tmp_path, monkeypatch):
-    from rnntrace import inputs
-    monkeypatch.setattr(inputs, "MAX_INPUT_VALUES", 10)   # 320 bytes
+    from rnntrace import inputfiles
+    monkeypatch.setattr(inputfiles, "MAX_INPUT_VALUES", 10)   # 320 bytes
     (tmp_path / "big.csv").write_text("# " + "x" * 400 + "\n1\n")
     path = tmp_path / "spec.yaml"
     path.write_text("inputs: {file: big.csv}\n" + LAYERS)
