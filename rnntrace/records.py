@@ -9,8 +9,9 @@ third of what the run added to importing numpy, yaml and click (docs/speed.md).
 ``@record`` makes the same class for all that rnntrace and its users do with one:
 
 - made with the annotated fields in order, by position or keyword, defaults as written
-  or inherited (its ``__init__`` is compiled for the class when the first one is made: a
-  record is made at every step, and a class a run never uses costs nothing); a field
+  or inherited (its ``__init__`` is compiled for the class once it has made a few: a
+  record is made at every step, and a class a run makes once or never costs no
+  compile); a field
   without a default after one with, a ``dataclasses.field()`` or an unhashable default
   is refused when the class is made;
 - frozen: setting or deleting an attribute raises ``dataclasses.FrozenInstanceError``;
@@ -95,10 +96,32 @@ def replace(obj, **changes):
     return type(obj)(**values)
 
 
+#: A record class's first records are made by a loop over its fields; the class's own
+#: ``__init__`` (a compile, ~80 µs) is written when it makes this many, as the classes of
+#: a step's records soon do, and a spec, its layers and their blocks never do.
+LOOPED = 16
+
+
 def _first_init(cls: type):
-    """The ``__init__`` a record class starts with: it compiles the class's own, puts it
-    in its place, and makes the record with it."""
+    """The ``__init__`` a record class starts with: its first LOOPED - 1 records are
+    made by setting the fields one by one. Then, or at once for arguments that do not
+    fit the fields (which its own raises about, as a dataclass's does), it compiles the
+    class's own, puts it in its place and makes the record with it."""
+    fields, defaults, set_field = cls.__record_fields__, cls.__record_defaults__, object.__setattr__
+    place = {name: i for i, name in enumerate(fields)}
+    made = 0
+
     def __init__(self, *args, **kwargs):
+        nonlocal made
+        made += 1
+        given = len(args)
+        if made < LOOPED and given <= len(fields) and all(place.get(key, -1) >= given for key in kwargs) \
+                and all(name in kwargs or name in defaults for name in fields[given:]):
+            for name, value in zip(fields, args):
+                set_field(self, name, value)
+            for name in fields[given:]:
+                set_field(self, name, kwargs[name] if name in kwargs else defaults[name])
+            return
         cls.__init__ = _init(cls)
         cls.__init__(self, *args, **kwargs)
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"

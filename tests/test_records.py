@@ -176,3 +176,39 @@ def test_a_spec_is_shown_without_its_document_as_the_dataclass_showed_it():
     assert repr(spec).endswith(f"source={spec.source!r})")
     shown = {f.name: (f.repr, f.compare) for f in dataclasses.fields(spec)}
     assert shown["document"] == (False, False) and shown["source"] == (True, True)
+
+
+def test_the_first_records_looped_and_the_compiled_init_make_the_same_and_refuse_the_same():
+    # A class's first records are made by a loop over its fields, later ones by the
+    # __init__ compiled for it (records.LOOPED); arguments that do not fit are refused by
+    # the compiled one at once, with Python's own message, as a dataclass's __init__.
+    @record
+    class Pair:
+        a: int
+        b: str = "b"
+
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class PairDataclass:
+        a: int
+        b: str = "b"
+
+    calls = [((1,), {}), ((1, "x"), {}), ((), {"a": 2}), ((), {"b": "y", "a": 3}), ((4,), {"b": "z"})]
+    looped = [Pair(*args, **kwargs) for args, kwargs in calls]
+    assert not Pair.__init__.__code__.co_filename.startswith("<record")       # still the loop
+    for _ in range(records.LOOPED):
+        Pair(0)
+    assert Pair.__init__.__code__.co_filename.startswith("<record")           # compiled by now
+    compiled = [Pair(*args, **kwargs) for args, kwargs in calls]
+    assert [(p.a, p.b) for p in looped] == [(p.a, p.b) for p in compiled] == \
+        [(1, "b"), (1, "x"), (2, "b"), (3, "y"), (4, "z")]
+    for args, kwargs in [((), {}), ((1, "x", 3), {}), ((1,), {"a": 1}), ((1,), {"c": 2}), ((), {"b": "y"})]:
+        with pytest.raises(TypeError) as ours:
+
+            @record
+            class Fresh:   # a new class: its first record, which the loop would make
+                a: int
+                b: str = "b"
+            Fresh(*args, **kwargs)
+        with pytest.raises(TypeError) as theirs:
+            PairDataclass(*args, **kwargs)
+        assert str(ours.value).replace("Fresh", "X") == str(theirs.value).replace("PairDataclass", "X")
