@@ -409,8 +409,8 @@ class Frame:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # The Panel's very segments, styles included (an SVG export draws one element per
-        # segment): its border and padding carry the null style ("none"), its title, the
-        # " title " filled with the box's top to the width, none.
+        # segment): its border and padding carry the null style ("none"); its title line,
+        # " title " filled with the box's top to the width, carries no style.
         width = options.max_width
         title = f" {self.title} "
         if options.height is not None or cell_len(title) > width - 4:   # as rich draws those

@@ -35,7 +35,6 @@ class _TextConsole(Console):
         return segments if self._drawing else self._visible(segments)
 
     def _visible(self, segments):
-        from rich.segment import Segment
         from ..safetext import visible
         self._drawing = True
         try:
