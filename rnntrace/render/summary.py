@@ -15,7 +15,6 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from .numbers import DEFAULT_PRECISION, exact, show, vector_show
-from .winners import winners
 
 
 def summary_quantities(spec, layers: Optional[Sequence[str]] = None) -> List[Tuple[str, str, str]]:
@@ -56,7 +55,10 @@ class SummaryTable:
                 values = getattr(record, field)
                 owner = spec.layers[-1] if layer_name == "" else spec.layer(layer_name)
                 labels = getattr(owner, "labels", None) if field == "y" else None
-                best = winners(values) if labels and getattr(step.layers[owner.name], "label", None) else ()
+                best = ()
+                if labels and getattr(step.layers[owner.name], "label", None):   # a labelled output
+                    from .winners import winners
+                    best = winners(values)
                 for u, v in enumerate(values):
                     unit = f"[{labels[u]}]" if labels else (f"[{u + 1}]" if len(values) > 1 else "")
                     head = len(self.rows) == first
