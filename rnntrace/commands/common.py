@@ -18,11 +18,10 @@ def load(spec_arg: str):
     from ..errors import MissingFileError
     from ..spec import load_spec
     path = resolve_spec(spec_arg)
-    allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
     try:
-        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg, allow_files=allowed)
+        return load_spec(path, name="<stdin>" if spec_arg == "-" else spec_arg, allow_files=_allowed_files())
     except MissingFileError:
-        raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
+        raise _no_such_spec(spec_arg) from None
 
 
 def load_regular(spec_arg: str):
@@ -37,16 +36,28 @@ def load_regular(spec_arg: str):
     try:
         text = read_regular(path, spec_arg, "spec")
     except MissingFileError:
-        raise RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}") from None
-    allowed = click.get_current_context().meta.get("rnntrace.allow_file", ())
-    return spec_from_text(text, spec_arg, folder=os.path.dirname(os.fspath(path)) or ".", allow_files=allowed)
+        raise _no_such_spec(spec_arg) from None
+    return spec_from_text(text, spec_arg, folder=os.path.dirname(os.fspath(path)) or ".",
+                          allow_files=_allowed_files())
+
+
+def _no_such_spec(spec_arg: str) -> RnntraceError:
+    return RnntraceError(f"{spec_arg}: no such file{missing_hint(spec_arg)}")
+
+
+#: Where --allow-file keeps its paths in the command's context, for load().
+_ALLOW_FILE = "rnntrace.allow_file"
+
+
+def _allowed_files():
+    return click.get_current_context().meta.get(_ALLOW_FILE, ())
 
 
 def allow_file_option(f):
     """--allow-file PATH, on every command that loads a spec: where else than the spec's
     folder its ``inputs: {file: …}`` may be read (kept in the context for load())."""
     def keep(ctx, param, value):
-        ctx.meta["rnntrace.allow_file"] = tuple(value)
+        ctx.meta[_ALLOW_FILE] = tuple(value)
     return click.option("--allow-file", "allow_file", multiple=True, metavar="PATH", expose_value=False,
                         callback=keep, shell_complete=complete_files,
                         help="Let the spec read 'inputs: {file: …}' from PATH (a file or a folder) "
